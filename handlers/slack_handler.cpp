@@ -1,0 +1,42 @@
+#include "handlers/slack_handler.h"
+
+#include "chat/form.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "security/signatures.h"
+
+namespace duplex {
+
+std::string SlackCommandResponse(const CommandAnswer& answer) {
+  return std::string("{\"response_type\":\"") + (answer.in_channel ? "in_channel" : "ephemeral") +
+         "\",\"text\":" + text::JsonQuote(answer.text) + "}";
+}
+
+HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& deps) {
+  Form form = Form::Parse(request.body);
+  // Slack's TLS check may come unsigned; it changes nothing, so answer before verifying.
+  if (form.Get("ssl_check") == "1") return {200, "text/plain", "", {}};
+  Status s = security::VerifySlackV0(deps.signing_secret, request.Header("X-Slack-Request-Timestamp"),
+                                     request.Header("X-Slack-Signature"), request.body,
+                                     request.now / 1000);
+  if (!s.ok()) {
+    log::Warn("slack command refused", {{"reason", s.message()}});
+    return AnswerFor(s);
+  }
+  if (!deps.team_id.empty() && form.Get("team_id") != deps.team_id) {
+    log::Warn("slack command from another workspace refused", {{"team_id", form.Get("team_id")}});
+    return JsonError(403, "this duplex serves another Slack workspace");
+  }
+  CommandContext ctx;
+  ctx.team_id = form.Get("team_id");
+  ctx.channel_id = form.Get("channel_id");
+  ctx.user_id = form.Get("user_id");
+  ctx.user_name = form.Get("user_name");
+  ctx.command = form.Get("command");
+  ctx.text = form.Get("text");
+  if (ctx.user_id.empty()) return JsonError(400, "user_id is missing");
+  CommandAnswer answer = deps.commands->Execute(ctx);
+  return {200, "application/json", SlackCommandResponse(answer), {}};
+}
+
+}  // namespace duplex

@@ -1,0 +1,25 @@
+// POST /chat/slack/commands: Slack's ssl_check, v0 signature, workspace check, then the
+// command. The answer is the ephemeral message itself, within Slack's 3 s.
+#pragma once
+
+#include <string>
+
+#include "chat/command_service.h"
+#include "core/clock.h"
+#include "handlers/http_answer.h"
+#include "platforms/platform.h"
+
+namespace duplex {
+
+struct SlackHandlerDeps {
+  std::string signing_secret;
+  std::string team_id;  // empty: any workspace (console mode only)
+  CommandService* commands = nullptr;
+};
+
+HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& deps);
+
+// {"response_type":"ephemeral"|"in_channel","text":…}
+std::string SlackCommandResponse(const CommandAnswer& answer);
+
+}  // namespace duplex

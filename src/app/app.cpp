@@ -1,0 +1,237 @@
+#include "app/app.h"
+
+#include <iostream>
+
+#include "app/http_server.h"
+#include "app/httplib_client.h"
+#include "chat/command_service.h"
+#include "chat/console/console_poster.h"
+#include "chat/slack/slack_poster.h"
+#include "core/log.h"
+#include "delivery/delivery_engine.h"
+#include "delivery/worker.h"
+#include "handlers/ops_handler.h"
+#include "handlers/slack_handler.h"
+#include "handlers/webhook_handler.h"
+#include "platforms/registry.h"
+#include "storage/group_commit.h"
+#include "storage/sqlite_store.h"
+
+namespace duplex {
+
+struct App::Impl {
+  Config config;
+  SystemClock system_clock;
+  HttplibClient default_http;
+  const Clock* clock = nullptr;
+  HttpClient* http = nullptr;
+  Metrics metrics;
+  std::unique_ptr<Store> store;
+  ConnectorMap connectors;
+  std::unique_ptr<ChatPoster> chat;
+  RateLimiter limiter;
+  std::unique_ptr<DeliveryEngine> engine;
+  std::unique_ptr<DeliveryWorker> worker;
+  std::unique_ptr<GroupCommitter> committer;
+  std::unique_ptr<CommandService> commands;
+  WebhookDeps webhook_deps;
+  SlackHandlerDeps slack_deps;
+  std::unique_ptr<HttpServer> server;
+  std::unique_ptr<HttpServer> metrics_server;
+  bool started = false;
+  bool stopped = false;
+
+  void DescribeMetrics();
+  void RegisterRoutes(HttpServer& s, bool with_metrics);
+};
+
+App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+App::~App() { Shutdown(0); }
+
+int App::port() const { return impl_->server->port(); }
+int App::metrics_port() const {
+  return impl_->metrics_server ? impl_->metrics_server->port() : impl_->server->port();
+}
+Store& App::store() { return *impl_->store; }
+Metrics& App::metrics() { return impl_->metrics; }
+
+void App::Impl::DescribeMetrics() {
+  metrics.Describe("duplex_http_requests_total", "HTTP requests by endpoint and status", "counter");
+  metrics.Describe("duplex_webhooks_total", "Webhook deliveries by platform and result", "counter");
+  metrics.Describe("duplex_deliveries_total", "Outbound delivery attempts by kind and result", "counter");
+  metrics.Describe("duplex_outbox_pending", "Deliveries waiting (pending or sending)", "gauge");
+  metrics.Describe("duplex_outbox_oldest_pending_seconds", "Age of the oldest waiting delivery", "gauge");
+  metrics.Describe("duplex_outbox_dead", "Dead-lettered deliveries", "gauge");
+  metrics.Describe("duplex_outbox_unknown", "Replies whose outcome is unknown", "gauge");
+  metrics.Describe("duplex_group_commit_batches_total", "Ingest transactions", "counter");
+  metrics.Describe("duplex_group_commit_requests_total", "Webhook requests committed", "counter");
+  metrics.OnRender([this](Metrics& m) {
+    if (auto s = store->GetOutboxStats(); s.ok()) {
+      m.Set("duplex_outbox_pending", {}, static_cast<double>(s->pending));
+      m.Set("duplex_outbox_dead", {}, static_cast<double>(s->dead));
+      m.Set("duplex_outbox_unknown", {}, static_cast<double>(s->unknown));
+      double age = s->oldest_pending_created_at
+                       ? static_cast<double>(clock->NowMs() - s->oldest_pending_created_at) / 1000.0
+                       : 0.0;
+      m.Set("duplex_outbox_oldest_pending_seconds", {}, age);
+    }
+    if (committer) {
+      auto st = committer->Stats();
+      m.Set("duplex_group_commit_batches_total", {}, static_cast<double>(st.batches));
+      m.Set("duplex_group_commit_requests_total", {}, static_cast<double>(st.requests));
+    }
+  });
+}
+
+void App::Impl::RegisterRoutes(HttpServer& s, bool with_metrics) {
+  s.Get("/healthz", [](const InboundRequest&) { return HandleHealthz(); });
+  s.Get("/readyz", [this](const InboundRequest&) { return HandleReadyz(*store); });
+  if (with_metrics) s.Get("/metrics", [this](const InboundRequest&) { return HandleMetrics(metrics); });
+  for (auto& [name, connector] : connectors) {
+    const std::string path = "/webhooks/" + name;
+    PlatformConnector* c = connector.get();
+    auto handler = [this, c](const InboundRequest& r) { return HandleWebhook(*c, r, webhook_deps); };
+    s.Get(path, handler);
+    s.Post(path, handler);
+  }
+  if (!slack_deps.signing_secret.empty()) {
+    s.PostForm("/chat/slack/commands",
+               [this](const InboundRequest& r) { return HandleSlackCommand(r, slack_deps); });
+  }
+}
+
+Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
+  auto impl = std::make_unique<Impl>();
+  Impl& a = *impl;
+  a.config = config;
+  a.clock = deps.clock ? deps.clock : &a.system_clock;
+  a.http = deps.http ? deps.http : &a.default_http;
+
+  std::vector<std::string> errors;
+  for (auto it = config.platforms.begin(); it != config.platforms.end(); ++it) {
+    const PlatformEntry* entry = FindPlatform(it.key());
+    if (entry == nullptr) continue;
+    auto connector = entry->factory(it.value(), "platforms." + it.key(), errors);
+    if (connector) a.connectors[it.key()] = std::move(connector);
+  }
+  if (!errors.empty()) return Status::Invalid(errors.front());
+
+  SqliteOptions db;
+  db.path = config.database;
+  db.synchronous = config.synchronous;
+  auto store = SqliteStore::Open(db);
+  if (!store.ok()) return store.status();
+  a.store = std::move(*store);
+
+  if (config.chat.kind == "slack") {
+    SlackConfig sc;
+    sc.api_base = config.chat.api_base;
+    sc.bot_token = config.chat.bot_token;
+    sc.ca_file = config.chat.ca_file;
+    a.chat = std::make_unique<SlackPoster>(sc, *a.http);
+  } else if (config.chat.kind == "console") {
+    a.chat = std::make_unique<ConsolePoster>(deps.console ? *deps.console : std::cout);
+  } else {
+    return Status::Invalid("chat.kind: \"" + config.chat.kind + "\" is not available yet");
+  }
+
+  a.limiter.SetLimit("chat:", {config.chat.rate_limit.per_second, config.chat.rate_limit.burst});
+  a.limiter.SetLimit("", {config.platform_rate_limit.per_second, config.platform_rate_limit.burst});
+
+  DeliveryDeps dd;
+  dd.store = a.store.get();
+  dd.clock = a.clock;
+  dd.chat = a.chat.get();
+  dd.connectors = &a.connectors;
+  dd.http = a.http;
+  dd.limiter = &a.limiter;
+  dd.metrics = &a.metrics;
+  dd.vip_followers = config.vip_followers;
+  dd.seed = deps.seed;
+  a.engine = std::make_unique<DeliveryEngine>(dd);
+  a.worker = std::make_unique<DeliveryWorker>(*a.engine, config.delivery_threads);
+  DeliveryWorker* worker = a.worker.get();
+  a.committer = std::make_unique<GroupCommitter>(*a.store, *a.clock, 10'000, [worker] { worker->Wake(); });
+
+  CommandDeps cd;
+  cd.store = a.store.get();
+  cd.clock = a.clock;
+  cd.dialect = &a.chat->Dialect();
+  cd.connectors = &a.connectors;
+  cd.wake_delivery = [worker] { worker->Wake(); };
+  a.commands = std::make_unique<CommandService>(cd);
+
+  const std::string default_channel = config.chat.default_channel;
+  a.webhook_deps.committer = a.committer.get();
+  a.webhook_deps.metrics = &a.metrics;
+  a.webhook_deps.route = [default_channel](Mention m) {
+    return IngestItem{std::move(m), default_channel, ""};
+  };
+  a.slack_deps.signing_secret = config.chat.signing_secret;
+  a.slack_deps.team_id = config.chat.team_id;
+  a.slack_deps.commands = a.commands.get();
+
+  HttpServerOptions so;
+  so.host = config.listen.host;
+  so.port = config.listen.port;
+  so.max_body_bytes = config.listen.max_body_bytes;
+  so.threads = config.listen.threads;
+  so.read_timeout_s = config.listen.read_timeout_s;
+  so.write_timeout_s = config.listen.write_timeout_s;
+  so.tls_cert = config.listen.tls_cert;
+  so.tls_key = config.listen.tls_key;
+  a.server = std::make_unique<HttpServer>(so, *a.clock, &a.metrics);
+  const bool separate_metrics = config.listen.metrics_port != 0;
+  a.RegisterRoutes(*a.server, !separate_metrics);
+  if (separate_metrics) {
+    HttpServerOptions mo;
+    mo.host = config.listen.host;
+    mo.port = config.listen.metrics_port;
+    mo.threads = 2;
+    a.metrics_server = std::make_unique<HttpServer>(mo, *a.clock, nullptr);
+    Impl* self = &a;
+    a.metrics_server->Get("/metrics", [self](const InboundRequest&) { return HandleMetrics(self->metrics); });
+    a.metrics_server->Get("/healthz", [](const InboundRequest&) { return HandleHealthz(); });
+  }
+  a.DescribeMetrics();
+  return std::unique_ptr<App>(new App(std::move(impl)));
+}
+
+Status App::Start() {
+  Impl& a = *impl_;
+  auto recovered = a.engine->Recover();
+  if (!recovered.ok()) return recovered.status();
+  if (*recovered > 0) {
+    log::Info("recovered deliveries interrupted by the last stop", {{"count", std::to_string(*recovered)}});
+  }
+  if (Status s = a.server->Start(); !s.ok()) return s;
+  if (a.metrics_server) {
+    if (Status s = a.metrics_server->Start(); !s.ok()) {
+      a.server->Stop();
+      return s;
+    }
+  }
+  a.worker->Start();
+  a.started = true;
+  std::string platforms;
+  for (const auto& [name, c] : a.connectors) platforms += (platforms.empty() ? "" : ",") + name;
+  log::Info("duplex listening", {{"host", a.config.listen.host},
+                                 {"port", std::to_string(a.server->port())},
+                                 {"tls", a.config.listen.tls_cert.empty() ? "off" : "on"},
+                                 {"chat", a.config.chat.kind},
+                                 {"platforms", platforms.empty() ? "(none)" : platforms}});
+  return Status::Ok();
+}
+
+void App::Shutdown(int deadline_ms) {
+  Impl& a = *impl_;
+  if (a.stopped) return;
+  a.stopped = true;
+  if (a.metrics_server) a.metrics_server->Stop();
+  a.server->Stop();      // no new requests; those in progress are answered
+  a.committer->Stop();   // everything acknowledged is committed
+  a.worker->Stop(deadline_ms);
+  if (a.started) log::Info("duplex stopped");
+}
+
+}  // namespace duplex

@@ -1,0 +1,48 @@
+// App: duplex wired together — store, connectors, chat, delivery, commands and the HTTP
+// endpoints — from a validated Config. `duplex serve`, the demo and the end-to-end tests all
+// run this same object; tests inject a clock, an HTTP client or a console stream.
+#pragma once
+
+#include <memory>
+#include <ostream>
+
+#include "app/config.h"
+#include "core/clock.h"
+#include "core/http_client.h"
+#include "core/metrics.h"
+#include "core/status.h"
+#include "storage/store.h"
+
+namespace duplex {
+
+struct AppDeps {
+  const Clock* clock = nullptr;      // default: system clock
+  HttpClient* http = nullptr;        // default: cpp-httplib client
+  std::ostream* console = nullptr;   // console chat output; default: stdout
+  std::uint64_t seed = 0;            // retry jitter seed; 0 = random
+};
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Create(const Config& config, AppDeps deps = {});
+  ~App();
+
+  // Recovers what a previous run left in the outbox, starts delivery and the listener(s).
+  Status Start();
+  // Graceful stop: no new requests, requests in progress answered, queued commits written,
+  // deliveries in flight given up to `deadline_ms`, database closed.
+  void Shutdown(int deadline_ms = 10'000);
+
+  int port() const;
+  int metrics_port() const;
+  Store& store();
+  Metrics& metrics();
+
+  struct Impl;
+
+ private:
+  explicit App(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace duplex

@@ -1,0 +1,78 @@
+// duplex's configuration: one JSON file (SPEC.md, Configuration). Any string may hold
+// ${ENV_NAME}; validation collects every problem with its JSON path. Secrets are read from
+// the file or the environment and never printed: errors name paths and variables only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace duplex {
+
+struct ListenConfig {
+  std::string host = "0.0.0.0";
+  int port = 8080;
+  std::string tls_cert;
+  std::string tls_key;
+  std::int64_t max_body_bytes = 1 << 20;
+  int metrics_port = 0;        // 0: /metrics on the main port
+  int threads = 64;            // HTTP worker threads (each keep-alive connection holds one)
+  int read_timeout_s = 10;
+  int write_timeout_s = 10;
+};
+
+struct ChatRateLimit {
+  double per_second = 1.0;
+  double burst = 3.0;
+};
+
+struct ChatConfig {
+  std::string kind = "slack";  // slack | mattermost | console
+  std::string api_base;
+  std::string bot_token;
+  std::string signing_secret;  // Slack
+  std::vector<std::string> command_tokens;  // Mattermost
+  std::string team_id;
+  std::string default_channel;
+  std::vector<std::string> admins;
+  ChatRateLimit rate_limit;
+  std::string ca_file;
+};
+
+struct SlaConfig {
+  int first_response_minutes = 20;
+  int remind_before_minutes = 5;
+};
+
+struct Config {
+  ListenConfig listen;
+  std::string database = "duplex.db";
+  std::string synchronous = "FULL";
+  std::string public_url;
+  ChatConfig chat;
+  nlohmann::json platforms = nlohmann::json::object();  // expanded; built by the registry
+  SlaConfig sla;
+  std::int64_t vip_followers = 10'000;
+  int delivery_threads = 4;
+  ChatRateLimit platform_rate_limit{5.0, 10.0};
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+std::optional<std::string> ProcessEnv(const std::string& name);
+
+// Replaces ${NAME} in every string of `doc`. Unset variables are reported by JSON path.
+void ExpandEnv(nlohmann::json& doc, const EnvLookup& env, const std::string& path,
+               std::vector<std::string>& errors);
+
+// Parses and validates. On failure the Status message lists every problem, one per line.
+Result<Config> ParseConfig(const std::string& text, const EnvLookup& env = ProcessEnv);
+Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env = ProcessEnv);
+
+}  // namespace duplex

@@ -1,0 +1,117 @@
+#include "chat/command_service.h"
+
+#include "core/log.h"
+#include "core/text.h"
+
+namespace duplex {
+
+CommandService::CommandService(CommandDeps deps) : deps_(std::move(deps)) {
+  RegisterCoreCommands(*this);
+}
+
+void CommandService::Register(CommandSpec spec) {
+  for (auto& s : specs_) {
+    if (s.verb == spec.verb) {
+      s = std::move(spec);
+      return;
+    }
+  }
+  specs_.push_back(std::move(spec));
+}
+
+const CommandSpec* CommandService::Find(const std::string& verb) const {
+  for (const auto& s : specs_) {
+    if (s.verb == verb) return &s;
+  }
+  return nullptr;
+}
+
+std::string CommandService::Usage(const CommandSpec& spec) const {
+  return "Usage: `/duplex " + spec.usage + "`";
+}
+
+CommandAnswer CommandService::UsageError(const CommandSpec& spec, const std::string& problem) const {
+  return {problem + "\n" + Usage(spec), false};
+}
+
+CommandAnswer CommandService::Execute(const CommandContext& ctx) {
+  std::string text = ctx.text;
+  // `/reply 42 …` is `/duplex reply 42 …`.
+  if (ctx.command == "/reply") text = "reply " + text;
+  auto parsed = ParseCommandText(text);
+  if (!parsed.ok()) return {"Could not read that command: " + parsed.status().message(), false};
+  const CommandSpec* spec = Find(parsed->verb);
+  if (spec == nullptr) {
+    std::string verbs;
+    for (const auto& s : specs_) verbs += (verbs.empty() ? "" : ", ") + s.verb;
+    return {"Unknown command `" + deps_.dialect->Escape(text::TruncateUtf8(parsed->verb, 40)) +
+                "`. Commands: " + verbs + ".\nType `/duplex help` for usage.",
+            false};
+  }
+  CommandAnswer answer = spec->run(*this, ctx, *parsed);
+  log::Info("command", {{"verb", spec->verb}, {"user", ctx.user_id}, {"channel", ctx.channel_id}});
+  return answer;
+}
+
+namespace {
+
+CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const ParsedCommand& cmd) {
+  const CommandSpec& spec = *svc.Find("reply");
+  if (cmd.args.empty()) return svc.UsageError(spec, "Which conversation? Give its ref, like `42` or `#42`.");
+  auto ref = ParseRef(cmd.args[0].value);
+  if (!ref) {
+    return svc.UsageError(spec, "`" + svc.deps().dialect->Escape(text::TruncateUtf8(cmd.args[0].value, 40)) +
+                                    "` is not a conversation ref (use `42` or `#42`).");
+  }
+  std::string reply_text = cmd.RestFrom(1);
+  if (reply_text.empty()) return svc.UsageError(spec, "The reply text is empty.");
+  auto& deps = svc.deps();
+  auto conv = deps.store->GetConversation(*ref);
+  if (!conv.ok()) return {"duplex could not read the database; nothing was queued. Try again.", false};
+  if (!conv->has_value()) return {"There is no conversation #" + std::to_string(*ref) + ".", false};
+  const Conversation& c = **conv;
+  auto it = deps.connectors->find(c.platform);
+  if (it == deps.connectors->end()) {
+    return {"#" + std::to_string(c.id) + " came from " + c.platform +
+                ", which is not configured any more, so duplex cannot reply there.",
+            false};
+  }
+  if (Status s = it->second->ValidateReply(reply_text); !s.ok()) {
+    return svc.UsageError(spec, "Not queued: " + s.message());
+  }
+  auto queued = deps.store->QueueReply(c.id, ctx.user_id, reply_text, c.platform + ":" + c.account,
+                                       deps.clock->NowMs());
+  if (!queued.ok()) {
+    if (queued.status().code() == StatusCode::kNotFound) return {queued.status().message() + ".", false};
+    return {"duplex could not save the reply (database unavailable); nothing was queued. Try again.",
+            false};
+  }
+  if (deps.wake_delivery) deps.wake_delivery();
+  return {"Queued reply to #" + std::to_string(c.id) + " on " + it->second->DisplayName() +
+              " (delivery " + std::to_string(queued->delivery_id) +
+              "). The result will appear in the conversation's thread.",
+          false};
+}
+
+CommandAnswer RunHelp(CommandService& svc, const CommandContext&, const ParsedCommand& cmd) {
+  if (!cmd.args.empty()) {
+    const CommandSpec* spec = svc.Find(text::ToLowerAscii(cmd.args[0].value));
+    if (spec != nullptr) return {svc.Usage(*spec) + "\n" + spec->summary, false};
+  }
+  std::string out = "duplex commands (`/reply <ref> <text>` works too):";
+  for (const auto& s : svc.Specs()) {
+    out += "\n• `/duplex " + s.usage + "` — " + s.summary + (s.admin ? " (admins)" : "");
+  }
+  return {out, false};
+}
+
+}  // namespace
+
+void RegisterCoreCommands(CommandService& service) {
+  service.Register({"reply", "reply <ref> <text>",
+                    "post <text> on the customer's platform, in reply to their last message",
+                    false, RunReply});
+  service.Register({"help", "help [verb]", "this list, or the usage of one verb", false, RunHelp});
+}
+
+}  // namespace duplex

@@ -1,0 +1,77 @@
+// CommandService: executes `/duplex <verb> …` (and the `/reply` alias) for any chat.
+// Verbs live in a table; each answers with text for an ephemeral reply. A state change is
+// committed before the answer; calls to other services happen later, from the outbox.
+// Callers (the Slack/Mattermost handlers) have already verified the request and workspace.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "chat/chat.h"
+#include "core/clock.h"
+#include "core/command_parser.h"
+#include "platforms/registry.h"
+#include "storage/store.h"
+
+namespace duplex {
+
+struct CommandContext {
+  std::string team_id;
+  std::string channel_id;
+  std::string user_id;
+  std::string user_name;
+  std::string command;  // "/duplex", "/reply"
+  std::string text;
+};
+
+struct CommandAnswer {
+  std::string text;
+  bool in_channel = false;  // default: ephemeral, only the caller sees it
+};
+
+struct CommandDeps {
+  Store* store = nullptr;
+  const Clock* clock = nullptr;
+  const ChatDialect* dialect = nullptr;
+  const ConnectorMap* connectors = nullptr;
+  std::function<void()> wake_delivery;  // new outbox work
+};
+
+class CommandService;
+
+struct CommandSpec {
+  std::string verb;
+  std::string usage;    // "reply <ref> <text>"
+  std::string summary;  // one line for help
+  bool admin = false;
+  std::function<CommandAnswer(CommandService&, const CommandContext&, const ParsedCommand&)> run;
+};
+
+class CommandService {
+ public:
+  explicit CommandService(CommandDeps deps);
+
+  CommandAnswer Execute(const CommandContext& ctx);
+
+  // The verbs, in help order. Modules add theirs with Register.
+  void Register(CommandSpec spec);
+  const std::vector<CommandSpec>& Specs() const { return specs_; }
+  const CommandSpec* Find(const std::string& verb) const;
+
+  CommandDeps& deps() { return deps_; }
+  // "Usage: /duplex reply <ref> <text>"
+  std::string Usage(const CommandSpec& spec) const;
+  CommandAnswer UsageError(const CommandSpec& spec, const std::string& problem) const;
+
+ private:
+  CommandDeps deps_;
+  std::vector<CommandSpec> specs_;
+};
+
+// The staff verbs of the skeleton: reply, help.
+void RegisterCoreCommands(CommandService& service);
+
+}  // namespace duplex

@@ -1,0 +1,37 @@
+// Console chat: notifications and results printed to a stream (stdout), for local use and
+// the demo. Posts get ids "console-1", "console-2", ... so threads still work.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <ostream>
+
+#include "chat/chat.h"
+
+namespace duplex {
+
+class ConsoleDialect final : public ChatDialect {
+ public:
+  std::string Escape(const std::string& text) const override { return text; }
+  std::string User(const std::string& user_id) const override { return "@" + user_id; }
+  std::string Channel(const std::string& id) const override { return "#" + id; }
+  std::string Link(const std::string& url, const std::string& label) const override {
+    return label + ": " + url;
+  }
+  std::size_t MaxPostChars() const override { return 4000; }
+};
+
+class ConsolePoster final : public ChatPoster {
+ public:
+  explicit ConsolePoster(std::ostream& out) : out_(out) {}
+  const ChatDialect& Dialect() const override { return dialect_; }
+  DeliveryOutcome Post(const ChatMessage& message) override;
+
+ private:
+  std::ostream& out_;
+  std::mutex mu_;
+  std::atomic<long> next_id_{1};
+  ConsoleDialect dialect_;
+};
+
+}  // namespace duplex

@@ -1,0 +1,124 @@
+#include "chat/slack/slack_poster.h"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "core/text.h"
+
+namespace duplex {
+
+using nlohmann::json;
+
+namespace {
+
+// Slack limits a section's text to 3,000 characters; leave room for markup.
+constexpr std::size_t kSectionChars = 2900;
+
+bool IsAuthError(const std::string& e) {
+  static const std::set<std::string> kAuth = {"invalid_auth", "not_authed", "account_inactive",
+                                              "token_revoked", "token_expired", "no_permission",
+                                              "missing_scope", "org_login_required"};
+  return kAuth.count(e) > 0;
+}
+
+bool IsTransientError(const std::string& e) {
+  static const std::set<std::string> kTransient = {"ratelimited", "rate_limited",
+                                                   "internal_error", "fatal_error",
+                                                   "service_unavailable", "request_timeout"};
+  return kTransient.count(e) > 0;
+}
+
+}  // namespace
+
+std::string SlackDialect::Escape(const std::string& text) const {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string SlackDialect::Link(const std::string& url, const std::string& label) const {
+  // '|' and '>' would end the link early; they never appear in URLs duplex builds.
+  std::string safe_url;
+  for (char c : url) {
+    if (c == '|' || c == '>' || c == '<' || c == ' ') continue;
+    safe_url.push_back(c);
+  }
+  return "<" + safe_url + "|" + Escape(label) + ">";
+}
+
+std::string SlackPoster::BuildPostBody(const ChatMessage& message) const {
+  json body = {{"channel", message.channel}, {"unfurl_links", false}, {"unfurl_media", false}};
+  if (!message.thread.empty()) body["thread_ts"] = message.thread;
+  if (!message.card) {
+    body["text"] = text::TruncateUtf8(message.text, 39'000);
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  const MentionCard& c = *message.card;
+  body["text"] = RenderCardText(c, dialect_, 3000);
+  std::string head = "*#" + std::to_string(c.ref) + "* · " + c.platform_display + " " +
+                     ToString(c.kind);
+  if (c.vip) head += " · :star: VIP";
+  if (c.reopened) head += " · reopened";
+  std::string who = "*" + dialect_.Escape(c.author.name.empty() ? c.author.handle : c.author.name) + "*";
+  if (!c.author.handle.empty() && c.author.handle != c.author.name) {
+    who += " (@" + dialect_.Escape(c.author.handle) + ")";
+  }
+  if (c.author.followers) who += " · " + text::FormatThousands(*c.author.followers) + " followers";
+  json blocks = json::array();
+  blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", head + "\n" + who}}}});
+  std::string quoted = dialect_.Escape(text::TruncateUtf8(c.text, kSectionChars));
+  if (quoted.empty()) quoted = "_(no text)_";
+  blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", quoted}}}});
+  json context = json::array();
+  if (!c.permalink.empty()) {
+    context.push_back({{"type", "mrkdwn"}, {"text", dialect_.Link(c.permalink, "open on " + c.platform_display)}});
+  }
+  if (!c.state_line.empty()) context.push_back({{"type", "mrkdwn"}, {"text", c.state_line}});
+  context.push_back({{"type", "mrkdwn"},
+                     {"text", "reply with `/duplex reply " + std::to_string(c.ref) + " …`"}});
+  blocks.push_back({{"type", "context"}, {"elements", context}});
+  body["blocks"] = blocks;
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+DeliveryOutcome ClassifySlackAnswer(const HttpResult& result) {
+  if (!result.ok() || result.response.status != 200) return ClassifyHttpFailure(result, "Slack");
+  auto answer = json::parse(result.response.body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("ok")) {
+    return DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Slack answered something unexpected");
+  }
+  if (answer.value("ok", false)) {
+    return DeliveryOutcome::Done(answer.value("ts", std::string()));
+  }
+  std::string error = answer.value("error", std::string("unknown_error"));
+  if (IsTransientError(error)) {
+    auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack error: " + error);
+    o.retry_after_ms = ParseRetryAfterMs(result.response.Header("Retry-After"));
+    return o;
+  }
+  auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: " + error);
+  o.auth_failure = IsAuthError(error);
+  return o;
+}
+
+DeliveryOutcome SlackPoster::Post(const ChatMessage& message) {
+  HttpRequest req;
+  req.url = config_.api_base + "/chat.postMessage";
+  req.content_type = "application/json; charset=utf-8";
+  req.headers = {{"Authorization", "Bearer " + config_.bot_token}};
+  req.body = BuildPostBody(message);
+  req.timeout_ms = config_.timeout_ms;
+  req.ca_file = config_.ca_file;
+  return ClassifySlackAnswer(http_.Send(req));
+}
+
+}  // namespace duplex

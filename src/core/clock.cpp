@@ -1,0 +1,13 @@
+#include "core/clock.h"
+
+#include <chrono>
+
+namespace duplex {
+
+UnixMs SystemClock::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace duplex

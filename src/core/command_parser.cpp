@@ -1,0 +1,126 @@
+#include "core/command_parser.h"
+
+#include "core/text.h"
+
+namespace duplex {
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+constexpr std::string_view kLeftCurly = "\xE2\x80\x9C";   // “
+constexpr std::string_view kRightCurly = "\xE2\x80\x9D";  // ”
+
+bool IsIdChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-' || c == '.';
+}
+
+bool IsId(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!IsIdChar(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ParsedCommand::RestFrom(std::size_t index) const {
+  if (index >= args.size()) return {};
+  return text::Trim(std::string_view(raw).substr(args[index].begin));
+}
+
+Result<std::vector<Token>> Tokenize(std::string_view text, bool strict) {
+  std::vector<Token> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && IsSpace(text[i])) ++i;
+    if (i >= text.size()) break;
+    Token t;
+    t.begin = i;
+    while (i < text.size() && !IsSpace(text[i])) {
+      std::string_view close;
+      std::size_t open_len = 0;
+      if (text[i] == '"' || text[i] == '\'') {
+        close = text.substr(i, 1);
+        open_len = 1;
+      } else if (text.substr(i, kLeftCurly.size()) == kLeftCurly) {
+        close = kRightCurly;
+        open_len = kLeftCurly.size();
+      }
+      if (open_len == 0) {
+        t.value.push_back(text[i++]);
+        continue;
+      }
+      std::size_t end = text.find(close, i + open_len);
+      if (end == std::string_view::npos) {
+        // An apostrophe inside a word ("don't") is not a quote.
+        if (!strict || (close == "'" && !t.value.empty())) {
+          t.value.push_back(text[i++]);
+          continue;
+        }
+        return Status::Invalid("unterminated quote");
+      }
+      t.value.append(text.substr(i + open_len, end - i - open_len));
+      i = end + close.size();
+    }
+    t.end = i;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<ParsedCommand> ParseCommandText(std::string_view text) {
+  ParsedCommand cmd;
+  cmd.raw = std::string(text);
+  // Lenient: free text after the verb (a reply) may hold a lone quote.
+  std::size_t i = 0;
+  while (i < text.size() && IsSpace(text[i])) ++i;
+  std::size_t verb_end = i;
+  while (verb_end < text.size() && !IsSpace(text[verb_end])) ++verb_end;
+  cmd.verb = text::ToLowerAscii(text.substr(i, verb_end - i));
+  if (cmd.verb.empty()) {
+    cmd.verb = "help";
+    return cmd;
+  }
+  auto tokens = Tokenize(text.substr(verb_end), /*strict=*/false);
+  if (!tokens.ok()) return tokens.status();
+  for (auto& t : *tokens) {
+    t.begin += verb_end;
+    t.end += verb_end;
+  }
+  cmd.args = std::move(*tokens);
+  return cmd;
+}
+
+std::optional<std::int64_t> ParseRef(std::string_view s) {
+  if (!s.empty() && s[0] == '#') s.remove_prefix(1);
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  auto v = text::ParseInt64(s);
+  if (!v || *v <= 0) return std::nullopt;
+  return v;
+}
+
+namespace {
+
+std::string ParseEscapedRef(std::string_view s, std::string_view sigil) {
+  if (s.size() > 2 && s.front() == '<' && s.back() == '>') {
+    s = s.substr(1, s.size() - 2);
+    if (s.substr(0, sigil.size()) != sigil) return {};
+    s.remove_prefix(sigil.size());
+    s = s.substr(0, s.find('|'));
+  } else if (!s.empty() && (s[0] == '#' || s[0] == '@')) {
+    s.remove_prefix(1);
+  }
+  return IsId(s) ? std::string(s) : std::string();
+}
+
+}  // namespace
+
+std::string ParseChannelRef(std::string_view s) { return ParseEscapedRef(s, "#"); }
+std::string ParseUserRef(std::string_view s) { return ParseEscapedRef(s, "@"); }
+
+}  // namespace duplex

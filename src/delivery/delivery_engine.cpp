@@ -1,0 +1,281 @@
+#include "delivery/delivery_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "chat/notices.h"
+#include "core/log.h"
+
+namespace duplex {
+
+DeliveryEngine::DeliveryEngine(DeliveryDeps deps)
+    : deps_(std::move(deps)), rng_(deps_.seed ? deps_.seed : std::random_device{}()) {}
+
+std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
+  const UnixMs now = deps_.clock->NowMs();
+  wake_at = now + 60'000;
+  std::vector<Delivery> claimed;
+  std::vector<std::string> skip;
+  // A throttled target is skipped and the query repeated, so one busy channel cannot hide
+  // due work for the others behind the LIMIT.
+  for (int round = 0; round < 4 && static_cast<int>(claimed.size()) < limit; ++round) {
+    auto due = deps_.store->DueDeliveries(now, limit, skip);
+    if (!due.ok()) {
+      wake_at = now + 1000;
+      break;
+    }
+    bool skipped_any = false;
+    for (auto& d : *due) {
+      if (static_cast<int>(claimed.size()) >= limit) break;
+      if (std::find(skip.begin(), skip.end(), d.target) != skip.end()) continue;
+      if (!deps_.limiter->TryAcquire(d.target, now)) {
+        skip.push_back(d.target);
+        skipped_any = true;
+        wake_at = std::min(wake_at, deps_.limiter->NextAvailable(d.target, now));
+        continue;
+      }
+      claimed.push_back(std::move(d));
+    }
+    if (!skipped_any || static_cast<int>(due->size()) < limit) break;
+  }
+  if (!claimed.empty()) {
+    std::vector<std::int64_t> ids;
+    for (const auto& d : claimed) ids.push_back(d.id);
+    if (!deps_.store->MarkSending(ids, now).ok()) {
+      wake_at = now + 1000;
+      return {};
+    }
+  }
+  if (auto next = deps_.store->NextDueAt(); next.ok() && next->has_value()) {
+    wake_at = std::min(wake_at, std::max(now, **next));
+  }
+  return claimed;
+}
+
+int DeliveryEngine::RunDue(int limit) {
+  UnixMs wake_at = 0;
+  auto claimed = Claim(limit, wake_at);
+  for (const auto& d : claimed) Execute(d);
+  return static_cast<int>(claimed.size());
+}
+
+void DeliveryEngine::Release(const Delivery& d) {
+  DeliveryUpdate update;
+  update.id = d.id;
+  update.state = DeliveryState::kPending;
+  update.count_attempt = false;
+  update.next_attempt_at = deps_.clock->NowMs();
+  update.error = d.last_error;
+  if (!deps_.store->FinishDelivery(update, deps_.clock->NowMs()).ok()) {
+    log::Warn("could not release a claimed delivery", {{"delivery", std::to_string(d.id)}});
+  }
+}
+
+Result<int> DeliveryEngine::Recover() {
+  const ChatDialect& dialect = deps_.chat->Dialect();
+  return deps_.store->RecoverInterrupted(
+      deps_.clock->NowMs(), [&](const StoredMessage& reply, std::int64_t delivery_id) {
+        return notices::ReplyUnknown(dialect, reply.chat_user, reply.text,
+                                     "duplex stopped while sending it", delivery_id);
+      });
+}
+
+DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& update) {
+  auto conv = deps_.store->GetConversation(d.conversation_id);
+  auto msg = deps_.store->GetMessage(d.message_id);
+  if (!conv.ok() || !msg.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+  if (!conv->has_value() || !msg->has_value()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation or message missing");
+  }
+  const Conversation& c = **conv;
+  const StoredMessage& m = **msg;
+  MentionCard card;
+  card.ref = c.id;
+  card.platform = c.platform;
+  auto it = deps_.connectors->find(c.platform);
+  card.platform_display = it != deps_.connectors->end() ? it->second->DisplayName() : c.platform;
+  card.kind = m.kind;
+  card.author = m.author;
+  card.text = m.text;
+  card.permalink = m.permalink;
+  card.vip = m.author.followers && *m.author.followers >= deps_.vip_followers;
+  ChatMessage post{c.channel, c.thread_ts, card, {}};
+  DeliveryOutcome o = deps_.chat->Post(post);
+  if (o.kind == OutcomeKind::kDone) {
+    update.message_chat_ts = o.remote_id;
+    if (c.thread_ts.empty()) update.thread_ts_for_conversation = o.remote_id;
+  }
+  return o;
+}
+
+DeliveryOutcome DeliveryEngine::PostNotice(const Delivery& d, DeliveryUpdate&) {
+  ChatMessage post;
+  post.text = d.payload;
+  if (d.conversation_id != 0) {
+    auto conv = deps_.store->GetConversation(d.conversation_id);
+    if (!conv.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+    if (!conv->has_value()) return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation missing");
+    post.channel = (*conv)->channel;
+    post.thread = (*conv)->thread_ts;
+  } else {
+    post.channel = d.target.substr(d.target.find(':') + 1);
+  }
+  return deps_.chat->Post(post);
+}
+
+DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, StoredMessage& reply,
+                                          std::string& platform_display) {
+  auto conv = deps_.store->GetConversation(d.conversation_id);
+  auto msg = deps_.store->GetMessage(d.message_id);
+  if (!conv.ok() || !msg.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+  if (!conv->has_value() || !msg->has_value()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation or reply missing");
+  }
+  reply = **msg;
+  const Conversation& c = **conv;
+  platform_display = c.platform;
+  auto it = deps_.connectors->find(c.platform);
+  if (it == deps_.connectors->end()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                 "platform '" + c.platform + "' is not configured");
+  }
+  platform_display = it->second->DisplayName();
+  StoredMessage parent;
+  if (reply.parent_id != 0) {
+    auto p = deps_.store->GetMessage(reply.parent_id);
+    if (!p.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+    if (p->has_value()) parent = **p;
+  }
+  ReplyRequest req;
+  req.delivery_id = d.id;
+  req.conversation_id = c.id;
+  req.conversation_key = c.conversation_key;
+  req.reply_target = parent.reply_target;
+  req.in_reply_to = parent.platform_message_id;
+  req.text = reply.text;
+  req.account = c.account;
+  req.now = deps_.clock->NowMs();
+  return it->second->SendReply(req, *deps_.http);
+}
+
+void DeliveryEngine::Execute(const Delivery& d) {
+  DeliveryUpdate update;
+  update.id = d.id;
+  DeliveryOutcome outcome;
+  if (d.kind == DeliveryKind::kPlatformReply) {
+    StoredMessage reply;
+    std::string platform_display;
+    outcome = SendReply(d, update, reply, platform_display);
+    const ChatDialect& dialect = deps_.chat->Dialect();
+    NewDelivery notice{DeliveryKind::kChatNotice, d.conversation_id, 0, "", ""};
+    if (auto conv = deps_.store->GetConversation(d.conversation_id); conv.ok() && conv->has_value()) {
+      notice.target = ChatTarget((*conv)->channel);
+    }
+    switch (outcome.kind) {
+      case OutcomeKind::kDone:
+        update.message_status = "sent";
+        update.message_remote_id = outcome.remote_id;
+        update.message_url = outcome.url;
+        update.first_response = true;
+        notice.payload = notices::ReplySent(dialect, reply.chat_user, reply.text, platform_display, outcome.url);
+        update.follow_ups.push_back(notice);
+        break;
+      case OutcomeKind::kUncertain:
+        notice.payload = notices::ReplyUnknown(dialect, reply.chat_user, reply.text, outcome.error, d.id);
+        update.message_status = "unknown";
+        update.follow_ups.push_back(notice);
+        break;
+      case OutcomeKind::kPermanent:
+        notice.payload = notices::ReplyFailed(dialect, reply.chat_user, reply.text, outcome.error, d.id);
+        update.message_status = "failed";
+        update.follow_ups.push_back(notice);
+        break;
+      case OutcomeKind::kRetry:
+        // Record() dead-letters when the schedule is used up; the notice rides along then.
+        notice.payload = notices::ReplyFailed(dialect, reply.chat_user, reply.text,
+                                              outcome.error + " (gave up after retries)", d.id);
+        update.follow_ups.push_back(notice);
+        update.message_status = "failed";
+        break;
+    }
+  } else if (d.kind == DeliveryKind::kChatPost) {
+    outcome = PostMention(d, update);
+  } else {
+    outcome = PostNotice(d, update);
+  }
+  Record(d, outcome, update);
+}
+
+void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update) {
+  const UnixMs now = deps_.clock->NowMs();
+  const bool is_reply = d.kind == DeliveryKind::kPlatformReply;
+  std::string result;
+  switch (outcome.kind) {
+    case OutcomeKind::kDone:
+      update.state = DeliveryState::kDone;
+      result = "done";
+      break;
+    case OutcomeKind::kPermanent:
+      update.state = DeliveryState::kDead;
+      update.error = outcome.error;
+      result = "dead";
+      break;
+    case OutcomeKind::kUncertain:
+      if (is_reply) {
+        update.state = DeliveryState::kUnknown;
+        update.error = outcome.error;
+        result = "unknown";
+        break;
+      }
+      [[fallthrough]];  // chat posts are at-least-once: uncertain is just another retry
+    case OutcomeKind::kRetry: {
+      update.error = outcome.error;
+      std::optional<UnixMs> delay;
+      {
+        std::lock_guard lock(rng_mu_);
+        if (outcome.retry_after_ms) {
+          delay = deps_.retry.HintDelay(*outcome.retry_after_ms, rng_);
+          update.count_attempt = false;
+        } else {
+          delay = deps_.retry.NextDelay(d.attempts + 1, rng_);
+        }
+      }
+      if (outcome.retry_after_ms) deps_.limiter->Penalize(d.target, now + *delay);
+      if (delay && now - d.created_at <= deps_.retry.max_age_ms) {
+        update.state = DeliveryState::kPending;
+        update.next_attempt_at = now + *delay;
+        update.message_status.clear();
+        update.follow_ups.clear();
+        result = "retry";
+      } else {
+        update.state = DeliveryState::kDead;
+        result = "dead";
+      }
+      break;
+    }
+  }
+  // The store may be briefly busy; a few quick tries keep the row from staying `sending`.
+  Status s = deps_.store->FinishDelivery(update, now);
+  for (int i = 0; !s.ok() && i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << i));
+    s = deps_.store->FinishDelivery(update, now);
+  }
+  log::Fields fields = {{"delivery", std::to_string(d.id)}, {"kind", ToString(d.kind)},
+                        {"target", d.target}, {"result", result}};
+  if (!outcome.error.empty()) fields.emplace_back("error", outcome.error);
+  if (!s.ok()) {
+    // The row stays `sending`; recovery at the next start settles it.
+    fields.emplace_back("store_error", s.message());
+    log::Error("delivery outcome not recorded", fields);
+  } else if (result == "done") {
+    log::Debug("delivered", fields);
+  } else {
+    log::Warn("delivery not done", fields);
+  }
+  if (deps_.metrics) {
+    deps_.metrics->Inc("duplex_deliveries_total", {{"kind", ToString(d.kind)}, {"result", result}});
+  }
+}
+
+}  // namespace duplex

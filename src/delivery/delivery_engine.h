@@ -1,0 +1,77 @@
+// DeliveryEngine: turns outbox rows into calls to chat and platforms, one attempt at a time,
+// and records each attempt's end in the store with all its effects (thread root, reply link,
+// confirmation notice) in one transaction.
+//
+// Promises kept here:
+// - per conversation, deliveries run in id order, one at a time (the store only offers the
+//   head of each conversation), so a reply never precedes its thread root;
+// - chat posts are retried on any transient failure (at least once);
+// - a customer reply is resent automatically only when the platform certainly did not act
+//   (kRetry); an uncertain outcome becomes `unknown` and is flagged in the thread;
+// - targets are paced by the rate limiter; a remote's wait hint holds its whole target.
+// Claim() and Execute() are synchronous, so tests drive them with a FakeClock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "chat/chat.h"
+#include "core/clock.h"
+#include "core/http_client.h"
+#include "core/metrics.h"
+#include "delivery/rate_limiter.h"
+#include "delivery/retry_policy.h"
+#include "platforms/registry.h"
+#include "storage/store.h"
+
+namespace duplex {
+
+struct DeliveryDeps {
+  Store* store = nullptr;
+  const Clock* clock = nullptr;
+  ChatPoster* chat = nullptr;
+  const ConnectorMap* connectors = nullptr;
+  HttpClient* http = nullptr;
+  RateLimiter* limiter = nullptr;
+  Metrics* metrics = nullptr;  // optional
+  RetryPolicy retry;
+  std::int64_t vip_followers = 10'000;
+  std::uint64_t seed = 0;  // jitter seed; 0 = random
+};
+
+class DeliveryEngine {
+ public:
+  explicit DeliveryEngine(DeliveryDeps deps);
+
+  // Picks up to `limit` due deliveries whose targets have capacity and marks them sending.
+  // `wake_at` is set to when the next one may be due (for the worker's sleep).
+  std::vector<Delivery> Claim(int limit, UnixMs& wake_at);
+  // One attempt of a claimed delivery, recorded in the store.
+  void Execute(const Delivery& delivery);
+  // Gives back a claimed delivery that was never attempted.
+  void Release(const Delivery& delivery);
+  // Claims and executes everything due now, serially. Returns how many ran.
+  int RunDue(int limit = 64);
+
+  // Sets deliveries interrupted by a crash straight (see Store::RecoverInterrupted).
+  Result<int> Recover();
+
+ private:
+  DeliveryOutcome Attempt(const Delivery& d, DeliveryUpdate& update);
+  DeliveryOutcome PostMention(const Delivery& d, DeliveryUpdate& update);
+  DeliveryOutcome PostNotice(const Delivery& d, DeliveryUpdate& update);
+  DeliveryOutcome SendReply(const Delivery& d, DeliveryUpdate& update, StoredMessage& reply,
+                            std::string& platform_display);
+  void Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
+
+  DeliveryDeps deps_;
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace duplex

@@ -1,0 +1,122 @@
+#include "delivery/worker.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/log.h"
+
+namespace duplex {
+
+DeliveryWorker::DeliveryWorker(DeliveryEngine& engine, int threads)
+    : engine_(engine), threads_(threads < 1 ? 1 : threads) {}
+
+DeliveryWorker::~DeliveryWorker() { Stop(0); }
+
+void DeliveryWorker::Start() {
+  std::lock_guard lock(mu_);
+  if (dispatcher_.joinable()) return;
+  stopping_ = false;
+  for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { Execute(); });
+  dispatcher_ = std::thread([this] { Dispatch(); });
+}
+
+void DeliveryWorker::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_one();
+}
+
+std::size_t DeliveryWorker::InFlight() const {
+  std::lock_guard lock(mu_);
+  return in_flight_ + queue_.size();
+}
+
+void DeliveryWorker::Stop(int deadline_ms) {
+  std::deque<Delivery> not_started;
+  {
+    std::unique_lock lock(mu_);
+    if (!dispatcher_.joinable()) return;
+    stopping_ = true;
+    not_started.swap(queue_);
+  }
+  wake_cv_.notify_all();
+  work_cv_.notify_all();
+  dispatcher_.join();
+  // Claimed but never attempted: back to pending, so a reply is not mistaken for one that
+  // was interrupted mid-call.
+  for (const auto& d : not_started) engine_.Release(d);
+  bool idle = false;
+  {
+    std::unique_lock lock(mu_);
+    idle = idle_cv_.wait_for(lock, std::chrono::milliseconds(deadline_ms),
+                             [&] { return in_flight_ == 0; });
+    if (!idle) {
+      log::Warn("deliveries still in flight at shutdown; they will be recovered at the next start",
+                {{"in_flight", std::to_string(in_flight_)}});
+    }
+  }
+  for (auto& t : pool_) {
+    // A thread stuck in a slow remote call is left to the process exit.
+    if (idle) {
+      t.join();
+    } else {
+      t.detach();
+    }
+  }
+  pool_.clear();
+}
+
+void DeliveryWorker::Dispatch() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (stopping_) return;
+      // Claim only when the pool can take more, to keep claims close to execution.
+      if (queue_.size() + in_flight_ >= static_cast<std::size_t>(threads_) * 2) {
+        wake_cv_.wait_for(lock, std::chrono::milliseconds(200));
+        continue;
+      }
+    }
+    UnixMs wake_at = 0;
+    auto claimed = engine_.Claim(threads_ * 2, wake_at);
+    std::unique_lock lock(mu_);
+    if (stopping_) return;
+    for (auto& d : claimed) queue_.push_back(std::move(d));
+    if (!claimed.empty()) {
+      work_cv_.notify_all();
+      continue;
+    }
+    // Sleep until the next due time, a wake-up, or at most a second (new work may come from
+    // another path, such as a retry command).
+    SystemClock clock;
+    UnixMs wait = std::clamp<UnixMs>(wake_at - clock.NowMs(), 5, 1000);
+    wake_cv_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return woken_ || stopping_; });
+    woken_ = false;
+  }
+}
+
+void DeliveryWorker::Execute() {
+  for (;;) {
+    Delivery d;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      d = std::move(queue_.front());
+      queue_.pop_front();
+      ++in_flight_;
+    }
+    engine_.Execute(d);
+    {
+      std::lock_guard lock(mu_);
+      --in_flight_;
+      woken_ = true;  // the conversation's next delivery may be due now
+    }
+    wake_cv_.notify_one();
+    idle_cv_.notify_all();
+  }
+}
+
+}  // namespace duplex

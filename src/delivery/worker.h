@@ -1,0 +1,48 @@
+// DeliveryWorker: runs the DeliveryEngine in the background. One dispatcher thread claims
+// due deliveries and hands them to a small pool, so deliveries to different conversations
+// and targets proceed concurrently while each conversation stays in order.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "delivery/delivery_engine.h"
+
+namespace duplex {
+
+class DeliveryWorker {
+ public:
+  DeliveryWorker(DeliveryEngine& engine, int threads = 4);
+  ~DeliveryWorker();
+
+  void Start();
+  // New work was committed: look now rather than at the next timer.
+  void Wake();
+  // Stops claiming; waits up to `deadline_ms` for attempts in flight to finish. Whatever
+  // is not finished stays in the outbox and is recovered at the next start.
+  void Stop(int deadline_ms = 10'000);
+
+  std::size_t InFlight() const;
+
+ private:
+  void Dispatch();
+  void Execute();
+
+  DeliveryEngine& engine_;
+  const int threads_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_cv_;
+  std::condition_variable work_cv_;
+  std::condition_variable idle_cv_;
+  std::deque<Delivery> queue_;
+  std::size_t in_flight_ = 0;
+  bool woken_ = false;
+  bool stopping_ = false;
+  std::thread dispatcher_;
+  std::vector<std::thread> pool_;
+};
+
+}  // namespace duplex

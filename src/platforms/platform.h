@@ -1,0 +1,89 @@
+// PlatformConnector: everything duplex knows about one platform, behind one interface.
+// Inbound: answer the platform's handshake, verify a webhook on its raw bytes, parse it into
+// normalized mentions. Outbound: send a staff reply through the platform's API and say how
+// it went in DeliveryOutcome terms. Connectors are pure apart from the injected HttpClient;
+// adding a platform is a new folder here plus one line in registry.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/clock.h"
+#include "core/delivery_outcome.h"
+#include "core/http_client.h"
+#include "core/mention.h"
+#include "core/status.h"
+
+namespace duplex {
+
+// An HTTP request as a webhook handler received it.
+struct InboundRequest {
+  std::string method;
+  std::string path;
+  HeaderList headers;
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string body;  // raw bytes, exactly as received
+  UnixMs now = 0;
+
+  std::string Header(const std::string& name) const { return FindHeader(headers, name); }
+  std::string Query(const std::string& name) const;
+  bool HasQuery(const std::string& name) const;
+};
+
+// A direct answer to the platform (handshakes, pings).
+struct InboundResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+struct ParsedWebhook {
+  std::vector<Mention> mentions;             // zero or more; duplicates are dropped later
+  std::optional<InboundResponse> response;   // set to answer with something other than 200 {}
+};
+
+// What a connector needs to answer one customer message.
+struct ReplyRequest {
+  std::int64_t delivery_id = 0;  // stable across retries of the same reply
+  std::int64_t conversation_id = 0;
+  std::string conversation_key;
+  std::string reply_target;      // the connector's own JSON stored with the customer message
+  std::string in_reply_to;       // platform id of the customer message
+  std::string text;
+  std::string account;
+  UnixMs now = 0;
+};
+
+class PlatformConnector {
+ public:
+  virtual ~PlatformConnector() = default;
+  virtual std::string Name() const = 0;
+  // Human name for chat ("X", "Facebook", ...).
+  virtual std::string DisplayName() const = 0;
+
+  // GET on the webhook URL: the platform's handshake. NotFound if it has none; 403 for a
+  // failed verify token.
+  virtual Result<InboundResponse> Handshake(const InboundRequest& request) const;
+  // POST: authenticity (signature, token, timestamp). Unauthenticated on failure.
+  virtual Status Verify(const InboundRequest& request) const = 0;
+  // POST, after Verify: InvalidArgument with a short reason for a malformed body.
+  virtual Result<ParsedWebhook> Parse(const InboundRequest& request) const = 0;
+
+  // Sends one reply. Must not retry internally: the delivery worker owns retries.
+  virtual DeliveryOutcome SendReply(const ReplyRequest& reply, HttpClient& http) const = 0;
+  // Checks a reply before it is queued (length limits...). Ok by default.
+  virtual Status ValidateReply(const std::string& text) const;
+
+  // A correctly signed sample webhook carrying `text`, sent by `duplex simulate` and the demo.
+  // `base_url` is duplex's own (http://host:port); the request's url is absolute.
+  virtual HttpRequest SampleWebhook(const std::string& base_url, const std::string& text,
+                                    const std::string& event_id, UnixMs now) const = 0;
+};
+
+}  // namespace duplex

@@ -1,0 +1,21 @@
+#include "platforms/registry.h"
+
+#include "platforms/generic/generic_connector.h"
+
+namespace duplex {
+
+const std::vector<PlatformEntry>& KnownPlatforms() {
+  static const std::vector<PlatformEntry> entries = {
+      {"generic", MakeGenericConnector, {"secret"}},
+  };
+  return entries;
+}
+
+const PlatformEntry* FindPlatform(const std::string& name) {
+  for (const auto& e : KnownPlatforms()) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace duplex

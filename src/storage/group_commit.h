@@ -1,0 +1,67 @@
+// GroupCommitter: one writer thread that gathers the ingest requests of concurrent webhook
+// handlers into a single transaction (group commit), so one fsync serves many requests.
+// Guarantee: Ingest() returns only after the request's items are committed (or failed);
+// a failed batch is retried request by request, so one bad request cannot fail others.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "storage/store.h"
+
+namespace duplex {
+
+struct GroupCommitStats {
+  std::uint64_t batches = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t max_batch = 0;
+  // batches by size bucket: 1, 2-3, 4-7, 8-15, 16-31, 32-63, 64+
+  std::uint64_t size_buckets[7] = {};
+};
+
+class GroupCommitter {
+ public:
+  // `on_commit` runs on the writer thread after each successful commit (wakes the worker).
+  GroupCommitter(Store& store, const Clock& clock, std::size_t max_queued_requests = 10'000,
+                 std::function<void()> on_commit = {});
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Blocks until committed. Unavailable when the queue is full or the committer stopped.
+  Result<std::vector<IngestOutcome>> Ingest(std::vector<IngestItem> items);
+
+  // Commits what is queued, then stops the writer. Later Ingest calls fail Unavailable.
+  void Stop();
+
+  GroupCommitStats Stats() const;
+
+ private:
+  struct Request {
+    std::vector<IngestItem> items;
+    std::promise<Result<std::vector<IngestOutcome>>> done;
+  };
+  void Run();
+  void CommitBatch(std::vector<Request>& batch);
+
+  Store& store_;
+  const Clock& clock_;
+  const std::size_t max_queued_;
+  std::function<void()> on_commit_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Request> queue_;
+  bool stopping_ = false;
+  GroupCommitStats stats_;
+  std::thread writer_;
+};
+
+}  // namespace duplex

@@ -1,0 +1,73 @@
+#include "storage/models.h"
+
+#include "storage/outbox.h"
+
+namespace duplex {
+
+const char* ToString(ConversationState state) {
+  switch (state) {
+    case ConversationState::kOpen: return "open";
+    case ConversationState::kAssigned: return "assigned";
+    case ConversationState::kReplied: return "replied";
+    case ConversationState::kClosed: return "closed";
+  }
+  return "open";
+}
+
+ConversationState ParseConversationState(const std::string& s) {
+  if (s == "assigned") return ConversationState::kAssigned;
+  if (s == "replied") return ConversationState::kReplied;
+  if (s == "closed") return ConversationState::kClosed;
+  return ConversationState::kOpen;
+}
+
+const char* ToString(MessageDirection d) {
+  switch (d) {
+    case MessageDirection::kIn: return "in";
+    case MessageDirection::kOut: return "out";
+    case MessageDirection::kNote: return "note";
+  }
+  return "in";
+}
+
+MessageDirection ParseMessageDirection(const std::string& s) {
+  if (s == "out") return MessageDirection::kOut;
+  if (s == "note") return MessageDirection::kNote;
+  return MessageDirection::kIn;
+}
+
+const char* ToString(DeliveryKind kind) {
+  switch (kind) {
+    case DeliveryKind::kChatPost: return "chat_post";
+    case DeliveryKind::kChatNotice: return "chat_notice";
+    case DeliveryKind::kPlatformReply: return "platform_reply";
+  }
+  return "chat_post";
+}
+
+DeliveryKind ParseDeliveryKind(const std::string& s) {
+  if (s == "chat_notice") return DeliveryKind::kChatNotice;
+  if (s == "platform_reply") return DeliveryKind::kPlatformReply;
+  return DeliveryKind::kChatPost;
+}
+
+const char* ToString(DeliveryState state) {
+  switch (state) {
+    case DeliveryState::kPending: return "pending";
+    case DeliveryState::kSending: return "sending";
+    case DeliveryState::kDone: return "done";
+    case DeliveryState::kDead: return "dead";
+    case DeliveryState::kUnknown: return "unknown";
+  }
+  return "pending";
+}
+
+DeliveryState ParseDeliveryState(const std::string& s) {
+  if (s == "sending") return DeliveryState::kSending;
+  if (s == "done") return DeliveryState::kDone;
+  if (s == "dead") return DeliveryState::kDead;
+  if (s == "unknown") return DeliveryState::kUnknown;
+  return DeliveryState::kPending;
+}
+
+}  // namespace duplex

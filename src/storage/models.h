@@ -1,0 +1,73 @@
+// Plain records that cross the Store port. No SQL types: a PostgreSQL store returns the same.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/mention.h"
+
+namespace duplex {
+
+// Conversation states shown in chat; "replied" once a staff reply reached the platform.
+enum class ConversationState { kOpen, kAssigned, kReplied, kClosed };
+const char* ToString(ConversationState state);
+ConversationState ParseConversationState(const std::string& s);
+
+struct Conversation {
+  std::int64_t id = 0;  // the ref staff type: #42
+  std::string platform;
+  std::string conversation_key;
+  std::string channel;    // chat channel chosen by routing when the conversation began
+  std::string thread_ts;  // chat thread root (Slack ts / Mattermost post id); empty until posted
+  std::string route;      // name of the route that chose the channel; empty = default
+  ConversationState state = ConversationState::kOpen;
+  std::string assignee;   // chat user id
+  Author author;          // who started it
+  std::string account;    // our account on the platform
+  UnixMs created_at = 0;
+  UnixMs updated_at = 0;
+  std::optional<UnixMs> first_response_at;
+};
+
+enum class MessageDirection { kIn, kOut, kNote };
+const char* ToString(MessageDirection d);
+MessageDirection ParseMessageDirection(const std::string& s);
+
+struct StoredMessage {
+  std::int64_t id = 0;
+  std::int64_t conversation_id = 0;
+  MessageDirection direction = MessageDirection::kIn;
+  MentionKind kind = MentionKind::kMention;
+  std::string event_id;
+  std::string platform_message_id;
+  Author author;           // the customer, for incoming messages
+  std::string chat_user;   // the staff member, for replies and notes
+  std::string text;
+  std::string permalink;
+  std::string reply_target;
+  std::int64_t parent_id = 0;  // for replies: the customer message answered
+  std::string status;          // replies: queued | sent | failed | unknown
+  bool muted = false;
+  UnixMs created_at = 0;
+};
+
+// What a routed mention needs to be stored: the mention and the channel routing chose.
+struct IngestItem {
+  Mention mention;
+  std::string channel;
+  std::string route;
+};
+
+struct IngestOutcome {
+  bool duplicate = false;
+  std::int64_t conversation_id = 0;
+  std::int64_t message_id = 0;
+  bool new_conversation = false;
+  bool reopened = false;
+  bool muted = false;
+};
+
+}  // namespace duplex

@@ -1,0 +1,77 @@
+// Outbox records: every call to another service (chat post, platform reply) is first a row
+// committed together with the change that caused it, then delivered by the worker.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace duplex {
+
+enum class DeliveryKind {
+  kChatPost,       // post an incoming message to chat (root or in thread)
+  kChatNotice,     // post a text into a conversation's thread (or a channel)
+  kPlatformReply,  // send a staff reply to the customer's platform
+};
+const char* ToString(DeliveryKind kind);
+DeliveryKind ParseDeliveryKind(const std::string& s);
+
+// pending → sending → done | dead | unknown; `pending` with a future next_attempt_at is a
+// scheduled retry.
+enum class DeliveryState { kPending, kSending, kDone, kDead, kUnknown };
+const char* ToString(DeliveryState state);
+DeliveryState ParseDeliveryState(const std::string& s);
+
+// Rate-limit key of posts into a chat channel.
+inline std::string ChatTarget(const std::string& channel) { return "chat:" + channel; }
+
+struct Delivery {
+  std::int64_t id = 0;
+  DeliveryKind kind = DeliveryKind::kChatPost;
+  std::int64_t conversation_id = 0;  // 0 for channel-level notices
+  std::int64_t message_id = 0;       // the message posted or sent, if any
+  std::string target;                // rate-limit key: chat channel, or platform:account
+  std::string payload;               // notice text
+  DeliveryState state = DeliveryState::kPending;
+  int attempts = 0;                  // attempts that count toward the retry schedule
+  UnixMs next_attempt_at = 0;
+  std::string last_error;
+  UnixMs created_at = 0;
+};
+
+struct NewDelivery {
+  DeliveryKind kind = DeliveryKind::kChatNotice;
+  std::int64_t conversation_id = 0;
+  std::int64_t message_id = 0;
+  std::string target;
+  std::string payload;
+};
+
+// Everything that changes when one attempt ends, applied in one transaction.
+struct DeliveryUpdate {
+  std::int64_t id = 0;
+  DeliveryState state = DeliveryState::kDone;
+  bool count_attempt = true;              // false for rate-limit waits
+  UnixMs next_attempt_at = 0;             // for kPending (retry)
+  std::string error;
+  // Effects of a successful post or send:
+  std::string thread_ts_for_conversation;  // set the conversation's thread root if unset
+  std::string message_chat_ts;             // where the message now stands in chat
+  std::string message_remote_id;           // platform id of a sent reply
+  std::string message_url;                 // link to it
+  std::string message_status;              // new status of the reply message, if any
+  bool first_response = false;             // a reply reached the platform: stop the SLA clock
+  std::vector<NewDelivery> follow_ups;     // e.g. the confirmation in the thread
+};
+
+struct OutboxStats {
+  std::int64_t pending = 0;
+  std::int64_t dead = 0;
+  std::int64_t unknown = 0;
+  UnixMs oldest_pending_created_at = 0;  // 0 when none
+};
+
+}  // namespace duplex

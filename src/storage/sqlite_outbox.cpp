@@ -1,0 +1,229 @@
+// SqliteStore: the outbox half (claiming, finishing and recovering deliveries).
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include "storage/sqlite_store.h"
+
+namespace duplex {
+namespace {
+
+
+// Head of line: no earlier delivery of the same conversation is still pending or sending.
+constexpr const char* kDueFilter =
+    " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
+    " AND (o.conversation_id = 0 OR NOT EXISTS (SELECT 1 FROM outbox p"
+    " WHERE p.conversation_id = o.conversation_id AND p.id < o.id"
+    " AND p.state IN ('pending', 'sending')))";
+
+}  // namespace
+
+Result<std::vector<Delivery>> SqliteStore::DueDeliveries(
+    UnixMs now, int limit, const std::vector<std::string>& skip_targets) {
+  return storage::Guarded(mu_, "due_deliveries", [&]() -> Result<std::vector<Delivery>> {
+    std::string columns = std::string(storage::kDeliveryColumns);
+    // "... FROM outbox" → "... FROM outbox o" with qualified columns is not needed: the
+    // unqualified names resolve to the outer table.
+    std::string sql = columns + " o" + kDueFilter;
+    if (!skip_targets.empty()) {
+      sql += " AND o.target NOT IN (";
+      for (std::size_t i = 0; i < skip_targets.size(); ++i) sql += i ? ", ?" : "?";
+      sql += ")";
+    }
+    sql += " ORDER BY o.next_attempt_at, o.id LIMIT ?";
+    std::vector<Delivery> out;
+    auto run = [&](SQLite::Statement& q) {
+      int i = 1;
+      q.bind(i++, now);
+      for (const auto& t : skip_targets) q.bind(i++, t);
+      q.bind(i++, limit);
+      while (q.executeStep()) out.push_back(storage::ReadDelivery(q));
+    };
+    if (skip_targets.empty()) {
+      static const std::string kSql = sql;
+      auto q = Stmt(kSql.c_str());
+      run(*q);
+    } else {
+      SQLite::Statement q(*db_, sql);
+      run(q);
+    }
+    return out;
+  });
+}
+
+Status SqliteStore::MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) {
+  return storage::Guarded(mu_, "mark_sending", [&]() -> Status {
+    SQLite::Transaction tx(*db_);
+    for (std::int64_t id : ids) {
+      auto q = Stmt("UPDATE outbox SET state = 'sending', updated_at = ? WHERE id = ? AND state = 'pending'");
+      q->bind(1, now);
+      q->bind(2, id);
+      q->exec();
+    }
+    tx.commit();
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
+  return storage::Guarded(mu_, "finish_delivery", [&]() -> Status {
+    SQLite::Transaction tx(*db_);
+    std::int64_t conversation_id = 0;
+    std::int64_t message_id = 0;
+    {
+      auto q = Stmt("SELECT conversation_id, message_id FROM outbox WHERE id = ?");
+      q->bind(1, u.id);
+      if (!q->executeStep()) return Status::NotFound("no delivery " + std::to_string(u.id));
+      conversation_id = q->getColumn(0).getInt64();
+      message_id = q->getColumn(1).getInt64();
+    }
+    {
+      auto q = Stmt(
+          "UPDATE outbox SET state = ?, attempts = attempts + ?, next_attempt_at = ?,"
+          " last_error = ?, updated_at = ? WHERE id = ?");
+      q->bind(1, ToString(u.state));
+      q->bind(2, u.count_attempt ? 1 : 0);
+      q->bind(3, u.state == DeliveryState::kPending ? u.next_attempt_at : now);
+      q->bind(4, u.error);
+      q->bind(5, now);
+      q->bind(6, u.id);
+      q->exec();
+    }
+    if (!u.thread_ts_for_conversation.empty() && conversation_id != 0) {
+      auto q = Stmt("UPDATE conversations SET thread_ts = ? WHERE id = ? AND thread_ts = ''");
+      q->bind(1, u.thread_ts_for_conversation);
+      q->bind(2, conversation_id);
+      q->exec();
+    }
+    if (message_id != 0 && (!u.message_chat_ts.empty() || !u.message_remote_id.empty() ||
+                            !u.message_url.empty() || !u.message_status.empty())) {
+      auto q = Stmt(
+          "UPDATE messages SET chat_ts = CASE WHEN ?1 <> '' THEN ?1 ELSE chat_ts END,"
+          " platform_message_id = CASE WHEN ?2 <> '' THEN ?2 ELSE platform_message_id END,"
+          " permalink = CASE WHEN ?3 <> '' THEN ?3 ELSE permalink END,"
+          " status = CASE WHEN ?4 <> '' THEN ?4 ELSE status END WHERE id = ?5");
+      q->bind(1, u.message_chat_ts);
+      q->bind(2, u.message_remote_id);
+      q->bind(3, u.message_url);
+      q->bind(4, u.message_status);
+      q->bind(5, message_id);
+      q->exec();
+    }
+    if (u.first_response && conversation_id != 0) {
+      auto q = Stmt(
+          "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?),"
+          " state = CASE WHEN state IN ('open', 'assigned') THEN 'replied' ELSE state END,"
+          " updated_at = ? WHERE id = ?");
+      q->bind(1, now);
+      q->bind(2, now);
+      q->bind(3, conversation_id);
+      q->exec();
+    }
+    for (const auto& f : u.follow_ups) InsertDelivery(f, now);
+    tx.commit();
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<Delivery>> SqliteStore::GetDelivery(std::int64_t id) {
+  return storage::Guarded(mu_, "get_delivery", [&]() -> Result<std::optional<Delivery>> {
+    static const std::string kSql = std::string(storage::kDeliveryColumns) + " WHERE id = ?";
+    auto q = Stmt(kSql.c_str());
+    q->bind(1, id);
+    if (!q->executeStep()) return std::optional<Delivery>();
+    return std::optional<Delivery>(storage::ReadDelivery(*q));
+  });
+}
+
+Result<std::optional<UnixMs>> SqliteStore::NextDueAt() {
+  return storage::Guarded(mu_, "next_due", [&]() -> Result<std::optional<UnixMs>> {
+    auto q = Stmt("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'");
+    if (!q->executeStep() || q->getColumn(0).isNull()) return std::optional<UnixMs>();
+    return std::optional<UnixMs>(q->getColumn(0).getInt64());
+  });
+}
+
+Result<OutboxStats> SqliteStore::GetOutboxStats() {
+  return storage::Guarded(mu_, "outbox_stats", [&]() -> Result<OutboxStats> {
+    OutboxStats s;
+    auto count = [&](const char* state) {
+      auto q = Stmt("SELECT COUNT(*) FROM outbox WHERE state = ?");
+      q->bind(1, state);
+      q->executeStep();
+      return q->getColumn(0).getInt64();
+    };
+    s.pending = count("pending") + count("sending");
+    s.dead = count("dead");
+    s.unknown = count("unknown");
+    auto q = Stmt("SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'sending')");
+    if (q->executeStep() && !q->getColumn(0).isNull()) {
+      s.oldest_pending_created_at = q->getColumn(0).getInt64();
+    }
+    return s;
+  });
+}
+
+Result<int> SqliteStore::RecoverInterrupted(
+    UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) {
+  return storage::Guarded(mu_, "recover", [&]() -> Result<int> {
+    SQLite::Transaction tx(*db_);
+    int changed = 0;
+    {
+      auto q = Stmt(
+          "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'"
+          " AND kind <> 'platform_reply'");
+      q->bind(1, now);
+      changed += q->exec();
+    }
+    struct Interrupted {
+      std::int64_t id, conversation_id, message_id;
+    };
+    std::vector<Interrupted> replies;
+    {
+      auto q = Stmt(
+          "SELECT id, conversation_id, message_id FROM outbox WHERE state = 'sending'"
+          " AND kind = 'platform_reply'");
+      while (q->executeStep()) {
+        replies.push_back({q->getColumn(0).getInt64(), q->getColumn(1).getInt64(),
+                           q->getColumn(2).getInt64()});
+      }
+    }
+    static const std::string kMessageSql =
+        std::string(storage::kMessageColumns) + " WHERE id = ?";
+    for (const auto& r : replies) {
+      StoredMessage message;
+      {
+        auto q = Stmt(kMessageSql.c_str());
+        q->bind(1, r.message_id);
+        if (q->executeStep()) message = storage::ReadMessage(*q);
+      }
+      std::string channel;
+      {
+        auto q = Stmt("SELECT channel FROM conversations WHERE id = ?");
+        q->bind(1, r.conversation_id);
+        if (q->executeStep()) channel = q->getColumn(0).getString();
+      }
+      {
+        auto q = Stmt(
+            "UPDATE outbox SET state = 'unknown', last_error = ?, updated_at = ? WHERE id = ?");
+        q->bind(1, "interrupted while sending: the platform may or may not have posted it");
+        q->bind(2, now);
+        q->bind(3, r.id);
+        q->exec();
+      }
+      {
+        auto q = Stmt("UPDATE messages SET status = 'unknown' WHERE id = ?");
+        q->bind(1, r.message_id);
+        q->exec();
+      }
+      InsertDelivery({DeliveryKind::kChatNotice, r.conversation_id, 0, ChatTarget(channel),
+                      unknown_notice(message, r.id)},
+                     now);
+      ++changed;
+    }
+    tx.commit();
+    return changed;
+  });
+}
+
+}  // namespace duplex

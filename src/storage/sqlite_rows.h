@@ -1,0 +1,71 @@
+// Internal to the SQLite store: column lists, row readers and a cached-statement handle.
+#pragma once
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <mutex>
+#include <optional>
+
+#include "core/log.h"
+#include "core/status.h"
+
+#include "storage/models.h"
+#include "storage/outbox.h"
+
+namespace duplex::storage {
+
+inline constexpr const char* kConversationColumns =
+    "SELECT id, platform, conversation_key, channel, thread_ts, route, state, assignee,"
+    " author_id, author_handle, author_name, author_followers, account, created_at, updated_at,"
+    " first_response_at FROM conversations";
+
+inline constexpr const char* kMessageColumns =
+    "SELECT id, conversation_id, direction, kind, event_id, platform_message_id, author_id,"
+    " author_handle, author_name, author_followers, chat_user, text, permalink, reply_target,"
+    " parent_id, status, muted, created_at FROM messages";
+
+inline constexpr const char* kDeliveryColumns =
+    "SELECT id, kind, conversation_id, message_id, target, payload, state, attempts,"
+    " next_attempt_at, last_error, created_at FROM outbox";
+
+Conversation ReadConversation(SQLite::Statement& q);
+StoredMessage ReadMessage(SQLite::Statement& q);
+Delivery ReadDelivery(SQLite::Statement& q);
+
+void BindOptionalInt(SQLite::Statement& q, int index, const std::optional<std::int64_t>& v);
+
+// Every public store method runs its body through this: lock, catch, log, and turn a
+// database exception into a Status the caller can answer 503 with.
+template <typename F>
+auto Guarded(std::mutex& mu, const char* what, F&& body) -> decltype(body()) {
+  std::lock_guard lock(mu);
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    log::Error("database operation failed", {{"operation", what}, {"error", e.what()}});
+    return Status::Unavailable("database unavailable");
+  }
+}
+
+// A prepared statement borrowed from the cache: reset when the handle goes away, so no
+// statement keeps a read snapshot open (which would stall WAL checkpoints).
+class StmtHandle {
+ public:
+  explicit StmtHandle(SQLite::Statement& s) : s_(s) {}
+  ~StmtHandle() {
+    try {
+      s_.reset();
+    } catch (...) {  // reset reports the last step's error again; it was handled there
+    }
+  }
+  StmtHandle(const StmtHandle&) = delete;
+  StmtHandle& operator=(const StmtHandle&) = delete;
+  SQLite::Statement* operator->() { return &s_; }
+  SQLite::Statement& operator*() { return s_; }
+
+ private:
+  SQLite::Statement& s_;
+};
+
+}  // namespace duplex::storage

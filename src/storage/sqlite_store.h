@@ -1,0 +1,69 @@
+// SqliteStore: the Store on one SQLite file in WAL mode with synchronous=FULL by default,
+// so a committed transaction survives power loss. One connection, serialized by a mutex;
+// callers batch writes (see GroupCommitter) to share the cost of each commit's fsync.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "storage/sqlite_rows.h"
+#include "storage/store.h"
+
+namespace SQLite {
+class Database;
+}  // namespace SQLite
+
+namespace duplex {
+
+struct SqliteOptions {
+  std::string path;
+  // "FULL" keeps the durability promise; "NORMAL" is offered for benchmarks only.
+  std::string synchronous = "FULL";
+  int busy_timeout_ms = 5000;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) and migrates. Errors name the path and the cause; a database
+  // from a newer duplex is refused.
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
+  ~SqliteStore() override;
+
+  Status Ping() override;
+  Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
+                                            UnixMs now) override;
+  Result<std::optional<Conversation>> GetConversation(std::int64_t id) override;
+  Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override;
+  Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) override;
+  Result<std::optional<Conversation>> FindConversationByThread(const std::string& channel,
+                                                               const std::string& thread_ts) override;
+  Result<QueuedReply> QueueReply(std::int64_t conversation_id, const std::string& chat_user,
+                                 const std::string& text, const std::string& target,
+                                 UnixMs now) override;
+
+  Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit,
+                                              const std::vector<std::string>& skip_targets) override;
+  Status MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) override;
+  Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) override;
+  Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override;
+  Result<std::optional<UnixMs>> NextDueAt() override;
+  Result<OutboxStats> GetOutboxStats() override;
+  Result<int> RecoverInterrupted(
+      UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<SQLite::Database> db);
+
+  // A cached prepared statement, reset and unbound, ready for binding.
+  storage::StmtHandle Stmt(const char* sql);
+  std::int64_t InsertDelivery(const NewDelivery& d, UnixMs now);
+  IngestOutcome IngestOne(const IngestItem& item, UnixMs now);
+
+  std::mutex mu_;
+  std::unique_ptr<SQLite::Database> db_;
+  std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> statements_;
+};
+
+}  // namespace duplex
