@@ -111,7 +111,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   for (auto it = config.platforms.begin(); it != config.platforms.end(); ++it) {
     const PlatformEntry* entry = FindPlatform(it.key());
     if (entry == nullptr) continue;
-    auto connector = entry->factory(it.value(), "platforms." + it.key(), errors);
+    auto connector = entry->factory(it.value(), "platforms." + it.key(), errors, a.http);
     if (connector) a.connectors[it.key()] = std::move(connector);
   }
   if (!errors.empty()) return Status::Invalid(errors.front());

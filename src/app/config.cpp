@@ -163,7 +163,7 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
           continue;
         }
         // Build once to validate; the app builds its own set.
-        entry->factory(it.value(), "platforms." + it.key(), errors);
+        entry->factory(it.value(), "platforms." + it.key(), errors, nullptr);
       }
     }
   }

@@ -28,7 +28,7 @@ int RunSimulate(const char* platform, const char* config_path, const char* text,
     return 2;
   }
   std::vector<std::string> errors;
-  auto connector = entry->factory(config->platforms[platform], std::string("platforms.") + platform, errors);
+  auto connector = entry->factory(config->platforms[platform], std::string("platforms.") + platform, errors, nullptr);
   if (!connector) {
     std::cerr << "duplex: " << (errors.empty() ? "cannot build connector" : errors.front()) << "\n";
     return 2;

@@ -16,8 +16,11 @@ namespace duplex {
 
 // Builds a connector from `config` (the platforms.<name> object, ${ENV} already expanded).
 // Appends "<path>.<key>: problem" lines to `errors` and returns null when it cannot.
+// `http` is for connectors that must call their platform while parsing a webhook (to fetch
+// what the webhook leaves out); it is null when the config is only being validated.
 using ConnectorFactory = std::function<std::unique_ptr<PlatformConnector>(
-    const nlohmann::json& config, const std::string& path, std::vector<std::string>& errors)>;
+    const nlohmann::json& config, const std::string& path, std::vector<std::string>& errors,
+    HttpClient* http)>;
 
 struct PlatformEntry {
   std::string name;

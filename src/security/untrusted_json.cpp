@@ -53,14 +53,14 @@ Status GetInt(const nlohmann::json& obj, const char* key, const std::string& pat
   if (!obj.is_object()) return Status::Invalid(path + " must be an object");
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return Status::Ok();
-  if (it->is_number_integer()) {
-    out = it->get<std::int64_t>();
-    return Status::Ok();
-  }
   if (it->is_number_unsigned()) {
     auto v = it->get<std::uint64_t>();
     if (v > static_cast<std::uint64_t>(INT64_MAX)) return Status::Invalid(path + "." + key + " is out of range");
     out = static_cast<std::int64_t>(v);
+    return Status::Ok();
+  }
+  if (it->is_number_integer()) {
+    out = it->get<std::int64_t>();
     return Status::Ok();
   }
   return Status::Invalid(path + "." + key + " must be an integer");

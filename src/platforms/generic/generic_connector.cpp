@@ -12,7 +12,8 @@ using nlohmann::json;
 
 std::unique_ptr<PlatformConnector> MakeGenericConnector(const json& config,
                                                         const std::string& path,
-                                                        std::vector<std::string>& errors) {
+                                                        std::vector<std::string>& errors,
+                                                        HttpClient* /*http*/) {
   ConfigSection section(config, path, errors);
   GenericConfig c;
   c.secret = section.Required("secret");

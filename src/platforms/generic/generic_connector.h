@@ -41,6 +41,7 @@ class GenericConnector final : public PlatformConnector {
 
 std::unique_ptr<PlatformConnector> MakeGenericConnector(const nlohmann::json& config,
                                                         const std::string& path,
-                                                        std::vector<std::string>& errors);
+                                                        std::vector<std::string>& errors,
+                                                        HttpClient* http);
 
 }  // namespace duplex

@@ -1,0 +1,145 @@
+#include "support/e2e_env.h"
+
+#include <doctest/doctest.h>
+
+#include "app/config.h"
+#include "chat/form.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "security/signatures.h"
+
+namespace duplex::test {
+
+using nlohmann::json;
+
+FakeSlack::FakeSlack() {
+  server.On("/api/chat.postMessage", [this](const RecordedRequest& r) {
+    json body = json::parse(r.body, nullptr, false);
+    std::lock_guard lock(mu_);
+    std::string ts = "1700000000." + std::to_string(100000 + next_ts_++);
+    body["_ts"] = ts;
+    body["_auth"] = r.Header("Authorization");
+    posts_.push_back(body);
+    return FakeAnswer{200, json{{"ok", true}, {"ts", ts}, {"channel", body.value("channel", "")}}.dump()};
+  });
+}
+
+std::vector<json> FakeSlack::Posts() const {
+  std::lock_guard lock(mu_);
+  return posts_;
+}
+
+bool FakeSlack::WaitForPosts(std::size_t n, int timeout_ms) const {
+  return WaitUntil([&] { return Posts().size() >= n; }, timeout_ms);
+}
+
+E2eEnv::E2eEnv(const json& patch, bool start) {
+  config = {
+      {"listen", {{"host", "127.0.0.1"}, {"port", 0}, {"threads", 16}}},
+      {"database", dir.File("duplex.db")},
+      {"chat",
+       {{"kind", "slack"},
+        {"api_base", slack.api_base()},
+        {"bot_token", kBotToken},
+        {"signing_secret", kSigningSecret},
+        {"team_id", kTeam},
+        {"default_channel", kDefaultChannel},
+        {"admins", {"U0ADMIN"}},
+        {"rate_limit", {{"per_second", 50}, {"burst", 50}}}}},
+      {"platforms", {{"generic", {{"secret", kGenericSecret}, {"reply_url", receiver.url() + "/replies"}}}}},
+  };
+  config.merge_patch(patch);
+  log::SetSink([this](const std::string& line) {
+    std::lock_guard lock(log_mu_);
+    log_ << line << "\n";
+  });
+  if (start) Start();
+}
+
+E2eEnv::~E2eEnv() {
+  Stop();
+  log::ResetSink();
+}
+
+void E2eEnv::Start() {
+  auto parsed = ParseConfig(config.dump());
+  REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
+  AppDeps deps;
+  deps.console = &console_;
+  deps.seed = 42;
+  auto app = App::Create(*parsed, deps);
+  REQUIRE_MESSAGE(app.ok(), app.status().message());
+  app_ = std::move(*app);
+  Status s = app_->Start();
+  REQUIRE_MESSAGE(s.ok(), s.message());
+}
+
+void E2eEnv::Stop() {
+  if (app_) {
+    app_->Shutdown(5000);
+    app_.reset();
+  }
+}
+
+void E2eEnv::Restart() {
+  Stop();
+  Start();
+}
+
+std::string E2eEnv::LogText() const {
+  std::lock_guard lock(log_mu_);
+  return log_.str();
+}
+
+json E2eEnv::GenericMention(const std::string& id, const std::string& conversation,
+                            const std::string& text, const std::string& handle, std::int64_t followers) {
+  return {{"id", id},
+          {"conversation", conversation},
+          {"kind", "direct"},
+          {"author", {{"id", "id-" + handle}, {"handle", handle}, {"name", "Name " + handle}, {"followers", followers}}},
+          {"text", text},
+          {"url", "https://crm.example.com/m/" + id}};
+}
+
+HttpResult E2eEnv::Send(HttpRequest request) { return http_.Send(request); }
+
+HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id, const std::string& secret,
+                               std::int64_t timestamp) {
+  SystemClock clock;
+  std::string ts = std::to_string(timestamp ? timestamp : clock.NowSeconds());
+  std::string raw = body.dump();
+  HttpRequest req;
+  req.url = base_url() + "/webhooks/generic";
+  req.body = raw;
+  req.headers = {{"webhook-id", webhook_id},
+                 {"webhook-timestamp", ts},
+                 {"webhook-signature", security::SignStandardWebhook(secret, webhook_id, ts, raw)}};
+  return http_.Send(req);
+}
+
+HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user, const std::string& team,
+                                const std::string& command, const std::string& signing_secret) {
+  SystemClock clock;
+  std::string form = "token=unused&team_id=" + text::UrlEncode(team) + "&team_domain=acme&channel_id=" +
+                     kDefaultChannel + "&channel_name=social&user_id=" + text::UrlEncode(user) +
+                     "&user_name=staff&command=" + text::UrlEncode(command) + "&text=" + text::UrlEncode(text) +
+                     "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=1.2.3";
+  std::string ts = std::to_string(clock.NowSeconds());
+  HttpRequest req;
+  req.url = base_url() + "/chat/slack/commands";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = form;
+  req.headers = {{"X-Slack-Request-Timestamp", ts},
+                 {"X-Slack-Signature", security::SignSlackV0(signing_secret, ts, form)}};
+  return http_.Send(req);
+}
+
+HttpResult E2eEnv::Get(const std::string& path) {
+  HttpRequest req;
+  req.method = "GET";
+  req.url = base_url() + path;
+  return http_.Send(req);
+}
+
+}  // namespace duplex::test

@@ -1,0 +1,84 @@
+// E2eEnv: duplex as a user wires it, in-process — the real App with its HTTP server on a
+// free loopback port, a fake Slack Web API and a fake reply receiver on their own ports,
+// a temporary SQLite database. Helpers send correctly signed webhooks and slash commands.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "app/httplib_client.h"
+#include "support/fake_http_server.h"
+#include "support/test_util.h"
+
+namespace duplex::test {
+
+inline constexpr const char* kGenericSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+inline constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
+inline constexpr const char* kTeam = "T0001";
+inline constexpr const char* kDefaultChannel = "C0SOCIAL";
+inline constexpr const char* kBotToken = "xoxb-test-token";
+
+// The fake Slack Web API: chat.postMessage answers ok with increasing ts values.
+class FakeSlack {
+ public:
+  FakeSlack();
+  std::string api_base() const { return server.url() + "/api"; }
+  // Parsed JSON bodies of successful chat.postMessage calls (scripted failures excluded).
+  std::vector<nlohmann::json> Posts() const;
+  bool WaitForPosts(std::size_t n, int timeout_ms = 5000) const;
+  FakeHttpServer server;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<nlohmann::json> posts_;
+  int next_ts_ = 1;
+};
+
+class E2eEnv {
+ public:
+  // `patch` is merged into the default config (JSON merge patch) before start.
+  explicit E2eEnv(const nlohmann::json& patch = nlohmann::json::object(), bool start = true);
+  ~E2eEnv();
+
+  void Start();
+  void Stop();
+  // Stops and starts a new App on the same database (and the same fakes).
+  void Restart();
+
+  App& app() { return *app_; }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(app_->port()); }
+
+  // POST /webhooks/generic, signed with `secret` (default: the configured one).
+  HttpResult PostGeneric(const nlohmann::json& body, const std::string& webhook_id,
+                         const std::string& secret = kGenericSecret, std::int64_t timestamp = 0);
+  static nlohmann::json GenericMention(const std::string& id, const std::string& conversation,
+                                       const std::string& text, const std::string& handle = "ana",
+                                       std::int64_t followers = 100);
+  // POST /chat/slack/commands, signed with `signing_secret`.
+  HttpResult SlackCommand(const std::string& text, const std::string& user = "U0STAFF",
+                          const std::string& team = kTeam, const std::string& command = "/duplex",
+                          const std::string& signing_secret = kSigningSecret);
+  HttpResult Get(const std::string& path);
+  HttpResult Send(HttpRequest request);
+
+  std::string LogText() const;
+
+  TempDir dir;
+  FakeSlack slack;
+  FakeHttpServer receiver;  // the generic platform's reply_url
+  nlohmann::json config;
+
+ private:
+  std::unique_ptr<App> app_;
+  HttplibClient http_;
+  mutable std::mutex log_mu_;
+  std::ostringstream log_;
+  std::ostringstream console_;
+};
+
+}  // namespace duplex::test

@@ -1,0 +1,89 @@
+#include "support/fake_http_server.h"
+
+#include <httplib.h>
+
+#include "support/test_util.h"
+
+namespace duplex::test {
+
+FakeHttpServer::FakeHttpServer() : server_(std::make_unique<httplib::Server>()) {
+  server_->set_tcp_nodelay(true);
+  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+    RecordedRequest r;
+    r.method = req.method;
+    r.path = req.path;
+    r.body = req.body;
+    for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
+    FakeAnswer a = Answer(r);
+    if (a.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(a.delay_ms));
+    res.status = a.status;
+    for (const auto& [k, v] : a.headers) res.set_header(k, v);
+    res.set_content(a.body, a.content_type);
+  };
+  server_->Post(".*", handle);
+  server_->Get(".*", handle);
+  server_->Put(".*", handle);
+  port_ = server_->bind_to_any_port("127.0.0.1");
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  WaitUntil([this] { return server_->is_running(); }, 2000);
+}
+
+FakeHttpServer::~FakeHttpServer() {
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void FakeHttpServer::On(const std::string& path, Handler handler) {
+  std::lock_guard lock(mu_);
+  handlers_[path] = std::move(handler);
+}
+
+void FakeHttpServer::Script(const std::string& path, FakeAnswer answer, int count) {
+  std::lock_guard lock(mu_);
+  for (int i = 0; i < count; ++i) scripted_[path].push_back(answer);
+}
+
+FakeAnswer FakeHttpServer::Answer(const RecordedRequest& r) {
+  Handler handler;
+  {
+    std::lock_guard lock(mu_);
+    requests_.push_back(r);
+    auto s = scripted_.find(r.path);
+    if (s != scripted_.end() && !s->second.empty()) {
+      FakeAnswer a = s->second.front();
+      s->second.erase(s->second.begin());
+      return a;
+    }
+    auto h = handlers_.find(r.path);
+    if (h != handlers_.end()) handler = h->second;
+  }
+  return handler ? handler(r) : FakeAnswer{};
+}
+
+void FakeHttpServer::ClearScripts() {
+  std::lock_guard lock(mu_);
+  scripted_.clear();
+}
+
+std::vector<RecordedRequest> FakeHttpServer::Requests(const std::string& path) const {
+  std::lock_guard lock(mu_);
+  if (path.empty()) return requests_;
+  std::vector<RecordedRequest> out;
+  for (const auto& r : requests_) {
+    if (r.path == path) out.push_back(r);
+  }
+  return out;
+}
+
+std::size_t FakeHttpServer::Count(const std::string& path) const { return Requests(path).size(); }
+
+bool FakeHttpServer::WaitForCount(const std::string& path, std::size_t n, int timeout_ms) const {
+  return WaitUntil([&] { return Count(path) >= n; }, timeout_ms);
+}
+
+void FakeHttpServer::Clear() {
+  std::lock_guard lock(mu_);
+  requests_.clear();
+}
+
+}  // namespace duplex::test

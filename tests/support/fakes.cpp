@@ -1,0 +1,98 @@
+#include "support/fakes.h"
+
+namespace duplex::test {
+
+void FakeHttpClient::Push(HttpResult result) {
+  std::lock_guard lock(mu_);
+  scripted_.push_back(std::move(result));
+}
+
+void FakeHttpClient::PushStatus(int status, const std::string& body, HeaderList headers) {
+  HttpResult r;
+  r.response.status = status;
+  r.response.body = body;
+  r.response.headers = std::move(headers);
+  Push(r);
+}
+
+void FakeHttpClient::PushError(TransportError error, const std::string& message) {
+  HttpResult r;
+  r.error = error;
+  r.error_message = message;
+  Push(r);
+}
+
+HttpResult FakeHttpClient::Send(const HttpRequest& request) {
+  std::function<HttpResult(const HttpRequest&)> fb;
+  {
+    std::lock_guard lock(mu_);
+    requests_.push_back(request);
+    if (!scripted_.empty()) {
+      HttpResult r = scripted_.front();
+      scripted_.pop_front();
+      return r;
+    }
+    fb = fallback;
+  }
+  if (fb) return fb(request);
+  HttpResult r;
+  r.response.status = 200;
+  r.response.body = "{}";
+  return r;
+}
+
+std::vector<HttpRequest> FakeHttpClient::requests() const {
+  std::lock_guard lock(mu_);
+  return requests_;
+}
+
+DeliveryOutcome RecordingPoster::Post(const ChatMessage& message) {
+  std::lock_guard lock(mu_);
+  if (!scripted_.empty()) {
+    DeliveryOutcome o = scripted_.front();
+    scripted_.pop_front();
+    if (o.kind == OutcomeKind::kDone) posts_.push_back(message);
+    return o;
+  }
+  posts_.push_back(message);
+  return DeliveryOutcome::Done("ts-" + std::to_string(next_++));
+}
+
+std::vector<ChatMessage> RecordingPoster::posts() const {
+  std::lock_guard lock(mu_);
+  return posts_;
+}
+
+void RecordingPoster::PushOutcome(DeliveryOutcome o) {
+  std::lock_guard lock(mu_);
+  scripted_.push_back(std::move(o));
+}
+
+Result<std::vector<IngestOutcome>> FailingStore::Ingest(const std::vector<IngestItem>& items, UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("injected failure");
+  return inner_.Ingest(items, now);
+}
+
+Result<QueuedReply> FailingStore::QueueReply(std::int64_t id, const std::string& u, const std::string& text,
+                                             const std::string& target, UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("injected failure");
+  return inner_.QueueReply(id, u, text, target, now);
+}
+
+Status FailingStore::MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("injected failure");
+  return inner_.MarkSending(ids, now);
+}
+
+Status FailingStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("injected failure");
+  return inner_.FinishDelivery(u, now);
+}
+
+Result<int> FailingStore::RecoverInterrupted(UnixMs now,
+                                             const std::function<std::string(const StoredMessage&, std::int64_t)>& f) {
+  if (ShouldFail()) return Status::Unavailable("injected failure");
+  return inner_.RecoverInterrupted(now, f);
+}
+
+}  // namespace duplex::test

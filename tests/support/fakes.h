@@ -1,0 +1,87 @@
+// Hand-written fakes for the ports: an HttpClient that returns scripted results, a chat
+// poster that records, and a store decorator that fails chosen writes.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "chat/chat.h"
+#include "chat/console/console_poster.h"
+#include "core/http_client.h"
+#include "storage/store.h"
+
+namespace duplex::test {
+
+class FakeHttpClient final : public HttpClient {
+ public:
+  // Results returned in order; when none are left, `fallback` answers (default 200 {}).
+  void Push(HttpResult result);
+  void PushStatus(int status, const std::string& body = "{}", HeaderList headers = {});
+  void PushError(TransportError error, const std::string& message = "scripted failure");
+  std::function<HttpResult(const HttpRequest&)> fallback;
+
+  HttpResult Send(const HttpRequest& request) override;
+  std::vector<HttpRequest> requests() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<HttpResult> scripted_;
+  std::vector<HttpRequest> requests_;
+};
+
+class RecordingPoster final : public ChatPoster {
+ public:
+  const ChatDialect& Dialect() const override { return dialect_; }
+  DeliveryOutcome Post(const ChatMessage& message) override;
+
+  std::vector<ChatMessage> posts() const;
+  // Outcomes returned in order before the default (Done with ts "ts-N").
+  void PushOutcome(DeliveryOutcome o);
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<ChatMessage> posts_;
+  std::deque<DeliveryOutcome> scripted_;
+  int next_ = 1;
+  ConsoleDialect dialect_;
+};
+
+// Wraps a real store; write number `fail_at` (1-based, counting Ingest, QueueReply,
+// MarkSending, FinishDelivery and RecoverInterrupted) fails with Unavailable without
+// touching the real store.
+class FailingStore final : public Store {
+ public:
+  FailingStore(Store& inner, int fail_at) : inner_(inner), fail_at_(fail_at) {}
+  int writes() const { return writes_; }
+
+  Status Ping() override { return inner_.Ping(); }
+  Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items, UnixMs now) override;
+  Result<std::optional<Conversation>> GetConversation(std::int64_t id) override { return inner_.GetConversation(id); }
+  Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override { return inner_.GetMessage(id); }
+  Result<std::vector<StoredMessage>> ListMessages(std::int64_t id) override { return inner_.ListMessages(id); }
+  Result<std::optional<Conversation>> FindConversationByThread(const std::string& c, const std::string& t) override {
+    return inner_.FindConversationByThread(c, t);
+  }
+  Result<QueuedReply> QueueReply(std::int64_t id, const std::string& u, const std::string& text,
+                                 const std::string& target, UnixMs now) override;
+  Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit, const std::vector<std::string>& skip) override {
+    return inner_.DueDeliveries(now, limit, skip);
+  }
+  Status MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) override;
+  Status FinishDelivery(const DeliveryUpdate& u, UnixMs now) override;
+  Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override { return inner_.GetDelivery(id); }
+  Result<std::optional<UnixMs>> NextDueAt() override { return inner_.NextDueAt(); }
+  Result<OutboxStats> GetOutboxStats() override { return inner_.GetOutboxStats(); }
+  Result<int> RecoverInterrupted(UnixMs now,
+                                 const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
+
+ private:
+  bool ShouldFail() { return ++writes_ == fail_at_; }
+  Store& inner_;
+  int fail_at_;
+  int writes_ = 0;
+};
+
+}  // namespace duplex::test
