@@ -45,6 +45,12 @@ HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* m
   }
   auto& s = *server_;
   s.set_tcp_nodelay(true);
+  // cpp-httplib's default sets SO_REUSEPORT, which lets a second duplex bind the same port
+  // and silently share its traffic. SO_REUSEADDR alone still allows quick restarts.
+  s.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s.set_payload_max_length(static_cast<std::size_t>(options_.max_body_bytes));
   s.set_read_timeout(options_.read_timeout_s, 0);
   s.set_write_timeout(options_.write_timeout_s, 0);
@@ -129,7 +135,8 @@ void HttpServer::PostForm(const std::string& path, Handler handler) {
       body.append(data, len);
       return true;
     });
-    if (too_large) {
+    // cpp-httplib refuses a declared Content-Length over the limit itself (status 413).
+    if (too_large || res.status == 413) {
       WriteAnswer(JsonError(413, "request body too large"), res);
       return;
     }

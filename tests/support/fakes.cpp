@@ -69,29 +69,29 @@ void RecordingPoster::PushOutcome(DeliveryOutcome o) {
 }
 
 Result<std::vector<IngestOutcome>> FailingStore::Ingest(const std::vector<IngestItem>& items, UnixMs now) {
-  if (ShouldFail()) return Status::Unavailable("injected failure");
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.Ingest(items, now);
 }
 
 Result<QueuedReply> FailingStore::QueueReply(std::int64_t id, const std::string& u, const std::string& text,
                                              const std::string& target, UnixMs now) {
-  if (ShouldFail()) return Status::Unavailable("injected failure");
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.QueueReply(id, u, text, target, now);
 }
 
 Status FailingStore::MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) {
-  if (ShouldFail()) return Status::Unavailable("injected failure");
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.MarkSending(ids, now);
 }
 
 Status FailingStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
-  if (ShouldFail()) return Status::Unavailable("injected failure");
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.FinishDelivery(u, now);
 }
 
 Result<int> FailingStore::RecoverInterrupted(UnixMs now,
                                              const std::function<std::string(const StoredMessage&, std::int64_t)>& f) {
-  if (ShouldFail()) return Status::Unavailable("injected failure");
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.RecoverInterrupted(now, f);
 }
 

@@ -1,0 +1,303 @@
+// The delivery engine driven step by step with a FakeClock: retry schedule, wait hints,
+// dead letters, unknown outcomes, ordering and pacing — in milliseconds.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "delivery/delivery_engine.h"
+#include "platforms/generic/generic_connector.h"
+#include "storage/sqlite_store.h"
+#include "support/fakes.h"
+#include "support/test_util.h"
+
+namespace duplex {
+
+namespace {
+
+struct Rig {
+  test::TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<SqliteStore> store;
+  test::RecordingPoster chat;
+  test::FakeHttpClient http;
+  ConnectorMap connectors;
+  RateLimiter limiter;
+  std::unique_ptr<DeliveryEngine> engine;
+
+  explicit Rig(double per_second = 1000, double burst = 1000) {
+    store = std::move(*SqliteStore::Open({dir.File("d.db")}));
+    GenericConfig g;
+    g.secret = "whsec_c2VjcmV0";
+    g.reply_url = "http://127.0.0.1:9/replies";
+    connectors["generic"] = std::make_unique<GenericConnector>(g);
+    limiter.SetLimit("", {per_second, burst});
+    DeliveryDeps d;
+    d.store = store.get();
+    d.clock = &clock;
+    d.chat = &chat;
+    d.connectors = &connectors;
+    d.http = &http;
+    d.limiter = &limiter;
+    d.seed = 7;
+    d.retry.jitter = 0;  // exact schedule in these tests
+    engine = std::make_unique<DeliveryEngine>(d);
+  }
+
+  std::int64_t Ingest(const std::string& id, const std::string& conv, const std::string& channel = "C1") {
+    Mention m;
+    m.platform = "generic";
+    m.event_id = id;
+    m.message_id = id;
+    m.conversation_key = conv;
+    m.text = "text " + id;
+    m.author = {"a", "ana", "Ana", 5};
+    m.reply_target = nlohmann::json{{"conversation", conv}, {"in_reply_to", id}}.dump();
+    auto r = store->Ingest({{m, channel, ""}}, clock.NowMs());
+    REQUIRE(r.ok());
+    return (*r)[0].conversation_id;
+  }
+
+  Delivery Get(std::int64_t id) { return **store->GetDelivery(id); }
+};
+
+}  // namespace
+
+TEST_CASE("chat posts retry on the documented schedule and then dead-letter") {
+  Rig rig;
+  rig.Ingest("e1", "c1");
+  const std::vector<UnixMs> waits = {5'000, 300'000, 1'800'000, 7'200'000, 18'000'000, 36'000'000, 36'000'000};
+  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Slack server error (HTTP 500)"));
+  CHECK(rig.engine->RunDue() == 1);  // attempt 1: immediately
+  for (std::size_t i = 0; i < waits.size(); ++i) {
+    Delivery d = rig.Get(1);
+    REQUIRE(d.state == DeliveryState::kPending);
+    CHECK(d.next_attempt_at - rig.clock.NowMs() == waits[i]);
+    rig.clock.Advance(waits[i] - 1);
+    CHECK(rig.engine->RunDue() == 0);  // not due a millisecond early
+    rig.clock.Advance(1);
+    rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack unreachable"));
+    CHECK(rig.engine->RunDue() == 1);
+  }
+  Delivery dead = rig.Get(1);
+  CHECK(dead.state == DeliveryState::kDead);
+  CHECK(dead.attempts == 8);
+  CHECK(dead.last_error == "Slack unreachable");
+  CHECK(rig.chat.posts().empty());
+}
+
+TEST_CASE("jitter keeps each wait within ±10% of the schedule") {
+  RetryPolicy p;
+  std::mt19937_64 rng(1);
+  for (int attempt = 1; attempt < p.MaxAttempts(); ++attempt) {
+    for (int i = 0; i < 50; ++i) {
+      UnixMs base = p.schedule_ms[static_cast<std::size_t>(attempt)];
+      UnixMs d = *p.NextDelay(attempt, rng);
+      CHECK(d >= base * 0.9 - 1);
+      CHECK(d <= base * 1.1 + 1);
+    }
+  }
+  CHECK_FALSE(p.NextDelay(p.MaxAttempts(), rng).has_value());
+}
+
+TEST_CASE("a Retry-After hint replaces the schedule and does not use up an attempt") {
+  Rig rig;
+  rig.Ingest("e1", "c1");
+  auto limited = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack rate limit (HTTP 429)");
+  limited.retry_after_ms = 30'000;
+  for (int i = 0; i < 20; ++i) {
+    rig.chat.PushOutcome(limited);
+    REQUIRE(rig.engine->RunDue() == 1);
+    CHECK(rig.Get(1).next_attempt_at - rig.clock.NowMs() == 30'000);
+    rig.clock.Advance(30'000);
+  }
+  CHECK(rig.Get(1).attempts == 0);
+  CHECK(rig.engine->RunDue() == 1);
+  CHECK(rig.Get(1).state == DeliveryState::kDone);
+  CHECK(rig.chat.posts().size() == 1);
+}
+
+TEST_CASE("a remote's wait hint holds back its whole target, not others") {
+  Rig rig;
+  rig.Ingest("e1", "c1", "C1");
+  rig.Ingest("e2", "c2", "C1");
+  rig.Ingest("e3", "c3", "C2");
+  auto limited = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack rate limit (HTTP 429)");
+  limited.retry_after_ms = 10'000;
+  rig.chat.PushOutcome(limited);
+  // e1 hits the limit; e2 (same channel) is then held back, e3 (other channel) goes.
+  rig.engine->RunDue(1);
+  rig.engine->RunDue();
+  auto posts = rig.chat.posts();
+  REQUIRE(posts.size() == 1);
+  CHECK(posts[0].channel == "C2");
+  rig.clock.Advance(10'000);
+  rig.engine->RunDue();
+  CHECK(rig.chat.posts().size() == 3);
+}
+
+TEST_CASE("permanent chat errors dead-letter at once with the reason") {
+  Rig rig;
+  rig.Ingest("e1", "c1");
+  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: channel_not_found"));
+  rig.engine->RunDue();
+  CHECK(rig.Get(1).state == DeliveryState::kDead);
+  CHECK(rig.Get(1).last_error == "Slack error: channel_not_found");
+  CHECK(rig.Get(1).attempts == 1);
+}
+
+TEST_CASE("messages of one conversation go out in order; a retrying one holds back only its own") {
+  Rig rig;
+  rig.Ingest("a1", "A");
+  rig.Ingest("a2", "A");
+  rig.Ingest("b1", "B");
+  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack unreachable"));
+  rig.engine->RunDue();  // a1 fails, b1 goes
+  rig.engine->RunDue();
+  auto posts = rig.chat.posts();
+  REQUIRE(posts.size() == 1);
+  CHECK(posts[0].card->text == "text b1");
+  rig.clock.Advance(5'000);
+  rig.engine->RunDue();  // a1 goes (root), then a2 into its thread
+  rig.engine->RunDue();
+  posts = rig.chat.posts();
+  REQUIRE(posts.size() == 3);
+  CHECK(posts[1].card->text == "text a1");
+  CHECK(posts[1].thread.empty());
+  CHECK(posts[2].card->text == "text a2");
+  CHECK(posts[2].thread == "ts-2");
+}
+
+TEST_CASE("a dead-lettered message lets the rest of its conversation go on") {
+  Rig rig;
+  rig.Ingest("a1", "A");
+  rig.Ingest("a2", "A");
+  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: msg_too_long"));
+  rig.engine->RunDue();
+  rig.engine->RunDue();
+  auto posts = rig.chat.posts();
+  REQUIRE(posts.size() == 1);
+  CHECK(posts[0].card->text == "text a2");
+}
+
+TEST_CASE("the token bucket paces a flood to the channel's rate") {
+  Rig rig(/*per_second=*/1, /*burst=*/3);
+  for (int i = 0; i < 10; ++i) rig.Ingest("e" + std::to_string(i), "c" + std::to_string(i));
+  CHECK(rig.engine->RunDue() == 3);  // the burst
+  CHECK(rig.engine->RunDue() == 0);
+  rig.clock.Advance(1000);
+  CHECK(rig.engine->RunDue() == 1);
+  rig.clock.Advance(999);
+  CHECK(rig.engine->RunDue() == 0);
+  rig.clock.Advance(1);
+  CHECK(rig.engine->RunDue() == 1);
+  rig.clock.Advance(5000);
+  CHECK(rig.engine->RunDue() == 3);  // refills up to the burst only
+}
+
+TEST_CASE("replies: sent once, confirmed in the thread, SLA clock stopped") {
+  Rig rig;
+  auto conv = rig.Ingest("e1", "c1");
+  rig.engine->RunDue();  // thread root
+  auto q = rig.store->QueueReply(conv, "U1", "thanks!", "generic:", rig.clock.NowMs());
+  rig.http.PushStatus(200, R"({"url":"https://crm/r/1"})");
+  rig.engine->RunDue();
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDone);
+  REQUIRE(rig.http.requests().size() == 1);
+  auto body = nlohmann::json::parse(rig.http.requests()[0].body);
+  CHECK(body["in_reply_to"] == "e1");
+  CHECK(body["text"] == "thanks!");
+  auto c = *rig.store->GetConversation(conv);
+  CHECK(c->first_response_at.has_value());
+  CHECK(c->state == ConversationState::kReplied);
+  auto reply = *rig.store->GetMessage(q->message_id);
+  CHECK(reply->status == "sent");
+  CHECK(reply->permalink == "https://crm/r/1");
+  rig.engine->RunDue();  // the confirmation
+  auto posts = rig.chat.posts();
+  REQUIRE(posts.size() == 2);
+  CHECK(posts[1].thread == "ts-1");
+  CHECK(posts[1].text.find("Reply by @U1 posted") != std::string::npos);
+  CHECK(posts[1].text.find("https://crm/r/1") != std::string::npos);
+}
+
+TEST_CASE("replies: an uncertain outcome is flagged unknown with the text and not resent") {
+  Rig rig;
+  auto conv = rig.Ingest("e1", "c1");
+  rig.engine->RunDue();
+  auto q = rig.store->QueueReply(conv, "U1", "maybe posted", "x:", rig.clock.NowMs());
+  // A connector without idempotent retries reports kUncertain on a timeout after sending.
+  class UncertainConnector final : public PlatformConnector {
+   public:
+    std::string Name() const override { return "generic"; }
+    std::string DisplayName() const override { return "Test"; }
+    Status Verify(const InboundRequest&) const override { return Status::Ok(); }
+    Result<ParsedWebhook> Parse(const InboundRequest&) const override { return ParsedWebhook{}; }
+    DeliveryOutcome SendReply(const ReplyRequest&, HttpClient&) const override {
+      return DeliveryOutcome::Fail(OutcomeKind::kUncertain, "X did not answer: Read");
+    }
+    HttpRequest SampleWebhook(const std::string&, const std::string&, const std::string&, UnixMs) const override {
+      return {};
+    }
+  };
+  rig.connectors["generic"] = std::make_unique<UncertainConnector>();
+  rig.engine->RunDue();
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kUnknown);
+  rig.clock.Advance(100'000'000);
+  rig.engine->RunDue();
+  auto posts = rig.chat.posts();
+  REQUIRE(posts.size() == 2);
+  CHECK(posts[1].text.find("may or may not have been posted") != std::string::npos);
+  CHECK(posts[1].text.find("maybe posted") != std::string::npos);
+  CHECK(posts[1].text.find("/duplex retry " + std::to_string(q->delivery_id)) != std::string::npos);
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kUnknown);
+}
+
+TEST_CASE("replies: a permanent platform error ends in a clear message in the thread") {
+  Rig rig;
+  auto conv = rig.Ingest("e1", "c1");
+  rig.engine->RunDue();
+  auto q = rig.store->QueueReply(conv, "U1", "hello", "generic:", rig.clock.NowMs());
+  rig.http.PushStatus(410, "gone");
+  rig.engine->RunDue();
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDead);
+  rig.engine->RunDue();
+  auto posts = rig.chat.posts();
+  REQUIRE(posts.size() == 2);
+  CHECK(posts[1].text.find("was NOT posted") != std::string::npos);
+  CHECK(posts[1].text.find("410 Gone") != std::string::npos);
+  CHECK((*rig.store->GetMessage(q->message_id))->status == "failed");
+}
+
+TEST_CASE("a reply waits for its conversation's thread root") {
+  Rig rig;
+  auto conv = rig.Ingest("e1", "c1");
+  auto q = rig.store->QueueReply(conv, "U1", "hi", "generic:", rig.clock.NowMs());
+  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack unreachable"));
+  rig.engine->RunDue();
+  rig.engine->RunDue();
+  CHECK(rig.http.requests().empty());
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kPending);
+  rig.clock.Advance(5'000);
+  rig.engine->RunDue();
+  rig.engine->RunDue();
+  CHECK(rig.http.requests().size() == 1);
+}
+
+TEST_CASE("a failed store write while recording an outcome is retried, then left for recovery") {
+  Rig rig;
+  rig.Ingest("e1", "c1");
+  test::FailingStore failing(*rig.store, 2);  // write 1: MarkSending, write 2: FinishDelivery
+  DeliveryDeps d;
+  d.store = &failing;
+  d.clock = &rig.clock;
+  d.chat = &rig.chat;
+  d.connectors = &rig.connectors;
+  d.http = &rig.http;
+  d.limiter = &rig.limiter;
+  DeliveryEngine engine(d);
+  engine.RunDue();
+  CHECK(failing.writes() == 3);  // the retry of FinishDelivery succeeded
+  CHECK(rig.Get(1).state == DeliveryState::kDone);
+}
+
+}  // namespace duplex

@@ -1,0 +1,149 @@
+// The real binary, as a user runs it.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/httplib_client.h"
+#include "support/e2e_env.h"
+#include "support/process.h"
+
+namespace duplex::test {
+
+using nlohmann::json;
+
+namespace {
+
+json ServeConfig(const TempDir& dir, int port, const std::string& slack_api, const std::string& reply_url) {
+  return {{"listen", {{"host", "127.0.0.1"}, {"port", port}}},
+          {"database", dir.File("duplex.db")},
+          {"chat", {{"kind", "slack"}, {"api_base", slack_api}, {"bot_token", "${TEST_BOT_TOKEN}"},
+                    {"signing_secret", "${TEST_SIGNING_SECRET}"}, {"team_id", kTeam},
+                    {"default_channel", kDefaultChannel}}},
+          {"platforms", {{"generic", {{"secret", "${TEST_GENERIC_SECRET}"}, {"reply_url", reply_url}}}}}};
+}
+
+const std::map<std::string, std::string> kEnv = {{"TEST_BOT_TOKEN", "xoxb-cli-distinctive-token"},
+                                                 {"TEST_SIGNING_SECRET", kSigningSecret},
+                                                 {"TEST_GENERIC_SECRET", kGenericSecret}};
+
+bool WaitHealthy(int port) {
+  HttplibClient http;
+  return WaitUntil([&] {
+    HttpRequest r;
+    r.method = "GET";
+    r.url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
+    r.timeout_ms = 500;
+    auto res = http.Send(r);
+    return res.ok() && res.response.status == 200;
+  }, 10'000);
+}
+
+}  // namespace
+
+TEST_CASE("duplex version and --help") {
+  auto v = RunDuplex({"version"});
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("duplex 0.1.0") != std::string::npos);
+  auto h = RunDuplex({"--help"});
+  CHECK(h.exit_code == 0);
+  for (const char* sub : {"serve", "check-config", "demo", "simulate", "version"}) {
+    CHECK(h.out.find(sub) != std::string::npos);
+  }
+  auto sh = RunDuplex({"serve", "--help"});
+  CHECK(sh.exit_code == 0);
+  CHECK(sh.out.find("--config") != std::string::npos);
+  auto bad = RunDuplex({"frobnicate"});
+  CHECK(bad.exit_code == 2);
+}
+
+TEST_CASE("check-config: valid exits 0, invalid exits 2 naming JSON paths and never secrets") {
+  TempDir dir;
+  WriteFile(dir.File("ok.json"), ServeConfig(dir, 8080, "https://slack.com/api", "https://crm/r").dump());
+  auto ok = RunDuplex({"check-config", "--config", dir.File("ok.json")}, kEnv);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("is valid") != std::string::npos);
+
+  auto missing_env = RunDuplex({"check-config", "--config", dir.File("ok.json")},
+                               {{"TEST_BOT_TOKEN", "xoxb-cli-distinctive-token"}});
+  CHECK(missing_env.exit_code == 2);
+  CHECK(missing_env.err.find("chat.signing_secret: environment variable TEST_SIGNING_SECRET is not set") !=
+        std::string::npos);
+  CHECK(missing_env.err.find("xoxb-cli-distinctive-token") == std::string::npos);
+
+  json broken = ServeConfig(dir, 8080, "https://slack.com/api", "https://crm/r");
+  broken["listen"]["port"] = "http";
+  broken["chat"].erase("team_id");
+  WriteFile(dir.File("bad.json"), broken.dump());
+  auto bad = RunDuplex({"check-config", "--config", dir.File("bad.json")}, kEnv);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("listen.port: must be an integer") != std::string::npos);
+  CHECK(bad.err.find("chat.team_id: required") != std::string::npos);
+
+  auto absent = RunDuplex({"check-config", "--config", dir.File("nope.json")});
+  CHECK(absent.exit_code == 2);
+  CHECK(absent.err.find("cannot read config file") != std::string::npos);
+}
+
+TEST_CASE("serve refuses a bad config with exit 2 instead of starting half-configured") {
+  TempDir dir;
+  json cfg = ServeConfig(dir, FreePort(), "https://slack.com/api", "https://crm/r");
+  cfg["platforms"]["generic"].erase("secret");
+  WriteFile(dir.File("c.json"), cfg.dump());
+  auto r = RunDuplex({"serve", "--config", dir.File("c.json")}, kEnv);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("platforms.generic.secret: required") != std::string::npos);
+}
+
+TEST_CASE("serve + simulate: a signed sample reaches Slack; SIGTERM stops cleanly with exit 0") {
+  TempDir dir;
+  FakeSlack slack;
+  FakeHttpServer receiver;
+  int port = FreePort();
+  WriteFile(dir.File("c.json"), ServeConfig(dir, port, slack.api_base(), receiver.url() + "/r").dump());
+  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, dir.path().string(), kEnv);
+  REQUIRE(WaitHealthy(port));
+
+  auto sim = RunDuplex({"simulate", "generic", "--config", dir.File("c.json"), "--text", "simulated hello"}, kEnv);
+  CHECK(sim.exit_code == 0);
+  CHECK(sim.out.find("-> 200") != std::string::npos);
+  REQUIRE(slack.WaitForPosts(1));
+  CHECK(slack.Posts()[0]["text"].get<std::string>().find("simulated hello") != std::string::npos);
+
+  CHECK(server.Signal(SIGTERM) == 0);
+  std::string logs = server.Stderr();
+  CHECK(logs.find("duplex stopped") != std::string::npos);
+  CHECK(logs.find("xoxb-cli-distinctive-token") == std::string::npos);
+  CHECK(logs.find(kGenericSecret) == std::string::npos);
+  // Every log line is one JSON object.
+  std::size_t start = 0, lines = 0;
+  while (start < logs.size()) {
+    std::size_t end = logs.find('\n', start);
+    std::string line = logs.substr(start, end - start);
+    if (!line.empty()) {
+      CHECK_MESSAGE(json::accept(line), line);
+      ++lines;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  CHECK(lines >= 3);
+}
+
+TEST_CASE("serve on a port in use fails with a clear message") {
+  TempDir dir;
+  FakeHttpServer occupant;
+  WriteFile(dir.File("c.json"), ServeConfig(dir, occupant.port(), "https://slack.com/api", "https://crm/r").dump());
+  auto r = RunDuplex({"serve", "--config", dir.File("c.json")}, kEnv, 10'000);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(occupant.port())) != std::string::npos);
+}
+
+TEST_CASE("duplex demo runs the whole round trip and exits 0") {
+  auto r = RunDuplex({"demo"}, {}, 60'000);
+  CHECK_MESSAGE(r.exit_code == 0, std::string(r.out + r.err));
+  CHECK(r.out.find("[FAILED]") == std::string::npos);
+  CHECK(r.out.find("reply delivered, signed") != std::string::npos);
+}
+
+}  // namespace duplex::test

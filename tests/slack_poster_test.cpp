@@ -1,0 +1,111 @@
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "chat/form.h"
+#include "chat/slack/slack_poster.h"
+#include "support/fakes.h"
+
+namespace duplex {
+
+using nlohmann::json;
+
+namespace {
+
+MentionCard Card(const std::string& text) {
+  MentionCard c;
+  c.ref = 42;
+  c.platform = "x";
+  c.platform_display = "X";
+  c.kind = MentionKind::kMention;
+  c.author = {"1", "ana", "Ana <script>", 12345};
+  c.text = text;
+  c.permalink = "https://x.com/ana/status/1";
+  c.vip = true;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("Slack post body: Block Kit plus fallback text, escaped, with thread and no unfurls") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  json body = json::parse(poster.BuildPostBody({"C1", "111.2", Card("<!channel> & you"), ""}));
+  CHECK(body["channel"] == "C1");
+  CHECK(body["thread_ts"] == "111.2");
+  CHECK(body["unfurl_links"] == false);
+  std::string text = body["text"];
+  CHECK(text.find("#42") != std::string::npos);
+  CHECK(text.find("&lt;!channel&gt; &amp; you") != std::string::npos);
+  CHECK(text.find("<!channel>") == std::string::npos);
+  std::string blocks = body["blocks"].dump();
+  CHECK(blocks.find("Ana &lt;script&gt;") != std::string::npos);
+  CHECK(blocks.find("12,345 followers") != std::string::npos);
+  CHECK(blocks.find("VIP") != std::string::npos);
+  CHECK(blocks.find("<https://x.com/ana/status/1|open on X>") != std::string::npos);
+}
+
+TEST_CASE("Slack post body: a long text is truncated in the block but whole enough in text") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  json body = json::parse(poster.BuildPostBody({"C1", "", Card(std::string(10000, 'z')), ""}));
+  for (const auto& block : body["blocks"]) {
+    if (block["type"] == "section") CHECK(block["text"]["text"].get<std::string>().size() <= 3000);
+  }
+  CHECK_FALSE(body.contains("thread_ts"));
+}
+
+TEST_CASE("Slack answers map to outcomes") {
+  auto answer = [](int status, const std::string& body, HeaderList headers = {}) {
+    HttpResult r;
+    r.response.status = status;
+    r.response.body = body;
+    r.response.headers = std::move(headers);
+    return ClassifySlackAnswer(r);
+  };
+  auto ok = answer(200, R"({"ok":true,"ts":"1.2","channel":"C1"})");
+  CHECK(ok.kind == OutcomeKind::kDone);
+  CHECK(ok.remote_id == "1.2");
+  auto nf = answer(200, R"({"ok":false,"error":"channel_not_found"})");
+  CHECK(nf.kind == OutcomeKind::kPermanent);
+  CHECK(nf.error == "Slack error: channel_not_found");
+  CHECK_FALSE(nf.auth_failure);
+  auto revoked = answer(200, R"({"ok":false,"error":"token_revoked"})");
+  CHECK(revoked.kind == OutcomeKind::kPermanent);
+  CHECK(revoked.auth_failure);
+  CHECK(answer(200, R"({"ok":false,"error":"internal_error"})").kind == OutcomeKind::kRetry);
+  auto limited = answer(429, "", {{"Retry-After", "3"}});
+  CHECK(limited.kind == OutcomeKind::kRetry);
+  CHECK(limited.retry_after_ms == 3000);
+  CHECK(answer(500, "").kind == OutcomeKind::kUncertain);
+  CHECK(answer(200, "<html>").kind == OutcomeKind::kUncertain);
+  HttpResult down;
+  down.error = TransportError::kNotSent;
+  CHECK(ClassifySlackAnswer(down).kind == OutcomeKind::kRetry);
+}
+
+TEST_CASE("Slack poster sends the bot token as a Bearer header to chat.postMessage") {
+  test::FakeHttpClient http;
+  http.PushStatus(200, R"({"ok":true,"ts":"9.9"})");
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  auto o = poster.Post({"C1", "", std::nullopt, "a notice"});
+  CHECK(o.remote_id == "9.9");
+  auto req = http.requests().at(0);
+  CHECK(req.url == "https://slack.test/api/chat.postMessage");
+  CHECK(FindHeader(req.headers, "Authorization") == "Bearer xoxb-1");
+  CHECK(json::parse(req.body)["text"] == "a notice");
+}
+
+TEST_CASE("form bodies: decoding, repeated keys, empty values and junk") {
+  Form f = Form::Parse("a=1&b=x+y%26z&a=2&empty=&novalue&&%zz=bad");
+  CHECK(f.Get("a") == "1");
+  CHECK(f.Get("b") == "x y&z");
+  CHECK(f.Has("empty"));
+  CHECK(f.Get("empty").empty());
+  CHECK(f.Has("novalue"));
+  CHECK(f.Get("%zz") == "bad");
+  CHECK_FALSE(f.Has("missing"));
+  CHECK(Form::Parse("").fields().empty());
+}
+
+}  // namespace duplex

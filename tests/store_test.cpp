@@ -1,0 +1,195 @@
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/Database.h>
+
+#include "storage/migrations.h"
+#include "storage/sqlite_store.h"
+#include "support/test_util.h"
+
+namespace duplex {
+
+namespace {
+
+std::unique_ptr<SqliteStore> OpenStore(const std::string& path) {
+  auto s = SqliteStore::Open({path});
+  REQUIRE_MESSAGE(s.ok(), s.status().message());
+  return std::move(*s);
+}
+
+IngestItem Item(const std::string& event_id, const std::string& conversation, const std::string& text,
+                const std::string& channel = "C1") {
+  Mention m;
+  m.platform = "generic";
+  m.event_id = event_id;
+  m.message_id = "msg-" + event_id;
+  m.conversation_key = conversation;
+  m.text = text;
+  m.author = {"a1", "ana", "Ana", 10};
+  m.reply_target = "{}";
+  return {m, channel, ""};
+}
+
+}  // namespace
+
+TEST_CASE("migrations: an empty database gets the latest schema, WAL and FULL sync") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  SQLite::Database db(dir.File("d.db"));
+  CHECK(db.execAndGet("PRAGMA user_version").getInt() == storage::LatestSchemaVersion());
+  CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
+  CHECK(db.tableExists("conversations"));
+  CHECK(db.tableExists("outbox"));
+  CHECK(db.tableExists("processed_events"));
+}
+
+TEST_CASE("migrations: reopening an existing database keeps its data") {
+  test::TempDir dir;
+  {
+    auto store = OpenStore(dir.File("d.db"));
+    REQUIRE(store->Ingest({Item("e1", "c1", "hello")}, 1000).ok());
+  }
+  auto store = OpenStore(dir.File("d.db"));
+  auto c = store->GetConversation(1);
+  REQUIRE(c->has_value());
+  CHECK((*c)->conversation_key == "c1");
+}
+
+TEST_CASE("migrations: a database from a newer duplex is refused, not opened") {
+  test::TempDir dir;
+  {
+    SQLite::Database db(dir.File("d.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA user_version = 999");
+  }
+  auto s = SqliteStore::Open({dir.File("d.db")});
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == StatusCode::kInvalidArgument);
+  CHECK(s.status().message().find("schema version 999, newer than this duplex understands") != std::string::npos);
+}
+
+TEST_CASE("an unopenable path names the path") {
+  auto s = SqliteStore::Open({"/nonexistent-dir/sub/d.db"});
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().message().find("/nonexistent-dir/sub/d.db") != std::string::npos);
+}
+
+TEST_CASE("ingest: dedup, conversations, threads and the chat outbox in one transaction") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two"), Item("e1", "c1", "dup"),
+                          Item("e3", "c2", "three", "C2")},
+                         1000);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 4);
+  CHECK((*r)[0].new_conversation);
+  CHECK((*r)[1].conversation_id == (*r)[0].conversation_id);
+  CHECK_FALSE((*r)[1].new_conversation);
+  CHECK((*r)[2].duplicate);
+  CHECK((*r)[3].conversation_id != (*r)[0].conversation_id);
+  CHECK((*(store->GetConversation((*r)[3].conversation_id)))->channel == "C2");
+  auto due = store->DueDeliveries(1000, 10, {});
+  REQUIRE(due.ok());
+  // Head of line: only the first post of c1 and the post of c2 are due.
+  REQUIRE(due->size() == 2);
+  CHECK((*due)[0].message_id == (*r)[0].message_id);
+  CHECK((*due)[0].target == "chat:C1");
+  CHECK((*due)[1].message_id == (*r)[3].message_id);
+  auto messages = store->ListMessages((*r)[0].conversation_id);
+  REQUIRE(messages->size() == 2);
+  CHECK((*messages)[1].text == "two");
+  CHECK((*messages)[1].author.followers == 10);
+}
+
+TEST_CASE("ingest: a message whose parent is known joins the parent's conversation") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  auto first = store->Ingest({Item("e1", "tweet-1", "root")}, 1000);
+  IngestItem reply = Item("e2", "tweet-2", "reply to root");
+  reply.mention.parent_message_id = "msg-e1";
+  auto second = store->Ingest({reply}, 1001);
+  CHECK((*second)[0].conversation_id == (*first)[0].conversation_id);
+  CHECK_FALSE((*second)[0].new_conversation);
+}
+
+TEST_CASE("outbox: finishing a post sets the thread root, releases the next, records errors") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two")}, 1000);
+  auto due = store->DueDeliveries(1000, 10, {});
+  REQUIRE(due->size() == 1);
+  REQUIRE(store->MarkSending({(*due)[0].id}, 1000).ok());
+  CHECK(store->DueDeliveries(1000, 10, {})->empty());  // the conversation is busy
+  DeliveryUpdate u;
+  u.id = (*due)[0].id;
+  u.state = DeliveryState::kDone;
+  u.thread_ts_for_conversation = "111.222";
+  u.message_chat_ts = "111.222";
+  REQUIRE(store->FinishDelivery(u, 1001).ok());
+  CHECK((*store->GetConversation((*r)[0].conversation_id))->thread_ts == "111.222");
+  auto next = store->DueDeliveries(1001, 10, {});
+  REQUIRE(next->size() == 1);
+  CHECK(next->front().message_id == (*r)[1].message_id);
+
+  DeliveryUpdate retry;
+  retry.id = next->front().id;
+  retry.state = DeliveryState::kPending;
+  retry.next_attempt_at = 5000;
+  retry.error = "Slack server error";
+  REQUIRE(store->FinishDelivery(retry, 1002).ok());
+  CHECK(store->DueDeliveries(4999, 10, {})->empty());
+  CHECK(store->NextDueAt()->value() == 5000);
+  auto again = store->DueDeliveries(5000, 10, {});
+  REQUIRE(again->size() == 1);
+  CHECK(again->front().attempts == 1);
+  CHECK(again->front().last_error == "Slack server error");
+  CHECK(store->DueDeliveries(5000, 10, {"chat:C1"})->empty());
+}
+
+TEST_CASE("replies: queued against the last customer message; recovery flags interrupted ones unknown") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two")}, 1000);
+  const auto conv = (*r)[0].conversation_id;
+  CHECK(store->QueueReply(999, "U1", "hi", "generic:", 1000).status().code() == StatusCode::kNotFound);
+  auto q = store->QueueReply(conv, "U1", "on its way", "generic:", 1001);
+  REQUIRE(q.ok());
+  auto reply = store->GetMessage(q->message_id);
+  CHECK((*reply)->parent_id == (*r)[1].message_id);
+  CHECK((*reply)->status == "queued");
+  CHECK((*reply)->direction == MessageDirection::kOut);
+
+  REQUIRE(store->MarkSending({q->delivery_id}, 1002).ok());
+  auto changed = store->RecoverInterrupted(2000, [](const StoredMessage& m, std::int64_t id) {
+    return "unknown: " + m.text + " #" + std::to_string(id);
+  });
+  REQUIRE(changed.ok());
+  CHECK(*changed == 1);
+  CHECK((*store->GetDelivery(q->delivery_id))->state == DeliveryState::kUnknown);
+  CHECK((*store->GetMessage(q->message_id))->status == "unknown");
+  auto stats = store->GetOutboxStats();
+  CHECK(stats->unknown == 1);
+}
+
+TEST_CASE("recovery puts interrupted chat posts back to pending") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  store->Ingest({Item("e1", "c1", "one")}, 1000);
+  auto due = store->DueDeliveries(1000, 10, {});
+  store->MarkSending({due->front().id}, 1000);
+  CHECK(*store->RecoverInterrupted(2000, [](const StoredMessage&, std::int64_t) { return ""; }) == 1);
+  CHECK(store->DueDeliveries(2000, 10, {})->size() == 1);
+}
+
+TEST_CASE("a closed conversation is reopened by a new customer message") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  store->Ingest({Item("e1", "c1", "one")}, 1000);
+  {
+    SQLite::Database db(dir.File("d.db"), SQLite::OPEN_READWRITE);
+    db.exec("UPDATE conversations SET state = 'closed'");
+  }
+  auto r = store->Ingest({Item("e2", "c1", "again")}, 2000);
+  CHECK((*r)[0].reopened);
+  CHECK((*store->GetConversation(1))->state == ConversationState::kOpen);
+}
+
+}  // namespace duplex
