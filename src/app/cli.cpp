@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "app/config.h"
+#include "app/httplib_client.h"
 #include "app/version.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -95,6 +96,10 @@ int RunCli(int argc, char** argv) {
 
   cli.add_subcommand("version", "Print the version");
 
+  std::string probe_url = "http://127.0.0.1:8080/healthz";
+  auto* health = cli.add_subcommand("healthcheck", "Exit 0 if a running duplex answers its health URL (for containers)");
+  health->add_option("--url", probe_url, "URL to probe")->capture_default_str();
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -111,6 +116,18 @@ int RunCli(int argc, char** argv) {
     if (!config.ok()) return ConfigError(config_path, config.status());
     std::cout << "config " << config_path << " is valid\n";
     return 0;
+  }
+  if (cli.got_subcommand("healthcheck")) {
+    HttplibClient http;
+    HttpRequest req;
+    req.method = "GET";
+    req.url = probe_url;
+    req.timeout_ms = 3000;
+    HttpResult r = http.Send(req);
+    if (r.ok() && r.response.status == 200) return 0;
+    std::cerr << "duplex: " << probe_url << " is not healthy ("
+              << (r.ok() ? "HTTP " + std::to_string(r.response.status) : r.error_message) << ")\n";
+    return 1;
   }
   if (cli.got_subcommand("serve")) return RunServe(config_path.c_str(), log_format.c_str(), log_level.c_str());
   if (cli.got_subcommand("demo")) return RunDemo();

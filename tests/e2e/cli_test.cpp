@@ -104,6 +104,9 @@ TEST_CASE("serve + simulate: a signed sample reaches Slack; SIGTERM stops cleanl
   DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, dir.path().string(), kEnv);
   REQUIRE(WaitHealthy(port));
 
+  auto health = RunDuplex({"healthcheck", "--url", "http://127.0.0.1:" + std::to_string(port) + "/healthz"});
+  CHECK(health.exit_code == 0);
+
   auto sim = RunDuplex({"simulate", "generic", "--config", dir.File("c.json"), "--text", "simulated hello"}, kEnv);
   CHECK(sim.exit_code == 0);
   CHECK(sim.out.find("-> 200") != std::string::npos);
@@ -111,6 +114,8 @@ TEST_CASE("serve + simulate: a signed sample reaches Slack; SIGTERM stops cleanl
   CHECK(slack.Posts()[0]["text"].get<std::string>().find("simulated hello") != std::string::npos);
 
   CHECK(server.Signal(SIGTERM) == 0);
+  auto down = RunDuplex({"healthcheck", "--url", "http://127.0.0.1:" + std::to_string(port) + "/healthz"});
+  CHECK(down.exit_code == 1);
   std::string logs = server.Stderr();
   CHECK(logs.find("duplex stopped") != std::string::npos);
   CHECK(logs.find("xoxb-cli-distinctive-token") == std::string::npos);
