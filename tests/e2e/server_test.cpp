@@ -88,7 +88,11 @@ TEST_CASE("one log line per request with method, path, status and latency, and n
   E2eEnv env;
   env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "distinctive-body-text-123"), "wh-1");
   env.Get("/secret-looking-path?token=abc");
-  REQUIRE(WaitUntil([&] { return env.LogText().find("path=/webhooks/generic") != std::string::npos; }));
+  // The line is written after the answer is sent, so wait for both.
+  REQUIRE(WaitUntil([&] {
+    std::string l = env.LogText();
+    return l.find("path=/webhooks/generic") != std::string::npos && l.find("status=404") != std::string::npos;
+  }));
   std::string logs = env.LogText();
   CHECK(logs.find("request method=POST path=/webhooks/generic status=200 ms=") != std::string::npos);
   CHECK(logs.find("distinctive-body-text-123") == std::string::npos);
