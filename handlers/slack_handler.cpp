@@ -34,6 +34,7 @@ HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& d
   ctx.user_name = form.Get("user_name");
   ctx.command = form.Get("command");
   ctx.text = form.Get("text");
+  ctx.request_id = form.Get("trigger_id");
   if (ctx.user_id.empty()) return JsonError(400, "user_id is missing");
   CommandAnswer answer = deps.commands->Execute(ctx);
   return {200, "application/json", SlackCommandResponse(answer), {}};

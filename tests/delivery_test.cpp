@@ -2,6 +2,8 @@
 // dead letters, unknown outcomes, ordering and pacing — in milliseconds.
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "delivery/delivery_engine.h"
@@ -298,6 +300,25 @@ TEST_CASE("a failed store write while recording an outcome is retried, then left
   engine.RunDue();
   CHECK(failing.writes() == 3);  // the retry of FinishDelivery succeeded
   CHECK(rig.Get(1).state == DeliveryState::kDone);
+}
+
+}  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE("a throttled target never makes another delivery run twice in one claim") {
+  Rig rig;
+  rig.limiter.SetLimit("chat:C1", {0.001, 1});
+  rig.Ingest("a", "a", "C1");
+  rig.Ingest("b", "b", "C1");  // throttled: C1's one token goes to "a"
+  rig.Ingest("c", "c", "C2");
+  rig.Ingest("d", "d", "C2");
+  // With a limit of 3 the first query returns a, b, c; skipping b makes the engine query
+  // again, and that second query sees a and c again (not yet marked sending).
+  CHECK(rig.engine->RunDue(3) == 3);
+  std::map<std::string, int> seen;
+  for (const auto& p : rig.chat.posts()) seen[p.card->text]++;
+  CHECK(seen == std::map<std::string, int>{{"text a", 1}, {"text c", 1}, {"text d", 1}});
 }
 
 }  // namespace duplex

@@ -148,6 +148,9 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   dd.metrics = &a.metrics;
   dd.vip_followers = config.vip_followers;
   dd.seed = deps.seed;
+  dd.default_channel = config.chat.default_channel;
+  const std::vector<std::string> admins = config.chat.admins;
+  dd.admins = [admins] { return admins; };
   a.engine = std::make_unique<DeliveryEngine>(dd);
   a.worker = std::make_unique<DeliveryWorker>(*a.engine, config.delivery_threads);
   DeliveryWorker* worker = a.worker.get();

@@ -1,5 +1,6 @@
 #include "chat/command_service.h"
 
+#include "chat/delivery_commands.h"
 #include "core/log.h"
 #include "core/text.h"
 
@@ -7,6 +8,7 @@ namespace duplex {
 
 CommandService::CommandService(CommandDeps deps) : deps_(std::move(deps)) {
   RegisterCoreCommands(*this);
+  RegisterDeliveryCommands(*this);
 }
 
 void CommandService::Register(CommandSpec spec) {
@@ -47,6 +49,13 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
     return {"Unknown command `" + deps_.dialect->Escape(text::TruncateUtf8(parsed->verb, 40)) +
                 "`. Commands: " + verbs + ".\nType `/duplex help` for usage.",
             false};
+  }
+  if (!ctx.request_id.empty()) {
+    auto first = deps_.store->ClaimEvent("chat-command", ctx.team_id + ":" + ctx.request_id,
+                                         deps_.clock->NowMs());
+    if (first.ok() && !*first) {
+      return {"This command was already received (the chat sent it again); it was not run twice.", false};
+    }
   }
   CommandAnswer answer = spec->run(*this, ctx, *parsed);
   log::Info("command", {{"verb", spec->verb}, {"user", ctx.user_id}, {"channel", ctx.channel_id}});

@@ -25,6 +25,8 @@ struct CommandContext {
   std::string user_name;
   std::string command;  // "/duplex", "/reply"
   std::string text;
+  // Identifies this invocation (Slack trigger_id); a repeat of it is not run twice.
+  std::string request_id;
 };
 
 struct CommandAnswer {

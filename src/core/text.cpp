@@ -164,6 +164,18 @@ std::string FormatThousands(std::int64_t n) {
   return negative ? "-" + out : out;
 }
 
+std::string FormatDuration(std::int64_t ms) {
+  if (ms < 0) return "-" + FormatDuration(-ms);
+  std::int64_t s = ms / 1000;
+  if (s < 60) return std::to_string(s) + "s";
+  std::int64_t m = s / 60;
+  if (m < 60) return std::to_string(m) + "m";
+  std::int64_t h = m / 60;
+  if (h < 24) return std::to_string(h) + "h" + (m % 60 ? " " + std::to_string(m % 60) + "m" : "");
+  std::int64_t d = h / 24;
+  return std::to_string(d) + "d" + (h % 24 ? " " + std::to_string(h % 24) + "h" : "");
+}
+
 std::string UrlDecode(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -29,6 +29,9 @@ std::size_t CountCodePoints(std::string_view s);
 // 12345 → "12,345".
 std::string FormatThousands(std::int64_t n);
 
+// A short human duration: "45s", "12m", "3h 5m", "2d 4h" (negative as "-…").
+std::string FormatDuration(std::int64_t ms);
+
 // application/x-www-form-urlencoded pieces ('+' is a space).
 std::string UrlDecode(std::string_view s);
 std::string UrlEncode(std::string_view s);

@@ -28,7 +28,9 @@ std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
     bool skipped_any = false;
     for (auto& d : *due) {
       if (static_cast<int>(claimed.size()) >= limit) break;
-      if (std::find(skip.begin(), skip.end(), d.target) != skip.end()) continue;
+      // Rows claimed in an earlier round are not marked `sending` yet: the query sees them again.
+      bool already = std::any_of(claimed.begin(), claimed.end(), [&](const Delivery& c) { return c.id == d.id; });
+      if (already || std::find(skip.begin(), skip.end(), d.target) != skip.end()) continue;
       if (!deps_.limiter->TryAcquire(d.target, now)) {
         skip.push_back(d.target);
         skipped_any = true;
@@ -207,6 +209,31 @@ void DeliveryEngine::Execute(const Delivery& d) {
   Record(d, outcome, update);
 }
 
+void DeliveryEngine::NoteCredential(const Delivery& d, const DeliveryOutcome& outcome,
+                                    DeliveryUpdate& update) {
+  std::string credential = "chat";
+  if (d.kind == DeliveryKind::kPlatformReply) credential = d.target.substr(0, d.target.find(':'));
+  std::lock_guard lock(mu_);
+  if (outcome.kind == OutcomeKind::kDone) {
+    alerted_[credential] = false;
+    return;
+  }
+  if (!outcome.auth_failure || alerted_[credential] || deps_.default_channel.empty()) return;
+  alerted_[credential] = true;
+  const ChatDialect& dialect = deps_.chat->Dialect();
+  std::string who;
+  if (deps_.admins) {
+    for (const auto& a : deps_.admins()) who += dialect.User(a) + " ";
+  }
+  std::string what = credential == "chat" ? "the chat" : credential;
+  update.follow_ups.push_back(
+      {DeliveryKind::kChatNotice, 0, 0, ChatTarget(deps_.default_channel),
+       who + "duplex cannot authenticate with " + what + ": " + dialect.Escape(outcome.error) +
+           ". Check its token in the config and restart duplex. Deliveries that need it fail "
+           "until then (`/duplex deadletters` lists them, `/duplex retry <id>` sends one again); "
+           "this alert is not repeated until one succeeds."});
+}
+
 void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update) {
   const UnixMs now = deps_.clock->NowMs();
   const bool is_reply = d.kind == DeliveryKind::kPlatformReply;
@@ -233,7 +260,7 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
       update.error = outcome.error;
       std::optional<UnixMs> delay;
       {
-        std::lock_guard lock(rng_mu_);
+        std::lock_guard lock(mu_);
         if (outcome.retry_after_ms) {
           delay = deps_.retry.HintDelay(*outcome.retry_after_ms, rng_);
           update.count_attempt = false;
@@ -255,6 +282,7 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
       break;
     }
   }
+  NoteCredential(d, outcome, update);
   // The store may be briefly busy; a few quick tries keep the row from staying `sending`.
   Status s = deps_.store->FinishDelivery(update, now);
   for (int i = 0; !s.ok() && i < 3; ++i) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -42,6 +43,9 @@ struct DeliveryDeps {
   RetryPolicy retry;
   std::int64_t vip_followers = 10'000;
   std::uint64_t seed = 0;  // jitter seed; 0 = random
+  // Where credential alerts go, and whom they mention.
+  std::string default_channel;
+  std::function<std::vector<std::string>()> admins;
 };
 
 class DeliveryEngine {
@@ -69,9 +73,14 @@ class DeliveryEngine {
                             std::string& platform_display);
   void Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
 
+  // An auth failure alerts the admins once per credential ("chat" or the platform) until a
+  // delivery with that credential succeeds again.
+  void NoteCredential(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
+
   DeliveryDeps deps_;
-  std::mutex rng_mu_;
+  std::mutex mu_;  // guards rng_ and alerted_
   std::mt19937_64 rng_;
+  std::map<std::string, bool> alerted_;
 };
 
 }  // namespace duplex

@@ -163,6 +163,70 @@ Result<OutboxStats> SqliteStore::GetOutboxStats() {
   });
 }
 
+Result<std::vector<Delivery>> SqliteStore::ListDeliveries(const std::vector<DeliveryState>& states,
+                                                          int limit) {
+  return storage::Guarded(mu_, "list_deliveries", [&]() -> Result<std::vector<Delivery>> {
+    std::string sql = std::string(storage::kDeliveryColumns) + " WHERE state IN (";
+    for (std::size_t i = 0; i < states.size(); ++i) sql += i ? ", ?" : "?";
+    sql += ") ORDER BY id DESC LIMIT ?";
+    SQLite::Statement q(*db_, sql);
+    int i = 1;
+    for (auto st : states) q.bind(i++, ToString(st));
+    q.bind(i, limit);
+    std::vector<Delivery> out;
+    while (q.executeStep()) out.push_back(storage::ReadDelivery(q));
+    return out;
+  });
+}
+
+Result<Delivery> SqliteStore::RequeueDelivery(std::int64_t id, UnixMs now) {
+  return storage::Guarded(mu_, "requeue_delivery", [&]() -> Result<Delivery> {
+    SQLite::Transaction tx(*db_);
+    Delivery d;
+    {
+      static const std::string kSql = std::string(storage::kDeliveryColumns) + " WHERE id = ?";
+      auto q = Stmt(kSql.c_str());
+      q->bind(1, id);
+      if (!q->executeStep()) return Status::NotFound("no delivery " + std::to_string(id));
+      d = storage::ReadDelivery(*q);
+    }
+    if (d.state != DeliveryState::kDead && d.state != DeliveryState::kUnknown) {
+      return Status::Invalid("delivery " + std::to_string(id) + " is " + ToString(d.state) +
+                             ", not dead or unknown");
+    }
+    {
+      auto q = Stmt(
+          "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?"
+          " WHERE id = ?");
+      q->bind(1, now);
+      q->bind(2, now);
+      q->bind(3, id);
+      q->exec();
+    }
+    if (d.kind == DeliveryKind::kPlatformReply && d.message_id != 0) {
+      auto q = Stmt("UPDATE messages SET status = 'queued' WHERE id = ?");
+      q->bind(1, d.message_id);
+      q->exec();
+    }
+    tx.commit();
+    d.state = DeliveryState::kPending;
+    d.attempts = 0;
+    d.next_attempt_at = now;
+    return d;
+  });
+}
+
+Result<bool> SqliteStore::ClaimEvent(const std::string& source, const std::string& id, UnixMs now) {
+  return storage::Guarded(mu_, "claim_event", [&]() -> Result<bool> {
+    auto q = Stmt(
+        "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
+    q->bind(1, source);
+    q->bind(2, id);
+    q->bind(3, now);
+    return q->exec() > 0;
+  });
+}
+
 Result<int> SqliteStore::RecoverInterrupted(
     UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) {
   return storage::Guarded(mu_, "recover", [&]() -> Result<int> {

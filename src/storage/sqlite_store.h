@@ -50,6 +50,10 @@ class SqliteStore final : public Store {
   Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override;
   Result<std::optional<UnixMs>> NextDueAt() override;
   Result<OutboxStats> GetOutboxStats() override;
+  Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states,
+                                               int limit) override;
+  Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
+  Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
   Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
 

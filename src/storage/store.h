@@ -70,6 +70,18 @@ class Store {
   // After a restart: chat deliveries left `sending` go back to pending (chat is at least
   // once); platform replies left `sending` become `unknown` (they may have been posted) and
   // get a notice in their thread built by `unknown_notice(text)`. Returns how many changed.
+  // The latest deliveries in any of `states`, newest first.
+  virtual Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states,
+                                                       int limit) = 0;
+  // Puts a dead or unknown delivery back to pending, due now, with a fresh retry schedule
+  // (a reply's message goes back to "queued"). NotFound if there is no such delivery;
+  // InvalidArgument if it is not dead or unknown.
+  virtual Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) = 0;
+
+  // Records that (source, id) was handled; false if it had been already. For requests that
+  // a sender may repeat (Slack command retries, Events API event ids).
+  virtual Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) = 0;
+
   virtual Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage& reply, std::int64_t delivery_id)>& unknown_notice) = 0;
 };

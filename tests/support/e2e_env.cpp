@@ -119,12 +119,14 @@ HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id, 
 }
 
 HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user, const std::string& team,
-                                const std::string& command, const std::string& signing_secret) {
+                                const std::string& command, const std::string& signing_secret,
+                                const std::string& trigger_id) {
   SystemClock clock;
   std::string form = "token=unused&team_id=" + text::UrlEncode(team) + "&team_domain=acme&channel_id=" +
                      kDefaultChannel + "&channel_name=social&user_id=" + text::UrlEncode(user) +
                      "&user_name=staff&command=" + text::UrlEncode(command) + "&text=" + text::UrlEncode(text) +
-                     "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=1.2.3";
+                     "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=" +
+                     text::UrlEncode(trigger_id.empty() ? "trigger-" + std::to_string(next_trigger_++) : trigger_id);
   std::string ts = std::to_string(clock.NowSeconds());
   HttpRequest req;
   req.url = base_url() + "/chat/slack/commands";

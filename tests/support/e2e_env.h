@@ -3,6 +3,7 @@
 // a temporary SQLite database. Helpers send correctly signed webhooks and slash commands.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -59,10 +60,12 @@ class E2eEnv {
   static nlohmann::json GenericMention(const std::string& id, const std::string& conversation,
                                        const std::string& text, const std::string& handle = "ana",
                                        std::int64_t followers = 100);
-  // POST /chat/slack/commands, signed with `signing_secret`.
+  // POST /chat/slack/commands, signed with `signing_secret`. Each call gets a fresh
+  // trigger_id unless one is given (Slack repeats it only when it resends a request).
   HttpResult SlackCommand(const std::string& text, const std::string& user = "U0STAFF",
                           const std::string& team = kTeam, const std::string& command = "/duplex",
-                          const std::string& signing_secret = kSigningSecret);
+                          const std::string& signing_secret = kSigningSecret,
+                          const std::string& trigger_id = "");
   HttpResult Get(const std::string& path);
   HttpResult Send(HttpRequest request);
 
@@ -75,6 +78,7 @@ class E2eEnv {
 
  private:
   std::unique_ptr<App> app_;
+  std::atomic<int> next_trigger_{1};
   HttplibClient http_;
   mutable std::mutex log_mu_;
   std::ostringstream log_;

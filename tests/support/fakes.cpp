@@ -89,6 +89,16 @@ Status FailingStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
   return inner_.FinishDelivery(u, now);
 }
 
+Result<Delivery> FailingStore::RequeueDelivery(std::int64_t id, UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
+  return inner_.RequeueDelivery(id, now);
+}
+
+Result<bool> FailingStore::ClaimEvent(const std::string& source, const std::string& id, UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
+  return inner_.ClaimEvent(source, id, now);
+}
+
 Result<int> FailingStore::RecoverInterrupted(UnixMs now,
                                              const std::function<std::string(const StoredMessage&, std::int64_t)>& f) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");

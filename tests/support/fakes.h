@@ -49,7 +49,7 @@ class RecordingPoster final : public ChatPoster {
 };
 
 // Wraps a real store; write number `fail_at` (1-based, counting Ingest, QueueReply,
-// MarkSending, FinishDelivery and RecoverInterrupted) fails with Unavailable without
+// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent and RecoverInterrupted) fails with Unavailable without
 // touching the real store.
 class FailingStore final : public Store {
  public:
@@ -74,6 +74,11 @@ class FailingStore final : public Store {
   Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override { return inner_.GetDelivery(id); }
   Result<std::optional<UnixMs>> NextDueAt() override { return inner_.NextDueAt(); }
   Result<OutboxStats> GetOutboxStats() override { return inner_.GetOutboxStats(); }
+  Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states, int limit) override {
+    return inner_.ListDeliveries(states, limit);
+  }
+  Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
+  Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
   Result<int> RecoverInterrupted(UnixMs now,
                                  const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
 

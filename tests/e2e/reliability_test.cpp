@@ -1,0 +1,108 @@
+// Reliability seen from chat: unknown outcomes, dead letters, retries on purpose, repeats.
+#include <doctest/doctest.h>
+
+#include "storage/sqlite_store.h"
+#include "support/e2e_env.h"
+
+namespace duplex::test {
+
+using nlohmann::json;
+
+namespace {
+
+std::string Answer(const HttpResult& r) { return json::parse(r.response.body)["text"].get<std::string>(); }
+
+}  // namespace
+
+TEST_CASE("a reply interrupted mid-send is flagged unknown after restart, listed, and re-sent only on purpose") {
+  E2eEnv env;
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  env.Stop();
+  // What a crash between "sending" and the platform's answer leaves behind.
+  {
+    SqliteOptions o;
+    o.path = env.dir.File("duplex.db");
+    auto store = std::move(*SqliteStore::Open(o));
+    auto q = store->QueueReply(1, "U0STAFF", "the interrupted reply", "generic:", 1);
+    REQUIRE(q.ok());
+    REQUIRE(store->MarkSending({q->delivery_id}, 2).ok());
+  }
+  env.Start();
+  REQUIRE(env.slack.WaitForPosts(2));
+  std::string notice = env.slack.Posts()[1]["text"];
+  CHECK(notice.find("may or may not have been posted") != std::string::npos);
+  CHECK(notice.find("the interrupted reply") != std::string::npos);
+  CHECK(notice.find("/duplex retry 2") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(env.receiver.Count("/replies") == 0);
+
+  std::string list = Answer(env.SlackCommand("deadletters", "U0ADMIN"));
+  CHECK(list.find("`2` reply to #1 — *unknown*") != std::string::npos);
+
+  std::string retried = Answer(env.SlackCommand("retry 2", "U0ADMIN"));
+  CHECK(retried.find("Delivery 2 (reply to #1) is queued again") != std::string::npos);
+  CHECK(retried.find("see the reply twice") != std::string::npos);
+  REQUIRE(env.receiver.WaitForCount("/replies", 1));
+  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] == "the interrupted reply");
+  REQUIRE(WaitUntil([&] { return (*env.app().store().GetDelivery(2))->state == DeliveryState::kDone; }));
+  CHECK(Answer(env.SlackCommand("retry 2", "U0ADMIN")).find("delivery 2 is done, not dead or unknown") != std::string::npos);
+  CHECK(Answer(env.SlackCommand("retry 999", "U0ADMIN")).find("no delivery 999") != std::string::npos);
+  CHECK(Answer(env.SlackCommand("retry x", "U0ADMIN")).find("Usage: `/duplex retry <delivery-id>`") != std::string::npos);
+}
+
+TEST_CASE("a permanent platform error dead-letters the reply with its reason in the thread") {
+  E2eEnv env;
+  env.receiver.On("/replies", [](const RecordedRequest&) { return FakeAnswer{410, "gone"}; });
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  env.SlackCommand("reply 1 will fail");
+  REQUIRE(env.slack.WaitForPosts(2));
+  std::string notice = env.slack.Posts()[1]["text"];
+  CHECK(notice.find("was NOT posted") != std::string::npos);
+  CHECK(notice.find("410 Gone") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(env.receiver.Count("/replies") == 1);
+  CHECK(Answer(env.SlackCommand("deadletters", "U0ADMIN")).find("*dead*") != std::string::npos);
+}
+
+TEST_CASE("a repeated slash command (same trigger_id) is answered but not run twice") {
+  E2eEnv env;
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  auto first = env.SlackCommand("reply 1 only once", "U0STAFF", kTeam, "/duplex", kSigningSecret, "trig-7");
+  auto again = env.SlackCommand("reply 1 only once", "U0STAFF", kTeam, "/duplex", kSigningSecret, "trig-7");
+  CHECK(Answer(first).find("Queued reply") != std::string::npos);
+  CHECK(Answer(again).find("was not run twice") != std::string::npos);
+  REQUIRE(env.receiver.WaitForCount("/replies", 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(env.receiver.Count("/replies") == 1);
+}
+
+TEST_CASE("a revoked chat token alerts the admins once, not once per message") {
+  E2eEnv env;
+  env.slack.server.On("/api/chat.postMessage", [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"ok":false,"error":"token_revoked"})"};
+  });
+  for (int i = 0; i < 5; ++i) {
+    env.PostGeneric(E2eEnv::GenericMention("m" + std::to_string(i), "c" + std::to_string(i), "x"),
+                    "wh-" + std::to_string(i));
+  }
+  // 5 posts + 1 alert attempt, each failing for good.
+  REQUIRE(env.slack.server.WaitForCount("/api/chat.postMessage", 6));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto requests = env.slack.server.Requests("/api/chat.postMessage");
+  CHECK(requests.size() == 6);
+  int alerts = 0;
+  for (const auto& r : requests) {
+    if (r.body.find("cannot authenticate with the chat") != std::string::npos) {
+      ++alerts;
+      CHECK(r.body.find("<@U0ADMIN>") != std::string::npos);
+      CHECK(json::parse(r.body)["channel"] == kDefaultChannel);
+    }
+  }
+  CHECK(alerts == 1);
+  CHECK(env.app().store().GetOutboxStats()->dead == 6);
+}
+
+}  // namespace duplex::test
