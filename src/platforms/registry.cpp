@@ -1,12 +1,16 @@
 #include "platforms/registry.h"
 
 #include "platforms/generic/generic_connector.h"
+#include "platforms/x/x_connector.h"
 
 namespace duplex {
 
 const std::vector<PlatformEntry>& KnownPlatforms() {
   static const std::vector<PlatformEntry> entries = {
       {"generic", MakeGenericConnector, {"secret"}},
+      {"x", MakeXConnector,
+       {"consumer_secret", "bearer_token", "client_secret", "refresh_token", "access_token",
+        "access_token_secret"}},
   };
   return entries;
 }
