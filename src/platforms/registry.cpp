@@ -1,6 +1,7 @@
 #include "platforms/registry.h"
 
 #include "platforms/generic/generic_connector.h"
+#include "platforms/telegram/telegram_connector.h"
 #include "platforms/x/x_connector.h"
 
 namespace duplex {
@@ -11,6 +12,7 @@ const std::vector<PlatformEntry>& KnownPlatforms() {
       {"x", MakeXConnector,
        {"consumer_secret", "bearer_token", "client_secret", "refresh_token", "access_token",
         "access_token_secret"}},
+      {"telegram", MakeTelegramConnector, {"bot_token", "secret_token"}},
   };
   return entries;
 }
