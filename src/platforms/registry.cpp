@@ -9,9 +9,10 @@ namespace duplex {
 const std::vector<PlatformEntry>& KnownPlatforms() {
   static const std::vector<PlatformEntry> entries = {
       {"generic", MakeGenericConnector, {"secret"}},
-      {"x", MakeXConnector,
-       {"consumer_secret", "bearer_token", "client_secret", "refresh_token", "access_token",
-        "access_token_secret"}},
+      {"x",
+       MakeXConnector,
+       {"consumer_secret", "consumer_key", "bearer_token", "client_secret", "refresh_token",
+        "access_token", "access_token_secret"}},
       {"telegram", MakeTelegramConnector, {"bot_token", "secret_token"}},
   };
   return entries;

@@ -22,7 +22,9 @@ bool IsTokenChar(char c) {
          c == '-';
 }
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 std::optional<std::int64_t> IntField(const json& obj, const char* key) {
   auto it = obj.find(key);
@@ -37,7 +39,8 @@ std::string StringField(const json& obj, const char* key) {
 
 }  // namespace
 
-std::unique_ptr<PlatformConnector> MakeTelegramConnector(const json& config, const std::string& path,
+std::unique_ptr<PlatformConnector> MakeTelegramConnector(const json& config,
+                                                         const std::string& path,
                                                          std::vector<std::string>& errors,
                                                          HttpClient* http) {
   const std::size_t errors_before = errors.size();
@@ -46,9 +49,11 @@ std::unique_ptr<PlatformConnector> MakeTelegramConnector(const json& config, con
   c.bot_token = s.Required("bot_token");
   if (!c.bot_token.empty()) {
     const auto colon = c.bot_token.find(':');
-    const bool ok = colon != std::string::npos && colon > 0 && colon + 1 < c.bot_token.size() &&
-                    std::all_of(c.bot_token.begin(), c.bot_token.begin() + static_cast<long>(colon), IsDigit) &&
-                    std::all_of(c.bot_token.begin() + static_cast<long>(colon) + 1, c.bot_token.end(), IsTokenChar);
+    const bool ok =
+        colon != std::string::npos && colon > 0 && colon + 1 < c.bot_token.size() &&
+        std::all_of(c.bot_token.begin(), c.bot_token.begin() + static_cast<long>(colon), IsDigit) &&
+        std::all_of(c.bot_token.begin() + static_cast<long>(colon) + 1, c.bot_token.end(),
+                    IsTokenChar);
     if (ok) {
       c.bot_id = c.bot_token.substr(0, colon);
     } else {
@@ -57,7 +62,8 @@ std::unique_ptr<PlatformConnector> MakeTelegramConnector(const json& config, con
   }
   c.secret_token = s.Required("secret_token");
   if (!c.secret_token.empty() &&
-      (c.secret_token.size() > 256 || !std::all_of(c.secret_token.begin(), c.secret_token.end(), IsTokenChar))) {
+      (c.secret_token.size() > 256 ||
+       !std::all_of(c.secret_token.begin(), c.secret_token.end(), IsTokenChar))) {
     s.Error("secret_token", "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)");
   }
   c.api_base = s.Url("api_base", c.api_base);
@@ -138,8 +144,9 @@ DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClie
   auto chat_id = target.is_object() ? IntField(target, "chat_id") : std::nullopt;
   auto message_id = target.is_object() ? IntField(target, "message_id") : std::nullopt;
   if (!chat_id || !message_id) {
-    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                 "the Telegram message this replies to has no usable chat or message id");
+    return DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent,
+        "the Telegram message this replies to has no usable chat or message id");
   }
   json body = {{"chat_id", *chat_id},
                {"text", reply.text},
@@ -181,7 +188,8 @@ DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClie
   if (status == 429) {
     auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Telegram rate limit (HTTP 429)" + suffix);
     if (parameters != nullptr) {
-      if (auto wait = IntField(*parameters, "retry_after"); wait && *wait >= 0) o.retry_after_ms = *wait * 1000;
+      if (auto wait = IntField(*parameters, "retry_after"); wait && *wait >= 0)
+        o.retry_after_ms = *wait * 1000;
     }
     if (!o.retry_after_ms) o.retry_after_ms = ParseRetryAfterMs(res.response.Header("Retry-After"));
     return o;
@@ -192,9 +200,9 @@ DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClie
     return o;
   }
   if (status == 401 || status == 404) {
-    auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                   "Telegram rejected the bot token (HTTP " + std::to_string(status) +
-                                       suffix + "); check platforms.telegram.bot_token");
+    auto o = DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent, "Telegram rejected the bot token (HTTP " + std::to_string(status) +
+                                     suffix + "); check platforms.telegram.bot_token");
     o.auth_failure = true;
     return o;
   }
@@ -212,18 +220,24 @@ HttpRequest TelegramConnector::SampleWebhook(const std::string& base_url, const 
   for (int i = 0; i < 4; ++i) update_id = (update_id << 8) | static_cast<unsigned char>(digest[i]);
   update_id &= 0x7FFFFFFF;
   const std::int64_t customer = 111111111;
-  json update = {
-      {"update_id", update_id},
-      {"message",
-       {{"message_id", update_id % 100000 + 1},
-        {"from",
-         {{"id", customer}, {"is_bot", false}, {"first_name", "Ana"}, {"last_name", "Customer"},
-          {"username", "ana_customer"}, {"language_code", "en"}}},
-        {"chat",
-         {{"id", customer}, {"first_name", "Ana"}, {"last_name", "Customer"},
-          {"username", "ana_customer"}, {"type", "private"}}},
-        {"date", now / 1000},
-        {"text", text}}}};
+  json update = {{"update_id", update_id},
+                 {"message",
+                  {{"message_id", update_id % 100000 + 1},
+                   {"from",
+                    {{"id", customer},
+                     {"is_bot", false},
+                     {"first_name", "Ana"},
+                     {"last_name", "Customer"},
+                     {"username", "ana_customer"},
+                     {"language_code", "en"}}},
+                   {"chat",
+                    {{"id", customer},
+                     {"first_name", "Ana"},
+                     {"last_name", "Customer"},
+                     {"username", "ana_customer"},
+                     {"type", "private"}}},
+                   {"date", now / 1000},
+                   {"text", text}}}};
   HttpRequest req;
   req.url = base_url + "/webhooks/telegram";
   req.body = update.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -27,14 +27,15 @@ Status RequireInt(const json& obj, const char* key, const std::string& path, std
 
 Status RequireObject(const json& obj, const char* key, const std::string& path, const json*& out) {
   out = Member(obj, key);
-  if (out == nullptr || !out->is_object()) return Status::Invalid(path + "." + key + " must be an object");
+  if (out == nullptr || !out->is_object())
+    return Status::Invalid(path + "." + key + " must be an object");
   return Status::Ok();
 }
 
 // What a group message says to the bot, from its entities.
 struct Addressing {
-  bool to_bot = false;            // a text_mention of the bot, or a reply to the bot
-  bool needs_username = false;    // has @mentions or /commands to compare with our username
+  bool to_bot = false;          // a text_mention of the bot, or a reply to the bot
+  bool needs_username = false;  // has @mentions or /commands to compare with our username
 };
 
 }  // namespace
@@ -79,7 +80,8 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   std::int64_t from_id = 0;
   if (Status s = RequireInt(*from, "id", path + ".from", from_id); !s.ok()) return s;
   const json* is_bot = Member(*from, "is_bot");
-  if (is_bot != nullptr && !is_bot->is_boolean()) return Status::Invalid(path + ".from.is_bot must be true or false");
+  if (is_bot != nullptr && !is_bot->is_boolean())
+    return Status::Invalid(path + ".from.is_bot must be true or false");
   if (is_bot != nullptr && is_bot->get<bool>()) return out;  // other bots, anonymous admins
 
   std::string text;
@@ -94,13 +96,16 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   std::int64_t reply_to_id = 0;
   Addressing addressing;
   if (const json* reply_to = Member(*msg, "reply_to_message"); reply_to != nullptr) {
-    if (!reply_to->is_object()) return Status::Invalid(path + ".reply_to_message must be an object");
-    if (Status s = RequireInt(*reply_to, "message_id", path + ".reply_to_message", reply_to_id); !s.ok()) {
+    if (!reply_to->is_object())
+      return Status::Invalid(path + ".reply_to_message must be an object");
+    if (Status s = RequireInt(*reply_to, "message_id", path + ".reply_to_message", reply_to_id);
+        !s.ok()) {
       return s;
     }
     if (const json* to = Member(*reply_to, "from"); to != nullptr && to->is_object()) {
       std::optional<std::int64_t> to_id;
-      if (Status s = security::GetInt(*to, "id", path + ".reply_to_message.from", to_id); !s.ok()) return s;
+      if (Status s = security::GetInt(*to, "id", path + ".reply_to_message.from", to_id); !s.ok())
+        return s;
       addressing.to_bot = to_id && std::to_string(*to_id) == config_.bot_id;
     }
   }
@@ -116,8 +121,9 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
       if (!e.is_object()) return Status::Invalid(ipath + " must be an object");
       std::string type;
       std::int64_t offset = 0, length = 0;
-      for (Status s : {security::GetString(e, "type", ipath, type), RequireInt(e, "offset", ipath, offset),
-                       RequireInt(e, "length", ipath, length)}) {
+      for (Status s :
+           {security::GetString(e, "type", ipath, type), RequireInt(e, "offset", ipath, offset),
+            RequireInt(e, "length", ipath, length)}) {
         if (!s.ok()) return s;
       }
       if (type == "text_mention") {
@@ -169,18 +175,20 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   const std::string chat_key = std::to_string(chat_id);
   m.message_id = chat_key + ":" + std::to_string(message_id);
   m.conversation_key = is_private ? chat_key : m.message_id;
-  if (!is_private && reply_to_id != 0) m.parent_message_id = chat_key + ":" + std::to_string(reply_to_id);
+  if (!is_private && reply_to_id != 0)
+    m.parent_message_id = chat_key + ":" + std::to_string(reply_to_id);
   // A private chat's username is the customer's own: there are no links to private messages.
   if (is_private) chat_username.clear();
   if (!chat_username.empty()) {
     m.permalink = "https://t.me/" + chat_username + "/" + std::to_string(message_id);
   } else if (chat_type == "supergroup" && text::StartsWith(chat_key, "-100")) {
-    m.permalink = "https://t.me/c/" + chat_key.substr(4) + "/" + std::to_string(message_id);  // members only
+    m.permalink =
+        "https://t.me/c/" + chat_key.substr(4) + "/" + std::to_string(message_id);  // members only
   }
   json target = {{"chat_id", chat_id}, {"message_id", message_id}};
   if (!chat_username.empty()) target["chat_username"] = chat_username;
-  if (const json* topic = Member(*msg, "is_topic_message"); topic != nullptr && topic->is_boolean() &&
-                                                             topic->get<bool>()) {
+  if (const json* topic = Member(*msg, "is_topic_message");
+      topic != nullptr && topic->is_boolean() && topic->get<bool>()) {
     std::optional<std::int64_t> thread;
     if (Status s = security::GetInt(*msg, "message_thread_id", path, thread); !s.ok()) return s;
     if (thread) target["message_thread_id"] = *thread;

@@ -15,6 +15,7 @@ namespace duplex::telegram {
 std::size_t Utf16Length(std::string_view utf8);
 
 // The UTF-8 text covering UTF-16 units [offset, offset + length).
-std::optional<std::string> Utf16Slice(std::string_view utf8, std::int64_t offset, std::int64_t length);
+std::optional<std::string> Utf16Slice(std::string_view utf8, std::int64_t offset,
+                                      std::int64_t length);
 
 }  // namespace duplex::telegram

@@ -30,18 +30,25 @@ bool IsLightCodePoint(std::uint32_t cp) {
 // Decodes the code point at s[i] and advances i; invalid bytes count as one heavy unit.
 std::uint32_t NextCodePoint(std::string_view s, std::size_t& i) {
   const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  std::size_t len = c < 0x80             ? 1
+                    : (c & 0xE0) == 0xC0 ? 2
+                    : (c & 0xF0) == 0xE0 ? 3
+                    : (c & 0xF8) == 0xF0 ? 4
+                                         : 0;
   if (len == 0 || i + len > s.size()) {
     ++i;
     return 0xFFFD;
   }
   std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  for (std::size_t k = 1; k < len; ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
   i += len;
   return cp;
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
 
 // X's own error text: errors[].message is the most specific, then detail, then title.
 std::string XErrorDetail(const std::string& body) {
@@ -52,8 +59,8 @@ std::string XErrorDetail(const std::string& body) {
     return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
   std::string detail;
-  if (auto errs = answer.find("errors"); errs != answer.end() && errs->is_array() && !errs->empty() &&
-                                         (*errs)[0].is_object()) {
+  if (auto errs = answer.find("errors");
+      errs != answer.end() && errs->is_array() && !errs->empty() && (*errs)[0].is_object()) {
     detail = str((*errs)[0], "message");
   }
   if (detail.empty()) detail = str(answer, "detail");
@@ -126,16 +133,19 @@ std::unique_ptr<PlatformConnector> MakeXConnector(const json& config, const std:
   c.ca_file = s.String("ca_file");
   c.timeout_ms = static_cast<int>(s.Int("timeout_ms", c.timeout_ms, 100, 120'000));
 
-  const bool oauth1 = !c.consumer_key.empty() || !c.access_token.empty() || !c.access_token_secret.empty();
+  const bool oauth1 =
+      !c.consumer_key.empty() || !c.access_token.empty() || !c.access_token_secret.empty();
   const bool oauth2 = !c.bearer_token.empty() || !c.refresh_token.empty() || !c.client_id.empty() ||
                       !c.client_secret.empty() || !c.token_file.empty();
   if (oauth1 && oauth2) {
-    errors.push_back(path + ": choose one way to authorize replies: OAuth 2.0 (bearer_token, "
-                            "client_id, client_secret, refresh_token, token_file) or OAuth 1.0a "
-                            "(consumer_key, access_token, access_token_secret), not both");
+    errors.push_back(path +
+                     ": choose one way to authorize replies: OAuth 2.0 (bearer_token, "
+                     "client_id, client_secret, refresh_token, token_file) or OAuth 1.0a "
+                     "(consumer_key, access_token, access_token_secret), not both");
   } else if (oauth1) {
-    const char* kOAuth1 = "required for OAuth 1.0a replies (consumer_key, access_token and "
-                          "access_token_secret go together)";
+    const char* kOAuth1 =
+        "required for OAuth 1.0a replies (consumer_key, access_token and "
+        "access_token_secret go together)";
     if (c.consumer_key.empty()) s.Error("consumer_key", kOAuth1);
     if (c.access_token.empty()) s.Error("access_token", kOAuth1);
     if (c.access_token_secret.empty()) s.Error("access_token_secret", kOAuth1);
@@ -151,9 +161,10 @@ std::unique_ptr<PlatformConnector> MakeXConnector(const json& config, const std:
       s.Error("client_id", "required when client_secret is set");
     }
   } else {
-    errors.push_back(path + ": replies need user-context credentials: set bearer_token (an OAuth "
-                            "2.0 user token; add client_id and refresh_token to keep it fresh), "
-                            "or consumer_key, access_token and access_token_secret (OAuth 1.0a)");
+    errors.push_back(path +
+                     ": replies need user-context credentials: set bearer_token (an OAuth "
+                     "2.0 user token; add client_id and refresh_token to keep it fresh), "
+                     "or consumer_key, access_token and access_token_secret (OAuth 1.0a)");
   }
   if (errors.size() != errors_before) return nullptr;
   return std::make_unique<XConnector>(std::move(c));
@@ -179,8 +190,8 @@ Result<InboundResponse> XConnector::Handshake(const InboundRequest& request) con
     return Status::Invalid("crc_token is required");
   }
   InboundResponse out;
-  out.body = json{{"response_token",
-                   security::XCrcResponseToken(config_.consumer_secret, request.Query("crc_token"))}}
+  out.body = json{{"response_token", security::XCrcResponseToken(config_.consumer_secret,
+                                                                 request.Query("crc_token"))}}
                  .dump();
   return out;
 }
@@ -201,7 +212,8 @@ Status XConnector::ValidateReply(const std::string& text) const {
   return Status::Ok();
 }
 
-x::TokenResult XConnector::Authorization(HttpClient& http, const std::string& url, UnixMs now) const {
+x::TokenResult XConnector::Authorization(HttpClient& http, const std::string& url,
+                                         UnixMs now) const {
   if (config_.UsesOAuth1()) {
     x::OAuth1Credentials creds{config_.consumer_key, config_.consumer_secret, config_.access_token,
                                config_.access_token_secret};
@@ -218,7 +230,8 @@ x::TokenResult XConnector::Authorization(HttpClient& http, const std::string& ur
 DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
   auto target = json::parse(reply.reply_target, nullptr, false);
   const std::string tweet_id = target.is_object() ? StringField(target, "tweet_id") : "";
-  const std::string participant = target.is_object() ? StringField(target, "dm_participant_id") : "";
+  const std::string participant =
+      target.is_object() ? StringField(target, "dm_participant_id") : "";
   const bool is_dm = tweet_id.empty();
   if (is_dm ? !x::IsNumericId(participant) : !x::IsNumericId(tweet_id)) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
@@ -260,8 +273,9 @@ DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& htt
     }
     std::string url;
     if (!is_dm && x::IsNumericId(id)) url = "https://x.com/i/web/status/" + id;
-    if (is_dm) url = x::DmConversationUrl(config_.account_id.empty() ? reply.account : config_.account_id,
-                                       participant);
+    if (is_dm)
+      url = x::DmConversationUrl(config_.account_id.empty() ? reply.account : config_.account_id,
+                                 participant);
     return DeliveryOutcome::Done(id, url);
   }
   if (!res.ok() || status >= 500 || status == 408) return ClassifyHttpFailure(res, "X");
@@ -281,8 +295,8 @@ DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& htt
     o.auth_failure = true;
     return o;
   }
-  return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                               "X refused the reply (HTTP " + std::to_string(status) + ")" + suffix);
+  return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "X refused the reply (HTTP " +
+                                                            std::to_string(status) + ")" + suffix);
 }
 
 HttpRequest XConnector::SampleWebhook(const std::string& base_url, const std::string& text,
@@ -294,29 +308,32 @@ HttpRequest XConnector::SampleWebhook(const std::string& base_url, const std::st
   char tweet_id[24];
   std::snprintf(tweet_id, sizeof tweet_id, "17%017llu", n);  // 7 bytes < 10^17
   const std::string own = config_.account_id.empty() ? "1500000000000000001" : config_.account_id;
-  json tweet = {{"created_at", "Mon Jan 01 00:00:00 +0000 2024"},
-                {"id", std::stoull(tweet_id)},
-                {"id_str", tweet_id},
-                {"text", "@duplex_support " + text},
-                {"truncated", false},
-                {"in_reply_to_status_id_str", nullptr},
-                {"in_reply_to_user_id_str", nullptr},
-                {"user",
-                 {{"id_str", "2244994945"},
-                  {"screen_name", "ana_customer"},
-                  {"name", "Ana Customer"},
-                  {"followers_count", 1250}}},
-                {"entities",
-                 {{"user_mentions",
-                   json::array({{{"id_str", own}, {"screen_name", "duplex_support"}, {"indices", {0, 16}}}})}}},
-                {"timestamp_ms", std::to_string(now)}};
+  json tweet = {
+      {"created_at", "Mon Jan 01 00:00:00 +0000 2024"},
+      {"id", std::stoull(tweet_id)},
+      {"id_str", tweet_id},
+      {"text", "@duplex_support " + text},
+      {"truncated", false},
+      {"in_reply_to_status_id_str", nullptr},
+      {"in_reply_to_user_id_str", nullptr},
+      {"user",
+       {{"id_str", "2244994945"},
+        {"screen_name", "ana_customer"},
+        {"name", "Ana Customer"},
+        {"followers_count", 1250}}},
+      {"entities",
+       {{"user_mentions",
+         json::array(
+             {{{"id_str", own}, {"screen_name", "duplex_support"}, {"indices", {0, 16}}}})}}},
+      {"timestamp_ms", std::to_string(now)}};
   const std::string body =
       json{{"for_user_id", own}, {"tweet_create_events", json::array({tweet})}}.dump(
           -1, ' ', false, json::error_handler_t::replace);
   HttpRequest req;
   req.url = base_url + "/webhooks/x";
   req.body = body;
-  req.headers = {{"x-twitter-webhooks-signature", security::SignXSignature(config_.consumer_secret, body)}};
+  req.headers = {
+      {"x-twitter-webhooks-signature", security::SignXSignature(config_.consumer_secret, body)}};
   return req;
 }
 

@@ -35,7 +35,7 @@ namespace duplex {
 struct XConfig {
   std::string consumer_secret;  // webhook signature and CRC (and OAuth 1.0a signing)
   std::string api_base = "https://api.x.com";
-  std::string account_id;       // our user id; empty: the payload's for_user_id
+  std::string account_id;  // our user id; empty: the payload's for_user_id
   // OAuth 2.0 user context (bearer_token and/or client_id + refresh_token)...
   std::string bearer_token;
   std::string client_id;

@@ -46,14 +46,14 @@ std::string OAuth1SignatureBaseString(std::string_view method, std::string_view 
 
 std::string OAuth1Signature(std::string_view base_string, std::string_view consumer_secret,
                             std::string_view token_secret) {
-  const std::string key = OAuthPercentEncode(consumer_secret) + "&" + OAuthPercentEncode(token_secret);
+  const std::string key =
+      OAuthPercentEncode(consumer_secret) + "&" + OAuthPercentEncode(token_secret);
   return security::Base64Encode(security::HmacSha1(key, base_string));
 }
 
-std::string OAuth1AuthorizationHeader(const OAuth1Credentials& credentials,
-                                      std::string_view method, std::string_view url,
-                                      const OAuthParams& body_params, const std::string& nonce,
-                                      const std::string& timestamp) {
+std::string OAuth1AuthorizationHeader(const OAuth1Credentials& credentials, std::string_view method,
+                                      std::string_view url, const OAuthParams& body_params,
+                                      const std::string& nonce, const std::string& timestamp) {
   OAuthParams oauth = {{"oauth_consumer_key", credentials.consumer_key},
                        {"oauth_nonce", nonce},
                        {"oauth_signature_method", "HMAC-SHA1"},
@@ -70,7 +70,8 @@ std::string OAuth1AuthorizationHeader(const OAuth1Credentials& credentials,
   std::string header = "OAuth ";
   for (std::size_t i = 0; i < oauth.size(); ++i) {
     if (i) header += ", ";
-    header += OAuthPercentEncode(oauth[i].first) + "=\"" + OAuthPercentEncode(oauth[i].second) + "\"";
+    header +=
+        OAuthPercentEncode(oauth[i].first) + "=\"" + OAuthPercentEncode(oauth[i].second) + "\"";
   }
   return header;
 }

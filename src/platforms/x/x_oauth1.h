@@ -36,9 +36,8 @@ std::string OAuth1Signature(std::string_view base_string, std::string_view consu
 
 // The full `Authorization: OAuth …` header value for one request. `body_params` are the
 // decoded fields of a form-encoded body (empty for JSON bodies).
-std::string OAuth1AuthorizationHeader(const OAuth1Credentials& credentials,
-                                      std::string_view method, std::string_view url,
-                                      const OAuthParams& body_params, const std::string& nonce,
-                                      const std::string& timestamp);
+std::string OAuth1AuthorizationHeader(const OAuth1Credentials& credentials, std::string_view method,
+                                      std::string_view url, const OAuthParams& body_params,
+                                      const std::string& nonce, const std::string& timestamp);
 
 }  // namespace duplex::x

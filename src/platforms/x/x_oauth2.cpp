@@ -64,11 +64,12 @@ void XUserToken::LoadFile() {
 
 void XUserToken::SaveFile() const {
   if (config_.token_file.empty()) return;
-  const std::string content = json{{"derived_from", Fingerprint(initial_refresh_token_)},
-                                   {"refresh_token", refresh_token_},
-                                   {"access_token", access_token_},
-                                   {"expires_at_ms", expires_at_}}
-                                  .dump();
+  const std::string content = json{
+      {"derived_from", Fingerprint(initial_refresh_token_)},
+      {"refresh_token", refresh_token_},
+      {"access_token", access_token_},
+      {"expires_at_ms",
+       expires_at_}}.dump();
   const std::string tmp = config_.token_file + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool ok = fd >= 0;
@@ -80,8 +81,9 @@ void XUserToken::SaveFile() const {
   ok = ok && std::rename(tmp.c_str(), config_.token_file.c_str()) == 0;
   if (!ok) {
     // The rotated token still works from memory; only a restart would need a new one.
-    log::Warn("could not write platforms.x.token_file; the refreshed X token is kept in memory only",
-              {{"file", config_.token_file}});
+    log::Warn(
+        "could not write platforms.x.token_file; the refreshed X token is kept in memory only",
+        {{"file", config_.token_file}});
   }
 }
 
@@ -126,7 +128,8 @@ TokenResult XUserToken::RefreshLocked(HttpClient& http, UnixMs now) {
     if (res.error == TransportError::kUnknown) {
       log::Warn("X token refresh got no answer; X may have rotated the refresh token anyway");
     }
-    return {{}, RefreshFailure(OutcomeKind::kRetry, "X did not answer (" + res.error_message + ")")};
+    return {{},
+            RefreshFailure(OutcomeKind::kRetry, "X did not answer (" + res.error_message + ")")};
   }
   const int status = res.response.status;
   auto answer = json::parse(res.response.body, nullptr, false);
@@ -145,8 +148,9 @@ TokenResult XUserToken::RefreshLocked(HttpClient& http, UnixMs now) {
       why += " (" + text::TruncateUtf8(answer["error"].get<std::string>(), 100) + ")";
     }
     auto o = RefreshFailure(OutcomeKind::kPermanent,
-                            why + "; authorize duplex on X again and put the new refresh_token "
-                                  "in platforms.x");
+                            why +
+                                "; authorize duplex on X again and put the new refresh_token "
+                                "in platforms.x");
     o.auth_failure = true;
     return {{}, o};
   }
