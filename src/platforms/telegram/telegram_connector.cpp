@@ -188,8 +188,9 @@ DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClie
   if (status == 429) {
     auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Telegram rate limit (HTTP 429)" + suffix);
     if (parameters != nullptr) {
-      if (auto wait = IntField(*parameters, "retry_after"); wait && *wait >= 0)
+      if (auto wait = IntField(*parameters, "retry_after"); wait && *wait >= 0) {
         o.retry_after_ms = *wait * 1000;
+      }
     }
     if (!o.retry_after_ms) o.retry_after_ms = ParseRetryAfterMs(res.response.Header("Retry-After"));
     return o;

@@ -27,8 +27,9 @@ Status RequireInt(const json& obj, const char* key, const std::string& path, std
 
 Status RequireObject(const json& obj, const char* key, const std::string& path, const json*& out) {
   out = Member(obj, key);
-  if (out == nullptr || !out->is_object())
+  if (out == nullptr || !out->is_object()) {
     return Status::Invalid(path + "." + key + " must be an object");
+  }
   return Status::Ok();
 }
 
@@ -80,8 +81,9 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   std::int64_t from_id = 0;
   if (Status s = RequireInt(*from, "id", path + ".from", from_id); !s.ok()) return s;
   const json* is_bot = Member(*from, "is_bot");
-  if (is_bot != nullptr && !is_bot->is_boolean())
+  if (is_bot != nullptr && !is_bot->is_boolean()) {
     return Status::Invalid(path + ".from.is_bot must be true or false");
+  }
   if (is_bot != nullptr && is_bot->get<bool>()) return out;  // other bots, anonymous admins
 
   std::string text;
@@ -96,16 +98,18 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   std::int64_t reply_to_id = 0;
   Addressing addressing;
   if (const json* reply_to = Member(*msg, "reply_to_message"); reply_to != nullptr) {
-    if (!reply_to->is_object())
+    if (!reply_to->is_object()) {
       return Status::Invalid(path + ".reply_to_message must be an object");
+    }
     if (Status s = RequireInt(*reply_to, "message_id", path + ".reply_to_message", reply_to_id);
         !s.ok()) {
       return s;
     }
     if (const json* to = Member(*reply_to, "from"); to != nullptr && to->is_object()) {
       std::optional<std::int64_t> to_id;
-      if (Status s = security::GetInt(*to, "id", path + ".reply_to_message.from", to_id); !s.ok())
+      if (Status s = security::GetInt(*to, "id", path + ".reply_to_message.from", to_id); !s.ok()) {
         return s;
+      }
       addressing.to_bot = to_id && std::to_string(*to_id) == config_.bot_id;
     }
   }
@@ -175,8 +179,9 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   const std::string chat_key = std::to_string(chat_id);
   m.message_id = chat_key + ":" + std::to_string(message_id);
   m.conversation_key = is_private ? chat_key : m.message_id;
-  if (!is_private && reply_to_id != 0)
+  if (!is_private && reply_to_id != 0) {
     m.parent_message_id = chat_key + ":" + std::to_string(reply_to_id);
+  }
   // A private chat's username is the customer's own: there are no links to private messages.
   if (is_private) chat_username.clear();
   if (!chat_username.empty()) {

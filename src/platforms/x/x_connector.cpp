@@ -40,8 +40,9 @@ std::uint32_t NextCodePoint(std::string_view s, std::size_t& i) {
     return 0xFFFD;
   }
   std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (std::size_t k = 1; k < len; ++k)
+  for (std::size_t k = 1; k < len; ++k) {
     cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  }
   i += len;
   return cp;
 }
@@ -272,10 +273,12 @@ DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& htt
       id = StringField(answer["data"], is_dm ? "dm_event_id" : "id");
     }
     std::string url;
-    if (!is_dm && x::IsNumericId(id)) url = "https://x.com/i/web/status/" + id;
-    if (is_dm)
-      url = x::DmConversationUrl(config_.account_id.empty() ? reply.account : config_.account_id,
-                                 participant);
+    if (is_dm) {
+      const std::string& ours = config_.account_id.empty() ? reply.account : config_.account_id;
+      url = x::DmConversationUrl(ours, participant);
+    } else if (x::IsNumericId(id)) {
+      url = "https://x.com/i/web/status/" + id;
+    }
     return DeliveryOutcome::Done(id, url);
   }
   if (!res.ok() || status >= 500 || status == 408) return ClassifyHttpFailure(res, "X");

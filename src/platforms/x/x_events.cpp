@@ -52,8 +52,9 @@ Result<std::optional<Mention>> ParseTweet(const json& t, const std::string& path
   m.account = ctx.account;
   if (Status s = GetId(t, "id_str", path, m.message_id, true); !s.ok()) return s;
   const json* user = Member(t, "user");
-  if (user == nullptr || !user->is_object())
+  if (user == nullptr || !user->is_object()) {
     return Status::Invalid(path + ".user must be an object");
+  }
   if (Status s = GetId(*user, "id_str", path + ".user", m.author.id, true); !s.ok()) return s;
   if (ctx.own_ids.count(m.author.id)) return std::optional<Mention>();
   // A plain retweet repeats a tweet duplex already saw (or that was ours): nothing to answer.
@@ -79,8 +80,9 @@ Result<std::optional<Mention>> ParseTweet(const json& t, const std::string& path
   }
 
   std::string reply_to_user;
-  if (Status s = GetId(t, "in_reply_to_status_id_str", path, m.parent_message_id, false); !s.ok())
+  if (Status s = GetId(t, "in_reply_to_status_id_str", path, m.parent_message_id, false); !s.ok()) {
     return s;
+  }
   if (Status s = GetId(t, "in_reply_to_user_id_str", path, reply_to_user, false); !s.ok()) return s;
   m.kind = ctx.own_ids.count(reply_to_user) ? MentionKind::kDirect : MentionKind::kMention;
   m.event_id = m.message_id;
@@ -112,16 +114,19 @@ Result<std::optional<Mention>> ParseDm(const json& e, const std::string& path, c
   if (Status s = GetId(*create, "sender_id", cpath, m.author.id, true); !s.ok()) return s;
   if (ctx.own_ids.count(m.author.id)) return std::optional<Mention>();
   const json* data = Member(*create, "message_data");
-  if (data == nullptr || !data->is_object())
+  if (data == nullptr || !data->is_object()) {
     return Status::Invalid(cpath + ".message_data must be an object");
-  if (Status s = security::GetString(*data, "text", cpath + ".message_data", m.text); !s.ok())
+  }
+  if (Status s = security::GetString(*data, "text", cpath + ".message_data", m.text); !s.ok()) {
     return s;
+  }
 
   if (users != nullptr) {
     const json* user = Member(*users, m.author.id.c_str());
     if (user != nullptr) {
-      if (!user->is_object())
+      if (!user->is_object()) {
         return Status::Invalid("body.users." + m.author.id + " must be an object");
+      }
       if (Status s = ReadAuthor(*user, "body.users." + m.author.id, m.author); !s.ok()) return s;
     }
   }
@@ -149,8 +154,9 @@ Result<ParsedWebhook> XConnector::Parse(const InboundRequest& request) const {
   ctx.account = !config_.account_id.empty() ? config_.account_id : for_user;
 
   const json* users = Member(body, "users");
-  if (users != nullptr && !users->is_object())
+  if (users != nullptr && !users->is_object()) {
     return Status::Invalid("body.users must be an object");
+  }
 
   ParsedWebhook out;
   for (const char* key : {"tweet_create_events", "direct_message_events"}) {
