@@ -1,0 +1,249 @@
+#include "platforms/telegram/telegram_connector.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "platforms/config_section.h"
+#include "platforms/telegram/utf16.h"
+#include "security/crypto.h"
+#include "security/signatures.h"
+
+namespace duplex {
+
+using nlohmann::json;
+
+namespace {
+
+bool IsTokenChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+std::optional<std::int64_t> IntField(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::string StringField(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::unique_ptr<PlatformConnector> MakeTelegramConnector(const json& config,
+                                                         const std::string& path,
+                                                         std::vector<std::string>& errors,
+                                                         HttpClient* http) {
+  const std::size_t errors_before = errors.size();
+  ConfigSection s(config, path, errors);
+  TelegramConfig c;
+  c.bot_token = s.Required("bot_token");
+  if (!c.bot_token.empty()) {
+    const auto colon = c.bot_token.find(':');
+    const bool ok =
+        colon != std::string::npos && colon > 0 && colon + 1 < c.bot_token.size() &&
+        std::all_of(c.bot_token.begin(), c.bot_token.begin() + static_cast<long>(colon), IsDigit) &&
+        std::all_of(c.bot_token.begin() + static_cast<long>(colon) + 1, c.bot_token.end(),
+                    IsTokenChar);
+    if (ok) {
+      c.bot_id = c.bot_token.substr(0, colon);
+    } else {
+      s.Error("bot_token", "must look like 123456789:AAE... (the token @BotFather gave you)");
+    }
+  }
+  c.secret_token = s.Required("secret_token");
+  if (!c.secret_token.empty() &&
+      (c.secret_token.size() > 256 ||
+       !std::all_of(c.secret_token.begin(), c.secret_token.end(), IsTokenChar))) {
+    s.Error("secret_token", "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)");
+  }
+  c.api_base = s.Url("api_base", c.api_base);
+  c.bot_username = s.String("bot_username");
+  if (!c.bot_username.empty() && c.bot_username[0] == '@') c.bot_username.erase(0, 1);
+  if (!c.bot_username.empty() &&
+      !std::all_of(c.bot_username.begin(), c.bot_username.end(),
+                   [](char ch) { return IsTokenChar(ch) && ch != '-'; })) {
+    s.Error("bot_username", "must be the bot's username, letters, digits and _ only");
+  }
+  c.ca_file = s.String("ca_file");
+  c.timeout_ms = static_cast<int>(s.Int("timeout_ms", c.timeout_ms, 100, 120'000));
+  if (errors.size() != errors_before) return nullptr;
+  return std::make_unique<TelegramConnector>(std::move(c), http);
+}
+
+TelegramConnector::TelegramConnector(TelegramConfig config, HttpClient* http)
+    : config_(std::move(config)), http_(http) {}
+
+std::string TelegramConnector::Redact(std::string s) const {
+  if (config_.bot_token.empty()) return s;
+  for (std::size_t pos = s.find(config_.bot_token); pos != std::string::npos;
+       pos = s.find(config_.bot_token, pos)) {
+    s.replace(pos, config_.bot_token.size(), "<bot-token>");
+  }
+  return s;
+}
+
+std::string TelegramConnector::MethodUrl(const char* method) const {
+  return config_.api_base + "/bot" + config_.bot_token + "/" + method;
+}
+
+Status TelegramConnector::Verify(const InboundRequest& request) const {
+  Status s = security::VerifySharedToken(config_.secret_token,
+                                         request.Header("X-Telegram-Bot-Api-Secret-Token"));
+  if (!s.ok()) return Status::Unauthenticated("X-Telegram-Bot-Api-Secret-Token: " + s.message());
+  return s;
+}
+
+Result<std::string> TelegramConnector::BotUsername() const {
+  if (!config_.bot_username.empty()) return config_.bot_username;
+  std::lock_guard lock(mu_);
+  if (!learned_username_.empty()) return learned_username_;
+  const Status unavailable = Status::Unavailable(
+      "cannot learn the bot's username from Telegram; set platforms.telegram.bot_username");
+  if (http_ == nullptr) return unavailable;
+  HttpRequest req;
+  req.method = "GET";
+  req.url = MethodUrl("getMe");
+  req.timeout_ms = std::min(config_.timeout_ms, 5'000);  // Telegram waits for our answer
+  req.ca_file = config_.ca_file;
+  HttpResult res = http_->Send(req);
+  auto answer = res.ok() ? json::parse(res.response.body, nullptr, false) : json();
+  if (!res.ok() || res.response.status != 200 || !answer.is_object() ||
+      !answer.contains("result") || !answer["result"].is_object() ||
+      StringField(answer["result"], "username").empty()) {
+    log::Warn("Telegram getMe failed", {{"status", std::to_string(res.response.status)},
+                                        {"error", Redact(res.error_message)}});
+    return unavailable;
+  }
+  learned_username_ = StringField(answer["result"], "username");
+  log::Info("learned the Telegram bot's username", {{"username", learned_username_}});
+  return learned_username_;
+}
+
+Status TelegramConnector::ValidateReply(const std::string& text) const {
+  if (text.empty()) return Status::Invalid("the reply text is empty");
+  const std::size_t units = telegram::Utf16Length(text);
+  if (units > kMaxTelegramTextUnits) {
+    return Status::Invalid("Telegram allows 4096 characters in a message and this reply has " +
+                           std::to_string(units) + " (emoji count 2); shorten it");
+  }
+  return Status::Ok();
+}
+
+DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
+  auto target = json::parse(reply.reply_target, nullptr, false);
+  auto chat_id = target.is_object() ? IntField(target, "chat_id") : std::nullopt;
+  auto message_id = target.is_object() ? IntField(target, "message_id") : std::nullopt;
+  if (!chat_id || !message_id) {
+    return DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent,
+        "the Telegram message this replies to has no usable chat or message id");
+  }
+  json body = {{"chat_id", *chat_id},
+               {"text", reply.text},
+               {"reply_parameters", {{"message_id", *message_id}}}};
+  if (auto thread = IntField(target, "message_thread_id")) body["message_thread_id"] = *thread;
+  HttpRequest req;
+  req.url = MethodUrl("sendMessage");
+  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.timeout_ms = config_.timeout_ms;
+  req.ca_file = config_.ca_file;
+  HttpResult res = http.Send(req);
+
+  if (!res.ok()) {
+    DeliveryOutcome o = ClassifyHttpFailure(res, "Telegram");
+    o.error = Redact(o.error);
+    return o;
+  }
+  const int status = res.response.status;
+  auto answer = json::parse(res.response.body, nullptr, false);
+  const bool refused = answer.is_object() && answer.contains("ok") && answer["ok"] == false;
+  if (status >= 200 && status < 300 && !refused) {
+    std::string remote_id, url;
+    if (answer.is_object() && answer.contains("result") && answer["result"].is_object()) {
+      if (auto sent = IntField(answer["result"], "message_id")) {
+        remote_id = std::to_string(*chat_id) + ":" + std::to_string(*sent);
+        const std::string username = StringField(target, "chat_username");
+        if (!username.empty()) url = "https://t.me/" + username + "/" + std::to_string(*sent);
+      }
+    }
+    return DeliveryOutcome::Done(remote_id, url);
+  }
+  std::string description = answer.is_object() ? StringField(answer, "description") : "";
+  description = Redact(text::TruncateUtf8(description, 300));
+  const std::string suffix = description.empty() ? "" : ": " + description;
+  const json* parameters =
+      answer.is_object() && answer.contains("parameters") && answer["parameters"].is_object()
+          ? &answer["parameters"]
+          : nullptr;
+  if (status == 429) {
+    auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Telegram rate limit (HTTP 429)" + suffix);
+    if (parameters != nullptr) {
+      if (auto wait = IntField(*parameters, "retry_after"); wait && *wait >= 0) {
+        o.retry_after_ms = *wait * 1000;
+      }
+    }
+    if (!o.retry_after_ms) o.retry_after_ms = ParseRetryAfterMs(res.response.Header("Retry-After"));
+    return o;
+  }
+  if (status >= 500 || status == 408) {
+    DeliveryOutcome o = ClassifyHttpFailure(res, "Telegram");
+    o.error = Redact(o.error + suffix);
+    return o;
+  }
+  if (status == 401 || status == 404) {
+    auto o = DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent, "Telegram rejected the bot token (HTTP " + std::to_string(status) +
+                                     suffix + "); check platforms.telegram.bot_token");
+    o.auth_failure = true;
+    return o;
+  }
+  std::string error = "Telegram refused the reply (HTTP " + std::to_string(status) + ")" + suffix;
+  if (parameters != nullptr && IntField(*parameters, "migrate_to_chat_id")) {
+    error += " (the group became a supergroup; new messages there will arrive under its new id)";
+  }
+  return DeliveryOutcome::Fail(OutcomeKind::kPermanent, error);
+}
+
+HttpRequest TelegramConnector::SampleWebhook(const std::string& base_url, const std::string& text,
+                                             const std::string& event_id, UnixMs now) const {
+  const std::string digest = security::Sha256(event_id);
+  std::int64_t update_id = 0;
+  for (int i = 0; i < 4; ++i) update_id = (update_id << 8) | static_cast<unsigned char>(digest[i]);
+  update_id &= 0x7FFFFFFF;
+  const std::int64_t customer = 111111111;
+  json update = {{"update_id", update_id},
+                 {"message",
+                  {{"message_id", update_id % 100000 + 1},
+                   {"from",
+                    {{"id", customer},
+                     {"is_bot", false},
+                     {"first_name", "Ana"},
+                     {"last_name", "Customer"},
+                     {"username", "ana_customer"},
+                     {"language_code", "en"}}},
+                   {"chat",
+                    {{"id", customer},
+                     {"first_name", "Ana"},
+                     {"last_name", "Customer"},
+                     {"username", "ana_customer"},
+                     {"type", "private"}}},
+                   {"date", now / 1000},
+                   {"text", text}}}};
+  HttpRequest req;
+  req.url = base_url + "/webhooks/telegram";
+  req.body = update.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.headers = {{"X-Telegram-Bot-Api-Secret-Token", config_.secret_token}};
+  return req;
+}
+
+}  // namespace duplex

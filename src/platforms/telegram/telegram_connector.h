@@ -1,0 +1,80 @@
+// The `telegram` platform: a Telegram bot's webhook in, the Bot API's sendMessage out.
+// Inbound (POST /webhooks/telegram):
+//  - `X-Telegram-Bot-Api-Secret-Token` must equal the configured secret_token (constant time).
+//  - `message` and `edited_message` updates with text (or a caption) become mentions:
+//    private chats → `dm`; groups and supergroups → `mention`, but only when the message
+//    mentions the bot (a `mention` entity "@<bot_username>", a `text_mention` of the bot, a
+//    "/command@<bot_username>") or replies to one of the bot's messages. Entity offsets are
+//    UTF-16 units. Everything else — channel posts, other bots, service and media-only
+//    messages, group chatter, other update types — is acknowledged and ignored.
+//  - An edit is a new event (its own update_id) whose text starts with "(edited) ", in the
+//    conversation of the original message.
+//  - event id = update_id; message id = "<chat_id>:<message_id>" (message ids are per chat).
+//    Conversation key: a private chat is one conversation ("<chat_id>"); in a group each
+//    mention starts its own ("<chat_id>:<message_id>"), and a reply to a known message joins
+//    that message's conversation (parent = the replied-to message, the bot's replies included).
+//  - The bot's id comes from the token ("<bot_id>:<secret>"); its username from bot_username,
+//    or else from getMe, asked once when a group message first needs it (a failure answers
+//    503 so Telegram delivers the update again).
+// Outbound: POST {api_base}/bot<token>/sendMessage {"chat_id","text","reply_parameters"}.
+// 429 waits parameters.retry_after; 400/403 are permanent with Telegram's description;
+// 401/404 (bad token) are permanent auth failures; a timeout or 5xx is uncertain.
+// The bot token is part of every API URL: no error message or log line ever contains it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "platforms/platform.h"
+
+namespace duplex {
+
+struct TelegramConfig {
+  std::string bot_token;
+  std::string bot_id;        // the token's numeric prefix
+  std::string secret_token;  // 1-256 of [A-Za-z0-9_-]
+  std::string api_base = "https://api.telegram.org";
+  std::string bot_username;  // without '@'; empty: learned from getMe
+  std::string ca_file;
+  int timeout_ms = 10'000;
+};
+
+inline constexpr std::size_t kMaxTelegramTextUnits = 4096;  // UTF-16 code units
+
+class TelegramConnector final : public PlatformConnector {
+ public:
+  // `http` serves getMe when bot_username is not configured; may be null (then group
+  // mentions by username cannot be recognised without bot_username).
+  TelegramConnector(TelegramConfig config, HttpClient* http);
+  std::string Name() const override { return "telegram"; }
+  std::string DisplayName() const override { return "Telegram"; }
+  Status Verify(const InboundRequest& request) const override;
+  Result<ParsedWebhook> Parse(const InboundRequest& request) const override;
+  DeliveryOutcome SendReply(const ReplyRequest& reply, HttpClient& http) const override;
+  Status ValidateReply(const std::string& text) const override;
+  HttpRequest SampleWebhook(const std::string& base_url, const std::string& text,
+                            const std::string& event_id, UnixMs now) const override;
+
+  // `s` with every occurrence of the bot token replaced by "<bot-token>".
+  std::string Redact(std::string s) const;
+
+ private:
+  Result<std::string> BotUsername() const;
+  std::string MethodUrl(const char* method) const;
+
+  TelegramConfig config_;
+  HttpClient* http_;
+  mutable std::mutex mu_;
+  mutable std::string learned_username_;
+};
+
+std::unique_ptr<PlatformConnector> MakeTelegramConnector(const nlohmann::json& config,
+                                                         const std::string& path,
+                                                         std::vector<std::string>& errors,
+                                                         HttpClient* http);
+
+}  // namespace duplex

@@ -1,0 +1,343 @@
+#include "platforms/x/x_connector.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+#include "platforms/config_section.h"
+#include "platforms/x/x_ids.h"
+#include "security/crypto.h"
+#include "security/signatures.h"
+
+namespace duplex {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kUrlWeight = 23;
+constexpr UnixMs kMinRateLimitWaitMs = 1000;
+constexpr UnixMs kMaxRateLimitWaitMs = 25LL * 3600 * 1000;
+
+// X's twitter-text v3 configuration: these ranges weigh 1, every other code point 2.
+bool IsLightCodePoint(std::uint32_t cp) {
+  return cp <= 4351 || (cp >= 8192 && cp <= 8205) || (cp >= 8208 && cp <= 8223) ||
+         (cp >= 8242 && cp <= 8247);
+}
+
+// Decodes the code point at s[i] and advances i; invalid bytes count as one heavy unit.
+std::uint32_t NextCodePoint(std::string_view s, std::size_t& i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t len = c < 0x80             ? 1
+                    : (c & 0xE0) == 0xC0 ? 2
+                    : (c & 0xF0) == 0xE0 ? 3
+                    : (c & 0xF8) == 0xF0 ? 4
+                                         : 0;
+  if (len == 0 || i + len > s.size()) {
+    ++i;
+    return 0xFFFD;
+  }
+  std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (std::size_t k = 1; k < len; ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  }
+  i += len;
+  return cp;
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+// X's own error text: errors[].message is the most specific, then detail, then title.
+std::string XErrorDetail(const std::string& body) {
+  auto answer = json::parse(body, nullptr, false);
+  if (!answer.is_object()) return {};
+  auto str = [](const json& obj, const char* key) -> std::string {
+    auto it = obj.find(key);
+    return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string detail;
+  if (auto errs = answer.find("errors");
+      errs != answer.end() && errs->is_array() && !errs->empty() && (*errs)[0].is_object()) {
+    detail = str((*errs)[0], "message");
+  }
+  if (detail.empty()) detail = str(answer, "detail");
+  if (detail.empty()) detail = str(answer, "title");
+  return text::TruncateUtf8(detail, 300);
+}
+
+// X's rate-limit headers carry the reset as epoch seconds; the wait is relative to `now`.
+std::optional<std::int64_t> ResetHintMs(const HttpResponse& r, UnixMs now, std::string& which) {
+  auto reset_in = [&](const char* header) -> std::optional<std::int64_t> {
+    auto reset = text::ParseInt64(text::Trim(r.Header(header)));
+    if (!reset) return std::nullopt;
+    return std::clamp<std::int64_t>(*reset * 1000 - now, kMinRateLimitWaitMs, kMaxRateLimitWaitMs);
+  };
+  std::optional<std::int64_t> hint;
+  if (text::Trim(r.Header("x-user-limit-24hour-remaining")) == "0") {
+    hint = reset_in("x-user-limit-24hour-reset");
+    if (hint) which = "the account's 24-hour posting limit";
+  }
+  if (!hint && text::Trim(r.Header("x-app-limit-24hour-remaining")) == "0") {
+    hint = reset_in("x-app-limit-24hour-reset");
+    if (hint) which = "the app's 24-hour posting limit";
+  }
+  if (!hint) hint = reset_in("x-rate-limit-reset");
+  if (!hint) hint = ParseRetryAfterMs(r.Header("Retry-After"));
+  return hint;
+}
+
+std::string StringField(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::size_t WeightedTweetLength(std::string_view s) {
+  std::size_t weight = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const bool word_start = i == 0 || IsSpace(s[i - 1]);
+    if (word_start && (s.substr(i, 7) == "http://" || s.substr(i, 8) == "https://")) {
+      while (i < s.size() && !IsSpace(s[i])) ++i;
+      weight += kUrlWeight;
+      continue;
+    }
+    weight += IsLightCodePoint(NextCodePoint(s, i)) ? 1 : 2;
+  }
+  return weight;
+}
+
+std::unique_ptr<PlatformConnector> MakeXConnector(const json& config, const std::string& path,
+                                                  std::vector<std::string>& errors,
+                                                  HttpClient* /*http*/) {
+  const std::size_t errors_before = errors.size();
+  ConfigSection s(config, path, errors);
+  XConfig c;
+  c.consumer_secret = s.Required("consumer_secret");
+  c.api_base = s.Url("api_base", c.api_base);
+  c.account_id = s.String("account_id");
+  if (!c.account_id.empty() && !x::IsNumericId(c.account_id)) {
+    s.Error("account_id", "must be the numeric user id as a string (not the @handle)");
+  }
+  c.bearer_token = s.String("bearer_token");
+  c.client_id = s.String("client_id");
+  c.client_secret = s.String("client_secret");
+  c.refresh_token = s.String("refresh_token");
+  c.token_file = s.String("token_file");
+  c.consumer_key = s.String("consumer_key");
+  c.access_token = s.String("access_token");
+  c.access_token_secret = s.String("access_token_secret");
+  c.ca_file = s.String("ca_file");
+  c.timeout_ms = static_cast<int>(s.Int("timeout_ms", c.timeout_ms, 100, 120'000));
+
+  const bool oauth1 =
+      !c.consumer_key.empty() || !c.access_token.empty() || !c.access_token_secret.empty();
+  const bool oauth2 = !c.bearer_token.empty() || !c.refresh_token.empty() || !c.client_id.empty() ||
+                      !c.client_secret.empty() || !c.token_file.empty();
+  if (oauth1 && oauth2) {
+    errors.push_back(path +
+                     ": choose one way to authorize replies: OAuth 2.0 (bearer_token, "
+                     "client_id, client_secret, refresh_token, token_file) or OAuth 1.0a "
+                     "(consumer_key, access_token, access_token_secret), not both");
+  } else if (oauth1) {
+    const char* kOAuth1 =
+        "required for OAuth 1.0a replies (consumer_key, access_token and "
+        "access_token_secret go together)";
+    if (c.consumer_key.empty()) s.Error("consumer_key", kOAuth1);
+    if (c.access_token.empty()) s.Error("access_token", kOAuth1);
+    if (c.access_token_secret.empty()) s.Error("access_token_secret", kOAuth1);
+  } else if (oauth2) {
+    if (!c.refresh_token.empty() && c.client_id.empty()) {
+      s.Error("client_id", "required to refresh the OAuth 2.0 token (refresh_token is set)");
+    }
+    if (c.refresh_token.empty() && (!c.client_id.empty() || !c.token_file.empty())) {
+      s.Error("refresh_token", std::string("required when ") +
+                                   (c.client_id.empty() ? "token_file" : "client_id") + " is set");
+    }
+    if (!c.client_secret.empty() && c.client_id.empty() && c.refresh_token.empty()) {
+      s.Error("client_id", "required when client_secret is set");
+    }
+  } else {
+    errors.push_back(path +
+                     ": replies need user-context credentials: set bearer_token (an OAuth "
+                     "2.0 user token; add client_id and refresh_token to keep it fresh), "
+                     "or consumer_key, access_token and access_token_secret (OAuth 1.0a)");
+  }
+  if (errors.size() != errors_before) return nullptr;
+  return std::make_unique<XConnector>(std::move(c));
+}
+
+XConnector::XConnector(XConfig config) : config_(std::move(config)) {
+  if (!config_.UsesOAuth1()) {
+    x::XOAuth2Config oc;
+    oc.api_base = config_.api_base;
+    oc.bearer_token = config_.bearer_token;
+    oc.client_id = config_.client_id;
+    oc.client_secret = config_.client_secret;
+    oc.refresh_token = config_.refresh_token;
+    oc.token_file = config_.token_file;
+    oc.ca_file = config_.ca_file;
+    oc.timeout_ms = config_.timeout_ms;
+    user_token_ = std::make_unique<x::XUserToken>(std::move(oc));
+  }
+}
+
+Result<InboundResponse> XConnector::Handshake(const InboundRequest& request) const {
+  if (!request.HasQuery("crc_token") || request.Query("crc_token").empty()) {
+    return Status::Invalid("crc_token is required");
+  }
+  InboundResponse out;
+  out.body = json{{"response_token", security::XCrcResponseToken(config_.consumer_secret,
+                                                                 request.Query("crc_token"))}}
+                 .dump();
+  return out;
+}
+
+Status XConnector::Verify(const InboundRequest& request) const {
+  return security::VerifyXSignature(config_.consumer_secret,
+                                    request.Header("x-twitter-webhooks-signature"), request.body);
+}
+
+Status XConnector::ValidateReply(const std::string& text) const {
+  if (text.empty()) return Status::Invalid("the reply text is empty");
+  const std::size_t weight = WeightedTweetLength(text);
+  if (weight > kMaxTweetWeight) {
+    return Status::Invalid("X allows 280 characters in a post and this reply counts " +
+                           std::to_string(weight) +
+                           " (links count 23, emoji and CJK characters 2); shorten it");
+  }
+  return Status::Ok();
+}
+
+x::TokenResult XConnector::Authorization(HttpClient& http, const std::string& url,
+                                         UnixMs now) const {
+  if (config_.UsesOAuth1()) {
+    x::OAuth1Credentials creds{config_.consumer_key, config_.consumer_secret, config_.access_token,
+                               config_.access_token_secret};
+    return {x::OAuth1AuthorizationHeader(creds, "POST", url, {},
+                                         security::HexEncode(security::RandomBytes(16)),
+                                         std::to_string(now / 1000)),
+            std::nullopt};
+  }
+  x::TokenResult token = user_token_->Get(http, now);
+  if (!token.failure) token.access_token = "Bearer " + token.access_token;
+  return token;
+}
+
+DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
+  auto target = json::parse(reply.reply_target, nullptr, false);
+  const std::string tweet_id = target.is_object() ? StringField(target, "tweet_id") : "";
+  const std::string participant =
+      target.is_object() ? StringField(target, "dm_participant_id") : "";
+  const bool is_dm = tweet_id.empty();
+  if (is_dm ? !x::IsNumericId(participant) : !x::IsNumericId(tweet_id)) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                 "the X message this replies to has no usable tweet or user id");
+  }
+  HttpRequest req;
+  req.content_type = "application/json";
+  req.timeout_ms = config_.timeout_ms;
+  req.ca_file = config_.ca_file;
+  if (is_dm) {
+    req.url = config_.api_base + "/2/dm_conversations/with/" + participant + "/messages";
+    req.body = json{{"text", reply.text}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  } else {
+    req.url = config_.api_base + "/2/tweets";
+    req.body = json{{"text", reply.text}, {"reply", {{"in_reply_to_tweet_id", tweet_id}}}}.dump(
+        -1, ' ', false, json::error_handler_t::replace);
+  }
+  x::TokenResult auth = Authorization(http, req.url, reply.now);
+  if (auth.failure) return *auth.failure;
+  req.headers = {{"Authorization", auth.access_token}};
+  HttpResult res = http.Send(req);
+
+  if (res.ok() && res.response.status == 401 && user_token_ && user_token_->CanRefresh()) {
+    // X did not act on a request it refused as unauthenticated, so sending it once more with
+    // a fresh token cannot post the reply twice.
+    x::TokenResult fresh =
+        user_token_->RefreshAfterRejection(http, reply.now, auth.access_token.substr(7));
+    if (fresh.failure) return *fresh.failure;
+    req.headers = {{"Authorization", "Bearer " + fresh.access_token}};
+    res = http.Send(req);
+  }
+
+  const int status = res.response.status;
+  if (res.ok() && status >= 200 && status < 300) {
+    auto answer = json::parse(res.response.body, nullptr, false);
+    std::string id;
+    if (answer.is_object() && answer.contains("data") && answer["data"].is_object()) {
+      id = StringField(answer["data"], is_dm ? "dm_event_id" : "id");
+    }
+    std::string url;
+    if (is_dm) {
+      const std::string& ours = config_.account_id.empty() ? reply.account : config_.account_id;
+      url = x::DmConversationUrl(ours, participant);
+    } else if (x::IsNumericId(id)) {
+      url = "https://x.com/i/web/status/" + id;
+    }
+    return DeliveryOutcome::Done(id, url);
+  }
+  if (!res.ok() || status >= 500 || status == 408) return ClassifyHttpFailure(res, "X");
+
+  const std::string detail = XErrorDetail(res.response.body);
+  const std::string suffix = detail.empty() ? "" : ": " + detail;
+  if (status == 429) {
+    std::string which = "rate limit";
+    auto hint = ResetHintMs(res.response, reply.now, which);
+    auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "X rate limit (HTTP 429, " + which + ")");
+    o.retry_after_ms = hint;
+    return o;
+  }
+  if (status == 401) {
+    auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                   "X rejected duplex's credentials (HTTP 401)" + suffix);
+    o.auth_failure = true;
+    return o;
+  }
+  return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "X refused the reply (HTTP " +
+                                                            std::to_string(status) + ")" + suffix);
+}
+
+HttpRequest XConnector::SampleWebhook(const std::string& base_url, const std::string& text,
+                                      const std::string& event_id, UnixMs now) const {
+  // A realistic 19-digit tweet id derived from the event id, so repeated runs differ.
+  const std::string digest = security::Sha256(event_id);
+  unsigned long long n = 0;
+  for (int i = 0; i < 7; ++i) n = (n << 8) | static_cast<unsigned char>(digest[i]);
+  char tweet_id[24];
+  std::snprintf(tweet_id, sizeof tweet_id, "17%017llu", n);  // 7 bytes < 10^17
+  const std::string own = config_.account_id.empty() ? "1500000000000000001" : config_.account_id;
+  json tweet = {
+      {"created_at", "Mon Jan 01 00:00:00 +0000 2024"},
+      {"id", std::stoull(tweet_id)},
+      {"id_str", tweet_id},
+      {"text", "@duplex_support " + text},
+      {"truncated", false},
+      {"in_reply_to_status_id_str", nullptr},
+      {"in_reply_to_user_id_str", nullptr},
+      {"user",
+       {{"id_str", "2244994945"},
+        {"screen_name", "ana_customer"},
+        {"name", "Ana Customer"},
+        {"followers_count", 1250}}},
+      {"entities",
+       {{"user_mentions",
+         json::array(
+             {{{"id_str", own}, {"screen_name", "duplex_support"}, {"indices", {0, 16}}}})}}},
+      {"timestamp_ms", std::to_string(now)}};
+  const std::string body =
+      json{{"for_user_id", own}, {"tweet_create_events", json::array({tweet})}}.dump(
+          -1, ' ', false, json::error_handler_t::replace);
+  HttpRequest req;
+  req.url = base_url + "/webhooks/x";
+  req.body = body;
+  req.headers = {
+      {"x-twitter-webhooks-signature", security::SignXSignature(config_.consumer_secret, body)}};
+  return req;
+}
+
+}  // namespace duplex

@@ -1,0 +1,171 @@
+#include "platforms/x/x_oauth2.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "core/text.h"
+#include "security/crypto.h"
+
+namespace duplex::x {
+
+using nlohmann::json;
+
+namespace {
+
+// Refresh this long before X's stated expiry, so a reply never leaves with a token that
+// expires in flight.
+constexpr UnixMs kRefreshMarginMs = 5 * 60 * 1000;
+
+std::string Fingerprint(const std::string& refresh_token) {
+  return security::HexEncode(security::Sha256("duplex-x-refresh:" + refresh_token));
+}
+
+DeliveryOutcome RefreshFailure(OutcomeKind kind, const std::string& why) {
+  return DeliveryOutcome::Fail(kind, "X OAuth 2.0 token refresh failed: " + why);
+}
+
+}  // namespace
+
+XUserToken::XUserToken(XOAuth2Config config)
+    : config_(std::move(config)),
+      initial_refresh_token_(config_.refresh_token),
+      access_token_(config_.bearer_token),
+      refresh_token_(config_.refresh_token) {
+  if (!config_.token_file.empty() && !config_.refresh_token.empty()) LoadFile();
+}
+
+void XUserToken::LoadFile() {
+  std::ifstream in(config_.token_file);
+  if (!in) return;  // first start: nothing persisted yet
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto doc = json::parse(ss.str(), nullptr, false);
+  if (!doc.is_object() || doc.value("derived_from", "") != Fingerprint(config_.refresh_token) ||
+      !doc.contains("refresh_token") || !doc["refresh_token"].is_string()) {
+    log::Warn("ignoring platforms.x.token_file: it does not belong to the configured refresh_token",
+              {{"file", config_.token_file}});
+    return;
+  }
+  refresh_token_ = doc["refresh_token"].get<std::string>();
+  if (doc.contains("access_token") && doc["access_token"].is_string()) {
+    access_token_ = doc["access_token"].get<std::string>();
+  }
+  if (doc.contains("expires_at_ms") && doc["expires_at_ms"].is_number_integer()) {
+    expires_at_ = doc["expires_at_ms"].get<UnixMs>();
+  }
+}
+
+void XUserToken::SaveFile() const {
+  if (config_.token_file.empty()) return;
+  const std::string content = json{
+      {"derived_from", Fingerprint(initial_refresh_token_)},
+      {"refresh_token", refresh_token_},
+      {"access_token", access_token_},
+      {"expires_at_ms",
+       expires_at_}}.dump();
+  const std::string tmp = config_.token_file + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0;
+  if (ok) {
+    ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+    ok = ::fsync(fd) == 0 && ok;
+    ok = ::close(fd) == 0 && ok;
+  }
+  ok = ok && std::rename(tmp.c_str(), config_.token_file.c_str()) == 0;
+  if (!ok) {
+    // The rotated token still works from memory; only a restart would need a new one.
+    log::Warn(
+        "could not write platforms.x.token_file; the refreshed X token is kept in memory only",
+        {{"file", config_.token_file}});
+  }
+}
+
+TokenResult XUserToken::Get(HttpClient& http, UnixMs now) {
+  std::lock_guard lock(mu_);
+  const bool expiring = expires_at_ != 0 && now >= expires_at_ - kRefreshMarginMs;
+  if ((access_token_.empty() || expiring) && CanRefresh()) return RefreshLocked(http, now);
+  if (access_token_.empty()) {
+    return {{}, DeliveryOutcome::Fail(OutcomeKind::kPermanent, "no X access token is configured")};
+  }
+  return {access_token_, std::nullopt};
+}
+
+TokenResult XUserToken::RefreshAfterRejection(HttpClient& http, UnixMs now,
+                                              const std::string& rejected) {
+  std::lock_guard lock(mu_);
+  if (access_token_ != rejected && !access_token_.empty()) return {access_token_, std::nullopt};
+  if (!CanRefresh()) {
+    auto o = RefreshFailure(OutcomeKind::kPermanent, "no client_id and refresh_token configured");
+    o.auth_failure = true;
+    return {{}, o};
+  }
+  return RefreshLocked(http, now);
+}
+
+TokenResult XUserToken::RefreshLocked(HttpClient& http, UnixMs now) {
+  HttpRequest req;
+  req.url = config_.api_base + "/2/oauth2/token";
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = "refresh_token=" + text::UrlEncode(refresh_token_) +
+             "&grant_type=refresh_token&client_id=" + text::UrlEncode(config_.client_id);
+  if (!config_.client_secret.empty()) {
+    req.headers.emplace_back(
+        "Authorization",
+        "Basic " + security::Base64Encode(config_.client_id + ":" + config_.client_secret));
+  }
+  req.timeout_ms = config_.timeout_ms;
+  req.ca_file = config_.ca_file;
+  HttpResult res = http.Send(req);
+
+  if (!res.ok()) {
+    if (res.error == TransportError::kUnknown) {
+      log::Warn("X token refresh got no answer; X may have rotated the refresh token anyway");
+    }
+    return {{},
+            RefreshFailure(OutcomeKind::kRetry, "X did not answer (" + res.error_message + ")")};
+  }
+  const int status = res.response.status;
+  auto answer = json::parse(res.response.body, nullptr, false);
+  if (status == 429 || status >= 500) {
+    auto o = RefreshFailure(OutcomeKind::kRetry, "X answered HTTP " + std::to_string(status));
+    o.retry_after_ms = ParseRetryAfterMs(res.response.Header("Retry-After"));
+    return {{}, o};
+  }
+  if (status != 200 || !answer.is_object() || !answer.contains("access_token") ||
+      !answer["access_token"].is_string()) {
+    std::string why = "X answered HTTP " + std::to_string(status);
+    if (answer.is_object() && answer.contains("error_description") &&
+        answer["error_description"].is_string()) {
+      why += " (" + text::TruncateUtf8(answer["error_description"].get<std::string>(), 200) + ")";
+    } else if (answer.is_object() && answer.contains("error") && answer["error"].is_string()) {
+      why += " (" + text::TruncateUtf8(answer["error"].get<std::string>(), 100) + ")";
+    }
+    auto o = RefreshFailure(OutcomeKind::kPermanent,
+                            why +
+                                "; authorize duplex on X again and put the new refresh_token "
+                                "in platforms.x");
+    o.auth_failure = true;
+    return {{}, o};
+  }
+  access_token_ = answer["access_token"].get<std::string>();
+  if (answer.contains("refresh_token") && answer["refresh_token"].is_string()) {
+    refresh_token_ = answer["refresh_token"].get<std::string>();
+  }
+  expires_at_ = 0;
+  if (answer.contains("expires_in") && answer["expires_in"].is_number_integer()) {
+    expires_at_ = now + answer["expires_in"].get<std::int64_t>() * 1000;
+  }
+  SaveFile();
+  log::Info("X OAuth 2.0 user token refreshed",
+            {{"expires_in_s", std::to_string(expires_at_ ? (expires_at_ - now) / 1000 : 0)}});
+  return {access_token_, std::nullopt};
+}
+
+}  // namespace duplex::x

@@ -1,0 +1,67 @@
+// XUserToken: the OAuth 2.0 user access token X replies are sent with, and its refresh.
+// Guarantees:
+//  - Thread-safe; at most one refresh runs at a time, so a rotating refresh token is never
+//    spent twice by concurrent deliveries.
+//  - Refreshes (POST {api_base}/2/oauth2/token, grant_type=refresh_token) when no access
+//    token is known, when the known one expires within 5 minutes, and when X rejected it.
+//  - X rotates refresh tokens: the new one replaces the old in memory, and in `token_file`
+//    when one is configured (written atomically, mode 0600). A token file is used at start
+//    only if it was derived from the refresh_token now in the config, so putting a fresh
+//    refresh_token in the config always wins over a stale file.
+//  - Failures come back as a DeliveryOutcome for the reply that needed the token: the reply
+//    was not sent, so network trouble is kRetry; a refused refresh token is kPermanent with
+//    auth_failure. No message ever contains a token.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/delivery_outcome.h"
+#include "core/http_client.h"
+
+namespace duplex::x {
+
+struct XOAuth2Config {
+  std::string api_base;
+  std::string bearer_token;   // may be empty when a refresh_token is set
+  std::string client_id;      // required to refresh
+  std::string client_secret;  // confidential clients: HTTP Basic on the token endpoint
+  std::string refresh_token;  // empty: the bearer token is used until it stops working
+  std::string token_file;     // optional: where rotated tokens are kept across restarts
+  std::string ca_file;
+  int timeout_ms = 10'000;
+};
+
+struct TokenResult {
+  std::string access_token;                // set when `failure` is empty
+  std::optional<DeliveryOutcome> failure;  // why no token is available
+};
+
+class XUserToken {
+ public:
+  explicit XUserToken(XOAuth2Config config);
+
+  bool CanRefresh() const { return !config_.client_id.empty() && !initial_refresh_token_.empty(); }
+
+  // The token to send now, refreshed first if needed.
+  TokenResult Get(HttpClient& http, UnixMs now);
+  // After X answered 401 to `rejected`: a new token. Refreshes unless another caller already
+  // replaced `rejected`; kPermanent with auth_failure when no refresh is configured.
+  TokenResult RefreshAfterRejection(HttpClient& http, UnixMs now, const std::string& rejected);
+
+ private:
+  TokenResult RefreshLocked(HttpClient& http, UnixMs now);
+  void LoadFile();
+  void SaveFile() const;
+
+  std::mutex mu_;
+  const XOAuth2Config config_;
+  const std::string initial_refresh_token_;
+  std::string access_token_;
+  std::string refresh_token_;
+  UnixMs expires_at_ = 0;  // 0: unknown (a token from the config)
+};
+
+}  // namespace duplex::x

@@ -1,0 +1,198 @@
+// Telegram end to end: the real App, a fake Slack and a fake Bot API on loopback.
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "support/e2e_env.h"
+
+namespace duplex::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kTgToken = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+constexpr const char* kTgSecret = "duplex_Webhook-secret_42";
+const std::string kSendPath = std::string("/bot") + kTgToken + "/sendMessage";
+
+json TelegramPatch(const std::string& api_base, bool with_username = true) {
+  json tg = {{"bot_token", kTgToken}, {"secret_token", kTgSecret}, {"api_base", api_base}};
+  if (with_username) tg["bot_username"] = "acme_help_bot";
+  return {{"platforms", {{"telegram", tg}}}};
+}
+
+HttpResult PostUpdate(E2eEnv& env, const json& update, const std::string& secret = kTgSecret) {
+  HttpRequest req;
+  req.url = env.base_url() + "/webhooks/telegram";
+  req.body = update.dump();
+  req.headers = {{"X-Telegram-Bot-Api-Secret-Token", secret}};
+  return env.Send(req);
+}
+
+// A supergroup message from Bruno that mentions the bot after an emoji (UTF-16 offset 8).
+json GroupMention(std::int64_t update_id, std::int64_t message_id) {
+  return {{"update_id", update_id},
+          {"message",
+           {{"message_id", message_id},
+            {"from", {{"id", 700100200}, {"is_bot", false}, {"first_name", "Bruno"}, {"username", "bruno_tg"}}},
+            {"chat", {{"id", -1001234567890LL}, {"title", "Acme Community"}, {"username", "acme_community"}, {"type", "supergroup"}}},
+            {"date", 1715682100},
+            {"text", "👋🏽 hi @acme_help_bot — is there an outage in Porto?"},
+            {"entities", {{{"offset", 8}, {"length", 14}, {"type", "mention"}}}}}}};
+}
+
+json PrivateMessage(std::int64_t update_id, const std::string& text) {
+  return {{"update_id", update_id},
+          {"message",
+           {{"message_id", 4120},
+            {"from", {{"id", 532178901}, {"is_bot", false}, {"first_name", "Ana"}, {"username", "ana_customer"}}},
+            {"chat", {{"id", 532178901}, {"first_name", "Ana"}, {"username", "ana_customer"}, {"type", "private"}}},
+            {"date", 1715682000},
+            {"text", text}}}};
+}
+
+FakeAnswer Sent(std::int64_t message_id) {
+  return FakeAnswer{200, json{{"ok", true}, {"result", {{"message_id", message_id}, {"date", 1715682700}}}}.dump()};
+}
+
+bool Contains(const json& post, const std::string& needle) {
+  return post.dump().find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("Telegram: a group mention reaches Slack, /duplex reply sends one sendMessage, the thread shows its link") {
+  FakeHttpServer tg;
+  tg.On(kSendPath, [](const RecordedRequest&) { return Sent(102); });
+  E2eEnv env(TelegramPatch(tg.url()));
+
+  auto r = PostUpdate(env, GroupMention(804215334, 88));
+  REQUIRE(r.ok());
+  CHECK(r.response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  json root = env.slack.Posts()[0];
+  CHECK(root["text"].get<std::string>().find("#1 · Telegram mention") != std::string::npos);
+  CHECK(Contains(root, "Bruno (@bruno_tg)"));
+  CHECK(Contains(root["blocks"], "https://t.me/acme_community/88"));
+
+  REQUIRE(env.SlackCommand("reply 1 No outage: please restart the router").response.status == 200);
+  REQUIRE(tg.WaitForCount(kSendPath, 1));
+  auto sent = tg.Requests(kSendPath)[0];
+  CHECK(sent.method == "POST");
+  CHECK(json::parse(sent.body) == json{{"chat_id", -1001234567890LL},
+                                       {"text", "No outage: please restart the router"},
+                                       {"reply_parameters", {{"message_id", 88}}}});
+  REQUIRE(env.slack.WaitForPosts(2));
+  json confirmation = env.slack.Posts()[1];
+  CHECK(confirmation["thread_ts"] == root["_ts"]);
+  CHECK(Contains(confirmation, "posted on Telegram"));
+  CHECK(Contains(confirmation, "https://t.me/acme_community/102"));
+
+  // Bruno answers the bot's reply: same conversation, same Slack thread.
+  json answer = GroupMention(804215340, 103);
+  answer["message"]["text"] = "Restarted, still red";
+  answer["message"].erase("entities");
+  answer["message"]["reply_to_message"] = {
+      {"message_id", 102}, {"from", {{"id", 123456789}, {"is_bot", true}, {"first_name", "Acme Help"}}},
+      {"chat", {{"id", -1001234567890LL}, {"type", "supergroup"}}}, {"date", 1715682700}, {"text", "No outage"}};
+  REQUIRE(PostUpdate(env, answer).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(3));
+  CHECK(env.slack.Posts()[2]["thread_ts"] == root["_ts"]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(tg.Count() == 1);
+}
+
+TEST_CASE("Telegram: a private chat is one conversation, answered in that chat") {
+  FakeHttpServer tg;
+  tg.On(kSendPath, [](const RecordedRequest&) { return Sent(4122); });
+  E2eEnv env(TelegramPatch(tg.url()));
+  REQUIRE(PostUpdate(env, PrivateMessage(804215333, "My router shows a red light")).response.status == 200);
+  json second = PrivateMessage(804215339, "…and the app says offline");
+  second["message"]["message_id"] = 4121;
+  REQUIRE(PostUpdate(env, second).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(Contains(env.slack.Posts()[0], "Telegram dm"));
+  CHECK(env.slack.Posts()[1]["thread_ts"] == env.slack.Posts()[0]["_ts"]);
+  REQUIRE(env.SlackCommand("reply 1 Let's fix it together").response.status == 200);
+  REQUIRE(tg.WaitForCount(kSendPath, 1));
+  json body = json::parse(tg.Requests(kSendPath)[0].body);
+  CHECK(body["chat_id"] == 532178901);
+  CHECK(body["reply_parameters"]["message_id"] == 4121);  // the customer's last message
+  REQUIRE(env.slack.WaitForPosts(3));
+  CHECK(Contains(env.slack.Posts()[2], "posted on Telegram"));
+}
+
+TEST_CASE("Telegram: a 429 is retried after retry_after and the reply is sent once") {
+  FakeHttpServer tg;
+  tg.On(kSendPath, [](const RecordedRequest&) { return Sent(4122); });
+  E2eEnv env(TelegramPatch(tg.url()));
+  REQUIRE(PostUpdate(env, PrivateMessage(804215333, "hello")).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  tg.Script(kSendPath, FakeAnswer{429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})"});
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(env.SlackCommand("reply 1 On it").response.status == 200);
+  REQUIRE(tg.WaitForCount(kSendPath, 2, 8000));
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(1000));
+  REQUIRE(env.slack.WaitForPosts(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(tg.Count(kSendPath) == 2);
+  CHECK(env.slack.Posts().size() == 2);
+  CHECK(Contains(env.slack.Posts()[1], "posted on Telegram"));
+}
+
+TEST_CASE("Telegram: a deleted customer message ends in a clear message in the thread, not a retry loop") {
+  FakeHttpServer tg;
+  tg.On(kSendPath, [](const RecordedRequest&) {
+    return FakeAnswer{400, R"({"ok":false,"error_code":400,"description":"Bad Request: message to be replied not found"})"};
+  });
+  E2eEnv env(TelegramPatch(tg.url()));
+  REQUIRE(PostUpdate(env, GroupMention(804215334, 88)).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 Hi Bruno").response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  json notice = env.slack.Posts()[1];
+  CHECK(notice["thread_ts"] == env.slack.Posts()[0]["_ts"]);
+  CHECK(Contains(notice, "was NOT posted"));
+  CHECK(Contains(notice, "Bad Request: message to be replied not found"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(tg.Count(kSendPath) == 1);
+}
+
+TEST_CASE("Telegram: a wrong secret is 401, group chatter is acknowledged and not posted") {
+  FakeHttpServer tg;
+  E2eEnv env(TelegramPatch(tg.url()));
+  CHECK(PostUpdate(env, PrivateMessage(1, "hi"), "wrong-secret").response.status == 401);
+  CHECK(PostUpdate(env, PrivateMessage(1, "hi"), "").response.status == 401);
+  json chatter = GroupMention(2, 90);
+  chatter["message"].erase("entities");
+  chatter["message"]["text"] = "anyone else seeing slow downloads?";
+  auto r = PostUpdate(env, chatter);
+  CHECK(r.response.status == 200);
+  CHECK(json::parse(r.response.body)["accepted"] == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(env.slack.Posts().empty());
+}
+
+TEST_CASE("Telegram: without bot_username the bot asks getMe once; the token never reaches the logs") {
+  FakeHttpServer tg;
+  const std::string get_me = std::string("/bot") + kTgToken + "/getMe";
+  tg.On(get_me, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"ok":true,"result":{"id":123456789,"is_bot":true,"first_name":"Acme Help","username":"acme_help_bot"}})"};
+  });
+  E2eEnv env(TelegramPatch(tg.url(), false));
+  REQUIRE(PostUpdate(env, GroupMention(804215334, 88)).response.status == 200);
+  REQUIRE(PostUpdate(env, GroupMention(804215335, 89)).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(tg.Count(get_me) == 1);
+
+  // Replies now go to a port nobody listens on: the failure is logged, without the token.
+  env.Stop();
+  env.config["platforms"]["telegram"]["api_base"] = "http://127.0.0.1:1";
+  env.Start();
+  REQUIRE(env.SlackCommand("reply 1 hello").response.status == 200);
+  REQUIRE(WaitUntil([&] { return env.LogText().find("delivery not done") != std::string::npos; }));
+  const std::string log = env.LogText();
+  CHECK(log.find("Telegram unreachable") != std::string::npos);
+  CHECK(log.find("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw") == std::string::npos);
+}
+
+}  // namespace duplex::test

@@ -1,0 +1,754 @@
+// The X connector: CRC and signature vectors, Account Activity payloads, OAuth 1.0a vectors,
+// OAuth 2.0 refresh, and how X's answers map onto delivery outcomes.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+#include "platforms/x/x_connector.h"
+#include "security/signatures.h"
+#include "support/fakes.h"
+#include "support/test_util.h"
+
+namespace duplex {
+namespace {
+
+using nlohmann::json;
+using test::FakeHttpClient;
+
+constexpr const char* kVectorSecret = "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu";
+constexpr const char* kOurId = "1500000000000000001";
+constexpr UnixMs kNow = 1'715'680'000'000;
+
+std::string Fixture(const std::string& name) {
+  return test::ReadFile(std::string(DUPLEX_FIXTURES_DIR) + "/x/" + name);
+}
+
+json BaseConfig() {
+  return {{"consumer_secret", kVectorSecret}, {"bearer_token", "user-token-1"},
+          {"api_base", "https://api.x.test"}, {"account_id", kOurId}};
+}
+
+std::unique_ptr<PlatformConnector> Make(const json& config, std::vector<std::string>* errors_out = nullptr) {
+  std::vector<std::string> errors;
+  auto c = MakeXConnector(config, "platforms.x", errors, nullptr);
+  if (errors_out) *errors_out = errors;
+  return c;
+}
+
+InboundRequest Signed(const std::string& body, const std::string& secret = kVectorSecret) {
+  InboundRequest r;
+  r.method = "POST";
+  r.path = "/webhooks/x";
+  r.body = body;
+  r.headers = {{"x-twitter-webhooks-signature", security::SignXSignature(secret, body)}};
+  r.now = kNow;
+  return r;
+}
+
+std::vector<Mention> ParseOk(const PlatformConnector& c, const std::string& body) {
+  auto parsed = c.Parse(Signed(body));
+  REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
+  return parsed->mentions;
+}
+
+std::string ParseError(const PlatformConnector& c, const std::string& body) {
+  auto parsed = c.Parse(Signed(body));
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.status().code() == StatusCode::kInvalidArgument);
+  return parsed.status().message();
+}
+
+ReplyRequest TweetReply(const std::string& text = "Sorry! DM us your order number.") {
+  ReplyRequest r;
+  r.delivery_id = 7;
+  r.reply_target = json{{"tweet_id", "1790345678901234689"}}.dump();
+  r.in_reply_to = "1790345678901234689";
+  r.text = text;
+  r.account = kOurId;
+  r.now = kNow;
+  return r;
+}
+
+std::string TokenRequestField(const HttpRequest& req, const std::string& name) {
+  for (const auto& part : text::Split(req.body, '&')) {
+    auto eq = part.find('=');
+    if (text::UrlDecode(part.substr(0, eq)) == name) return text::UrlDecode(part.substr(eq + 1));
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("X CRC answers the published vector, and a GET without crc_token is a 400") {
+  auto c = Make(BaseConfig());
+  REQUIRE(c);
+  InboundRequest get;
+  get.method = "GET";
+  get.query = {{"crc_token", "9b4507b3-9040-4669-9ca3-6b94edb50553"}};
+  auto answer = c->Handshake(get);
+  REQUIRE(answer.ok());
+  CHECK(answer->status == 200);
+  CHECK(answer->content_type == "application/json");
+  CHECK(json::parse(answer->body)["response_token"] == "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8=");
+
+  get.query.clear();
+  auto missing = c->Handshake(get);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(HttpStatusFor(missing.status().code()) == 400);
+  get.query = {{"crc_token", ""}};
+  CHECK(HttpStatusFor(c->Handshake(get).status().code()) == 400);
+}
+
+TEST_CASE("X webhook signature: valid, missing, wrong secret, altered body") {
+  auto c = Make(BaseConfig());
+  const std::string body = Fixture("tweet_mention.json");
+  CHECK(c->Verify(Signed(body)).ok());
+  SUBCASE("missing header") {
+    InboundRequest r = Signed(body);
+    r.headers.clear();
+    Status s = c->Verify(r);
+    CHECK(s.code() == StatusCode::kUnauthenticated);
+    CHECK(s.message().find("x-twitter-webhooks-signature") != std::string::npos);
+  }
+  SUBCASE("wrong secret") { CHECK(c->Verify(Signed(body, "another-secret")).code() == StatusCode::kUnauthenticated); }
+  SUBCASE("body changed after signing") {
+    InboundRequest r = Signed(body);
+    r.body[r.body.size() / 2] ^= 1;
+    CHECK(c->Verify(r).code() == StatusCode::kUnauthenticated);
+  }
+}
+
+TEST_CASE("an @-mention tweet becomes a mention with string ids, author, permalink and reply target") {
+  auto c = Make(BaseConfig());
+  auto mentions = ParseOk(*c, Fixture("tweet_mention.json"));
+  REQUIRE(mentions.size() == 1);
+  const Mention& m = mentions[0];
+  CHECK(m.platform == "x");
+  // The JSON number 1790345678901234700 is what a double makes of the id; the string is exact.
+  CHECK(m.event_id == "1790345678901234689");
+  CHECK(m.message_id == "1790345678901234689");
+  CHECK(m.conversation_key == "1790345678901234689");
+  CHECK(m.parent_message_id.empty());
+  CHECK(m.kind == MentionKind::kMention);
+  CHECK(m.author.id == "2244994945");
+  CHECK(m.author.handle == "ana_customer");
+  CHECK(m.author.name == "Ana Customer");
+  CHECK(m.author.followers == 12345);
+  CHECK(m.text == "@acme_support my order #5521 never arrived and nobody answers the phone");
+  CHECK(m.permalink == "https://x.com/ana_customer/status/1790345678901234689");
+  CHECK(json::parse(m.reply_target) == json{{"tweet_id", "1790345678901234689"}});
+  CHECK(m.account == kOurId);
+}
+
+TEST_CASE("a reply to our tweet is direct and names the tweet it answers as its parent") {
+  auto c = Make(BaseConfig());
+  auto mentions = ParseOk(*c, Fixture("tweet_reply_to_us.json"));
+  REQUIRE(mentions.size() == 1);
+  CHECK(mentions[0].kind == MentionKind::kDirect);
+  CHECK(mentions[0].parent_message_id == "1790348000000000003");
+  CHECK(mentions[0].conversation_key == "1790350000000000017");
+}
+
+TEST_CASE("a truncated tweet is read from extended_tweet.full_text") {
+  auto c = Make(BaseConfig());
+  auto mentions = ParseOk(*c, Fixture("tweet_truncated.json"));
+  REQUIRE(mentions.size() == 1);
+  CHECK(mentions[0].text.find("wrong size (M6 instead of M8)") != std::string::npos);
+  CHECK(mentions[0].text.find("https://t.co/") == std::string::npos);
+  CHECK(text::StartsWith(mentions[0].text, "@acme_support I have been"));
+}
+
+TEST_CASE("a batch keeps every customer tweet and drops our own tweets and retweets") {
+  auto c = Make(BaseConfig());
+  auto mentions = ParseOk(*c, Fixture("tweet_batch.json"));
+  REQUIRE(mentions.size() == 2);
+  CHECK(mentions[0].message_id == "1790360000000000001");
+  CHECK(mentions[0].author.followers == 45000);
+  CHECK(mentions[1].message_id == "1790360000000000004");
+  CHECK(mentions[1].kind == MentionKind::kMention);  // a reply in a thread, not to us
+  CHECK(mentions[1].parent_message_id == "1790360000000000001");
+  CHECK_FALSE(mentions[1].author.followers.has_value());
+
+  SUBCASE("for_user_id alone identifies us when account_id is not configured") {
+    json config = BaseConfig();
+    config.erase("account_id");
+    auto c2 = Make(config);
+    auto again = ParseOk(*c2, Fixture("tweet_batch.json"));
+    CHECK(again.size() == 2);
+    CHECK(again[0].account == kOurId);
+  }
+  SUBCASE("account_id alone identifies us when the payload has no for_user_id") {
+    json body = json::parse(Fixture("tweet_batch.json"));
+    body.erase("for_user_id");
+    CHECK(ParseOk(*c, body.dump()).size() == 2);
+  }
+}
+
+TEST_CASE("direct messages become dm mentions; our own DMs are ignored") {
+  auto c = Make(BaseConfig());
+  auto mentions = ParseOk(*c, Fixture("dm_events.json"));
+  REQUIRE(mentions.size() == 1);
+  const Mention& m = mentions[0];
+  CHECK(m.kind == MentionKind::kDm);
+  CHECK(m.event_id == "1790370000000000101");
+  CHECK(m.message_id == "1790370000000000101");
+  CHECK(m.conversation_key == "dm:2244994945");
+  CHECK(m.author.id == "2244994945");
+  CHECK(m.author.handle == "ana_customer");  // from the payload's users map
+  CHECK(m.author.name == "Ana Customer");
+  CHECK(m.author.followers == 12345);
+  CHECK(m.text == "Hi, can I change the delivery address of order 5521?");
+  CHECK(m.permalink == "https://x.com/messages/2244994945-1500000000000000001");
+  CHECK(json::parse(m.reply_target) == json{{"dm_participant_id", "2244994945"}});
+
+  SUBCASE("without a users map the id stands in for the handle") {
+    json body = json::parse(Fixture("dm_events.json"));
+    body.erase("users");
+    auto bare = ParseOk(*c, body.dump());
+    REQUIRE(bare.size() == 1);
+    CHECK(bare[0].author.handle == "2244994945");
+    CHECK(bare[0].author.name.empty());
+  }
+}
+
+TEST_CASE("likes, follows, typing indicators, deletes and empty arrays are acknowledged and ignored") {
+  auto c = Make(BaseConfig());
+  CHECK(ParseOk(*c, Fixture("other_events.json")).empty());
+  CHECK(ParseOk(*c, R"({"for_user_id":"1500000000000000001","tweet_create_events":[]})").empty());
+  CHECK(ParseOk(*c, R"({"for_user_id":"1500000000000000001","direct_message_events":[]})").empty());
+  CHECK(ParseOk(*c, R"({})").empty());
+  CHECK(ParseOk(*c, R"({"direct_message_events":[{"type":"message_delete","id":"1"}]})").empty());
+}
+
+TEST_CASE("malformed X payloads are refused with a reason that names the field") {
+  auto c = Make(BaseConfig());
+  const std::string good = Fixture("tweet_mention.json");
+  CHECK(ParseError(*c, good.substr(0, good.size() / 2)).find("invalid JSON") != std::string::npos);
+  CHECK(ParseError(*c, "[]") == "body must be a JSON object");
+  CHECK(ParseError(*c, R"({"tweet_create_events":{}})") == "body.tweet_create_events must be an array");
+  CHECK(ParseError(*c, R"({"tweet_create_events":[42]})") == "body.tweet_create_events[0] must be an object");
+
+  json tweet = json::parse(good)["tweet_create_events"][0];
+  auto with = [&](const std::function<void(json&)>& change) {
+    json t = tweet;
+    change(t);
+    return ParseError(*c, json{{"for_user_id", kOurId}, {"tweet_create_events", {t}}}.dump());
+  };
+  CHECK(with([](json& t) { t["id_str"] = 1790345678901234689ULL; }) ==
+        "body.tweet_create_events[0].id_str must be a string");
+  CHECK(with([](json& t) { t.erase("id_str"); }) == "body.tweet_create_events[0].id_str is required");
+  CHECK(with([](json& t) { t["id_str"] = "17903/../../2/users"; }) ==
+        "body.tweet_create_events[0].id_str must be a numeric id");
+  CHECK(with([](json& t) { t.erase("user"); }) == "body.tweet_create_events[0].user must be an object");
+  CHECK(with([](json& t) { t["user"]["id_str"] = nullptr; }) == "body.tweet_create_events[0].user.id_str is required");
+  CHECK(with([](json& t) { t["user"]["followers_count"] = "many"; }) ==
+        "body.tweet_create_events[0].user.followers_count must be an integer");
+  CHECK(with([](json& t) { t.erase("text"); }) == "body.tweet_create_events[0].text is required");
+  CHECK(with([](json& t) { t["text"] = json::array(); }) == "body.tweet_create_events[0].text must be a string");
+  CHECK(with([](json& t) { t["truncated"] = "yes"; }) == "body.tweet_create_events[0].truncated must be true or false");
+  CHECK(with([](json& t) { t["in_reply_to_status_id_str"] = 5; }) ==
+        "body.tweet_create_events[0].in_reply_to_status_id_str must be a string");
+  CHECK(ParseError(*c, R"({"for_user_id":15})") == "body.for_user_id must be a string");
+
+  json dm = json::parse(Fixture("dm_events.json"));
+  dm["direct_message_events"][0]["message_create"]["sender_id"] = 2244994945;
+  CHECK(ParseError(*c, dm.dump()) == "body.direct_message_events[0].message_create.sender_id must be a string");
+  dm = json::parse(Fixture("dm_events.json"));
+  dm["direct_message_events"][0]["message_create"].erase("message_data");
+  CHECK(ParseError(*c, dm.dump()) == "body.direct_message_events[0].message_create.message_data must be an object");
+  dm = json::parse(Fixture("dm_events.json"));
+  dm["users"] = json::array();
+  CHECK(ParseError(*c, dm.dump()) == "body.users must be an object");
+}
+
+TEST_CASE("a 1 MiB tweet text is kept whole") {
+  auto c = Make(BaseConfig());
+  json body = json::parse(Fixture("tweet_mention.json"));
+  const std::string big(1 << 20, 'a');
+  body["tweet_create_events"][0]["text"] = big;
+  auto mentions = ParseOk(*c, body.dump());
+  REQUIRE(mentions.size() == 1);
+  CHECK(mentions[0].text == big);
+}
+
+TEST_CASE("X config validation names exactly the keys that are missing or wrong") {
+  std::vector<std::string> errors;
+  auto has = [&](const std::string& needle) {
+    for (const auto& e : errors) {
+      if (e.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  };
+  SUBCASE("consumer_secret is required") {
+    json config = BaseConfig();
+    config.erase("consumer_secret");
+    CHECK_FALSE(Make(config, &errors));
+    CHECK(has("platforms.x.consumer_secret: required"));
+  }
+  SUBCASE("no reply credentials at all") {
+    CHECK_FALSE(Make({{"consumer_secret", "s"}}, &errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(has("platforms.x: replies need user-context credentials"));
+  }
+  SUBCASE("incomplete OAuth 1.0a lists each missing key") {
+    CHECK_FALSE(Make({{"consumer_secret", "s"}, {"consumer_key", "k"}}, &errors));
+    CHECK(errors.size() == 2);
+    CHECK(has("platforms.x.access_token: required for OAuth 1.0a"));
+    CHECK(has("platforms.x.access_token_secret: required for OAuth 1.0a"));
+    CHECK_FALSE(has("platforms.x.consumer_key"));
+  }
+  SUBCASE("OAuth 1.0a and OAuth 2.0 together are ambiguous") {
+    json config = BaseConfig();
+    config.update({{"consumer_key", "k"}, {"access_token", "t"}, {"access_token_secret", "ts"}});
+    CHECK_FALSE(Make(config, &errors));
+    CHECK(has("not both"));
+  }
+  SUBCASE("a refresh token needs its client id") {
+    CHECK_FALSE(Make({{"consumer_secret", "s"}, {"refresh_token", "r"}}, &errors));
+    REQUIRE(errors.size() == 1);
+    CHECK(has("platforms.x.client_id: required to refresh"));
+  }
+  SUBCASE("a client id without a refresh token") {
+    CHECK_FALSE(Make({{"consumer_secret", "s"}, {"bearer_token", "b"}, {"client_id", "c"}}, &errors));
+    CHECK(has("platforms.x.refresh_token: required when client_id is set"));
+  }
+  SUBCASE("account_id must be the numeric id, not the handle") {
+    json config = BaseConfig();
+    config["account_id"] = "@acme_support";
+    CHECK_FALSE(Make(config, &errors));
+    CHECK(has("platforms.x.account_id"));
+  }
+  SUBCASE("complete configurations are accepted") {
+    CHECK(Make(BaseConfig(), &errors));
+    CHECK(Make({{"consumer_secret", "s"}, {"client_id", "c"}, {"refresh_token", "r"}}, &errors));
+    CHECK(Make({{"consumer_secret", "s"}, {"consumer_key", "k"}, {"access_token", "t"},
+                {"access_token_secret", "ts"}},
+               &errors));
+    CHECK(errors.empty());
+  }
+}
+
+TEST_CASE("OAuth 1.0a signatures match X's documented example and RFC 5849") {
+  const x::OAuthParams params = {{"status", "Hello Ladies + Gentlemen, a signed OAuth request!"},
+                                 {"oauth_consumer_key", "xvz1evFS4wEEPTGEFPHBog"},
+                                 {"oauth_nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"},
+                                 {"oauth_signature_method", "HMAC-SHA1"},
+                                 {"oauth_timestamp", "1318622958"},
+                                 {"oauth_token", "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"},
+                                 {"oauth_version", "1.0"}};
+  const char* kConsumerSecret = "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw";
+  const char* kTokenSecret = "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE";
+  const std::string base = x::OAuth1SignatureBaseString(
+      "post", "https://api.x.com/1.1/statuses/update.json?include_entities=true", params);
+  CHECK(base ==
+        "POST&https%3A%2F%2Fapi.x.com%2F1.1%2Fstatuses%2Fupdate.json&include_entities%3Dtrue%26"
+        "oauth_consumer_key%3Dxvz1evFS4wEEPTGEFPHBog%26oauth_nonce%3DkYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg%26"
+        "oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1318622958%26oauth_token%3D370773112-"
+        "GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb%26oauth_version%3D1.0%26status%3DHello%2520Ladies%2520%252B%2520"
+        "Gentlemen%252C%2520a%2520signed%2520OAuth%2520request%2521");
+  // docs.x.com "Creating a signature" (api.x.com); the same example on api.twitter.com/1.1.
+  CHECK(x::OAuth1Signature(base, kConsumerSecret, kTokenSecret) == "Ls93hJiZbQ3akF3HF3x1Bz8/zU4=");
+  CHECK(x::OAuth1Signature(x::OAuth1SignatureBaseString(
+                               "POST", "https://api.twitter.com/1.1/statuses/update.json?include_entities=true", params),
+                           kConsumerSecret, kTokenSecret) == "hCtSmYh+iHYCEqBWrE7C7hYmtUk=");
+
+  // X's "Authorizing a request" header, built from the same example (api.twitter.com/1).
+  x::OAuth1Credentials creds{"xvz1evFS4wEEPTGEFPHBog", kConsumerSecret,
+                             "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb", kTokenSecret};
+  CHECK(x::OAuth1AuthorizationHeader(creds, "POST", "https://api.twitter.com/1/statuses/update.json?include_entities=true",
+                                     {{"status", "Hello Ladies + Gentlemen, a signed OAuth request!"}},
+                                     "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", "1318622958") ==
+        "OAuth oauth_consumer_key=\"xvz1evFS4wEEPTGEFPHBog\", "
+        "oauth_nonce=\"kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg\", "
+        "oauth_signature=\"tnnArxj06cWHq44gCs1OSKk%2FjLY%3D\", oauth_signature_method=\"HMAC-SHA1\", "
+        "oauth_timestamp=\"1318622958\", oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\", "
+        "oauth_version=\"1.0\"");
+
+  // RFC 5849 §1.2: a GET whose query parameters are signed.
+  const x::OAuthParams rfc = {{"oauth_consumer_key", "dpf43f3p2l4k3l03"}, {"oauth_token", "nnch734d00sl2jdk"},
+                              {"oauth_signature_method", "HMAC-SHA1"}, {"oauth_timestamp", "137131202"},
+                              {"oauth_nonce", "chapoH"}};
+  CHECK(x::OAuth1Signature(x::OAuth1SignatureBaseString(
+                               "GET", "http://photos.example.net/photos?file=vacation.jpg&size=original", rfc),
+                           "kd94hf93k423kf44", "pfkkdhi9sl3r4s00") == "MdpQcU8iPSUjWoN/UDMsK2sui9I=");
+  CHECK(x::OAuthPercentEncode("a b+c~é") == "a%20b%2Bc~%C3%A9");
+}
+
+TEST_CASE("reply length is weighted the way X counts it") {
+  auto c = Make(BaseConfig());
+  CHECK(WeightedTweetLength(std::string(280, 'a')) == 280);
+  CHECK(c->ValidateReply(std::string(280, 'a')).ok());
+  Status over = c->ValidateReply(std::string(281, 'a'));
+  CHECK(over.code() == StatusCode::kInvalidArgument);
+  CHECK(over.message().find("281") != std::string::npos);
+  CHECK(c->ValidateReply("").code() == StatusCode::kInvalidArgument);
+  CHECK(WeightedTweetLength("日本語") == 6);
+  CHECK(WeightedTweetLength("ok 😀") == 5);
+  CHECK(WeightedTweetLength("é—") == 2);
+  CHECK(WeightedTweetLength("see https://example.com/a/very/long/path/that/goes/on?and=on") == 4 + 23);
+  CHECK(WeightedTweetLength("xhttps://not-a-url-start") == 24);
+  std::string cjk;
+  for (int i = 0; i < 140; ++i) cjk += "字";
+  CHECK(c->ValidateReply(cjk).ok());
+  CHECK_FALSE(c->ValidateReply(cjk + "a").ok());
+  CHECK(c->ValidateReply(std::string(250, 'a') + " https://example.com/" + std::string(200, 'x')).ok());
+}
+
+TEST_CASE("a tweet reply goes to POST /2/tweets with the user token and the tweet it answers") {
+  auto c = Make(BaseConfig());
+  FakeHttpClient http;
+  http.PushStatus(201, R"({"data":{"id":"1790400000000000001","edit_history_tweet_ids":["1790400000000000001"],"text":"Sorry!"}})");
+  DeliveryOutcome o = c->SendReply(TweetReply(), http);
+  CHECK(o.kind == OutcomeKind::kDone);
+  CHECK(o.remote_id == "1790400000000000001");
+  CHECK(o.url == "https://x.com/i/web/status/1790400000000000001");
+  auto reqs = http.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].method == "POST");
+  CHECK(reqs[0].url == "https://api.x.test/2/tweets");
+  CHECK(FindHeader(reqs[0].headers, "Authorization") == "Bearer user-token-1");
+  CHECK(reqs[0].content_type == "application/json");
+  json body = json::parse(reqs[0].body);
+  CHECK(body == json{{"text", "Sorry! DM us your order number."},
+                     {"reply", {{"in_reply_to_tweet_id", "1790345678901234689"}}}});
+}
+
+TEST_CASE("a DM reply goes to the one-to-one conversation with the customer") {
+  auto c = Make(BaseConfig());
+  FakeHttpClient http;
+  http.PushStatus(201, R"({"data":{"dm_conversation_id":"1500000000000000001-2244994945","dm_event_id":"1790410000000000009"}})");
+  ReplyRequest r = TweetReply("Sure, what is the new address?");
+  r.reply_target = json{{"dm_participant_id", "2244994945"}}.dump();
+  DeliveryOutcome o = c->SendReply(r, http);
+  CHECK(o.kind == OutcomeKind::kDone);
+  CHECK(o.remote_id == "1790410000000000009");
+  CHECK(o.url == "https://x.com/messages/2244994945-1500000000000000001");
+  auto reqs = http.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].url == "https://api.x.test/2/dm_conversations/with/2244994945/messages");
+  CHECK(json::parse(reqs[0].body) == json{{"text", "Sure, what is the new address?"}});
+}
+
+TEST_CASE("a reply target without usable ids fails for good without calling X") {
+  auto c = Make(BaseConfig());
+  FakeHttpClient http;
+  for (const std::string target : {"", "{}", R"({"tweet_id":"12/../3"})", R"({"dm_participant_id":"x"})"}) {
+    ReplyRequest r = TweetReply();
+    r.reply_target = target;
+    CHECK(c->SendReply(r, http).kind == OutcomeKind::kPermanent);
+  }
+  CHECK(http.requests().empty());
+}
+
+TEST_CASE("OAuth 1.0a replies carry a verifiable HMAC-SHA1 Authorization header") {
+  auto c = Make({{"consumer_secret", "cs"}, {"consumer_key", "ck"}, {"access_token", "at"},
+                 {"access_token_secret", "ats"}, {"api_base", "https://api.x.test"}});
+  FakeHttpClient http;
+  http.PushStatus(201, R"({"data":{"id":"1"}})");
+  REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
+  const std::string header = FindHeader(http.requests()[0].headers, "Authorization");
+  REQUIRE(text::StartsWith(header, "OAuth "));
+  x::OAuthParams fields;
+  for (const auto& part : text::Split(header.substr(6), ',')) {
+    std::string kv = text::Trim(part);
+    auto eq = kv.find('=');
+    fields.emplace_back(kv.substr(0, eq), text::UrlDecode(kv.substr(eq + 2, kv.size() - eq - 3)));
+  }
+  std::string signature, timestamp;
+  x::OAuthParams signed_params;
+  for (const auto& [k, v] : fields) {
+    if (k == "oauth_signature") {
+      signature = v;
+    } else {
+      signed_params.emplace_back(k, v);
+    }
+    if (k == "oauth_timestamp") timestamp = v;
+    if (k == "oauth_consumer_key") CHECK(v == "ck");
+    if (k == "oauth_token") CHECK(v == "at");
+  }
+  CHECK(timestamp == std::to_string(kNow / 1000));
+  CHECK(signed_params.size() == 6);
+  CHECK(signature == x::OAuth1Signature(x::OAuth1SignatureBaseString("POST", "https://api.x.test/2/tweets", signed_params),
+                                        "cs", "ats"));
+}
+
+TEST_CASE("X rate limits are retried at X's reset time, which never makes a reply permanent") {
+  auto c = Make(BaseConfig());
+  FakeHttpClient http;
+  const std::string kBody = R"({"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429})";
+  SUBCASE("x-rate-limit-reset is epoch seconds") {
+    http.PushStatus(429, kBody, {{"x-rate-limit-limit", "200"}, {"x-rate-limit-remaining", "0"},
+                                 {"x-rate-limit-reset", std::to_string(kNow / 1000 + 90)}});
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kRetry);
+    CHECK(o.retry_after_ms == 90'000);
+  }
+  SUBCASE("the 24-hour user cap wins when it is the one used up") {
+    http.PushStatus(429, kBody, {{"x-rate-limit-reset", std::to_string(kNow / 1000 + 60)},
+                                 {"x-user-limit-24hour-limit", "100"},
+                                 {"x-user-limit-24hour-remaining", "0"},
+                                 {"x-user-limit-24hour-reset", std::to_string(kNow / 1000 + 7200)}});
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kRetry);
+    CHECK(o.retry_after_ms == 7'200'000);
+    CHECK(o.error.find("24-hour") != std::string::npos);
+  }
+  SUBCASE("the app's 24-hour cap") {
+    http.PushStatus(429, kBody, {{"x-app-limit-24hour-remaining", "0"},
+                                 {"x-app-limit-24hour-reset", std::to_string(kNow / 1000 + 600)}});
+    CHECK(c->SendReply(TweetReply(), http).retry_after_ms == 600'000);
+  }
+  SUBCASE("a reset already past still waits a moment") {
+    http.PushStatus(429, kBody, {{"x-rate-limit-reset", std::to_string(kNow / 1000 - 5)}});
+    CHECK(c->SendReply(TweetReply(), http).retry_after_ms == 1000);
+  }
+  SUBCASE("no headers: the retry schedule decides") {
+    http.PushStatus(429, kBody);
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kRetry);
+    CHECK_FALSE(o.retry_after_ms.has_value());
+  }
+}
+
+TEST_CASE("X refusals are permanent and carry X's own explanation") {
+  auto c = Make(BaseConfig());
+  FakeHttpClient http;
+  SUBCASE("a deleted tweet") {
+    http.PushStatus(403, R"({"detail":"You attempted to reply to a Tweet that is deleted or not visible to you.","type":"about:blank","title":"Forbidden","status":403})");
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK_FALSE(o.auth_failure);
+    CHECK(o.error == "X refused the reply (HTTP 403): You attempted to reply to a Tweet that is deleted or not visible to you.");
+  }
+  SUBCASE("errors[].message is more specific than detail") {
+    http.PushStatus(400, R"({"errors":[{"parameters":{"text":[""]},"message":"text must not be empty"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"})");
+    CHECK(c->SendReply(TweetReply(), http).error == "X refused the reply (HTTP 400): text must not be empty");
+  }
+  SUBCASE("bad credentials alert the admins") {
+    http.PushStatus(401, R"({"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"})");
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.auth_failure);
+    CHECK(o.error == "X rejected duplex's credentials (HTTP 401): Unauthorized");
+    CHECK(http.requests().size() == 1);  // a bare bearer token cannot be refreshed
+  }
+  SUBCASE("a body that is not JSON still gives the status") {
+    http.PushStatus(404, "<html>nope</html>");
+    CHECK(c->SendReply(TweetReply(), http).error == "X refused the reply (HTTP 404)");
+  }
+}
+
+TEST_CASE("X transport failures: not sent is retried, anything after sending is uncertain") {
+  auto c = Make(BaseConfig());
+  FakeHttpClient http;
+  http.PushError(TransportError::kNotSent, "Connection");
+  CHECK(c->SendReply(TweetReply(), http).kind == OutcomeKind::kRetry);
+  http.PushError(TransportError::kUnknown, "Read");
+  CHECK(c->SendReply(TweetReply(), http).kind == OutcomeKind::kUncertain);
+  http.PushStatus(503, R"({"title":"Service Unavailable"})");
+  CHECK(c->SendReply(TweetReply(), http).kind == OutcomeKind::kUncertain);
+  http.PushStatus(500, "");
+  CHECK(c->SendReply(TweetReply(), http).kind == OutcomeKind::kUncertain);
+}
+
+TEST_CASE("OAuth 2.0: duplex refreshes the user token before use and before it expires") {
+  json config = {{"consumer_secret", "cs"}, {"client_id", "client-1"}, {"refresh_token", "refresh-A"},
+                 {"api_base", "https://api.x.test"}};
+  auto c = Make(config);
+  FakeHttpClient http;
+  http.PushStatus(200, R"({"token_type":"bearer","expires_in":7200,"access_token":"access-1","scope":"tweet.write offline.access","refresh_token":"refresh-B"})");
+  http.PushStatus(201, R"({"data":{"id":"11"}})");
+  http.PushStatus(201, R"({"data":{"id":"12"}})");
+  REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
+  ReplyRequest later = TweetReply();
+  later.now = kNow + 60 * 60 * 1000;  // an hour on: still valid
+  REQUIRE(c->SendReply(later, http).kind == OutcomeKind::kDone);
+  auto reqs = http.requests();
+  REQUIRE(reqs.size() == 3);
+  CHECK(reqs[0].url == "https://api.x.test/2/oauth2/token");
+  CHECK(reqs[0].content_type == "application/x-www-form-urlencoded");
+  CHECK(TokenRequestField(reqs[0], "grant_type") == "refresh_token");
+  CHECK(TokenRequestField(reqs[0], "refresh_token") == "refresh-A");
+  CHECK(TokenRequestField(reqs[0], "client_id") == "client-1");
+  CHECK(FindHeader(reqs[0].headers, "Authorization").empty());  // a public client
+  CHECK(FindHeader(reqs[1].headers, "Authorization") == "Bearer access-1");
+  CHECK(FindHeader(reqs[2].headers, "Authorization") == "Bearer access-1");
+
+  // 1 h 56 min after the refresh the token is inside the 5-minute margin: refresh with the
+  // rotated refresh token first.
+  http.PushStatus(200, R"({"token_type":"bearer","expires_in":7200,"access_token":"access-2","refresh_token":"refresh-C"})");
+  http.PushStatus(201, R"({"data":{"id":"13"}})");
+  ReplyRequest expiring = TweetReply();
+  expiring.now = kNow + 116 * 60 * 1000;
+  REQUIRE(c->SendReply(expiring, http).kind == OutcomeKind::kDone);
+  reqs = http.requests();
+  REQUIRE(reqs.size() == 5);
+  CHECK(TokenRequestField(reqs[3], "refresh_token") == "refresh-B");
+  CHECK(FindHeader(reqs[4].headers, "Authorization") == "Bearer access-2");
+}
+
+TEST_CASE("OAuth 2.0: a confidential client authenticates to the token endpoint with HTTP Basic") {
+  auto c = Make({{"consumer_secret", "cs"}, {"client_id", "Aladdin"}, {"client_secret", "open sesame"},
+                 {"refresh_token", "r"}, {"api_base", "https://api.x.test"}});
+  FakeHttpClient http;
+  http.PushStatus(200, R"({"access_token":"a","expires_in":7200,"refresh_token":"r2"})");
+  http.PushStatus(201, R"({"data":{"id":"1"}})");
+  REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
+  CHECK(FindHeader(http.requests()[0].headers, "Authorization") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+}
+
+TEST_CASE("OAuth 2.0: a token X rejects is refreshed and the reply sent once more, once") {
+  auto c = Make({{"consumer_secret", "cs"}, {"bearer_token", "stale"}, {"client_id", "c1"},
+                 {"refresh_token", "r1"}, {"api_base", "https://api.x.test"}});
+  FakeHttpClient http;
+  SUBCASE("the fresh token works") {
+    http.PushStatus(401, R"({"title":"Unauthorized","status":401,"detail":"Unauthorized"})");
+    http.PushStatus(200, R"({"access_token":"fresh","expires_in":7200,"refresh_token":"r2"})");
+    http.PushStatus(201, R"({"data":{"id":"21"}})");
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kDone);
+    auto reqs = http.requests();
+    REQUIRE(reqs.size() == 3);
+    CHECK(FindHeader(reqs[0].headers, "Authorization") == "Bearer stale");
+    CHECK(reqs[1].url == "https://api.x.test/2/oauth2/token");
+    CHECK(FindHeader(reqs[2].headers, "Authorization") == "Bearer fresh");
+    CHECK(reqs[2].body == reqs[0].body);
+  }
+  SUBCASE("the fresh token is refused too: permanent, no loop") {
+    http.PushStatus(401, "{}");
+    http.PushStatus(200, R"({"access_token":"fresh","expires_in":7200})");
+    http.PushStatus(401, R"({"detail":"Unauthorized"})");
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.auth_failure);
+    CHECK(http.requests().size() == 3);
+  }
+}
+
+TEST_CASE("OAuth 2.0: a failed refresh never sends the reply and says what to do") {
+  auto c = Make({{"consumer_secret", "cs"}, {"client_id", "c1"}, {"refresh_token", "spent"},
+                 {"api_base", "https://api.x.test"}});
+  FakeHttpClient http;
+  SUBCASE("X refuses the refresh token") {
+    http.PushStatus(400, R"({"error":"invalid_request","error_description":"Value passed for the token was invalid."})");
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.auth_failure);
+    CHECK(o.error.find("Value passed for the token was invalid.") != std::string::npos);
+    CHECK(o.error.find("refresh_token") != std::string::npos);
+    CHECK(o.error.find("spent") == std::string::npos);
+  }
+  SUBCASE("X is unreachable") {
+    http.PushError(TransportError::kNotSent, "Connection");
+    CHECK(c->SendReply(TweetReply(), http).kind == OutcomeKind::kRetry);
+  }
+  SUBCASE("the token endpoint times out") {
+    http.PushError(TransportError::kUnknown, "Read");
+    CHECK(c->SendReply(TweetReply(), http).kind == OutcomeKind::kRetry);
+  }
+  SUBCASE("the token endpoint is rate limited") {
+    http.PushStatus(429, "{}", {{"Retry-After", "30"}});
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kRetry);
+    CHECK(o.retry_after_ms == 30'000);
+  }
+  CHECK(http.requests().size() == 1);
+  CHECK(http.requests()[0].url == "https://api.x.test/2/oauth2/token");
+}
+
+TEST_CASE("OAuth 2.0: concurrent replies share one refresh, so a rotating token is spent once") {
+  auto c = Make({{"consumer_secret", "cs"}, {"client_id", "c1"}, {"refresh_token", "r1"},
+                 {"api_base", "https://api.x.test"}});
+  FakeHttpClient http;
+  std::atomic<int> refreshes{0};
+  http.fallback = [&](const HttpRequest& req) {
+    HttpResult r;
+    r.response.status = 201;
+    r.response.body = R"({"data":{"id":"1"}})";
+    if (req.url.find("/oauth2/token") != std::string::npos) {
+      ++refreshes;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      r.response.status = 200;
+      r.response.body = R"({"access_token":"a","expires_in":7200,"refresh_token":"r2"})";
+    }
+    return r;
+  };
+  std::vector<std::thread> threads;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      if (c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone) ++done;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(done == 4);
+  CHECK(refreshes == 1);
+}
+
+TEST_CASE("OAuth 2.0: token_file keeps the rotated refresh token across restarts") {
+  test::TempDir dir;
+  const std::string file = dir.File("x-token.json");
+  json config = {{"consumer_secret", "cs"}, {"client_id", "c1"}, {"refresh_token", "r1"},
+                 {"token_file", file}, {"api_base", "https://api.x.test"}};
+  {
+    auto c = Make(config);
+    FakeHttpClient http;
+    http.PushStatus(200, R"({"access_token":"a1","expires_in":7200,"refresh_token":"r2"})");
+    http.PushStatus(201, R"({"data":{"id":"1"}})");
+    REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
+  }
+  struct stat st {};
+  REQUIRE(stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(json::parse(test::ReadFile(file))["refresh_token"] == "r2");
+
+  SUBCASE("a restart with the same config continues with the persisted tokens") {
+    auto c = Make(config);
+    FakeHttpClient http;
+    http.PushStatus(201, R"({"data":{"id":"2"}})");
+    REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
+    REQUIRE(http.requests().size() == 1);
+    CHECK(FindHeader(http.requests()[0].headers, "Authorization") == "Bearer a1");
+
+    ReplyRequest late = TweetReply();
+    late.now = kNow + 3 * 3600 * 1000;  // a1 has expired: refresh with r2
+    http.PushStatus(200, R"({"access_token":"a3","expires_in":7200,"refresh_token":"r3"})");
+    http.PushStatus(201, R"({"data":{"id":"3"}})");
+    REQUIRE(c->SendReply(late, http).kind == OutcomeKind::kDone);
+    CHECK(TokenRequestField(http.requests()[1], "refresh_token") == "r2");
+  }
+  SUBCASE("a new refresh_token in the config wins over the old file") {
+    config["refresh_token"] = "brand-new";
+    auto c = Make(config);
+    FakeHttpClient http;
+    http.PushStatus(200, R"({"access_token":"b1","expires_in":7200,"refresh_token":"b2"})");
+    http.PushStatus(201, R"({"data":{"id":"4"}})");
+    REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
+    CHECK(TokenRequestField(http.requests()[0], "refresh_token") == "brand-new");
+  }
+}
+
+TEST_CASE("the X sample webhook is signed and parses into one mention with the given text") {
+  auto c = Make(BaseConfig());
+  HttpRequest req = c->SampleWebhook("http://127.0.0.1:8080", "is this thing on?", "sim-abc", kNow);
+  CHECK(req.url == "http://127.0.0.1:8080/webhooks/x");
+  InboundRequest in;
+  in.method = "POST";
+  in.body = req.body;
+  in.headers = req.headers;
+  CHECK(c->Verify(in).ok());
+  auto parsed = c->Parse(in);
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->mentions.size() == 1);
+  CHECK(parsed->mentions[0].text.find("is this thing on?") != std::string::npos);
+  CHECK(parsed->mentions[0].event_id.size() == 19);
+  CHECK(c->SampleWebhook("http://h", "t", "sim-other", kNow).body != req.body);
+}
+
+}  // namespace duplex
