@@ -1,12 +1,16 @@
 #include "platforms/registry.h"
 
 #include "platforms/generic/generic_connector.h"
+#include "platforms/github/github_connector.h"
+#include "platforms/meta/meta_connector.h"
 
 namespace duplex {
 
 const std::vector<PlatformEntry>& KnownPlatforms() {
   static const std::vector<PlatformEntry> entries = {
       {"generic", MakeGenericConnector, {"secret"}},
+      {"meta", MakeMetaConnector, {"app_secret", "verify_token", "page_token", "whatsapp_token"}},
+      {"github", MakeGitHubConnector, {"secret", "token"}},
   };
   return entries;
 }
