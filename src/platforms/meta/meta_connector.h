@@ -73,7 +73,8 @@ std::unique_ptr<PlatformConnector> MakeMetaConnector(const nlohmann::json& confi
                                                      std::vector<std::string>& errors,
                                                      HttpClient* http);
 
-// How Meta's answer to a write call maps onto delivery (exposed for tests).
-DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result);
+// How Meta's answer to a Graph call maps onto delivery (exposed for tests); `what` names the
+// call in messages ("Meta refused the reply: ...").
+DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& what = "the reply");
 
 }  // namespace duplex

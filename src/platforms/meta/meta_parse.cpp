@@ -277,7 +277,7 @@ Result<FetchedMention> FetchMention(const Context& ctx, const std::string& ig_us
                                "); Meta will redeliver the webhook");
   }
   if (res.response.status < 200 || res.response.status >= 300) {
-    DeliveryOutcome o = ClassifyMetaAnswer(res);
+    DeliveryOutcome o = ClassifyMetaAnswer(res, "the fetch");
     if (o.kind == OutcomeKind::kRetry || o.kind == OutcomeKind::kUncertain) {
       return Status::Unavailable("could not fetch the Instagram mention (" + o.error +
                                  "); Meta will redeliver the webhook");

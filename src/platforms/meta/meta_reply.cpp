@@ -87,7 +87,7 @@ std::string RemoteId(const json& answer) {
 
 }  // namespace
 
-DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result) {
+DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& what_call) {
   if (!result.ok()) return ClassifyHttpFailure(result, "Meta");
   const HttpResponse& res = result.response;
   auto answer = json::parse(res.body, nullptr, false);
@@ -134,7 +134,7 @@ DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result) {
   if (res.status >= 500 || code == 1 || code == 2) {
     return DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Meta server error: " + what);
   }
-  auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Meta refused the reply: " + what);
+  auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Meta refused " + what_call + ": " + what);
   o.auth_failure = res.status == 401;
   return o;
 }
