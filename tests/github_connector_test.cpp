@@ -21,7 +21,8 @@ constexpr const char* kApi = "https://github.test/api/v3";
 constexpr UnixMs kNow = 1'717'000'000'000;
 
 json BaseConfig() {
-  return {{"secret", kSecret}, {"token", kToken}, {"api_base", kApi}, {"bot_login", "duplex-app[bot]"}};
+  return {
+      {"secret", kSecret}, {"token", kToken}, {"api_base", kApi}, {"bot_login", "duplex-app[bot]"}};
 }
 
 std::unique_ptr<PlatformConnector> Make(json config = BaseConfig()) {
@@ -106,7 +107,9 @@ TEST_CASE("github: an opened issue is a direct mention of owner/repo#number") {
   CHECK(m.author.id == "583231");
   CHECK(m.author.handle == "hana-dev");
   CHECK_FALSE(m.author.followers.has_value());
-  CHECK(m.text == "Export fails with a timeout\n\nExporting a 2 GB project stops after 30 s with `504`.\r\n\r\nSteps: ...");
+  CHECK(m.text ==
+        "Export fails with a timeout\n\nExporting a 2 GB project stops after 30 s with "
+        "`504`.\r\n\r\nSteps: ...");
   CHECK(m.permalink == "https://github.com/acme/widgets/issues/42");
   CHECK(m.conversation_key == "acme/widgets#42");
   CHECK(json::parse(m.reply_target) == kIssueTarget);
@@ -135,8 +138,10 @@ TEST_CASE("github: discussions and their comments, threaded") {
   CHECK(opened[0].kind == MentionKind::kDirect);
   CHECK(opened[0].conversation_key == "acme/widgets/discussions/7");
   CHECK(opened[0].text == "How do I export only one layer?\n\nThe docs only show full exports.");
-  CHECK(json::parse(opened[0].reply_target) ==
-        json{{"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_kwDOABCD5M4AYs8A"}});
+  CHECK(json::parse(opened[0].reply_target) == json{{"type", "discussion"},
+                                                    {"repo", "acme/widgets"},
+                                                    {"number", 7},
+                                                    {"discussion_id", "D_kwDOABCD5M4AYs8A"}});
 
   auto reply = ParseOk(*c, Event("discussion_comment", Fixture("discussion_comment_reply.json")));
   REQUIRE(reply.size() == 1);
@@ -156,15 +161,18 @@ TEST_CASE("github: edits, other events and our own bot or app are acknowledged a
   SUBCASE("by bot_login (case-insensitive)") {
     json config = BaseConfig();
     config["bot_login"] = "Duplex-App[bot]";
-    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json"))).empty());
+    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json")))
+              .empty());
   }
   SUBCASE("by app_id, whatever the login") {
     json config = BaseConfig();
     config.erase("bot_login");
     config["app_id"] = 901234;
-    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json"))).empty());
+    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json")))
+              .empty());
     config["app_id"] = 5;
-    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json"))).size() == 1);
+    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json")))
+              .size() == 1);
   }
 }
 
@@ -174,7 +182,8 @@ TEST_CASE("github: malformed events are refused with a reason") {
     return c->Parse(Event(event, body)).status();
   };
   json good = json::parse(Fixture("issue_comment_created.json"));
-  CHECK(code("issue_comment", R"({"action":"created","issue":{)").code() == StatusCode::kInvalidArgument);
+  CHECK(code("issue_comment", R"({"action":"created","issue":{)").code() ==
+        StatusCode::kInvalidArgument);
   CHECK(code("issue_comment", "[]").code() == StatusCode::kInvalidArgument);
   json no_comment = good;
   no_comment.erase("comment");
@@ -184,7 +193,8 @@ TEST_CASE("github: malformed events are refused with a reason") {
   CHECK(code("issue_comment", wrong_type.dump()).message() == "body.comment.body must be a string");
   json string_number = good;
   string_number["issue"]["number"] = "42";
-  CHECK(code("issue_comment", string_number.dump()).message() == "body.issue.number must be an integer");
+  CHECK(code("issue_comment", string_number.dump()).message() ==
+        "body.issue.number must be an integer");
   json bad_repo = good;
   bad_repo["repository"]["full_name"] = "acme/../../orgs";
   CHECK(code("issue_comment", bad_repo.dump()).code() == StatusCode::kInvalidArgument);
@@ -204,7 +214,9 @@ TEST_CASE("github: malformed events are refused with a reason") {
 TEST_CASE("github: an issue reply is one REST comment with GitHub's headers") {
   auto c = Make();
   FakeHttpClient http;
-  http.PushStatus(201, R"({"id":2137465999,"html_url":"https://github.com/acme/widgets/issues/42#issuecomment-2137465999"})");
+  http.PushStatus(
+      201,
+      R"({"id":2137465999,"html_url":"https://github.com/acme/widgets/issues/42#issuecomment-2137465999"})");
   DeliveryOutcome o = c->SendReply(Reply(kIssueTarget), http);
   CHECK(o.kind == OutcomeKind::kDone);
   CHECK(o.remote_id == "2137465999");
@@ -227,7 +239,8 @@ TEST_CASE("github: a discussion reply is one GraphQL addDiscussionComment in the
       R"({"data":{"addDiscussionComment":{"comment":{"id":"DC_new","url":"https://github.com/acme/widgets/discussions/7#discussioncomment-1"}}}})";
   SUBCASE("to the discussion itself") {
     http.PushStatus(200, done);
-    json target = {{"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"}};
+    json target = {
+        {"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"}};
     DeliveryOutcome o = c->SendReply(Reply(target), http);
     CHECK(o.kind == OutcomeKind::kDone);
     CHECK(o.url == "https://github.com/acme/widgets/discussions/7#discussioncomment-1");
@@ -235,20 +248,22 @@ TEST_CASE("github: a discussion reply is one GraphQL addDiscussionComment in the
     CHECK(http.requests()[0].url == std::string(kApi) + "/graphql");
     json body = json::parse(http.requests()[0].body);
     CHECK(body["query"].get<std::string>().find("addDiscussionComment") != std::string::npos);
-    CHECK(body["variables"] == json{{"discussionId", "D_1"}, {"body", "Thanks, a fix is on its way"}});
+    CHECK(body["variables"] ==
+          json{{"discussionId", "D_1"}, {"body", "Thanks, a fix is on its way"}});
   }
   SUBCASE("to a top comment: replyToId is that comment") {
     http.PushStatus(200, done);
-    json target = {{"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"},
-                   {"comment_id", "DC_top"}, {"comment_is_reply", false}};
+    json target = {{"type", "discussion"},   {"repo", "acme/widgets"}, {"number", 7},
+                   {"discussion_id", "D_1"}, {"comment_id", "DC_top"}, {"comment_is_reply", false}};
     CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kDone);
     CHECK(json::parse(http.requests()[0].body)["variables"]["replyToId"] == "DC_top");
   }
   SUBCASE("to a reply: GitHub is asked for its top comment first") {
     http.PushStatus(200, R"({"data":{"node":{"replyTo":{"id":"DC_top"}}}})");
     http.PushStatus(200, done);
-    json target = {{"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"},
-                   {"comment_id", "DC_child"}, {"comment_is_reply", true}};
+    json target = {
+        {"type", "discussion"},   {"repo", "acme/widgets"},   {"number", 7},
+        {"discussion_id", "D_1"}, {"comment_id", "DC_child"}, {"comment_is_reply", true}};
     CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kDone);
     REQUIRE(http.requests().size() == 2);
     CHECK(json::parse(http.requests()[0].body)["variables"]["id"] == "DC_child");
@@ -256,19 +271,24 @@ TEST_CASE("github: a discussion reply is one GraphQL addDiscussionComment in the
   }
   SUBCASE("the lookup failing is a retry: nothing was posted") {
     http.PushError(TransportError::kUnknown, "timeout");
-    json target = {{"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"},
-                   {"comment_id", "DC_child"}, {"comment_is_reply", true}};
+    json target = {
+        {"type", "discussion"},   {"repo", "acme/widgets"},   {"number", 7},
+        {"discussion_id", "D_1"}, {"comment_id", "DC_child"}, {"comment_is_reply", true}};
     CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kRetry);
     CHECK(http.requests().size() == 1);
   }
   SUBCASE("GraphQL errors: rate limited retries, others are permanent with GitHub's message") {
-    json target = {{"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"}};
-    http.PushStatus(200, R"({"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]})",
-                    {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(kNow / 1000 + 30)}});
+    json target = {
+        {"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"}};
+    http.PushStatus(
+        200, R"({"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]})",
+        {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(kNow / 1000 + 30)}});
     DeliveryOutcome limited = c->SendReply(Reply(target), http);
     CHECK(limited.kind == OutcomeKind::kRetry);
     CHECK(limited.retry_after_ms == 30'000);
-    http.PushStatus(200, R"({"data":{"addDiscussionComment":null},"errors":[{"type":"FORBIDDEN","message":"Discussion is locked"}]})");
+    http.PushStatus(
+        200,
+        R"({"data":{"addDiscussionComment":null},"errors":[{"type":"FORBIDDEN","message":"Discussion is locked"}]})");
     DeliveryOutcome locked = c->SendReply(Reply(target), http);
     CHECK(locked.kind == OutcomeKind::kPermanent);
     CHECK(locked.error.find("Discussion is locked") != std::string::npos);
@@ -280,16 +300,20 @@ TEST_CASE("github: REST errors map onto retry, permanent and uncertain") {
   FakeHttpClient http;
   auto send = [&] { return c->SendReply(Reply(kIssueTarget), http); };
   SUBCASE("primary rate limit: wait until x-ratelimit-reset") {
-    http.PushStatus(403, R"({"message":"API rate limit exceeded for user ID 1."})",
-                    {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(kNow / 1000 + 120)}});
+    http.PushStatus(
+        403, R"({"message":"API rate limit exceeded for user ID 1."})",
+        {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(kNow / 1000 + 120)}});
     DeliveryOutcome o = send();
     CHECK(o.kind == OutcomeKind::kRetry);
     CHECK(o.retry_after_ms == 120'000);
   }
   SUBCASE("secondary rate limit: retry-after, else a minute") {
-    http.PushStatus(429, R"({"message":"You have exceeded a secondary rate limit."})", {{"retry-after", "1"}});
+    http.PushStatus(429, R"({"message":"You have exceeded a secondary rate limit."})",
+                    {{"retry-after", "1"}});
     CHECK(send().retry_after_ms == 1000);
-    http.PushStatus(403, R"({"message":"You have exceeded a secondary rate limit. Please wait a few minutes."})");
+    http.PushStatus(
+        403,
+        R"({"message":"You have exceeded a secondary rate limit. Please wait a few minutes."})");
     DeliveryOutcome o = send();
     CHECK(o.kind == OutcomeKind::kRetry);
     CHECK(o.retry_after_ms == 60'000);
@@ -355,7 +379,8 @@ TEST_CASE("github: config and registry") {
 
 TEST_CASE("github: the sample webhook is signed and parses into one issue comment") {
   auto c = Make();
-  HttpRequest sample = c->SampleWebhook("http://127.0.0.1:8080", "hello from simulate", "sim-7", kNow);
+  HttpRequest sample =
+      c->SampleWebhook("http://127.0.0.1:8080", "hello from simulate", "sim-7", kNow);
   InboundRequest r;
   r.body = sample.body;
   r.headers = sample.headers;

@@ -25,9 +25,9 @@ constexpr const char* kPage = "102030405060708";
 constexpr const char* kIgUser = "17841400000000001";
 
 json BaseConfig() {
-  return {{"app_secret", kAppSecret},     {"verify_token", kVerifyToken},
-          {"page_token", kPageToken},     {"whatsapp_token", kWaToken},
-          {"api_base", kApi},             {"page_id", kPage},
+  return {{"app_secret", kAppSecret}, {"verify_token", kVerifyToken},
+          {"page_token", kPageToken}, {"whatsapp_token", kWaToken},
+          {"api_base", kApi},         {"page_id", kPage},
           {"ig_user_id", kIgUser}};
 }
 
@@ -57,7 +57,9 @@ std::vector<Mention> ParseOk(const PlatformConnector& c, const std::string& body
   return parsed->mentions;
 }
 
-json Target(const Mention& m) { return json::parse(m.reply_target); }
+json Target(const Mention& m) {
+  return json::parse(m.reply_target);
+}
 
 ReplyRequest Reply(const json& target, const std::string& text = "Thanks, we are on it") {
   ReplyRequest r;
@@ -69,15 +71,17 @@ ReplyRequest Reply(const json& target, const std::string& text = "Thanks, we are
 }
 
 json ErrorBody(std::int64_t code, std::int64_t subcode = 0, const std::string& message = "boom") {
-  json e = {{"message", message}, {"type", "OAuthException"}, {"code", code}, {"fbtrace_id", "AbC"}};
+  json e = {
+      {"message", message}, {"type", "OAuthException"}, {"code", code}, {"fbtrace_id", "AbC"}};
   if (subcode != 0) e["error_subcode"] = subcode;
   return {{"error", e}};
 }
 
-const json kCommentTarget = {{"type", "fb_comment"},
-                             {"comment_id", "4455667788_900100200"},
-                             {"post_id", "102030405060708_4455667788"},
-                             {"url", "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200"}};
+const json kCommentTarget = {
+    {"type", "fb_comment"},
+    {"comment_id", "4455667788_900100200"},
+    {"post_id", "102030405060708_4455667788"},
+    {"url", "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200"}};
 const json kWhatsAppTarget = {{"type", "whatsapp"},
                               {"phone_number_id", "106540352242922"},
                               {"to", "447700900123"},
@@ -90,7 +94,9 @@ TEST_CASE("meta: the verify handshake echoes hub.challenge only for the configur
   InboundRequest r;
   r.method = "GET";
   SUBCASE("right token: 200 text/plain with the challenge") {
-    r.query = {{"hub.mode", "subscribe"}, {"hub.verify_token", kVerifyToken}, {"hub.challenge", "1158201444"}};
+    r.query = {{"hub.mode", "subscribe"},
+               {"hub.verify_token", kVerifyToken},
+               {"hub.challenge", "1158201444"}};
     auto answer = c->Handshake(r);
     REQUIRE(answer.ok());
     CHECK(answer->status == 200);
@@ -98,7 +104,8 @@ TEST_CASE("meta: the verify handshake echoes hub.challenge only for the configur
     CHECK(answer->body == "1158201444");
   }
   SUBCASE("wrong token: 403") {
-    r.query = {{"hub.mode", "subscribe"}, {"hub.verify_token", "guess"}, {"hub.challenge", "1158201444"}};
+    r.query = {
+        {"hub.mode", "subscribe"}, {"hub.verify_token", "guess"}, {"hub.challenge", "1158201444"}};
     auto answer = c->Handshake(r);
     CHECK(answer.status().code() == StatusCode::kPermissionDenied);
     CHECK(HttpStatusFor(answer.status().code()) == 403);
@@ -110,7 +117,8 @@ TEST_CASE("meta: the verify handshake echoes hub.challenge only for the configur
     CHECK(c->Handshake(r).status().code() == StatusCode::kInvalidArgument);
   }
   SUBCASE("a mode other than subscribe: 400") {
-    r.query = {{"hub.mode", "unsubscribe"}, {"hub.verify_token", kVerifyToken}, {"hub.challenge", "1"}};
+    r.query = {
+        {"hub.mode", "unsubscribe"}, {"hub.verify_token", kVerifyToken}, {"hub.challenge", "1"}};
     CHECK(c->Handshake(r).status().code() == StatusCode::kInvalidArgument);
   }
 }
@@ -139,7 +147,9 @@ TEST_CASE("meta: X-Hub-Signature-256 is checked on the raw bytes, escapes and al
     CHECK(s.code() == StatusCode::kUnauthenticated);
     CHECK(s.message().find("X-Hub-Signature-256") != std::string::npos);
   }
-  SUBCASE("wrong secret") { CHECK_FALSE(c->Verify(SignedPost(raw, "another-app-secret")).ok()); }
+  SUBCASE("wrong secret") {
+    CHECK_FALSE(c->Verify(SignedPost(raw, "another-app-secret")).ok());
+  }
   SUBCASE("one byte changed") {
     InboundRequest r = SignedPost(raw);
     r.body[r.body.size() / 2] ^= 1;
@@ -147,7 +157,9 @@ TEST_CASE("meta: X-Hub-Signature-256 is checked on the raw bytes, escapes and al
   }
 }
 
-TEST_CASE("meta: a Page feed batch yields one comment per new comment, threads joined, the rest skipped") {
+TEST_CASE(
+    "meta: a Page feed batch yields one comment per new comment, threads joined, the rest "
+    "skipped") {
   auto c = Make();
   auto mentions = ParseOk(*c, Fixture("page_feed_batch.json"));
   // Kept: Ana's comment, Bruno's reply to it, Carla's comment on another post. Skipped: an
@@ -165,22 +177,25 @@ TEST_CASE("meta: a Page feed batch yields one comment per new comment, threads j
   CHECK(ana.parent_message_id.empty());
   CHECK(ana.permalink == "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200");
   CHECK(ana.account == kPage);
-  CHECK(Target(ana) == json{{"type", "fb_comment"},
-                            {"comment_id", "4455667788_900100200"},
-                            {"post_id", "102030405060708_4455667788"},
-                            {"url", "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200"}});
+  CHECK(Target(ana) ==
+        json{{"type", "fb_comment"},
+             {"comment_id", "4455667788_900100200"},
+             {"post_id", "102030405060708_4455667788"},
+             {"url", "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200"}});
   CHECK(c->DisplayNameFor(ana.reply_target) == "Facebook");
 
   const Mention& bruno = mentions[1];
   CHECK(bruno.conversation_key == ana.conversation_key);
   CHECK(bruno.parent_message_id == "4455667788_900100200");
   CHECK(bruno.permalink ==
-        "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200&reply_comment_id=900100300");
+        "https://www.facebook.com/acme/posts/"
+        "pfbid02abcDEF?comment_id=900100200&reply_comment_id=900100300");
   CHECK(Target(bruno)["comment_id"] == "4455667788_900100300");
 
   const Mention& carla = mentions[2];
   CHECK(carla.conversation_key == "fb:comment:5566778899_900200100");
-  CHECK(carla.permalink == "https://www.facebook.com/102030405060708_5566778899?comment_id=900200100");
+  CHECK(carla.permalink ==
+        "https://www.facebook.com/102030405060708_5566778899?comment_id=900200100");
 }
 
 TEST_CASE("meta: without page_id configured, the entry's id still identifies our own comments") {
@@ -201,7 +216,8 @@ TEST_CASE("meta: Messenger messages become dms; echoes, deliveries and reads are
   CHECK(mentions[0].text == "Hi! Is the store open on Sunday?");
   CHECK(mentions[0].author.id == "24681357902468135");
   CHECK(mentions[0].conversation_key == "messenger:102030405060708:24681357902468135");
-  CHECK(Target(mentions[0]) == json{{"type", "messenger"}, {"page_id", kPage}, {"psid", "24681357902468135"}});
+  CHECK(Target(mentions[0]) ==
+        json{{"type", "messenger"}, {"page_id", kPage}, {"psid", "24681357902468135"}});
   CHECK(c->DisplayNameFor(mentions[0].reply_target) == "Messenger");
   CHECK(mentions[1].text == "[image]");
   CHECK(mentions[1].parent_message_id == "m_OurEcho2");
@@ -222,8 +238,9 @@ TEST_CASE("meta: Instagram comments; our own replies and other fields are skippe
   // Instagram only takes replies to top-level comments.
   CHECK(mentions[1].conversation_key == mentions[0].conversation_key);
   CHECK(mentions[1].parent_message_id == "17860000000000111");
-  CHECK(Target(mentions[1]) ==
-        json{{"type", "ig_comment"}, {"comment_id", "17860000000000111"}, {"media_id", "17900000000000777"}});
+  CHECK(Target(mentions[1]) == json{{"type", "ig_comment"},
+                                    {"comment_id", "17860000000000111"},
+                                    {"media_id", "17900000000000777"}});
 }
 
 TEST_CASE("meta: an Instagram @mention is completed with a fetch of its text") {
@@ -259,25 +276,36 @@ TEST_CASE("meta: an Instagram @mention is completed with a fetch of its text") {
   SUBCASE("a caption mention fetches the media instead") {
     http.PushStatus(200, R"({"mentioned_media":{"caption":"New mural by @acme","username":"ivy.art",
         "permalink":"https://www.instagram.com/p/C7xyz/","id":"17920000000000999"}})");
-    auto mentions = ParseOk(*c, R"({"object":"instagram","entry":[{"id":"17841400000000001","changes":[
+    auto mentions =
+        ParseOk(*c, R"({"object":"instagram","entry":[{"id":"17841400000000001","changes":[
         {"field":"mentions","value":{"media_id":"17920000000000999"}}]}]})");
     REQUIRE(mentions.size() == 1);
     CHECK(mentions[0].text == "New mural by @acme");
     CHECK(mentions[0].event_id == "ig:mention:media:17920000000000999");
     CHECK_FALSE(Target(mentions[0]).contains("comment_id"));
-    CHECK(http.requests()[0].url.find("fields=mentioned_media.media_id(17920000000000999)") != std::string::npos);
+    CHECK(http.requests()[0].url.find("fields=mentioned_media.media_id(17920000000000999)") !=
+          std::string::npos);
   }
   SUBCASE("a fetch that may work later fails the webhook with 503 so Meta redelivers it") {
-    SUBCASE("connection refused") { http.PushError(TransportError::kNotSent); }
-    SUBCASE("timeout") { http.PushError(TransportError::kUnknown); }
-    SUBCASE("server error") { http.PushStatus(500, ErrorBody(2).dump()); }
-    SUBCASE("rate limit") { http.PushStatus(400, ErrorBody(4).dump()); }
+    SUBCASE("connection refused") {
+      http.PushError(TransportError::kNotSent);
+    }
+    SUBCASE("timeout") {
+      http.PushError(TransportError::kUnknown);
+    }
+    SUBCASE("server error") {
+      http.PushStatus(500, ErrorBody(2).dump());
+    }
+    SUBCASE("rate limit") {
+      http.PushStatus(400, ErrorBody(4).dump());
+    }
     auto parsed = c->Parse(SignedPost(body));
     CHECK(parsed.status().code() == StatusCode::kUnavailable);
     CHECK(HttpStatusFor(parsed.status().code()) == 503);
   }
   SUBCASE("a definite refusal stores the mention with a placeholder, still answerable") {
-    http.PushStatus(400, ErrorBody(100, 33, "Object with ID '17870000000000444' does not exist").dump());
+    http.PushStatus(400,
+                    ErrorBody(100, 33, "Object with ID '17870000000000444' does not exist").dump());
     auto mentions = ParseOk(*c, body);
     REQUIRE(mentions.size() == 1);
     CHECK(mentions[0].text.find("could not fetch its text") != std::string::npos);
@@ -293,7 +321,8 @@ TEST_CASE("meta: without an HTTP client (config checks) a mention gets a placeho
   CHECK(mentions[0].text.find("could not fetch") != std::string::npos);
 }
 
-TEST_CASE("meta: WhatsApp messages become dms named from contacts; reactions and statuses are skipped") {
+TEST_CASE(
+    "meta: WhatsApp messages become dms named from contacts; reactions and statuses are skipped") {
   auto c = Make();
   auto mentions = ParseOk(*c, Fixture("whatsapp_messages.json"));
   REQUIRE(mentions.size() == 2);
@@ -319,31 +348,41 @@ TEST_CASE("meta: WhatsApp messages become dms named from contacts; reactions and
 TEST_CASE("meta: unknown objects and fields are acknowledged with no mention") {
   auto c = Make();
   CHECK(ParseOk(*c, Fixture("unknown_object.json")).empty());
-  CHECK(ParseOk(*c, R"({"object":"page","entry":[{"id":"1","changes":[{"field":"ratings","value":{"verb":"add"}}]}]})").empty());
+  CHECK(
+      ParseOk(
+          *c,
+          R"({"object":"page","entry":[{"id":"1","changes":[{"field":"ratings","value":{"verb":"add"}}]}]})")
+          .empty());
   CHECK(ParseOk(*c, R"({"object":"page","entry":[]})").empty());
   CHECK(ParseOk(*c, R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
-      {"field":"messages","value":{"messages":[]}}]}]})").empty());
+      {"field":"messages","value":{"messages":[]}}]}]})")
+            .empty());
   // Instagram Direct arrives as messaging[] but is not answerable yet.
   CHECK(ParseOk(*c, R"({"object":"instagram","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},
-      "recipient":{"id":"1"},"message":{"mid":"aWdf","text":"hi"}}]}]})").empty());
+      "recipient":{"id":"1"},"message":{"mid":"aWdf","text":"hi"}}]}]})")
+            .empty());
 }
 
-TEST_CASE("meta: malformed bodies are refused, malformed items skipped without losing their batch") {
+TEST_CASE(
+    "meta: malformed bodies are refused, malformed items skipped without losing their batch") {
   auto c = Make();
   auto parse = [&](const std::string& body) { return c->Parse(SignedPost(body)); };
   SUBCASE("not a notification at all: 400") {
-    CHECK(parse(R"({"object":"page","entry":[{"id":"1")").status().code() == StatusCode::kInvalidArgument);
+    CHECK(parse(R"({"object":"page","entry":[{"id":"1")").status().code() ==
+          StatusCode::kInvalidArgument);
     CHECK(parse("[]").status().code() == StatusCode::kInvalidArgument);
     CHECK(parse(R"({"object":7,"entry":[]})").status().code() == StatusCode::kInvalidArgument);
-    CHECK(parse(R"({"object":"page","entry":{"id":"1"}})").status().code() == StatusCode::kInvalidArgument);
-    CHECK(parse(R"({"object":"page","entry":["x"]})").status().code() == StatusCode::kInvalidArgument);
+    CHECK(parse(R"({"object":"page","entry":{"id":"1"}})").status().code() ==
+          StatusCode::kInvalidArgument);
+    CHECK(parse(R"({"object":"page","entry":["x"]})").status().code() ==
+          StatusCode::kInvalidArgument);
   }
   SUBCASE("a bad item next to a good one: the good one is kept") {
     json body = json::parse(Fixture("page_feed_batch.json"));
     auto& changes = body["entry"][0]["changes"];
-    changes[0]["value"].erase("comment_id");           // missing field
-    changes[1]["value"]["message"] = 42;               // wrong type
-    body["entry"][1]["changes"] = "not an array";      // wrong type for a whole entry
+    changes[0]["value"].erase("comment_id");       // missing field
+    changes[1]["value"]["message"] = 42;           // wrong type
+    body["entry"][1]["changes"] = "not an array";  // wrong type for a whole entry
     body["entry"].push_back(json::parse(R"({"id":"1","changes":[{"field":"feed","value":{
         "from":{"id":"7"},"item":"comment","verb":"add","post_id":"1_2","comment_id":"2_3","message":"ok"}}]})"));
     auto mentions = ParseOk(*c, body.dump());
@@ -351,16 +390,25 @@ TEST_CASE("meta: malformed bodies are refused, malformed items skipped without l
     CHECK(mentions[0].event_id == "fb:comment:2_3");
   }
   SUBCASE("ids that are not Graph ids never reach a reply target") {
-    auto mentions = ParseOk(*c, R"({"object":"page","entry":[{"id":"1","changes":[{"field":"feed","value":{
+    auto mentions =
+        ParseOk(*c, R"({"object":"page","entry":[{"id":"1","changes":[{"field":"feed","value":{
         "from":{"id":"7"},"item":"comment","verb":"add","post_id":"1_2","comment_id":"../../me/feed","message":"x"}}]}]})");
     CHECK(mentions.empty());
   }
   SUBCASE("a 1 MiB comment is kept whole") {
     const std::string big(1 << 20, 'a');
     json body = {{"object", "page"},
-                 {"entry", {{{"id", kPage}, {"changes", {{{"field", "feed"}, {"value",
-                   {{"from", {{"id", "7"}, {"name", "Big"}}}, {"item", "comment"}, {"verb", "add"},
-                    {"post_id", "1_2"}, {"comment_id", "2_3"}, {"message", big}}}}}}}}}};
+                 {"entry",
+                  {{{"id", kPage},
+                    {"changes",
+                     {{{"field", "feed"},
+                       {"value",
+                        {{"from", {{"id", "7"}, {"name", "Big"}}},
+                         {"item", "comment"},
+                         {"verb", "add"},
+                         {"post_id", "1_2"},
+                         {"comment_id", "2_3"},
+                         {"message", big}}}}}}}}}};
     auto mentions = ParseOk(*c, body.dump());
     REQUIRE(mentions.size() == 1);
     CHECK(mentions[0].text.size() == big.size());
@@ -381,31 +429,63 @@ TEST_CASE("meta: each reply goes to its own endpoint with the right token and bo
     std::string link;
   };
   const std::vector<Case> cases = {
-      {"page comment", kCommentTarget, std::string(kApi) + "/4455667788_900100200/comments", kPageToken,
-       {{"message", "Thanks, we are on it"}}, R"({"id":"4455667788_900100555"})", "4455667788_900100555",
-       "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200&reply_comment_id=900100555"},
+      {"page comment",
+       kCommentTarget,
+       std::string(kApi) + "/4455667788_900100200/comments",
+       kPageToken,
+       {{"message", "Thanks, we are on it"}},
+       R"({"id":"4455667788_900100555"})",
+       "4455667788_900100555",
+       "https://www.facebook.com/acme/posts/"
+       "pfbid02abcDEF?comment_id=900100200&reply_comment_id=900100555"},
       {"instagram comment",
-       {{"type", "ig_comment"}, {"comment_id", "17860000000000111"}, {"media_id", "17900000000000777"}},
-       std::string(kApi) + "/17860000000000111/replies", kPageToken, {{"message", "Thanks, we are on it"}},
-       R"({"id":"17860000000000999"})", "17860000000000999", ""},
+       {{"type", "ig_comment"},
+        {"comment_id", "17860000000000111"},
+        {"media_id", "17900000000000777"}},
+       std::string(kApi) + "/17860000000000111/replies",
+       kPageToken,
+       {{"message", "Thanks, we are on it"}},
+       R"({"id":"17860000000000999"})",
+       "17860000000000999",
+       ""},
       {"instagram mention",
-       {{"type", "ig_mention"}, {"ig_user_id", kIgUser}, {"media_id", "17920000000000999"},
-        {"comment_id", "17870000000000444"}, {"url", "https://www.instagram.com/p/C7abcDEF/"}},
-       std::string(kApi) + "/" + kIgUser + "/mentions", kPageToken,
-       {{"comment_id", "17870000000000444"}, {"media_id", "17920000000000999"}, {"message", "Thanks, we are on it"}},
-       R"({"id":"17846319838228163"})", "17846319838228163", "https://www.instagram.com/p/C7abcDEF/"},
-      {"messenger", {{"type", "messenger"}, {"page_id", kPage}, {"psid", "24681357902468135"}},
-       std::string(kApi) + "/" + kPage + "/messages", kPageToken,
-       {{"recipient", {{"id", "24681357902468135"}}}, {"messaging_type", "RESPONSE"},
+       {{"type", "ig_mention"},
+        {"ig_user_id", kIgUser},
+        {"media_id", "17920000000000999"},
+        {"comment_id", "17870000000000444"},
+        {"url", "https://www.instagram.com/p/C7abcDEF/"}},
+       std::string(kApi) + "/" + kIgUser + "/mentions",
+       kPageToken,
+       {{"comment_id", "17870000000000444"},
+        {"media_id", "17920000000000999"},
+        {"message", "Thanks, we are on it"}},
+       R"({"id":"17846319838228163"})",
+       "17846319838228163",
+       "https://www.instagram.com/p/C7abcDEF/"},
+      {"messenger",
+       {{"type", "messenger"}, {"page_id", kPage}, {"psid", "24681357902468135"}},
+       std::string(kApi) + "/" + kPage + "/messages",
+       kPageToken,
+       {{"recipient", {{"id", "24681357902468135"}}},
+        {"messaging_type", "RESPONSE"},
         {"message", {{"text", "Thanks, we are on it"}}}},
-       R"({"recipient_id":"24681357902468135","message_id":"m_Reply1"})", "m_Reply1", ""},
-      {"whatsapp", kWhatsAppTarget, std::string(kApi) + "/106540352242922/messages", kWaToken,
-       {{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {"to", "447700900123"},
-        {"context", {{"message_id", "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQUJDMTIz"}}}, {"type", "text"},
+       R"({"recipient_id":"24681357902468135","message_id":"m_Reply1"})",
+       "m_Reply1",
+       ""},
+      {"whatsapp",
+       kWhatsAppTarget,
+       std::string(kApi) + "/106540352242922/messages",
+       kWaToken,
+       {{"messaging_product", "whatsapp"},
+        {"recipient_type", "individual"},
+        {"to", "447700900123"},
+        {"context", {{"message_id", "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQUJDMTIz"}}},
+        {"type", "text"},
         {"text", {{"preview_url", false}, {"body", "Thanks, we are on it"}}}},
        R"({"messaging_product":"whatsapp","contacts":[{"input":"447700900123","wa_id":"447700900123"}],
            "messages":[{"id":"wamid.OURREPLY"}]})",
-       "wamid.OURREPLY", "https://wa.me/447700900123"},
+       "wamid.OURREPLY",
+       "https://wa.me/447700900123"},
   };
   for (const auto& k : cases) {
     CAPTURE(k.name);
@@ -430,13 +510,16 @@ TEST_CASE("meta: WhatsApp replies use the page token when no WhatsApp token is c
   FakeHttpClient http;
   http.PushStatus(200, R"({"messages":[{"id":"wamid.X"}]})");
   CHECK(c->SendReply(Reply(kWhatsAppTarget), http).kind == OutcomeKind::kDone);
-  CHECK(FindHeader(http.requests()[0].headers, "Authorization") == std::string("Bearer ") + kPageToken);
+  CHECK(FindHeader(http.requests()[0].headers, "Authorization") ==
+        std::string("Bearer ") + kPageToken);
 }
 
 TEST_CASE("meta: Meta's errors map onto retry, permanent and uncertain") {
   auto c = Make();
   FakeHttpClient http;
-  auto send = [&](const json& target = kCommentTarget) { return c->SendReply(Reply(target), http); };
+  auto send = [&](const json& target = kCommentTarget) {
+    return c->SendReply(Reply(target), http);
+  };
   SUBCASE("rate limits retry later, after Meta's hint or a minute") {
     for (std::int64_t code : {4, 17, 32, 613, 80001, 80002, 80006, 130429, 131056}) {
       CAPTURE(code);
@@ -448,9 +531,10 @@ TEST_CASE("meta: Meta's errors map onto retry, permanent and uncertain") {
     }
     http.PushStatus(400, ErrorBody(613).dump(), {{"Retry-After", "1"}});
     CHECK(send().retry_after_ms == 1000);
-    http.PushStatus(400, ErrorBody(80001).dump(),
-                    {{"X-Business-Use-Case-Usage",
-                      R"({"102030405060708":[{"type":"pages","call_count":100,"total_cputime":12,"total_time":30,"estimated_time_to_regain_access":5}]})"}});
+    http.PushStatus(
+        400, ErrorBody(80001).dump(),
+        {{"X-Business-Use-Case-Usage",
+          R"({"102030405060708":[{"type":"pages","call_count":100,"total_cputime":12,"total_time":30,"estimated_time_to_regain_access":5}]})"}});
     CHECK(send().retry_after_ms == 5 * 60'000);
   }
   SUBCASE("a closed 24-hour window is permanent and says so") {
@@ -458,28 +542,37 @@ TEST_CASE("meta: Meta's errors map onto retry, permanent and uncertain") {
     DeliveryOutcome wa = send(kWhatsAppTarget);
     CHECK(wa.kind == OutcomeKind::kPermanent);
     CHECK(wa.error.find("24-hour") != std::string::npos);
-    http.PushStatus(400, ErrorBody(10, 2018278, "This message is sent outside of allowed window.").dump());
-    DeliveryOutcome messenger = send(json{{"type", "messenger"}, {"page_id", kPage}, {"psid", "2468"}});
+    http.PushStatus(
+        400, ErrorBody(10, 2018278, "This message is sent outside of allowed window.").dump());
+    DeliveryOutcome messenger =
+        send(json{{"type", "messenger"}, {"page_id", kPage}, {"psid", "2468"}});
     CHECK(messenger.kind == OutcomeKind::kPermanent);
     CHECK(messenger.error.find("24-hour") != std::string::npos);
     CHECK_FALSE(messenger.auth_failure);
   }
   SUBCASE("an expired token is permanent and an auth failure") {
-    http.PushStatus(400, ErrorBody(190, 463, "Error validating access token: Session has expired").dump());
+    http.PushStatus(
+        400, ErrorBody(190, 463, "Error validating access token: Session has expired").dump());
     DeliveryOutcome o = send();
     CHECK(o.kind == OutcomeKind::kPermanent);
     CHECK(o.auth_failure);
     CHECK(o.error.find("Session has expired") != std::string::npos);
   }
   SUBCASE("a deleted comment is permanent with Meta's own reason") {
-    http.PushStatus(400, ErrorBody(100, 33, "Unsupported post request. Object with ID '4455667788_900100200' does not exist").dump());
+    http.PushStatus(
+        400,
+        ErrorBody(100, 33,
+                  "Unsupported post request. Object with ID '4455667788_900100200' does not exist")
+            .dump());
     DeliveryOutcome o = send();
     CHECK(o.kind == OutcomeKind::kPermanent);
     CHECK(o.error.find("does not exist") != std::string::npos);
     CHECK(o.error.find("code 100, subcode 33") != std::string::npos);
   }
   SUBCASE("5xx and timeouts are uncertain; a refused connection is a retry") {
-    http.PushStatus(500, ErrorBody(2, 0, "An unexpected error has occurred. Please retry your request later.").dump());
+    http.PushStatus(
+        500, ErrorBody(2, 0, "An unexpected error has occurred. Please retry your request later.")
+                 .dump());
     CHECK(send().kind == OutcomeKind::kUncertain);
     http.PushStatus(503, "<html>unavailable</html>");
     CHECK(send().kind == OutcomeKind::kUncertain);
@@ -519,7 +612,8 @@ TEST_CASE("meta: replies that cannot work are refused before any call") {
 
 TEST_CASE("meta: config requires the secrets and checks ids; the registry knows meta") {
   std::vector<std::string> errors;
-  MakeMetaConnector(json{{"page_id", "our-page"}, {"api_base", "ftp://x"}}, "platforms.meta", errors, nullptr);
+  MakeMetaConnector(json{{"page_id", "our-page"}, {"api_base", "ftp://x"}}, "platforms.meta",
+                    errors, nullptr);
   auto has = [&](const std::string& s) {
     for (const auto& e : errors) {
       if (e.find(s) != std::string::npos) return true;
@@ -533,12 +627,14 @@ TEST_CASE("meta: config requires the secrets and checks ids; the registry knows 
   CHECK(has("platforms.meta.api_base"));
   const PlatformEntry* entry = FindPlatform("meta");
   REQUIRE(entry != nullptr);
-  CHECK(entry->secret_keys == std::vector<std::string>{"app_secret", "verify_token", "page_token", "whatsapp_token"});
+  CHECK(entry->secret_keys ==
+        std::vector<std::string>{"app_secret", "verify_token", "page_token", "whatsapp_token"});
 }
 
 TEST_CASE("meta: the sample webhook is signed and parses into one Page comment") {
   auto c = Make();
-  HttpRequest sample = c->SampleWebhook("http://127.0.0.1:8080", "is this thing on?", "sim-1", 1'717'000'000'000);
+  HttpRequest sample =
+      c->SampleWebhook("http://127.0.0.1:8080", "is this thing on?", "sim-1", 1'717'000'000'000);
   CHECK(sample.url == "http://127.0.0.1:8080/webhooks/meta");
   InboundRequest r;
   r.body = sample.body;
@@ -548,7 +644,8 @@ TEST_CASE("meta: the sample webhook is signed and parses into one Page comment")
   REQUIRE(mentions.size() == 1);
   CHECK(mentions[0].text == "is this thing on?");
   // The same event id gives the same dedup id.
-  CHECK(ParseOk(*c, c->SampleWebhook("http://x", "again", "sim-1", 1).body)[0].event_id == mentions[0].event_id);
+  CHECK(ParseOk(*c, c->SampleWebhook("http://x", "again", "sim-1", 1).body)[0].event_id ==
+        mentions[0].event_id);
 }
 
 }  // namespace duplex::test

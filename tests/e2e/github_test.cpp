@@ -18,7 +18,10 @@ constexpr const char* kCommentsPath = "/api/v3/repos/acme/widgets/issues/42/comm
 json GitHubPatch(const FakeHttpServer& api) {
   return {{"platforms",
            {{"github",
-             {{"secret", kSecret}, {"token", kToken}, {"api_base", api.url() + "/api/v3"}, {"bot_login", "duplex-app[bot]"}}}}}};
+             {{"secret", kSecret},
+              {"token", kToken},
+              {"api_base", api.url() + "/api/v3"},
+              {"bot_login", "duplex-app[bot]"}}}}}};
 }
 
 HttpResult PostGitHub(E2eEnv& env, const std::string& event, const std::string& body,
@@ -37,7 +40,9 @@ std::string Fixture(const std::string& name) {
 }
 
 FakeAnswer Created() {
-  return FakeAnswer{201, R"({"id":2137465999,"html_url":"https://github.com/acme/widgets/pull/42#issuecomment-2137465999"})"};
+  return FakeAnswer{
+      201,
+      R"({"id":2137465999,"html_url":"https://github.com/acme/widgets/pull/42#issuecomment-2137465999"})"};
 }
 
 }  // namespace
@@ -48,8 +53,10 @@ TEST_CASE("github e2e: ping, our own bot's comment and a redelivery post nothing
   auto ping = PostGitHub(env, "ping", Fixture("ping.json"), "p-1");
   CHECK(ping.response.status == 200);
   CHECK(json::parse(ping.response.body)["pong"] == true);
-  CHECK(PostGitHub(env, "issue_comment", Fixture("issue_comment_by_app.json"), "b-1").response.status == 200);
-  CHECK(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1").response.status == 200);
+  CHECK(PostGitHub(env, "issue_comment", Fixture("issue_comment_by_app.json"), "b-1")
+            .response.status == 200);
+  CHECK(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+            .response.status == 200);
   auto again = PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1");
   CHECK(json::parse(again.response.body)["duplicates"] == 1);
   REQUIRE(env.slack.WaitForPosts(1));
@@ -61,13 +68,15 @@ TEST_CASE("github e2e: an issue comment round trip") {
   FakeHttpServer api;
   api.On(kCommentsPath, [](const RecordedRequest&) { return Created(); });
   E2eEnv env(GitHubPatch(api));
-  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1").response.status == 200);
+  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+              .response.status == 200);
   REQUIRE(env.slack.WaitForPosts(1));
   json card = env.slack.Posts()[0];
   std::string text = card["text"];
   CHECK(text.find("#1 · GitHub comment") != std::string::npos);
   CHECK(text.find("ivan-ops") != std::string::npos);
-  CHECK(card["blocks"].dump().find("https://github.com/acme/widgets/pull/42#issuecomment-2137465001") !=
+  CHECK(card["blocks"].dump().find(
+            "https://github.com/acme/widgets/pull/42#issuecomment-2137465001") !=
         std::string::npos);
 
   REQUIRE(env.SlackCommand("reply 1 Fixed in 2.3.2, released today").response.status == 200);
@@ -85,7 +94,8 @@ TEST_CASE("github e2e: an issue comment round trip") {
   CHECK(confirmation["thread_ts"] == card["_ts"]);
   std::string said = confirmation["text"];
   CHECK(said.find("posted on GitHub") != std::string::npos);
-  CHECK(said.find("https://github.com/acme/widgets/pull/42#issuecomment-2137465999") != std::string::npos);
+  CHECK(said.find("https://github.com/acme/widgets/pull/42#issuecomment-2137465999") !=
+        std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(api.Count(kCommentsPath) == 1);
 }
@@ -94,11 +104,15 @@ TEST_CASE("github e2e: a rate-limited reply waits for x-ratelimit-reset and is p
   FakeHttpServer api;
   api.On(kCommentsPath, [](const RecordedRequest&) { return Created(); });
   SystemClock clock;
-  api.Script(kCommentsPath, FakeAnswer{403, R"({"message":"API rate limit exceeded for user ID 1."})", "application/json",
-                                       {{"x-ratelimit-remaining", "0"},
-                                        {"x-ratelimit-reset", std::to_string(clock.NowSeconds() + 1)}}});
+  api.Script(kCommentsPath,
+             FakeAnswer{403,
+                        R"({"message":"API rate limit exceeded for user ID 1."})",
+                        "application/json",
+                        {{"x-ratelimit-remaining", "0"},
+                         {"x-ratelimit-reset", std::to_string(clock.NowSeconds() + 1)}}});
   E2eEnv env(GitHubPatch(api));
-  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1").response.status == 200);
+  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+              .response.status == 200);
   REQUIRE(env.slack.WaitForPosts(1));
   auto start = std::chrono::steady_clock::now();
   REQUIRE(env.SlackCommand("reply 1 On it").response.status == 200);
@@ -107,17 +121,21 @@ TEST_CASE("github e2e: a rate-limited reply waits for x-ratelimit-reset and is p
   REQUIRE(env.slack.WaitForPosts(2));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   REQUIRE(env.slack.Posts().size() == 2);
-  CHECK(env.slack.Posts()[1]["text"].get<std::string>().find("posted on GitHub") != std::string::npos);
+  CHECK(env.slack.Posts()[1]["text"].get<std::string>().find("posted on GitHub") !=
+        std::string::npos);
   CHECK(api.Count(kCommentsPath) == 2);
 }
 
 TEST_CASE("github e2e: a locked issue ends in a clear message in the thread, not a retry loop") {
   FakeHttpServer api;
   api.On(kCommentsPath, [](const RecordedRequest&) {
-    return FakeAnswer{403, R"({"message":"Unable to create comment because issue is locked.","documentation_url":"https://docs.github.com/rest"})"};
+    return FakeAnswer{
+        403,
+        R"({"message":"Unable to create comment because issue is locked.","documentation_url":"https://docs.github.com/rest"})"};
   });
   E2eEnv env(GitHubPatch(api));
-  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1").response.status == 200);
+  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+              .response.status == 200);
   REQUIRE(env.slack.WaitForPosts(1));
   REQUIRE(env.SlackCommand("reply 1 On it").response.status == 200);
   REQUIRE(env.slack.WaitForPosts(2));

@@ -49,8 +49,12 @@ std::string AnaComment() {
 }
 
 std::string ErrorBody(std::int64_t code, std::int64_t subcode, const std::string& message) {
-  return json{{"error", {{"message", message}, {"type", "OAuthException"}, {"code", code},
-                         {"error_subcode", subcode}, {"fbtrace_id", "AbC"}}}}
+  return json{{"error",
+               {{"message", message},
+                {"type", "OAuthException"},
+                {"code", code},
+                {"error_subcode", subcode},
+                {"fbtrace_id", "AbC"}}}}
       .dump();
 }
 
@@ -61,11 +65,12 @@ constexpr const char* kCommentPath = "/v21.0/4455667788_900100200/comments";
 TEST_CASE("meta e2e: the verify handshake, and unsigned posts are refused") {
   FakeHttpServer graph;
   E2eEnv env(MetaPatch(graph));
-  auto ok = env.Get(std::string("/webhooks/meta?hub.mode=subscribe&hub.verify_token=") + kVerifyToken +
-                    "&hub.challenge=1158201444");
+  auto ok = env.Get(std::string("/webhooks/meta?hub.mode=subscribe&hub.verify_token=") +
+                    kVerifyToken + "&hub.challenge=1158201444");
   CHECK(ok.response.status == 200);
   CHECK(ok.response.body == "1158201444");
-  CHECK(env.Get("/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1").response.status == 403);
+  CHECK(env.Get("/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+            .response.status == 403);
   CHECK(env.Get("/webhooks/meta").response.status == 400);
   CHECK(PostMeta(env, AnaComment(), "wrong-secret").response.status == 401);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -74,7 +79,9 @@ TEST_CASE("meta e2e: the verify handshake, and unsigned posts are refused") {
 
 TEST_CASE("meta e2e: a Page comment round trip") {
   FakeHttpServer graph;
-  graph.On(kCommentPath, [](const RecordedRequest&) { return FakeAnswer{200, R"({"id":"4455667788_900100555"})"}; });
+  graph.On(kCommentPath, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"4455667788_900100555"})"};
+  });
   E2eEnv env(MetaPatch(graph));
   auto r = PostMeta(env, AnaComment());
   REQUIRE(r.response.status == 200);
@@ -84,7 +91,8 @@ TEST_CASE("meta e2e: a Page comment round trip") {
   std::string text = card["text"];
   CHECK(text.find("#1 · Facebook comment") != std::string::npos);
   CHECK(text.find("Ana Souza") != std::string::npos);
-  CHECK(card["blocks"].dump().find("https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200") !=
+  CHECK(card["blocks"].dump().find(
+            "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200") !=
         std::string::npos);
 
   auto cmd = env.SlackCommand("reply 1 Hi Ana, checking your order now");
@@ -105,11 +113,14 @@ TEST_CASE("meta e2e: a Page comment round trip") {
   CHECK(graph.Count(kCommentPath) == 1);
 }
 
-TEST_CASE("meta e2e: a WhatsApp message round trip uses the WhatsApp token and quotes the message") {
+TEST_CASE(
+    "meta e2e: a WhatsApp message round trip uses the WhatsApp token and quotes the message") {
   FakeHttpServer graph;
   const std::string path = "/v21.0/106540352242922/messages";
   graph.On(path, [](const RecordedRequest&) {
-    return FakeAnswer{200, R"({"messaging_product":"whatsapp","contacts":[{"input":"447700900123","wa_id":"447700900123"}],"messages":[{"id":"wamid.REPLY1"}]})"};
+    return FakeAnswer{
+        200,
+        R"({"messaging_product":"whatsapp","contacts":[{"input":"447700900123","wa_id":"447700900123"}],"messages":[{"id":"wamid.REPLY1"}]})"};
   });
   E2eEnv env(MetaPatch(graph));
   REQUIRE(PostMeta(env, Fixture("whatsapp_messages.json")).response.status == 200);
@@ -125,7 +136,8 @@ TEST_CASE("meta e2e: a WhatsApp message round trip uses the WhatsApp token and q
   CHECK(fatima["blocks"].dump().find("https://wa.me/447700900123") != std::string::npos);
   const std::string ref = text.substr(1, text.find(' ') - 1);
 
-  REQUIRE(env.SlackCommand("reply " + ref + " We have corrected the address").response.status == 200);
+  REQUIRE(env.SlackCommand("reply " + ref + " We have corrected the address").response.status ==
+          200);
   REQUIRE(graph.WaitForCount(path, 1));
   auto got = graph.Requests(path)[0];
   CHECK(got.Header("Authorization") == std::string("Bearer ") + kWaToken);
@@ -141,16 +153,21 @@ TEST_CASE("meta e2e: a WhatsApp message round trip uses the WhatsApp token and q
   CHECK(graph.Count(path) == 1);
 }
 
-TEST_CASE("meta e2e: an Instagram mention is fetched, posted and answered through the mentions edge") {
+TEST_CASE(
+    "meta e2e: an Instagram mention is fetched, posted and answered through the mentions edge") {
   FakeHttpServer graph;
   const std::string user_path = "/v21.0/17841400000000001";
   const std::string reply_path = user_path + "/mentions";
   graph.On(user_path, [](const RecordedRequest&) {
-    return FakeAnswer{200, R"({"mentioned_comment":{"text":"@acme your app logs me out every hour","username":"hugo.r",
+    return FakeAnswer{
+        200,
+        R"({"mentioned_comment":{"text":"@acme your app logs me out every hour","username":"hugo.r",
         "timestamp":"2024-05-29T16:40:00+0000","id":"17870000000000444",
         "media":{"id":"17920000000000999","permalink":"https://www.instagram.com/p/C7abcDEF/"}},"id":"17841400000000001"})"};
   });
-  graph.On(reply_path, [](const RecordedRequest&) { return FakeAnswer{200, R"({"id":"17846319838228163"})"}; });
+  graph.On(reply_path, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"17846319838228163"})"};
+  });
   E2eEnv env(MetaPatch(graph));
   SUBCASE("the fetch failing first: 503, then Meta's redelivery is stored") {
     graph.Script(user_path, FakeAnswer{500, R"({"error":{"message":"unexpected","code":2}})"});
@@ -185,8 +202,12 @@ TEST_CASE("meta e2e: an Instagram mention is fetched, posted and answered throug
 
 TEST_CASE("meta e2e: a rate-limited reply is retried after Meta's hint and posted once") {
   FakeHttpServer graph;
-  graph.On(kCommentPath, [](const RecordedRequest&) { return FakeAnswer{200, R"({"id":"4455667788_900100555"})"}; });
-  graph.Script(kCommentPath, FakeAnswer{400, ErrorBody(32, 0, "Page request limit reached"), "application/json",
+  graph.On(kCommentPath, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"4455667788_900100555"})"};
+  });
+  graph.Script(kCommentPath, FakeAnswer{400,
+                                        ErrorBody(32, 0, "Page request limit reached"),
+                                        "application/json",
                                         {{"Retry-After", "1"}}});
   E2eEnv env(MetaPatch(graph));
   REQUIRE(PostMeta(env, AnaComment()).response.status == 200);
@@ -206,8 +227,10 @@ TEST_CASE("meta e2e: a rate-limited reply is retried after Meta's hint and poste
 TEST_CASE("meta e2e: a deleted comment ends in a clear message in the thread, not a retry loop") {
   FakeHttpServer graph;
   graph.On(kCommentPath, [](const RecordedRequest&) {
-    return FakeAnswer{400, ErrorBody(100, 33,
-                                     "Unsupported post request. Object with ID '4455667788_900100200' does not exist")};
+    return FakeAnswer{
+        400, ErrorBody(
+                 100, 33,
+                 "Unsupported post request. Object with ID '4455667788_900100200' does not exist")};
   });
   E2eEnv env(MetaPatch(graph));
   REQUIRE(PostMeta(env, AnaComment()).response.status == 200);

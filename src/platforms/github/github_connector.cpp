@@ -103,7 +103,8 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
     return out;
   }
   const bool issue_event = event == "issues", issue_comment = event == "issue_comment",
-             discussion_event = event == "discussion", discussion_comment = event == "discussion_comment";
+             discussion_event = event == "discussion",
+             discussion_comment = event == "discussion_comment";
   if (!issue_event && !issue_comment && !discussion_event && !discussion_comment) return out;
 
   auto parsed = security::ParseUntrustedJson(r.body);
@@ -141,10 +142,12 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
   }
   if (discussion_comment) {
     comment_node = rd.Str(item, "node_id", item_path, true);
-    if (Status s = security::GetInt(item, "parent_id", item_path, reply_parent); !s.ok()) rd.Fail(s.message());
+    if (Status s = security::GetInt(item, "parent_id", item_path, reply_parent); !s.ok())
+      rd.Fail(s.message());
   }
   if (!rd.status().ok()) return rd.status();
-  if (!github::IsRepoName(full_name)) return Status::Invalid("body.repository.full_name is not owner/repo");
+  if (!github::IsRepoName(full_name))
+    return Status::Invalid("body.repository.full_name is not owner/repo");
 
   // Our own comments come back as events: answering them would loop.
   if (SameLogin(config_.bot_login, sender_login) || SameLogin(config_.bot_login, login)) return out;
@@ -186,23 +189,23 @@ HttpRequest GitHubConnector::SampleWebhook(const std::string& base_url, const st
                                            const std::string& event_id, UnixMs now) const {
   const std::int64_t comment_id = 1'000'000 + static_cast<std::int64_t>(now % 1'000'000);
   const json user = {{"login", "ana-customer"}, {"id", 583231}, {"type", "User"}};
-  const std::string body =
-      json{{"action", "created"},
-           {"issue",
-            {{"number", 42},
-             {"title", "Export fails with a timeout"},
-             {"html_url", "https://github.com/acme/widgets/issues/42"},
-             {"user", user},
-             {"state", "open"}}},
-           {"comment",
-            {{"id", comment_id},
-             {"node_id", "IC_kwDOsample"},
-             {"html_url", "https://github.com/acme/widgets/issues/42#issuecomment-" + std::to_string(comment_id)},
-             {"body", text},
-             {"user", user}}},
-           {"repository", {{"id", 1296269}, {"full_name", "acme/widgets"}, {"private", false}}},
-           {"sender", user}}
-          .dump();
+  const std::string body = json{
+      {"action", "created"},
+      {"issue",
+       {{"number", 42},
+        {"title", "Export fails with a timeout"},
+        {"html_url", "https://github.com/acme/widgets/issues/42"},
+        {"user", user},
+        {"state", "open"}}},
+      {"comment",
+       {{"id", comment_id},
+        {"node_id", "IC_kwDOsample"},
+        {"html_url",
+         "https://github.com/acme/widgets/issues/42#issuecomment-" + std::to_string(comment_id)},
+        {"body", text},
+        {"user", user}}},
+      {"repository", {{"id", 1296269}, {"full_name", "acme/widgets"}, {"private", false}}},
+      {"sender", user}}.dump();
   HttpRequest req;
   req.url = base_url + "/webhooks/github";
   req.body = body;

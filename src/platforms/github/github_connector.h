@@ -28,8 +28,8 @@
 namespace duplex {
 
 struct GitHubConfig {
-  std::string secret;     // the webhook secret
-  std::string token;      // for replies: a fine-grained/app token with issues and discussions write
+  std::string secret;  // the webhook secret
+  std::string token;   // for replies: a fine-grained/app token with issues and discussions write
   std::string api_base = "https://api.github.com";
   std::string bot_login;  // events sent by this login are ours (e.g. "duplex-bot", "duplex[bot]")
   std::optional<std::int64_t> app_id;  // comments performed via this GitHub App are ours

@@ -76,23 +76,26 @@ DeliveryOutcome ClassifyGitHubAnswer(const HttpResult& result, UnixMs now) {
   auto answer = json::parse(res.body, nullptr, false);
   if (res.status >= 200 && res.status < 300) {
     const json& idv = Path(answer, {"id"});
-    std::string id = idv.is_number_integer() ? std::to_string(idv.get<std::int64_t>()) : StrField(answer, "id");
+    std::string id =
+        idv.is_number_integer() ? std::to_string(idv.get<std::int64_t>()) : StrField(answer, "id");
     return DeliveryOutcome::Done(id, StrField(answer, "html_url"));
   }
   const std::string message = text::TruncateUtf8(StrField(answer, "message"), 300);
-  const std::string what = "HTTP " + std::to_string(res.status) + (message.empty() ? "" : ": " + message);
+  const std::string what =
+      "HTTP " + std::to_string(res.status) + (message.empty() ? "" : ": " + message);
   const bool limited =
       res.status == 429 ||
-      (res.status == 403 && (res.Header("x-ratelimit-remaining") == "0" || !res.Header("retry-after").empty() ||
-                             text::ToLowerAscii(message).find("rate limit") != std::string::npos));
+      (res.status == 403 &&
+       (res.Header("x-ratelimit-remaining") == "0" || !res.Header("retry-after").empty() ||
+        text::ToLowerAscii(message).find("rate limit") != std::string::npos));
   if (limited) {
     auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "GitHub rate limit (" + what + ")");
     o.retry_after_ms = RateLimitWaitMs(res, now);
     return o;
   }
   if (res.status == 401) {
-    auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                   "GitHub rejected the token (" + what + "); an admin must renew it");
+    auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent, "GitHub rejected the token (" + what +
+                                                                "); an admin must renew it");
     o.auth_failure = true;
     return o;
   }
@@ -120,8 +123,9 @@ HttpRequest GitHubConnector::ApiRequest(const std::string& path, std::string bod
 
 DeliveryOutcome GitHubConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
   if (config_.token.empty()) {
-    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                 "platforms.github.token is not configured, so duplex cannot reply on GitHub");
+    return DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent,
+        "platforms.github.token is not configured, so duplex cannot reply on GitHub");
   }
   auto target = json::parse(reply.reply_target, nullptr, false);
   const std::string type = StrField(target, "type");
@@ -137,7 +141,8 @@ DeliveryOutcome GitHubConnector::SendReply(const ReplyRequest& reply, HttpClient
   }
   const std::string path =
       "/repos/" + repo + "/issues/" + std::to_string(number.get<std::int64_t>()) + "/comments";
-  HttpRequest req = ApiRequest(path, json{{"body", reply.text}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  HttpRequest req = ApiRequest(
+      path, json{{"body", reply.text}}.dump(-1, ' ', false, json::error_handler_t::replace));
   return ClassifyGitHubAnswer(http.Send(req), reply.now);
 }
 
@@ -145,14 +150,16 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
                                                      HttpClient& http) const {
   const std::string discussion_id = StrField(target, "discussion_id");
   if (discussion_id.empty()) {
-    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "the stored reply target has no discussion id");
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                 "the stored reply target has no discussion id");
   }
   std::string reply_to = StrField(target, "comment_id");
   if (!reply_to.empty() && Path(target, {"comment_is_reply"}) == true) {
     // Only top comments take replies: ask GitHub which one this reply belongs to. It is a
     // read, so any failure here is safe to retry.
     const json query = {
-        {"query", "query($id: ID!) { node(id: $id) { ... on DiscussionComment { replyTo { id } } } }"},
+        {"query",
+         "query($id: ID!) { node(id: $id) { ... on DiscussionComment { replyTo { id } } } }"},
         {"variables", {{"id", reply_to}}}};
     HttpResult res = http.Send(ApiRequest("/graphql", query.dump()));
     DeliveryOutcome o = ClassifyGitHubAnswer(res, reply.now);
@@ -168,9 +175,11 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
   const json mutation = {
       {"query",
        "mutation($discussionId: ID!, $body: String!, $replyToId: ID) { addDiscussionComment(input: "
-       "{discussionId: $discussionId, body: $body, replyToId: $replyToId}) { comment { id url } } }"},
+       "{discussionId: $discussionId, body: $body, replyToId: $replyToId}) { comment { id url } } "
+       "}"},
       {"variables", variables}};
-  HttpResult res = http.Send(ApiRequest("/graphql", mutation.dump(-1, ' ', false, json::error_handler_t::replace)));
+  HttpResult res = http.Send(
+      ApiRequest("/graphql", mutation.dump(-1, ' ', false, json::error_handler_t::replace)));
   DeliveryOutcome o = ClassifyGitHubAnswer(res, reply.now);
   if (o.kind != OutcomeKind::kDone) return o;
   auto answer = json::parse(res.response.body, nullptr, false);
@@ -179,7 +188,8 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
     return DeliveryOutcome::Done(StrField(comment, "id"), StrField(comment, "url"));
   }
   if (Path(answer, {"errors"}).is_array()) return GraphQlErrors(answer, res.response, reply.now);
-  return DeliveryOutcome::Fail(OutcomeKind::kUncertain, "GitHub answered the comment without saying if it was posted");
+  return DeliveryOutcome::Fail(OutcomeKind::kUncertain,
+                               "GitHub answered the comment without saying if it was posted");
 }
 
 }  // namespace duplex

@@ -31,7 +31,8 @@ std::unique_ptr<PlatformConnector> MakeMetaConnector(const json& config, const s
   c.timeout_ms = static_cast<int>(section.Int("timeout_ms", c.timeout_ms, 100, 120'000));
   c.fetch_timeout_ms =
       static_cast<int>(section.Int("fetch_timeout_ms", c.fetch_timeout_ms, 100, 15'000));
-  if (!c.page_id.empty() && !meta::IsGraphId(c.page_id)) section.Error("page_id", "must be a numeric Meta id");
+  if (!c.page_id.empty() && !meta::IsGraphId(c.page_id))
+    section.Error("page_id", "must be a numeric Meta id");
   if (!c.ig_user_id.empty() && !meta::IsGraphId(c.ig_user_id)) {
     section.Error("ig_user_id", "must be a numeric Meta id");
   }
@@ -78,27 +79,28 @@ Status MetaConnector::ValidateReply(const std::string& text) const {
 HttpRequest MetaConnector::SampleWebhook(const std::string& base_url, const std::string& text,
                                          const std::string& event_id, UnixMs now) const {
   // Graph ids are numeric: derive stable digits from the event id so repeats dedup.
-  const std::string digits = std::to_string(std::hash<std::string>{}(event_id) % 1'000'000'000'000ULL);
+  const std::string digits =
+      std::to_string(std::hash<std::string>{}(event_id) % 1'000'000'000'000ULL);
   const std::string page_id = config_.page_id.empty() ? "102030405060708" : config_.page_id;
   const std::string post_id = page_id + "_4455667788";
-  const std::string body =
-      json{{"object", "page"},
-           {"entry",
-            {{{"id", page_id},
-              {"time", now / 1000},
-              {"changes",
-               {{{"field", "feed"},
-                 {"value",
-                  {{"from", {{"id", "7001002003"}, {"name", "Ana Customer"}}},
-                   {"post", {{"id", post_id}, {"permalink_url", "https://www.facebook.com/" + post_id}}},
-                   {"message", text},
-                   {"post_id", post_id},
-                   {"comment_id", "4455667788_" + digits},
-                   {"parent_id", post_id},
-                   {"created_time", now / 1000},
-                   {"item", "comment"},
-                   {"verb", "add"}}}}}}}}}}
-          .dump();
+  const std::string body = json{
+      {"object", "page"},
+      {"entry",
+       {{{"id", page_id},
+         {"time", now / 1000},
+         {"changes",
+          {{{"field", "feed"},
+            {"value",
+             {{"from", {{"id", "7001002003"}, {"name", "Ana Customer"}}},
+              {"post", {{"id", post_id}, {"permalink_url", "https://www.facebook.com/" + post_id}}},
+              {"message", text},
+              {"post_id", post_id},
+              {"comment_id", "4455667788_" + digits},
+              {"parent_id", post_id},
+              {"created_time", now / 1000},
+              {"item", "comment"},
+              {"verb",
+               "add"}}}}}}}}}}.dump();
   HttpRequest req;
   req.url = base_url + "/webhooks/meta";
   req.body = body;

@@ -35,8 +35,8 @@ struct MetaConfig {
   std::string page_token;      // Page access token: Page, Messenger and Instagram calls
   std::string whatsapp_token;  // system-user token for WhatsApp; empty: page_token
   std::string api_base = "https://graph.facebook.com/v21.0";
-  std::string page_id;         // our Page; empty: taken from each entry's id
-  std::string ig_user_id;      // our Instagram account; empty: taken from each entry's id
+  std::string page_id;     // our Page; empty: taken from each entry's id
+  std::string ig_user_id;  // our Instagram account; empty: taken from each entry's id
   std::string ca_file;
   int timeout_ms = 10'000;
   int fetch_timeout_ms = 5'000;  // the mention-text fetch runs while Meta waits for our 200
@@ -45,8 +45,7 @@ struct MetaConfig {
 class MetaConnector final : public PlatformConnector {
  public:
   // `http` is used only to fetch Instagram mention text while parsing; may be null.
-  MetaConnector(MetaConfig config, HttpClient* http)
-      : config_(std::move(config)), http_(http) {}
+  MetaConnector(MetaConfig config, HttpClient* http) : config_(std::move(config)), http_(http) {}
 
   std::string Name() const override { return "meta"; }
   std::string DisplayName() const override { return "Meta"; }

@@ -16,7 +16,8 @@ using nlohmann::json;
 // `required` also makes "" a problem. Problems are kept in `why` (first one wins).
 class Reader {
  public:
-  std::string Str(const json& obj, const char* key, const std::string& path, bool required = false) {
+  std::string Str(const json& obj, const char* key, const std::string& path,
+                  bool required = false) {
     std::string out;
     Status s = security::GetString(obj, key, path, out);
     if (!s.ok()) {
@@ -27,7 +28,8 @@ class Reader {
     return out;
   }
   // A nested object; null when absent (a problem if required or of another type).
-  const json* Obj(const json& obj, const char* key, const std::string& path, bool required = false) {
+  const json* Obj(const json& obj, const char* key, const std::string& path,
+                  bool required = false) {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) {
       if (required) Fail(path + "." + key + " is required");
@@ -114,7 +116,8 @@ void ParseFeedChange(Context& ctx, const std::string& page_id, const json& value
     from_name = rd.Str(*from, "name", "value.from");
   }
   std::string post_url;
-  if (const json* post = rd.Obj(value, "post", "value")) post_url = rd.Str(*post, "permalink_url", "value.post");
+  if (const json* post = rd.Obj(value, "post", "value"))
+    post_url = rd.Str(*post, "permalink_url", "value.post");
   if (!rd.ok()) return Skip(rd.why());
   if (!meta::IsGraphId(comment_id)) return Skip("value.comment_id is not a Graph id");
   if (from_id == page_id) return;  // our own comment (or our reply) on the Page
@@ -143,11 +146,12 @@ void ParseFeedChange(Context& ctx, const std::string& page_id, const json& value
   m.conversation_key = "fb:comment:" + thread;
   m.message_id = comment_id;
   if (is_reply) m.parent_message_id = parent_id;
-  m.reply_target = json{{"type", meta::kFacebookComment},
-                        {"comment_id", comment_id},
-                        {"post_id", post_id},
-                        {"url", thread_url}}
-                       .dump();
+  m.reply_target = json{
+      {"type", meta::kFacebookComment},
+      {"comment_id", comment_id},
+      {"post_id", post_id},
+      {"url",
+       thread_url}}.dump();
   m.account = page_id;
   ctx.out.mentions.push_back(std::move(m));
 }
@@ -215,7 +219,8 @@ void ParseInstagramComment(Context& ctx, const std::string& ig_user_id, const js
     from_id = rd.Str(*from, "id", "value.from", true);
     username = rd.Str(*from, "username", "value.from");
   }
-  if (const json* media = rd.Obj(value, "media", "value")) media_id = rd.Str(*media, "id", "value.media");
+  if (const json* media = rd.Obj(value, "media", "value"))
+    media_id = rd.Str(*media, "id", "value.media");
   if (!rd.ok()) return Skip(rd.why());
   if (from_id == ig_user_id) return;  // our own comment or reply
   if (!meta::IsGraphId(id) || (!parent_id.empty() && !meta::IsGraphId(parent_id))) {
@@ -235,7 +240,8 @@ void ParseInstagramComment(Context& ctx, const std::string& ig_user_id, const js
   m.message_id = id;
   m.parent_message_id = parent_id;
   m.reply_target =
-      json{{"type", meta::kInstagramComment}, {"comment_id", thread}, {"media_id", media_id}}.dump();
+      json{{"type", meta::kInstagramComment}, {"comment_id", thread}, {"media_id", media_id}}
+          .dump();
   m.account = ig_user_id;
   ctx.out.mentions.push_back(std::move(m));
 }
@@ -252,8 +258,9 @@ Result<FetchedMention> FetchMention(const Context& ctx, const std::string& ig_us
   const std::string what = comment_id.empty() ? "caption" : "comment";
   auto fallback = [&](const std::string& why) -> Result<FetchedMention> {
     log::Warn("instagram mention text not fetched", {{"reason", why}});
-    placeholder.text = "(Instagram @mention in a " + what + "; duplex could not fetch its text: " +
-                       why + ". Open Instagram to read it.)";
+    placeholder.text = "(Instagram @mention in a " + what +
+                       "; duplex could not fetch its text: " + why +
+                       ". Open Instagram to read it.)";
     return placeholder;
   };
   if (ctx.http == nullptr) return fallback("no HTTP client");
@@ -271,10 +278,10 @@ Result<FetchedMention> FetchMention(const Context& ctx, const std::string& ig_us
   HttpResult res = ctx.http->Send(req);
   // A read is always safe to repeat, so "uncertain" means "try again" here.
   if (!res.ok() || res.response.status >= 500 || res.response.status == 429) {
-    return Status::Unavailable("could not fetch the Instagram mention (" +
-                               (res.ok() ? "HTTP " + std::to_string(res.response.status)
-                                         : res.error_message) +
-                               "); Meta will redeliver the webhook");
+    return Status::Unavailable(
+        "could not fetch the Instagram mention (" +
+        (res.ok() ? "HTTP " + std::to_string(res.response.status) : res.error_message) +
+        "); Meta will redeliver the webhook");
   }
   if (res.response.status < 200 || res.response.status >= 300) {
     DeliveryOutcome o = ClassifyMetaAnswer(res, "the fetch");
@@ -330,7 +337,8 @@ Status ParseInstagramMention(Context& ctx, const std::string& ig_user_id, const 
   m.permalink = fetched->url;
   m.conversation_key = "ig:mention:" + key;
   m.message_id = comment_id.empty() ? media_id : comment_id;
-  json target = {{"type", meta::kInstagramMention}, {"ig_user_id", ig_user_id}, {"media_id", media_id}};
+  json target = {
+      {"type", meta::kInstagramMention}, {"ig_user_id", ig_user_id}, {"media_id", media_id}};
   if (!comment_id.empty()) target["comment_id"] = comment_id;
   if (!fetched->url.empty()) target["url"] = fetched->url;
   m.reply_target = target.dump();
@@ -347,9 +355,11 @@ std::string WhatsAppText(Reader& rd, const json& msg, const std::string& type) {
     if (const json* t = rd.Obj(msg, "text", path)) return rd.Str(*t, "body", path + ".text");
     return {};
   }
-  if (type == "image" || type == "video" || type == "document" || type == "audio" || type == "sticker") {
+  if (type == "image" || type == "video" || type == "document" || type == "audio" ||
+      type == "sticker") {
     std::string caption;
-    if (const json* media = rd.Obj(msg, type.c_str(), path)) caption = rd.Str(*media, "caption", path + "." + type);
+    if (const json* media = rd.Obj(msg, type.c_str(), path))
+      caption = rd.Str(*media, "caption", path + "." + type);
     return AttachmentText(type, caption);
   }
   if (type == "button") {
@@ -359,7 +369,8 @@ std::string WhatsAppText(Reader& rd, const json& msg, const std::string& type) {
   if (type == "interactive") {
     if (const json* i = rd.Obj(msg, "interactive", path)) {
       for (const char* k : {"button_reply", "list_reply"}) {
-        if (const json* r = rd.Obj(*i, k, path + ".interactive")) return rd.Str(*r, "title", path + ".interactive");
+        if (const json* r = rd.Obj(*i, k, path + ".interactive"))
+          return rd.Str(*r, "title", path + ".interactive");
       }
     }
     return AttachmentText("interactive", "");
@@ -388,7 +399,8 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
   if (metadata) phone_number_id = rd.Str(*metadata, "phone_number_id", "value.metadata", true);
   std::vector<const json*> contacts = rd.List(value, "contacts", "value");
   if (!rd.ok()) return Skip(rd.why());
-  if (!meta::IsGraphId(phone_number_id)) return Skip("value.metadata.phone_number_id is not a Graph id");
+  if (!meta::IsGraphId(phone_number_id))
+    return Skip("value.metadata.phone_number_id is not a Graph id");
 
   for (const json* msg : messages) {
     Reader mr;
@@ -396,7 +408,8 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
     const std::string from = mr.Str(*msg, "from", "value.messages[]", true);
     const std::string type = mr.Str(*msg, "type", "value.messages[]");
     std::string context_id;
-    if (const json* c = mr.Obj(*msg, "context", "value.messages[]")) context_id = mr.Str(*c, "id", "value.messages[].context");
+    if (const json* c = mr.Obj(*msg, "context", "value.messages[]"))
+      context_id = mr.Str(*c, "id", "value.messages[].context");
     // A reaction is an emoji on an earlier message, not something to answer.
     if (type == "reaction") continue;
     std::string text = WhatsAppText(mr, *msg, type);
@@ -426,11 +439,12 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
     m.conversation_key = "wa:" + phone_number_id + ":" + from;
     m.message_id = wamid;
     m.parent_message_id = context_id;
-    m.reply_target = json{{"type", meta::kWhatsApp},
-                          {"phone_number_id", phone_number_id},
-                          {"to", from},
-                          {"message_id", wamid}}
-                         .dump();
+    m.reply_target = json{
+        {"type", meta::kWhatsApp},
+        {"phone_number_id", phone_number_id},
+        {"to", from},
+        {"message_id",
+         wamid}}.dump();
     m.account = phone_number_id;
     ctx.out.mentions.push_back(std::move(m));
   }

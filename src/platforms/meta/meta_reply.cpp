@@ -57,7 +57,8 @@ std::optional<std::int64_t> BusinessUseCaseWaitMs(const std::string& header) {
   for (const auto& [business, entries] : usage.items()) {
     if (!entries.is_array()) continue;
     for (const auto& e : entries) {
-      if (e.is_object()) minutes = std::max(minutes, IntField(e, "estimated_time_to_regain_access"));
+      if (e.is_object())
+        minutes = std::max(minutes, IntField(e, "estimated_time_to_regain_access"));
     }
   }
   if (minutes <= 0) return std::nullopt;
@@ -114,7 +115,8 @@ DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& 
   if (IsRateLimit(code)) {
     auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Meta rate limit: " + what);
     o.retry_after_ms = ParseRetryAfterMs(res.Header("Retry-After"));
-    if (!o.retry_after_ms) o.retry_after_ms = BusinessUseCaseWaitMs(res.Header("X-Business-Use-Case-Usage"));
+    if (!o.retry_after_ms)
+      o.retry_after_ms = BusinessUseCaseWaitMs(res.Header("X-Business-Use-Case-Usage"));
     if (!o.retry_after_ms) o.retry_after_ms = kDefaultRateLimitWaitMs;
     return o;
   }
@@ -122,11 +124,12 @@ DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& 
     return DeliveryOutcome::Fail(
         OutcomeKind::kPermanent,
         "the customer's 24-hour reply window has closed: Meta accepts free-form replies only "
-        "within 24 hours of their last message, so answer when they write again (" + what + ")");
+        "within 24 hours of their last message, so answer when they write again (" +
+            what + ")");
   }
   if (code == 190 || code == 102) {
-    auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                   "Meta refused the access token; an admin must renew it: " + what);
+    auto o = DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent, "Meta refused the access token; an admin must renew it: " + what);
     o.auth_failure = true;
     return o;
   }
@@ -134,7 +137,8 @@ DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& 
   if (res.status >= 500 || code == 1 || code == 2) {
     return DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Meta server error: " + what);
   }
-  auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Meta refused " + what_call + ": " + what);
+  auto o =
+      DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Meta refused " + what_call + ": " + what);
   o.auth_failure = res.status == 401;
   return o;
 }
@@ -200,12 +204,13 @@ DeliveryOutcome MetaConnector::SendReply(const ReplyRequest& reply, HttpClient& 
     limit = meta::kMaxWhatsAppChars;
     url = "https://wa.me/" + id("to");
   } else {
-    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                 "unknown Meta reply target type '" + text::TruncateUtf8(type, 40) + "'");
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "unknown Meta reply target type '" +
+                                                              text::TruncateUtf8(type, 40) + "'");
   }
   if (text::CountCodePoints(reply.text) > limit) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                 meta::SurfaceName(type) + " accepts at most " + std::to_string(limit) +
+                                 meta::SurfaceName(type) + " accepts at most " +
+                                     std::to_string(limit) +
                                      " characters in a reply; shorten it and reply again");
   }
   req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
