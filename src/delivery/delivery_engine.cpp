@@ -96,7 +96,8 @@ DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& u
   card.ref = c.id;
   card.platform = c.platform;
   auto it = deps_.connectors->find(c.platform);
-  card.platform_display = it != deps_.connectors->end() ? it->second->DisplayName() : c.platform;
+  card.platform_display =
+      it != deps_.connectors->end() ? it->second->DisplayNameFor(m.reply_target) : c.platform;
   card.kind = m.kind;
   card.author = m.author;
   card.text = m.text;
@@ -142,13 +143,13 @@ DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, St
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
                                  "platform '" + c.platform + "' is not configured");
   }
-  platform_display = it->second->DisplayName();
   StoredMessage parent;
   if (reply.parent_id != 0) {
     auto p = deps_.store->GetMessage(reply.parent_id);
     if (!p.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
     if (p->has_value()) parent = **p;
   }
+  platform_display = it->second->DisplayNameFor(parent.reply_target);
   ReplyRequest req;
   req.delivery_id = d.id;
   req.conversation_id = c.id;

@@ -20,6 +20,8 @@ Result<InboundResponse> PlatformConnector::Handshake(const InboundRequest&) cons
   return Status::NotFound("no handshake for this platform");
 }
 
+std::string PlatformConnector::DisplayNameFor(const std::string&) const { return DisplayName(); }
+
 Status PlatformConnector::ValidateReply(const std::string& text) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   return Status::Ok();

@@ -66,6 +66,10 @@ class PlatformConnector {
   virtual std::string Name() const = 0;
   // Human name for chat ("X", "Facebook", ...).
   virtual std::string DisplayName() const = 0;
+  // The name to show for one message, from the reply target the connector stored with it:
+  // one connector may serve several products (Meta: Facebook, Instagram, WhatsApp...).
+  // DisplayName() by default.
+  virtual std::string DisplayNameFor(const std::string& reply_target) const;
 
   // GET on the webhook URL: the platform's handshake. NotFound if it has none; 403 for a
   // failed verify token.

@@ -1,0 +1,68 @@
+// The `github` platform: a repository, organization or GitHub App webhook.
+//
+// Guarantees:
+// - Verify checks X-Hub-Signature-256 over the raw body bytes as received.
+// - Parse: `ping` is answered and stores nothing; an issue opened and a discussion created
+//   are `direct` mentions; a new issue/PR comment and a new discussion comment are
+//   `comment` mentions; everything else (edits, deletions, labels, other events) and every
+//   event sent by our own bot (`bot_login`) or app (`app_id`) is acknowledged and ignored.
+//   The dedup id is X-GitHub-Delivery (GitHub keeps it when an event is redelivered). The
+//   conversation is the issue or PR (`owner/repo#12`) or the discussion
+//   (`owner/repo/discussions/7`).
+// - SendReply posts one issue comment (REST) or one discussion comment (GraphQL
+//   addDiscussionComment, in the thread of the comment answered). Rate limits (403/429 with
+//   x-ratelimit-remaining 0, retry-after, or a secondary limit) retry after GitHub's hint;
+//   401 is an auth failure; other 4xx are permanent with GitHub's message; 5xx and
+//   timeouts are uncertain.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "platforms/platform.h"
+
+namespace duplex {
+
+struct GitHubConfig {
+  std::string secret;  // the webhook secret
+  std::string token;   // for replies: a fine-grained/app token with issues and discussions write
+  std::string api_base = "https://api.github.com";
+  std::string bot_login;  // events sent by this login are ours (e.g. "duplex-bot", "duplex[bot]")
+  std::optional<std::int64_t> app_id;  // comments performed via this GitHub App are ours
+  std::string ca_file;
+  int timeout_ms = 10'000;
+};
+
+class GitHubConnector final : public PlatformConnector {
+ public:
+  explicit GitHubConnector(GitHubConfig config) : config_(std::move(config)) {}
+  std::string Name() const override { return "github"; }
+  std::string DisplayName() const override { return "GitHub"; }
+  Status Verify(const InboundRequest& request) const override;
+  Result<ParsedWebhook> Parse(const InboundRequest& request) const override;
+  DeliveryOutcome SendReply(const ReplyRequest& reply, HttpClient& http) const override;
+  Status ValidateReply(const std::string& text) const override;
+  HttpRequest SampleWebhook(const std::string& base_url, const std::string& text,
+                            const std::string& event_id, UnixMs now) const override;
+
+ private:
+  HttpRequest ApiRequest(const std::string& path, std::string body) const;
+  DeliveryOutcome SendDiscussionReply(const nlohmann::json& target, const ReplyRequest& reply,
+                                      HttpClient& http) const;
+  GitHubConfig config_;
+};
+
+std::unique_ptr<PlatformConnector> MakeGitHubConnector(const nlohmann::json& config,
+                                                       const std::string& path,
+                                                       std::vector<std::string>& errors,
+                                                       HttpClient* http);
+
+// How GitHub's answer to a REST call maps onto delivery (exposed for tests); `now` turns
+// x-ratelimit-reset (epoch seconds) into a wait.
+DeliveryOutcome ClassifyGitHubAnswer(const HttpResult& result, UnixMs now);
+
+}  // namespace duplex

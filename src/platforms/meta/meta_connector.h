@@ -1,0 +1,79 @@
+// The `meta` platform: one Meta app's webhooks for a Facebook Page (feed comments),
+// Messenger (page messaging), Instagram (comments and @mentions) and the WhatsApp Cloud API.
+//
+// Guarantees:
+// - Handshake answers Meta's hub.challenge only for the configured verify token (constant
+//   time): 400 without the hub.* parameters, 403 for a wrong token.
+// - Verify checks X-Hub-Signature-256 over the raw body bytes as received.
+// - Parse turns every item of a batch (entry[].changes[] / entry[].messaging[]) into its own
+//   mention with its own dedup id; events duplex does not handle (edits, removals, echoes,
+//   delivery statuses, our own comments, unknown objects and fields) yield no mention and are
+//   acknowledged. A malformed item is skipped with a warning rather than failing the batch;
+//   only a body that is not a Meta notification at all is refused (400).
+// - Instagram @mentions carry no text: Parse fetches it through the injected HttpClient. A
+//   fetch that may succeed later (network, 5xx, rate limit) fails the webhook with 503 so
+//   Meta redelivers it; a definite refusal (deleted comment, missing permission) stores the
+//   mention with a placeholder text, so staff still see and can answer it.
+// - SendReply makes exactly one call to the reply endpoint the customer's message needs and
+//   maps Meta's error codes: rate limits retry after a hint, an expired 24-hour window and
+//   other refusals are permanent with Meta's reason, 5xx and timeouts are uncertain.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "platforms/platform.h"
+
+namespace duplex {
+
+struct MetaConfig {
+  std::string app_secret;      // signs webhooks (X-Hub-Signature-256)
+  std::string verify_token;    // the hub.verify_token set in the app dashboard
+  std::string page_token;      // Page access token: Page, Messenger and Instagram calls
+  std::string whatsapp_token;  // system-user token for WhatsApp; empty: page_token
+  std::string api_base = "https://graph.facebook.com/v21.0";
+  std::string page_id;     // our Page; empty: taken from each entry's id
+  std::string ig_user_id;  // our Instagram account; empty: taken from each entry's id
+  std::string ca_file;
+  int timeout_ms = 10'000;
+  int fetch_timeout_ms = 5'000;  // the mention-text fetch runs while Meta waits for our 200
+};
+
+class MetaConnector final : public PlatformConnector {
+ public:
+  // `http` is used only to fetch Instagram mention text while parsing; may be null.
+  MetaConnector(MetaConfig config, HttpClient* http) : config_(std::move(config)), http_(http) {}
+
+  std::string Name() const override { return "meta"; }
+  std::string DisplayName() const override { return "Meta"; }
+  // "Facebook", "Instagram", "Messenger" or "WhatsApp", read from the stored reply target.
+  std::string DisplayNameFor(const std::string& reply_target) const override;
+
+  Result<InboundResponse> Handshake(const InboundRequest& request) const override;
+  Status Verify(const InboundRequest& request) const override;
+  Result<ParsedWebhook> Parse(const InboundRequest& request) const override;
+  DeliveryOutcome SendReply(const ReplyRequest& reply, HttpClient& http) const override;
+  Status ValidateReply(const std::string& text) const override;
+  HttpRequest SampleWebhook(const std::string& base_url, const std::string& text,
+                            const std::string& event_id, UnixMs now) const override;
+
+  const MetaConfig& config() const { return config_; }
+
+ private:
+  MetaConfig config_;
+  HttpClient* http_;
+};
+
+std::unique_ptr<PlatformConnector> MakeMetaConnector(const nlohmann::json& config,
+                                                     const std::string& path,
+                                                     std::vector<std::string>& errors,
+                                                     HttpClient* http);
+
+// How Meta's answer to a Graph call maps onto delivery (exposed for tests); `what` names the
+// call in messages ("Meta refused the reply: ...").
+DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& what = "the reply");
+
+}  // namespace duplex

@@ -1,0 +1,228 @@
+// Meta replies: one Graph API call per reply, to the endpoint the stored reply target names,
+// and the mapping of Meta's error codes onto delivery outcomes.
+#include <algorithm>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+#include "platforms/meta/meta_connector.h"
+#include "platforms/meta/meta_target.h"
+
+namespace duplex {
+namespace {
+
+using nlohmann::json;
+
+// Without a hint from Meta, a rate-limited reply waits this long before the next attempt.
+constexpr std::int64_t kDefaultRateLimitWaitMs = 60'000;
+
+// Rate limits and throttling: the call was refused, nothing was posted, a later call can work.
+//   4, 17, 32, 613, 341: platform limits (app, user, page, custom; 341 "application limit").
+//   80001–80014: business use case limits (Pages, Instagram, Messenger, WhatsApp...).
+//   130429: WhatsApp throughput; 131056: WhatsApp pair rate (same customer too often);
+//   131048: WhatsApp spam rate limit; 1200: Messenger "temporary send message failure".
+bool IsRateLimit(std::int64_t code) {
+  static const std::set<std::int64_t> kCodes = {4, 17, 32, 341, 613, 130429, 131048, 131056, 1200};
+  return kCodes.count(code) > 0 || (code >= 80001 && code <= 80014);
+}
+
+// The customer's 24-hour window for free-form replies has closed (Messenger code 10 with
+// subcode 2018278, Instagram messaging 2534022; WhatsApp 131047).
+bool IsWindowClosed(std::int64_t code, std::int64_t subcode) {
+  return code == 131047 || (code == 10 && (subcode == 2018278 || subcode == 2534022));
+}
+
+std::int64_t IntField(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return 0;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  // WhatsApp errors have been seen with the code as a string.
+  if (it->is_string()) return text::ParseInt64(it->get<std::string>()).value_or(0);
+  return 0;
+}
+
+std::string StrField(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// X-Business-Use-Case-Usage: {"<business id>":[{"type":"pages","call_count":100,...,
+// "estimated_time_to_regain_access":N}]}, N in minutes.
+std::optional<std::int64_t> BusinessUseCaseWaitMs(const std::string& header) {
+  if (header.empty()) return std::nullopt;
+  auto usage = json::parse(header, nullptr, false);
+  if (!usage.is_object()) return std::nullopt;
+  std::int64_t minutes = 0;
+  for (const auto& [business, entries] : usage.items()) {
+    if (!entries.is_array()) continue;
+    for (const auto& e : entries) {
+      if (e.is_object())
+        minutes = std::max(minutes, IntField(e, "estimated_time_to_regain_access"));
+    }
+  }
+  if (minutes <= 0) return std::nullopt;
+  return std::min<std::int64_t>(minutes, 24 * 60) * 60'000;
+}
+
+std::string Describe(const std::string& message, std::int64_t code, std::int64_t subcode) {
+  std::string out = text::TruncateUtf8(message.empty() ? "no message" : message, 300);
+  out += " (code " + std::to_string(code);
+  if (subcode != 0) out += ", subcode " + std::to_string(subcode);
+  return out + ")";
+}
+
+// The id Meta gives the new comment or message.
+std::string RemoteId(const json& answer) {
+  for (const char* key : {"id", "message_id"}) {
+    std::string v = StrField(answer, key);
+    if (!v.empty()) return v;
+  }
+  auto messages = answer.find("messages");  // WhatsApp: {"messages":[{"id":"wamid..."}]}
+  if (messages != answer.end() && messages->is_array() && !messages->empty() &&
+      (*messages)[0].is_object()) {
+    return StrField((*messages)[0], "id");
+  }
+  return {};
+}
+
+}  // namespace
+
+DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& what_call) {
+  if (!result.ok()) return ClassifyHttpFailure(result, "Meta");
+  const HttpResponse& res = result.response;
+  auto answer = json::parse(res.body, nullptr, false);
+  const json* error = nullptr;
+  if (answer.is_object()) {
+    auto it = answer.find("error");
+    if (it != answer.end() && it->is_object()) error = &*it;
+  }
+  if (res.status >= 200 && res.status < 300 && error == nullptr) {
+    return DeliveryOutcome::Done(answer.is_object() ? RemoteId(answer) : std::string());
+  }
+  if (error == nullptr) return ClassifyHttpFailure(result, "Meta");
+
+  const std::int64_t code = IntField(*error, "code");
+  const std::int64_t subcode = IntField(*error, "error_subcode");
+  std::string message = StrField(*error, "message");
+  // WhatsApp puts the useful sentence in error_data.details.
+  if (auto data = error->find("error_data"); data != error->end() && data->is_object()) {
+    std::string details = StrField(*data, "details");
+    if (!details.empty()) message += ": " + details;
+  }
+  const std::string what = Describe(message, code, subcode);
+
+  if (IsRateLimit(code)) {
+    auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Meta rate limit: " + what);
+    o.retry_after_ms = ParseRetryAfterMs(res.Header("Retry-After"));
+    if (!o.retry_after_ms)
+      o.retry_after_ms = BusinessUseCaseWaitMs(res.Header("X-Business-Use-Case-Usage"));
+    if (!o.retry_after_ms) o.retry_after_ms = kDefaultRateLimitWaitMs;
+    return o;
+  }
+  if (IsWindowClosed(code, subcode)) {
+    return DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent,
+        "the customer's 24-hour reply window has closed: Meta accepts free-form replies only "
+        "within 24 hours of their last message, so answer when they write again (" +
+            what + ")");
+  }
+  if (code == 190 || code == 102) {
+    auto o = DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent, "Meta refused the access token; an admin must renew it: " + what);
+    o.auth_failure = true;
+    return o;
+  }
+  // 1 (unknown) and 2 (service) are Meta's own trouble: the reply may or may not exist.
+  if (res.status >= 500 || code == 1 || code == 2) {
+    return DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Meta server error: " + what);
+  }
+  auto o =
+      DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Meta refused " + what_call + ": " + what);
+  o.auth_failure = res.status == 401;
+  return o;
+}
+
+DeliveryOutcome MetaConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
+  auto target = json::parse(reply.reply_target, nullptr, false);
+  if (!target.is_object()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                 "the customer's message has no Meta reply target");
+  }
+  const std::string type = StrField(target, "type");
+  auto id = [&](const char* key) { return StrField(target, key); };
+  auto bad_target = [&](const char* key) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                 std::string("the stored reply target has no valid ") + key);
+  };
+
+  HttpRequest req;
+  req.timeout_ms = config_.timeout_ms;
+  req.ca_file = config_.ca_file;
+  std::string token = config_.page_token;
+  std::size_t limit = 0;
+  std::string url;  // where the reply can be seen, when Meta lets us link to it
+  json body;
+  if (type == meta::kFacebookComment) {
+    if (!meta::IsGraphId(id("comment_id"))) return bad_target("comment_id");
+    req.url = config_.api_base + "/" + id("comment_id") + "/comments";
+    body = {{"message", reply.text}};
+    limit = meta::kMaxFacebookCommentChars;
+    url = id("url");
+  } else if (type == meta::kInstagramComment) {
+    if (!meta::IsGraphId(id("comment_id"))) return bad_target("comment_id");
+    req.url = config_.api_base + "/" + id("comment_id") + "/replies";
+    body = {{"message", reply.text}};
+    limit = meta::kMaxInstagramCommentChars;
+  } else if (type == meta::kInstagramMention) {
+    if (!meta::IsGraphId(id("ig_user_id"))) return bad_target("ig_user_id");
+    if (!meta::IsGraphId(id("media_id"))) return bad_target("media_id");
+    req.url = config_.api_base + "/" + id("ig_user_id") + "/mentions";
+    body = {{"media_id", id("media_id")}, {"message", reply.text}};
+    if (!id("comment_id").empty()) body["comment_id"] = id("comment_id");
+    limit = meta::kMaxInstagramCommentChars;
+    url = id("url");
+  } else if (type == meta::kMessenger) {
+    if (!meta::IsGraphId(id("page_id"))) return bad_target("page_id");
+    if (!meta::IsGraphId(id("psid"))) return bad_target("psid");
+    req.url = config_.api_base + "/" + id("page_id") + "/messages";
+    body = {{"recipient", {{"id", id("psid")}}},
+            {"messaging_type", "RESPONSE"},
+            {"message", {{"text", reply.text}}}};
+    limit = meta::kMaxMessengerChars;
+  } else if (type == meta::kWhatsApp) {
+    if (!meta::IsGraphId(id("phone_number_id"))) return bad_target("phone_number_id");
+    if (id("to").empty()) return bad_target("to");
+    req.url = config_.api_base + "/" + id("phone_number_id") + "/messages";
+    body = {{"messaging_product", "whatsapp"},
+            {"recipient_type", "individual"},
+            {"to", id("to")},
+            {"type", "text"},
+            {"text", {{"preview_url", false}, {"body", reply.text}}}};
+    if (!id("message_id").empty()) body["context"] = {{"message_id", id("message_id")}};
+    if (!config_.whatsapp_token.empty()) token = config_.whatsapp_token;
+    limit = meta::kMaxWhatsAppChars;
+    url = "https://wa.me/" + id("to");
+  } else {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "unknown Meta reply target type '" +
+                                                              text::TruncateUtf8(type, 40) + "'");
+  }
+  if (text::CountCodePoints(reply.text) > limit) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                 meta::SurfaceName(type) + " accepts at most " +
+                                     std::to_string(limit) +
+                                     " characters in a reply; shorten it and reply again");
+  }
+  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.headers = {{"Authorization", "Bearer " + token}};
+  DeliveryOutcome o = ClassifyMetaAnswer(http.Send(req));
+  if (o.kind == OutcomeKind::kDone) {
+    if (type == meta::kFacebookComment && !url.empty() && !o.remote_id.empty()) {
+      url += "&reply_comment_id=" + meta::LastPart(o.remote_id);
+    }
+    o.url = url;
+  }
+  return o;
+}
+
+}  // namespace duplex

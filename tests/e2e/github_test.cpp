@@ -1,0 +1,150 @@
+// GitHub end to end: signed issue_comment webhook → Slack thread → /duplex reply → exactly one
+// REST comment on the fake GitHub API → confirmation with link; rate limit and locked issue.
+#include <doctest/doctest.h>
+
+#include "core/clock.h"
+#include "security/signatures.h"
+#include "support/e2e_env.h"
+
+namespace duplex::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kSecret = "gh-webhook-secret-e2e";
+constexpr const char* kToken = "github_pat_11AAe2e";
+constexpr const char* kCommentsPath = "/api/v3/repos/acme/widgets/issues/42/comments";
+
+json GitHubPatch(const FakeHttpServer& api) {
+  return {{"platforms",
+           {{"github",
+             {{"secret", kSecret},
+              {"token", kToken},
+              {"api_base", api.url() + "/api/v3"},
+              {"bot_login", "duplex-app[bot]"}}}}}};
+}
+
+HttpResult PostGitHub(E2eEnv& env, const std::string& event, const std::string& body,
+                      const std::string& delivery) {
+  HttpRequest req;
+  req.url = env.base_url() + "/webhooks/github";
+  req.body = body;
+  req.headers = {{"X-GitHub-Event", event},
+                 {"X-GitHub-Delivery", delivery},
+                 {"X-Hub-Signature-256", security::SignHubSignature256(kSecret, body)}};
+  return env.Send(req);
+}
+
+std::string Fixture(const std::string& name) {
+  return ReadFile(std::string(DUPLEX_FIXTURES_DIR) + "/github/" + name);
+}
+
+FakeAnswer Created() {
+  return FakeAnswer{
+      201,
+      R"({"id":2137465999,"html_url":"https://github.com/acme/widgets/pull/42#issuecomment-2137465999"})"};
+}
+
+}  // namespace
+
+TEST_CASE("github e2e: ping, our own bot's comment and a redelivery post nothing new") {
+  FakeHttpServer api;
+  E2eEnv env(GitHubPatch(api));
+  auto ping = PostGitHub(env, "ping", Fixture("ping.json"), "p-1");
+  CHECK(ping.response.status == 200);
+  CHECK(json::parse(ping.response.body)["pong"] == true);
+  CHECK(PostGitHub(env, "issue_comment", Fixture("issue_comment_by_app.json"), "b-1")
+            .response.status == 200);
+  CHECK(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+            .response.status == 200);
+  auto again = PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1");
+  CHECK(json::parse(again.response.body)["duplicates"] == 1);
+  REQUIRE(env.slack.WaitForPosts(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(env.slack.Posts().size() == 1);
+}
+
+TEST_CASE("github e2e: an issue comment round trip") {
+  FakeHttpServer api;
+  api.On(kCommentsPath, [](const RecordedRequest&) { return Created(); });
+  E2eEnv env(GitHubPatch(api));
+  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  json card = env.slack.Posts()[0];
+  std::string text = card["text"];
+  CHECK(text.find("#1 · GitHub comment") != std::string::npos);
+  CHECK(text.find("ivan-ops") != std::string::npos);
+  CHECK(card["blocks"].dump().find(
+            "https://github.com/acme/widgets/pull/42#issuecomment-2137465001") !=
+        std::string::npos);
+
+  REQUIRE(env.SlackCommand("reply 1 Fixed in 2.3.2, released today").response.status == 200);
+  REQUIRE(api.WaitForCount(kCommentsPath, 1));
+  auto got = api.Requests(kCommentsPath)[0];
+  CHECK(got.method == "POST");
+  CHECK(got.Header("Authorization") == std::string("Bearer ") + kToken);
+  CHECK(got.Header("Accept") == "application/vnd.github+json");
+  CHECK(got.Header("X-GitHub-Api-Version") == "2022-11-28");
+  CHECK_FALSE(got.Header("User-Agent").empty());
+  CHECK(json::parse(got.body) == json{{"body", "Fixed in 2.3.2, released today"}});
+
+  REQUIRE(env.slack.WaitForPosts(2));
+  json confirmation = env.slack.Posts()[1];
+  CHECK(confirmation["thread_ts"] == card["_ts"]);
+  std::string said = confirmation["text"];
+  CHECK(said.find("posted on GitHub") != std::string::npos);
+  CHECK(said.find("https://github.com/acme/widgets/pull/42#issuecomment-2137465999") !=
+        std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(api.Count(kCommentsPath) == 1);
+}
+
+TEST_CASE("github e2e: a rate-limited reply waits for x-ratelimit-reset and is posted once") {
+  FakeHttpServer api;
+  api.On(kCommentsPath, [](const RecordedRequest&) { return Created(); });
+  SystemClock clock;
+  api.Script(kCommentsPath,
+             FakeAnswer{403,
+                        R"({"message":"API rate limit exceeded for user ID 1."})",
+                        "application/json",
+                        {{"x-ratelimit-remaining", "0"},
+                         {"x-ratelimit-reset", std::to_string(clock.NowSeconds() + 1)}}});
+  E2eEnv env(GitHubPatch(api));
+  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(env.SlackCommand("reply 1 On it").response.status == 200);
+  REQUIRE(api.WaitForCount(kCommentsPath, 2, 8000));
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+  REQUIRE(env.slack.WaitForPosts(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.slack.Posts().size() == 2);
+  CHECK(env.slack.Posts()[1]["text"].get<std::string>().find("posted on GitHub") !=
+        std::string::npos);
+  CHECK(api.Count(kCommentsPath) == 2);
+}
+
+TEST_CASE("github e2e: a locked issue ends in a clear message in the thread, not a retry loop") {
+  FakeHttpServer api;
+  api.On(kCommentsPath, [](const RecordedRequest&) {
+    return FakeAnswer{
+        403,
+        R"({"message":"Unable to create comment because issue is locked.","documentation_url":"https://docs.github.com/rest"})"};
+  });
+  E2eEnv env(GitHubPatch(api));
+  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 On it").response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  std::string said = env.slack.Posts()[1]["text"];
+  CHECK(said.find("was NOT posted") != std::string::npos);
+  CHECK(said.find("issue is locked") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(api.Count(kCommentsPath) == 1);
+  CHECK(env.slack.Posts().size() == 2);
+}
+
+}  // namespace duplex::test

@@ -1,0 +1,250 @@
+// Meta end to end: signed webhook → Slack thread naming the surface, author and link →
+// signed /duplex reply → exactly one Graph API call on the right path with the right token
+// and reply target → confirmation with link in the thread. The Graph API is a fake server.
+#include <doctest/doctest.h>
+
+#include "security/signatures.h"
+#include "support/e2e_env.h"
+
+namespace duplex::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kAppSecret = "3f1e0b2c9d8a7f6e5d4c3b2a19081726";
+constexpr const char* kVerifyToken = "duplex-verify-7c1d";
+constexpr const char* kPageToken = "EAAGpage-token";
+constexpr const char* kWaToken = "EAAGwhatsapp-system-user";
+
+json MetaPatch(const FakeHttpServer& graph) {
+  return {{"platforms",
+           {{"meta",
+             {{"app_secret", kAppSecret},
+              {"verify_token", kVerifyToken},
+              {"page_token", kPageToken},
+              {"whatsapp_token", kWaToken},
+              {"api_base", graph.url() + "/v21.0"},
+              {"page_id", "102030405060708"},
+              {"ig_user_id", "17841400000000001"}}}}}};
+}
+
+HttpResult PostMeta(E2eEnv& env, const std::string& body, const std::string& secret = kAppSecret) {
+  HttpRequest req;
+  req.url = env.base_url() + "/webhooks/meta";
+  req.body = body;
+  req.headers = {{"X-Hub-Signature-256", security::SignHubSignature256(secret, body)}};
+  return env.Send(req);
+}
+
+std::string Fixture(const std::string& name) {
+  return ReadFile(std::string(DUPLEX_FIXTURES_DIR) + "/meta/" + name);
+}
+
+// One new comment by Ana on the Page's post.
+std::string AnaComment() {
+  json body = json::parse(Fixture("page_feed_batch.json"));
+  body["entry"].erase(1);
+  body["entry"][0]["changes"].erase(1);
+  return body.dump();
+}
+
+std::string ErrorBody(std::int64_t code, std::int64_t subcode, const std::string& message) {
+  return json{{"error",
+               {{"message", message},
+                {"type", "OAuthException"},
+                {"code", code},
+                {"error_subcode", subcode},
+                {"fbtrace_id", "AbC"}}}}
+      .dump();
+}
+
+constexpr const char* kCommentPath = "/v21.0/4455667788_900100200/comments";
+
+}  // namespace
+
+TEST_CASE("meta e2e: the verify handshake, and unsigned posts are refused") {
+  FakeHttpServer graph;
+  E2eEnv env(MetaPatch(graph));
+  auto ok = env.Get(std::string("/webhooks/meta?hub.mode=subscribe&hub.verify_token=") +
+                    kVerifyToken + "&hub.challenge=1158201444");
+  CHECK(ok.response.status == 200);
+  CHECK(ok.response.body == "1158201444");
+  CHECK(env.Get("/webhooks/meta?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
+            .response.status == 403);
+  CHECK(env.Get("/webhooks/meta").response.status == 400);
+  CHECK(PostMeta(env, AnaComment(), "wrong-secret").response.status == 401);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(env.slack.Posts().empty());
+}
+
+TEST_CASE("meta e2e: a Page comment round trip") {
+  FakeHttpServer graph;
+  graph.On(kCommentPath, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"4455667788_900100555"})"};
+  });
+  E2eEnv env(MetaPatch(graph));
+  auto r = PostMeta(env, AnaComment());
+  REQUIRE(r.response.status == 200);
+  CHECK(json::parse(r.response.body)["accepted"] == 1);
+  REQUIRE(env.slack.WaitForPosts(1));
+  json card = env.slack.Posts()[0];
+  std::string text = card["text"];
+  CHECK(text.find("#1 · Facebook comment") != std::string::npos);
+  CHECK(text.find("Ana Souza") != std::string::npos);
+  CHECK(card["blocks"].dump().find(
+            "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200") !=
+        std::string::npos);
+
+  auto cmd = env.SlackCommand("reply 1 Hi Ana, checking your order now");
+  REQUIRE(cmd.response.status == 200);
+  REQUIRE(graph.WaitForCount(kCommentPath, 1));
+  auto got = graph.Requests(kCommentPath)[0];
+  CHECK(got.method == "POST");
+  CHECK(got.Header("Authorization") == std::string("Bearer ") + kPageToken);
+  CHECK(json::parse(got.body) == json{{"message", "Hi Ana, checking your order now"}});
+
+  REQUIRE(env.slack.WaitForPosts(2));
+  json confirmation = env.slack.Posts()[1];
+  CHECK(confirmation["thread_ts"] == card["_ts"]);
+  std::string said = confirmation["text"];
+  CHECK(said.find("posted on Facebook") != std::string::npos);
+  CHECK(said.find("comment_id=900100200&reply_comment_id=900100555") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(graph.Count(kCommentPath) == 1);
+}
+
+TEST_CASE(
+    "meta e2e: a WhatsApp message round trip uses the WhatsApp token and quotes the message") {
+  FakeHttpServer graph;
+  const std::string path = "/v21.0/106540352242922/messages";
+  graph.On(path, [](const RecordedRequest&) {
+    return FakeAnswer{
+        200,
+        R"({"messaging_product":"whatsapp","contacts":[{"input":"447700900123","wa_id":"447700900123"}],"messages":[{"id":"wamid.REPLY1"}]})"};
+  });
+  E2eEnv env(MetaPatch(graph));
+  REQUIRE(PostMeta(env, Fixture("whatsapp_messages.json")).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  json fatima;
+  for (const auto& p : env.slack.Posts()) {
+    if (p["text"].get<std::string>().find("Fatima Rahman") != std::string::npos) fatima = p;
+  }
+  REQUIRE(fatima.is_object());
+  std::string text = fatima["text"];
+  CHECK(text.find("WhatsApp dm") != std::string::npos);
+  CHECK(text.find("+447700900123") != std::string::npos);
+  CHECK(fatima["blocks"].dump().find("https://wa.me/447700900123") != std::string::npos);
+  const std::string ref = text.substr(1, text.find(' ') - 1);
+
+  REQUIRE(env.SlackCommand("reply " + ref + " We have corrected the address").response.status ==
+          200);
+  REQUIRE(graph.WaitForCount(path, 1));
+  auto got = graph.Requests(path)[0];
+  CHECK(got.Header("Authorization") == std::string("Bearer ") + kWaToken);
+  json body = json::parse(got.body);
+  CHECK(body["to"] == "447700900123");
+  CHECK(body["context"]["message_id"] == "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQUJDMTIz");
+  CHECK(body["text"]["body"] == "We have corrected the address");
+  REQUIRE(env.slack.WaitForPosts(3));
+  std::string said = env.slack.Posts()[2]["text"];
+  CHECK(said.find("posted on WhatsApp") != std::string::npos);
+  CHECK(said.find("https://wa.me/447700900123") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(graph.Count(path) == 1);
+}
+
+TEST_CASE(
+    "meta e2e: an Instagram mention is fetched, posted and answered through the mentions edge") {
+  FakeHttpServer graph;
+  const std::string user_path = "/v21.0/17841400000000001";
+  const std::string reply_path = user_path + "/mentions";
+  graph.On(user_path, [](const RecordedRequest&) {
+    return FakeAnswer{
+        200,
+        R"({"mentioned_comment":{"text":"@acme your app logs me out every hour","username":"hugo.r",
+        "timestamp":"2024-05-29T16:40:00+0000","id":"17870000000000444",
+        "media":{"id":"17920000000000999","permalink":"https://www.instagram.com/p/C7abcDEF/"}},"id":"17841400000000001"})"};
+  });
+  graph.On(reply_path, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"17846319838228163"})"};
+  });
+  E2eEnv env(MetaPatch(graph));
+  SUBCASE("the fetch failing first: 503, then Meta's redelivery is stored") {
+    graph.Script(user_path, FakeAnswer{500, R"({"error":{"message":"unexpected","code":2}})"});
+    auto first = PostMeta(env, Fixture("instagram_mention.json"));
+    CHECK(first.response.status == 503);
+  }
+  REQUIRE(PostMeta(env, Fixture("instagram_mention.json")).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  json card = env.slack.Posts()[0];
+  std::string text = card["text"];
+  CHECK(text.find("#1 · Instagram mention") != std::string::npos);
+  CHECK(text.find("hugo.r") != std::string::npos);
+  CHECK(text.find("logs me out every hour") != std::string::npos);
+  CHECK(card["blocks"].dump().find("https://www.instagram.com/p/C7abcDEF/") != std::string::npos);
+  auto fetch = graph.Requests(user_path).back();
+  CHECK(fetch.method == "GET");
+  CHECK(fetch.Header("Authorization") == std::string("Bearer ") + kPageToken);
+
+  REQUIRE(env.SlackCommand("reply 1 Sorry Hugo, a fix ships tomorrow").response.status == 200);
+  REQUIRE(graph.WaitForCount(reply_path, 1));
+  json body = json::parse(graph.Requests(reply_path)[0].body);
+  CHECK(body == json{{"comment_id", "17870000000000444"},
+                     {"media_id", "17920000000000999"},
+                     {"message", "Sorry Hugo, a fix ships tomorrow"}});
+  REQUIRE(env.slack.WaitForPosts(2));
+  std::string said = env.slack.Posts()[1]["text"];
+  CHECK(said.find("posted on Instagram") != std::string::npos);
+  CHECK(said.find("https://www.instagram.com/p/C7abcDEF/") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(graph.Count(reply_path) == 1);
+}
+
+TEST_CASE("meta e2e: a rate-limited reply is retried after Meta's hint and posted once") {
+  FakeHttpServer graph;
+  graph.On(kCommentPath, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"4455667788_900100555"})"};
+  });
+  graph.Script(kCommentPath, FakeAnswer{400,
+                                        ErrorBody(32, 0, "Page request limit reached"),
+                                        "application/json",
+                                        {{"Retry-After", "1"}}});
+  E2eEnv env(MetaPatch(graph));
+  REQUIRE(PostMeta(env, AnaComment()).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(env.SlackCommand("reply 1 Checking now").response.status == 200);
+  REQUIRE(graph.WaitForCount(kCommentPath, 2, 8000));
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+  REQUIRE(env.slack.WaitForPosts(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto posts = env.slack.Posts();
+  REQUIRE(posts.size() == 2);
+  CHECK(posts[1]["text"].get<std::string>().find("posted on Facebook") != std::string::npos);
+  CHECK(graph.Count(kCommentPath) == 2);
+}
+
+TEST_CASE("meta e2e: a deleted comment ends in a clear message in the thread, not a retry loop") {
+  FakeHttpServer graph;
+  graph.On(kCommentPath, [](const RecordedRequest&) {
+    return FakeAnswer{
+        400, ErrorBody(
+                 100, 33,
+                 "Unsupported post request. Object with ID '4455667788_900100200' does not exist")};
+  });
+  E2eEnv env(MetaPatch(graph));
+  REQUIRE(PostMeta(env, AnaComment()).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 Checking now").response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  json notice = env.slack.Posts()[1];
+  CHECK(notice["thread_ts"] == env.slack.Posts()[0]["_ts"]);
+  std::string said = notice["text"];
+  CHECK(said.find("was NOT posted") != std::string::npos);
+  CHECK(said.find("does not exist") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(graph.Count(kCommentPath) == 1);
+  CHECK(env.slack.Posts().size() == 2);
+}
+
+}  // namespace duplex::test

@@ -1,0 +1,395 @@
+// The GitHub connector: signature, the events it answers and those it ignores (GitHub's own
+// payload shapes), malformed input, and the REST and GraphQL replies with every error class.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "platforms/github/github_connector.h"
+#include "platforms/registry.h"
+#include "security/signatures.h"
+#include "support/fakes.h"
+#include "support/test_util.h"
+
+namespace duplex::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kSecret = "It's a Secret to Everybody";
+constexpr const char* kToken = "github_pat_11AAtest";
+constexpr const char* kApi = "https://github.test/api/v3";
+constexpr UnixMs kNow = 1'717'000'000'000;
+
+json BaseConfig() {
+  return {
+      {"secret", kSecret}, {"token", kToken}, {"api_base", kApi}, {"bot_login", "duplex-app[bot]"}};
+}
+
+std::unique_ptr<PlatformConnector> Make(json config = BaseConfig()) {
+  std::vector<std::string> errors;
+  auto c = MakeGitHubConnector(config, "platforms.github", errors, nullptr);
+  REQUIRE_MESSAGE(errors.empty(), errors.front());
+  return c;
+}
+
+std::string Fixture(const std::string& name) {
+  return ReadFile(std::string(DUPLEX_FIXTURES_DIR) + "/github/" + name);
+}
+
+InboundRequest Event(const std::string& event, const std::string& body,
+                     const std::string& delivery = "72d3162e-cc78-11e3-81ab-4c9367dc0958") {
+  InboundRequest r;
+  r.method = "POST";
+  r.body = body;
+  r.headers = {{"X-GitHub-Event", event},
+               {"X-GitHub-Delivery", delivery},
+               {"X-Hub-Signature-256", security::SignHubSignature256(kSecret, body)}};
+  return r;
+}
+
+std::vector<Mention> ParseOk(const PlatformConnector& c, const InboundRequest& r) {
+  auto parsed = c.Parse(r);
+  REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
+  return parsed->mentions;
+}
+
+ReplyRequest Reply(const json& target, const std::string& text = "Thanks, a fix is on its way") {
+  ReplyRequest r;
+  r.delivery_id = 3;
+  r.reply_target = target.dump();
+  r.text = text;
+  r.now = kNow;
+  return r;
+}
+
+const json kIssueTarget = {{"type", "issue"}, {"repo", "acme/widgets"}, {"number", 42}};
+
+}  // namespace
+
+TEST_CASE("github: X-Hub-Signature-256 on the raw body: the published vector, missing, wrong") {
+  auto c = Make();
+  InboundRequest r = Event("ping", "Hello, World!");
+  CHECK(FindHeader(r.headers, "X-Hub-Signature-256") ==
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+  CHECK(c->Verify(r).ok());
+  SUBCASE("missing") {
+    r.headers = {{"X-GitHub-Event", "ping"}};
+    CHECK(c->Verify(r).code() == StatusCode::kUnauthenticated);
+  }
+  SUBCASE("wrong secret") {
+    r.headers.back().second = security::SignHubSignature256("not the secret", r.body);
+    CHECK(c->Verify(r).code() == StatusCode::kUnauthenticated);
+  }
+  SUBCASE("body changed") {
+    r.body = "Hello, World?";
+    CHECK_FALSE(c->Verify(r).ok());
+  }
+}
+
+TEST_CASE("github: ping is answered and stores nothing") {
+  auto c = Make();
+  auto parsed = c->Parse(Event("ping", Fixture("ping.json")));
+  REQUIRE(parsed.ok());
+  CHECK(parsed->mentions.empty());
+  REQUIRE(parsed->response.has_value());
+  CHECK(parsed->response->status == 200);
+  CHECK(json::parse(parsed->response->body)["pong"] == true);
+}
+
+TEST_CASE("github: an opened issue is a direct mention of owner/repo#number") {
+  auto c = Make();
+  auto mentions = ParseOk(*c, Event("issues", Fixture("issues_opened.json"), "d-1"));
+  REQUIRE(mentions.size() == 1);
+  const Mention& m = mentions[0];
+  CHECK(m.platform == "github");
+  CHECK(m.event_id == "d-1");
+  CHECK(m.kind == MentionKind::kDirect);
+  CHECK(m.author.id == "583231");
+  CHECK(m.author.handle == "hana-dev");
+  CHECK_FALSE(m.author.followers.has_value());
+  CHECK(m.text ==
+        "Export fails with a timeout\n\nExporting a 2 GB project stops after 30 s with "
+        "`504`.\r\n\r\nSteps: ...");
+  CHECK(m.permalink == "https://github.com/acme/widgets/issues/42");
+  CHECK(m.conversation_key == "acme/widgets#42");
+  CHECK(json::parse(m.reply_target) == kIssueTarget);
+  CHECK(c->DisplayNameFor(m.reply_target) == "GitHub");
+}
+
+TEST_CASE("github: a new issue or PR comment joins the issue's conversation") {
+  auto c = Make();
+  auto mentions = ParseOk(*c, Event("issue_comment", Fixture("issue_comment_created.json"), "d-2"));
+  REQUIRE(mentions.size() == 1);
+  const Mention& m = mentions[0];
+  CHECK(m.kind == MentionKind::kComment);
+  CHECK(m.event_id == "d-2");
+  CHECK(m.text == "Still failing on 2.3.1 for me, any update?");
+  CHECK(m.author.handle == "ivan-ops");
+  CHECK(m.permalink == "https://github.com/acme/widgets/pull/42#issuecomment-2137465001");
+  CHECK(m.conversation_key == "acme/widgets#42");
+  CHECK(m.message_id == "issue_comment:2137465001");
+  CHECK(json::parse(m.reply_target) == kIssueTarget);
+}
+
+TEST_CASE("github: discussions and their comments, threaded") {
+  auto c = Make();
+  auto opened = ParseOk(*c, Event("discussion", Fixture("discussion_created.json")));
+  REQUIRE(opened.size() == 1);
+  CHECK(opened[0].kind == MentionKind::kDirect);
+  CHECK(opened[0].conversation_key == "acme/widgets/discussions/7");
+  CHECK(opened[0].text == "How do I export only one layer?\n\nThe docs only show full exports.");
+  CHECK(json::parse(opened[0].reply_target) == json{{"type", "discussion"},
+                                                    {"repo", "acme/widgets"},
+                                                    {"number", 7},
+                                                    {"discussion_id", "D_kwDOABCD5M4AYs8A"}});
+
+  auto reply = ParseOk(*c, Event("discussion_comment", Fixture("discussion_comment_reply.json")));
+  REQUIRE(reply.size() == 1);
+  CHECK(reply[0].kind == MentionKind::kComment);
+  CHECK(reply[0].conversation_key == "acme/widgets/discussions/7");
+  CHECK(reply[0].parent_message_id == "discussion_comment:9612300");
+  json target = json::parse(reply[0].reply_target);
+  CHECK(target["comment_id"] == "DC_kwDOABCD5M4Ak6l5");
+  CHECK(target["comment_is_reply"] == true);
+}
+
+TEST_CASE("github: edits, other events and our own bot or app are acknowledged and ignored") {
+  auto c = Make();
+  CHECK(ParseOk(*c, Event("issue_comment", Fixture("issue_comment_edited.json"))).empty());
+  CHECK(ParseOk(*c, Event("push", R"({"ref":"refs/heads/main"})")).empty());
+  CHECK(ParseOk(*c, Event("issues", R"({"action":"labeled"})")).empty());
+  SUBCASE("by bot_login (case-insensitive)") {
+    json config = BaseConfig();
+    config["bot_login"] = "Duplex-App[bot]";
+    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json")))
+              .empty());
+  }
+  SUBCASE("by app_id, whatever the login") {
+    json config = BaseConfig();
+    config.erase("bot_login");
+    config["app_id"] = 901234;
+    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json")))
+              .empty());
+    config["app_id"] = 5;
+    CHECK(ParseOk(*Make(config), Event("issue_comment", Fixture("issue_comment_by_app.json")))
+              .size() == 1);
+  }
+}
+
+TEST_CASE("github: malformed events are refused with a reason") {
+  auto c = Make();
+  auto code = [&](const std::string& event, const std::string& body) {
+    return c->Parse(Event(event, body)).status();
+  };
+  json good = json::parse(Fixture("issue_comment_created.json"));
+  CHECK(code("issue_comment", R"({"action":"created","issue":{)").code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(code("issue_comment", "[]").code() == StatusCode::kInvalidArgument);
+  json no_comment = good;
+  no_comment.erase("comment");
+  CHECK(code("issue_comment", no_comment.dump()).message() == "body.comment must be an object");
+  json wrong_type = good;
+  wrong_type["comment"]["body"] = 7;
+  CHECK(code("issue_comment", wrong_type.dump()).message() == "body.comment.body must be a string");
+  json string_number = good;
+  string_number["issue"]["number"] = "42";
+  CHECK(code("issue_comment", string_number.dump()).message() ==
+        "body.issue.number must be an integer");
+  json bad_repo = good;
+  bad_repo["repository"]["full_name"] = "acme/../../orgs";
+  CHECK(code("issue_comment", bad_repo.dump()).code() == StatusCode::kInvalidArgument);
+  InboundRequest no_event = Event("issue_comment", good.dump());
+  no_event.headers.erase(no_event.headers.begin());
+  CHECK(c->Parse(no_event).status().message() == "missing X-GitHub-Event");
+  SUBCASE("a null body and a 1 MiB body are fine") {
+    json null_body = good;
+    null_body["comment"]["body"] = nullptr;
+    CHECK(ParseOk(*c, Event("issue_comment", null_body.dump()))[0].text.empty());
+    json big = good;
+    big["comment"]["body"] = std::string(1 << 20, 'b');
+    CHECK(ParseOk(*c, Event("issue_comment", big.dump()))[0].text.size() == (1u << 20));
+  }
+}
+
+TEST_CASE("github: an issue reply is one REST comment with GitHub's headers") {
+  auto c = Make();
+  FakeHttpClient http;
+  http.PushStatus(
+      201,
+      R"({"id":2137465999,"html_url":"https://github.com/acme/widgets/issues/42#issuecomment-2137465999"})");
+  DeliveryOutcome o = c->SendReply(Reply(kIssueTarget), http);
+  CHECK(o.kind == OutcomeKind::kDone);
+  CHECK(o.remote_id == "2137465999");
+  CHECK(o.url == "https://github.com/acme/widgets/issues/42#issuecomment-2137465999");
+  REQUIRE(http.requests().size() == 1);
+  const HttpRequest req = http.requests()[0];
+  CHECK(req.method == "POST");
+  CHECK(req.url == std::string(kApi) + "/repos/acme/widgets/issues/42/comments");
+  CHECK(FindHeader(req.headers, "Authorization") == std::string("Bearer ") + kToken);
+  CHECK(FindHeader(req.headers, "Accept") == "application/vnd.github+json");
+  CHECK(FindHeader(req.headers, "X-GitHub-Api-Version") == "2022-11-28");
+  CHECK(FindHeader(req.headers, "User-Agent").find("duplex/") == 0);
+  CHECK(json::parse(req.body) == json{{"body", "Thanks, a fix is on its way"}});
+}
+
+TEST_CASE("github: a discussion reply is one GraphQL addDiscussionComment in the right thread") {
+  auto c = Make();
+  FakeHttpClient http;
+  const std::string done =
+      R"({"data":{"addDiscussionComment":{"comment":{"id":"DC_new","url":"https://github.com/acme/widgets/discussions/7#discussioncomment-1"}}}})";
+  SUBCASE("to the discussion itself") {
+    http.PushStatus(200, done);
+    json target = {
+        {"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"}};
+    DeliveryOutcome o = c->SendReply(Reply(target), http);
+    CHECK(o.kind == OutcomeKind::kDone);
+    CHECK(o.url == "https://github.com/acme/widgets/discussions/7#discussioncomment-1");
+    REQUIRE(http.requests().size() == 1);
+    CHECK(http.requests()[0].url == std::string(kApi) + "/graphql");
+    json body = json::parse(http.requests()[0].body);
+    CHECK(body["query"].get<std::string>().find("addDiscussionComment") != std::string::npos);
+    CHECK(body["variables"] ==
+          json{{"discussionId", "D_1"}, {"body", "Thanks, a fix is on its way"}});
+  }
+  SUBCASE("to a top comment: replyToId is that comment") {
+    http.PushStatus(200, done);
+    json target = {{"type", "discussion"},   {"repo", "acme/widgets"}, {"number", 7},
+                   {"discussion_id", "D_1"}, {"comment_id", "DC_top"}, {"comment_is_reply", false}};
+    CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kDone);
+    CHECK(json::parse(http.requests()[0].body)["variables"]["replyToId"] == "DC_top");
+  }
+  SUBCASE("to a reply: GitHub is asked for its top comment first") {
+    http.PushStatus(200, R"({"data":{"node":{"replyTo":{"id":"DC_top"}}}})");
+    http.PushStatus(200, done);
+    json target = {
+        {"type", "discussion"},   {"repo", "acme/widgets"},   {"number", 7},
+        {"discussion_id", "D_1"}, {"comment_id", "DC_child"}, {"comment_is_reply", true}};
+    CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kDone);
+    REQUIRE(http.requests().size() == 2);
+    CHECK(json::parse(http.requests()[0].body)["variables"]["id"] == "DC_child");
+    CHECK(json::parse(http.requests()[1].body)["variables"]["replyToId"] == "DC_top");
+  }
+  SUBCASE("the lookup failing is a retry: nothing was posted") {
+    http.PushError(TransportError::kUnknown, "timeout");
+    json target = {
+        {"type", "discussion"},   {"repo", "acme/widgets"},   {"number", 7},
+        {"discussion_id", "D_1"}, {"comment_id", "DC_child"}, {"comment_is_reply", true}};
+    CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kRetry);
+    CHECK(http.requests().size() == 1);
+  }
+  SUBCASE("GraphQL errors: rate limited retries, others are permanent with GitHub's message") {
+    json target = {
+        {"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"}};
+    http.PushStatus(
+        200, R"({"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]})",
+        {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(kNow / 1000 + 30)}});
+    DeliveryOutcome limited = c->SendReply(Reply(target), http);
+    CHECK(limited.kind == OutcomeKind::kRetry);
+    CHECK(limited.retry_after_ms == 30'000);
+    http.PushStatus(
+        200,
+        R"({"data":{"addDiscussionComment":null},"errors":[{"type":"FORBIDDEN","message":"Discussion is locked"}]})");
+    DeliveryOutcome locked = c->SendReply(Reply(target), http);
+    CHECK(locked.kind == OutcomeKind::kPermanent);
+    CHECK(locked.error.find("Discussion is locked") != std::string::npos);
+  }
+}
+
+TEST_CASE("github: REST errors map onto retry, permanent and uncertain") {
+  auto c = Make();
+  FakeHttpClient http;
+  auto send = [&] { return c->SendReply(Reply(kIssueTarget), http); };
+  SUBCASE("primary rate limit: wait until x-ratelimit-reset") {
+    http.PushStatus(
+        403, R"({"message":"API rate limit exceeded for user ID 1."})",
+        {{"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", std::to_string(kNow / 1000 + 120)}});
+    DeliveryOutcome o = send();
+    CHECK(o.kind == OutcomeKind::kRetry);
+    CHECK(o.retry_after_ms == 120'000);
+  }
+  SUBCASE("secondary rate limit: retry-after, else a minute") {
+    http.PushStatus(429, R"({"message":"You have exceeded a secondary rate limit."})",
+                    {{"retry-after", "1"}});
+    CHECK(send().retry_after_ms == 1000);
+    http.PushStatus(
+        403,
+        R"({"message":"You have exceeded a secondary rate limit. Please wait a few minutes."})");
+    DeliveryOutcome o = send();
+    CHECK(o.kind == OutcomeKind::kRetry);
+    CHECK(o.retry_after_ms == 60'000);
+  }
+  SUBCASE("401 is an auth failure") {
+    http.PushStatus(401, R"({"message":"Bad credentials"})");
+    DeliveryOutcome o = send();
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.auth_failure);
+    CHECK(o.error.find("Bad credentials") != std::string::npos);
+  }
+  SUBCASE("locked, deleted or gone: permanent with GitHub's message") {
+    http.PushStatus(403, R"({"message":"Unable to create comment because issue is locked."})");
+    DeliveryOutcome locked = send();
+    CHECK(locked.kind == OutcomeKind::kPermanent);
+    CHECK(locked.error.find("issue is locked") != std::string::npos);
+    for (int status : {404, 410, 422}) {
+      CAPTURE(status);
+      http.PushStatus(status, R"({"message":"Not Found"})");
+      DeliveryOutcome o = send();
+      CHECK(o.kind == OutcomeKind::kPermanent);
+      CHECK(o.error.find("HTTP " + std::to_string(status)) != std::string::npos);
+      CHECK_FALSE(o.auth_failure);
+    }
+  }
+  SUBCASE("5xx and timeouts are uncertain; refused connections retry") {
+    http.PushStatus(502, "Bad Gateway");
+    CHECK(send().kind == OutcomeKind::kUncertain);
+    http.PushError(TransportError::kUnknown, "timeout");
+    CHECK(send().kind == OutcomeKind::kUncertain);
+    http.PushError(TransportError::kNotSent, "refused");
+    CHECK(send().kind == OutcomeKind::kRetry);
+  }
+}
+
+TEST_CASE("github: replies that cannot work are refused before any call") {
+  FakeHttpClient http;
+  json config = BaseConfig();
+  config.erase("token");
+  DeliveryOutcome no_token = Make(config)->SendReply(Reply(kIssueTarget), http);
+  CHECK(no_token.kind == OutcomeKind::kPermanent);
+  CHECK(no_token.error.find("token") != std::string::npos);
+  auto c = Make();
+  json bad = kIssueTarget;
+  bad["repo"] = "acme/widgets/../../user";
+  CHECK(c->SendReply(Reply(bad), http).kind == OutcomeKind::kPermanent);
+  CHECK(c->SendReply(Reply(json{{"type", "gist"}, {"repo", "a/b"}, {"number", 1}}), http).kind ==
+        OutcomeKind::kPermanent);
+  CHECK(http.requests().empty());
+  CHECK(c->ValidateReply(std::string(65537, 'x')).code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("github: config and registry") {
+  std::vector<std::string> errors;
+  MakeGitHubConnector(json{{"app_id", "x"}}, "platforms.github", errors, nullptr);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0] == "platforms.github.secret: required");
+  CHECK(errors[1] == "platforms.github.app_id: must be an integer");
+  const PlatformEntry* entry = FindPlatform("github");
+  REQUIRE(entry != nullptr);
+  CHECK(entry->secret_keys == std::vector<std::string>{"secret", "token"});
+}
+
+TEST_CASE("github: the sample webhook is signed and parses into one issue comment") {
+  auto c = Make();
+  HttpRequest sample =
+      c->SampleWebhook("http://127.0.0.1:8080", "hello from simulate", "sim-7", kNow);
+  InboundRequest r;
+  r.body = sample.body;
+  r.headers = sample.headers;
+  CHECK(sample.url == "http://127.0.0.1:8080/webhooks/github");
+  CHECK(c->Verify(r).ok());
+  auto mentions = ParseOk(*c, r);
+  REQUIRE(mentions.size() == 1);
+  CHECK(mentions[0].event_id == "sim-7");
+  CHECK(mentions[0].text == "hello from simulate");
+}
+
+}  // namespace duplex::test

@@ -1,0 +1,651 @@
+// The Meta connector: handshake, signatures on raw bytes, every surface's payloads (from the
+// shapes Meta documents), what is skipped, malformed input, the mention fetch, and every reply
+// endpoint and error class against a scripted HTTP client.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "platforms/meta/meta_connector.h"
+#include "platforms/registry.h"
+#include "security/signatures.h"
+#include "support/fakes.h"
+#include "support/test_util.h"
+
+namespace duplex::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kAppSecret = "3f1e0b2c9d8a7f6e5d4c3b2a19081726";
+constexpr const char* kVerifyToken = "duplex-verify-7c1d";
+constexpr const char* kPageToken = "EAAGpage-token";
+constexpr const char* kWaToken = "EAAGwhatsapp-system-user";
+constexpr const char* kApi = "https://graph.test/v21.0";
+constexpr const char* kPage = "102030405060708";
+constexpr const char* kIgUser = "17841400000000001";
+
+json BaseConfig() {
+  return {{"app_secret", kAppSecret}, {"verify_token", kVerifyToken},
+          {"page_token", kPageToken}, {"whatsapp_token", kWaToken},
+          {"api_base", kApi},         {"page_id", kPage},
+          {"ig_user_id", kIgUser}};
+}
+
+std::unique_ptr<PlatformConnector> Make(HttpClient* http = nullptr, json config = BaseConfig()) {
+  std::vector<std::string> errors;
+  auto c = MakeMetaConnector(config, "platforms.meta", errors, http);
+  REQUIRE_MESSAGE(errors.empty(), errors.front());
+  return c;
+}
+
+std::string Fixture(const std::string& name) {
+  return ReadFile(std::string(DUPLEX_FIXTURES_DIR) + "/meta/" + name);
+}
+
+InboundRequest SignedPost(const std::string& body, const std::string& secret = kAppSecret) {
+  InboundRequest r;
+  r.method = "POST";
+  r.path = "/webhooks/meta";
+  r.body = body;
+  r.headers = {{"X-Hub-Signature-256", security::SignHubSignature256(secret, body)}};
+  return r;
+}
+
+std::vector<Mention> ParseOk(const PlatformConnector& c, const std::string& body) {
+  auto parsed = c.Parse(SignedPost(body));
+  REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
+  return parsed->mentions;
+}
+
+json Target(const Mention& m) {
+  return json::parse(m.reply_target);
+}
+
+ReplyRequest Reply(const json& target, const std::string& text = "Thanks, we are on it") {
+  ReplyRequest r;
+  r.delivery_id = 7;
+  r.reply_target = target.dump();
+  r.text = text;
+  r.now = 1'717'000'000'000;
+  return r;
+}
+
+json ErrorBody(std::int64_t code, std::int64_t subcode = 0, const std::string& message = "boom") {
+  json e = {
+      {"message", message}, {"type", "OAuthException"}, {"code", code}, {"fbtrace_id", "AbC"}};
+  if (subcode != 0) e["error_subcode"] = subcode;
+  return {{"error", e}};
+}
+
+const json kCommentTarget = {
+    {"type", "fb_comment"},
+    {"comment_id", "4455667788_900100200"},
+    {"post_id", "102030405060708_4455667788"},
+    {"url", "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200"}};
+const json kWhatsAppTarget = {{"type", "whatsapp"},
+                              {"phone_number_id", "106540352242922"},
+                              {"to", "447700900123"},
+                              {"message_id", "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQUJDMTIz"}};
+
+}  // namespace
+
+TEST_CASE("meta: the verify handshake echoes hub.challenge only for the configured token") {
+  auto c = Make();
+  InboundRequest r;
+  r.method = "GET";
+  SUBCASE("right token: 200 text/plain with the challenge") {
+    r.query = {{"hub.mode", "subscribe"},
+               {"hub.verify_token", kVerifyToken},
+               {"hub.challenge", "1158201444"}};
+    auto answer = c->Handshake(r);
+    REQUIRE(answer.ok());
+    CHECK(answer->status == 200);
+    CHECK(answer->content_type == "text/plain");
+    CHECK(answer->body == "1158201444");
+  }
+  SUBCASE("wrong token: 403") {
+    r.query = {
+        {"hub.mode", "subscribe"}, {"hub.verify_token", "guess"}, {"hub.challenge", "1158201444"}};
+    auto answer = c->Handshake(r);
+    CHECK(answer.status().code() == StatusCode::kPermissionDenied);
+    CHECK(HttpStatusFor(answer.status().code()) == 403);
+  }
+  SUBCASE("missing parameters: 400") {
+    r.query = {{"hub.mode", "subscribe"}, {"hub.challenge", "1158201444"}};
+    CHECK(c->Handshake(r).status().code() == StatusCode::kInvalidArgument);
+    r.query.clear();
+    CHECK(c->Handshake(r).status().code() == StatusCode::kInvalidArgument);
+  }
+  SUBCASE("a mode other than subscribe: 400") {
+    r.query = {
+        {"hub.mode", "unsubscribe"}, {"hub.verify_token", kVerifyToken}, {"hub.challenge", "1"}};
+    CHECK(c->Handshake(r).status().code() == StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("meta: X-Hub-Signature-256 is checked on the raw bytes, escapes and all") {
+  auto c = Make();
+  const std::string raw = Fixture("escaped_comment.raw");
+  REQUIRE(raw.find("\\u00e9") != std::string::npos);
+  REQUIRE(raw.find("\\/") != std::string::npos);
+  SUBCASE("signed as received: accepted, and the text is decoded") {
+    CHECK(c->Verify(SignedPost(raw)).ok());
+    auto mentions = ParseOk(*c, raw);
+    REQUIRE(mentions.size() == 1);
+    CHECK(mentions[0].author.name == "Jos\xC3\xA9 Ram\xC3\xADrez");
+    CHECK(mentions[0].text == "Caf\xC3\xA9 ol\xC3\xA9 / price?");
+  }
+  SUBCASE("a signature over a re-serialization does not match the raw bytes") {
+    InboundRequest r = SignedPost(json::parse(raw).dump());
+    r.body = raw;
+    CHECK(c->Verify(r).code() == StatusCode::kUnauthenticated);
+  }
+  SUBCASE("missing header") {
+    InboundRequest r = SignedPost(raw);
+    r.headers.clear();
+    Status s = c->Verify(r);
+    CHECK(s.code() == StatusCode::kUnauthenticated);
+    CHECK(s.message().find("X-Hub-Signature-256") != std::string::npos);
+  }
+  SUBCASE("wrong secret") {
+    CHECK_FALSE(c->Verify(SignedPost(raw, "another-app-secret")).ok());
+  }
+  SUBCASE("one byte changed") {
+    InboundRequest r = SignedPost(raw);
+    r.body[r.body.size() / 2] ^= 1;
+    CHECK_FALSE(c->Verify(r).ok());
+  }
+}
+
+TEST_CASE(
+    "meta: a Page feed batch yields one comment per new comment, threads joined, the rest "
+    "skipped") {
+  auto c = Make();
+  auto mentions = ParseOk(*c, Fixture("page_feed_batch.json"));
+  // Kept: Ana's comment, Bruno's reply to it, Carla's comment on another post. Skipped: an
+  // edit, a removal, a reaction and the Page's own reply.
+  REQUIRE(mentions.size() == 3);
+  const Mention& ana = mentions[0];
+  CHECK(ana.platform == "meta");
+  CHECK(ana.event_id == "fb:comment:4455667788_900100200");
+  CHECK(ana.kind == MentionKind::kComment);
+  CHECK(ana.author.id == "7001002003");
+  CHECK(ana.author.name == "Ana Souza");
+  CHECK(ana.text == "My order #5521 never arrived, can you check?");
+  CHECK(ana.conversation_key == "fb:comment:4455667788_900100200");
+  CHECK(ana.message_id == "4455667788_900100200");
+  CHECK(ana.parent_message_id.empty());
+  CHECK(ana.permalink == "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200");
+  CHECK(ana.account == kPage);
+  CHECK(Target(ana) ==
+        json{{"type", "fb_comment"},
+             {"comment_id", "4455667788_900100200"},
+             {"post_id", "102030405060708_4455667788"},
+             {"url", "https://www.facebook.com/acme/posts/pfbid02abcDEF?comment_id=900100200"}});
+  CHECK(c->DisplayNameFor(ana.reply_target) == "Facebook");
+
+  const Mention& bruno = mentions[1];
+  CHECK(bruno.conversation_key == ana.conversation_key);
+  CHECK(bruno.parent_message_id == "4455667788_900100200");
+  CHECK(bruno.permalink ==
+        "https://www.facebook.com/acme/posts/"
+        "pfbid02abcDEF?comment_id=900100200&reply_comment_id=900100300");
+  CHECK(Target(bruno)["comment_id"] == "4455667788_900100300");
+
+  const Mention& carla = mentions[2];
+  CHECK(carla.conversation_key == "fb:comment:5566778899_900200100");
+  CHECK(carla.permalink ==
+        "https://www.facebook.com/102030405060708_5566778899?comment_id=900200100");
+}
+
+TEST_CASE("meta: without page_id configured, the entry's id still identifies our own comments") {
+  json config = BaseConfig();
+  config.erase("page_id");
+  auto c = Make(nullptr, config);
+  auto mentions = ParseOk(*c, Fixture("page_feed_batch.json"));
+  CHECK(mentions.size() == 3);
+  for (const auto& m : mentions) CHECK(m.author.id != kPage);
+}
+
+TEST_CASE("meta: Messenger messages become dms; echoes, deliveries and reads are skipped") {
+  auto c = Make();
+  auto mentions = ParseOk(*c, Fixture("messenger.json"));
+  REQUIRE(mentions.size() == 2);
+  CHECK(mentions[0].event_id == "messenger:m_AbCdEfGhIjKlMnOp1");
+  CHECK(mentions[0].kind == MentionKind::kDm);
+  CHECK(mentions[0].text == "Hi! Is the store open on Sunday?");
+  CHECK(mentions[0].author.id == "24681357902468135");
+  CHECK(mentions[0].conversation_key == "messenger:102030405060708:24681357902468135");
+  CHECK(Target(mentions[0]) ==
+        json{{"type", "messenger"}, {"page_id", kPage}, {"psid", "24681357902468135"}});
+  CHECK(c->DisplayNameFor(mentions[0].reply_target) == "Messenger");
+  CHECK(mentions[1].text == "[image]");
+  CHECK(mentions[1].parent_message_id == "m_OurEcho2");
+  CHECK(mentions[1].conversation_key == mentions[0].conversation_key);
+}
+
+TEST_CASE("meta: Instagram comments; our own replies and other fields are skipped") {
+  auto c = Make();
+  auto mentions = ParseOk(*c, Fixture("instagram_comments.json"));
+  REQUIRE(mentions.size() == 2);
+  CHECK(mentions[0].event_id == "ig:comment:17860000000000111");
+  CHECK(mentions[0].kind == MentionKind::kComment);
+  CHECK(mentions[0].author.handle == "dana.designs");
+  CHECK(mentions[0].text == "Love this! Is it available in blue?");
+  CHECK(mentions[0].account == kIgUser);
+  CHECK(c->DisplayNameFor(mentions[0].reply_target) == "Instagram");
+  // A reply joins its top comment's thread, and answering it replies on that top comment:
+  // Instagram only takes replies to top-level comments.
+  CHECK(mentions[1].conversation_key == mentions[0].conversation_key);
+  CHECK(mentions[1].parent_message_id == "17860000000000111");
+  CHECK(Target(mentions[1]) == json{{"type", "ig_comment"},
+                                    {"comment_id", "17860000000000111"},
+                                    {"media_id", "17900000000000777"}});
+}
+
+TEST_CASE("meta: an Instagram @mention is completed with a fetch of its text") {
+  FakeHttpClient http;
+  auto c = Make(&http);
+  const std::string body = Fixture("instagram_mention.json");
+  SUBCASE("fetched: text, author and link come from the Graph API") {
+    http.PushStatus(200, R"({"mentioned_comment":{"text":"@acme your app logs me out every hour",
+        "username":"hugo.r","timestamp":"2024-05-29T16:40:00+0000","id":"17870000000000444",
+        "media":{"id":"17920000000000999","permalink":"https://www.instagram.com/p/C7abcDEF/"}},
+        "id":"17841400000000001"})");
+    auto mentions = ParseOk(*c, body);
+    REQUIRE(mentions.size() == 1);
+    const Mention& m = mentions[0];
+    CHECK(m.kind == MentionKind::kMention);
+    CHECK(m.event_id == "ig:mention:17870000000000444");
+    CHECK(m.text == "@acme your app logs me out every hour");
+    CHECK(m.author.handle == "hugo.r");
+    CHECK(m.permalink == "https://www.instagram.com/p/C7abcDEF/");
+    CHECK(Target(m) == json{{"type", "ig_mention"},
+                            {"ig_user_id", kIgUser},
+                            {"media_id", "17920000000000999"},
+                            {"comment_id", "17870000000000444"},
+                            {"url", "https://www.instagram.com/p/C7abcDEF/"}});
+    REQUIRE(http.requests().size() == 1);
+    const HttpRequest req = http.requests()[0];
+    CHECK(req.method == "GET");
+    CHECK(req.url == std::string(kApi) + "/" + kIgUser +
+                         "?fields=mentioned_comment.comment_id(17870000000000444)"
+                         "{text,username,timestamp,media{id,permalink}}");
+    CHECK(FindHeader(req.headers, "Authorization") == std::string("Bearer ") + kPageToken);
+  }
+  SUBCASE("a caption mention fetches the media instead") {
+    http.PushStatus(200, R"({"mentioned_media":{"caption":"New mural by @acme","username":"ivy.art",
+        "permalink":"https://www.instagram.com/p/C7xyz/","id":"17920000000000999"}})");
+    auto mentions =
+        ParseOk(*c, R"({"object":"instagram","entry":[{"id":"17841400000000001","changes":[
+        {"field":"mentions","value":{"media_id":"17920000000000999"}}]}]})");
+    REQUIRE(mentions.size() == 1);
+    CHECK(mentions[0].text == "New mural by @acme");
+    CHECK(mentions[0].event_id == "ig:mention:media:17920000000000999");
+    CHECK_FALSE(Target(mentions[0]).contains("comment_id"));
+    CHECK(http.requests()[0].url.find("fields=mentioned_media.media_id(17920000000000999)") !=
+          std::string::npos);
+  }
+  SUBCASE("a fetch that may work later fails the webhook with 503 so Meta redelivers it") {
+    SUBCASE("connection refused") {
+      http.PushError(TransportError::kNotSent);
+    }
+    SUBCASE("timeout") {
+      http.PushError(TransportError::kUnknown);
+    }
+    SUBCASE("server error") {
+      http.PushStatus(500, ErrorBody(2).dump());
+    }
+    SUBCASE("rate limit") {
+      http.PushStatus(400, ErrorBody(4).dump());
+    }
+    auto parsed = c->Parse(SignedPost(body));
+    CHECK(parsed.status().code() == StatusCode::kUnavailable);
+    CHECK(HttpStatusFor(parsed.status().code()) == 503);
+  }
+  SUBCASE("a definite refusal stores the mention with a placeholder, still answerable") {
+    http.PushStatus(400,
+                    ErrorBody(100, 33, "Object with ID '17870000000000444' does not exist").dump());
+    auto mentions = ParseOk(*c, body);
+    REQUIRE(mentions.size() == 1);
+    CHECK(mentions[0].text.find("could not fetch its text") != std::string::npos);
+    CHECK(mentions[0].text.find("does not exist") != std::string::npos);
+    CHECK(Target(mentions[0])["media_id"] == "17920000000000999");
+  }
+}
+
+TEST_CASE("meta: without an HTTP client (config checks) a mention gets a placeholder") {
+  auto c = Make(nullptr);
+  auto mentions = ParseOk(*c, Fixture("instagram_mention.json"));
+  REQUIRE(mentions.size() == 1);
+  CHECK(mentions[0].text.find("could not fetch") != std::string::npos);
+}
+
+TEST_CASE(
+    "meta: WhatsApp messages become dms named from contacts; reactions and statuses are skipped") {
+  auto c = Make();
+  auto mentions = ParseOk(*c, Fixture("whatsapp_messages.json"));
+  REQUIRE(mentions.size() == 2);
+  const Mention& text = mentions[0];
+  CHECK(text.event_id == "wa:wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQUJDMTIz");
+  CHECK(text.kind == MentionKind::kDm);
+  CHECK(text.author.id == "447700900123");
+  CHECK(text.author.handle == "+447700900123");
+  CHECK(text.author.name == "Fatima Rahman");
+  CHECK(text.text == "Hello, my invoice shows the wrong address");
+  CHECK(text.permalink == "https://wa.me/447700900123");
+  CHECK(text.conversation_key == "wa:106540352242922:447700900123");
+  CHECK(text.account == "106540352242922");
+  CHECK(Target(text) == kWhatsAppTarget);
+  CHECK(c->DisplayNameFor(text.reply_target) == "WhatsApp");
+  CHECK(mentions[1].text == "[image] This is the damaged box");
+  CHECK(mentions[1].author.name == "Gil Moreno");
+  CHECK(mentions[1].parent_message_id == "wamid.OUR_EARLIER_MESSAGE");
+
+  CHECK(ParseOk(*c, Fixture("whatsapp_statuses.json")).empty());
+}
+
+TEST_CASE("meta: unknown objects and fields are acknowledged with no mention") {
+  auto c = Make();
+  CHECK(ParseOk(*c, Fixture("unknown_object.json")).empty());
+  CHECK(
+      ParseOk(
+          *c,
+          R"({"object":"page","entry":[{"id":"1","changes":[{"field":"ratings","value":{"verb":"add"}}]}]})")
+          .empty());
+  CHECK(ParseOk(*c, R"({"object":"page","entry":[]})").empty());
+  CHECK(ParseOk(*c, R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
+      {"field":"messages","value":{"messages":[]}}]}]})")
+            .empty());
+  // Instagram Direct arrives as messaging[] but is not answerable yet.
+  CHECK(ParseOk(*c, R"({"object":"instagram","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},
+      "recipient":{"id":"1"},"message":{"mid":"aWdf","text":"hi"}}]}]})")
+            .empty());
+}
+
+TEST_CASE(
+    "meta: malformed bodies are refused, malformed items skipped without losing their batch") {
+  auto c = Make();
+  auto parse = [&](const std::string& body) { return c->Parse(SignedPost(body)); };
+  SUBCASE("not a notification at all: 400") {
+    CHECK(parse(R"({"object":"page","entry":[{"id":"1")").status().code() ==
+          StatusCode::kInvalidArgument);
+    CHECK(parse("[]").status().code() == StatusCode::kInvalidArgument);
+    CHECK(parse(R"({"object":7,"entry":[]})").status().code() == StatusCode::kInvalidArgument);
+    CHECK(parse(R"({"object":"page","entry":{"id":"1"}})").status().code() ==
+          StatusCode::kInvalidArgument);
+    CHECK(parse(R"({"object":"page","entry":["x"]})").status().code() ==
+          StatusCode::kInvalidArgument);
+  }
+  SUBCASE("a bad item next to a good one: the good one is kept") {
+    json body = json::parse(Fixture("page_feed_batch.json"));
+    auto& changes = body["entry"][0]["changes"];
+    changes[0]["value"].erase("comment_id");       // missing field
+    changes[1]["value"]["message"] = 42;           // wrong type
+    body["entry"][1]["changes"] = "not an array";  // wrong type for a whole entry
+    body["entry"].push_back(json::parse(R"({"id":"1","changes":[{"field":"feed","value":{
+        "from":{"id":"7"},"item":"comment","verb":"add","post_id":"1_2","comment_id":"2_3","message":"ok"}}]})"));
+    auto mentions = ParseOk(*c, body.dump());
+    REQUIRE(mentions.size() == 1);
+    CHECK(mentions[0].event_id == "fb:comment:2_3");
+  }
+  SUBCASE("ids that are not Graph ids never reach a reply target") {
+    auto mentions =
+        ParseOk(*c, R"({"object":"page","entry":[{"id":"1","changes":[{"field":"feed","value":{
+        "from":{"id":"7"},"item":"comment","verb":"add","post_id":"1_2","comment_id":"../../me/feed","message":"x"}}]}]})");
+    CHECK(mentions.empty());
+  }
+  SUBCASE("a 1 MiB comment is kept whole") {
+    const std::string big(1 << 20, 'a');
+    json body = {{"object", "page"},
+                 {"entry",
+                  {{{"id", kPage},
+                    {"changes",
+                     {{{"field", "feed"},
+                       {"value",
+                        {{"from", {{"id", "7"}, {"name", "Big"}}},
+                         {"item", "comment"},
+                         {"verb", "add"},
+                         {"post_id", "1_2"},
+                         {"comment_id", "2_3"},
+                         {"message", big}}}}}}}}}};
+    auto mentions = ParseOk(*c, body.dump());
+    REQUIRE(mentions.size() == 1);
+    CHECK(mentions[0].text.size() == big.size());
+  }
+}
+
+TEST_CASE("meta: each reply goes to its own endpoint with the right token and body") {
+  FakeHttpClient http;
+  auto c = Make();
+  struct Case {
+    const char* name;
+    json target;
+    std::string url;
+    std::string token;
+    json body;
+    std::string answer;
+    std::string remote_id;
+    std::string link;
+  };
+  const std::vector<Case> cases = {
+      {"page comment",
+       kCommentTarget,
+       std::string(kApi) + "/4455667788_900100200/comments",
+       kPageToken,
+       {{"message", "Thanks, we are on it"}},
+       R"({"id":"4455667788_900100555"})",
+       "4455667788_900100555",
+       "https://www.facebook.com/acme/posts/"
+       "pfbid02abcDEF?comment_id=900100200&reply_comment_id=900100555"},
+      {"instagram comment",
+       {{"type", "ig_comment"},
+        {"comment_id", "17860000000000111"},
+        {"media_id", "17900000000000777"}},
+       std::string(kApi) + "/17860000000000111/replies",
+       kPageToken,
+       {{"message", "Thanks, we are on it"}},
+       R"({"id":"17860000000000999"})",
+       "17860000000000999",
+       ""},
+      {"instagram mention",
+       {{"type", "ig_mention"},
+        {"ig_user_id", kIgUser},
+        {"media_id", "17920000000000999"},
+        {"comment_id", "17870000000000444"},
+        {"url", "https://www.instagram.com/p/C7abcDEF/"}},
+       std::string(kApi) + "/" + kIgUser + "/mentions",
+       kPageToken,
+       {{"comment_id", "17870000000000444"},
+        {"media_id", "17920000000000999"},
+        {"message", "Thanks, we are on it"}},
+       R"({"id":"17846319838228163"})",
+       "17846319838228163",
+       "https://www.instagram.com/p/C7abcDEF/"},
+      {"messenger",
+       {{"type", "messenger"}, {"page_id", kPage}, {"psid", "24681357902468135"}},
+       std::string(kApi) + "/" + kPage + "/messages",
+       kPageToken,
+       {{"recipient", {{"id", "24681357902468135"}}},
+        {"messaging_type", "RESPONSE"},
+        {"message", {{"text", "Thanks, we are on it"}}}},
+       R"({"recipient_id":"24681357902468135","message_id":"m_Reply1"})",
+       "m_Reply1",
+       ""},
+      {"whatsapp",
+       kWhatsAppTarget,
+       std::string(kApi) + "/106540352242922/messages",
+       kWaToken,
+       {{"messaging_product", "whatsapp"},
+        {"recipient_type", "individual"},
+        {"to", "447700900123"},
+        {"context", {{"message_id", "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQUJDMTIz"}}},
+        {"type", "text"},
+        {"text", {{"preview_url", false}, {"body", "Thanks, we are on it"}}}},
+       R"({"messaging_product":"whatsapp","contacts":[{"input":"447700900123","wa_id":"447700900123"}],
+           "messages":[{"id":"wamid.OURREPLY"}]})",
+       "wamid.OURREPLY",
+       "https://wa.me/447700900123"},
+  };
+  for (const auto& k : cases) {
+    CAPTURE(k.name);
+    http.PushStatus(200, k.answer);
+    DeliveryOutcome o = c->SendReply(Reply(k.target), http);
+    CHECK(o.kind == OutcomeKind::kDone);
+    CHECK(o.remote_id == k.remote_id);
+    CHECK(o.url == k.link);
+    const HttpRequest req = http.requests().back();
+    CHECK(req.method == "POST");
+    CHECK(req.url == k.url);
+    CHECK(FindHeader(req.headers, "Authorization") == "Bearer " + k.token);
+    CHECK(json::parse(req.body) == k.body);
+  }
+  CHECK(http.requests().size() == cases.size());
+}
+
+TEST_CASE("meta: WhatsApp replies use the page token when no WhatsApp token is configured") {
+  json config = BaseConfig();
+  config.erase("whatsapp_token");
+  auto c = Make(nullptr, config);
+  FakeHttpClient http;
+  http.PushStatus(200, R"({"messages":[{"id":"wamid.X"}]})");
+  CHECK(c->SendReply(Reply(kWhatsAppTarget), http).kind == OutcomeKind::kDone);
+  CHECK(FindHeader(http.requests()[0].headers, "Authorization") ==
+        std::string("Bearer ") + kPageToken);
+}
+
+TEST_CASE("meta: Meta's errors map onto retry, permanent and uncertain") {
+  auto c = Make();
+  FakeHttpClient http;
+  auto send = [&](const json& target = kCommentTarget) {
+    return c->SendReply(Reply(target), http);
+  };
+  SUBCASE("rate limits retry later, after Meta's hint or a minute") {
+    for (std::int64_t code : {4, 17, 32, 613, 80001, 80002, 80006, 130429, 131056}) {
+      CAPTURE(code);
+      http.PushStatus(code == 4 ? 403 : 400, ErrorBody(code).dump());
+      DeliveryOutcome o = send();
+      CHECK(o.kind == OutcomeKind::kRetry);
+      CHECK(o.retry_after_ms == 60'000);
+      CHECK(o.error.find("rate limit") != std::string::npos);
+    }
+    http.PushStatus(400, ErrorBody(613).dump(), {{"Retry-After", "1"}});
+    CHECK(send().retry_after_ms == 1000);
+    http.PushStatus(
+        400, ErrorBody(80001).dump(),
+        {{"X-Business-Use-Case-Usage",
+          R"({"102030405060708":[{"type":"pages","call_count":100,"total_cputime":12,"total_time":30,"estimated_time_to_regain_access":5}]})"}});
+    CHECK(send().retry_after_ms == 5 * 60'000);
+  }
+  SUBCASE("a closed 24-hour window is permanent and says so") {
+    http.PushStatus(400, ErrorBody(131047, 0, "Re-engagement message").dump());
+    DeliveryOutcome wa = send(kWhatsAppTarget);
+    CHECK(wa.kind == OutcomeKind::kPermanent);
+    CHECK(wa.error.find("24-hour") != std::string::npos);
+    http.PushStatus(
+        400, ErrorBody(10, 2018278, "This message is sent outside of allowed window.").dump());
+    DeliveryOutcome messenger =
+        send(json{{"type", "messenger"}, {"page_id", kPage}, {"psid", "2468"}});
+    CHECK(messenger.kind == OutcomeKind::kPermanent);
+    CHECK(messenger.error.find("24-hour") != std::string::npos);
+    CHECK_FALSE(messenger.auth_failure);
+  }
+  SUBCASE("an expired token is permanent and an auth failure") {
+    http.PushStatus(
+        400, ErrorBody(190, 463, "Error validating access token: Session has expired").dump());
+    DeliveryOutcome o = send();
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.auth_failure);
+    CHECK(o.error.find("Session has expired") != std::string::npos);
+  }
+  SUBCASE("a deleted comment is permanent with Meta's own reason") {
+    http.PushStatus(
+        400,
+        ErrorBody(100, 33,
+                  "Unsupported post request. Object with ID '4455667788_900100200' does not exist")
+            .dump());
+    DeliveryOutcome o = send();
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.error.find("does not exist") != std::string::npos);
+    CHECK(o.error.find("code 100, subcode 33") != std::string::npos);
+  }
+  SUBCASE("5xx and timeouts are uncertain; a refused connection is a retry") {
+    http.PushStatus(
+        500, ErrorBody(2, 0, "An unexpected error has occurred. Please retry your request later.")
+                 .dump());
+    CHECK(send().kind == OutcomeKind::kUncertain);
+    http.PushStatus(503, "<html>unavailable</html>");
+    CHECK(send().kind == OutcomeKind::kUncertain);
+    http.PushError(TransportError::kUnknown, "read timeout");
+    CHECK(send().kind == OutcomeKind::kUncertain);
+    http.PushError(TransportError::kNotSent, "connection refused");
+    CHECK(send().kind == OutcomeKind::kRetry);
+  }
+}
+
+TEST_CASE("meta: replies that cannot work are refused before any call") {
+  auto c = Make();
+  FakeHttpClient http;
+  SUBCASE("too long for Instagram") {
+    json target = {{"type", "ig_comment"}, {"comment_id", "17860000000000111"}};
+    DeliveryOutcome o = c->SendReply(Reply(target, std::string(2201, 'x')), http);
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.error.find("2200") != std::string::npos);
+  }
+  SUBCASE("a target whose id would leave the Graph path") {
+    json target = kCommentTarget;
+    target["comment_id"] = "../me/feed";
+    CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kPermanent);
+  }
+  SUBCASE("no target, or an unknown type") {
+    ReplyRequest r = Reply(kCommentTarget);
+    r.reply_target.clear();
+    CHECK(c->SendReply(r, http).kind == OutcomeKind::kPermanent);
+    CHECK(c->SendReply(Reply(json{{"type", "tiktok"}}), http).kind == OutcomeKind::kPermanent);
+  }
+  CHECK(http.requests().empty());
+  CHECK(c->ValidateReply(std::string(8001, 'x')).code() == StatusCode::kInvalidArgument);
+  CHECK(c->ValidateReply("").code() == StatusCode::kInvalidArgument);
+  CHECK(c->ValidateReply("ok").ok());
+  CHECK(c->DisplayNameFor("") == "Meta");
+}
+
+TEST_CASE("meta: config requires the secrets and checks ids; the registry knows meta") {
+  std::vector<std::string> errors;
+  MakeMetaConnector(json{{"page_id", "our-page"}, {"api_base", "ftp://x"}}, "platforms.meta",
+                    errors, nullptr);
+  auto has = [&](const std::string& s) {
+    for (const auto& e : errors) {
+      if (e.find(s) != std::string::npos) return true;
+    }
+    return false;
+  };
+  CHECK(has("platforms.meta.app_secret: required"));
+  CHECK(has("platforms.meta.verify_token: required"));
+  CHECK(has("platforms.meta.page_token: required"));
+  CHECK(has("platforms.meta.page_id"));
+  CHECK(has("platforms.meta.api_base"));
+  const PlatformEntry* entry = FindPlatform("meta");
+  REQUIRE(entry != nullptr);
+  CHECK(entry->secret_keys ==
+        std::vector<std::string>{"app_secret", "verify_token", "page_token", "whatsapp_token"});
+}
+
+TEST_CASE("meta: the sample webhook is signed and parses into one Page comment") {
+  auto c = Make();
+  HttpRequest sample =
+      c->SampleWebhook("http://127.0.0.1:8080", "is this thing on?", "sim-1", 1'717'000'000'000);
+  CHECK(sample.url == "http://127.0.0.1:8080/webhooks/meta");
+  InboundRequest r;
+  r.body = sample.body;
+  r.headers = sample.headers;
+  CHECK(c->Verify(r).ok());
+  auto mentions = ParseOk(*c, sample.body);
+  REQUIRE(mentions.size() == 1);
+  CHECK(mentions[0].text == "is this thing on?");
+  // The same event id gives the same dedup id.
+  CHECK(ParseOk(*c, c->SampleWebhook("http://x", "again", "sim-1", 1).body)[0].event_id ==
+        mentions[0].event_id);
+}
+
+}  // namespace duplex::test
