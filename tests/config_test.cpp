@@ -50,7 +50,7 @@ TEST_CASE("an unset environment variable is reported with its JSON path, not a v
   CHECK(m.find("xoxb-secret-1") == std::string::npos);
 }
 
-TEST_CASE("embedded references expand; text that is not a reference stays") {
+TEST_CASE("embedded references expand — text that is not a reference stays") {
   nlohmann::json doc = {{"a", "pre-${X}-post"}, {"b", "${not valid}"}, {"c", {"${X}", 3}}};
   std::vector<std::string> errors;
   ExpandEnv(doc, FakeEnv({{"X", "v"}}), "", errors);

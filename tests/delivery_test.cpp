@@ -147,7 +147,7 @@ TEST_CASE("permanent chat errors dead-letter at once with the reason") {
   CHECK(rig.Get(1).attempts == 1);
 }
 
-TEST_CASE("messages of one conversation go out in order; a retrying one holds back only its own") {
+TEST_CASE("messages of one conversation go out in order — a retrying one holds back only its own") {
   Rig rig;
   rig.Ingest("a1", "A");
   rig.Ingest("a2", "A");

@@ -363,7 +363,7 @@ TEST_CASE("github: replies that cannot work are refused before any call") {
   CHECK(c->SendReply(Reply(json{{"type", "gist"}, {"repo", "a/b"}, {"number", 1}}), http).kind ==
         OutcomeKind::kPermanent);
   CHECK(http.requests().empty());
-  CHECK(c->ValidateReply(std::string(65537, 'x')).code() == StatusCode::kInvalidArgument);
+  CHECK(c->ValidateReply(std::string(65537, 'x'), "o/r#1").code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("github: config and registry") {

@@ -207,7 +207,7 @@ TEST_CASE("meta: without page_id configured, the entry's id still identifies our
   for (const auto& m : mentions) CHECK(m.author.id != kPage);
 }
 
-TEST_CASE("meta: Messenger messages become dms; echoes, deliveries and reads are skipped") {
+TEST_CASE("meta: Messenger messages become dms — echoes, deliveries and reads are skipped") {
   auto c = Make();
   auto mentions = ParseOk(*c, Fixture("messenger.json"));
   REQUIRE(mentions.size() == 2);
@@ -224,7 +224,7 @@ TEST_CASE("meta: Messenger messages become dms; echoes, deliveries and reads are
   CHECK(mentions[1].conversation_key == mentions[0].conversation_key);
 }
 
-TEST_CASE("meta: Instagram comments; our own replies and other fields are skipped") {
+TEST_CASE("meta: Instagram comments — our own replies and other fields are skipped") {
   auto c = Make();
   auto mentions = ParseOk(*c, Fixture("instagram_comments.json"));
   REQUIRE(mentions.size() == 2);
@@ -604,13 +604,13 @@ TEST_CASE("meta: replies that cannot work are refused before any call") {
     CHECK(c->SendReply(Reply(json{{"type", "tiktok"}}), http).kind == OutcomeKind::kPermanent);
   }
   CHECK(http.requests().empty());
-  CHECK(c->ValidateReply(std::string(8001, 'x')).code() == StatusCode::kInvalidArgument);
-  CHECK(c->ValidateReply("").code() == StatusCode::kInvalidArgument);
-  CHECK(c->ValidateReply("ok").ok());
+  CHECK(c->ValidateReply(std::string(8001, 'x'), "c").code() == StatusCode::kInvalidArgument);
+  CHECK(c->ValidateReply("", "c").code() == StatusCode::kInvalidArgument);
+  CHECK(c->ValidateReply("ok", "c").ok());
   CHECK(c->DisplayNameFor("") == "Meta");
 }
 
-TEST_CASE("meta: config requires the secrets and checks ids; the registry knows meta") {
+TEST_CASE("meta: config requires the secrets and checks ids — the registry knows meta") {
   std::vector<std::string> errors;
   MakeMetaConnector(json{{"page_id", "our-page"}, {"api_base", "ftp://x"}}, "platforms.meta",
                     errors, nullptr);

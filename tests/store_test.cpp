@@ -144,7 +144,7 @@ TEST_CASE("outbox: finishing a post sets the thread root, releases the next, rec
   CHECK(store->DueDeliveries(5000, 10, {"chat:C1"})->empty());
 }
 
-TEST_CASE("replies: queued against the last customer message; recovery flags interrupted ones unknown") {
+TEST_CASE("replies: queued against the last customer message — recovery flags interrupted ones unknown") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
   auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two")}, 1000);

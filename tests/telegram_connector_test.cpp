@@ -196,7 +196,7 @@ TEST_CASE("a reply to the bot's message is a mention that joins the replied-to c
   }
 }
 
-TEST_CASE("captions, /command@bot and text_mention address the bot; forum topics are kept") {
+TEST_CASE("captions, /command@bot and text_mention address the bot — forum topics are kept") {
   auto c = Make();
   json updates = json::parse(Fixture("caption_and_command.json"));
   std::vector<Mention> all;
@@ -400,15 +400,15 @@ TEST_CASE("the bot token never appears in an error, even when the transport quot
 
 TEST_CASE("Telegram reply length is 4096 UTF-16 units") {
   auto c = Make();
-  CHECK(c->ValidateReply(std::string(4096, 'a')).ok());
-  Status over = c->ValidateReply(std::string(4097, 'a'));
+  CHECK(c->ValidateReply(std::string(4096, 'a'), "42").ok());
+  Status over = c->ValidateReply(std::string(4097, 'a'), "42");
   CHECK(over.code() == StatusCode::kInvalidArgument);
   CHECK(over.message().find("4097") != std::string::npos);
   std::string emoji;
   for (int i = 0; i < 2048; ++i) emoji += "😀";
-  CHECK(c->ValidateReply(emoji).ok());
-  CHECK_FALSE(c->ValidateReply(emoji + "a").ok());
-  CHECK_FALSE(c->ValidateReply("").ok());
+  CHECK(c->ValidateReply(emoji, "42").ok());
+  CHECK_FALSE(c->ValidateReply(emoji + "a", "42").ok());
+  CHECK_FALSE(c->ValidateReply("", "42").ok());
 }
 
 TEST_CASE("the Telegram sample update carries the secret and parses into one dm") {

@@ -190,7 +190,7 @@ TEST_CASE("a batch keeps every customer tweet and drops our own tweets and retwe
   }
 }
 
-TEST_CASE("direct messages become dm mentions; our own DMs are ignored") {
+TEST_CASE("direct messages become dm mentions — our own DMs are ignored") {
   auto c = Make(BaseConfig());
   auto mentions = ParseOk(*c, Fixture("dm_events.json"));
   REQUIRE(mentions.size() == 1);
@@ -383,11 +383,11 @@ TEST_CASE("OAuth 1.0a signatures match X's documented example and RFC 5849") {
 TEST_CASE("reply length is weighted the way X counts it") {
   auto c = Make(BaseConfig());
   CHECK(WeightedTweetLength(std::string(280, 'a')) == 280);
-  CHECK(c->ValidateReply(std::string(280, 'a')).ok());
-  Status over = c->ValidateReply(std::string(281, 'a'));
+  CHECK(c->ValidateReply(std::string(280, 'a'), "1234").ok());
+  Status over = c->ValidateReply(std::string(281, 'a'), "1234");
   CHECK(over.code() == StatusCode::kInvalidArgument);
   CHECK(over.message().find("281") != std::string::npos);
-  CHECK(c->ValidateReply("").code() == StatusCode::kInvalidArgument);
+  CHECK(c->ValidateReply("", "1234").code() == StatusCode::kInvalidArgument);
   CHECK(WeightedTweetLength("日本語") == 6);
   CHECK(WeightedTweetLength("ok 😀") == 5);
   CHECK(WeightedTweetLength("é—") == 2);
@@ -395,9 +395,13 @@ TEST_CASE("reply length is weighted the way X counts it") {
   CHECK(WeightedTweetLength("xhttps://not-a-url-start") == 24);
   std::string cjk;
   for (int i = 0; i < 140; ++i) cjk += "字";
-  CHECK(c->ValidateReply(cjk).ok());
-  CHECK_FALSE(c->ValidateReply(cjk + "a").ok());
-  CHECK(c->ValidateReply(std::string(250, 'a') + " https://example.com/" + std::string(200, 'x')).ok());
+  CHECK(c->ValidateReply(cjk, "1234").ok());
+  CHECK_FALSE(c->ValidateReply(cjk + "a", "1234").ok());
+  CHECK(c->ValidateReply(std::string(250, 'a') + " https://example.com/" + std::string(200, 'x'), "1234").ok());
+  // Direct messages allow 10,000 characters.
+  CHECK(c->ValidateReply(std::string(10000, 'a'), "dm:42").ok());
+  CHECK(c->ValidateReply(std::string(10001, 'a'), "dm:42").message().find("10000 characters in a direct message") !=
+        std::string::npos);
 }
 
 TEST_CASE("a tweet reply goes to POST /2/tweets with the user token and the tweet it answers") {

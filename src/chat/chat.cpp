@@ -11,7 +11,7 @@ std::string RenderCardText(const MentionCard& card, const ChatDialect& d,
   if (card.vip) head += " · VIP";
   if (card.reopened) head += " · reopened";
   std::string who = d.Escape(card.author.name.empty() ? card.author.handle : card.author.name);
-  if (!card.author.handle.empty() && card.author.handle != card.author.name) {
+  if (!card.author.name.empty() && !card.author.handle.empty() && card.author.handle != card.author.name) {
     who += " (@" + d.Escape(card.author.handle) + ")";
   }
   if (card.author.followers) who += " · " + text::FormatThousands(*card.author.followers) + " followers";

@@ -85,7 +85,7 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
                 ", which is not configured any more, so duplex cannot reply there.",
             false};
   }
-  if (Status s = it->second->ValidateReply(reply_text); !s.ok()) {
+  if (Status s = it->second->ValidateReply(reply_text, c.conversation_key); !s.ok()) {
     return svc.UsageError(spec, "Not queued: " + s.message());
   }
   auto queued = deps.store->QueueReply(c.id, ctx.user_id, reply_text, c.platform + ":" + c.account,

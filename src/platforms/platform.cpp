@@ -22,7 +22,7 @@ Result<InboundResponse> PlatformConnector::Handshake(const InboundRequest&) cons
 
 std::string PlatformConnector::DisplayNameFor(const std::string&) const { return DisplayName(); }
 
-Status PlatformConnector::ValidateReply(const std::string& text) const {
+Status PlatformConnector::ValidateReply(const std::string& text, const std::string&) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   return Status::Ok();
 }

@@ -81,8 +81,9 @@ class PlatformConnector {
 
   // Sends one reply. Must not retry internally: the delivery worker owns retries.
   virtual DeliveryOutcome SendReply(const ReplyRequest& reply, HttpClient& http) const = 0;
-  // Checks a reply before it is queued (length limits...). Ok by default.
-  virtual Status ValidateReply(const std::string& text) const;
+  // Checks a reply before it is queued (length limits...), knowing which conversation it
+  // answers (a platform may allow more in a DM than in a post). Ok by default.
+  virtual Status ValidateReply(const std::string& text, const std::string& conversation_key) const;
 
   // A correctly signed sample webhook carrying `text`, sent by `duplex simulate` and the demo.
   // `base_url` is duplex's own (http://host:port); the request's url is absolute.

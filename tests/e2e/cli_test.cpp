@@ -95,7 +95,7 @@ TEST_CASE("serve refuses a bad config with exit 2 instead of starting half-confi
   CHECK(r.err.find("platforms.generic.secret: required") != std::string::npos);
 }
 
-TEST_CASE("serve + simulate: a signed sample reaches Slack; SIGTERM stops cleanly with exit 0") {
+TEST_CASE("serve + simulate: a signed sample reaches Slack — SIGTERM stops cleanly with exit 0") {
   TempDir dir;
   FakeSlack slack;
   FakeHttpServer receiver;

@@ -12,7 +12,7 @@ namespace duplex::test {
 
 using nlohmann::json;
 
-TEST_CASE("healthz, readyz and metrics answer; metrics count requests, webhooks and deliveries") {
+TEST_CASE("healthz, readyz and metrics answer — metrics count requests, webhooks and deliveries") {
   E2eEnv env;
   CHECK(env.Get("/healthz").response.status == 200);
   auto ready = env.Get("/readyz");
@@ -49,7 +49,7 @@ TEST_CASE("metrics can live on their own port") {
   CHECK(env.Send(r).response.status == 200);
 }
 
-TEST_CASE("unknown paths get a JSON 404; unconfigured platforms are unknown paths") {
+TEST_CASE("unknown paths get a JSON 404 — unconfigured platforms are unknown paths") {
   E2eEnv env;
   auto r = env.Get("/nope");
   CHECK(r.response.status == 404);

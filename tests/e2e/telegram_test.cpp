@@ -172,7 +172,7 @@ TEST_CASE("Telegram: a wrong secret is 401, group chatter is acknowledged and no
   CHECK(env.slack.Posts().empty());
 }
 
-TEST_CASE("Telegram: without bot_username the bot asks getMe once; the token never reaches the logs") {
+TEST_CASE("Telegram: without bot_username the bot asks getMe once — the token never reaches the logs") {
   FakeHttpServer tg;
   const std::string get_me = std::string("/bot") + kTgToken + "/getMe";
   tg.On(get_me, [](const RecordedRequest&) {

@@ -69,7 +69,7 @@ std::string SlackPoster::BuildPostBody(const ChatMessage& message) const {
   if (c.vip) head += " · :star: VIP";
   if (c.reopened) head += " · reopened";
   std::string who = "*" + dialect_.Escape(c.author.name.empty() ? c.author.handle : c.author.name) + "*";
-  if (!c.author.handle.empty() && c.author.handle != c.author.name) {
+  if (!c.author.name.empty() && !c.author.handle.empty() && c.author.handle != c.author.name) {
     who += " (@" + dialect_.Escape(c.author.handle) + ")";
   }
   if (c.author.followers) who += " · " + text::FormatThousands(*c.author.followers) + " followers";

@@ -85,7 +85,7 @@ Status GitHubConnector::Verify(const InboundRequest& r) const {
   return security::VerifyHubSignature256(config_.secret, r.Header("X-Hub-Signature-256"), r.body);
 }
 
-Status GitHubConnector::ValidateReply(const std::string& text) const {
+Status GitHubConnector::ValidateReply(const std::string& text, const std::string& /*conversation_key*/) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   if (text::CountCodePoints(text) > github::kMaxCommentChars) {
     return Status::Invalid("GitHub comments are limited to " +

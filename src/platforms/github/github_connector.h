@@ -45,7 +45,7 @@ class GitHubConnector final : public PlatformConnector {
   Status Verify(const InboundRequest& request) const override;
   Result<ParsedWebhook> Parse(const InboundRequest& request) const override;
   DeliveryOutcome SendReply(const ReplyRequest& reply, HttpClient& http) const override;
-  Status ValidateReply(const std::string& text) const override;
+  Status ValidateReply(const std::string& text, const std::string& conversation_key) const override;
   HttpRequest SampleWebhook(const std::string& base_url, const std::string& text,
                             const std::string& event_id, UnixMs now) const override;
 

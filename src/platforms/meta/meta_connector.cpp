@@ -65,7 +65,7 @@ Status MetaConnector::Verify(const InboundRequest& r) const {
                                          r.body);
 }
 
-Status MetaConnector::ValidateReply(const std::string& text) const {
+Status MetaConnector::ValidateReply(const std::string& text, const std::string& /*conversation_key*/) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   // The longest any Meta surface accepts (a Facebook comment); shorter per-surface limits are
   // checked when sending, where the surface is known.

@@ -129,7 +129,7 @@ Result<std::string> TelegramConnector::BotUsername() const {
   return learned_username_;
 }
 
-Status TelegramConnector::ValidateReply(const std::string& text) const {
+Status TelegramConnector::ValidateReply(const std::string& text, const std::string& /*conversation_key*/) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   const std::size_t units = telegram::Utf16Length(text);
   if (units > kMaxTelegramTextUnits) {

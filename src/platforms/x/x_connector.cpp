@@ -202,8 +202,15 @@ Status XConnector::Verify(const InboundRequest& request) const {
                                     request.Header("x-twitter-webhooks-signature"), request.body);
 }
 
-Status XConnector::ValidateReply(const std::string& text) const {
+Status XConnector::ValidateReply(const std::string& text, const std::string& conversation_key) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
+  if (text::StartsWith(conversation_key, "dm:")) {
+    if (text::CountCodePoints(text) > kMaxDmChars) {
+      return Status::Invalid("X allows " + std::to_string(kMaxDmChars) +
+                             " characters in a direct message; shorten the reply");
+    }
+    return Status::Ok();
+  }
   const std::size_t weight = WeightedTweetLength(text);
   if (weight > kMaxTweetWeight) {
     return Status::Invalid("X allows 280 characters in a post and this reply counts " +

@@ -57,6 +57,7 @@ struct XConfig {
 // URL 23. Emoji sequences are counted per code point, so this errs on the long side.
 std::size_t WeightedTweetLength(std::string_view text);
 inline constexpr std::size_t kMaxTweetWeight = 280;
+inline constexpr std::size_t kMaxDmChars = 10000;
 
 class XConnector final : public PlatformConnector {
  public:
@@ -67,7 +68,7 @@ class XConnector final : public PlatformConnector {
   Status Verify(const InboundRequest& request) const override;
   Result<ParsedWebhook> Parse(const InboundRequest& request) const override;
   DeliveryOutcome SendReply(const ReplyRequest& reply, HttpClient& http) const override;
-  Status ValidateReply(const std::string& text) const override;
+  Status ValidateReply(const std::string& text, const std::string& conversation_key) const override;
   HttpRequest SampleWebhook(const std::string& base_url, const std::string& text,
                             const std::string& event_id, UnixMs now) const override;
 
