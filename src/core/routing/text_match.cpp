@@ -173,6 +173,13 @@ std::string FoldForMatch(std::string_view text) {
   out.reserve(text.size());
   bool last_space = false;
   for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c > ' ' && c < 0x7F) {  // the common case: printable ASCII
+      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+      last_space = false;
+      ++i;
+      continue;
+    }
     Decoded d = DecodeAt(text, i);
     i += d.len;
     if (IsIgnorable(d.cp)) continue;
