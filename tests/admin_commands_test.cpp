@@ -146,7 +146,7 @@ TEST_CASE("route add parsing: clear errors") {
   CHECK(Has(ParseError("a channel=C1 regex=(unclosed"), "invalid regex: missing )"));
 }
 
-TEST_CASE("admin verbs from staff are refused and audited; nothing changes") {
+TEST_CASE("admin verbs from staff are refused and audited, and nothing changes") {
   Fixture f;
   auto answer = f.Run("route add support channel=C1", "U0STAFF");
   CHECK(answer.error);
@@ -272,7 +272,7 @@ TEST_CASE("mute, unmute and mutes") {
   CHECK(f.Text("mutes") == "Nobody is muted.");
 }
 
-TEST_CASE("admin add and rm: stored admins gain and lose the role; config admins stay") {
+TEST_CASE("admin add and rm: stored admins gain and lose the role, config admins stay") {
   Fixture f;
   CHECK(f.Run("route list", "U0ANA").error);
   CHECK(f.Text("admin add <@U0ANA|ana>") == "<@U0ANA> is now an admin.");

@@ -88,7 +88,7 @@ TEST_CASE("routes are created, replaced whole, listed by name, toggled and delet
   CHECK(after->at(0) == replacement);
 }
 
-TEST_CASE("mutes: added once, listed, removed; handles compare without case and without '@'") {
+TEST_CASE("mutes: added once, listed, removed, and handles compare without case and without '@'") {
   auto store = OpenStore(":memory:");
   CHECK(*store->AddMute({"x", "@SpamBot", "U0ADMIN", 1000}) == true);
   CHECK(*store->AddMute({"x", "spambot", "U0ADMIN", 1000}) == false);
@@ -104,7 +104,7 @@ TEST_CASE("mutes: added once, listed, removed; handles compare without case and 
   CHECK(store->ListMutes()->size() == 1);
 }
 
-TEST_CASE("a muted author's mention is stored muted with no chat post; others are posted") {
+TEST_CASE("a muted author's mention is stored muted with no chat post, others are posted") {
   auto store = OpenStore(":memory:");
   REQUIRE(*store->AddMute({"generic", "Troll", "U0ADMIN", 1}));
   REQUIRE(*store->AddMute({"generic", "id-999", "U0ADMIN", 1}));

@@ -124,7 +124,7 @@ TEST_CASE("all given filters must match together") {
   CHECK(Winner(router, m).empty());
 }
 
-TEST_CASE("the lowest priority number wins; ties go to the name that sorts first") {
+TEST_CASE("the lowest priority number wins and ties go to the name that sorts first") {
   Route a = MakeRoute("zeta", "CZ");
   a.priority = 5;
   Route b = MakeRoute("alpha", "CA");

@@ -108,7 +108,7 @@ TEST_CASE("a staff member's route add is refused and audited") {
   CHECK(env.SlackCommand("route list", "U0ADMIN", "T0OTHER").response.status == 403);
 }
 
-TEST_CASE("an admin added from chat can administer; removed, they are refused again") {
+TEST_CASE("an admin added from chat can administer and, once removed, is refused again") {
   E2eEnv env;
   CHECK(Has(CommandText(env, "admin add <@U0ANA|ana>"), "<@U0ANA> is now an admin."));
   CHECK(Has(CommandText(env, "route add a channel=C1", "U0ANA"), "Created route `a`"));
