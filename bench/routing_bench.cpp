@@ -25,8 +25,8 @@ namespace {
 using BenchClock = std::chrono::steady_clock;
 constexpr int kRounds = 3;
 
-const std::vector<std::string> kUnicodeWords = {"café", "退款", "возврат", "remboursement", "🙂",
-                                                "größe", "返金", "ορθογραφία"};
+const std::vector<std::string> kUnicodeWords = {"café", "退款",  "возврат", "remboursement",
+                                                "🙂", "größe", "返金",    "ορθογραφία"};
 
 std::string RandomWord(std::mt19937& rng) {
   std::uniform_int_distribution<int> len(3, 9), letter(0, 25);
@@ -75,7 +75,8 @@ Workload MakeWorkload(std::size_t n, std::size_t mention_count, std::uint32_t se
     m.author.followers = followers(rng);
     const int count = words(rng);
     const bool with_keyword = coin(rng) == 0 || coin(rng) == 0;
-    const int keyword_at = with_keyword ? std::uniform_int_distribution<int>(0, count - 1)(rng) : -1;
+    const int keyword_at =
+        with_keyword ? std::uniform_int_distribution<int>(0, count - 1)(rng) : -1;
     for (int k = 0; k < count; ++k) {
       if (!m.text.empty()) m.text += k % 9 == 8 ? ", " : " ";
       if (k == keyword_at) {
@@ -108,7 +109,8 @@ class NaiveRouter {
       if (!r.enabled) continue;
       if (!r.platforms.empty() && !r.platforms.count(m.platform)) continue;
       if (!r.kinds.empty() && !r.kinds.count(m.kind)) continue;
-      if (r.min_followers && (!m.author.followers || *m.author.followers < *r.min_followers)) continue;
+      if (r.min_followers && (!m.author.followers || *m.author.followers < *r.min_followers))
+        continue;
       bool hit = r.keywords.empty();
       for (const auto& k : r.keywords) {
         if (routing::ContainsKeyword(folded, k)) {
@@ -169,7 +171,8 @@ int main(int argc, char** argv) {
     Workload w = MakeWorkload(n, 2000, 1234);
     const auto build_start = BenchClock::now();
     Router router(w.routes, "CDEFAULT");
-    const double build_ms = std::chrono::duration<double, std::milli>(BenchClock::now() - build_start).count();
+    const double build_ms =
+        std::chrono::duration<double, std::milli>(BenchClock::now() - build_start).count();
     NaiveRouter naive(w.routes);
 
     std::size_t matched = 0;
@@ -185,18 +188,27 @@ int main(int argc, char** argv) {
     // Interleaved rounds, best of each: a neighbour's burst of load hits all three alike.
     double fold = 0, indexed = 0, naive_rate = 0;
     for (int round = 0; round < kRounds; ++round) {
-      fold = std::max(fold, Rate(w.mentions, seconds, [](const Mention& m) { return routing::FoldForMatch(m.text).size(); }));
-      indexed = std::max(indexed, Rate(w.mentions, seconds, [&](const Mention& m) { return router.Decide(m).channel.size(); }));
-      naive_rate = std::max(naive_rate, Rate(w.mentions, seconds, [&](const Mention& m) { return naive.Decide(m).size(); }));
+      fold = std::max(fold, Rate(w.mentions, seconds, [](const Mention& m) {
+                        return routing::FoldForMatch(m.text).size();
+                      }));
+      indexed = std::max(indexed, Rate(w.mentions, seconds, [&](const Mention& m) {
+                           return router.Decide(m).channel.size();
+                         }));
+      naive_rate = std::max(naive_rate, Rate(w.mentions, seconds, [&](const Mention& m) {
+                              return naive.Decide(m).size();
+                            }));
     }
-    std::printf("%8zu %10.1f %14.0f %14.0f %9.1fx %14.0f %11.2fx %9.2f\n", n, build_ms, indexed, naive_rate,
-                indexed / naive_rate, fold, fold / indexed, 1e6 / indexed);
+    std::printf("%8zu %10.1f %14.0f %14.0f %9.1fx %14.0f %11.2fx %9.2f\n", n, build_ms, indexed,
+                naive_rate, indexed / naive_rate, fold, fold / indexed, 1e6 / indexed);
     std::fflush(stdout);
     if (n == 10000) {
-      std::printf("\n%zu of %zu mentions matched a route with 10,000 routes.\n", matched, w.mentions.size());
+      std::printf("\n%zu of %zu mentions matched a route with 10,000 routes.\n", matched,
+                  w.mentions.size());
     }
   }
   std::puts("\nvs naive: indexed rate / naive rate (higher is better).");
-  std::puts("vs fold: the time of one indexed routing in units of folding the text once (1.00x = the floor).");
+  std::puts(
+      "vs fold: the time of one indexed routing in units of folding the text once (1.00x = the "
+      "floor).");
   return 0;
 }

@@ -32,8 +32,12 @@ constexpr std::size_t kMaxAuthorBytes = 100;
 constexpr int kDefaultAuditEntries = 20;
 constexpr int kMaxAuditEntries = 100;
 
-CommandAnswer Answer(std::string text) { return {std::move(text), false, false}; }
-CommandAnswer Fail(std::string text) { return {std::move(text), false, true}; }
+CommandAnswer Answer(std::string text) {
+  return {std::move(text), false, false};
+}
+CommandAnswer Fail(std::string text) {
+  return {std::move(text), false, true};
+}
 CommandAnswer UsageFail(const std::string& problem, const char* usage) {
   return Fail(problem + "\nUsage: `/duplex " + usage + "`");
 }
@@ -41,7 +45,9 @@ CommandAnswer Unavailable() {
   return Fail("duplex could not use its database; nothing was changed. Try again.");
 }
 
-std::string Lower(std::string_view s) { return text::ToLowerAscii(text::Trim(s)); }
+std::string Lower(std::string_view s) {
+  return text::ToLowerAscii(text::Trim(s));
+}
 
 std::string Join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
@@ -73,11 +79,15 @@ std::string Code(const ChatDialect& d, std::string_view s) {
 }
 
 // A token typed by the user, for an error message (escaped by the caller).
-std::string Quote(std::string_view s) { return "`" + text::TruncateUtf8(s, 40) + "`"; }
+std::string Quote(std::string_view s) {
+  return "`" + text::TruncateUtf8(s, 40) + "`";
+}
 
 std::string DescribeRoute(const Route& r, const ChatDialect& d) {
-  std::string out = "`" + r.name + "` → " + d.Channel(r.channel) + " · priority " + std::to_string(r.priority);
-  if (!r.platforms.empty()) out += " · platform " + Join({r.platforms.begin(), r.platforms.end()}, ", ");
+  std::string out =
+      "`" + r.name + "` → " + d.Channel(r.channel) + " · priority " + std::to_string(r.priority);
+  if (!r.platforms.empty())
+    out += " · platform " + Join({r.platforms.begin(), r.platforms.end()}, ", ");
   if (!r.kinds.empty()) {
     std::vector<std::string> kinds;
     for (MentionKind k : r.kinds) kinds.emplace_back(ToString(k));
@@ -110,23 +120,28 @@ std::string ReloadRoutes(CommandDeps& deps) {
 }
 
 std::optional<std::int64_t> ParseCount(std::string value) {
-  value.erase(std::remove_if(value.begin(), value.end(), [](char c) { return c == ',' || c == '_'; }),
-              value.end());
-  if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  value.erase(
+      std::remove_if(value.begin(), value.end(), [](char c) { return c == ',' || c == '_'; }),
+      value.end());
+  if (value.empty() ||
+      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
   return text::ParseInt64(value);
 }
 
-Status ParsePlatform(const std::string& raw, const std::vector<std::string>& known, std::string& out) {
+Status ParsePlatform(const std::string& raw, const std::vector<std::string>& known,
+                     std::string& out) {
   out = Lower(raw);
   if (std::find(known.begin(), known.end(), out) != known.end()) return Status::Ok();
-  return Status::Invalid("Unknown platform " + Quote(raw) + ". Platforms: " + Join(known, ", ") + ".");
+  return Status::Invalid("Unknown platform " + Quote(raw) + ". Platforms: " + Join(known, ", ") +
+                         ".");
 }
 
 Status ParseKind(const std::string& raw, MentionKind& out) {
   auto kind = ParseMentionKind(Lower(raw));
-  if (!kind) return Status::Invalid("Unknown kind " + Quote(raw) + ". Kinds: direct, mention, comment, dm.");
+  if (!kind)
+    return Status::Invalid("Unknown kind " + Quote(raw) + ". Kinds: direct, mention, comment, dm.");
   out = *kind;
   return Status::Ok();
 }
@@ -190,7 +205,8 @@ CommandAnswer RouteUsages(const std::string& problem) {
 CommandAnswer RouteAdd(CommandService& svc, const ParsedCommand& cmd) {
   auto& deps = svc.deps();
   if (cmd.args.size() < 2) return UsageFail("Give the route a name and a channel.", kRouteAddUsage);
-  auto route = ParseRouteSpec(std::string_view(cmd.raw).substr(cmd.args[1].begin), KnownPlatformNames());
+  auto route =
+      ParseRouteSpec(std::string_view(cmd.raw).substr(cmd.args[1].begin), KnownPlatformNames());
   if (!route.ok()) return UsageFail(deps.dialect->Escape(route.status().message()), kRouteAddUsage);
   auto replaced = deps.store->PutRoute(*route, deps.clock->NowMs());
   if (!replaced.ok()) return Unavailable();
@@ -205,7 +221,8 @@ CommandAnswer RouteList(CommandService& svc) {
   const ChatDialect& d = *deps.dialect;
   auto routes = deps.store->ListRoutes();
   if (!routes.ok()) return Unavailable();
-  const std::string fallback = "Anything else → " + d.Channel(deps.default_channel) + " (the default channel).";
+  const std::string fallback =
+      "Anything else → " + d.Channel(deps.default_channel) + " (the default channel).";
   if (routes->empty()) {
     return Answer("No routes yet: every mention goes to " + d.Channel(deps.default_channel) +
                   ". Add one with `/duplex " + kRouteAddUsage + "`.");
@@ -229,15 +246,18 @@ CommandAnswer RouteChange(CommandService& svc, const ParsedCommand& cmd, const s
   if (cmd.args.size() != 2) return UsageFail("Give exactly one route name.", usage);
   const std::string name = NormalizeRouteName(cmd.args[1].value);
   if (name.empty()) {
-    return UsageFail(deps.dialect->Escape(Quote(cmd.args[1].value)) + " is not a route name.", usage);
+    return UsageFail(deps.dialect->Escape(Quote(cmd.args[1].value)) + " is not a route name.",
+                     usage);
   }
-  Result<bool> changed = sub == "rm" ? deps.store->DeleteRoute(name)
-                                     : deps.store->SetRouteEnabled(name, sub == "enable", deps.clock->NowMs());
+  Result<bool> changed =
+      sub == "rm" ? deps.store->DeleteRoute(name)
+                  : deps.store->SetRouteEnabled(name, sub == "enable", deps.clock->NowMs());
   if (!changed.ok()) return Unavailable();
   if (!*changed) return Fail("There is no route `" + name + "`. `/duplex route list` shows them.");
-  std::string done = sub == "rm"       ? "Removed route `" + name + "`."
-                     : sub == "enable" ? "Enabled route `" + name + "`."
-                                       : "Disabled route `" + name + "`: it matches nothing until enabled again.";
+  std::string done = sub == "rm" ? "Removed route `" + name + "`."
+                     : sub == "enable"
+                         ? "Enabled route `" + name + "`."
+                         : "Disabled route `" + name + "`: it matches nothing until enabled again.";
   return Answer(done + " Existing conversations stay in their threads." + ReloadRoutes(deps));
 }
 
@@ -247,23 +267,30 @@ std::string RejectionDetail(const Router& router, std::size_t rank, RouteFilter 
   switch (f) {
     case RouteFilter::kDisabled: return "disabled";
     case RouteFilter::kPlatform:
-      return "platform (" + m.platform + " is not " + Join({r.platforms.begin(), r.platforms.end()}, " or ") + ")";
+      return "platform (" + m.platform + " is not " +
+             Join({r.platforms.begin(), r.platforms.end()}, " or ") + ")";
     case RouteFilter::kKind: {
       std::vector<std::string> kinds;
       for (MentionKind k : r.kinds) kinds.emplace_back(ToString(k));
       return std::string("kind (") + ToString(m.kind) + " is not " + Join(kinds, " or ") + ")";
     }
     case RouteFilter::kMinFollowers:
-      return "min_followers (needs " + text::FormatThousands(*r.min_followers) + ", the author has " +
-             (m.author.followers ? text::FormatThousands(*m.author.followers) : std::string("an unknown number")) + ")";
+      return "min_followers (needs " + text::FormatThousands(*r.min_followers) +
+             ", the author has " +
+             (m.author.followers ? text::FormatThousands(*m.author.followers)
+                                 : std::string("an unknown number")) +
+             ")";
     case RouteFilter::kKeywords: {
       std::vector<std::string> shown;
-      for (std::size_t i = 0; i < r.keywords.size() && i < 5; ++i) shown.push_back("\"" + d.Escape(r.keywords[i]) + "\"");
-      return "keywords (" + Join(shown, ", ") + (r.keywords.size() > 5 ? ", …" : "") + " not found)";
+      for (std::size_t i = 0; i < r.keywords.size() && i < 5; ++i)
+        shown.push_back("\"" + d.Escape(r.keywords[i]) + "\"");
+      return "keywords (" + Join(shown, ", ") + (r.keywords.size() > 5 ? ", …" : "") +
+             " not found)";
     }
     case RouteFilter::kRegex:
-      return router.RegexError(rank).empty() ? "regex (no match)"
-                                             : "regex (invalid: " + d.Escape(router.RegexError(rank)) + ")";
+      return router.RegexError(rank).empty()
+                 ? "regex (no match)"
+                 : "regex (invalid: " + d.Escape(router.RegexError(rank)) + ")";
   }
   return ToString(f);
 }
@@ -271,16 +298,19 @@ std::string RejectionDetail(const Router& router, std::size_t rank, RouteFilter 
 CommandAnswer RouteTest(CommandService& svc, const ParsedCommand& cmd) {
   auto& deps = svc.deps();
   const ChatDialect& d = *deps.dialect;
-  if (cmd.args.size() < 4) return UsageFail("Give a platform, a kind and the text to try.", kRouteTestUsage);
+  if (cmd.args.size() < 4)
+    return UsageFail("Give a platform, a kind and the text to try.", kRouteTestUsage);
   Mention m;
   if (Status s = ParsePlatform(cmd.args[1].value, KnownPlatformNames(), m.platform); !s.ok()) {
     return UsageFail(d.Escape(s.message()), kRouteTestUsage);
   }
-  if (Status s = ParseKind(cmd.args[2].value, m.kind); !s.ok()) return UsageFail(d.Escape(s.message()), kRouteTestUsage);
+  if (Status s = ParseKind(cmd.args[2].value, m.kind); !s.ok())
+    return UsageFail(d.Escape(s.message()), kRouteTestUsage);
   std::size_t text_at = 3;
   if (text::StartsWith(Lower(cmd.args[3].value), "followers=")) {
     m.author.followers = ParseCount(cmd.args[3].value.substr(10));
-    if (!m.author.followers) return UsageFail("followers must be a whole number, like 5000.", kRouteTestUsage);
+    if (!m.author.followers)
+      return UsageFail("followers must be a whole number, like 5000.", kRouteTestUsage);
     text_at = 4;
   }
   m.text = DecodeChatText(cmd.RestFrom(text_at));
@@ -289,8 +319,10 @@ CommandAnswer RouteTest(CommandService& svc, const ParsedCommand& cmd) {
   if (!router) return Fail("Routing is not available in this duplex.");
 
   Explanation e = router->Explain(m);
-  std::string who = m.author.followers ? "an author with " + text::FormatThousands(*m.author.followers) + " followers"
-                                       : "an author whose followers are unknown";
+  std::string who =
+      m.author.followers
+          ? "an author with " + text::FormatThousands(*m.author.followers) + " followers"
+          : "an author whose followers are unknown";
   std::string out = "A " + m.platform + " " + ToString(m.kind) + " from " + who + " would go to " +
                     d.Channel(e.decision.channel) +
                     (e.decision.route.empty() ? " (the default channel): no route matched."
@@ -303,15 +335,17 @@ CommandAnswer RouteTest(CommandService& svc, const ParsedCommand& cmd) {
       continue;
     }
     ++shown;
-    std::string line = "\n• `" + v.route->name + "` (priority " + std::to_string(v.route->priority) + ") → " +
-                       d.Channel(v.route->channel) + ": ";
+    std::string line = "\n• `" + v.route->name + "` (priority " +
+                       std::to_string(v.route->priority) + ") → " + d.Channel(v.route->channel) +
+                       ": ";
     if (v.won) {
       line += "every filter matched; it wins.";
     } else if (v.rejected_by.empty()) {
       line += "matched too, but `" + e.decision.route + "` comes first.";
     } else {
       std::vector<std::string> reasons;
-      for (RouteFilter f : v.rejected_by) reasons.push_back(RejectionDetail(*router, rank, f, m, d));
+      for (RouteFilter f : v.rejected_by)
+        reasons.push_back(RejectionDetail(*router, rank, f, m, d));
       line += "rejected by " + Join(reasons, ", ") + ".";
     }
     out += line;
@@ -328,7 +362,8 @@ CommandAnswer RunRoute(CommandService& svc, const CommandContext&, const ParsedC
   if (sub == "rm" || sub == "enable" || sub == "disable") return RouteChange(svc, cmd, sub);
   if (sub == "test") return RouteTest(svc, cmd);
   return RouteUsages(sub.empty() ? "Which route command?"
-                                 : "Unknown route command " + svc.deps().dialect->Escape(Quote(cmd.args[0].value)) + ".");
+                                 : "Unknown route command " +
+                                       svc.deps().dialect->Escape(Quote(cmd.args[0].value)) + ".");
 }
 
 // "<platform>:<handle-or-id>", the handle with or without '@'.
@@ -337,15 +372,18 @@ Status ParseMuteTarget(const std::string& arg, std::string& platform, std::strin
   if (colon == std::string::npos || colon == 0) {
     return Status::Invalid("Write the author as platform:handle, like `x:spambot`.");
   }
-  if (Status s = ParsePlatform(arg.substr(0, colon), KnownPlatformNames(), platform); !s.ok()) return s;
+  if (Status s = ParsePlatform(arg.substr(0, colon), KnownPlatformNames(), platform); !s.ok())
+    return s;
   author = arg.substr(colon + 1);
   if (!author.empty() && author[0] == '@') author.erase(0, 1);
-  if (author.empty()) return Status::Invalid("Which author? Write platform:handle, like `x:spambot`.");
+  if (author.empty())
+    return Status::Invalid("Which author? Write platform:handle, like `x:spambot`.");
   if (author.size() > kMaxAuthorBytes) return Status::Invalid("That handle is too long.");
   return Status::Ok();
 }
 
-CommandAnswer RunMuteOrUnmute(CommandService& svc, const CommandContext& ctx, const ParsedCommand& cmd, bool mute) {
+CommandAnswer RunMuteOrUnmute(CommandService& svc, const CommandContext& ctx,
+                              const ParsedCommand& cmd, bool mute) {
   auto& deps = svc.deps();
   const char* usage = mute ? kMuteUsage : kUnmuteUsage;
   if (cmd.args.size() != 1) return UsageFail("Give one author, as platform:handle.", usage);
@@ -358,7 +396,8 @@ CommandAnswer RunMuteOrUnmute(CommandService& svc, const CommandContext& ctx, co
     auto added = deps.store->AddMute({platform, author, ctx.user_id, deps.clock->NowMs()});
     if (!added.ok()) return Unavailable();
     if (!*added) return Answer(who + " was already muted.");
-    return Answer("Muted " + who + ": their mentions are stored (see `/duplex show <ref>`) but not posted.");
+    return Answer("Muted " + who +
+                  ": their mentions are stored (see `/duplex show <ref>`) but not posted.");
   }
   auto removed = deps.store->RemoveMute(platform, author);
   if (!removed.ok()) return Unavailable();
@@ -395,7 +434,9 @@ CommandAnswer RunAdmin(CommandService& svc, const CommandContext& ctx, const Par
     return UsageFail("Say `add` or `rm`, and whom.", kAdminUsage);
   }
   const std::string user = ParseUserRef(cmd.args[1].value);
-  if (user.empty()) return UsageFail(d.Escape(Quote(cmd.args[1].value)) + " is not a person: mention them with @.", kAdminUsage);
+  if (user.empty())
+    return UsageFail(d.Escape(Quote(cmd.args[1].value)) + " is not a person: mention them with @.",
+                     kAdminUsage);
   const auto& config = deps.config_admins;
   const bool in_config = std::find(config.begin(), config.end(), user) != config.end();
   if (sub == "add") {
@@ -405,16 +446,20 @@ CommandAnswer RunAdmin(CommandService& svc, const CommandContext& ctx, const Par
     return Answer(d.User(user) + (*added ? " is now an admin." : " is already an admin."));
   }
   if (in_config) {
-    return Fail(d.User(user) + " is an admin named in the config file (chat.admins); only the config can change that.");
+    return Fail(
+        d.User(user) +
+        " is an admin named in the config file (chat.admins); only the config can change that.");
   }
   auto removed = deps.store->RemoveAdmin(user, /*keep_last=*/config.empty());
   if (!removed.ok()) {
     if (removed.status().code() == StatusCode::kInvalidArgument) {
-      return Fail(d.User(user) + " is the last admin and the config file names none; add another admin first.");
+      return Fail(d.User(user) +
+                  " is the last admin and the config file names none; add another admin first.");
     }
     return Unavailable();
   }
-  if (!*removed) return Fail(d.User(user) + " is not an admin added from chat. `/duplex admins` lists them.");
+  if (!*removed)
+    return Fail(d.User(user) + " is not an admin added from chat. `/duplex admins` lists them.");
   return Answer(d.User(user) + " is no longer an admin.");
 }
 
@@ -424,10 +469,14 @@ CommandAnswer RunAdmins(CommandService& svc, const CommandContext&, const Parsed
   auto stored = deps.store->ListAdmins();
   if (!stored.ok()) return Unavailable();
   std::string out = "Admins:";
-  for (const auto& u : deps.config_admins) out += "\n• " + d.User(u) + " — named in the config file";
+  for (const auto& u : deps.config_admins)
+    out += "\n• " + d.User(u) + " — named in the config file";
   for (const auto& a : *stored) {
-    if (std::find(deps.config_admins.begin(), deps.config_admins.end(), a.user_id) != deps.config_admins.end()) continue;
-    out += "\n• " + d.User(a.user_id) + " — added by " + d.User(a.added_by) + ", " + FormatUtc(a.added_at);
+    if (std::find(deps.config_admins.begin(), deps.config_admins.end(), a.user_id) !=
+        deps.config_admins.end())
+      continue;
+    out += "\n• " + d.User(a.user_id) + " — added by " + d.User(a.added_by) + ", " +
+           FormatUtc(a.added_at);
   }
   return Answer(out + "\nEveryone else in the workspace is staff.");
 }
@@ -440,7 +489,9 @@ CommandAnswer RunAudit(CommandService& svc, const CommandContext&, const ParsedC
   if (cmd.args.size() == 1) {
     auto v = ParseCount(cmd.args[0].value);
     if (!v || *v < 1 || *v > kMaxAuditEntries) {
-      return UsageFail("N is how many entries to show, from 1 to " + std::to_string(kMaxAuditEntries) + ".", kAuditUsage);
+      return UsageFail(
+          "N is how many entries to show, from 1 to " + std::to_string(kMaxAuditEntries) + ".",
+          kAuditUsage);
     }
     n = static_cast<int>(*v);
   }
@@ -448,8 +499,8 @@ CommandAnswer RunAudit(CommandService& svc, const CommandContext&, const ParsedC
   if (!entries.ok()) return Unavailable();
   std::string out = "Latest admin commands, newest first:";
   for (const auto& e : *entries) {
-    out += "\n• " + FormatUtc(e.at) + " · " + d.User(e.user_id) + " · *" + ToString(e.result) + "* · " +
-           Code(d, e.command);
+    out += "\n• " + FormatUtc(e.at) + " · " + d.User(e.user_id) + " · *" + ToString(e.result) +
+           "* · " + Code(d, e.command);
     if (!e.detail.empty() && e.result != AuditResult::kStarted) out += " — " + d.Escape(e.detail);
   }
   return Answer(out);
@@ -493,27 +544,32 @@ std::string DecodeChatText(std::string_view s) {
   return out;
 }
 
-Result<Route> ParseRouteSpec(std::string_view text, const std::vector<std::string>& known_platforms) {
+Result<Route> ParseRouteSpec(std::string_view text,
+                             const std::vector<std::string>& known_platforms) {
   auto tokens = Tokenize(text, /*strict=*/true);
-  if (!tokens.ok()) return Status::Invalid("Could not read that: " + tokens.status().message() + ".");
+  if (!tokens.ok())
+    return Status::Invalid("Could not read that: " + tokens.status().message() + ".");
   if (tokens->empty() || tokens->front().value.find('=') != std::string::npos) {
-    return Status::Invalid("Give the route a name first, like `route add support channel=#support`.");
+    return Status::Invalid(
+        "Give the route a name first, like `route add support channel=#support`.");
   }
   Route r;
   r.priority = kDefaultPriority;
   r.name = NormalizeRouteName(tokens->front().value);
   if (r.name.empty()) {
-    return Status::Invalid(Quote(tokens->front().value) +
-                           " cannot be a route name: use 1 to 64 letters, digits, '_', '-' or '.'.");
+    return Status::Invalid(
+        Quote(tokens->front().value) +
+        " cannot be a route name: use 1 to 64 letters, digits, '_', '-' or '.'.");
   }
-  static const std::set<std::string> kKeys = {"channel", "platform", "kind", "keywords",
-                                              "regex", "min_followers", "priority"};
+  static const std::set<std::string> kKeys = {"channel", "platform",      "kind",    "keywords",
+                                              "regex",   "min_followers", "priority"};
   std::set<std::string> seen;
   for (std::size_t i = 1; i < tokens->size(); ++i) {
     const std::string& token = (*tokens)[i].value;
     const std::size_t eq = token.find('=');
     if (eq == std::string::npos) {
-      return Status::Invalid("Expected key=value, got " + Quote(token) + " (quote values with spaces).");
+      return Status::Invalid("Expected key=value, got " + Quote(token) +
+                             " (quote values with spaces).");
     }
     std::string key = Lower(token.substr(0, eq));
     if (key == "platforms") key = "platform";
@@ -521,27 +577,32 @@ Result<Route> ParseRouteSpec(std::string_view text, const std::vector<std::strin
     if (key == "keyword") key = "keywords";
     const std::string value = token.substr(eq + 1);
     if (kKeys.count(key) == 0) {
-      return Status::Invalid("Unknown key " + Quote(token.substr(0, eq)) +
-                             ". Keys: channel, platform, kind, keywords, regex, min_followers, priority.");
+      return Status::Invalid(
+          "Unknown key " + Quote(token.substr(0, eq)) +
+          ". Keys: channel, platform, kind, keywords, regex, min_followers, priority.");
     }
     if (!seen.insert(key).second) return Status::Invalid(key + "= is given twice.");
     if (text::Trim(value).empty()) return Status::Invalid(key + "= needs a value.");
     if (Status s = ParseRouteValue(key, value, known_platforms, r); !s.ok()) return s;
   }
-  if (r.channel.empty()) return Status::Invalid("channel= is required: where should matching mentions go?");
+  if (r.channel.empty())
+    return Status::Invalid("channel= is required: where should matching mentions go?");
   if (Status s = ValidateRoute(r); !s.ok()) return Status::Invalid(s.message() + ".");
   return r;
 }
 
 void RegisterAdminCommands(CommandService& service) {
   service.Register({"route", "route add|list|rm|enable|disable|test …",
-                    "which channel each mention goes to (`/duplex route` shows every form)", true, RunRoute});
-  service.Register({"mute", kMuteUsage, "store an author's mentions without posting them", true, RunMute});
+                    "which channel each mention goes to (`/duplex route` shows every form)", true,
+                    RunRoute});
+  service.Register(
+      {"mute", kMuteUsage, "store an author's mentions without posting them", true, RunMute});
   service.Register({"unmute", kUnmuteUsage, "post an author's mentions again", true, RunUnmute});
   service.Register({"mutes", "mutes", "the muted authors", true, RunMutes});
   service.Register({"admin", kAdminUsage, "give or take the admin role", true, RunAdmin});
   service.Register({"admins", "admins", "who the admins are", true, RunAdmins});
-  service.Register({"audit", kAuditUsage, "the latest admin commands: who, when, what, result", true, RunAudit});
+  service.Register(
+      {"audit", kAuditUsage, "the latest admin commands: who, when, what, result", true, RunAudit});
 }
 
 }  // namespace duplex

@@ -30,7 +30,8 @@ void RegisterAdminCommands(CommandService& service);
 // strictly (quotes group words; an unterminated quote is an error). Checks every key and
 // value, including the regex (RE2's message) and platform names against `known_platforms`.
 // InvalidArgument with a message for the admin; the caller adds the usage line.
-Result<Route> ParseRouteSpec(std::string_view text, const std::vector<std::string>& known_platforms);
+Result<Route> ParseRouteSpec(std::string_view text,
+                             const std::vector<std::string>& known_platforms);
 
 // Undoes Slack's escaping of free text: <https://x|label> → label, <https://x> → https://x,
 // then &lt; &gt; &amp; → < > &. Other <…> sequences (mentions) are left as they are.

@@ -38,7 +38,7 @@ struct AuditEntry {
   std::string user_id;
   std::string command;  // the command text as typed
   AuditResult result = AuditResult::kStarted;
-  std::string detail;   // the first line of the answer
+  std::string detail;  // the first line of the answer
 };
 
 }  // namespace duplex

@@ -122,7 +122,8 @@ Result<bool> SqliteStore::SetRouteEnabled(const std::string& name, bool enabled,
 Result<bool> SqliteStore::AddMute(const Mute& mute) {
   return storage::Guarded(mu_, "add_mute", [&]() -> Result<bool> {
     auto q = Stmt(
-        "INSERT OR IGNORE INTO mutes (platform, author, created_by, created_at) VALUES (?, ?, ?, ?)");
+        "INSERT OR IGNORE INTO mutes (platform, author, created_by, created_at) VALUES (?, ?, ?, "
+        "?)");
     q->bind(1, mute.platform);
     q->bind(2, StripAt(mute.author));
     q->bind(3, mute.created_by);
@@ -142,7 +143,8 @@ Result<bool> SqliteStore::RemoveMute(const std::string& platform, const std::str
 
 Result<std::vector<Mute>> SqliteStore::ListMutes() {
   return storage::Guarded(mu_, "list_mutes", [&]() -> Result<std::vector<Mute>> {
-    auto q = Stmt("SELECT platform, author, created_by, created_at FROM mutes ORDER BY platform, author");
+    auto q = Stmt(
+        "SELECT platform, author, created_by, created_at FROM mutes ORDER BY platform, author");
     std::vector<Mute> out;
     while (q->executeStep()) {
       out.push_back({q->getColumn(0).getString(), q->getColumn(1).getString(),
@@ -185,7 +187,8 @@ Result<std::vector<StoredAdmin>> SqliteStore::ListAdmins() {
     auto q = Stmt("SELECT user_id, added_by, added_at FROM admins ORDER BY added_at, user_id");
     std::vector<StoredAdmin> out;
     while (q->executeStep()) {
-      out.push_back({q->getColumn(0).getString(), q->getColumn(1).getString(), q->getColumn(2).getInt64()});
+      out.push_back(
+          {q->getColumn(0).getString(), q->getColumn(1).getString(), q->getColumn(2).getInt64()});
     }
     return out;
   });
@@ -193,7 +196,8 @@ Result<std::vector<StoredAdmin>> SqliteStore::ListAdmins() {
 
 Result<std::int64_t> SqliteStore::AppendAudit(const AuditEntry& e) {
   return storage::Guarded(mu_, "append_audit", [&]() -> Result<std::int64_t> {
-    auto q = Stmt("INSERT INTO audit_log (at, user_id, command, result, detail) VALUES (?, ?, ?, ?, ?)");
+    auto q =
+        Stmt("INSERT INTO audit_log (at, user_id, command, result, detail) VALUES (?, ?, ?, ?, ?)");
     q->bind(1, e.at);
     q->bind(2, e.user_id);
     q->bind(3, e.command);
@@ -206,7 +210,8 @@ Result<std::int64_t> SqliteStore::AppendAudit(const AuditEntry& e) {
 
 Status SqliteStore::FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) {
   return storage::Guarded(mu_, "finish_audit", [&]() -> Status {
-    auto q = Stmt("UPDATE audit_log SET result = ?, detail = ? WHERE id = ? AND result = 'started'");
+    auto q =
+        Stmt("UPDATE audit_log SET result = ?, detail = ? WHERE id = ? AND result = 'started'");
     q->bind(1, ToString(result));
     q->bind(2, detail);
     q->bind(3, id);
@@ -217,7 +222,8 @@ Status SqliteStore::FinishAudit(std::int64_t id, AuditResult result, const std::
 
 Result<std::vector<AuditEntry>> SqliteStore::RecentAudit(int limit) {
   return storage::Guarded(mu_, "recent_audit", [&]() -> Result<std::vector<AuditEntry>> {
-    auto q = Stmt("SELECT id, at, user_id, command, result, detail FROM audit_log ORDER BY id DESC LIMIT ?");
+    auto q = Stmt(
+        "SELECT id, at, user_id, command, result, detail FROM audit_log ORDER BY id DESC LIMIT ?");
     q->bind(1, limit);
     std::vector<AuditEntry> out;
     while (q->executeStep()) {

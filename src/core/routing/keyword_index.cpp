@@ -77,8 +77,10 @@ std::uint32_t KeywordIndex::Next(std::uint32_t state, unsigned char byte) const 
   while (state != 0) {
     const auto* begin = edge_label_.data() + edge_begin_[state];
     const auto* end = edge_label_.data() + edge_begin_[state + 1];
-    const auto* it = (end - begin) <= 8 ? std::find(begin, end, byte) : std::lower_bound(begin, end, byte);
-    if (it != end && *it == byte) return edge_target_[static_cast<std::size_t>(it - edge_label_.data())];
+    const auto* it =
+        (end - begin) <= 8 ? std::find(begin, end, byte) : std::lower_bound(begin, end, byte);
+    if (it != end && *it == byte)
+      return edge_target_[static_cast<std::size_t>(it - edge_label_.data())];
     state = fail_[state];
   }
   return root_next_[byte];

@@ -37,11 +37,13 @@ Status ValidateRoute(const Route& r) {
   }
   if (r.channel.empty()) return Status::Invalid("a route needs a channel");
   if (r.keywords.size() > kMaxKeywordsPerRoute) {
-    return Status::Invalid("a route has at most " + std::to_string(kMaxKeywordsPerRoute) + " keywords");
+    return Status::Invalid("a route has at most " + std::to_string(kMaxKeywordsPerRoute) +
+                           " keywords");
   }
   for (const auto& k : r.keywords) {
     if (k.empty()) return Status::Invalid("empty keyword");
-    if (routing::NormalizeKeyword(k) != k) return Status::Invalid("keyword \"" + k + "\" is not normalized");
+    if (routing::NormalizeKeyword(k) != k)
+      return Status::Invalid("keyword \"" + k + "\" is not normalized");
     if (k.size() > kMaxKeywordBytes) {
       return Status::Invalid("keyword \"" + text::TruncateUtf8(k, 20) + "\" is longer than " +
                              std::to_string(kMaxKeywordBytes) + " bytes");
@@ -50,7 +52,8 @@ Status ValidateRoute(const Route& r) {
   if (!r.regex.empty()) {
     if (Status s = CheckRouteRegex(r.regex); !s.ok()) return s;
   }
-  if (r.min_followers && *r.min_followers < 0) return Status::Invalid("min_followers must be 0 or more");
+  if (r.min_followers && *r.min_followers < 0)
+    return Status::Invalid("min_followers must be 0 or more");
   if (r.priority < 0 || r.priority > kMaxRoutePriority) {
     return Status::Invalid("priority must be between 0 and " + std::to_string(kMaxRoutePriority));
   }

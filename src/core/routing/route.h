@@ -15,14 +15,14 @@
 namespace duplex {
 
 struct Route {
-  std::string name;                         // lower-case [a-z0-9_.-], 1..64 chars
-  std::string channel;                      // chat channel id
-  std::set<std::string> platforms;          // connector names; empty = any
-  std::set<MentionKind> kinds;              // empty = any
-  std::vector<std::string> keywords;        // normalized (NormalizeKeyword); any one matches
-  std::string regex;                        // RE2 syntax, on the original text; empty = none
+  std::string name;                           // lower-case [a-z0-9_.-], 1..64 chars
+  std::string channel;                        // chat channel id
+  std::set<std::string> platforms;            // connector names; empty = any
+  std::set<MentionKind> kinds;                // empty = any
+  std::vector<std::string> keywords;          // normalized (NormalizeKeyword); any one matches
+  std::string regex;                          // RE2 syntax, on the original text; empty = none
   std::optional<std::int64_t> min_followers;  // an author whose reach is unknown fails it
-  int priority = 100;                       // lower wins; ties broken by name
+  int priority = 100;                         // lower wins; ties broken by name
   bool enabled = true;
 
   bool operator==(const Route& o) const;

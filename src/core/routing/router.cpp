@@ -66,8 +66,10 @@ bool Router::PassesNonKeywordFilters(std::size_t rank, const Mention& m) const {
   if (!r.enabled) return false;
   if (!r.platforms.empty() && r.platforms.count(m.platform) == 0) return false;
   if (!r.kinds.empty() && r.kinds.count(m.kind) == 0) return false;
-  if (r.min_followers && (!m.author.followers || *m.author.followers < *r.min_followers)) return false;
-  if (!r.regex.empty() && (!regexes_[rank] || !RE2::PartialMatch(m.text, *regexes_[rank]))) return false;
+  if (r.min_followers && (!m.author.followers || *m.author.followers < *r.min_followers))
+    return false;
+  if (!r.regex.empty() && (!regexes_[rank] || !RE2::PartialMatch(m.text, *regexes_[rank])))
+    return false;
   return true;
 }
 

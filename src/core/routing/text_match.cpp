@@ -65,16 +65,20 @@ void Encode(char32_t cp, std::string& out) {
   }
 }
 
-bool In(char32_t cp, char32_t lo, char32_t hi) { return cp >= lo && cp <= hi; }
+bool In(char32_t cp, char32_t lo, char32_t hi) {
+  return cp >= lo && cp <= hi;
+}
 
 bool IsSpace(char32_t cp) {
   return cp == ' ' || In(cp, 0x09, 0x0D) || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-         In(cp, 0x2000, 0x200B) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
-         cp == 0x205F || cp == 0x3000;
+         In(cp, 0x2000, 0x200B) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
+         cp == 0x3000;
 }
 
 // Invisible characters that must not split a word: soft hyphen, byte order mark.
-bool IsIgnorable(char32_t cp) { return cp == 0xAD || cp == 0xFEFF; }
+bool IsIgnorable(char32_t cp) {
+  return cp == 0xAD || cp == 0xFEFF;
+}
 
 // Upper-case letters whose lower case is the next code point (alternating pairs).
 bool IsEvenPairUpper(char32_t cp) {
@@ -147,7 +151,7 @@ CharClass Classify(char32_t cp) {
   if (cp < 0x2FF0) return C::kIdeographic;  // CJK radicals
   if (cp < 0x3000) return C::kSeparator;
   if (cp < 0x3040) return (In(cp, 0x3005, 0x3007)) ? C::kIdeographic : C::kSeparator;
-  if (cp == 0x30FB) return C::kSeparator;  // katakana middle dot
+  if (cp == 0x30FB) return C::kSeparator;   // katakana middle dot
   if (cp < 0x4DC0) return C::kIdeographic;  // kana, bopomofo, CJK compatibility, ext. A
   if (cp < 0x4E00) return C::kSeparator;    // hexagram symbols
   if (cp < 0xA4D0) return C::kIdeographic;  // CJK unified ideographs, Yi
