@@ -48,6 +48,7 @@ struct Fixture {
     deps.router = [this] { return router->Get(); };
     deps.reload_routes = [this]() -> Status {
       ++reloads;
+      if (fail_reload) return Status::Unavailable("database unavailable");
       auto routes = store->ListRoutes();
       if (!routes.ok()) return routes.status();
       router->Set(std::make_shared<const Router>(std::move(*routes), "C0SOCIAL"));
@@ -76,6 +77,7 @@ struct Fixture {
   std::unique_ptr<SharedRouter> router;
   std::unique_ptr<CommandService> service;
   int reloads = 0;
+  bool fail_reload = false;
 };
 
 Mention MakeMention(const std::string& text, MentionKind kind = MentionKind::kMention,
@@ -224,6 +226,39 @@ TEST_CASE("route add, list, disable, enable and rm change routing at once") {
   CHECK(Has(f.Text("route"), "`/duplex route test <platform> <kind> [followers=N] <text>`"));
   CHECK(Has(f.Text("route frob"), "Unknown route command `frob`"));
   CHECK(Has(f.Text("route add x channel=C1 colour=red"), "Usage: `/duplex route add <name> channel=<#chan>"));
+}
+
+TEST_CASE("a route change that cannot be reloaded is saved and says when it applies") {
+  Fixture f;
+  f.fail_reload = true;
+  auto answer = f.Run("route add support channel=C1");
+  CHECK_FALSE(answer.error);
+  CHECK(Has(answer.text, "Warning: the change is saved, but routing could not reload it (database unavailable)"));
+  CHECK(f.store->ListRoutes()->size() == 1);
+  CHECK(f.router->Get()->routes().empty());
+}
+
+TEST_CASE("long listings are cut: routes after 50, keywords after 8, route test after 15") {
+  Fixture f;
+  for (int i = 0; i < 55; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "r%02d", i);
+    REQUIRE_FALSE(f.Run(std::string("route add ") + name + " channel=C1 keywords=k" + std::to_string(i)).error);
+  }
+  f.Run("route add zz-last channel=C9 keywords=winner priority=999");
+  std::string list = f.Text("route list");
+  CHECK(Has(list, "(56):"));
+  CHECK(Has(list, "\n50. `r49`"));
+  CHECK_FALSE(Has(list, "`r50`"));
+  CHECK(Has(list, "… and 6 more."));
+  std::string test = f.Text("route test generic direct the winner");
+  CHECK(Has(test, "by route `zz-last`."));
+  CHECK(Has(test, "• `r14` (priority 100)"));
+  CHECK_FALSE(Has(test, "`r15`"));
+  CHECK(Has(test, "• `zz-last` (priority 999) → <#C9>: every filter matched; it wins."));
+  CHECK(Has(test, "… and 40 more routes not shown."));
+  std::string many = f.Text("route add many channel=C1 keywords=a,b,c,d,e,f,g,h,i,j");
+  CHECK(Has(many, "\"g\", \"h\" and 2 more"));
 }
 
 TEST_CASE("route list with no routes says where everything goes") {
