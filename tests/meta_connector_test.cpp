@@ -322,7 +322,7 @@ TEST_CASE("meta: without an HTTP client (config checks) a mention gets a placeho
 }
 
 TEST_CASE(
-    "meta: WhatsApp messages become dms named from contacts; reactions and statuses are skipped") {
+    "meta: WhatsApp messages become dms named from contacts — reactions and statuses are skipped") {
   auto c = Make();
   auto mentions = ParseOk(*c, Fixture("whatsapp_messages.json"));
   REQUIRE(mentions.size() == 2);

@@ -1,13 +1,17 @@
 #include "app/app.h"
 
+#include <algorithm>
 #include <iostream>
+#include <mutex>
 
 #include "app/http_server.h"
 #include "app/httplib_client.h"
+#include "chat/admin_commands.h"
 #include "chat/command_service.h"
 #include "chat/console/console_poster.h"
 #include "chat/slack/slack_poster.h"
 #include "core/log.h"
+#include "core/routing/router.h"
 #include "delivery/delivery_engine.h"
 #include "delivery/worker.h"
 #include "handlers/ops_handler.h"
@@ -34,6 +38,8 @@ struct App::Impl {
   std::unique_ptr<DeliveryWorker> worker;
   std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<CommandService> commands;
+  std::unique_ptr<SharedRouter> router;
+  std::mutex reload_mu;  // one rebuild at a time, so an older route set never replaces a newer one
   WebhookDeps webhook_deps;
   SlackHandlerDeps slack_deps;
   std::unique_ptr<HttpServer> server;
@@ -42,6 +48,8 @@ struct App::Impl {
   bool stopped = false;
 
   void DescribeMetrics();
+  // Rebuilds the Router from the stored routes and swaps it in; webhooks never wait for it.
+  Status ReloadRoutes();
   void RegisterRoutes(HttpServer& s, bool with_metrics);
 };
 
@@ -83,6 +91,16 @@ void App::Impl::DescribeMetrics() {
   });
 }
 
+Status App::Impl::ReloadRoutes() {
+  std::lock_guard lock(reload_mu);
+  auto routes = store->ListRoutes();
+  if (!routes.ok()) return routes.status();
+  const std::size_t count = routes->size();
+  router->Set(std::make_shared<const Router>(std::move(*routes), config.chat.default_channel));
+  log::Info("routes loaded", {{"count", std::to_string(count)}});
+  return Status::Ok();
+}
+
 void App::Impl::RegisterRoutes(HttpServer& s, bool with_metrics) {
   s.Get("/healthz", [](const InboundRequest&) { return HandleHealthz(); });
   s.Get("/readyz", [this](const InboundRequest&) { return HandleReadyz(*store); });
@@ -122,6 +140,9 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   auto store = SqliteStore::Open(db);
   if (!store.ok()) return store.status();
   a.store = std::move(*store);
+  a.router = std::make_unique<SharedRouter>(
+      std::make_shared<const Router>(std::vector<Route>{}, config.chat.default_channel));
+  if (Status s = a.ReloadRoutes(); !s.ok()) return s;
 
   if (config.chat.kind == "slack") {
     SlackConfig sc;
@@ -149,8 +170,17 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   dd.vip_followers = config.vip_followers;
   dd.seed = deps.seed;
   dd.default_channel = config.chat.default_channel;
-  const std::vector<std::string> admins = config.chat.admins;
-  dd.admins = [admins] { return admins; };
+  const std::vector<std::string> config_admins = config.chat.admins;
+  Store* store_for_admins = a.store.get();
+  dd.admins = [config_admins, store_for_admins] {
+    std::vector<std::string> all = config_admins;
+    if (auto stored = store_for_admins->ListAdmins(); stored.ok()) {
+      for (const auto& admin : *stored) {
+        if (std::find(all.begin(), all.end(), admin.user_id) == all.end()) all.push_back(admin.user_id);
+      }
+    }
+    return all;
+  };
   a.engine = std::make_unique<DeliveryEngine>(dd);
   a.worker = std::make_unique<DeliveryWorker>(*a.engine, config.delivery_threads);
   DeliveryWorker* worker = a.worker.get();
@@ -162,13 +192,20 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   cd.dialect = &a.chat->Dialect();
   cd.connectors = &a.connectors;
   cd.wake_delivery = [worker] { worker->Wake(); };
+  cd.config_admins = config.chat.admins;
+  cd.default_channel = config.chat.default_channel;
+  SharedRouter* router = a.router.get();
+  cd.router = [router] { return router->Get(); };
+  Impl* self = &a;
+  cd.reload_routes = [self] { return self->ReloadRoutes(); };
   a.commands = std::make_unique<CommandService>(cd);
+  RegisterAdminCommands(*a.commands);
 
-  const std::string default_channel = config.chat.default_channel;
   a.webhook_deps.committer = a.committer.get();
   a.webhook_deps.metrics = &a.metrics;
-  a.webhook_deps.route = [default_channel](Mention m) {
-    return IngestItem{std::move(m), default_channel, ""};
+  a.webhook_deps.route = [router](Mention m) {
+    RouteDecision d = router->Get()->Decide(m);
+    return IngestItem{std::move(m), std::move(d.channel), std::move(d.route)};
   };
   a.slack_deps.signing_secret = config.chat.signing_secret;
   a.slack_deps.team_id = config.chat.team_id;
@@ -192,7 +229,6 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
     mo.port = config.listen.metrics_port;
     mo.threads = 2;
     a.metrics_server = std::make_unique<HttpServer>(mo, *a.clock, nullptr);
-    Impl* self = &a;
     a.metrics_server->Get("/metrics", [self](const InboundRequest&) { return HandleMetrics(self->metrics); });
     a.metrics_server->Get("/healthz", [](const InboundRequest&) { return HandleHealthz(); });
   }

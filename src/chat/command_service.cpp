@@ -1,5 +1,7 @@
 #include "chat/command_service.h"
 
+#include <algorithm>
+
 #include "chat/delivery_commands.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -33,7 +35,69 @@ std::string CommandService::Usage(const CommandSpec& spec) const {
 }
 
 CommandAnswer CommandService::UsageError(const CommandSpec& spec, const std::string& problem) const {
-  return {problem + "\n" + Usage(spec), false};
+  return {problem + "\n" + Usage(spec), false, true};
+}
+
+Result<std::vector<std::string>> CommandService::Admins() {
+  std::vector<std::string> out = deps_.config_admins;
+  auto stored = deps_.store->ListAdmins();
+  if (!stored.ok()) return stored.status();
+  for (const auto& a : *stored) {
+    if (std::find(out.begin(), out.end(), a.user_id) == out.end()) out.push_back(a.user_id);
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::size_t kAuditCommandChars = 1000;
+constexpr std::size_t kAuditDetailChars = 300;
+constexpr std::size_t kAdminsNamedInRefusal = 5;
+
+std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+CommandAnswer CommandService::ExecuteAdmin(const CommandSpec& spec, const CommandContext& ctx,
+                                           const ParsedCommand& cmd) {
+  AuditEntry entry;
+  entry.at = deps_.clock->NowMs();
+  entry.user_id = ctx.user_id;
+  entry.command = text::TruncateUtf8(text::Trim(cmd.raw), kAuditCommandChars);
+  auto admins = Admins();
+  if (!admins.ok()) {
+    return {"duplex could not check your role (database unavailable); nothing was changed. Try again.",
+            false, true};
+  }
+  const bool is_admin = std::find(admins->begin(), admins->end(), ctx.user_id) != admins->end();
+  if (!is_admin) {
+    entry.result = AuditResult::kRefused;
+    entry.detail = "not an admin";
+    if (auto logged = deps_.store->AppendAudit(entry); !logged.ok()) {
+      log::Error("audit log write failed", {{"user", ctx.user_id}, {"verb", spec.verb}});
+    }
+    log::Warn("admin command refused", {{"verb", spec.verb}, {"user", ctx.user_id}});
+    std::string who;
+    for (std::size_t i = 0; i < admins->size() && i < kAdminsNamedInRefusal; ++i) {
+      who += (i ? ", " : "") + deps_.dialect->User((*admins)[i]);
+    }
+    return {"`" + spec.verb + "` is an admin command and you are not an admin, so nothing was done." +
+                (who.empty() ? std::string() : " Ask an admin: " + who + "."),
+            false, true};
+  }
+  auto id = deps_.store->AppendAudit(entry);
+  if (!id.ok()) {
+    return {"duplex could not write the audit log (database unavailable); nothing was changed. Try again.",
+            false, true};
+  }
+  CommandAnswer answer = spec.run(*this, ctx, cmd);
+  Status finished = deps_.store->FinishAudit(
+      *id, answer.error ? AuditResult::kError : AuditResult::kOk,
+      text::TruncateUtf8(FirstLine(answer.text), kAuditDetailChars));
+  if (!finished.ok()) {
+    log::Error("audit log entry left as started", {{"id", std::to_string(*id)}, {"verb", spec.verb}});
+  }
+  return answer;
 }
 
 CommandAnswer CommandService::Execute(const CommandContext& ctx) {
@@ -57,7 +121,7 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
       return {"This command was already received (the chat sent it again); it was not run twice.", false};
     }
   }
-  CommandAnswer answer = spec->run(*this, ctx, *parsed);
+  CommandAnswer answer = spec->admin ? ExecuteAdmin(*spec, ctx, *parsed) : spec->run(*this, ctx, *parsed);
   log::Info("command", {{"verb", spec->verb}, {"user", ctx.user_id}, {"channel", ctx.channel_id}});
   return answer;
 }

@@ -2,17 +2,22 @@
 // Verbs live in a table; each answers with text for an ephemeral reply. A state change is
 // committed before the answer; calls to other services happen later, from the outbox.
 // Callers (the Slack/Mattermost handlers) have already verified the request and workspace.
+// Admin verbs are enforced here, for every verb alike: only config admins and admins added
+// from chat may run them, and every attempt is audited — a refusal as `refused`; an accepted
+// command as `started` before it runs (no audit, no run), then `ok` or `error`.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "chat/chat.h"
 #include "core/clock.h"
 #include "core/command_parser.h"
+#include "core/routing/router.h"
 #include "platforms/registry.h"
 #include "storage/store.h"
 
@@ -32,6 +37,7 @@ struct CommandContext {
 struct CommandAnswer {
   std::string text;
   bool in_channel = false;  // default: ephemeral, only the caller sees it
+  bool error = false;       // the command was refused or failed (recorded in the audit log)
 };
 
 struct CommandDeps {
@@ -40,6 +46,11 @@ struct CommandDeps {
   const ChatDialect* dialect = nullptr;
   const ConnectorMap* connectors = nullptr;
   std::function<void()> wake_delivery;  // new outbox work
+  // Routing and administration (admin_commands.h).
+  std::vector<std::string> config_admins;  // chat.admins; stored admins come from the store
+  std::string default_channel;
+  std::function<std::shared_ptr<const Router>()> router;  // the routes in force
+  std::function<Status()> reload_routes;                  // after a route change
 };
 
 class CommandService;
@@ -68,7 +79,13 @@ class CommandService {
   std::string Usage(const CommandSpec& spec) const;
   CommandAnswer UsageError(const CommandSpec& spec, const std::string& problem) const;
 
+  // Config admins, then admins added from chat.
+  Result<std::vector<std::string>> Admins();
+
  private:
+  CommandAnswer ExecuteAdmin(const CommandSpec& spec, const CommandContext& ctx,
+                             const ParsedCommand& cmd);
+
   CommandDeps deps_;
   std::vector<CommandSpec> specs_;
 };

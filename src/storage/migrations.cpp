@@ -81,6 +81,42 @@ CREATE INDEX outbox_conversation_active ON outbox (conversation_id, id)
   WHERE state IN ('pending', 'sending');
 CREATE INDEX outbox_state ON outbox (state);
 )sql",
+      // 2: routes, mutes, admins added from chat, the audit log.
+      R"sql(
+CREATE TABLE routes (
+  name TEXT PRIMARY KEY,
+  channel TEXT NOT NULL,
+  platforms TEXT NOT NULL DEFAULT '',
+  kinds TEXT NOT NULL DEFAULT '',
+  keywords TEXT NOT NULL DEFAULT '',
+  regex TEXT NOT NULL DEFAULT '',
+  min_followers INTEGER,
+  priority INTEGER NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE mutes (
+  platform TEXT NOT NULL,
+  author TEXT NOT NULL COLLATE NOCASE,
+  created_by TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (platform, author)
+) WITHOUT ROWID;
+CREATE TABLE admins (
+  user_id TEXT PRIMARY KEY,
+  added_by TEXT NOT NULL DEFAULT '',
+  added_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  command TEXT NOT NULL,
+  result TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+)sql",
   };
   return steps;
 }

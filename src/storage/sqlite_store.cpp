@@ -90,6 +90,8 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
     return out;
   }
 
+  out.muted = IsMuted(m);
+
   std::string state;
   std::string channel;
   {

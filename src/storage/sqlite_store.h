@@ -57,6 +57,21 @@ class SqliteStore final : public Store {
   Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
 
+  // Administration (sqlite_admin.cpp).
+  Result<std::vector<Route>> ListRoutes() override;
+  Result<bool> PutRoute(const Route& route, UnixMs now) override;
+  Result<bool> DeleteRoute(const std::string& name) override;
+  Result<bool> SetRouteEnabled(const std::string& name, bool enabled, UnixMs now) override;
+  Result<bool> AddMute(const Mute& mute) override;
+  Result<bool> RemoveMute(const std::string& platform, const std::string& author) override;
+  Result<std::vector<Mute>> ListMutes() override;
+  Result<bool> AddAdmin(const StoredAdmin& admin) override;
+  Result<bool> RemoveAdmin(const std::string& user_id, bool keep_last) override;
+  Result<std::vector<StoredAdmin>> ListAdmins() override;
+  Result<std::int64_t> AppendAudit(const AuditEntry& entry) override;
+  Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) override;
+  Result<std::vector<AuditEntry>> RecentAudit(int limit) override;
+
  private:
   explicit SqliteStore(std::unique_ptr<SQLite::Database> db);
 
@@ -64,6 +79,7 @@ class SqliteStore final : public Store {
   storage::StmtHandle Stmt(const char* sql);
   std::int64_t InsertDelivery(const NewDelivery& d, UnixMs now);
   IngestOutcome IngestOne(const IngestItem& item, UnixMs now);
+  bool IsMuted(const Mention& m);
 
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/routing/route.h"
 #include "core/status.h"
+#include "storage/admin_models.h"
 #include "storage/models.h"
 #include "storage/outbox.h"
 
@@ -32,7 +34,8 @@ class Store {
 
   // --- Ingest -----------------------------------------------------------------------------
   // Stores each routed mention with its conversation and its chat outbox entry, in one
-  // transaction for the whole batch. A mention whose (platform, event_id) was seen before is
+  // transaction for the whole batch. A mention from a muted author (see AddMute) is stored
+  // with muted=true and gets no chat outbox entry. A mention whose (platform, event_id) was seen before is
   // reported duplicate and changes nothing. A mention whose conversation is unknown but whose
   // parent message is known joins the parent's conversation. A new message reopens a closed
   // conversation. Returns one outcome per item, in order.
@@ -84,6 +87,28 @@ class Store {
 
   virtual Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage& reply, std::int64_t delivery_id)>& unknown_notice) = 0;
+
+  // --- Administration: routes, mutes, admins added from chat, audit log -------------------
+  // Routes by name, in name order. PutRoute creates or replaces the whole route and returns
+  // true when it replaced one. Delete/SetRouteEnabled return false for an unknown name.
+  virtual Result<std::vector<Route>> ListRoutes() = 0;
+  virtual Result<bool> PutRoute(const Route& route, UnixMs now) = 0;
+  virtual Result<bool> DeleteRoute(const std::string& name) = 0;
+  virtual Result<bool> SetRouteEnabled(const std::string& name, bool enabled, UnixMs now) = 0;
+  // False when that author was already muted / was not muted. Platform order.
+  virtual Result<bool> AddMute(const Mute& mute) = 0;
+  virtual Result<bool> RemoveMute(const std::string& platform, const std::string& author) = 0;
+  virtual Result<std::vector<Mute>> ListMutes() = 0;
+  // False when already an admin / not one. With `keep_last`, removing the only stored admin
+  // is refused with InvalidArgument and changes nothing. Oldest first.
+  virtual Result<bool> AddAdmin(const StoredAdmin& admin) = 0;
+  virtual Result<bool> RemoveAdmin(const std::string& user_id, bool keep_last) = 0;
+  virtual Result<std::vector<StoredAdmin>> ListAdmins() = 0;
+  // Appends an entry and returns its id; FinishAudit sets the result of a started entry.
+  virtual Result<std::int64_t> AppendAudit(const AuditEntry& entry) = 0;
+  virtual Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) = 0;
+  // The latest `limit` entries, newest first.
+  virtual Result<std::vector<AuditEntry>> RecentAudit(int limit) = 0;
 };
 
 }  // namespace duplex

@@ -49,7 +49,8 @@ class RecordingPoster final : public ChatPoster {
 };
 
 // Wraps a real store; write number `fail_at` (1-based, counting Ingest, QueueReply,
-// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent and RecoverInterrupted) fails with Unavailable without
+// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted and the
+// administration writes: routes, mutes, admins, audit) fails with Unavailable without
 // touching the real store.
 class FailingStore final : public Store {
  public:
@@ -82,8 +83,41 @@ class FailingStore final : public Store {
   Result<int> RecoverInterrupted(UnixMs now,
                                  const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
 
+  Result<std::vector<Route>> ListRoutes() override { return inner_.ListRoutes(); }
+  Result<bool> PutRoute(const Route& r, UnixMs now) override {
+    return Write([&] { return inner_.PutRoute(r, now); });
+  }
+  Result<bool> DeleteRoute(const std::string& name) override {
+    return Write([&] { return inner_.DeleteRoute(name); });
+  }
+  Result<bool> SetRouteEnabled(const std::string& name, bool enabled, UnixMs now) override {
+    return Write([&] { return inner_.SetRouteEnabled(name, enabled, now); });
+  }
+  Result<bool> AddMute(const Mute& m) override { return Write([&] { return inner_.AddMute(m); }); }
+  Result<bool> RemoveMute(const std::string& platform, const std::string& author) override {
+    return Write([&] { return inner_.RemoveMute(platform, author); });
+  }
+  Result<std::vector<Mute>> ListMutes() override { return inner_.ListMutes(); }
+  Result<bool> AddAdmin(const StoredAdmin& a) override { return Write([&] { return inner_.AddAdmin(a); }); }
+  Result<bool> RemoveAdmin(const std::string& user_id, bool keep_last) override {
+    return Write([&] { return inner_.RemoveAdmin(user_id, keep_last); });
+  }
+  Result<std::vector<StoredAdmin>> ListAdmins() override { return inner_.ListAdmins(); }
+  Result<std::int64_t> AppendAudit(const AuditEntry& e) override {
+    return Write([&] { return inner_.AppendAudit(e); });
+  }
+  Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) override {
+    return Write([&] { return inner_.FinishAudit(id, result, detail); });
+  }
+  Result<std::vector<AuditEntry>> RecentAudit(int limit) override { return inner_.RecentAudit(limit); }
+
  private:
   bool ShouldFail() { return ++writes_ == fail_at_; }
+  template <typename F>
+  auto Write(F&& write) -> decltype(write()) {
+    if (ShouldFail()) return Status::Unavailable("injected failure");
+    return write();
+  }
   Store& inner_;
   int fail_at_;
   int writes_ = 0;
