@@ -109,3 +109,20 @@ TEST_CASE("form bodies: decoding, repeated keys, empty values and junk") {
 }
 
 }  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE("Slack command text is made plain for customers") {
+  SlackDialect d;
+  CHECK(d.ToPlain("Fish &amp; chips &lt;3 &gt;_&lt;") == "Fish & chips <3 >_<");
+  CHECK(d.ToPlain("see <https://example.com/a?b=1&amp;c=2|example.com> or <https://x.y/z>") ==
+        "see example.com or https://x.y/z");
+  CHECK(d.ToPlain("thanks <@U024BE7LH|ana> and <@U0B>, in <#C024BE7LR|general>") ==
+        "thanks @ana and @U0B, in #general");
+  CHECK(d.ToPlain("<!here> hi") == "@here hi");
+  CHECK(d.ToPlain("&amp;lt; stays text") == "&lt; stays text");
+  CHECK(d.ToPlain("a < b and unclosed <tag") == "a < b and unclosed <tag");
+  CHECK(d.ToPlain("<mailto:a@b.c|a@b.c>") == "a@b.c");
+}
+
+}  // namespace duplex

@@ -40,6 +40,9 @@ class ChatDialect {
   virtual std::string User(const std::string& user_id) const = 0;
   virtual std::string Channel(const std::string& channel_id) const = 0;
   virtual std::string Link(const std::string& url, const std::string& label) const = 0;
+  // Text a person typed in this chat, made plain for the outside world (a customer reply):
+  // Slack's &amp;/&lt;/&gt; escapes and <link|label>, <@U|name>, <#C|name> markup undone.
+  virtual std::string ToPlain(const std::string& chat_text) const { return chat_text; }
   // Longest text one post may carry (code points).
   virtual std::size_t MaxPostChars() const = 0;
 };

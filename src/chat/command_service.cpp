@@ -136,7 +136,7 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
     return svc.UsageError(spec, "`" + svc.deps().dialect->Escape(text::TruncateUtf8(cmd.args[0].value, 40)) +
                                     "` is not a conversation ref (use `42` or `#42`).");
   }
-  std::string reply_text = cmd.RestFrom(1);
+  std::string reply_text = svc.deps().dialect->ToPlain(cmd.RestFrom(1));
   if (reply_text.empty()) return svc.UsageError(spec, "The reply text is empty.");
   auto& deps = svc.deps();
   auto conv = deps.store->GetConversation(*ref);

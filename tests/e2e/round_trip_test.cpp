@@ -147,6 +147,15 @@ TEST_CASE("/duplex reply reaches the platform signed, in reply to the last messa
   CHECK(env.receiver.Count("/replies") == 1);
 }
 
+TEST_CASE("reply text typed in Slack reaches the customer unescaped") {
+  E2eEnv env;
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "first"), "wh-1").response.status == 200);
+  REQUIRE(env.SlackCommand("reply 1 Fish &amp; chips &lt;3, see <https://shop.example.com/t?a=1&amp;b=2|shop.example.com>")
+              .response.status == 200);
+  REQUIRE(env.receiver.WaitForCount("/replies", 1));
+  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] == "Fish & chips <3, see shop.example.com");
+}
+
 TEST_CASE("/reply is an alias and keeps the reply text verbatim, even over 8 KiB") {
   E2eEnv env;
   REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "first"), "wh-1").response.status == 200);

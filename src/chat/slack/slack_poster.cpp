@@ -55,6 +55,53 @@ std::string SlackDialect::Link(const std::string& url, const std::string& label)
   return "<" + safe_url + "|" + Escape(label) + ">";
 }
 
+std::string SlackDialect::ToPlain(const std::string& t) const {
+  std::string out;
+  out.reserve(t.size());
+  for (std::size_t i = 0; i < t.size();) {
+    if (t[i] == '<') {
+      std::size_t close = t.find('>', i + 1);
+      if (close != std::string::npos) {
+        std::string inner = t.substr(i + 1, close - i - 1);
+        std::size_t bar = inner.find('|');
+        std::string target = inner.substr(0, bar);
+        std::string label = bar == std::string::npos ? "" : inner.substr(bar + 1);
+        if (!target.empty() && (target[0] == '@' || target[0] == '#')) {
+          // People and channels: the name Slack shows, or the bare id.
+          out += target[0] + (label.empty() ? target.substr(1) : label);
+        } else if (!target.empty() && target[0] == '!') {
+          // Special mentions (<!here>, <!channel>): the word, without notifying anyone.
+          out += "@" + (label.empty() ? target.substr(1) : label);
+        } else {
+          // Links: what the person typed (the label), else the URL itself.
+          out += label.empty() ? target : label;
+        }
+        i = close + 1;
+        continue;
+      }
+    }
+    out.push_back(t[i++]);
+  }
+  // Entities last, so an escaped "&lt;" never becomes markup above.
+  std::string plain;
+  plain.reserve(out.size());
+  for (std::size_t i = 0; i < out.size();) {
+    if (out.compare(i, 4, "&lt;") == 0) {
+      plain.push_back('<');
+      i += 4;
+    } else if (out.compare(i, 4, "&gt;") == 0) {
+      plain.push_back('>');
+      i += 4;
+    } else if (out.compare(i, 5, "&amp;") == 0) {
+      plain.push_back('&');
+      i += 5;
+    } else {
+      plain.push_back(out[i++]);
+    }
+  }
+  return plain;
+}
+
 std::string SlackPoster::BuildPostBody(const ChatMessage& message) const {
   json body = {{"channel", message.channel}, {"unfurl_links", false}, {"unfurl_media", false}};
   if (!message.thread.empty()) body["thread_ts"] = message.thread;

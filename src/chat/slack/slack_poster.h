@@ -15,6 +15,7 @@ class SlackDialect final : public ChatDialect {
   std::string User(const std::string& user_id) const override { return "<@" + user_id + ">"; }
   std::string Channel(const std::string& id) const override { return "<#" + id + ">"; }
   std::string Link(const std::string& url, const std::string& label) const override;
+  std::string ToPlain(const std::string& chat_text) const override;
   std::size_t MaxPostChars() const override { return 3000; }
 };
 
