@@ -9,11 +9,13 @@
 #include "chat/admin_commands.h"
 #include "chat/command_service.h"
 #include "chat/console/console_poster.h"
+#include "chat/mattermost/mattermost_poster.h"
 #include "chat/slack/slack_poster.h"
 #include "core/log.h"
 #include "core/routing/router.h"
 #include "delivery/delivery_engine.h"
 #include "delivery/worker.h"
+#include "handlers/mattermost_handler.h"
 #include "handlers/ops_handler.h"
 #include "handlers/slack_handler.h"
 #include "handlers/webhook_handler.h"
@@ -42,6 +44,8 @@ struct App::Impl {
   std::mutex reload_mu;  // one rebuild at a time, so an older route set never replaces a newer one
   WebhookDeps webhook_deps;
   SlackHandlerDeps slack_deps;
+  MattermostDirectory mattermost_directory;
+  MattermostHandlerDeps mattermost_deps;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<HttpServer> metrics_server;
   bool started = false;
@@ -112,7 +116,11 @@ void App::Impl::RegisterRoutes(HttpServer& s, bool with_metrics) {
     s.Get(path, handler);
     s.Post(path, handler);
   }
-  if (!slack_deps.signing_secret.empty()) {
+  if (config.chat.kind == "mattermost") {
+    s.PostForm("/chat/mattermost/commands",
+               [this](const InboundRequest& r) { return HandleMattermostCommand(r, mattermost_deps); });
+  }
+  if (config.chat.kind != "mattermost" && !slack_deps.signing_secret.empty()) {
     s.PostForm("/chat/slack/commands",
                [this](const InboundRequest& r) { return HandleSlackCommand(r, slack_deps); });
   }
@@ -150,10 +158,14 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
     sc.bot_token = config.chat.bot_token;
     sc.ca_file = config.chat.ca_file;
     a.chat = std::make_unique<SlackPoster>(sc, *a.http);
-  } else if (config.chat.kind == "console") {
-    a.chat = std::make_unique<ConsolePoster>(deps.console ? *deps.console : std::cout);
+  } else if (config.chat.kind == "mattermost") {
+    MattermostConfig mc;
+    mc.api_base = config.chat.api_base;
+    mc.bot_token = config.chat.bot_token;
+    mc.ca_file = config.chat.ca_file;
+    a.chat = std::make_unique<MattermostPoster>(mc, *a.http, a.mattermost_directory);
   } else {
-    return Status::Invalid("chat.kind: \"" + config.chat.kind + "\" is not available yet");
+    a.chat = std::make_unique<ConsolePoster>(deps.console ? *deps.console : std::cout);
   }
 
   a.limiter.SetLimit("chat:", {config.chat.rate_limit.per_second, config.chat.rate_limit.burst});
@@ -210,6 +222,10 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.slack_deps.signing_secret = config.chat.signing_secret;
   a.slack_deps.team_id = config.chat.team_id;
   a.slack_deps.commands = a.commands.get();
+  a.mattermost_deps.command_tokens = config.chat.command_tokens;
+  a.mattermost_deps.team_id = config.chat.team_id;
+  a.mattermost_deps.commands = a.commands.get();
+  a.mattermost_deps.directory = &a.mattermost_directory;
 
   HttpServerOptions so;
   so.host = config.listen.host;

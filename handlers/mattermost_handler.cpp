@@ -1,0 +1,44 @@
+#include "handlers/mattermost_handler.h"
+
+#include "chat/form.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "handlers/slack_handler.h"
+#include "security/signatures.h"
+
+namespace duplex {
+
+HttpAnswer HandleMattermostCommand(const InboundRequest& request, MattermostHandlerDeps& deps) {
+  Form form = Form::Parse(request.body);
+  std::string token = form.Get("token");
+  std::string header = request.Header("Authorization");
+  if (token.empty() && text::StartsWith(header, "Token ")) token = header.substr(6);
+  if (token.empty()) return JsonError(401, "missing token");
+  // Compare against every configured token, without stopping at the first match.
+  bool matched = false;
+  for (const auto& expected : deps.command_tokens) {
+    if (security::VerifySharedToken(expected, token).ok()) matched = true;
+  }
+  if (!matched) {
+    log::Warn("mattermost command refused", {{"reason", "token mismatch"}});
+    return JsonError(401, "token mismatch");
+  }
+  if (!deps.team_id.empty() && form.Get("team_id") != deps.team_id) {
+    log::Warn("mattermost command from another team refused", {{"team_id", form.Get("team_id")}});
+    return JsonError(403, "this duplex serves another Mattermost team");
+  }
+  CommandContext ctx;
+  ctx.team_id = form.Get("team_id");
+  ctx.channel_id = form.Get("channel_id");
+  ctx.user_id = form.Get("user_id");
+  ctx.user_name = form.Get("user_name");
+  ctx.command = form.Get("command");
+  ctx.text = form.Get("text");
+  ctx.request_id = form.Get("trigger_id");
+  if (ctx.user_id.empty()) return JsonError(400, "user_id is missing");
+  if (deps.directory) deps.directory->Learn(ctx.user_id, ctx.user_name);
+  // Mattermost reads the same {"response_type","text"} answer as Slack.
+  return {200, "application/json", SlackCommandResponse(deps.commands->Execute(ctx)), {}};
+}
+
+}  // namespace duplex

@@ -1,0 +1,24 @@
+// POST /chat/mattermost/commands: the slash command token (one per command: /duplex and
+// /reply each have their own), the team, then the command. Answered with the ephemeral text.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "chat/command_service.h"
+#include "chat/mattermost/mattermost_poster.h"
+#include "handlers/http_answer.h"
+#include "platforms/platform.h"
+
+namespace duplex {
+
+struct MattermostHandlerDeps {
+  std::vector<std::string> command_tokens;
+  std::string team_id;  // empty: any team of this server
+  CommandService* commands = nullptr;
+  MattermostDirectory* directory = nullptr;
+};
+
+HttpAnswer HandleMattermostCommand(const InboundRequest& request, MattermostHandlerDeps& deps);
+
+}  // namespace duplex

@@ -1,0 +1,98 @@
+#include "chat/mattermost/mattermost_poster.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+
+namespace duplex {
+
+using nlohmann::json;
+
+void MattermostDirectory::Learn(const std::string& user_id, const std::string& user_name) {
+  if (user_id.empty() || user_name.empty()) return;
+  std::lock_guard lock(mu_);
+  names_[user_id] = user_name;
+}
+
+std::string MattermostDirectory::NameOf(const std::string& user_id) const {
+  std::lock_guard lock(mu_);
+  auto it = names_.find(user_id);
+  return it == names_.end() ? std::string() : it->second;
+}
+
+std::string MattermostDialect::Escape(const std::string& text) const {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    out.push_back(c);
+    if (c == '@') out += "\xE2\x80\x8B";  // zero-width space: "@channel" no longer notifies
+  }
+  return out;
+}
+
+std::string MattermostDialect::User(const std::string& user_id) const {
+  std::string name = directory_.NameOf(user_id);
+  return "@" + (name.empty() ? user_id : name);
+}
+
+std::string MattermostDialect::Link(const std::string& url, const std::string& label) const {
+  std::string safe_url;
+  for (char c : url) {
+    if (c == ')' || c == ' ' || c == '\n') continue;
+    safe_url.push_back(c);
+  }
+  std::string safe_label;
+  for (char c : label) {
+    if (c == '[' || c == ']') continue;
+    safe_label.push_back(c);
+  }
+  return "[" + safe_label + "](" + safe_url + ")";
+}
+
+std::string MattermostPoster::BuildPostBody(const ChatMessage& message) const {
+  std::string text = message.card ? RenderCardText(*message.card, dialect_, 12'000) : message.text;
+  if (message.card) {
+    text += "\n_reply with_ `/duplex reply " + std::to_string(message.card->ref) + " …`";
+  }
+  json body = {{"channel_id", message.channel},
+               {"message", text::TruncateUtf8(text, dialect_.MaxPostChars())}};
+  if (!message.thread.empty()) body["root_id"] = message.thread;
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+DeliveryOutcome ClassifyMattermostAnswer(const HttpResult& result) {
+  if (result.ok() && (result.response.status == 200 || result.response.status == 201)) {
+    auto answer = json::parse(result.response.body, nullptr, false);
+    if (answer.is_object() && answer.contains("id") && answer["id"].is_string()) {
+      return DeliveryOutcome::Done(answer["id"].get<std::string>());
+    }
+    return DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Mattermost answered without a post id");
+  }
+  if (result.ok() && result.response.status == 429) {
+    auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Mattermost rate limit (HTTP 429)");
+    o.retry_after_ms = ParseRetryAfterMs(result.response.Header("X-Ratelimit-Reset"));
+    if (!o.retry_after_ms) o.retry_after_ms = ParseRetryAfterMs(result.response.Header("Retry-After"));
+    return o;
+  }
+  DeliveryOutcome o = ClassifyHttpFailure(result, "Mattermost");
+  if (result.ok() && result.response.status >= 400 && result.response.status < 500) {
+    auto answer = json::parse(result.response.body, nullptr, false);
+    if (answer.is_object() && answer.contains("message") && answer["message"].is_string()) {
+      o.error = "Mattermost refused the post: " + answer["message"].get<std::string>();
+    }
+    o.auth_failure = result.response.status == 401 || result.response.status == 403;
+  }
+  return o;
+}
+
+DeliveryOutcome MattermostPoster::Post(const ChatMessage& message) {
+  HttpRequest req;
+  req.url = config_.api_base + "/api/v4/posts";
+  req.headers = {{"Authorization", "Bearer " + config_.bot_token}};
+  req.body = BuildPostBody(message);
+  req.timeout_ms = config_.timeout_ms;
+  req.ca_file = config_.ca_file;
+  return ClassifyMattermostAnswer(http_.Send(req));
+}
+
+}  // namespace duplex

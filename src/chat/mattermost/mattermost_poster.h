@@ -1,0 +1,65 @@
+// Mattermost: the dialect (Markdown, @username mentions) and the poster that creates posts
+// with POST /api/v4/posts, threads by root_id. Mattermost mentions people by username, so
+// the dialect keeps a directory of the ids and names seen in slash commands.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "chat/chat.h"
+#include "core/http_client.h"
+
+namespace duplex {
+
+// user id → username, learned from each slash command (Mattermost sends both).
+class MattermostDirectory {
+ public:
+  void Learn(const std::string& user_id, const std::string& user_name);
+  std::string NameOf(const std::string& user_id) const;  // empty if unknown
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> names_;
+};
+
+class MattermostDialect final : public ChatDialect {
+ public:
+  explicit MattermostDialect(const MattermostDirectory& directory) : directory_(directory) {}
+  // Customer text must not notify anyone: @-mentions are broken with a zero-width space.
+  std::string Escape(const std::string& text) const override;
+  std::string User(const std::string& user_id) const override;
+  std::string Channel(const std::string& id) const override { return "~" + id; }
+  std::string Link(const std::string& url, const std::string& label) const override;
+  std::size_t MaxPostChars() const override { return 16'000; }
+
+ private:
+  const MattermostDirectory& directory_;
+};
+
+struct MattermostConfig {
+  std::string api_base;  // https://mm.example.com
+  std::string bot_token;
+  std::string ca_file;
+  int timeout_ms = 10'000;
+};
+
+class MattermostPoster final : public ChatPoster {
+ public:
+  MattermostPoster(MattermostConfig config, HttpClient& http, const MattermostDirectory& directory)
+      : config_(std::move(config)), http_(http), dialect_(directory) {}
+  const ChatDialect& Dialect() const override { return dialect_; }
+  DeliveryOutcome Post(const ChatMessage& message) override;
+
+  std::string BuildPostBody(const ChatMessage& message) const;
+
+ private:
+  MattermostConfig config_;
+  HttpClient& http_;
+  MattermostDialect dialect_;
+};
+
+// Maps a Mattermost API answer to an outcome (201/200 with {"id"} is done).
+DeliveryOutcome ClassifyMattermostAnswer(const HttpResult& result);
+
+}  // namespace duplex
