@@ -58,7 +58,9 @@ struct App::Impl {
 };
 
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-App::~App() { Shutdown(0); }
+App::~App() {
+  if (!Shutdown(0)) log::Warn("stopped with deliveries in flight; they are recovered at the next start");
+}
 
 int App::port() const { return impl_->server->port(); }
 int App::metrics_port() const {
@@ -278,15 +280,16 @@ Status App::Start() {
   return Status::Ok();
 }
 
-void App::Shutdown(int deadline_ms) {
+bool App::Shutdown(int deadline_ms) {
   Impl& a = *impl_;
-  if (a.stopped) return;
+  if (a.stopped) return true;
   a.stopped = true;
   if (a.metrics_server) a.metrics_server->Stop();
   a.server->Stop();      // no new requests; those in progress are answered
   a.committer->Stop();   // everything acknowledged is committed
-  a.worker->Stop(deadline_ms);
-  if (a.started) log::Info("duplex stopped");
+  bool clean = a.worker->Stop(deadline_ms);
+  if (a.started) log::Info("duplex stopped", {{"clean", clean ? "yes" : "no"}});
+  return clean;
 }
 
 }  // namespace duplex
