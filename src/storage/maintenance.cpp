@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -43,6 +44,10 @@ Result<int> VerifyCopy(const std::string& path) {
   std::string verdict = copy.execAndGet("PRAGMA integrity_check").getString();
   if (verdict != "ok") return Status::Internal("the copy failed integrity_check: " + verdict);
   return SchemaVersion(copy);
+}
+
+std::int64_t MillisBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
 }
 
 bool SameFile(const std::string& a, const std::string& b) {
@@ -104,9 +109,13 @@ Result<BackupReport> BackupDatabase(const std::string& database, const std::stri
     if (version > LatestSchemaVersion()) {
       return Status::Invalid(NewerSchemaError(database, version, LatestSchemaVersion()));
     }
+    auto started = std::chrono::steady_clock::now();
     if (Status s = CopyDatabase(source, tmp); !s.ok()) return discard(s);
+    auto copied = std::chrono::steady_clock::now();
     auto verified = VerifyCopy(tmp);
     if (!verified.ok()) return discard(verified.status());
+    report.copy_ms = MillisBetween(started, copied);
+    report.verify_ms = MillisBetween(copied, std::chrono::steady_clock::now());
     report.schema_version = *verified;
   } catch (const std::exception& e) {
     return discard(Status::Unavailable("cannot back up '" + database + "': " + e.what()));

@@ -19,6 +19,8 @@ namespace duplex::storage {
 struct BackupReport {
   std::int64_t bytes = 0;
   int schema_version = 0;
+  std::int64_t copy_ms = 0;    // the read transaction: how long the snapshot was held
+  std::int64_t verify_ms = 0;  // integrity_check of the copy, with the database released
 };
 
 // Copies the live `database` to `to` while a server keeps writing to it. The copy is one
