@@ -13,15 +13,23 @@ using nlohmann::json;
 // Every secret a config can hold, each one distinctive so that a leak is unmistakable (X's
 // OAuth 1.0a keys, which exclude OAuth 2.0 ones, are covered by the registry test below).
 const std::map<std::string, std::string> kSecretEnv = {
-    {"BOT", "xoxb-LEAK-bot-token-1"},          {"SIGN", "LEAK-signing-secret-2"},
-    {"GEN", "whsec_TEVBSy1nZW5lcmljLTM="},     {"XCS", "LEAK-x-consumer-secret-4"},
+    {"BOT", "xoxb-LEAK-bot-token-1"},
+    {"SIGN", "LEAK-signing-secret-2"},
+    {"GEN", "whsec_TEVBSy1nZW5lcmljLTM="},
+    {"XCS", "LEAK-x-consumer-secret-4"},
     {"XBT", "LEAK-x-bearer-8"},
-    {"XRT", "LEAK-x-refresh-9"},               {"XCLS", "LEAK-x-client-secret-10"},
-    {"MAS", "LEAK-meta-app-secret-11"},        {"MVT", "LEAK-meta-verify-12"},
-    {"MPT", "LEAK-meta-page-13"},              {"MWT", "LEAK-meta-whatsapp-14"},
-    {"TBT", "123456:LEAK-telegram-bot-15"},    {"TST", "LEAK-telegram-secret-16"},
-    {"GHS", "LEAK-github-secret-17"},          {"GHT", "ghp_LEAK-github-token-18"},
-    {"URLPW", "LEAK-url-password-19"},         {"CUSTOM", "LEAK-custom-api-password-20"},
+    {"XRT", "LEAK-x-refresh-9"},
+    {"XCLS", "LEAK-x-client-secret-10"},
+    {"MAS", "LEAK-meta-app-secret-11"},
+    {"MVT", "LEAK-meta-verify-12"},
+    {"MPT", "LEAK-meta-page-13"},
+    {"MWT", "LEAK-meta-whatsapp-14"},
+    {"TBT", "123456:LEAK-telegram-bot-15"},
+    {"TST", "LEAK-telegram-secret-16"},
+    {"GHS", "LEAK-github-secret-17"},
+    {"GHT", "ghp_LEAK-github-token-18"},
+    {"URLPW", "LEAK-url-password-19"},
+    {"CUSTOM", "LEAK-custom-api-password-20"},
 };
 
 std::optional<std::string> Env(const std::string& name) {
@@ -63,7 +71,8 @@ json Printed() {
 
 TEST_CASE("print-config: no secret survives, wherever it sits") {
   std::string text = Printed().dump(2);
-  for (const auto& [name, secret] : kSecretEnv) CHECK_MESSAGE(text.find(secret) == std::string::npos, name);
+  for (const auto& [name, secret] : kSecretEnv)
+    CHECK_MESSAGE(text.find(secret) == std::string::npos, name);
   CHECK(text.find("LEAK") == std::string::npos);
 }
 
@@ -93,7 +102,9 @@ TEST_CASE("print-config: secrets read as ***, everything else as duplex runs it"
 }
 
 TEST_CASE("print-config: Mattermost command tokens (a list) and empty secrets") {
-  json doc = {{"chat", {{"kind", "mattermost"}, {"command_token", {"mm-LEAK-1", "mm-LEAK-2"}}, {"bot_token", ""}}}};
+  json doc = {
+      {"chat",
+       {{"kind", "mattermost"}, {"command_token", {"mm-LEAK-1", "mm-LEAK-2"}}, {"bot_token", ""}}}};
   RedactSecrets(doc);
   CHECK(doc["chat"]["command_token"] == json::array({kRedacted, kRedacted}));
   CHECK(doc["chat"]["bot_token"] == "");  // unset stays visibly unset

@@ -14,7 +14,9 @@ namespace {
 
 const std::string kRoot = std::string(DUPLEX_FIXTURES_DIR) + "/../..";
 
-std::string Deploy(const std::string& name) { return test::ReadFile(kRoot + "/deploy/" + name); }
+std::string Deploy(const std::string& name) {
+  return test::ReadFile(kRoot + "/deploy/" + name);
+}
 
 // KEY=VALUE lines of an env file; empty values (secrets the operator fills in) get a
 // stand-in so the config can be checked.
@@ -33,17 +35,20 @@ std::map<std::string, std::string> EnvFile(const std::string& text) {
   return env;
 }
 
-bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
 TEST_CASE("deploy: duplex.json is valid with the variables duplex.env.example lists") {
   auto env = EnvFile(Deploy("duplex.env.example"));
-  auto config = ParseConfig(Deploy("duplex.json"), [&](const std::string& name) -> std::optional<std::string> {
-    auto it = env.find(name);
-    if (it == env.end()) return std::nullopt;
-    return it->second;
-  });
+  auto config = ParseConfig(Deploy("duplex.json"),
+                            [&](const std::string& name) -> std::optional<std::string> {
+                              auto it = env.find(name);
+                              if (it == env.end()) return std::nullopt;
+                              return it->second;
+                            });
   REQUIRE_MESSAGE(config.ok(), config.status().message());
   CHECK(config->public_url == "https://" + env["DUPLEX_DOMAIN"]);
   CHECK(config->database.rfind("/var/lib/duplex/", 0) == 0);
@@ -75,9 +80,10 @@ TEST_CASE("deploy: compose, Caddyfile, Dockerfile and the systemd unit agree on 
   // nothing else.
   CHECK(Has(unit, "ExecStart=/usr/local/bin/duplex serve --config /etc/duplex/duplex.json"));
   CHECK(Has(unit, "EnvironmentFile=/etc/duplex/duplex.env"));
-  for (const char* line : {"User=duplex", "Restart=on-failure", "RestartPreventExitStatus=2", "NoNewPrivileges=yes",
-                           "ProtectSystem=strict", "ReadWritePaths=/var/lib/duplex", "PrivateTmp=yes",
-                           "ProtectHome=yes", "CapabilityBoundingSet=\n"}) {
+  for (const char* line :
+       {"User=duplex", "Restart=on-failure", "RestartPreventExitStatus=2", "NoNewPrivileges=yes",
+        "ProtectSystem=strict", "ReadWritePaths=/var/lib/duplex", "PrivateTmp=yes",
+        "ProtectHome=yes", "CapabilityBoundingSet=\n"}) {
     CHECK_MESSAGE(Has(unit, line), line);
   }
 }

@@ -94,8 +94,9 @@ TEST_CASE("upgrade: a v1 database is copied aside, then upgraded in place; its d
   std::string path = CopyFixture(dir);
   LogCapture logs;
   SqliteOptions options{path};
-  options.extra_migrations = {"CREATE TABLE upgrade_probe (id INTEGER PRIMARY KEY, note TEXT);",
-                              "ALTER TABLE upgrade_probe ADD COLUMN extra TEXT NOT NULL DEFAULT '';"};
+  options.extra_migrations = {
+      "CREATE TABLE upgrade_probe (id INTEGER PRIMARY KEY, note TEXT);",
+      "ALTER TABLE upgrade_probe ADD COLUMN extra TEXT NOT NULL DEFAULT '';"};
   const int target = storage::LatestSchemaVersion() + 2;
   {
     auto store = SqliteStore::Open(options);
@@ -169,7 +170,8 @@ TEST_CASE("a database from a newer duplex is refused and left as it was") {
   CHECK(BackupsOf(dir, "duplex.db.v").empty());
 }
 
-TEST_CASE("backup: a consistent copy with the schema version; existing files refused unless overwrite") {
+TEST_CASE(
+    "backup: a consistent copy with the schema version; existing files refused unless overwrite") {
   test::TempDir dir;
   std::string path = CopyFixture(dir);
   auto live = SqliteStore::Open({path});  // the server keeps its connection open

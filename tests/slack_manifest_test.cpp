@@ -11,7 +11,8 @@ namespace {
 
 using nlohmann::ordered_json;
 
-const std::string kManifestFile = std::string(DUPLEX_FIXTURES_DIR) + "/../../deploy/slack/manifest.json";
+const std::string kManifestFile =
+    std::string(DUPLEX_FIXTURES_DIR) + "/../../deploy/slack/manifest.json";
 
 std::vector<std::string> Urls(const ordered_json& m) {
   std::vector<std::string> urls;
@@ -51,14 +52,16 @@ TEST_CASE("slack manifest: commands, events, interactivity and exactly the scope
   CHECK(names == std::set<std::string>{"/duplex", "/reply"});
   const auto& events = m["settings"]["event_subscriptions"];
   CHECK(events["request_url"] == std::string(kManifestPlaceholderUrl) + "/chat/slack/events");
-  CHECK(Strings(events["bot_events"]) == std::set<std::string>{"message.channels", "message.groups", "app_mention"});
+  CHECK(Strings(events["bot_events"]) ==
+        std::set<std::string>{"message.channels", "message.groups", "app_mention"});
   CHECK(m["settings"]["interactivity"]["is_enabled"] == true);
   CHECK(m["settings"]["interactivity"]["request_url"] ==
         std::string(kManifestPlaceholderUrl) + "/chat/slack/interactions");
   // message.channels needs channels:history, message.groups groups:history, app_mention
   // app_mentions:read; commands and chat:write for the slash commands and the posts.
   CHECK(Strings(m["oauth_config"]["scopes"]["bot"]) ==
-        std::set<std::string>{"commands", "chat:write", "channels:history", "groups:history", "app_mentions:read"});
+        std::set<std::string>{"commands", "chat:write", "channels:history", "groups:history",
+                              "app_mentions:read"});
   CHECK_FALSE(m["oauth_config"]["scopes"].contains("user"));
   CHECK(m["settings"]["socket_mode_enabled"] == false);
   CHECK(m["settings"]["token_rotation_enabled"] == false);  // duplex keeps one xoxb token

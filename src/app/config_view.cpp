@@ -11,11 +11,17 @@ using nlohmann::json;
 
 namespace {
 
-json RateJson(const ChatRateLimit& r) { return {{"per_second", r.per_second}, {"burst", r.burst}}; }
+json RateJson(const ChatRateLimit& r) {
+  return {{"per_second", r.per_second}, {"burst", r.burst}};
+}
 
 json ChatJson(const ChatConfig& c) {
-  json chat = {{"kind", c.kind}, {"team_id", c.team_id}, {"default_channel", c.default_channel},
-               {"admins", c.admins}, {"rate_limit", RateJson(c.rate_limit)}, {"ca_file", c.ca_file}};
+  json chat = {{"kind", c.kind},
+               {"team_id", c.team_id},
+               {"default_channel", c.default_channel},
+               {"admins", c.admins},
+               {"rate_limit", RateJson(c.rate_limit)},
+               {"ca_file", c.ca_file}};
   if (c.kind == "slack" || c.kind == "mattermost") {
     chat["api_base"] = c.api_base;
     chat["bot_token"] = c.bot_token;
@@ -35,7 +41,8 @@ void Overlay(json& base, const json& over) {
 }
 
 bool SecretName(std::string key) {
-  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   for (const char* word : {"token", "secret", "password", "passwd", "private"}) {
     if (key.find(word) != std::string::npos) return true;
   }
@@ -60,7 +67,8 @@ void Mask(json& value) {
     for (auto& v : value) Mask(v);
   } else if (value.is_object()) {
     for (auto& v : value) Mask(v);
-  } else if (!value.is_null() && !(value.is_string() && value.get_ref<const std::string&>().empty())) {
+  } else if (!value.is_null() &&
+             !(value.is_string() && value.get_ref<const std::string&>().empty())) {
     value = kRedacted;
   }
 }
@@ -104,7 +112,8 @@ json EffectiveConfig(const Config& c, const json& document) {
        {{"first_response_minutes", c.sla.first_response_minutes},
         {"remind_before_minutes", c.sla.remind_before_minutes}}},
       {"vip_followers", c.vip_followers},
-      {"delivery", {{"threads", c.delivery_threads}, {"platform_rate_limit", RateJson(c.platform_rate_limit)}}},
+      {"delivery",
+       {{"threads", c.delivery_threads}, {"platform_rate_limit", RateJson(c.platform_rate_limit)}}},
   };
   json out = document.is_object() ? document : json::object();
   Overlay(out, effective);

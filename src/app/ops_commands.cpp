@@ -80,7 +80,8 @@ int RunSlackManifest(const std::string& path) {
     return 2;
   }
   if (url.rfind("https://", 0) != 0) {
-    std::cerr << "duplex: warning: Slack sends requests only to https URLs; public_url is " << url << "\n";
+    std::cerr << "duplex: warning: Slack sends requests only to https URLs; public_url is " << url
+              << "\n";
   }
   std::cout << manifest->dump(2) << "\n";
   return 0;
@@ -94,9 +95,9 @@ int RunBackup(const std::string& path, const std::string& to, bool force) {
     std::cerr << "duplex: backup failed: " << report.status().message() << "\n";
     return report.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
-  std::cout << "backed up " << database << " (schema " << report->schema_version << ") to " << to << ": "
-            << report->bytes << " bytes, copied in " << report->copy_ms << " ms, integrity_check ok in "
-            << report->verify_ms << " ms\n";
+  std::cout << "backed up " << database << " (schema " << report->schema_version << ") to " << to
+            << ": " << report->bytes << " bytes, copied in " << report->copy_ms
+            << " ms, integrity_check ok in " << report->verify_ms << " ms\n";
   return 0;
 }
 

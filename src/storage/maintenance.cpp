@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string Errno() { return std::strerror(errno); }
+std::string Errno() {
+  return std::strerror(errno);
+}
 
 fs::path FolderOf(const std::string& file) {
   fs::path parent = fs::path(file).parent_path();
@@ -46,7 +48,8 @@ Result<int> VerifyCopy(const std::string& path) {
   return SchemaVersion(copy);
 }
 
-std::int64_t MillisBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+std::int64_t MillisBetween(std::chrono::steady_clock::time_point a,
+                           std::chrono::steady_clock::time_point b) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
 }
 
@@ -87,7 +90,8 @@ Result<BackupReport> BackupDatabase(const std::string& database, const std::stri
     return Status::Invalid("'" + to + "' is the database itself; back up to another file");
   }
   if (fs::exists(to, ec) && !overwrite) {
-    return Status::Invalid("'" + to + "' already exists; choose a new name or add --force to replace it");
+    return Status::Invalid("'" + to +
+                           "' already exists; choose a new name or add --force to replace it");
   }
   if (!fs::is_directory(FolderOf(to), ec)) {
     return Status::Invalid("folder '" + FolderOf(to).string() + "' does not exist");
@@ -130,8 +134,9 @@ Result<BackupReport> BackupDatabase(const std::string& database, const std::stri
     if (::link(tmp.c_str(), to.c_str()) != 0) {
       const bool exists = errno == EEXIST;
       std::string why = Errno();
-      return discard(exists ? Status::Invalid("'" + to + "' already exists; add --force to replace it")
-                            : Status::Unavailable("cannot name the copy '" + to + "': " + why));
+      return discard(exists
+                         ? Status::Invalid("'" + to + "' already exists; add --force to replace it")
+                         : Status::Unavailable("cannot name the copy '" + to + "': " + why));
     }
     fs::remove(tmp, ec);
   }

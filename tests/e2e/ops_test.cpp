@@ -36,32 +36,42 @@ namespace {
 
 const std::string kFixtureV1 = std::string(DUPLEX_FIXTURES_DIR) + "/db/v1.db";
 
-json ServeConfig(const std::string& database, int port, const std::string& slack_api, const std::string& reply_url) {
+json ServeConfig(const std::string& database, int port, const std::string& slack_api,
+                 const std::string& reply_url) {
   return {{"listen", {{"host", "127.0.0.1"}, {"port", port}}},
           {"database", database},
           {"public_url", "https://duplex.acme.test"},
-          {"chat", {{"kind", "slack"}, {"api_base", slack_api}, {"bot_token", "${TEST_BOT_TOKEN}"},
-                    {"signing_secret", "${TEST_SIGNING_SECRET}"}, {"team_id", kTeam},
-                    {"default_channel", kDefaultChannel}}},
-          {"platforms", {{"generic", {{"secret", "${TEST_GENERIC_SECRET}"}, {"reply_url", reply_url}}}}}};
+          {"chat",
+           {{"kind", "slack"},
+            {"api_base", slack_api},
+            {"bot_token", "${TEST_BOT_TOKEN}"},
+            {"signing_secret", "${TEST_SIGNING_SECRET}"},
+            {"team_id", kTeam},
+            {"default_channel", kDefaultChannel}}},
+          {"platforms",
+           {{"generic", {{"secret", "${TEST_GENERIC_SECRET}"}, {"reply_url", reply_url}}}}}};
 }
 
 const std::map<std::string, std::string> kEnv = {{"TEST_BOT_TOKEN", "xoxb-ops-distinctive-token"},
                                                  {"TEST_SIGNING_SECRET", kSigningSecret},
                                                  {"TEST_GENERIC_SECRET", kGenericSecret}};
 
-std::string Base(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+std::string Base(int port) {
+  return "http://127.0.0.1:" + std::to_string(port);
+}
 
 bool WaitHealthy(int port) {
   HttplibClient http;
-  return WaitUntil([&] {
-    HttpRequest r;
-    r.method = "GET";
-    r.url = Base(port) + "/healthz";
-    r.timeout_ms = 500;
-    auto res = http.Send(r);
-    return res.ok() && res.response.status == 200;
-  }, 10'000);
+  return WaitUntil(
+      [&] {
+        HttpRequest r;
+        r.method = "GET";
+        r.url = Base(port) + "/healthz";
+        r.timeout_ms = 500;
+        auto res = http.Send(r);
+        return res.ok() && res.response.status == 200;
+      },
+      10'000);
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -86,8 +96,8 @@ std::size_t CheckJsonLines(const std::string& text) {
   return lines.size();
 }
 
-HttpResult PostGeneric(HttpClient& http, int port, const std::string& id, const std::string& conversation,
-                       const std::string& text) {
+HttpResult PostGeneric(HttpClient& http, int port, const std::string& id,
+                       const std::string& conversation, const std::string& text) {
   SystemClock clock;
   std::string ts = std::to_string(clock.NowSeconds());
   std::string raw = E2eEnv::GenericMention(id, conversation, text).dump();
@@ -102,16 +112,18 @@ HttpResult PostGeneric(HttpClient& http, int port, const std::string& id, const 
 
 HttpResult SlackCommand(int port, const std::string& text) {
   SystemClock clock;
-  std::string form = "token=unused&team_id=" + std::string(kTeam) + "&channel_id=" + kDefaultChannel +
-                     "&user_id=U0STAFF&user_name=staff&command=%2Fduplex&text=" + text::UrlEncode(text) +
-                     "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=ops-" +
-                     std::to_string(clock.NowMs());
+  std::string form =
+      "token=unused&team_id=" + std::string(kTeam) + "&channel_id=" + kDefaultChannel +
+      "&user_id=U0STAFF&user_name=staff&command=%2Fduplex&text=" + text::UrlEncode(text) +
+      "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=ops-" +
+      std::to_string(clock.NowMs());
   std::string ts = std::to_string(clock.NowSeconds());
   HttpRequest req;
   req.url = Base(port) + "/chat/slack/commands";
   req.content_type = "application/x-www-form-urlencoded";
   req.body = form;
-  req.headers = {{"X-Slack-Request-Timestamp", ts}, {"X-Slack-Signature", security::SignSlackV0(kSigningSecret, ts, form)}};
+  req.headers = {{"X-Slack-Request-Timestamp", ts},
+                 {"X-Slack-Signature", security::SignSlackV0(kSigningSecret, ts, form)}};
   HttplibClient http;
   return http.Send(req);
 }
@@ -137,7 +149,8 @@ double Percentile(std::vector<double> v, double p) {
 
 }  // namespace
 
-TEST_CASE("slack-manifest: the manifest as JSON with every URL under public_url, no secrets needed") {
+TEST_CASE(
+    "slack-manifest: the manifest as JSON with every URL under public_url, no secrets needed") {
   TempDir dir;
   json cfg = ServeConfig(dir.File("duplex.db"), 8080, "https://slack.com/api", "https://crm/r");
   cfg["public_url"] = "https://support.acme.test/duplex/";
@@ -155,14 +168,17 @@ TEST_CASE("slack-manifest: the manifest as JSON with every URL under public_url,
     commands.insert(c["command"].get<std::string>());
     CHECK(c["should_escape"] == true);
   }
-  for (const auto& u : urls) CHECK_MESSAGE(u.rfind("https://support.acme.test/duplex/chat/slack/", 0) == 0, u);
+  for (const auto& u : urls)
+    CHECK_MESSAGE(u.rfind("https://support.acme.test/duplex/chat/slack/", 0) == 0, u);
   CHECK(urls.size() == 4);
   CHECK(commands == std::set<std::string>{"/duplex", "/reply"});
   std::set<std::string> events, scopes;
-  for (const auto& e : m["settings"]["event_subscriptions"]["bot_events"]) events.insert(e.get<std::string>());
+  for (const auto& e : m["settings"]["event_subscriptions"]["bot_events"])
+    events.insert(e.get<std::string>());
   for (const auto& s : m["oauth_config"]["scopes"]["bot"]) scopes.insert(s.get<std::string>());
   CHECK(events == std::set<std::string>{"message.channels", "message.groups", "app_mention"});
-  CHECK(scopes == std::set<std::string>{"commands", "chat:write", "channels:history", "groups:history", "app_mentions:read"});
+  CHECK(scopes == std::set<std::string>{"commands", "chat:write", "channels:history",
+                                        "groups:history", "app_mentions:read"});
   CHECK(r.out.find("example.com") == std::string::npos);
 
   SUBCASE("without public_url it says what to add, exit 2") {
@@ -178,7 +194,8 @@ TEST_CASE("slack-manifest: the manifest as JSON with every URL under public_url,
     WriteFile(dir.File("c.json"), cfg.dump());
     auto bad = RunDuplex({"slack-manifest", "--config", dir.File("c.json")});
     CHECK(bad.exit_code == 2);
-    CHECK(bad.err.find("public_url: environment variable DUPLEX_PUBLIC_URL is not set") != std::string::npos);
+    CHECK(bad.err.find("public_url: environment variable DUPLEX_PUBLIC_URL is not set") !=
+          std::string::npos);
   }
 }
 
@@ -187,15 +204,16 @@ TEST_CASE("print-config: the effective config with defaults, and not one secret"
   json cfg = ServeConfig(dir.File("duplex.db"), 8080, "https://slack.com/api", "https://crm/r");
   cfg["platforms"]["telegram"] = {{"bot_token", "${TG_TOKEN}"}, {"secret_token", "${TG_SECRET}"}};
   cfg["platforms"]["github"] = {{"secret", "${GH_SECRET}"}, {"token", "${GH_TOKEN}"}};
-  cfg["platforms"]["meta"] = {{"app_secret", "${META_SECRET}"}, {"verify_token", "${META_VERIFY}"},
+  cfg["platforms"]["meta"] = {{"app_secret", "${META_SECRET}"},
+                              {"verify_token", "${META_VERIFY}"},
                               {"page_token", "${META_PAGE}"}};
   WriteFile(dir.File("c.json"), cfg.dump());
   const std::map<std::string, std::string> env = {
-      {"TEST_BOT_TOKEN", "xoxb-PRINTLEAK-1"},     {"TEST_SIGNING_SECRET", "PRINTLEAK-signing-2"},
-      {"TEST_GENERIC_SECRET", kGenericSecret},    {"TG_TOKEN", "42:PRINTLEAK-telegram-3"},
-      {"TG_SECRET", "PRINTLEAK-tg-secret-4"},     {"GH_SECRET", "PRINTLEAK-github-5"},
-      {"GH_TOKEN", "ghp_PRINTLEAK6"},             {"META_SECRET", "PRINTLEAK-meta-7"},
-      {"META_VERIFY", "PRINTLEAK-verify-8"},      {"META_PAGE", "PRINTLEAK-page-9"}};
+      {"TEST_BOT_TOKEN", "xoxb-PRINTLEAK-1"},  {"TEST_SIGNING_SECRET", "PRINTLEAK-signing-2"},
+      {"TEST_GENERIC_SECRET", kGenericSecret}, {"TG_TOKEN", "42:PRINTLEAK-telegram-3"},
+      {"TG_SECRET", "PRINTLEAK-tg-secret-4"},  {"GH_SECRET", "PRINTLEAK-github-5"},
+      {"GH_TOKEN", "ghp_PRINTLEAK6"},          {"META_SECRET", "PRINTLEAK-meta-7"},
+      {"META_VERIFY", "PRINTLEAK-verify-8"},   {"META_PAGE", "PRINTLEAK-page-9"}};
   auto r = RunDuplex({"print-config", "--config", dir.File("c.json")}, env);
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   for (const auto& [name, value] : env) {
@@ -211,7 +229,8 @@ TEST_CASE("print-config: the effective config with defaults, and not one secret"
   CHECK(printed["listen"]["threads"] == 64);
   CHECK(printed["database_synchronous"] == "FULL");
 
-  auto invalid = RunDuplex({"print-config", "--config", dir.File("c.json")}, {{"TEST_BOT_TOKEN", "xoxb-PRINTLEAK-1"}});
+  auto invalid = RunDuplex({"print-config", "--config", dir.File("c.json")},
+                           {{"TEST_BOT_TOKEN", "xoxb-PRINTLEAK-1"}});
   CHECK(invalid.exit_code == 2);
   CHECK(invalid.err.find("TEST_SIGNING_SECRET is not set") != std::string::npos);
   CHECK(invalid.err.find("PRINTLEAK") == std::string::npos);
@@ -232,7 +251,8 @@ TEST_CASE("check-config: the database path must be usable, each platform must ha
   cfg["database"] = dir.File("no-such-folder/duplex.db");
   auto missing = check(cfg);
   CHECK(missing.exit_code == 2);
-  CHECK(missing.err.find("database: folder '" + dir.File("no-such-folder") + "' does not exist") != std::string::npos);
+  CHECK(missing.err.find("database: folder '" + dir.File("no-such-folder") + "' does not exist") !=
+        std::string::npos);
 
   cfg["database"] = "/proc/duplex.db";
   auto readonly = check(cfg);
@@ -243,7 +263,8 @@ TEST_CASE("check-config: the database path must be usable, each platform must ha
   SetUserVersion(dir.File("newer.db"), storage::LatestSchemaVersion() + 5);
   auto newer = check(cfg);
   CHECK(newer.exit_code == 2);
-  CHECK(newer.err.find("schema version " + std::to_string(storage::LatestSchemaVersion() + 5)) != std::string::npos);
+  CHECK(newer.err.find("schema version " + std::to_string(storage::LatestSchemaVersion() + 5)) !=
+        std::string::npos);
   CHECK(newer.err.find("newer than this duplex") != std::string::npos);
 
   cfg["database"] = dir.File("duplex.db");
@@ -256,15 +277,20 @@ TEST_CASE("check-config: the database path must be usable, each platform must ha
   CHECK(keys.err.find("platforms.meta.verify_token: required") != std::string::npos);
 }
 
-TEST_CASE("a database from a newer duplex: serve exits 2 with a clear message, in JSON when asked") {
+TEST_CASE(
+    "a database from a newer duplex: serve exits 2 with a clear message, in JSON when asked") {
   TempDir dir;
   SetUserVersion(dir.File("duplex.db"), 99);
-  WriteFile(dir.File("c.json"), ServeConfig(dir.File("duplex.db"), FreePort(), "https://slack.com/api", "https://crm/r").dump());
+  WriteFile(dir.File("c.json"),
+            ServeConfig(dir.File("duplex.db"), FreePort(), "https://slack.com/api", "https://crm/r")
+                .dump());
   auto text = RunDuplex({"serve", "--config", dir.File("c.json")}, kEnv, 10'000);
   CHECK(text.exit_code == 2);
-  CHECK(text.err.find("schema version 99, newer than this duplex understands") != std::string::npos);
+  CHECK(text.err.find("schema version 99, newer than this duplex understands") !=
+        std::string::npos);
 
-  auto jsonl = RunDuplex({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, kEnv, 10'000);
+  auto jsonl =
+      RunDuplex({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, kEnv, 10'000);
   CHECK(jsonl.exit_code == 2);
   CHECK(CheckJsonLines(jsonl.err) >= 1);
   CHECK(jsonl.out.empty());
@@ -275,7 +301,8 @@ TEST_CASE("a database from a newer duplex: serve exits 2 with a clear message, i
 
 TEST_CASE("json logs: startup errors are JSON lines too") {
   TempDir dir;
-  json cfg = ServeConfig(dir.File("duplex.db"), FreePort(), "https://slack.com/api", "https://crm/r");
+  json cfg =
+      ServeConfig(dir.File("duplex.db"), FreePort(), "https://slack.com/api", "https://crm/r");
   cfg["platforms"]["generic"].erase("secret");
   cfg["listen"]["port"] = "eighty";
   WriteFile(dir.File("bad.json"), cfg.dump());
@@ -285,23 +312,29 @@ TEST_CASE("json logs: startup errors are JSON lines too") {
   CHECK(bad.err.find("platforms.generic.secret: required") != std::string::npos);
   CHECK(bad.out.empty());
 
-  auto absent = RunDuplex({"serve", "--config", dir.File("nope.json"), "--log-format", "json"}, kEnv);
+  auto absent =
+      RunDuplex({"serve", "--config", dir.File("nope.json"), "--log-format", "json"}, kEnv);
   CHECK(absent.exit_code == 2);
   CHECK(CheckJsonLines(absent.err) == 1);
 
-  auto level = RunDuplex({"serve", "--config", dir.File("bad.json"), "--log-format", "json", "--log-level", "loud"});
+  auto level = RunDuplex(
+      {"serve", "--config", dir.File("bad.json"), "--log-format", "json", "--log-level", "loud"});
   CHECK(level.exit_code == 2);
   CHECK(CheckJsonLines(level.err) == 1);
   CHECK(level.err.find("--log-level") != std::string::npos);
 
-  auto usage = RunDuplex({"serve", "--log-format", "json", "--config", dir.File("bad.json"), "--frobnicate"});
+  auto usage = RunDuplex(
+      {"serve", "--log-format", "json", "--config", dir.File("bad.json"), "--frobnicate"});
   CHECK(usage.exit_code == 2);
   CHECK(CheckJsonLines(usage.err + usage.out) == 1);
 
   auto port_taken = [&] {
     FakeHttpServer occupant;
-    WriteFile(dir.File("c.json"), ServeConfig(dir.File("duplex.db"), occupant.port(), "https://slack.com/api", "https://crm/r").dump());
-    return RunDuplex({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, kEnv, 10'000);
+    WriteFile(dir.File("c.json"), ServeConfig(dir.File("duplex.db"), occupant.port(),
+                                              "https://slack.com/api", "https://crm/r")
+                                      .dump());
+    return RunDuplex({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, kEnv,
+                     10'000);
   }();
   CHECK(port_taken.exit_code == 1);
   CHECK(CheckJsonLines(port_taken.err) >= 1);
@@ -312,9 +345,11 @@ TEST_CASE("json logs: request lines carry no bodies, query strings or secrets") 
   TempDir dir;
   FakeSlack slack;
   int port = FreePort();
-  WriteFile(dir.File("c.json"), ServeConfig(dir.File("duplex.db"), port, slack.api_base(), "https://crm/r").dump());
-  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json", "--log-level", "debug"},
-                       dir.path().string(), kEnv);
+  WriteFile(dir.File("c.json"),
+            ServeConfig(dir.File("duplex.db"), port, slack.api_base(), "https://crm/r").dump());
+  DuplexProcess server(
+      {"serve", "--config", dir.File("c.json"), "--log-format", "json", "--log-level", "debug"},
+      dir.path().string(), kEnv);
   REQUIRE(WaitHealthy(port));
   HttplibClient http;
 
@@ -326,10 +361,12 @@ TEST_CASE("json logs: request lines carry no bodies, query strings or secrets") 
   HttpRequest forged;
   forged.url = Base(port) + "/webhooks/generic?sig=QUERYLEAK3";
   forged.body = R"({"id":"x","text":"BODYLEAK1","author":{"id":"a"}})";
-  forged.headers = {{"webhook-id", "x"}, {"webhook-timestamp", "1"}, {"webhook-signature", "v1,HEADERLEAK1"}};
+  forged.headers = {
+      {"webhook-id", "x"}, {"webhook-timestamp", "1"}, {"webhook-signature", "v1,HEADERLEAK1"}};
   http.Send(forged);
 
-  REQUIRE(PostGeneric(http, port, "ops-log-1", "log-conv", "BODYLEAK2 a real mention").response.status == 200);
+  REQUIRE(PostGeneric(http, port, "ops-log-1", "log-conv", "BODYLEAK2 a real mention")
+              .response.status == 200);
   auto cmd = SlackCommand(port, "reply 1 BODYLEAK3 staff text");
   CHECK(cmd.response.status == 200);
 
@@ -341,8 +378,8 @@ TEST_CASE("json logs: request lines carry no bodies, query strings or secrets") 
   CHECK(server.Signal(SIGTERM) == 0);
   std::string logs = server.Stderr() + server.Stdout();
   CHECK(CheckJsonLines(logs) >= 5);
-  for (const char* leak : {"QUERYLEAK", "BODYLEAK", "HEADERLEAK", "xoxb-ops-distinctive-token", kSigningSecret,
-                           kGenericSecret}) {
+  for (const char* leak : {"QUERYLEAK", "BODYLEAK", "HEADERLEAK", "xoxb-ops-distinctive-token",
+                           kSigningSecret, kGenericSecret}) {
     CHECK_MESSAGE(logs.find(leak) == std::string::npos, leak);
   }
   int requests = 0;
@@ -362,12 +399,16 @@ TEST_CASE("upgrade: serve starts on the schema-1 fixture and its conversations a
   FakeHttpServer receiver;
   fs::copy_file(kFixtureV1, dir.File("duplex.db"));
   int port = FreePort();
-  WriteFile(dir.File("c.json"), ServeConfig(dir.File("duplex.db"), port, slack.api_base(), receiver.url() + "/r").dump());
+  WriteFile(
+      dir.File("c.json"),
+      ServeConfig(dir.File("duplex.db"), port, slack.api_base(), receiver.url() + "/r").dump());
   auto check = RunDuplex({"check-config", "--config", dir.File("c.json")}, kEnv);
   CHECK(check.exit_code == 0);
-  if (storage::LatestSchemaVersion() > 1) CHECK(check.out.find("will be upgraded") != std::string::npos);
+  if (storage::LatestSchemaVersion() > 1)
+    CHECK(check.out.find("will be upgraded") != std::string::npos);
 
-  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, dir.path().string(), kEnv);
+  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"},
+                       dir.path().string(), kEnv);
   REQUIRE(WaitHealthy(port));
   auto reply = SlackCommand(port, "reply 2 We can change it, which address?");
   CHECK(reply.response.status == 200);
@@ -383,7 +424,8 @@ TEST_CASE("upgrade: serve starts on the schema-1 fixture and its conversations a
     auto backups = BackupsIn(dir);
     REQUIRE(backups.size() == 1);
     CHECK(backups[0].find("duplex.db.v1-") != std::string::npos);
-    CHECK(server.Stderr().find("database backed up before the schema upgrade") != std::string::npos);
+    CHECK(server.Stderr().find("database backed up before the schema upgrade") !=
+          std::string::npos);
   } else {
     CHECK(BackupsIn(dir).empty());  // nothing to upgrade, nothing copied
   }
@@ -403,7 +445,8 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
     auto store = SqliteStore::Open(o);
     REQUIRE(store.ok());
     std::string filler;
-    for (int i = 0; filler.size() < 3000; ++i) filler += "word" + std::to_string(i * 7919 % 10007) + " ";
+    for (int i = 0; filler.size() < 3000; ++i)
+      filler += "word" + std::to_string(i * 7919 % 10007) + " ";
     for (int batch = 0; batch < kPreloaded / 500; ++batch) {
       std::vector<IngestItem> items;
       for (int i = 0; i < 500; ++i) {
@@ -439,8 +482,10 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
   }
 
   int port = FreePort();
-  WriteFile(dir.File("c.json"), ServeConfig(db_path, port, slack.api_base(), receiver.url() + "/r").dump());
-  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, dir.path().string(), kEnv);
+  WriteFile(dir.File("c.json"),
+            ServeConfig(db_path, port, slack.api_base(), receiver.url() + "/r").dump());
+  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"},
+                       dir.path().string(), kEnv);
   REQUIRE(WaitHealthy(port));
 
   struct Sample {
@@ -459,7 +504,8 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
       Sample s;
       s.id = "load-" + std::to_string(n);
       s.start = SteadyClock::now();
-      auto r = PostGeneric(http, port, s.id, "load-conv-" + std::to_string(n / 3), "under load " + std::to_string(n));
+      auto r = PostGeneric(http, port, s.id, "load-conv-" + std::to_string(n / 3),
+                           "under load " + std::to_string(n));
       s.end = SteadyClock::now();
       s.status = r.ok() ? r.response.status : 0;
       std::lock_guard lock(mu);
@@ -470,7 +516,8 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
 
   const auto backup_start = SteadyClock::now();
-  auto backup = RunDuplex({"backup", "--config", dir.File("c.json"), "--to", dir.File("backup.db")}, {}, 120'000);
+  auto backup = RunDuplex({"backup", "--config", dir.File("c.json"), "--to", dir.File("backup.db")},
+                          {}, 120'000);
   const auto backup_end = SteadyClock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
@@ -495,17 +542,19 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
       if (s.end <= backup_end) ++completed_during;
     }
   }
-  const double backup_ms = std::chrono::duration<double, std::milli>(backup_end - backup_start).count();
-  const double before_window_ms = std::chrono::duration<double, std::milli>(backup_start - first_start).count();
+  const double backup_ms =
+      std::chrono::duration<double, std::milli>(backup_end - backup_start).count();
+  const double before_window_ms =
+      std::chrono::duration<double, std::milli>(backup_start - first_start).count();
   const double rate_before = static_cast<double>(before_ms.size()) / before_window_ms;
   const double rate_during = completed_during / backup_ms;
   std::ostringstream report;
-  report << "backup of " << fs::file_size(dir.File("backup.db")) / 1024 / 1024 << " MiB: `duplex backup` ran "
-         << backup_ms << " ms (" << text::Trim(backup.out) << "); webhooks before: n=" << before_ms.size()
-         << " p50=" << Percentile(before_ms, 0.5) << " ms max=" << Percentile(before_ms, 1.0)
-         << " ms; during: n=" << during_ms.size() << " p50=" << Percentile(during_ms, 0.5)
-         << " ms max=" << Percentile(during_ms, 1.0) << " ms; throughput during/before = "
-         << rate_during / rate_before;
+  report << "backup of " << fs::file_size(dir.File("backup.db")) / 1024 / 1024
+         << " MiB: `duplex backup` ran " << backup_ms << " ms (" << text::Trim(backup.out)
+         << "); webhooks before: n=" << before_ms.size() << " p50=" << Percentile(before_ms, 0.5)
+         << " ms max=" << Percentile(before_ms, 1.0) << " ms; during: n=" << during_ms.size()
+         << " p50=" << Percentile(during_ms, 0.5) << " ms max=" << Percentile(during_ms, 1.0)
+         << " ms; throughput during/before = " << rate_during / rate_before;
   MESSAGE(report.str());
   std::cout << "[ops_test] " << report.str() << "\n";
   REQUIRE(!acked_before.empty());
@@ -522,8 +571,10 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
   // The copy is consistent and holds every mention acknowledged before the backup began.
   SQLite::Database copy(dir.File("backup.db"), SQLite::OPEN_READONLY);
   CHECK(copy.execAndGet("PRAGMA integrity_check").getString() == "ok");
-  CHECK(copy.execAndGet("SELECT count(*) FROM messages WHERE event_id LIKE 'pre-%'").getInt() == kPreloaded);
-  SQLite::Statement has(copy, "SELECT conversation_id FROM messages WHERE platform = 'generic' AND event_id = ?");
+  CHECK(copy.execAndGet("SELECT count(*) FROM messages WHERE event_id LIKE 'pre-%'").getInt() ==
+        kPreloaded);
+  SQLite::Statement has(
+      copy, "SELECT conversation_id FROM messages WHERE platform = 'generic' AND event_id = ?");
   std::int64_t conversation_before = 0;
   int missing = 0;
   for (const auto& id : acked_before) {
@@ -540,12 +591,16 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
   // A server started on the copy knows that conversation.
   fs::copy_file(dir.File("backup.db"), dir.File("restored.db"));
   int port2 = FreePort();
-  WriteFile(dir.File("c2.json"), ServeConfig(dir.File("restored.db"), port2, slack.api_base(), receiver.url() + "/r").dump());
+  WriteFile(
+      dir.File("c2.json"),
+      ServeConfig(dir.File("restored.db"), port2, slack.api_base(), receiver.url() + "/r").dump());
   DuplexProcess restored({"serve", "--config", dir.File("c2.json")}, dir.path().string(), kEnv);
   REQUIRE(WaitHealthy(port2));
-  auto reply = SlackCommand(port2, "reply " + std::to_string(conversation_before) + " Restored and answering");
+  auto reply = SlackCommand(
+      port2, "reply " + std::to_string(conversation_before) + " Restored and answering");
   CHECK(reply.response.status == 200);
-  CHECK(reply.response.body.find("Queued reply to #" + std::to_string(conversation_before)) != std::string::npos);
+  CHECK(reply.response.body.find("Queued reply to #" + std::to_string(conversation_before)) !=
+        std::string::npos);
   CHECK(restored.Signal(SIGTERM) == 0);
 }
 

@@ -31,7 +31,8 @@ Result<nlohmann::ordered_json> SlackManifest(std::string public_url) {
   const bool http = public_url.rfind("http://", 0) == 0 && public_url.size() > 7;
   const bool https = public_url.rfind("https://", 0) == 0 && public_url.size() > 8;
   if (!http && !https) {
-    return Status::Invalid("public_url must be duplex's public http(s) base URL, such as https://duplex.example.com");
+    return Status::Invalid(
+        "public_url must be duplex's public http(s) base URL, such as https://duplex.example.com");
   }
   nlohmann::ordered_json manifest = SlackManifestTemplate();
   MoveUrls(manifest, public_url);
