@@ -393,6 +393,33 @@ TEST_CASE("json logs: request lines carry no bodies, query strings or secrets") 
   CHECK(requests >= 5);
 }
 
+TEST_CASE("json logs: with the console chat, its posts are JSON lines too and stdout stays empty") {
+  TempDir dir;
+  int port = FreePort();
+  json cfg = ServeConfig(dir.File("duplex.db"), port, "https://slack.com/api", "https://crm/r");
+  cfg["chat"] = {{"kind", "console"}};
+  WriteFile(dir.File("c.json"), cfg.dump());
+  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"},
+                       dir.path().string(), kEnv);
+  REQUIRE(WaitHealthy(port));
+  HttplibClient http;
+  REQUIRE(PostGeneric(http, port, "console-1", "console-conv", "first line\nsecond line")
+              .response.status == 200);
+  CHECK(WaitUntil([&] { return server.Stderr().find("\"chat post\"") != std::string::npos; }));
+  CHECK(server.Signal(SIGTERM) == 0);
+  CHECK(server.Stdout().empty());
+  CheckJsonLines(server.Stderr());
+  bool found = false;
+  for (const auto& line : Lines(server.Stderr())) {
+    json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j["message"] == "chat post") {
+      found = true;
+      CHECK(j["text"].get<std::string>().find("first line\n    second line") != std::string::npos);
+    }
+  }
+  CHECK(found);
+}
+
 TEST_CASE("upgrade: serve starts on the schema-1 fixture and its conversations are there") {
   TempDir dir;
   FakeSlack slack;
