@@ -186,12 +186,33 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
   return c;
 }
 
-Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env) {
+namespace {
+
+Result<std::string> ReadConfigText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Invalid("cannot read config file '" + path + "'");
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), env);
+  return text.str();
+}
+
+}  // namespace
+
+Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env) {
+  auto text = ReadConfigText(path);
+  if (!text.ok()) return text.status();
+  return ParseConfig(*text, env);
+}
+
+Result<json> LoadConfigDocument(const std::string& path, std::vector<std::string>& unset,
+                                const EnvLookup& env) {
+  auto text = ReadConfigText(path);
+  if (!text.ok()) return text.status();
+  json doc = json::parse(*text, nullptr, false, /*ignore_comments=*/true);
+  if (doc.is_discarded()) return Status::Invalid("config: not valid JSON");
+  if (!doc.is_object()) return Status::Invalid("config: the top level must be a JSON object");
+  ExpandEnv(doc, env, "", unset);
+  return doc;
 }
 
 }  // namespace duplex

@@ -121,29 +121,30 @@ CREATE TABLE audit_log (
   return steps;
 }
 
-int UserVersion(SQLite::Database& db) {
-  return db.execAndGet("PRAGMA user_version").getInt();
-}
-
 }  // namespace
 
 int LatestSchemaVersion() { return static_cast<int>(Steps().size()); }
 
-std::string Migrate(SQLite::Database& db) {
-  const int latest = LatestSchemaVersion();
-  int current = UserVersion(db);
-  if (current > latest) {
-    return "the database has schema version " + std::to_string(current) +
-           ", newer than this duplex understands (" + std::to_string(latest) +
-           "); run a newer duplex or restore a backup";
-  }
-  while (current < latest) {
-    SQLite::Transaction tx(db);
-    db.exec(Steps()[static_cast<std::size_t>(current)]);
-    ++current;
-    db.exec("PRAGMA user_version = " + std::to_string(current));
-    tx.commit();
-  }
+int SchemaVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+std::string NewerSchemaError(const std::string& path, int version, int latest) {
+  return "database '" + path + "' has schema version " + std::to_string(version) +
+         ", newer than this duplex understands (" + std::to_string(latest) +
+         "): it was written by a newer duplex. Run that version again, or restore the backup "
+         "made before the upgrade (" + path + ".v" + std::to_string(latest) + "-*.bak)";
+}
+
+std::string Migrate(SQLite::Database& db, const std::vector<std::string>& extra_steps) {
+  std::vector<std::string> steps(Steps().begin(), Steps().end());
+  steps.insert(steps.end(), extra_steps.begin(), extra_steps.end());
+  const int latest = static_cast<int>(steps.size());
+  int current = SchemaVersion(db);
+  if (current > latest) return NewerSchemaError(db.getFilename(), current, latest);
+  if (current == latest) return {};
+  SQLite::Transaction tx(db);
+  for (; current < latest; ++current) db.exec(steps[static_cast<std::size_t>(current)]);
+  db.exec("PRAGMA user_version = " + std::to_string(latest));
+  tx.commit();
   return {};
 }
 

@@ -4,6 +4,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "core/log.h"
+#include "storage/maintenance.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_rows.h"
 
@@ -28,14 +30,30 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
     auto db = std::make_unique<SQLite::Database>(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
     db->setBusyTimeout(options.busy_timeout_ms);
+    const int version = storage::SchemaVersion(*db);
+    const int latest = storage::LatestSchemaVersion() + static_cast<int>(options.extra_migrations.size());
+    if (version > latest) return Status::Invalid(storage::NewerSchemaError(options.path, version, latest));
     std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
     if (mode != "wal" && options.path != ":memory:") {
       return Status::Unavailable("database '" + options.path + "' cannot use WAL (got " + mode + ")");
     }
     db->exec("PRAGMA synchronous = " + options.synchronous);
     db->exec("PRAGMA foreign_keys = ON");
-    std::string error = storage::Migrate(*db);
+    if (version > 0 && version < latest && options.path != ":memory:") {
+      const std::string backup = storage::UpgradeBackupPath(options.path, version);
+      if (Status s = storage::CopyDatabase(*db, backup); !s.ok()) {
+        return Status::Unavailable("not upgrading '" + options.path + "' without a backup: " + s.message());
+      }
+      log::Info("database backed up before the schema upgrade",
+                {{"database", options.path}, {"backup", backup}, {"from", std::to_string(version)},
+                 {"to", std::to_string(latest)}});
+    }
+    std::string error = storage::Migrate(*db, options.extra_migrations);
     if (!error.empty()) return Status::Invalid(error);
+    if (version > 0 && version < latest) {
+      log::Info("database schema upgraded", {{"database", options.path}, {"from", std::to_string(version)},
+                                             {"to", std::to_string(latest)}});
+    }
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
   } catch (const std::exception& e) {
     return Status::Unavailable("cannot open database '" + options.path + "': " + e.what());

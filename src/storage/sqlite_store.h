@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "storage/sqlite_rows.h"
 #include "storage/store.h"
@@ -22,12 +23,16 @@ struct SqliteOptions {
   // "FULL" keeps the durability promise; "NORMAL" is offered for benchmarks only.
   std::string synchronous = "FULL";
   int busy_timeout_ms = 5000;
+  // Schema steps after the built-in ones, as if released later: tests rehearse upgrades.
+  std::vector<std::string> extra_migrations = {};
 };
 
 class SqliteStore final : public Store {
  public:
-  // Opens (creating if needed) and migrates. Errors name the path and the cause; a database
-  // from a newer duplex is refused.
+  // Opens (creating if needed) and migrates. A database at an older schema version is first
+  // copied next to itself (storage::UpgradeBackupPath, logged), then upgraded in one
+  // transaction. Errors name the path and the cause; a database from a newer duplex is
+  // refused with InvalidArgument (a bad setup, not an outage) and left untouched.
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
   ~SqliteStore() override;
 
