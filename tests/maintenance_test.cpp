@@ -89,7 +89,7 @@ TEST_CASE("the v1 fixture is what it says: schema 1, consistent") {
   CHECK(IntegrityCheck(kFixtureV1) == "ok");
 }
 
-TEST_CASE("upgrade: a v1 database is copied aside, then upgraded in place; its data survives") {
+TEST_CASE("upgrade: a v1 database is copied aside, then upgraded in place — its data survives") {
   test::TempDir dir;
   std::string path = CopyFixture(dir);
   LogCapture logs;
@@ -171,7 +171,7 @@ TEST_CASE("a database from a newer duplex is refused and left as it was") {
 }
 
 TEST_CASE(
-    "backup: a consistent copy with the schema version; existing files refused unless overwrite") {
+    "backup: a consistent copy with the schema version — existing files refused unless overwrite") {
   test::TempDir dir;
   std::string path = CopyFixture(dir);
   auto live = SqliteStore::Open({path});  // the server keeps its connection open

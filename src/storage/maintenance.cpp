@@ -77,7 +77,12 @@ std::string UpgradeBackupPath(const std::string& database, int from_version) {
   gmtime_r(&now, &t);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &t);
-  return database + ".v" + std::to_string(from_version) + "-" + stamp + ".bak";
+  const std::string base = database + ".v" + std::to_string(from_version) + "-" + stamp;
+  // A second attempt within the same second (a failed upgrade retried) gets its own file.
+  std::string path = base + ".bak";
+  std::error_code ec;
+  for (int n = 2; fs::exists(path, ec); ++n) path = base + "-" + std::to_string(n) + ".bak";
+  return path;
 }
 
 Result<BackupReport> BackupDatabase(const std::string& database, const std::string& to,
