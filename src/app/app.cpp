@@ -9,6 +9,7 @@
 #include "chat/slack/slack_poster.h"
 #include "core/log.h"
 #include "delivery/delivery_engine.h"
+#include "delivery/sla_scheduler.h"
 #include "delivery/worker.h"
 #include "handlers/ops_handler.h"
 #include "handlers/slack_handler.h"
@@ -34,6 +35,7 @@ struct App::Impl {
   std::unique_ptr<DeliveryWorker> worker;
   std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<CommandService> commands;
+  std::unique_ptr<SlaScheduler> sla_scheduler;
   WebhookDeps webhook_deps;
   SlackHandlerDeps slack_deps;
   std::unique_ptr<HttpServer> server;
@@ -54,6 +56,19 @@ int App::metrics_port() const {
 }
 Store& App::store() { return *impl_->store; }
 Metrics& App::metrics() { return impl_->metrics; }
+int App::RunSlaCheck() { return impl_->sla_scheduler->Tick(); }
+
+namespace {
+
+SlaSettings ToSlaSettings(const SlaConfig& c) {
+  SlaSettings s;
+  s.first_response_ms = c.first_response_minutes * kMinuteMs;
+  s.remind_before_ms = c.remind_before_minutes * kMinuteMs;
+  for (const auto& [route, minutes] : c.route_minutes) s.route_first_response_ms[route] = minutes * kMinuteMs;
+  return s;
+}
+
+}  // namespace
 
 void App::Impl::DescribeMetrics() {
   metrics.Describe("duplex_http_requests_total", "HTTP requests by endpoint and status", "counter");
@@ -147,6 +162,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   dd.limiter = &a.limiter;
   dd.metrics = &a.metrics;
   dd.vip_followers = config.vip_followers;
+  const SlaSettings sla = ToSlaSettings(config.sla);
+  dd.sla = sla;
   dd.seed = deps.seed;
   dd.default_channel = config.chat.default_channel;
   const std::vector<std::string> admins = config.chat.admins;
@@ -162,7 +179,17 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   cd.dialect = &a.chat->Dialect();
   cd.connectors = &a.connectors;
   cd.wake_delivery = [worker] { worker->Wake(); };
+  cd.sla = sla;
+  cd.vip_followers = config.vip_followers;
   a.commands = std::make_unique<CommandService>(cd);
+
+  SlaSchedulerDeps sd;
+  sd.store = a.store.get();
+  sd.clock = a.clock;
+  sd.dialect = &a.chat->Dialect();
+  sd.sla = sla;
+  sd.wake_delivery = [worker] { worker->Wake(); };
+  a.sla_scheduler = std::make_unique<SlaScheduler>(sd);
 
   const std::string default_channel = config.chat.default_channel;
   a.webhook_deps.committer = a.committer.get();
@@ -215,6 +242,7 @@ Status App::Start() {
     }
   }
   a.worker->Start();
+  a.sla_scheduler->Start(a.config.sla.check_seconds * 1000);
   a.started = true;
   std::string platforms;
   for (const auto& [name, c] : a.connectors) platforms += (platforms.empty() ? "" : ",") + name;
@@ -233,6 +261,7 @@ void App::Shutdown(int deadline_ms) {
   if (a.metrics_server) a.metrics_server->Stop();
   a.server->Stop();      // no new requests; those in progress are answered
   a.committer->Stop();   // everything acknowledged is committed
+  a.sla_scheduler->Stop();
   a.worker->Stop(deadline_ms);
   if (a.started) log::Info("duplex stopped");
 }

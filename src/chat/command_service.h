@@ -13,6 +13,7 @@
 #include "chat/chat.h"
 #include "core/clock.h"
 #include "core/command_parser.h"
+#include "core/sla.h"
 #include "platforms/registry.h"
 #include "storage/store.h"
 
@@ -40,6 +41,9 @@ struct CommandDeps {
   const ChatDialect* dialect = nullptr;
   const ConnectorMap* connectors = nullptr;
   std::function<void()> wake_delivery;  // new outbox work
+  // Staff workflow (staff_commands.h): SLA targets and the reach that makes a VIP.
+  SlaSettings sla;
+  std::int64_t vip_followers = 10'000;
 };
 
 class CommandService;
