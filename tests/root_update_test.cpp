@@ -2,6 +2,7 @@
 // chat_update deliveries as the state changes; reopening shows in the thread.
 #include <doctest/doctest.h>
 
+#include "chat/conversation_view.h"
 #include "support/staff_rig.h"
 
 namespace duplex {
@@ -15,6 +16,15 @@ bool Has(const std::string& text, const std::string& needle) {
 }
 
 }  // namespace
+
+TEST_CASE("countdowns round up, so a fresh conversation reads the full target") {
+  CHECK(TimeLeft(20 * kMinuteMs - 1) == "20m");
+  CHECK(TimeLeft(20 * kMinuteMs) == "20m");
+  CHECK(TimeLeft(kMinuteMs + 1) == "2m");
+  CHECK(TimeLeft(44'200) == "45s");
+  CHECK(TimeLeft(0) == "0s");
+  CHECK(TimeLeft(3 * 60 * kMinuteMs - 30'000) == "3h");
+}
 
 TEST_CASE("a thread root is posted with its state and SLA badge; thread messages are not") {
   test::StaffRig rig;

@@ -136,7 +136,7 @@ TEST_CASE("a route's own SLA target decides its reminders") {
   CHECK(rig.Get(slow).sla_reminded_at.has_value());
   CHECK_FALSE(rig.Get(slow).sla_breached_at.has_value());
   CHECK(Has(rig.Command("show 1"), "SLA: overdue since"));
-  CHECK(Has(rig.Command("show 3"), "SLA: 4m left"));  // 5m less the millisecond, rounded down
+  CHECK(Has(rig.Command("show 3"), "SLA: 5m left"));  // 5m less the millisecond, rounded up
 }
 
 TEST_CASE("closed conversations owe nothing; a reopened one gets a new clock and new alerts") {

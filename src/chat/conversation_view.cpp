@@ -4,6 +4,12 @@
 
 namespace duplex {
 
+std::string TimeLeft(std::int64_t ms) {
+  // A countdown rounds up: 19m59s left reads "20m left", and it reads "0s" only at the end.
+  const std::int64_t unit = ms >= kMinuteMs ? kMinuteMs : 1000;
+  return text::FormatDuration((ms + unit - 1) / unit * unit);
+}
+
 SlaStatus ConversationSla(const Conversation& c, const SlaSettings& sla, UnixMs now) {
   return EvaluateSla({c.sla_started_at, c.sla_stopped_at}, sla.FirstResponseMs(c.route),
                      sla.remind_before_ms, now);
@@ -13,7 +19,7 @@ std::string SlaBadge(const ChatDialect& d, const SlaStatus& s, bool live) {
   switch (s.phase) {
     case SlaPhase::kRunning:
     case SlaPhase::kDueSoon:
-      return "SLA: " + text::FormatDuration(s.left_ms) + " left · due " + d.Time(s.due_at);
+      return "SLA: " + TimeLeft(s.left_ms) + " left · due " + d.Time(s.due_at);
     case SlaPhase::kOverdue:
       return "SLA: overdue since " + d.Time(s.due_at) +
              (live ? " (" + text::FormatDuration(-s.left_ms) + ")" : "");

@@ -11,6 +11,9 @@
 
 namespace duplex {
 
+// Time left on a countdown, rounded up: "20m" for 19m59s, "45s" for 44.2 s.
+std::string TimeLeft(std::int64_t ms);
+
 // The SLA of the conversation's current cycle at `now`.
 SlaStatus ConversationSla(const Conversation& c, const SlaSettings& sla, UnixMs now);
 

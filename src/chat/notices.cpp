@@ -1,5 +1,6 @@
 #include "chat/notices.h"
 
+#include "chat/conversation_view.h"
 #include "core/text.h"
 
 namespace duplex::notices {
@@ -70,7 +71,7 @@ std::string Owner(const ChatDialect& d, std::int64_t ref, const std::string& ass
 std::string SlaReminder(const ChatDialect& d, std::int64_t ref, const SlaStatus& s,
                         const std::string& assignee) {
   return "Reminder: #" + std::to_string(ref) + " has no reply yet; its first-response SLA runs out in " +
-         text::FormatDuration(s.left_ms) + " (" + d.Time(s.due_at) + "). " + Owner(d, ref, assignee);
+         TimeLeft(s.left_ms) + " (" + d.Time(s.due_at) + "). " + Owner(d, ref, assignee);
 }
 
 std::string SlaBreach(const ChatDialect& d, std::int64_t ref, const SlaStatus& s,
