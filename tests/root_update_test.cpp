@@ -78,7 +78,8 @@ TEST_CASE("a late first reply shows it missed the SLA") {
   CHECK(Has(rig.LastStateLine(), "Replied · answered in 32m, over the 20m SLA"));
 }
 
-TEST_CASE("a customer message that reopens a closed conversation says so in the thread and on the root") {
+TEST_CASE(
+    "a customer message that reopens a closed conversation says so in the thread and on the root") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
@@ -98,7 +99,8 @@ TEST_CASE("a customer message that reopens a closed conversation says so in the 
 TEST_CASE("a root update for a conversation whose root never reached chat does nothing") {
   test::StaffRig rig;
   rig.Ingest("e1", "c1");
-  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: channel_not_found"));
+  rig.chat.PushOutcome(
+      DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: channel_not_found"));
   rig.Deliver();
   rig.Command("assign 1");
   rig.Deliver();
@@ -115,7 +117,8 @@ TEST_CASE("a root update is retried on a transient failure, like any chat post")
   rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.Command("assign 1");
-  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Slack server error (HTTP 500)"));
+  rig.chat.PushOutcome(
+      DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Slack server error (HTTP 500)"));
   rig.Deliver();
   rig.Deliver();
   CHECK(rig.chat.updates().empty());

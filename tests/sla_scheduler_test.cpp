@@ -22,7 +22,9 @@ int Count(const std::vector<std::string>& notices, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("a reminder remind_before ahead and a breach after the deadline, each once, mentioning the assignee") {
+TEST_CASE(
+    "a reminder remind_before ahead and a breach after the deadline, each once, mentioning the "
+    "assignee") {
   test::StaffRig rig;  // 20 minutes, reminder 5 minutes before
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
@@ -36,7 +38,8 @@ TEST_CASE("a reminder remind_before ahead and a breach after the deadline, each 
   rig.Deliver();
   auto notices = rig.Notices();
   REQUIRE(Count(notices, "Reminder") == 1);
-  CHECK(Has(notices.back(), "Reminder: #1 has no reply yet; its first-response SLA runs out in 5m (<!date^"));
+  CHECK(Has(notices.back(),
+            "Reminder: #1 has no reply yet; its first-response SLA runs out in 5m (<!date^"));
   CHECK(Has(notices.back(), "<@U0BOB>"));
   CHECK(rig.chat.posts().back().thread == "ts-1");
   CHECK(Has(rig.LastStateLine(), "Assigned to <@U0BOB> · SLA: 5m left"));
@@ -147,8 +150,12 @@ TEST_CASE("closed conversations owe nothing; a reopened one gets a new clock and
   rig.Command("close 1");
   rig.clock.Advance(60 * kMinuteMs);
   CHECK(rig.scheduler->Tick() == 0);
-  SUBCASE("reopened by staff") { rig.Command("reopen 1"); }
-  SUBCASE("reopened by the customer") { rig.Ingest("e2", "c1"); }
+  SUBCASE("reopened by staff") {
+    rig.Command("reopen 1");
+  }
+  SUBCASE("reopened by the customer") {
+    rig.Ingest("e2", "c1");
+  }
   CHECK(rig.scheduler->Tick() == 0);
   rig.clock.Advance(15 * kMinuteMs);
   CHECK(rig.scheduler->Tick() == 1);

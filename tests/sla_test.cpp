@@ -34,7 +34,8 @@ TEST_CASE("sla: the deadline is the clock start plus the target; phases follow t
   CHECK(at(kStart + kTarget + 7 * kMinuteMs).left_ms == -7 * kMinuteMs);
 }
 
-TEST_CASE("sla: a reply by the deadline meets it, a later one misses it, and time no longer matters") {
+TEST_CASE(
+    "sla: a reply by the deadline meets it, a later one misses it, and time no longer matters") {
   auto met = EvaluateSla({kStart, kStart + kTarget}, kTarget, kRemind, kStart + 999 * kMinuteMs);
   CHECK(met.phase == SlaPhase::kMet);
   CHECK(met.response_ms == kTarget);
@@ -58,7 +59,8 @@ TEST_CASE("sla alerts: a reminder not sent before the deadline is skipped, the b
   CHECK(Alert(kStart + kTarget + 1, /*reminded=*/false) == SlaAlert::kBreach);
 }
 
-TEST_CASE("sla alerts: the first reply on the platform stops the clock, before or after the deadline") {
+TEST_CASE(
+    "sla alerts: the first reply on the platform stops the clock, before or after the deadline") {
   CHECK(Alert(kStart + 16 * kMinuteMs, false, false, kStart + kMinuteMs) == SlaAlert::kNone);
   CHECK(Alert(kStart + kTarget + 1, false, false, kStart + kMinuteMs) == SlaAlert::kNone);
   CHECK(Alert(kStart + kTarget + 1, true, false, kStart + kTarget) == SlaAlert::kNone);
@@ -71,7 +73,8 @@ TEST_CASE("sla alerts: no early reminder when remind_before is 0 or not shorter 
   CHECK(EvaluateSla({kStart, std::nullopt}, kTarget, kTarget, kStart).phase == SlaPhase::kRunning);
 }
 
-TEST_CASE("sla settings: a route's own target overrides the default; the earliest alert covers all") {
+TEST_CASE(
+    "sla settings: a route's own target overrides the default; the earliest alert covers all") {
   SlaSettings s;
   s.first_response_ms = 20 * kMinuteMs;
   s.remind_before_ms = 5 * kMinuteMs;

@@ -108,7 +108,8 @@ TEST_CASE("form bodies: decoding, repeated keys, empty values and junk") {
   CHECK(Form::Parse("").fields().empty());
 }
 
-TEST_CASE("Slack chat.update body: the same card by channel and ts, with its state line, no thread") {
+TEST_CASE(
+    "Slack chat.update body: the same card by channel and ts, with its state line, no thread") {
   test::FakeHttpClient http;
   SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
   MentionCard card = Card("where is my order");
@@ -117,7 +118,8 @@ TEST_CASE("Slack chat.update body: the same card by channel and ts, with its sta
   CHECK(body["channel"] == "C1");
   CHECK(body["ts"] == "111.2");
   CHECK_FALSE(body.contains("thread_ts"));
-  CHECK(body["text"].get<std::string>().find("Assigned to <@U1> · SLA: 12m left") != std::string::npos);
+  CHECK(body["text"].get<std::string>().find("Assigned to <@U1> · SLA: 12m left") !=
+        std::string::npos);
   CHECK(body["blocks"].dump().find("Assigned to <@U1> · SLA: 12m left") != std::string::npos);
   json plain = json::parse(poster.BuildUpdateBody({"C1", "", std::nullopt, "just text"}, "111.2"));
   CHECK(plain["blocks"] == json::array());  // the old blocks are cleared
@@ -132,9 +134,11 @@ TEST_CASE("Slack chat.update body: the same card by channel and ts, with its sta
   CHECK(poster.Update({"C1", "", card, ""}, "111.2").kind == OutcomeKind::kPermanent);
 }
 
-TEST_CASE("Slack dialect: times render in the reader's zone with a UTC fallback; user ids are U… or W…") {
+TEST_CASE(
+    "Slack dialect: times render in the reader's zone with a UTC fallback; user ids are U… or W…") {
   SlackDialect d;
-  CHECK(d.Time(1'700'000'000'123) == "<!date^1700000000^{date_short_pretty} {time}|2023-11-14 22:13 UTC>");
+  CHECK(d.Time(1'700'000'000'123) ==
+        "<!date^1700000000^{date_short_pretty} {time}|2023-11-14 22:13 UTC>");
   CHECK(d.IsUserId("U024BE7LH"));
   CHECK(d.IsUserId("W0ENT"));
   CHECK_FALSE(d.IsUserId("bob"));

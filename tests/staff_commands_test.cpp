@@ -30,7 +30,9 @@ TEST_CASE("note: stored as an internal note, posted in the thread by its author,
   rig.Deliver();
   auto notices = rig.Notices();
   REQUIRE(notices.size() == 1);
-  CHECK(Has(notices[0], "Internal note by <@U7> (not sent to the customer):\n> Called them; refund approved &lt;tomorrow&gt;"));
+  CHECK(Has(notices[0],
+            "Internal note by <@U7> (not sent to the customer):\n> Called them; refund approved "
+            "&lt;tomorrow&gt;"));
   CHECK(rig.chat.posts().back().thread == "ts-1");
   CHECK(rig.http.requests().empty());
   CHECK(rig.chat.updates().empty());  // a note changes nothing the root shows
@@ -47,7 +49,8 @@ TEST_CASE("note: usage errors name the problem and change nothing") {
   CHECK(rig.store->ListMessages(1)->size() == 1);
 }
 
-TEST_CASE("assign: me by default, or a mention in any form Slack sends; the thread and root say who") {
+TEST_CASE(
+    "assign: me by default, or a mention in any form Slack sends; the thread and root say who") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
@@ -111,7 +114,8 @@ TEST_CASE("close and reopen: state, notices, a new SLA clock on reopen, and the 
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
-  CHECK(Has(rig.Command("close 1", "U7"), "Closed #1. A new message from the customer reopens it."));
+  CHECK(
+      Has(rig.Command("close 1", "U7"), "Closed #1. A new message from the customer reopens it."));
   CHECK(rig.Get(id).state == ConversationState::kClosed);
   CHECK(Has(rig.Command("close 1"), "#1 is already closed."));
   rig.Deliver();
@@ -120,7 +124,8 @@ TEST_CASE("close and reopen: state, notices, a new SLA clock on reopen, and the 
   CHECK(Has(rig.Command("assign 1 U0A"), "It is closed; `/duplex reopen 1` opens it again."));
 
   rig.clock.Advance(3'600'000);
-  CHECK(Has(rig.Command("reopen 1", "U7"), "Reopened #1. Its SLA clock starts again: first reply due <!date^"));
+  CHECK(Has(rig.Command("reopen 1", "U7"),
+            "Reopened #1. Its SLA clock starts again: first reply due <!date^"));
   Conversation c = rig.Get(id);
   CHECK(c.state == ConversationState::kAssigned);
   CHECK(c.sla_started_at == rig.clock.NowMs());
@@ -148,7 +153,8 @@ TEST_CASE("show: platform, author with reach, state and SLA, then every kind of 
   CHECK(Has(text, "4 messages, oldest first:"));
   const auto customer = text.find("customer Name ana (@ana)");
   const auto note = text.find("note by <@U2>\n> checking the order");
-  const auto sent = text.find("reply by <@U3> · sent · <https://crm.example.com/r/1|view on Webhook>\n> a reply");
+  const auto sent =
+      text.find("reply by <@U3> · sent · <https://crm.example.com/r/1|view on Webhook>\n> a reply");
   const auto queued = text.find("reply by <@U3> · queued\n> follow-up, not out yet");
   CHECK(customer != std::string::npos);
   CHECK(note != std::string::npos);
@@ -161,10 +167,14 @@ TEST_CASE("show: platform, author with reach, state and SLA, then every kind of 
   CHECK(text.find("left out") == std::string::npos);
 }
 
-TEST_CASE("show: a long conversation keeps the first and the latest messages and says how many are left out") {
+TEST_CASE(
+    "show: a long conversation keeps the first and the latest messages and says how many are left "
+    "out") {
   test::StaffRig rig;
   rig.Ingest("e0", "c1");
-  for (int i = 1; i <= 40; ++i) rig.Command("note 1 note number " + std::to_string(i) + " " + std::string(200, 'x'));
+  for (int i = 1; i <= 40; ++i) {
+    rig.Command("note 1 note number " + std::to_string(i) + " " + std::string(200, 'x'));
+  }
   std::string text = rig.Command("show 1");
   CHECK(text.size() <= rig.dialect.MaxPostChars() + 200);  // code points ≈ bytes here
   CHECK(text.find("text e0") != std::string::npos);
@@ -173,7 +183,9 @@ TEST_CASE("show: a long conversation keeps the first and the latest messages and
   const auto pos = text.find(" messages in between left out to fit");
   REQUIRE(pos != std::string::npos);
   int shown = 0;
-  for (int i = 1; i <= 40; ++i) shown += text.find("note number " + std::to_string(i) + " ") != std::string::npos;
+  for (int i = 1; i <= 40; ++i) {
+    shown += text.find("note number " + std::to_string(i) + " ") != std::string::npos;
+  }
   CHECK(Has(text, "… " + std::to_string(40 - shown) + " messages in between left out to fit"));
   CHECK(Has(text, "41 messages, oldest first:"));
 }
@@ -203,8 +215,10 @@ TEST_CASE("queue: this channel by default, VIPs first then oldest, with SLA, rea
 
   std::string here = rig.Command("queue", "U1", "C1");
   CHECK(Has(here, "2 waiting in <#C1> (VIPs first, then the longest waiting):"));
-  const auto b = here.find("• #2 · Webhook · Name bob (@bob) · 20,000 followers · VIP · waiting 3m · SLA: 17m left");
-  const auto d = here.find("• #4 · Webhook · Name di (@di) · 10 followers · waiting 1m · SLA: 19m left");
+  const auto b = here.find(
+      "• #2 · Webhook · Name bob (@bob) · 20,000 followers · VIP · waiting 3m · SLA: 17m left");
+  const auto d =
+      here.find("• #4 · Webhook · Name di (@di) · 10 followers · waiting 1m · SLA: 19m left");
   REQUIRE(b != std::string::npos);
   REQUIRE(d != std::string::npos);
   CHECK(b < d);
@@ -217,7 +231,8 @@ TEST_CASE("queue: this channel by default, VIPs first then oldest, with SLA, rea
   std::string all = rig.Command("queue all");
   CHECK(Has(all, "3 waiting in any channel"));
   CHECK(Has(all, "· <#C2>"));
-  CHECK(Has(rig.Command("queue", "U1", "C9"), "Nothing is waiting in <#C9>. `/duplex queue all` looks in every channel."));
+  CHECK(Has(rig.Command("queue", "U1", "C9"),
+            "Nothing is waiting in <#C9>. `/duplex queue all` looks in every channel."));
   CHECK(Has(rig.Command("queue <@U1>"), "is not a channel"));
 }
 
@@ -234,7 +249,8 @@ TEST_CASE("queue: at most 25 lines, and how many more") {
 TEST_CASE("template: add, list, replace, remove; names are checked") {
   test::StaffRig rig;
   CHECK(Has(rig.Command("template list"), "No reply templates yet."));
-  CHECK(Has(rig.Command("template add Thanks Thank you, {author}!\nWe are on it.", "U7"), "Saved template `:thanks`"));
+  CHECK(Has(rig.Command("template add Thanks Thank you, {author}!\nWe are on it.", "U7"),
+            "Saved template `:thanks`"));
   CHECK(Has(rig.Command("template add sorry Sorry about {ref}"), "Saved template `:sorry`"));
   CHECK(Has(rig.Command("template add sorry Sorry, @{handle}"), "Replaced template `:sorry`"));
   std::string list = rig.Command("template");
@@ -244,7 +260,8 @@ TEST_CASE("template: add, list, replace, remove; names are checked") {
   CHECK(Has(rig.Command("template add bad:name hi"), "is not a template name"));
   CHECK(Has(rig.Command("template add empty"), "The template text is empty."));
   CHECK(Has(rig.Command("template frob x"), "`frob` is not list, add or rm."));
-  CHECK(Has(rig.Command("template rm nope"), "There is no template `:nope`. Templates: `:sorry`, `:thanks`."));
+  CHECK(Has(rig.Command("template rm nope"),
+            "There is no template `:nope`. Templates: `:sorry`, `:thanks`."));
   CHECK(Has(rig.Command("template rm sorry"), "Removed template `:sorry`."));
   CHECK(rig.store->ListTemplates()->size() == 1);
 }
@@ -263,7 +280,8 @@ TEST_CASE("reply :name sends the template filled in for the last customer messag
   CHECK(rig.http.requests()[0].body.find("Thanks Name bea (@bea), about #1") != std::string::npos);
 
   SUBCASE("an unknown template queues nothing and lists the names") {
-    CHECK(Has(rig.Command("reply 1 :thnks"), "There is no template `:thnks`. Templates: `:thanks`."));
+    CHECK(
+        Has(rig.Command("reply 1 :thnks"), "There is no template `:thnks`. Templates: `:thanks`."));
     CHECK(rig.store->ListMessages(id)->size() == 3);
   }
   SUBCASE("text that only looks like one is sent as written") {
@@ -275,9 +293,10 @@ TEST_CASE("reply :name sends the template filled in for the last customer messag
 TEST_CASE("help lists the staff verbs with their usage") {
   test::StaffRig rig;
   std::string help = rig.Command("help");
-  for (const char* usage : {"note <ref> <text>", "assign <ref> [@user|me]", "unassign <ref>", "close <ref>",
-                            "reopen <ref>", "show <ref>", "queue [#channel|all]", "stats [24h|7d|30d]",
-                            "template list | template add <name> <text> | template rm <name>"}) {
+  for (const char* usage :
+       {"note <ref> <text>", "assign <ref> [@user|me]", "unassign <ref>", "close <ref>",
+        "reopen <ref>", "show <ref>", "queue [#channel|all]", "stats [24h|7d|30d]",
+        "template list | template add <name> <text> | template rm <name>"}) {
     CHECK(Has(help, usage));
   }
 }
@@ -300,9 +319,15 @@ TEST_CASE("a database failure changes nothing and says so") {
     ctx.text = text;
     return svc.Execute(ctx).text;
   };
-  SUBCASE("assign") { CHECK(Has(run("assign 1"), "nothing was changed")); }
-  SUBCASE("note") { CHECK(Has(run("note 1 hi"), "nothing was changed")); }
-  SUBCASE("template") { CHECK(Has(run("template add a b"), "nothing was changed")); }
+  SUBCASE("assign") {
+    CHECK(Has(run("assign 1"), "nothing was changed"));
+  }
+  SUBCASE("note") {
+    CHECK(Has(run("note 1 hi"), "nothing was changed"));
+  }
+  SUBCASE("template") {
+    CHECK(Has(run("template add a b"), "nothing was changed"));
+  }
   CHECK(rig.Get(1).assignee.empty());
   CHECK(rig.store->ListMessages(1)->size() == 1);
   CHECK(rig.store->ListTemplates()->empty());

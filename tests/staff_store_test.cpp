@@ -20,11 +20,12 @@ std::vector<Delivery> Pending(Store& store) {
 }
 
 int CountKind(const std::vector<Delivery>& list, DeliveryKind kind) {
-  return static_cast<int>(std::count_if(list.begin(), list.end(), [&](const Delivery& d) { return d.kind == kind; }));
+  return static_cast<int>(
+      std::count_if(list.begin(), list.end(), [&](const Delivery& d) { return d.kind == kind; }));
 }
 
-EditOutcome Edit(test::StaffRig& rig, std::int64_t id, ConversationOp op, const std::string& who = "",
-                 const std::string& notice = "") {
+EditOutcome Edit(test::StaffRig& rig, std::int64_t id, ConversationOp op,
+                 const std::string& who = "", const std::string& notice = "") {
   auto out = rig.store->EditConversation({id, op, who, notice}, rig.clock.NowMs());
   REQUIRE(out.ok());
   return *out;
@@ -252,12 +253,13 @@ TEST_CASE("SLA alerts are recorded once per cycle, and not after a reply, a clos
   CHECK(candidates() == 1);
   CHECK(rig.store->ListSlaCandidates(started - 1, 100)->empty());
   auto record = [&](bool breach, UnixMs cycle) {
-    return *rig.store->RecordSlaAlert({id, breach, cycle, breach ? "breach" : "reminder"}, rig.clock.NowMs());
+    return *rig.store->RecordSlaAlert({id, breach, cycle, breach ? "breach" : "reminder"},
+                                      rig.clock.NowMs());
   };
   CHECK(record(false, started));
   CHECK_FALSE(record(false, started));
   CHECK(rig.Get(id).sla_reminded_at.has_value());
-  CHECK(candidates() == 1);  // the breach is still owed
+  CHECK(candidates() == 1);                // the breach is still owed
   CHECK_FALSE(record(true, started - 1));  // another cycle's alert
   CHECK(record(true, started));
   CHECK_FALSE(record(true, started));
@@ -278,16 +280,19 @@ TEST_CASE("SLA alerts are recorded once per cycle, and not after a reply, a clos
   }
   SUBCASE("a breach without a reminder counts as both") {
     auto other = rig.Ingest("e2", "c2");
-    CHECK(*rig.store->RecordSlaAlert({other, true, rig.Get(other).sla_started_at, "b"}, rig.clock.NowMs()));
+    CHECK(*rig.store->RecordSlaAlert({other, true, rig.Get(other).sla_started_at, "b"},
+                                     rig.clock.NowMs()));
     CHECK(rig.Get(other).sla_reminded_at.has_value());
-    CHECK_FALSE(*rig.store->RecordSlaAlert({other, false, rig.Get(other).sla_started_at, "r"}, rig.clock.NowMs()));
+    CHECK_FALSE(*rig.store->RecordSlaAlert({other, false, rig.Get(other).sla_started_at, "r"},
+                                           rig.clock.NowMs()));
   }
   SUBCASE("the clock stops at the first reply on the platform") {
     auto other = rig.Ingest("e2", "c2");
     rig.Deliver();
     rig.ReplyAndDeliver(other);
     CHECK(rig.Get(other).sla_stopped_at == rig.clock.NowMs());
-    CHECK_FALSE(*rig.store->RecordSlaAlert({other, true, rig.Get(other).sla_started_at, "b"}, rig.clock.NowMs()));
+    CHECK_FALSE(*rig.store->RecordSlaAlert({other, true, rig.Get(other).sla_started_at, "b"},
+                                           rig.clock.NowMs()));
   }
 }
 
@@ -307,25 +312,30 @@ TEST_CASE("templates: put creates or replaces, delete reports unknown names, lis
   CHECK_FALSE(*rig.store->DeleteTemplate("thanks"));
 }
 
-TEST_CASE("migration 2: conversations from before it owe no SLA alerts and keep their answer time") {
+TEST_CASE(
+    "migration 2: conversations from before it owe no SLA alerts and keep their answer time") {
   test::TempDir dir;
   const std::string path = dir.File("old.db");
   { REQUIRE(SqliteStore::Open({path}).ok()); }
   {
     // Back to schema 1: what this step adds is removed, and two conversations are stored.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec("DROP TABLE reply_templates; DROP INDEX conversations_sla; DROP INDEX conversations_state;"
-            " DROP INDEX conversations_updated;");
-    for (const char* column : {"sla_started_at", "sla_stopped_at", "sla_reminded_at", "sla_breached_at"}) {
+    db.exec(
+        "DROP TABLE reply_templates; DROP INDEX conversations_sla; DROP INDEX conversations_state;"
+        " DROP INDEX conversations_updated;");
+    for (const char* column :
+         {"sla_started_at", "sla_stopped_at", "sla_reminded_at", "sla_breached_at"}) {
       db.exec(std::string("ALTER TABLE conversations DROP COLUMN ") + column);
     }
     db.exec("ALTER TABLE messages DROP COLUMN reopened");
-    db.exec("INSERT INTO conversations (platform, conversation_key, channel, state, created_at,"
-            " updated_at, first_response_at) VALUES ('generic', 'k1', 'C1', 'replied', 1000, 61000,"
-            " 61000), ('generic', 'k2', 'C1', 'open', 2000, 2000, NULL)");
-    db.exec("INSERT INTO messages (conversation_id, platform, direction, text, status, created_at)"
-            " VALUES (1, 'generic', 'in', 'a', '', 1000), (1, 'generic', 'out', 'r', 'sent', 60000),"
-            " (2, 'generic', 'in', 'b', '', 2000)");
+    db.exec(
+        "INSERT INTO conversations (platform, conversation_key, channel, state, created_at,"
+        " updated_at, first_response_at) VALUES ('generic', 'k1', 'C1', 'replied', 1000, 61000,"
+        " 61000), ('generic', 'k2', 'C1', 'open', 2000, 2000, NULL)");
+    db.exec(
+        "INSERT INTO messages (conversation_id, platform, direction, text, status, created_at)"
+        " VALUES (1, 'generic', 'in', 'a', '', 1000), (1, 'generic', 'out', 'r', 'sent', 60000),"
+        " (2, 'generic', 'in', 'b', '', 2000)");
     db.exec("PRAGMA user_version = 1");
   }
   auto store = SqliteStore::Open({path});

@@ -49,11 +49,11 @@ TEST_CASE("stats: volume per platform and route, percentiles, SLA share and top 
   sla.route_first_response_ms = {{"vip", 5 * kMinuteMs}};
   const UnixMs since = kNow - kDay;
   std::vector<StatsRow> rows = {
-      Row(1, "x", "", kNow - 5 * 60 * kMinuteMs, 4, 3, 500),              // met
-      Row(2, "x", "vip", kNow - 4 * 60 * kMinuteMs, 8, 1, 50'000),        // missed (vip: 5m)
+      Row(1, "x", "", kNow - 5 * 60 * kMinuteMs, 4, 3, 500),                   // met
+      Row(2, "x", "vip", kNow - 4 * 60 * kMinuteMs, 8, 1, 50'000),             // missed (vip: 5m)
       Row(3, "telegram", "", kNow - 3 * 60 * kMinuteMs, 30, 2, std::nullopt),  // missed
-      Row(4, "telegram", "", kNow - 10 * kMinuteMs, std::nullopt, 1, 20),  // pending
-      Row(5, "x", "", kNow - 2 * 60 * kMinuteMs, std::nullopt, 1, 30),     // missed: unanswered
+      Row(4, "telegram", "", kNow - 10 * kMinuteMs, std::nullopt, 1, 20),      // pending
+      Row(5, "x", "", kNow - 2 * 60 * kMinuteMs, std::nullopt, 1, 30),         // missed: unanswered
       Row(6, "github", "", kNow - 60 * kMinuteMs, std::nullopt, 1, 40, true),  // closed, left out
       Row(7, "x", "", since - kDay, 2, 4, 900'000),  // began before the window: volume only
   };
@@ -72,7 +72,7 @@ TEST_CASE("stats: volume per platform and route, percentiles, SLA share and top 
   CHECK(r.by_route[0].messages == 12);
   CHECK(r.by_route[1].key == "vip");
   CHECK(r.answered == 3);
-  CHECK(*r.p50_ms == 8 * kMinuteMs);   // of 4, 8, 30
+  CHECK(*r.p50_ms == 8 * kMinuteMs);  // of 4, 8, 30
   CHECK(*r.p90_ms == 30 * kMinuteMs);
   CHECK(r.sla_met == 1);
   CHECK(r.sla_missed == 3);
@@ -85,7 +85,8 @@ TEST_CASE("stats: volume per platform and route, percentiles, SLA share and top 
 }
 
 TEST_CASE("stats: an author with several conversations counts once, with their largest reach") {
-  std::vector<StatsRow> rows = {Row(1, "x", "", kNow - 1, 1, 1, 100), Row(2, "x", "", kNow - 1, 1, 1, 300)};
+  std::vector<StatsRow> rows = {Row(1, "x", "", kNow - 1, 1, 1, 100),
+                                Row(2, "x", "", kNow - 1, 1, 1, 300)};
   rows[1].author.id = rows[0].author.id;
   StatsReport r = ComputeStats(rows, kNow - kDay, kNow, SlaSettings{}, 5);
   REQUIRE(r.top_authors.size() == 1);
@@ -93,14 +94,15 @@ TEST_CASE("stats: an author with several conversations counts once, with their l
   CHECK(*r.top_authors[0].author.followers == 300);
 }
 
-TEST_CASE("stats on a seeded database: one window query, known percentiles, and the command's text") {
+TEST_CASE(
+    "stats on a seeded database: one window query, known percentiles, and the command's text") {
   test::StaffRig rig;
   // Ten conversations 1 h apart, answered after 1, 2, … 10 minutes; the SLA is 20 minutes.
   const UnixMs start = rig.clock.NowMs();
   for (int i = 1; i <= 10; ++i) {
     rig.clock.Set(start + i * 60 * kMinuteMs);
-    auto conv = rig.Ingest("e" + std::to_string(i), "c" + std::to_string(i), "user" + std::to_string(i),
-                           i * 1000);
+    auto conv = rig.Ingest("e" + std::to_string(i), "c" + std::to_string(i),
+                           "user" + std::to_string(i), i * 1000);
     rig.Deliver();
     rig.clock.Advance(i * kMinuteMs);
     rig.ReplyAndDeliver(conv);
@@ -125,12 +127,14 @@ TEST_CASE("stats on a seeded database: one window query, known percentiles, and 
   CHECK(r.sla_missed == 1);
 
   std::string text = rig.Command("stats");
-  CHECK(text.find("Last 24h: 11 customer messages in 11 conversations (11 new).") != std::string::npos);
+  CHECK(text.find("Last 24h: 11 customer messages in 11 conversations (11 new).") !=
+        std::string::npos);
   CHECK(text.find("By platform: Webhook 11") != std::string::npos);
   CHECK(text.find("By route: (default channel) 11") != std::string::npos);
   CHECK(text.find("p50 5m · p90 9m") != std::string::npos);
   CHECK(text.find("Within SLA: 91% (10 of 11)") != std::string::npos);
-  CHECK(text.find("Top authors by reach:\n• Name user10 (@user10) · 10,000 followers · VIP on Webhook") !=
+  CHECK(text.find(
+            "Top authors by reach:\n• Name user10 (@user10) · 10,000 followers · VIP on Webhook") !=
         std::string::npos);
   CHECK(text.find("old-timer") == std::string::npos);
   CHECK(rig.Command("stats 7d").find("Last 7d: 12 customer messages") != std::string::npos);

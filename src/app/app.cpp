@@ -56,7 +56,9 @@ int App::metrics_port() const {
 }
 Store& App::store() { return *impl_->store; }
 Metrics& App::metrics() { return impl_->metrics; }
-int App::RunSlaCheck() { return impl_->sla_scheduler->Tick(); }
+int App::RunSlaCheck() {
+  return impl_->sla_scheduler->Tick();
+}
 
 namespace {
 
@@ -64,7 +66,9 @@ SlaSettings ToSlaSettings(const SlaConfig& c) {
   SlaSettings s;
   s.first_response_ms = c.first_response_minutes * kMinuteMs;
   s.remind_before_ms = c.remind_before_minutes * kMinuteMs;
-  for (const auto& [route, minutes] : c.route_minutes) s.route_first_response_ms[route] = minutes * kMinuteMs;
+  for (const auto& [route, minutes] : c.route_minutes) {
+    s.route_first_response_ms[route] = minutes * kMinuteMs;
+  }
   return s;
 }
 

@@ -36,10 +36,18 @@ std::string StateLine(const ChatDialect& d, const Conversation& c, const SlaSett
                       UnixMs now, bool live) {
   std::string state;
   switch (c.state) {
-    case ConversationState::kOpen: state = "Open"; break;
-    case ConversationState::kAssigned: state = "Assigned to " + d.User(c.assignee); break;
-    case ConversationState::kReplied: state = "Replied"; break;
-    case ConversationState::kClosed: state = "Closed"; break;
+    case ConversationState::kOpen:
+      state = "Open";
+      break;
+    case ConversationState::kAssigned:
+      state = "Assigned to " + d.User(c.assignee);
+      break;
+    case ConversationState::kReplied:
+      state = "Replied";
+      break;
+    case ConversationState::kClosed:
+      state = "Closed";
+      break;
   }
   if (c.state != ConversationState::kAssigned && !c.assignee.empty()) {
     state += " · assigned to " + d.User(c.assignee);

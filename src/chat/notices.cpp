@@ -70,14 +70,16 @@ std::string Owner(const ChatDialect& d, std::int64_t ref, const std::string& ass
 
 std::string SlaReminder(const ChatDialect& d, std::int64_t ref, const SlaStatus& s,
                         const std::string& assignee) {
-  return "Reminder: #" + std::to_string(ref) + " has no reply yet; its first-response SLA runs out in " +
-         TimeLeft(s.left_ms) + " (" + d.Time(s.due_at) + "). " + Owner(d, ref, assignee);
+  return "Reminder: #" + std::to_string(ref) +
+         " has no reply yet; its first-response SLA runs out in " + TimeLeft(s.left_ms) + " (" +
+         d.Time(s.due_at) + "). " + Owner(d, ref, assignee);
 }
 
 std::string SlaBreach(const ChatDialect& d, std::int64_t ref, const SlaStatus& s,
                       const std::string& assignee) {
   return "SLA breached: #" + std::to_string(ref) + " got no reply within " +
-         text::FormatDuration(s.target_ms) + " (due " + d.Time(s.due_at) + "). " + Owner(d, ref, assignee);
+         text::FormatDuration(s.target_ms) + " (due " + d.Time(s.due_at) + "). " +
+         Owner(d, ref, assignee);
 }
 
 }  // namespace duplex::notices

@@ -12,7 +12,8 @@ namespace staff {
 Target LoadConversation(CommandService& svc, const CommandSpec& spec, const ParsedCommand& cmd) {
   const ChatDialect& d = *svc.deps().dialect;
   if (cmd.args.empty()) {
-    return {std::nullopt, svc.UsageError(spec, "Which conversation? Give its ref, like `42` or `#42`.")};
+    return {std::nullopt,
+            svc.UsageError(spec, "Which conversation? Give its ref, like `42` or `#42`.")};
   }
   auto ref = ParseRef(cmd.args[0].value);
   if (!ref) {
@@ -40,7 +41,9 @@ constexpr std::size_t kShowMessageChars = 300;
 
 const char* kDatabaseDown = "duplex could not update the database; nothing was changed. Try again.";
 
-std::string Ref(std::int64_t id) { return "#" + std::to_string(id); }
+std::string Ref(std::int64_t id) {
+  return "#" + std::to_string(id);
+}
 
 std::string PlatformName(CommandService& svc, const std::string& platform) {
   auto it = svc.deps().connectors->find(platform);
@@ -51,7 +54,9 @@ CommandAnswer Edit(CommandService& svc, const ConversationEdit& edit, EditOutcom
   auto& deps = svc.deps();
   auto done = deps.store->EditConversation(edit, deps.clock->NowMs());
   if (!done.ok()) {
-    if (done.status().code() == StatusCode::kNotFound) return {done.status().message() + ".", false};
+    if (done.status().code() == StatusCode::kNotFound) {
+      return {done.status().message() + ".", false};
+    }
     return {kDatabaseDown, false};
   }
   out = std::move(*done);
@@ -66,8 +71,9 @@ CommandAnswer RunNote(CommandService& svc, const CommandContext& ctx, const Pars
   const std::string note = cmd.RestFrom(1);
   if (note.empty()) return svc.UsageError(spec, "The note is empty.");
   auto& deps = svc.deps();
-  auto id = deps.store->AddNote(target.conversation->id, ctx.user_id, note,
-                                notices::Note(*deps.dialect, ctx.user_id, note), deps.clock->NowMs());
+  auto id =
+      deps.store->AddNote(target.conversation->id, ctx.user_id, note,
+                          notices::Note(*deps.dialect, ctx.user_id, note), deps.clock->NowMs());
   if (!id.ok()) return {kDatabaseDown, false};
   if (deps.wake_delivery) deps.wake_delivery();
   return {"Note added to " + Ref(target.conversation->id) +
@@ -85,9 +91,10 @@ CommandAnswer RunAssign(CommandService& svc, const CommandContext& ctx, const Pa
   if (cmd.args.size() == 2 && text::ToLowerAscii(cmd.args[1].value) != "me") {
     who = ParseUserRef(cmd.args[1].value);
     if (!d.IsUserId(who)) {
-      return svc.UsageError(spec, "`" + d.Escape(text::TruncateUtf8(cmd.args[1].value, 40)) +
-                                      "` is not a person duplex can assign: mention them (type @ and "
-                                      "pick the name) or write `me`.");
+      return svc.UsageError(spec,
+                            "`" + d.Escape(text::TruncateUtf8(cmd.args[1].value, 40)) +
+                                "` is not a person duplex can assign: mention them (type @ and "
+                                "pick the name) or write `me`.");
     }
   }
   ConversationEdit edit{target.conversation->id, ConversationOp::kAssign, who,
@@ -100,12 +107,14 @@ CommandAnswer RunAssign(CommandService& svc, const CommandContext& ctx, const Pa
   if (!out.before.assignee.empty()) answer += " (it was " + d.User(out.before.assignee) + ")";
   answer += ".";
   if (out.after.state == ConversationState::kClosed) {
-    answer += " It is closed; `/duplex reopen " + std::to_string(out.after.id) + "` opens it again.";
+    answer +=
+        " It is closed; `/duplex reopen " + std::to_string(out.after.id) + "` opens it again.";
   }
   return {answer, false};
 }
 
-CommandAnswer RunUnassign(CommandService& svc, const CommandContext& ctx, const ParsedCommand& cmd) {
+CommandAnswer RunUnassign(CommandService& svc, const CommandContext& ctx,
+                          const ParsedCommand& cmd) {
   const CommandSpec& spec = *svc.Find("unassign");
   const ChatDialect& d = *svc.deps().dialect;
   auto target = LoadConversation(svc, spec, cmd);
@@ -116,7 +125,8 @@ CommandAnswer RunUnassign(CommandService& svc, const CommandContext& ctx, const 
   if (auto failed = Edit(svc, edit, out); !failed.text.empty()) return failed;
   const std::string ref = Ref(out.after.id);
   if (!out.changed) return {ref + " is not assigned to anyone.", false};
-  return {"Unassigned " + d.User(out.before.assignee) + " from " + ref + "; nobody owns it now.", false};
+  return {"Unassigned " + d.User(out.before.assignee) + " from " + ref + "; nobody owns it now.",
+          false};
 }
 
 CommandAnswer RunClose(CommandService& svc, const CommandContext& ctx, const ParsedCommand& cmd) {
@@ -139,12 +149,16 @@ CommandAnswer RunReopen(CommandService& svc, const CommandContext& ctx, const Pa
   if (!target.conversation) return target.error;
   const Conversation& c = *target.conversation;
   const UnixMs due = deps.clock->NowMs() + deps.sla.FirstResponseMs(c.route);
-  ConversationEdit edit{c.id, ConversationOp::kReopen, "", notices::Reopened(*deps.dialect, ctx.user_id, due)};
+  ConversationEdit edit{c.id, ConversationOp::kReopen, "",
+                        notices::Reopened(*deps.dialect, ctx.user_id, due)};
   EditOutcome out;
   if (auto failed = Edit(svc, edit, out); !failed.text.empty()) return failed;
   const std::string ref = Ref(out.after.id);
-  if (!out.changed) return {ref + " is not closed (it is " + ToString(out.after.state) + ").", false};
-  return {"Reopened " + ref + ". Its SLA clock starts again: first reply due " + deps.dialect->Time(due) + ".",
+  if (!out.changed) {
+    return {ref + " is not closed (it is " + ToString(out.after.state) + ").", false};
+  }
+  return {"Reopened " + ref + ". Its SLA clock starts again: first reply due " +
+              deps.dialect->Time(due) + ".",
           false};
 }
 
@@ -162,7 +176,9 @@ std::string RenderMessage(CommandService& svc, const Conversation& c, const Stor
       break;
     case MessageDirection::kOut:
       head += "reply by " + d.User(m.chat_user) + " · " + (m.status.empty() ? "queued" : m.status);
-      if (!m.permalink.empty()) head += " · " + d.Link(m.permalink, "view on " + PlatformName(svc, c.platform));
+      if (!m.permalink.empty()) {
+        head += " · " + d.Link(m.permalink, "view on " + PlatformName(svc, c.platform));
+      }
       break;
     case MessageDirection::kNote:
       head += "note by " + d.User(m.chat_user);
@@ -185,9 +201,12 @@ CommandAnswer RunShow(CommandService& svc, const CommandContext&, const ParsedCo
   std::string out = Ref(c.id) + " · " + PlatformName(svc, c.platform) + " · " +
                     AuthorLine(d, c.author, deps.vip_followers) + "\n";
   out += StateLine(d, c, deps.sla, now, /*live=*/true) + "\n";
-  out += (c.route.empty() ? std::string("default channel ") : "route " + d.Escape(c.route) + " → ") +
-         d.Channel(c.channel) + " · started " + d.Time(c.created_at);
-  if (c.first_response_at) out += " · first reply after " + text::FormatDuration(*c.first_response_at - c.created_at);
+  out +=
+      (c.route.empty() ? std::string("default channel ") : "route " + d.Escape(c.route) + " → ") +
+      d.Channel(c.channel) + " · started " + d.Time(c.created_at);
+  if (c.first_response_at) {
+    out += " · first reply after " + text::FormatDuration(*c.first_response_at - c.created_at);
+  }
 
   std::vector<std::string> rendered;
   for (const auto& m : *messages) rendered.push_back(RenderMessage(svc, c, m));
@@ -231,7 +250,8 @@ CommandAnswer RunQueue(CommandService& svc, const CommandContext& ctx, const Par
     const std::string& arg = cmd.args[0].value;
     channel = text::ToLowerAscii(arg) == "all" ? "" : ParseChannelRef(arg);
     if (channel.empty() && text::ToLowerAscii(arg) != "all") {
-      return svc.UsageError(spec, "`" + d.Escape(text::TruncateUtf8(arg, 40)) + "` is not a channel.");
+      return svc.UsageError(spec,
+                            "`" + d.Escape(text::TruncateUtf8(arg, 40)) + "` is not a channel.");
     }
   }
   const std::string where = channel.empty() ? "any channel" : d.Channel(channel);
@@ -244,8 +264,9 @@ CommandAnswer RunQueue(CommandService& svc, const CommandContext& ctx, const Par
   }
   std::vector<QueueEntry>& entries = *list;
   std::stable_sort(entries.begin(), entries.end(), [&](const QueueEntry& a, const QueueEntry& b) {
-    return QueueBefore({IsVip(a.conversation.author, deps.vip_followers), a.waiting_since, a.conversation.id},
-                       {IsVip(b.conversation.author, deps.vip_followers), b.waiting_since, b.conversation.id});
+    return QueueBefore(
+        {IsVip(a.conversation.author, deps.vip_followers), a.waiting_since, a.conversation.id},
+        {IsVip(b.conversation.author, deps.vip_followers), b.waiting_since, b.conversation.id});
   });
   const UnixMs now = deps.clock->NowMs();
   const bool capped = static_cast<int>(entries.size()) >= kQueueFetched;
@@ -270,20 +291,22 @@ CommandAnswer RunQueue(CommandService& svc, const CommandContext& ctx, const Par
 }  // namespace
 
 void RegisterStaffCommands(CommandService& service) {
-  service.Register({"note", "note <ref> <text>", "an internal note in the thread; never sent to the customer",
-                    false, RunNote});
+  service.Register({"note", "note <ref> <text>",
+                    "an internal note in the thread; never sent to the customer", false, RunNote});
   service.Register({"assign", "assign <ref> [@user|me]", "make someone (you, by default) the owner",
                     false, RunAssign});
   service.Register({"unassign", "unassign <ref>", "leave the conversation without an owner", false,
                     RunUnassign});
-  service.Register({"close", "close <ref>", "close it; a new customer message reopens it", false, RunClose});
-  service.Register({"reopen", "reopen <ref>", "open a closed conversation again, with a new SLA clock",
-                    false, RunReopen});
-  service.Register({"show", "show <ref>", "the conversation: state, SLA, messages, replies and notes",
-                    false, RunShow});
-  service.Register({"queue", "queue [#channel|all]",
-                    "what waits for an answer here (or there, or anywhere): VIPs first, then oldest",
-                    false, RunQueue});
+  service.Register(
+      {"close", "close <ref>", "close it; a new customer message reopens it", false, RunClose});
+  service.Register({"reopen", "reopen <ref>",
+                    "open a closed conversation again, with a new SLA clock", false, RunReopen});
+  service.Register({"show", "show <ref>",
+                    "the conversation: state, SLA, messages, replies and notes", false, RunShow});
+  service.Register(
+      {"queue", "queue [#channel|all]",
+       "what waits for an answer here (or there, or anywhere): VIPs first, then oldest", false,
+       RunQueue});
   staff::RegisterTemplateCommands(service);
   staff::RegisterStatsCommand(service);
 }

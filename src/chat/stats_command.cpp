@@ -42,7 +42,9 @@ CommandAnswer RunStats(CommandService& svc, const CommandContext&, const ParsedC
   const ChatDialect& d = *deps.dialect;
   const std::string window = cmd.args.empty() ? "24h" : text::ToLowerAscii(cmd.args[0].value);
   auto window_ms = WindowMs(window);
-  if (!window_ms || cmd.args.size() > 1) return svc.UsageError(spec, "The window is 24h, 7d or 30d.");
+  if (!window_ms || cmd.args.size() > 1) {
+    return svc.UsageError(spec, "The window is 24h, 7d or 30d.");
+  }
   const UnixMs now = deps.clock->NowMs();
   const UnixMs since = now - *window_ms;
   auto rows = deps.store->ListStatsRows(since);
@@ -77,7 +79,8 @@ CommandAnswer RunStats(CommandService& svc, const CommandContext&, const ParsedC
     out += "\nTop authors by reach:";
     for (const auto& a : r.top_authors) {
       auto it = deps.connectors->find(a.platform);
-      const std::string platform = it == deps.connectors->end() ? a.platform : it->second->DisplayName();
+      const std::string platform =
+          it == deps.connectors->end() ? a.platform : it->second->DisplayName();
       out += "\n• " + AuthorLine(d, a.author, deps.vip_followers) + " on " + platform + " — " +
              std::to_string(a.conversations) + " conversation" + (a.conversations == 1 ? "" : "s");
     }
@@ -90,9 +93,10 @@ CommandAnswer RunStats(CommandService& svc, const CommandContext&, const ParsedC
 namespace staff {
 
 void RegisterStatsCommand(CommandService& service) {
-  service.Register({"stats", "stats [24h|7d|30d]",
-                    "volume per platform and route, first-response p50/p90, share within SLA, top authors",
-                    false, RunStats});
+  service.Register(
+      {"stats", "stats [24h|7d|30d]",
+       "volume per platform and route, first-response p50/p90, share within SLA, top authors",
+       false, RunStats});
 }
 
 }  // namespace staff

@@ -60,7 +60,8 @@ bool IsVip(const Author& author, std::int64_t vip_followers) {
 }
 
 bool QueueBefore(const QueueOrderKey& a, const QueueOrderKey& b) {
-  return std::make_tuple(!a.vip, a.waiting_since, a.ref) < std::make_tuple(!b.vip, b.waiting_since, b.ref);
+  return std::make_tuple(!a.vip, a.waiting_since, a.ref) <
+         std::make_tuple(!b.vip, b.waiting_since, b.ref);
 }
 
 }  // namespace duplex

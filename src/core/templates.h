@@ -21,7 +21,7 @@ std::optional<std::string> TemplateReference(std::string_view reply_text);
 struct TemplateVars {
   std::string author;  // display name (the handle when the platform gives none)
   std::string handle;
-  std::string ref;     // "#42"
+  std::string ref;  // "#42"
 };
 
 // Replaces each {author}, {handle} and {ref}; other braces are kept as written.

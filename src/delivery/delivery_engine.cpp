@@ -103,7 +103,9 @@ MentionCard DeliveryEngine::CardFor(const Conversation& c, const StoredMessage& 
 DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& update) {
   auto conv = deps_.store->GetConversation(d.conversation_id);
   auto msg = deps_.store->GetMessage(d.message_id);
-  if (!conv.ok() || !msg.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+  if (!conv.ok() || !msg.ok()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+  }
   if (!conv->has_value() || !msg->has_value()) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation or message missing");
   }
@@ -139,7 +141,9 @@ DeliveryOutcome DeliveryEngine::PostNotice(const Delivery& d, DeliveryUpdate&) {
 DeliveryOutcome DeliveryEngine::UpdateRoot(const Delivery& d) {
   auto conv = deps_.store->GetConversation(d.conversation_id);
   if (!conv.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
-  if (!conv->has_value()) return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation missing");
+  if (!conv->has_value()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation missing");
+  }
   const Conversation& c = **conv;
   // No root in chat (its post gave up, or every message was muted): nothing to edit.
   if (c.thread_ts.empty()) return DeliveryOutcome::Done("");
@@ -217,7 +221,8 @@ void DeliveryEngine::Execute(const Delivery& d) {
         notice.payload = notices::ReplySent(dialect, reply.chat_user, reply.text, platform_display, outcome.url);
         update.follow_ups.push_back(notice);
         if (root_changes) {
-          update.follow_ups.push_back({DeliveryKind::kChatUpdate, d.conversation_id, 0, notice.target, ""});
+          update.follow_ups.push_back(
+              {DeliveryKind::kChatUpdate, d.conversation_id, 0, notice.target, ""});
         }
         break;
       case OutcomeKind::kUncertain:

@@ -46,7 +46,7 @@ struct DeliveryDeps {
   Metrics* metrics = nullptr;  // optional
   RetryPolicy retry;
   std::int64_t vip_followers = 10'000;
-  SlaSettings sla;  // for the SLA badge on thread roots
+  SlaSettings sla;         // for the SLA badge on thread roots
   std::uint64_t seed = 0;  // jitter seed; 0 = random
   // Where credential alerts go, and whom they mention.
   std::string default_channel;

@@ -10,7 +10,9 @@ namespace duplex {
 
 SlaScheduler::SlaScheduler(SlaSchedulerDeps deps) : deps_(std::move(deps)) {}
 
-SlaScheduler::~SlaScheduler() { Stop(); }
+SlaScheduler::~SlaScheduler() {
+  Stop();
+}
 
 int SlaScheduler::Tick() {
   const UnixMs now = deps_.clock->NowMs();
@@ -35,8 +37,8 @@ int SlaScheduler::Tick() {
                                   : notices::SlaReminder(*deps_.dialect, c.id, status, c.assignee);
     auto recorded = deps_.store->RecordSlaAlert(record, now);
     if (!recorded.ok()) {
-      log::Warn("SLA alert not recorded", {{"conversation", std::to_string(c.id)},
-                                           {"error", recorded.status().message()}});
+      log::Warn("SLA alert not recorded",
+                {{"conversation", std::to_string(c.id)}, {"error", recorded.status().message()}});
       break;
     }
     if (*recorded) {

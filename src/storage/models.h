@@ -57,8 +57,8 @@ struct StoredMessage {
   std::int64_t parent_id = 0;  // for replies: the customer message answered
   std::string status;          // replies: queued | sent | failed | unknown
   bool muted = false;
-  bool reopened = false;       // this customer message reopened a closed conversation
-  std::string chat_ts;         // where it stands in chat once posted (Slack ts)
+  bool reopened = false;  // this customer message reopened a closed conversation
+  std::string chat_ts;    // where it stands in chat once posted (Slack ts)
   UnixMs created_at = 0;
 };
 

@@ -8,7 +8,6 @@
 namespace duplex {
 namespace {
 
-
 // Head of line: no earlier delivery of the same conversation is still pending or sending —
 // except that nothing waits for a root update (chat_update), while an update waits for all
 // before it, the root post and older updates included.

@@ -96,9 +96,9 @@ Result<EditOutcome> SqliteStore::EditConversation(const ConversationEdit& edit, 
   });
 }
 
-Result<std::int64_t> SqliteStore::AddNote(std::int64_t conversation_id, const std::string& chat_user,
-                                          const std::string& text, const std::string& notice,
-                                          UnixMs now) {
+Result<std::int64_t> SqliteStore::AddNote(std::int64_t conversation_id,
+                                          const std::string& chat_user, const std::string& text,
+                                          const std::string& notice, UnixMs now) {
   return storage::Guarded(mu_, "add_note", [&]() -> Result<std::int64_t> {
     SQLite::Transaction tx(*db_);
     auto c = ReadConversationById(conversation_id);
@@ -114,7 +114,8 @@ Result<std::int64_t> SqliteStore::AddNote(std::int64_t conversation_id, const st
     ins->exec();
     const std::int64_t id = db_->getLastInsertRowid();
     if (!notice.empty()) {
-      InsertDelivery({DeliveryKind::kChatNotice, conversation_id, 0, ChatTarget(c->channel), notice}, now);
+      InsertDelivery(
+          {DeliveryKind::kChatNotice, conversation_id, 0, ChatTarget(c->channel), notice}, now);
     }
     auto touch = Stmt("UPDATE conversations SET updated_at = ? WHERE id = ?");
     touch->bind(1, now);
@@ -157,9 +158,10 @@ Result<std::vector<QueueEntry>> SqliteStore::ListQueue(const std::string& channe
 Result<std::vector<Conversation>> SqliteStore::ListSlaCandidates(UnixMs started_before, int limit) {
   return storage::Guarded(mu_, "sla_candidates", [&]() -> Result<std::vector<Conversation>> {
     static const std::string kSql = ConversationQuery(
-        "", " WHERE state <> 'closed' AND sla_stopped_at IS NULL AND sla_breached_at IS NULL"
-            " AND sla_started_at <= ? AND" + std::string(kHasVisibleMessage) +
-            " ORDER BY sla_started_at, id LIMIT ?");
+        "",
+        " WHERE state <> 'closed' AND sla_stopped_at IS NULL AND sla_breached_at IS NULL"
+        " AND sla_started_at <= ? AND" +
+            std::string(kHasVisibleMessage) + " ORDER BY sla_started_at, id LIMIT ?");
     auto q = Stmt(kSql.c_str());
     q->bind(1, started_before);
     q->bind(2, limit);
@@ -184,7 +186,8 @@ Result<bool> SqliteStore::RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now
     if (q->exec() == 0) return false;
     auto c = ReadConversationById(alert.conversation_id);
     const std::string target = ChatTarget(c ? c->channel : "");
-    InsertDelivery({DeliveryKind::kChatNotice, alert.conversation_id, 0, target, alert.notice}, now);
+    InsertDelivery({DeliveryKind::kChatNotice, alert.conversation_id, 0, target, alert.notice},
+                   now);
     InsertDelivery({DeliveryKind::kChatUpdate, alert.conversation_id, 0, target, ""}, now);
     tx.commit();
     return true;
@@ -238,10 +241,9 @@ Result<std::optional<ReplyTemplate>> SqliteStore::GetTemplate(const std::string&
     auto q = Stmt("SELECT name, text, created_by, updated_at FROM reply_templates WHERE name = ?");
     q->bind(1, name);
     if (!q->executeStep()) return std::optional<ReplyTemplate>();
-    return std::optional<ReplyTemplate>(ReplyTemplate{q->getColumn(0).getString(),
-                                                      q->getColumn(1).getString(),
-                                                      q->getColumn(2).getString(),
-                                                      q->getColumn(3).getInt64()});
+    return std::optional<ReplyTemplate>(
+        ReplyTemplate{q->getColumn(0).getString(), q->getColumn(1).getString(),
+                      q->getColumn(2).getString(), q->getColumn(3).getInt64()});
   });
 }
 

@@ -192,7 +192,8 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   if (!out.muted) {
     InsertDelivery({DeliveryKind::kChatPost, out.conversation_id, out.message_id, ChatTarget(channel), ""}, now);
     if (out.reopened || awaits_answer_again) {
-      InsertDelivery({DeliveryKind::kChatUpdate, out.conversation_id, 0, ChatTarget(channel), ""}, now);
+      InsertDelivery({DeliveryKind::kChatUpdate, out.conversation_id, 0, ChatTarget(channel), ""},
+                     now);
     }
   }
   return out;

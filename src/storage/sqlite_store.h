@@ -60,7 +60,8 @@ class SqliteStore final : public Store {
   // Staff workflow (sqlite_staff.cpp).
   Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;
   Result<std::int64_t> AddNote(std::int64_t conversation_id, const std::string& chat_user,
-                               const std::string& text, const std::string& notice, UnixMs now) override;
+                               const std::string& text, const std::string& notice,
+                               UnixMs now) override;
   Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) override;
   Result<std::vector<Conversation>> ListSlaCandidates(UnixMs started_before, int limit) override;
   Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) override;

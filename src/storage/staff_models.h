@@ -40,9 +40,9 @@ struct QueueEntry {
 
 struct SlaAlertRecord {
   std::int64_t conversation_id = 0;
-  bool breach = false;        // false: the early reminder
+  bool breach = false;          // false: the early reminder
   UnixMs cycle_started_at = 0;  // the clock this alert belongs to (a reopen starts another)
-  std::string notice;         // posted in the thread
+  std::string notice;           // posted in the thread
 };
 
 struct ReplyTemplate {

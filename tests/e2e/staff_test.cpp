@@ -40,7 +40,9 @@ json WaitForPost(E2eEnv& env, const std::string& needle, int timeout_ms = 5000) 
 
 int CountPosts(E2eEnv& env, const std::string& needle) {
   int n = 0;
-  for (const auto& p : env.slack.Posts()) n += p.value("text", "").find(needle) != std::string::npos;
+  for (const auto& p : env.slack.Posts()) {
+    n += p.value("text", "").find(needle) != std::string::npos;
+  }
   return n;
 }
 
@@ -52,11 +54,15 @@ bool Has(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("staff run a conversation from Slack: note, assign, queue, show, close, and the customer reopens it") {
+TEST_CASE(
+    "staff run a conversation from Slack: note, assign, queue, show, close, and the customer "
+    "reopens it") {
   E2eEnv env;
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "My order is late", "vera", 50'000), "wh-1")
+  REQUIRE(env.PostGeneric(
+                 E2eEnv::GenericMention("m1", "conv-1", "My order is late", "vera", 50'000), "wh-1")
               .response.status == 200);
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m2", "conv-2", "Question about sizes", "sam", 10), "wh-2")
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m2", "conv-2", "Question about sizes", "sam", 10),
+                          "wh-2")
               .response.status == 200);
   json root = WaitForPost(env, "My order is late");
   const std::string ts = root["_ts"];
@@ -96,7 +102,8 @@ TEST_CASE("staff run a conversation from Slack: note, assign, queue, show, close
   REQUIRE(env.slack.WaitForUpdate(ts, "Closed · assigned to <@U0BOB>"));
   CHECK(Answer(env, "queue").find("#1 ·") == std::string::npos);
 
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m3", "conv-1", "Still nothing!", "vera", 50'000), "wh-3")
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m3", "conv-1", "Still nothing!", "vera", 50'000),
+                          "wh-3")
               .response.status == 200);
   json again = WaitForPost(env, "Still nothing!");
   CHECK(again["thread_ts"] == ts);
@@ -105,18 +112,26 @@ TEST_CASE("staff run a conversation from Slack: note, assign, queue, show, close
   CHECK(Has(Answer(env, "queue"), "#1 ·"));
 }
 
-TEST_CASE("templates from Slack: reply :name reaches the platform filled in; the root shows replied; stats count it") {
+TEST_CASE(
+    "templates from Slack: reply :name reaches the platform filled in; the root shows replied; "
+    "stats count it") {
   E2eEnv env;
-  env.receiver.On("/replies", [](const RecordedRequest&) { return FakeAnswer{200, R"({"url":"https://crm.example.com/r/9"})"}; });
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Hello?", "ana", 120), "wh-1").response.status == 200);
+  env.receiver.On("/replies", [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"url":"https://crm.example.com/r/9"})"};
+  });
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Hello?", "ana", 120), "wh-1")
+              .response.status == 200);
   const std::string ts = WaitForPost(env, "Hello?")["_ts"];
 
-  CHECK(Has(Answer(env, "template add thanks Thanks {author} (@{handle}), we are on {ref}."), "Saved template `:thanks`"));
-  CHECK(Has(Answer(env, "template list"), "`:thanks` — Thanks {author} (@{handle}), we are on {ref}."));
+  CHECK(Has(Answer(env, "template add thanks Thanks {author} (@{handle}), we are on {ref}."),
+            "Saved template `:thanks`"));
+  CHECK(Has(Answer(env, "template list"),
+            "`:thanks` — Thanks {author} (@{handle}), we are on {ref}."));
   CHECK(Has(Answer(env, "reply 1 :nope"), "There is no template `:nope`. Templates: `:thanks`."));
   CHECK(Has(Answer(env, "reply 1 :thanks"), "Queued reply to #1"));
   REQUIRE(env.receiver.WaitForCount("/replies", 1));
-  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] == "Thanks Name ana (@ana), we are on #1.");
+  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] ==
+        "Thanks Name ana (@ana), we are on #1.");
   REQUIRE(env.slack.WaitForUpdate(ts, "Replied · answered in"));
   CHECK(Has(Answer(env, "template rm thanks"), "Removed template `:thanks`."));
 
@@ -127,9 +142,12 @@ TEST_CASE("templates from Slack: reply :name reaches the platform filled in; the
   CHECK(Has(Answer(env, "stats 7d"), "Last 7d:"));
 }
 
-TEST_CASE("SLA alerts in Slack: a reminder before the deadline and a breach after it, each once, and the root's badge") {
+TEST_CASE(
+    "SLA alerts in Slack: a reminder before the deadline and a breach after it, each once, and the "
+    "root's badge") {
   E2eEnv env(json{{"sla", {{"first_response_minutes", 10}, {"remind_before_minutes", 3}}}});
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Anyone there?"), "wh-1").response.status == 200);
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Anyone there?"), "wh-1")
+              .response.status == 200);
   const std::string ts = WaitForPost(env, "Anyone there?")["_ts"];
   CHECK(Has(Answer(env, "assign 1 me"), "Assigned #1 to <@U0STAFF>."));
 
@@ -156,7 +174,9 @@ TEST_CASE("SLA alerts in Slack: a reminder before the deadline and a breach afte
 
 TEST_CASE("alerts already sent are not repeated after a restart") {
   E2eEnv env(json{{"sla", {{"first_response_minutes", 10}, {"remind_before_minutes", 3}}}});
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Hello"), "wh-1").response.status == 200);
+  REQUIRE(
+      env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Hello"), "wh-1").response.status ==
+      200);
   WaitForPost(env, "Hello");
   env.clock.Advance(8 * kMinuteMs);
   env.app().RunSlaCheck();

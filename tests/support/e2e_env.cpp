@@ -32,7 +32,8 @@ FakeSlack::FakeSlack() {
     if (!known) return FakeAnswer{200, R"({"ok":false,"error":"message_not_found"})"};
     body["_auth"] = r.Header("Authorization");
     updates_.push_back(body);
-    return FakeAnswer{200, json{{"ok", true}, {"ts", ts}, {"channel", body.value("channel", "")}}.dump()};
+    return FakeAnswer{
+        200, json{{"ok", true}, {"ts", ts}, {"channel", body.value("channel", "")}}.dump()};
   });
 }
 
@@ -41,11 +42,14 @@ std::vector<json> FakeSlack::Updates() const {
   return updates_;
 }
 
-bool FakeSlack::WaitForUpdate(const std::string& ts, const std::string& needle, int timeout_ms) const {
+bool FakeSlack::WaitForUpdate(const std::string& ts, const std::string& needle,
+                              int timeout_ms) const {
   return WaitUntil(
       [&] {
         for (const auto& u : Updates()) {
-          if (u.value("ts", "") == ts && u.value("text", "").find(needle) != std::string::npos) return true;
+          if (u.value("ts", "") == ts && u.value("text", "").find(needle) != std::string::npos) {
+            return true;
+          }
         }
         return false;
       },
@@ -132,8 +136,8 @@ json E2eEnv::GenericMention(const std::string& id, const std::string& conversati
 
 HttpResult E2eEnv::Send(HttpRequest request) { return http_.Send(request); }
 
-HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id, const std::string& secret,
-                               std::int64_t timestamp) {
+HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id,
+                               const std::string& secret, std::int64_t timestamp) {
   std::string ts = std::to_string(timestamp ? timestamp : clock.NowSeconds());
   std::string raw = body.dump();
   HttpRequest req;
@@ -145,9 +149,9 @@ HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id, 
   return http_.Send(req);
 }
 
-HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user, const std::string& team,
-                                const std::string& command, const std::string& signing_secret,
-                                const std::string& trigger_id) {
+HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user,
+                                const std::string& team, const std::string& command,
+                                const std::string& signing_secret, const std::string& trigger_id) {
   std::string form = "token=unused&team_id=" + text::UrlEncode(team) + "&team_domain=acme&channel_id=" +
                      kDefaultChannel + "&channel_name=social&user_id=" + text::UrlEncode(user) +
                      "&user_name=staff&command=" + text::UrlEncode(command) + "&text=" + text::UrlEncode(text) +

@@ -127,8 +127,9 @@ Result<EditOutcome> FailingStore::EditConversation(const ConversationEdit& edit,
   return inner_.EditConversation(edit, now);
 }
 
-Result<std::int64_t> FailingStore::AddNote(std::int64_t id, const std::string& user, const std::string& text,
-                                           const std::string& notice, UnixMs now) {
+Result<std::int64_t> FailingStore::AddNote(std::int64_t id, const std::string& user,
+                                           const std::string& text, const std::string& notice,
+                                           UnixMs now) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.AddNote(id, user, text, notice, now);
 }

@@ -35,7 +35,9 @@ class RecordingPoster final : public ChatPoster {
  public:
   // Writes in `dialect` (default: the console's plain one).
   explicit RecordingPoster(const ChatDialect* dialect = nullptr) : custom_dialect_(dialect) {}
-  const ChatDialect& Dialect() const override { return custom_dialect_ ? *custom_dialect_ : dialect_; }
+  const ChatDialect& Dialect() const override {
+    return custom_dialect_ ? *custom_dialect_ : dialect_;
+  }
   DeliveryOutcome Post(const ChatMessage& message) override;
   DeliveryOutcome Update(const ChatMessage& message, const std::string& post_id) override;
 
@@ -101,7 +103,9 @@ class FailingStore final : public Store {
     return inner_.ListSlaCandidates(started_before, limit);
   }
   Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) override;
-  Result<std::vector<StatsRow>> ListStatsRows(UnixMs since) override { return inner_.ListStatsRows(since); }
+  Result<std::vector<StatsRow>> ListStatsRows(UnixMs since) override {
+    return inner_.ListStatsRows(since);
+  }
   Result<std::vector<ReplyTemplate>> ListTemplates() override { return inner_.ListTemplates(); }
   Result<std::optional<ReplyTemplate>> GetTemplate(const std::string& name) override {
     return inner_.GetTemplate(name);

@@ -77,7 +77,8 @@ std::string SlackPoster::BuildPostBody(const ChatMessage& message) const {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string SlackPoster::BuildUpdateBody(const ChatMessage& message, const std::string& post_id) const {
+std::string SlackPoster::BuildUpdateBody(const ChatMessage& message,
+                                         const std::string& post_id) const {
   json body = BuildContent(message);
   body["channel"] = message.channel;
   body["ts"] = post_id;
