@@ -111,7 +111,7 @@ TEST_CASE("mattermost accepts one command token or a list") {
   CHECK(none.status().message().find("chat.command_token: required") != std::string::npos);
 }
 
-TEST_CASE("sla.routes overrides the first-response target per route; bad entries are named") {
+TEST_CASE("sla.routes overrides the first-response target per route, bad entries are named") {
   auto c = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"},
       "sla":{"first_response_minutes":30,"routes":{"vip":10,"slow":240},"check_seconds":5}})",
                        FakeEnv({}));

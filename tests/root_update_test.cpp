@@ -26,7 +26,7 @@ TEST_CASE("countdowns round up, so a fresh conversation reads the full target") 
   CHECK(TimeLeft(3 * 60 * kMinuteMs - 30'000) == "3h");
 }
 
-TEST_CASE("a thread root is posted with its state and SLA badge; thread messages are not") {
+TEST_CASE("a thread root is posted with its state and SLA badge, thread messages are not") {
   test::StaffRig rig;
   rig.Ingest("e1", "c1", "ana", 50'000);
   rig.clock.Advance(2 * kMinuteMs);

@@ -87,7 +87,7 @@ TEST_CASE("a restarted scheduler does not repeat alerts") {
   CHECK(rig.scheduler->Tick() == 0);
 }
 
-TEST_CASE("the first reply that reaches the platform stops the clock; a queued one does not") {
+TEST_CASE("the first reply that reaches the platform stops the clock, a queued one does not") {
   test::StaffRig rig;
   auto answered = rig.Ingest("e1", "c1");
   auto queued_only = rig.Ingest("e2", "c2");
@@ -142,7 +142,7 @@ TEST_CASE("a route's own SLA target decides its reminders") {
   CHECK(Has(rig.Command("show 3"), "SLA: 5m left"));  // 5m less the millisecond, rounded up
 }
 
-TEST_CASE("closed conversations owe nothing; a reopened one gets a new clock and new alerts") {
+TEST_CASE("closed conversations owe nothing, a reopened one gets a new clock and new alerts") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.clock.Advance(21 * kMinuteMs);

@@ -21,7 +21,7 @@ SlaAlert Alert(UnixMs now, bool reminded = false, bool breached = false,
 
 }  // namespace
 
-TEST_CASE("sla: the deadline is the clock start plus the target; phases follow the time left") {
+TEST_CASE("sla: the deadline is the clock start plus the target, phases follow the time left") {
   SlaClock clock{kStart, std::nullopt};
   auto at = [&](UnixMs now) { return EvaluateSla(clock, kTarget, kRemind, now); };
   CHECK(at(kStart).due_at == kStart + kTarget);
@@ -44,7 +44,7 @@ TEST_CASE(
   CHECK(missed.response_ms == kTarget + 1);
 }
 
-TEST_CASE("sla alerts: a reminder remind_before ahead, once; a breach after the deadline, once") {
+TEST_CASE("sla alerts: a reminder remind_before ahead, once, a breach after the deadline, once") {
   CHECK(Alert(kStart) == SlaAlert::kNone);
   CHECK(Alert(kStart + 15 * kMinuteMs - 1) == SlaAlert::kNone);
   CHECK(Alert(kStart + 15 * kMinuteMs) == SlaAlert::kReminder);
@@ -74,7 +74,7 @@ TEST_CASE("sla alerts: no early reminder when remind_before is 0 or not shorter 
 }
 
 TEST_CASE(
-    "sla settings: a route's own target overrides the default; the earliest alert covers all") {
+    "sla settings: a route's own target overrides the default, the earliest alert covers all") {
   SlaSettings s;
   s.first_response_ms = 20 * kMinuteMs;
   s.remind_before_ms = 5 * kMinuteMs;
@@ -88,7 +88,7 @@ TEST_CASE(
   CHECK(s.EarliestAlertMs() == 0);
 }
 
-TEST_CASE("reach: VIP from vip_followers up; unknown reach is never VIP") {
+TEST_CASE("reach: VIP from vip_followers up, unknown reach is never VIP") {
   CHECK(IsVip({"1", "a", "A", 10'000}, 10'000));
   CHECK_FALSE(IsVip({"1", "a", "A", 9'999}, 10'000));
   CHECK_FALSE(IsVip({"1", "a", "A", std::nullopt}, 0));

@@ -135,7 +135,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "Slack dialect: times render in the reader's zone with a UTC fallback; user ids are U… or W…") {
+    "Slack dialect: times render in the reader's zone with a UTC fallback, user ids are U… or W…") {
   SlackDialect d;
   CHECK(d.Time(1'700'000'000'123) ==
         "<!date^1700000000^{date_short_pretty} {time}|2023-11-14 22:13 UTC>");

@@ -50,7 +50,7 @@ TEST_CASE("note: usage errors name the problem and change nothing") {
 }
 
 TEST_CASE(
-    "assign: me by default, or a mention in any form Slack sends; the thread and root say who") {
+    "assign: me by default, or a mention in any form Slack sends, the thread and root say who") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
@@ -190,7 +190,7 @@ TEST_CASE(
   CHECK(Has(text, "41 messages, oldest first:"));
 }
 
-TEST_CASE("show: an open conversation's SLA reads live; an overdue one says by how much") {
+TEST_CASE("show: an open conversation's SLA reads live, an overdue one says by how much") {
   test::StaffRig rig;
   rig.Ingest("e1", "c1");
   rig.clock.Advance(8 * kMinuteMs);
@@ -246,7 +246,7 @@ TEST_CASE("queue: at most 25 lines, and how many more") {
   CHECK(text.find("#26 ·") == std::string::npos);
 }
 
-TEST_CASE("template: add, list, replace, remove; names are checked") {
+TEST_CASE("template: add, list, replace, remove, names are checked") {
   test::StaffRig rig;
   CHECK(Has(rig.Command("template list"), "No reply templates yet."));
   CHECK(Has(rig.Command("template add Thanks Thank you, {author}!\nWe are on it.", "U7"),

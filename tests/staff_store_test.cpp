@@ -60,7 +60,7 @@ TEST_CASE("edits follow the state rules and report when nothing changed") {
         StatusCode::kNotFound);
 }
 
-TEST_CASE("assigning a replied or closed conversation keeps its state; unassigning keeps replied") {
+TEST_CASE("assigning a replied or closed conversation keeps its state, unassigning keeps replied") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
@@ -72,7 +72,7 @@ TEST_CASE("assigning a replied or closed conversation keeps its state; unassigni
   CHECK(Edit(rig, id, ConversationOp::kAssign, "U2").after.state == ConversationState::kClosed);
 }
 
-TEST_CASE("a change queues its notice and a root update; a pending root update is reused") {
+TEST_CASE("a change queues its notice and a root update, a pending root update is reused") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
@@ -175,7 +175,7 @@ TEST_CASE("a customer message after a reply makes the conversation the team's mo
   CHECK(CountKind(Pending(*rig.store), DeliveryKind::kChatUpdate) == 1);
 }
 
-TEST_CASE("notes are stored as notes; the notice is posted only when given") {
+TEST_CASE("notes are stored as notes, the notice is posted only when given") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();

@@ -27,7 +27,7 @@ TEST_CASE("a reply is a template reference only when the whole text is :name") {
   CHECK_FALSE(TemplateReference(":").has_value());
 }
 
-TEST_CASE("templates fill {author}, {handle} and {ref} everywhere; other braces stay") {
+TEST_CASE("templates fill {author}, {handle} and {ref} everywhere, other braces stay") {
   TemplateVars v{"Ana Lima", "ana", "#42"};
   CHECK(FillTemplate("Hi {author} (@{handle}), about {ref}: {author}!", v) ==
         "Hi Ana Lima (@ana), about #42: Ana Lima!");

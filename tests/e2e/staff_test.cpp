@@ -113,7 +113,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "templates from Slack: reply :name reaches the platform filled in; the root shows replied; "
+    "templates from Slack: reply :name reaches the platform filled in, the root shows replied, "
     "stats count it") {
   E2eEnv env;
   env.receiver.On("/replies", [](const RecordedRequest&) {
