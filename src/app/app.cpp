@@ -19,6 +19,7 @@
 #include "handlers/mattermost_handler.h"
 #include "handlers/ops_handler.h"
 #include "handlers/slack_handler.h"
+#include "handlers/slack_interactive.h"
 #include "handlers/webhook_handler.h"
 #include "platforms/registry.h"
 #include "storage/group_commit.h"
@@ -46,6 +47,7 @@ struct App::Impl {
   std::unique_ptr<SlaScheduler> sla_scheduler;
   WebhookDeps webhook_deps;
   SlackHandlerDeps slack_deps;
+  SlackInteractiveDeps slack_interactive_deps;
   MattermostDirectory mattermost_directory;
   MattermostHandlerDeps mattermost_deps;
   std::unique_ptr<HttpServer> server;
@@ -144,6 +146,10 @@ void App::Impl::RegisterRoutes(HttpServer& s, bool with_metrics) {
   if (config.chat.kind != "mattermost" && !slack_deps.signing_secret.empty()) {
     s.PostForm("/chat/slack/commands",
                [this](const InboundRequest& r) { return HandleSlackCommand(r, slack_deps); });
+    s.PostForm("/chat/slack/interactions",
+               [this](const InboundRequest& r) { return HandleSlackInteraction(r, slack_interactive_deps); });
+    s.Post("/chat/slack/events",
+           [this](const InboundRequest& r) { return HandleSlackEvent(r, slack_interactive_deps); });
   }
 }
 
@@ -178,7 +184,18 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
     sc.api_base = config.chat.api_base;
     sc.bot_token = config.chat.bot_token;
     sc.ca_file = config.chat.ca_file;
-    a.chat = std::make_unique<SlackPoster>(sc, *a.http);
+    auto slack = std::make_unique<SlackPoster>(sc, *a.http);
+    SlackPoster* poster = slack.get();
+    a.slack_interactive_deps.open_view = [poster](const std::string& trigger, const nlohmann::json& view) {
+      DeliveryOutcome o = poster->OpenView(trigger, view);
+      if (o.kind != OutcomeKind::kDone) log::Warn("slack views.open failed", {{"error", o.error}});
+      return o.kind == OutcomeKind::kDone;
+    };
+    a.slack_interactive_deps.tell_user = [poster](const std::string& url, const std::string& text) {
+      DeliveryOutcome o = poster->Respond(url, text);
+      if (o.kind != OutcomeKind::kDone) log::Warn("slack response_url post failed", {{"error", o.error}});
+    };
+    a.chat = std::move(slack);
   } else if (config.chat.kind == "mattermost") {
     MattermostConfig mc;
     mc.api_base = config.chat.api_base;
@@ -255,6 +272,11 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.slack_deps.signing_secret = config.chat.signing_secret;
   a.slack_deps.team_id = config.chat.team_id;
   a.slack_deps.commands = a.commands.get();
+  a.slack_interactive_deps.signing_secret = config.chat.signing_secret;
+  a.slack_interactive_deps.team_id = config.chat.team_id;
+  a.slack_interactive_deps.commands = a.commands.get();
+  a.slack_interactive_deps.store = a.store.get();
+  a.slack_interactive_deps.dialect = &a.chat->Dialect();
   a.mattermost_deps.command_tokens = config.chat.command_tokens;
   a.mattermost_deps.team_id = config.chat.team_id;
   a.mattermost_deps.commands = a.commands.get();
