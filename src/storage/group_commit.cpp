@@ -5,10 +5,11 @@
 namespace duplex {
 
 GroupCommitter::GroupCommitter(Store& store, const Clock& clock, std::size_t max_queued_requests,
-                               std::function<void()> on_commit)
+                               std::function<void()> on_commit, std::size_t max_batch_requests)
     : store_(store),
       clock_(clock),
       max_queued_(max_queued_requests),
+      max_batch_(max_batch_requests),
       on_commit_(std::move(on_commit)),
       writer_([this] { Run(); }) {}
 
@@ -49,7 +50,7 @@ void GroupCommitter::Run() {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is committed
       batch.reserve(queue_.size());
-      while (!queue_.empty()) {
+      while (!queue_.empty() && (max_batch_ == 0 || batch.size() < max_batch_)) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
