@@ -32,13 +32,19 @@ int main(int argc, char** argv) {
   std::string relay;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--port") port = std::atoi(argv[i + 1]);
-    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (flag == "--keep-alive-max") keep_alive_max = std::atoi(argv[i + 1]);
-    else if (flag == "--relay") relay = argv[i + 1];
+    if (flag == "--port") {
+      port = std::atoi(argv[i + 1]);
+    } else if (flag == "--threads") {
+      threads = std::atoi(argv[i + 1]);
+    } else if (flag == "--keep-alive-max") {
+      keep_alive_max = std::atoi(argv[i + 1]);
+    } else if (flag == "--relay") {
+      relay = argv[i + 1];
+    }
   }
   if (port <= 0 || threads <= 0) {
-    std::fprintf(stderr, "usage: bare_server --port P [--threads N] [--keep-alive-max N] [--relay URL]\n");
+    std::fprintf(stderr,
+                 "usage: bare_server --port P [--threads N] [--keep-alive-max N] [--relay URL]\n");
     return 2;
   }
 
@@ -53,7 +59,9 @@ int main(int argc, char** argv) {
   server.set_write_timeout(10, 0);
   server.set_keep_alive_timeout(5);
   if (keep_alive_max > 0) server.set_keep_alive_max_count(static_cast<std::size_t>(keep_alive_max));
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
 
   // "http://127.0.0.1:PORT/api" → host, port, path prefix.
   std::string relay_host, relay_path;
@@ -71,8 +79,9 @@ int main(int argc, char** argv) {
       httplib::Client client(relay_host, relay_port);
       client.set_tcp_nodelay(true);
       client.set_keep_alive(false);
-      std::string post = "{\"channel\":\"C0SOCIAL\",\"text\":" + std::string("\"relayed\",\"raw\":") +
-                         req.body + "}";
+      std::string post =
+          "{\"channel\":\"C0SOCIAL\",\"text\":" + std::string("\"relayed\",\"raw\":") + req.body +
+          "}";
       auto r = client.Post(relay_path.c_str(), post, "application/json");
       if (!r || r->status != 200) {
         res.status = 503;

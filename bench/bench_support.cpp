@@ -54,7 +54,9 @@ std::string LoadAverage() {
   return a + " " + b + " " + c;
 }
 
-unsigned Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+unsigned Cores() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
@@ -191,8 +193,8 @@ double Metric(const std::string& text, const std::string& series) {
   return 0;
 }
 
-SignedWebhook SignGeneric(const std::string& id, const std::string& conversation, const std::string& text,
-                          std::int64_t unix_seconds) {
+SignedWebhook SignGeneric(const std::string& id, const std::string& conversation,
+                          const std::string& text, std::int64_t unix_seconds) {
   SignedWebhook w;
   w.id = id;
   w.timestamp = std::to_string(unix_seconds);
@@ -211,18 +213,20 @@ SignedWebhook SignGeneric(const std::string& id, const std::string& conversation
   return w;
 }
 
-void WriteSignedRequestFiles(const std::string& prefix, int files, int per_file, const std::string& tag) {
+void WriteSignedRequestFiles(const std::string& prefix, int files, int per_file,
+                             const std::string& tag) {
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   for (int f = 0; f < files; ++f) {
     std::ofstream out(prefix + "." + std::to_string(f), std::ios::trunc);
     for (int n = 0; n < per_file; ++n) {
       const std::string id = tag + "-" + std::to_string(f) + "-" + std::to_string(n);
       const std::string conversation = tag + "-" + std::to_string(f) + "-c" + std::to_string(n / 4);
-      SignedWebhook w = SignGeneric(
-          id, conversation,
-          "@acme my order " + std::to_string(n) + " arrived damaged and support has not answered "
-          "for two days; can someone look at this please? (bench-" + std::to_string(n) + ")",
-          now);
+      SignedWebhook w = SignGeneric(id, conversation,
+                                    "@acme my order " + std::to_string(n) +
+                                        " arrived damaged and support has not answered "
+                                        "for two days; can someone look at this please? (bench-" +
+                                        std::to_string(n) + ")",
+                                    now);
       out << w.id << '\t' << w.timestamp << '\t' << w.signature << '\t' << w.body << '\n';
     }
   }
@@ -233,8 +237,8 @@ WrkResult RunWrk(const std::string& url, int threads, int connections, double se
   WrkResult r;
   const std::string cmd = "wrk -t" + std::to_string(threads) + " -c" + std::to_string(connections) +
                           " -d" + std::to_string(static_cast<int>(std::lround(seconds))) +
-                          "s --timeout 10s -s " DUPLEX_BENCH_DIR "/signed_webhooks.lua " + url + " -- " +
-                          request_prefix + " 2>&1";
+                          "s --timeout 10s -s " DUPLEX_BENCH_DIR "/signed_webhooks.lua " + url +
+                          " -- " + request_prefix + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -257,7 +261,8 @@ WrkResult RunWrk(const std::string& url, int threads, int connections, double se
   r.p90_ms = v["p90_us"] / 1000;
   r.p99_ms = v["p99_us"] / 1000;
   r.max_ms = v["max_us"] / 1000;
-  r.errors = static_cast<long>(v["connect_errors"] + v["read_errors"] + v["write_errors"] + v["timeouts"]);
+  r.errors =
+      static_cast<long>(v["connect_errors"] + v["read_errors"] + v["write_errors"] + v["timeouts"]);
   r.status_errors = static_cast<long>(v["status_errors"]);
   r.wraps = static_cast<long>(v["wraps"]);
   return r;
@@ -265,27 +270,31 @@ WrkResult RunWrk(const std::string& url, int threads, int connections, double se
 
 FakeSlack::FakeSlack(int threads) : server_(std::make_unique<httplib::Server>()) {
   server_->set_tcp_nodelay(true);
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-  server_->Post("/api/chat.postMessage", [this](const httplib::Request& req, httplib::Response& res) {
-    std::int64_t marker = -1;
-    if (auto at = req.body.find("bench-"); at != std::string::npos) {
-      marker = std::atoll(req.body.c_str() + at + 6);
-    }
-    std::size_t n = 0;
-    {
-      std::unique_lock lock(mu_);
-      // Held: the post waits unanswered, at most a minute (bounded, whatever happens).
-      cv_.wait_for(lock, std::chrono::seconds(60), [&] { return !held_; });
-      const SteadyTime now = std::chrono::steady_clock::now();
-      n = ++posts_;
-      times_.push_back(now);
-      if (marker >= 0) arrivals_.emplace(marker, now);
-    }
-    cv_.notify_all();
-    res.set_content("{\"ok\":true,\"channel\":\"C0SOCIAL\",\"ts\":\"1700000000." + std::to_string(100000 + n) +
-                        "\"}",
-                    "application/json");
-  });
+  server_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
+  server_->Post("/api/chat.postMessage",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  std::int64_t marker = -1;
+                  if (auto at = req.body.find("bench-"); at != std::string::npos) {
+                    marker = std::atoll(req.body.c_str() + at + 6);
+                  }
+                  std::size_t n = 0;
+                  {
+                    std::unique_lock lock(mu_);
+                    // Held: the post waits unanswered, at most a minute (bounded, whatever
+                    // happens).
+                    cv_.wait_for(lock, std::chrono::seconds(60), [&] { return !held_; });
+                    const SteadyTime now = std::chrono::steady_clock::now();
+                    n = ++posts_;
+                    times_.push_back(now);
+                    if (marker >= 0) arrivals_.emplace(marker, now);
+                  }
+                  cv_.notify_all();
+                  res.set_content("{\"ok\":true,\"channel\":\"C0SOCIAL\",\"ts\":\"1700000000." +
+                                      std::to_string(100000 + n) + "\"}",
+                                  "application/json");
+                });
   port_ = server_->bind_to_any_port("127.0.0.1");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
 }

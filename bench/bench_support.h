@@ -91,7 +91,8 @@ SignedWebhook SignGeneric(const std::string& id, const std::string& conversation
 
 // Writes `files` files `prefix.0`, `prefix.1`, ... of `per_file` pre-signed webhooks each
 // (ids `<tag>-<file>-<n>`, four messages per conversation), signed now.
-void WriteSignedRequestFiles(const std::string& prefix, int files, int per_file, const std::string& tag);
+void WriteSignedRequestFiles(const std::string& prefix, int files, int per_file,
+                             const std::string& tag);
 
 struct WrkResult {
   bool ok = false;

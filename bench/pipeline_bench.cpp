@@ -48,7 +48,9 @@ void Log(const std::string& s) {
   std::fflush(stderr);
 }
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 struct Latencies {
   std::vector<double> round_trip_ms;  // webhook sent → 200 received
@@ -69,11 +71,14 @@ Latencies Paced(int port, int count, double rate, const std::string& tag, const 
   const std::int64_t now_s = static_cast<std::int64_t>(std::time(nullptr));
   for (int i = 0; i < count; ++i) {
     // Each conversation gets four messages, as in the ingest benchmark.
-    SignedWebhook w = SignGeneric(tag + "-" + std::to_string(i), tag + "-c" + std::to_string(i / 4),
-                                  "@acme where is my parcel? (bench-" + std::to_string(i) + ")", now_s);
-    httplib::Headers headers = {{"webhook-id", w.id}, {"webhook-timestamp", w.timestamp},
+    SignedWebhook w =
+        SignGeneric(tag + "-" + std::to_string(i), tag + "-c" + std::to_string(i / 4),
+                    "@acme where is my parcel? (bench-" + std::to_string(i) + ")", now_s);
+    httplib::Headers headers = {{"webhook-id", w.id},
+                                {"webhook-timestamp", w.timestamp},
                                 {"webhook-signature", w.signature}};
-    std::this_thread::sleep_until(start + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
+    std::this_thread::sleep_until(start +
+                                  std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
     sent[static_cast<std::size_t>(i)] = Clock::now();
     auto res = client.Post("/webhooks/generic", headers, w.body, "application/json");
     if (!res || res->status != 200) {
@@ -104,9 +109,11 @@ double Flood(int port, int count, int threads, const std::string& tag) {
       client.set_keep_alive(true);
       client.set_read_timeout(10, 0);
       for (int i = next++; i < count; i = next++) {
-        SignedWebhook w = SignGeneric(tag + "-" + std::to_string(i), tag + "-c" + std::to_string(i),
-                                      "@acme this is broken again (bench-" + std::to_string(i) + ")", now_s);
-        httplib::Headers headers = {{"webhook-id", w.id}, {"webhook-timestamp", w.timestamp},
+        SignedWebhook w =
+            SignGeneric(tag + "-" + std::to_string(i), tag + "-c" + std::to_string(i),
+                        "@acme this is broken again (bench-" + std::to_string(i) + ")", now_s);
+        httplib::Headers headers = {{"webhook-id", w.id},
+                                    {"webhook-timestamp", w.timestamp},
                                     {"webhook-signature", w.signature}};
         auto res = client.Post("/webhooks/generic", headers, w.body, "application/json");
         if (!res || res->status != 200) failed++;
@@ -122,7 +129,8 @@ double Flood(int port, int count, int threads, const std::string& tag) {
 // HTTP client (a new connection per call, as duplex posts).
 double SlackCapacity(const FakeSlack& slack, int clients, double seconds) {
   std::atomic<long> done{0};
-  const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(seconds));
   std::vector<std::thread> loops;
   for (int c = 0; c < clients; ++c) {
     loops.emplace_back([&] {
@@ -141,13 +149,14 @@ double SlackCapacity(const FakeSlack& slack, int clients, double seconds) {
 }
 
 struct Drain {
-  double queue_rps = 0;       // webhooks acknowledged per second while Slack was down
-  double rate = 0;            // posts per second, 10%..90% of the backlog
-  double total_s = 0;         // release → last post
+  double queue_rps = 0;  // webhooks acknowledged per second while Slack was down
+  double rate = 0;       // posts per second, 10%..90% of the backlog
+  double total_s = 0;    // release → last post
   std::size_t delivered = 0;
 };
 
-Drain RunDrain(const TempDir& tmp, const std::string& name, double per_second, double burst, int backlog) {
+Drain RunDrain(const TempDir& tmp, const std::string& name, double per_second, double burst,
+               int backlog) {
   FakeSlack slack;
   slack.Hold();
   const std::string dir = tmp.File(name);
@@ -166,7 +175,8 @@ Drain RunDrain(const TempDir& tmp, const std::string& name, double per_second, d
   std::sort(times.begin(), times.end());
   if (times.size() >= 10) {
     const std::size_t lo = times.size() / 10, hi = times.size() * 9 / 10;
-    d.rate = static_cast<double>(hi - lo) / std::chrono::duration<double>(times[hi] - times[lo]).count();
+    d.rate =
+        static_cast<double>(hi - lo) / std::chrono::duration<double>(times[hi] - times[lo]).count();
     d.total_s = std::chrono::duration<double>(times.back() - released).count();
   }
   duplex->Stop();
@@ -184,9 +194,13 @@ int main(int argc, char** argv) {
   int backlog = 3000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--rate") rate = std::atof(argv[i + 1]);
-    else if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (flag == "--backlog") backlog = std::atoi(argv[i + 1]);
+    if (flag == "--rate") {
+      rate = std::atof(argv[i + 1]);
+    } else if (flag == "--seconds") {
+      seconds = std::atof(argv[i + 1]);
+    } else if (flag == "--backlog") {
+      backlog = std::atoi(argv[i + 1]);
+    }
   }
   const int count = static_cast<int>(rate * seconds);
   const std::string load_before = LoadAverage();
@@ -197,8 +211,8 @@ int main(int argc, char** argv) {
   {
     FakeSlack slack;
     const int port = FreePort();
-    Child bare({BARE_SERVER_BINARY, "--port", std::to_string(port), "--keep-alive-max", "100", "--relay",
-                slack.api_base()},
+    Child bare({BARE_SERVER_BINARY, "--port", std::to_string(port), "--keep-alive-max", "100",
+                "--relay", slack.api_base()},
                tmp.File("bare.log"));
     WaitForHttp(port, "/healthz");
     relay = Paced(port, count, rate, "relay", &slack);
@@ -206,7 +220,8 @@ int main(int argc, char** argv) {
   }
   {
     const int port = FreePort();
-    Child bare({BARE_SERVER_BINARY, "--port", std::to_string(port), "--keep-alive-max", "100"}, tmp.File("bare.log"));
+    Child bare({BARE_SERVER_BINARY, "--port", std::to_string(port), "--keep-alive-max", "100"},
+               tmp.File("bare.log"));
     WaitForHttp(port, "/healthz");
     bare_rtt = Paced(port, count, rate, "bare", nullptr);
     bare.Stop();
@@ -232,8 +247,8 @@ int main(int argc, char** argv) {
   Log("drain at " + Fixed(limited, 0) + "/s: " + Fixed(at_limit.rate, 1) + " posts/s, " +
       std::to_string(at_limit.delivered) + " delivered in " + Fixed(at_limit.total_s, 1) + " s");
   Drain unlimited = RunDrain(tmp, "drain-unlimited", 10'000, 1000, backlog);
-  Log("drain at 10,000/s: " + Fixed(unlimited.rate, 1) + " posts/s, " + std::to_string(unlimited.delivered) +
-      " delivered in " + Fixed(unlimited.total_s, 1) + " s");
+  Log("drain at 10,000/s: " + Fixed(unlimited.rate, 1) + " posts/s, " +
+      std::to_string(unlimited.delivered) + " delivered in " + Fixed(unlimited.total_s, 1) + " s");
   double capacity = 0;
   {
     FakeSlack slack;
@@ -245,32 +260,40 @@ int main(int argc, char** argv) {
   // --- Markdown ---
   auto p = [](std::vector<double> v, double q) { return Percentile(v, q); };
   const double relay50 = p(relay.to_chat_ms, 50), relay99 = p(relay.to_chat_ms, 99);
-  const std::string machine = "`nproc` = " + std::to_string(Cores()) + " · " + CpuModel() + " · " + MemTotal() +
-                              " RAM · load average " + load_before + " before, " + load_after + " after";
+  const std::string machine = "`nproc` = " + std::to_string(Cores()) + " · " + CpuModel() + " · " +
+                              MemTotal() + " RAM · load average " + load_before + " before, " +
+                              load_after + " after";
   std::printf("@@section end-to-end\n");
-  std::printf("Run %s · %s · %d webhooks at %.0f/s on one kept-alive connection; duplex's chat rate limit "
-              "%.0f/s, above the sending rate\n\n",
-              Today().c_str(), machine.c_str(), count, rate, rate * 2.5);
-  std::printf("| path | p50 ms | p99 ms | **p50 vs relay** | p99 vs relay | timed |\n|---|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "Run %s · %s · %d webhooks at %.0f/s on one kept-alive connection; duplex's chat rate limit "
+      "%.0f/s, above the sending rate\n\n",
+      Today().c_str(), machine.c_str(), count, rate, rate * 2.5);
+  std::printf(
+      "| path | p50 ms | p99 ms | **p50 vs relay** | p99 vs relay | timed "
+      "|\n|---|---:|---:|---:|---:|---:|\n");
   auto row = [&](const char* name, std::vector<double> v) {
-    std::printf("| %s | %.2f | %.2f | **%.2f** | %.2f | %zu |\n", name, p(v, 50), p(v, 99), p(v, 50) / relay50,
-                p(v, 99) / relay99, v.size());
+    std::printf("| %s | %.2f | %.2f | **%.2f** | %.2f | %zu |\n", name, p(v, 50), p(v, 99),
+                p(v, 50) / relay50, p(v, 99) / relay99, v.size());
   };
   row("bare server: webhook round trip (no chat)", bare_rtt.round_trip_ms);
   row("bare relay: webhook → chat.postMessage (baseline)", relay.to_chat_ms);
   row("duplex: webhook round trip (committed)", duplex.round_trip_ms);
   row("duplex: webhook → chat.postMessage", duplex.to_chat_ms);
   std::printf("@@section drain\n");
-  std::printf("Run %s · %s · a backlog of %s mentions (distinct conversations), one channel, 4 delivery "
-              "threads\n\n",
-              Today().c_str(), machine.c_str(), Thousands(backlog).c_str());
-  std::printf("| chat rate limit | queued at /s | drain posts/s | baseline | baseline posts/s | **ratio** | all posted after s |\n");
+  std::printf(
+      "Run %s · %s · a backlog of %s mentions (distinct conversations), one channel, 4 delivery "
+      "threads\n\n",
+      Today().c_str(), machine.c_str(), Thousands(backlog).c_str());
+  std::printf(
+      "| chat rate limit | queued at /s | drain posts/s | baseline | baseline posts/s | **ratio** "
+      "| all posted after s |\n");
   std::printf("|---:|---:|---:|---|---:|---:|---:|\n");
-  std::printf("| %s/s | %s | %s | the configured limit | %s | **%.2f** | %.1f |\n", Thousands(limited).c_str(),
-              Thousands(at_limit.queue_rps).c_str(), Fixed(at_limit.rate, 1).c_str(), Thousands(limited).c_str(),
-              at_limit.rate / limited, at_limit.total_s);
+  std::printf("| %s/s | %s | %s | the configured limit | %s | **%.2f** | %.1f |\n",
+              Thousands(limited).c_str(), Thousands(at_limit.queue_rps).c_str(),
+              Fixed(at_limit.rate, 1).c_str(), Thousands(limited).c_str(), at_limit.rate / limited,
+              at_limit.total_s);
   std::printf("| 10,000/s | %s | %s | fake Slack, 4 clients | %s | **%.2f** | %.1f |\n",
-              Thousands(unlimited.queue_rps).c_str(), Fixed(unlimited.rate, 1).c_str(), Thousands(capacity).c_str(),
-              unlimited.rate / capacity, unlimited.total_s);
+              Thousands(unlimited.queue_rps).c_str(), Fixed(unlimited.rate, 1).c_str(),
+              Thousands(capacity).c_str(), unlimited.rate / capacity, unlimited.total_s);
   return 0;
 }

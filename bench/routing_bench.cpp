@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
   // Progress and the text table go to stdout, or to stderr when stdout gets the Markdown.
   std::FILE* text = markdown ? stderr : stdout;
   std::string table =
-      "| routes | build ms | indexed /s | naive /s | **vs naive** | fold-only /s | vs fold | µs per mention |\n"
+      "| routes | build ms | indexed /s | naive /s | **vs naive** | fold-only /s | vs fold | µs "
+      "per mention |\n"
       "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   auto thousands = [](double v) {
     std::string digits = std::to_string(static_cast<long long>(v + 0.5)), out;
@@ -181,9 +182,9 @@ int main(int argc, char** argv) {
   std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
   std::fprintf(text, "routing_bench %s · %u threads · %s · best of %d rounds of %.1f s\n\n", date,
-              std::thread::hardware_concurrency(), CpuModel().c_str(), kRounds, seconds);
+               std::thread::hardware_concurrency(), CpuModel().c_str(), kRounds, seconds);
   std::fprintf(text, "%8s %10s %14s %14s %10s %14s %12s %9s\n", "routes", "build ms", "indexed /s",
-              "naive /s", "vs naive", "fold-only /s", "vs fold", "µs/ment.");
+               "naive /s", "vs naive", "fold-only /s", "vs fold", "µs/ment.");
 
   for (std::size_t n : {std::size_t{10}, std::size_t{1000}, std::size_t{10000}}) {
     Workload w = MakeWorkload(n, 2000, 1234);
@@ -216,17 +217,18 @@ int main(int argc, char** argv) {
                               return naive.Decide(m).size();
                             }));
     }
-    std::fprintf(text, "%8zu %10.1f %14.0f %14.0f %9.1fx %14.0f %11.2fx %9.2f\n", n, build_ms, indexed,
-                naive_rate, indexed / naive_rate, fold, fold / indexed, 1e6 / indexed);
+    std::fprintf(text, "%8zu %10.1f %14.0f %14.0f %9.1fx %14.0f %11.2fx %9.2f\n", n, build_ms,
+                 indexed, naive_rate, indexed / naive_rate, fold, fold / indexed, 1e6 / indexed);
     char row[256];
-    std::snprintf(row, sizeof row, "| %s | %.1f | %s | %s | **%.1fx** | %s | %.1fx | %.1f |\n", thousands(double(n)).c_str(),
-                  build_ms, thousands(indexed).c_str(), thousands(naive_rate).c_str(), indexed / naive_rate,
-                  thousands(fold).c_str(), fold / indexed, 1e6 / indexed);
+    std::snprintf(row, sizeof row, "| %s | %.1f | %s | %s | **%.1fx** | %s | %.1fx | %.1f |\n",
+                  thousands(double(n)).c_str(), build_ms, thousands(indexed).c_str(),
+                  thousands(naive_rate).c_str(), indexed / naive_rate, thousands(fold).c_str(),
+                  fold / indexed, 1e6 / indexed);
     table += row;
     std::fflush(text);
     if (n == 10000) {
       std::fprintf(text, "\n%zu of %zu mentions matched a route with 10,000 routes.\n", matched,
-                  w.mentions.size());
+                   w.mentions.size());
     }
   }
   if (markdown) {

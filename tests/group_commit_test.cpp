@@ -56,7 +56,8 @@ TEST_CASE("group commit off (a batch cap of one): every request is its own trans
   auto store = std::move(*SqliteStore::Open({dir.File("d.db")}));
   SystemClock clock;
   std::atomic<int> commits{0};
-  GroupCommitter committer(*store, clock, 10'000, [&] { commits++; }, 1);
+  GroupCommitter committer(
+      *store, clock, 10'000, [&] { commits++; }, 1);
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int t = 0; t < 8; ++t) {

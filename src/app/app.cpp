@@ -80,9 +80,10 @@ void App::Impl::DescribeMetrics() {
   metrics.Describe("duplex_group_commit_batches_total", "Ingest transactions", "counter");
   metrics.Describe("duplex_group_commit_requests_total", "Webhook requests committed", "counter");
   metrics.Describe("duplex_group_commit_batches_by_size_total",
-                   "Ingest transactions by the number of webhook requests they committed", "counter");
-  metrics.Describe("duplex_group_commit_max_batch", "Most webhook requests committed in one transaction",
-                   "gauge");
+                   "Ingest transactions by the number of webhook requests they committed",
+                   "counter");
+  metrics.Describe("duplex_group_commit_max_batch",
+                   "Most webhook requests committed in one transaction", "gauge");
   metrics.OnRender([this](Metrics& m) {
     if (auto s = store->GetOutboxStats(); s.ok()) {
       m.Set("duplex_outbox_pending", {}, static_cast<double>(s->pending));
@@ -208,8 +209,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.engine = std::make_unique<DeliveryEngine>(dd);
   a.worker = std::make_unique<DeliveryWorker>(*a.engine, config.delivery_threads);
   DeliveryWorker* worker = a.worker.get();
-  a.committer = std::make_unique<GroupCommitter>(*a.store, *a.clock, 10'000, [worker] { worker->Wake(); },
-                                                 config.group_commit ? 0 : 1);
+  a.committer = std::make_unique<GroupCommitter>(
+      *a.store, *a.clock, 10'000, [worker] { worker->Wake(); }, config.group_commit ? 0 : 1);
 
   CommandDeps cd;
   cd.store = a.store.get();

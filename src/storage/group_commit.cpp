@@ -108,8 +108,9 @@ void GroupCommitter::CommitBatch(Batch& batch) {
   std::size_t offset = 0;
   for (const auto& items : batch.requests) {
     std::size_t n = items.size();
-    batch.results.emplace_back(std::vector<IngestOutcome>(
-        result->begin() + static_cast<std::ptrdiff_t>(offset), result->begin() + static_cast<std::ptrdiff_t>(offset + n)));
+    batch.results.emplace_back(
+        std::vector<IngestOutcome>(result->begin() + static_cast<std::ptrdiff_t>(offset),
+                                   result->begin() + static_cast<std::ptrdiff_t>(offset + n)));
     offset += n;
   }
 }

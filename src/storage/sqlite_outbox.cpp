@@ -28,8 +28,9 @@ Result<std::vector<Delivery>> SqliteStore::DueDeliveries(
     // INDEXED BY: left to itself the planner picks outbox_state (state = ?), reads every
     // pending row and sorts them, so each claim cost O(backlog) with the store locked.
     if (skip_targets.empty()) {
-      static const std::string kSql = std::string(storage::kDeliveryColumns) + " o INDEXED BY outbox_due" +
-                                      kDueFilter + " ORDER BY o.next_attempt_at, o.id LIMIT ?";
+      static const std::string kSql = std::string(storage::kDeliveryColumns) +
+                                      " o INDEXED BY outbox_due" + kDueFilter +
+                                      " ORDER BY o.next_attempt_at, o.id LIMIT ?";
       auto q = Stmt(kSql.c_str());
       q->bind(1, now);
       q->bind(2, limit);
@@ -41,21 +42,25 @@ Result<std::vector<Delivery>> SqliteStore::DueDeliveries(
     // (there are few: chat channels and platform accounts), and merge their due heads.
     std::vector<std::string> targets;
     {
-      auto first = Stmt("SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending'");
-      if (first->executeStep() && !first->getColumn(0).isNull()) targets.push_back(first->getColumn(0).getString());
+      auto first = Stmt(
+          "SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending'");
+      if (first->executeStep() && !first->getColumn(0).isNull())
+        targets.push_back(first->getColumn(0).getString());
     }
     while (!targets.empty()) {
       auto next = Stmt(
-          "SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending' AND target > ?");
+          "SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending' AND "
+          "target > ?");
       next->bind(1, targets.back());
       if (!next->executeStep() || next->getColumn(0).isNull()) break;
       targets.push_back(next->getColumn(0).getString());
     }
-    static const std::string kPerTarget = std::string(storage::kDeliveryColumns) +
-                                          " o INDEXED BY outbox_target_due" + kDueFilter +
-                                          " AND o.target = ? ORDER BY o.next_attempt_at, o.id LIMIT ?";
+    static const std::string kPerTarget =
+        std::string(storage::kDeliveryColumns) + " o INDEXED BY outbox_target_due" + kDueFilter +
+        " AND o.target = ? ORDER BY o.next_attempt_at, o.id LIMIT ?";
     for (const auto& target : targets) {
-      if (std::find(skip_targets.begin(), skip_targets.end(), target) != skip_targets.end()) continue;
+      if (std::find(skip_targets.begin(), skip_targets.end(), target) != skip_targets.end())
+        continue;
       auto q = Stmt(kPerTarget.c_str());
       q->bind(1, now);
       q->bind(2, target);
@@ -63,7 +68,8 @@ Result<std::vector<Delivery>> SqliteStore::DueDeliveries(
       while (q->executeStep()) out.push_back(storage::ReadDelivery(*q));
     }
     std::sort(out.begin(), out.end(), [](const Delivery& a, const Delivery& b) {
-      return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at : a.id < b.id;
+      return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at
+                                                    : a.id < b.id;
     });
     if (out.size() > static_cast<std::size_t>(limit)) out.resize(static_cast<std::size_t>(limit));
     return out;
@@ -156,7 +162,8 @@ Result<std::optional<Delivery>> SqliteStore::GetDelivery(std::int64_t id) {
 
 Result<std::optional<UnixMs>> SqliteStore::NextDueAt() {
   return storage::Guarded(mu_, "next_due", [&]() -> Result<std::optional<UnixMs>> {
-    auto q = Stmt("SELECT MIN(next_attempt_at) FROM outbox INDEXED BY outbox_due WHERE state = 'pending'");
+    auto q = Stmt(
+        "SELECT MIN(next_attempt_at) FROM outbox INDEXED BY outbox_due WHERE state = 'pending'");
     if (!q->executeStep() || q->getColumn(0).isNull()) return std::optional<UnixMs>();
     return std::optional<UnixMs>(q->getColumn(0).getInt64());
   });
