@@ -39,6 +39,9 @@ class App {
   int metrics_port() const;
   Store& store();
   Metrics& metrics();
+  // One pass of the SLA scheduler now (it also runs every sla.check_seconds); returns the
+  // reminders and breach notices queued.
+  int RunSlaCheck();
 
   struct Impl;
 

@@ -49,6 +49,8 @@ struct ChatConfig {
 struct SlaConfig {
   int first_response_minutes = 20;
   int remind_before_minutes = 5;
+  std::map<std::string, int> route_minutes;  // sla.routes: {"<route name>": minutes}
+  int check_seconds = 15;                    // how often reminders are looked for
 };
 
 struct Config {

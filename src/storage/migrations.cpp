@@ -117,7 +117,29 @@ CREATE TABLE audit_log (
   detail TEXT NOT NULL DEFAULT ''
 );
 )sql",
-      // 3: due deliveries per target, so a claim skips a rate-limited target's backlog with
+      // 3 (staff workflow): SLA clock per cycle and its alerts, the message that reopened a
+      // conversation, reply templates. Conversations from before this step owe no alerts:
+      // an upgrade must not flood the channels with stale reminders.
+      R"sql(
+ALTER TABLE conversations ADD COLUMN sla_started_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN sla_stopped_at INTEGER;
+ALTER TABLE conversations ADD COLUMN sla_reminded_at INTEGER;
+ALTER TABLE conversations ADD COLUMN sla_breached_at INTEGER;
+UPDATE conversations SET sla_started_at = created_at, sla_stopped_at = first_response_at,
+  sla_reminded_at = created_at, sla_breached_at = created_at;
+CREATE INDEX conversations_sla ON conversations (sla_started_at)
+  WHERE state <> 'closed' AND sla_stopped_at IS NULL AND sla_breached_at IS NULL;
+CREATE INDEX conversations_state ON conversations (state, channel);
+CREATE INDEX conversations_updated ON conversations (updated_at);
+ALTER TABLE messages ADD COLUMN reopened INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE reply_templates (
+  name TEXT PRIMARY KEY,
+  text TEXT NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
+      // 4: due deliveries per target, so a claim skips a rate-limited target's backlog with
       // one index seek instead of reading past every row of it (bench/README.md, issue 8).
       R"sql(
 CREATE INDEX outbox_target_due ON outbox (target, next_attempt_at, id) WHERE state = 'pending';

@@ -76,6 +76,19 @@ class SqliteStore final : public Store {
   Result<std::int64_t> AppendAudit(const AuditEntry& entry) override;
   Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) override;
   Result<std::vector<AuditEntry>> RecentAudit(int limit) override;
+  // Staff workflow (sqlite_staff.cpp).
+  Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;
+  Result<std::int64_t> AddNote(std::int64_t conversation_id, const std::string& chat_user,
+                               const std::string& text, const std::string& notice,
+                               UnixMs now) override;
+  Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) override;
+  Result<std::vector<Conversation>> ListSlaCandidates(UnixMs started_before, int limit) override;
+  Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) override;
+  Result<std::vector<StatsRow>> ListStatsRows(UnixMs since) override;
+  Result<std::vector<ReplyTemplate>> ListTemplates() override;
+  Result<std::optional<ReplyTemplate>> GetTemplate(const std::string& name) override;
+  Result<bool> PutTemplate(const ReplyTemplate& t) override;
+  Result<bool> DeleteTemplate(const std::string& name) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<SQLite::Database> db);
@@ -85,6 +98,7 @@ class SqliteStore final : public Store {
   std::int64_t InsertDelivery(const NewDelivery& d, UnixMs now);
   IngestOutcome IngestOne(const IngestItem& item, UnixMs now);
   bool IsMuted(const Mention& m);
+  std::optional<Conversation> ReadConversationById(std::int64_t id);
 
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;
