@@ -175,6 +175,24 @@ TEST_CASE("a customer message after a reply makes the conversation the team's mo
   CHECK(CountKind(Pending(*rig.store), DeliveryKind::kChatUpdate) == 1);
 }
 
+TEST_CASE("a follow-up in a conversation the team already owes moves only its time") {
+  test::StaffRig rig;
+  auto id = rig.Ingest("e1", "c1");
+  Edit(rig, id, ConversationOp::kAssign, "U2");
+  const Conversation before = rig.Get(id);
+  rig.clock.Advance(60'000);
+  rig.Ingest("e2", "c1");
+  Conversation c = rig.Get(id);
+  CHECK(c.state == ConversationState::kAssigned);
+  CHECK(c.assignee == "U2");
+  CHECK(c.updated_at == rig.clock.NowMs());
+  CHECK(c.sla_started_at == before.sla_started_at);
+  CHECK(c.sla_stopped_at == before.sla_stopped_at);
+  CHECK(c.sla_reminded_at == before.sla_reminded_at);
+  CHECK(c.sla_breached_at == before.sla_breached_at);
+  CHECK(CountKind(Pending(*rig.store), DeliveryKind::kChatPost) == 2);
+}
+
 TEST_CASE("notes are stored as notes, the notice is posted only when given") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
