@@ -100,6 +100,11 @@ void App::Impl::DescribeMetrics() {
   metrics.Describe("duplex_outbox_unknown", "Replies whose outcome is unknown", "gauge");
   metrics.Describe("duplex_group_commit_batches_total", "Ingest transactions", "counter");
   metrics.Describe("duplex_group_commit_requests_total", "Webhook requests committed", "counter");
+  metrics.Describe("duplex_group_commit_batches_by_size_total",
+                   "Ingest transactions by the number of webhook requests they committed",
+                   "counter");
+  metrics.Describe("duplex_group_commit_max_batch",
+                   "Most webhook requests committed in one transaction", "gauge");
   metrics.OnRender([this](Metrics& m) {
     if (auto s = store->GetOutboxStats(); s.ok()) {
       m.Set("duplex_outbox_pending", {}, static_cast<double>(s->pending));
@@ -114,6 +119,12 @@ void App::Impl::DescribeMetrics() {
       auto st = committer->Stats();
       m.Set("duplex_group_commit_batches_total", {}, static_cast<double>(st.batches));
       m.Set("duplex_group_commit_requests_total", {}, static_cast<double>(st.requests));
+      m.Set("duplex_group_commit_max_batch", {}, static_cast<double>(st.max_batch));
+      static const char* const kSizes[] = {"1", "2-3", "4-7", "8-15", "16-31", "32-63", "64+"};
+      for (int b = 0; b < 7; ++b) {
+        m.Set("duplex_group_commit_batches_by_size_total", {{"size", kSizes[b]}},
+              static_cast<double>(st.size_buckets[b]));
+      }
     }
   });
 }
@@ -236,7 +247,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.engine = std::make_unique<DeliveryEngine>(dd);
   a.worker = std::make_unique<DeliveryWorker>(*a.engine, config.delivery_threads);
   DeliveryWorker* worker = a.worker.get();
-  a.committer = std::make_unique<GroupCommitter>(*a.store, *a.clock, 10'000, [worker] { worker->Wake(); });
+  a.committer = std::make_unique<GroupCommitter>(
+      *a.store, *a.clock, 10'000, [worker] { worker->Wake(); }, config.group_commit ? 0 : 1);
 
   CommandDeps cd;
   cd.store = a.store.get();

@@ -55,6 +55,7 @@ HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* m
   s.set_read_timeout(options_.read_timeout_s, 0);
   s.set_write_timeout(options_.write_timeout_s, 0);
   s.set_keep_alive_timeout(5);
+  s.set_keep_alive_max_count(static_cast<std::size_t>(options_.keep_alive_max_requests));
   const int threads = options_.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
