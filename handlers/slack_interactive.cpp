@@ -29,6 +29,14 @@ std::string StringAt(const json& j, std::initializer_list<const char*> path) {
 
 HttpAnswer Empty() { return {200, "text/plain", "", {}}; }
 
+// Message subtypes that are still a person writing: "also send to #channel", a file with a
+// comment, /me. Edits, deletions, joins and bot messages are not.
+bool IsPersonWriting(const json& ev) {
+  if (!ev.contains("subtype")) return true;
+  const std::string subtype = StringAt(ev, {"subtype"});
+  return subtype == "thread_broadcast" || subtype == "file_share" || subtype == "me_message";
+}
+
 HttpAnswer OtherWorkspace(const std::string& what, const std::string& team) {
   log::Warn("slack " + what + " from another workspace refused", {{"team_id", team}});
   HttpAnswer a = JsonError(403, "this duplex serves another Slack workspace");
@@ -126,6 +134,11 @@ HttpAnswer HandleSlackInteraction(const InboundRequest& request, SlackInteractiv
   if (!deps.team_id.empty() && team != deps.team_id) return OtherWorkspace("interaction", team);
   const std::string user = StringAt(p, {"user", "id"});
   if (user.empty()) return JsonError(400, "user.id is missing");
+  // In a channel shared with another organisation (Slack Connect) the clicker may belong to it.
+  const std::string user_team = StringAt(p, {"user", "team_id"});
+  if (!deps.team_id.empty() && !user_team.empty() && user_team != deps.team_id) {
+    return OtherWorkspace("interaction by a member", user_team);
+  }
   const std::string type = StringAt(p, {"type"});
   if (type == "block_actions") return OnBlockAction(p, team, user, deps);
   if (type == "view_submission") return OnViewSubmission(p, team, user, deps);
@@ -156,8 +169,15 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
   // edits or joins (subtype), not the root itself.
   const std::string thread_ts = StringAt(ev, {"thread_ts"});
   const std::string user = StringAt(ev, {"user"});
-  if (StringAt(ev, {"type"}) != "message" || ev.contains("subtype") || ev.contains("bot_id") ||
+  if (StringAt(ev, {"type"}) != "message" || !IsPersonWriting(ev) || ev.contains("bot_id") ||
       thread_ts.empty() || thread_ts == StringAt(ev, {"ts"}) || user.empty()) {
+    return Empty();
+  }
+  // The event's team_id is the installing workspace; in a channel shared with another
+  // organisation (Slack Connect) the writer's own workspace is user_team.
+  const std::string user_team = StringAt(ev, {"user_team"});
+  if (!deps.team_id.empty() && !user_team.empty() && user_team != deps.team_id) {
+    log::Warn("slack thread message by another workspace's member ignored", {{"team_id", user_team}});
     return Empty();
   }
   const std::string channel = StringAt(ev, {"channel"});
@@ -165,7 +185,8 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
   if (!conv.ok()) return JsonError(500, "database unavailable");
   if (!conv->has_value()) return Empty();  // a thread duplex did not start
   const Conversation& c = **conv;
-  auto first = deps.store->ClaimEvent("slack-event", team + ":" + event_id, request.now);
+  const std::string claim = team + ":" + event_id;
+  auto first = deps.store->ClaimEvent("slack-event", claim, request.now);
   if (!first.ok()) return JsonError(500, "database unavailable");
   if (!*first) {
     log::Info("slack event repeat ignored", {{"event_id", event_id}});
@@ -188,8 +209,11 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
   }
   auto note = deps.store->AddNote(c.id, user, deps.dialect->ToPlain(text), notice, request.now);
   if (!note.ok()) {
-    log::Error("slack thread message not stored", {{"ref", ref}, {"event_id", event_id},
-                                                   {"error", note.status().message()}});
+    // Let Slack's retry (about at once, then after 1 and 5 minutes) try again.
+    Status released = deps.store->ReleaseEvent("slack-event", claim);
+    log::Error("slack thread message not stored; Slack will send it again",
+               {{"ref", ref}, {"event_id", event_id}, {"error", note.status().message()},
+                {"claim_released", released.ok() ? "yes" : "no"}});
     return JsonError(500, "database unavailable");
   }
   log::Info("slack thread message stored as a note", {{"ref", ref}, {"user", user}});

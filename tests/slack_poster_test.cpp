@@ -165,7 +165,7 @@ TEST_CASE("Slack command text is made plain for customers") {
   SlackDialect d;
   CHECK(d.ToPlain("Fish &amp; chips &lt;3 &gt;_&lt;") == "Fish & chips <3 >_<");
   CHECK(d.ToPlain("see <https://example.com/a?b=1&amp;c=2|example.com> or <https://x.y/z>") ==
-        "see example.com or https://x.y/z");
+        "see example.com (https://example.com/a?b=1&c=2) or https://x.y/z");
   CHECK(d.ToPlain("thanks <@U024BE7LH|ana> and <@U0B>, in <#C024BE7LR|general>") ==
         "thanks @ana and @U0B, in #general");
   CHECK(d.ToPlain("<!here> hi") == "@here hi");
@@ -174,6 +174,10 @@ TEST_CASE("Slack command text is made plain for customers") {
   CHECK(d.ToPlain("<mailto:a@b.c|a@b.c>") == "a@b.c");
   // A link whose label is other words (Slack's link formatting): the customer gets both.
   CHECK(d.ToPlain("see <https://acme.example/t/1|tracking>") == "see tracking (https://acme.example/t/1)");
+  CHECK(d.ToPlain("<https://acme.example/returns|returns>") == "returns (https://acme.example/returns)");
+  CHECK(d.ToPlain("<http://acme.example/|acme.example>") == "acme.example");
+  CHECK(d.ToPlain("<https://a.example/x|https://a.example/x>") == "https://a.example/x");
+  CHECK(d.ToPlain("<https://evil.example/|https://bank.example/>") == "https://bank.example/ (https://evil.example/)");
 }
 
 }  // namespace duplex

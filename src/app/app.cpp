@@ -4,6 +4,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "app/background.h"
 #include "app/http_server.h"
 #include "app/httplib_client.h"
 #include "chat/admin_commands.h"
@@ -37,6 +38,7 @@ struct App::Impl {
   std::unique_ptr<Store> store;
   ConnectorMap connectors;
   std::unique_ptr<ChatPoster> chat;
+  Background background;  // after `chat`: destroyed first, so no job outlives the poster
   RateLimiter limiter;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<DeliveryWorker> worker;
@@ -202,9 +204,14 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
       if (o.kind != OutcomeKind::kDone) log::Warn("slack views.open failed", {{"error", o.error}});
       return o.kind == OutcomeKind::kDone;
     };
-    a.slack_interactive_deps.tell_user = [poster](const std::string& url, const std::string& text) {
-      DeliveryOutcome o = poster->Respond(url, text);
-      if (o.kind != OutcomeKind::kDone) log::Warn("slack response_url post failed", {{"error", o.error}});
+    // After the click's 200, on the background thread: a slow Slack must not hold the answer.
+    Background* background = &a.background;
+    a.slack_interactive_deps.tell_user = [poster, background](const std::string& url, const std::string& text) {
+      bool queued = background->Post([poster, url, text] {
+        DeliveryOutcome o = poster->Respond(url, text);
+        if (o.kind != OutcomeKind::kDone) log::Warn("slack response_url post failed", {{"error", o.error}});
+      });
+      if (!queued) log::Warn("slack response_url post dropped: too many waiting");
     };
     a.chat = std::move(slack);
   } else if (config.chat.kind == "mattermost") {

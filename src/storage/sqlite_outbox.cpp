@@ -255,6 +255,16 @@ Result<bool> SqliteStore::ClaimEvent(const std::string& source, const std::strin
   });
 }
 
+Status SqliteStore::ReleaseEvent(const std::string& source, const std::string& id) {
+  auto done = storage::Guarded(mu_, "release_event", [&]() -> Result<bool> {
+    auto q = Stmt("DELETE FROM processed_events WHERE platform = ? AND event_id = ?");
+    q->bind(1, source);
+    q->bind(2, id);
+    return q->exec() > 0;
+  });
+  return done.ok() ? Status::Ok() : done.status();
+}
+
 Result<int> SqliteStore::RecoverInterrupted(
     UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) {
   return storage::Guarded(mu_, "recover", [&]() -> Result<int> {

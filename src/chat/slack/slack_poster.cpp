@@ -55,6 +55,21 @@ std::string SlackDialect::Link(const std::string& url, const std::string& label)
   return "<" + safe_url + "|" + Escape(label) + ">";
 }
 
+namespace {
+// "example.com/a" for "https://example.com/a/", "a@b.c" for "mailto:a@b.c".
+bool LinkShowsItsAddress(std::string target, const std::string& label) {
+  if (label == target) return true;
+  for (const char* scheme : {"https://", "http://", "mailto:"}) {
+    if (text::StartsWith(target, scheme)) {
+      target.erase(0, std::string_view(scheme).size());
+      break;
+    }
+  }
+  if (!target.empty() && target.back() == '/' && (label.empty() || label.back() != '/')) target.pop_back();
+  return label == target;
+}
+}  // namespace
+
 std::string SlackDialect::ToPlain(const std::string& t) const {
   std::string out;
   out.reserve(t.size());
@@ -73,10 +88,10 @@ std::string SlackDialect::ToPlain(const std::string& t) const {
           // Special mentions (<!here>, <!channel>): the word, without notifying anyone.
           out += "@" + (label.empty() ? target.substr(1) : label);
         } else {
-          // Links: the URL itself when the label is just its text (Slack's auto-links),
-          // else "label (URL)", so the customer never gets a word without its address.
-          out += label.empty() || target.find(label) != std::string::npos ? (label.empty() ? target : label)
-                                                                          : label + " (" + target + ")";
+          // Links: the label when it is the address itself (Slack's auto-links: what the
+          // person typed), else "label (URL)", so the customer never gets a word without
+          // its address.
+          out += label.empty() ? target : LinkShowsItsAddress(target, label) ? label : label + " (" + target + ")";
         }
         i = close + 1;
         continue;
@@ -229,7 +244,7 @@ std::string OriginOf(const std::string& url) {
 
 DeliveryOutcome SlackPoster::Respond(const std::string& response_url, const std::string& text) {
   const std::string origin = OriginOf(response_url);
-  if (origin != "https://hooks.slack.com/" && origin != OriginOf(config_.api_base)) {
+  if (origin.empty() || (origin != "https://hooks.slack.com/" && origin != OriginOf(config_.api_base))) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "response_url is not on Slack's hooks host");
   }
   HttpRequest req;
