@@ -77,6 +77,9 @@ void App::Impl::DescribeMetrics() {
   metrics.Describe("duplex_outbox_unknown", "Replies whose outcome is unknown", "gauge");
   metrics.Describe("duplex_group_commit_batches_total", "Ingest transactions", "counter");
   metrics.Describe("duplex_group_commit_requests_total", "Webhook requests committed", "counter");
+  metrics.Describe("duplex_http_connections_refused_total",
+                   "Connections answered 503 (overloaded) or cut off (timeout, too_large)",
+                   "counter");
   metrics.OnRender([this](Metrics& m) {
     if (auto s = store->GetOutboxStats(); s.ok()) {
       m.Set("duplex_outbox_pending", {}, static_cast<double>(s->pending));
@@ -236,6 +239,13 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   so.write_timeout_s = config.listen.write_timeout_s;
   so.tls_cert = config.listen.tls_cert;
   so.tls_key = config.listen.tls_key;
+  so.request_timeout_s = config.listen.request_timeout_s;
+  so.max_queued_connections = config.listen.max_queued_connections;
+  so.max_connections_per_source = config.listen.max_connections_per_source;
+  so.max_headers = config.listen.max_headers;
+  so.max_header_bytes = config.listen.max_header_bytes;
+  so.rate_limit = {config.listen.rate_limit_per_second, config.listen.rate_limit_burst};
+  so.trusted_proxies = config.listen.trusted_proxies;
   a.server = std::make_unique<HttpServer>(so, *a.clock, &a.metrics);
   const bool separate_metrics = config.listen.metrics_port != 0;
   a.RegisterRoutes(*a.server, !separate_metrics);
