@@ -157,11 +157,6 @@ void ConnectionGuard::Shutdown() {
   }
 }
 
-int ConnectionGuard::waiting() const {
-  std::lock_guard lock(queue_mu_);
-  return static_cast<int>(queue_.size());
-}
-
 bool ConnectionGuard::Serve(int sock, const std::function<bool()>& process) {
   if (t_rejecting) {
     Reject(sock);

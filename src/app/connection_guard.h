@@ -68,8 +68,6 @@ class ConnectionGuard {
   // answer is written (the client sees the answer, then end of stream).
   static void CloseAfterResponse();
 
-  int waiting() const;
-
  private:
   struct Conn;
   void Work();
