@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "chat/admin_commands.h"
+#include "chat/route_commands.h"
 #include "chat/slack/slack_poster.h"
 #include "storage/sqlite_store.h"
 #include "support/fakes.h"
@@ -13,13 +14,13 @@ namespace {
 const std::vector<std::string> kPlatforms = {"generic", "x", "meta"};
 
 Route Parse(const std::string& text) {
-  auto r = ParseRouteSpec(text, kPlatforms);
+  auto r = ParseRouteSpec(text, kPlatforms, SlackDialect());
   REQUIRE_MESSAGE(r.ok(), r.status().message());
   return *r;
 }
 
 std::string ParseError(const std::string& text) {
-  auto r = ParseRouteSpec(text, kPlatforms);
+  auto r = ParseRouteSpec(text, kPlatforms, SlackDialect());
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kInvalidArgument);
   return r.status().message();
@@ -92,13 +93,10 @@ Mention MakeMention(const std::string& text, MentionKind kind = MentionKind::kMe
 
 }  // namespace
 
-TEST_CASE("Slack's escaping of free text is undone") {
-  CHECK(DecodeChatText("a &lt;b&gt; &amp;amp; c") == "a <b> &amp; c");
-  CHECK(DecodeChatText("see <https://acme.com|acme.com> now") == "see acme.com now");
-  CHECK(DecodeChatText("<https://acme.com/x?a=1&amp;b=2>") == "https://acme.com/x?a=1&b=2");
-  CHECK(DecodeChatText("<mailto:a@b.c|a@b.c>") == "a@b.c");
-  CHECK(DecodeChatText("hi <@U1|ana> and <#C1|general>") == "hi <@U1|ana> and <#C1|general>");
-  CHECK(DecodeChatText("unclosed <https://x") == "unclosed <https://x");
+TEST_CASE("route values typed in Slack are made plain: entities and links undone") {
+  Route r = Parse("r channel=C1 keywords=\"fish &amp; chips,<https://acme.com|acme.com>\" regex=a&lt;b");
+  CHECK(r.keywords == std::vector<std::string>{"fish & chips", "acme.com"});
+  CHECK(r.regex == "a<b");
 }
 
 TEST_CASE("route add parsing: channel as a Slack escape or raw id, every key") {

@@ -51,7 +51,7 @@ IngestItem Item(const std::string& event, const std::string& handle, const std::
 TEST_CASE("routes are created, replaced whole, listed by name, toggled and deleted") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("a.db"));
-  CHECK(storage::LatestSchemaVersion() == 2);
+  CHECK(storage::LatestSchemaVersion() >= 2);  // the routing tables exist
   CHECK(store->ListRoutes()->empty());
 
   Route full = FullRoute();

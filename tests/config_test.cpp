@@ -111,4 +111,27 @@ TEST_CASE("mattermost accepts one command token or a list") {
   CHECK(none.status().message().find("chat.command_token: required") != std::string::npos);
 }
 
+TEST_CASE("sla.routes overrides the first-response target per route, bad entries are named") {
+  auto c = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"},
+      "sla":{"first_response_minutes":30,"routes":{"vip":10,"slow":240},"check_seconds":5}})",
+                       FakeEnv({}));
+  REQUIRE_MESSAGE(c.ok(), c.status().message());
+  CHECK(c->sla.route_minutes == std::map<std::string, int>{{"vip", 10}, {"slow", 240}});
+  CHECK(c->sla.check_seconds == 5);
+  auto defaults = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"}})", FakeEnv({}));
+  CHECK(defaults->sla.route_minutes.empty());
+  CHECK(defaults->sla.check_seconds == 15);
+  auto bad = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"},
+      "sla":{"routes":{"vip":0,"x":"ten","y":null}}})",
+                         FakeEnv({}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("sla.routes.vip: must be between 1 and 100000") !=
+        std::string::npos);
+  CHECK(bad.status().message().find("sla.routes.x: must be an integer") != std::string::npos);
+  CHECK(bad.status().message().find("sla.routes.y: must be an integer") != std::string::npos);
+  auto not_object = ParseConfig(
+      R"({"database":"x.db","chat":{"kind":"console"},"sla":{"routes":[10]}})", FakeEnv({}));
+  CHECK(not_object.status().message().find("sla.routes: must be an object") != std::string::npos);
+}
+
 }  // namespace duplex

@@ -108,6 +108,55 @@ TEST_CASE("form bodies: decoding, repeated keys, empty values and junk") {
   CHECK(Form::Parse("").fields().empty());
 }
 
+TEST_CASE(
+    "Slack chat.update body: the same card by channel and ts, with its state line, no thread") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  MentionCard card = Card("where is my order");
+  card.state_line = "Assigned to <@U1> · SLA: 12m left";
+  json body = json::parse(poster.BuildUpdateBody({"C1", "999.1", card, ""}, "111.2"));
+  CHECK(body["channel"] == "C1");
+  CHECK(body["ts"] == "111.2");
+  CHECK_FALSE(body.contains("thread_ts"));
+  CHECK(body["text"].get<std::string>().find("Assigned to <@U1> · SLA: 12m left") !=
+        std::string::npos);
+  CHECK(body["blocks"].dump().find("Assigned to <@U1> · SLA: 12m left") != std::string::npos);
+  json plain = json::parse(poster.BuildUpdateBody({"C1", "", std::nullopt, "just text"}, "111.2"));
+  CHECK(plain["blocks"] == json::array());  // the old blocks are cleared
+  CHECK(plain["text"] == "just text");
+
+  http.PushStatus(200, R"({"ok":true,"ts":"111.2"})");
+  auto o = poster.Update({"C1", "", card, ""}, "111.2");
+  CHECK(o.kind == OutcomeKind::kDone);
+  REQUIRE(http.requests().size() == 1);
+  CHECK(http.requests()[0].url == "https://slack.test/api/chat.update");
+  http.PushStatus(200, R"({"ok":false,"error":"message_not_found"})");
+  CHECK(poster.Update({"C1", "", card, ""}, "111.2").kind == OutcomeKind::kPermanent);
+}
+
+TEST_CASE(
+    "Slack dialect: times render in the reader's zone with a UTC fallback, user ids are U… or W…") {
+  SlackDialect d;
+  CHECK(d.Time(1'700'000'000'123) ==
+        "<!date^1700000000^{date_short_pretty} {time}|2023-11-14 22:13 UTC>");
+  CHECK(d.IsUserId("U024BE7LH"));
+  CHECK(d.IsUserId("W0ENT"));
+  CHECK_FALSE(d.IsUserId("bob"));
+  CHECK_FALSE(d.IsUserId("U"));
+  CHECK_FALSE(d.IsUserId("C024BE7LR"));
+  CHECK_FALSE(d.IsUserId("Uabc"));
+}
+
+TEST_CASE("a card that reopened its conversation says so") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  MentionCard card = Card("back again");
+  card.reopened = true;
+  json body = json::parse(poster.BuildPostBody({"C1", "111.2", card, ""}));
+  CHECK(body["blocks"].dump().find("reopened (it was closed)") != std::string::npos);
+  CHECK(body["text"].get<std::string>().find("reopened (it was closed)") != std::string::npos);
+}
+
 }  // namespace duplex
 
 namespace duplex {

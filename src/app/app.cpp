@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/routing/router.h"
 #include "delivery/delivery_engine.h"
+#include "delivery/sla_scheduler.h"
 #include "delivery/worker.h"
 #include "handlers/mattermost_handler.h"
 #include "handlers/ops_handler.h"
@@ -42,6 +43,7 @@ struct App::Impl {
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<SharedRouter> router;
   std::mutex reload_mu;  // one rebuild at a time, so an older route set never replaces a newer one
+  std::unique_ptr<SlaScheduler> sla_scheduler;
   WebhookDeps webhook_deps;
   SlackHandlerDeps slack_deps;
   MattermostDirectory mattermost_directory;
@@ -58,7 +60,9 @@ struct App::Impl {
 };
 
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-App::~App() { Shutdown(0); }
+App::~App() {
+  if (!Shutdown(0)) log::Warn("stopped with deliveries in flight; they are recovered at the next start");
+}
 
 int App::port() const { return impl_->server->port(); }
 int App::metrics_port() const {
@@ -66,6 +70,23 @@ int App::metrics_port() const {
 }
 Store& App::store() { return *impl_->store; }
 Metrics& App::metrics() { return impl_->metrics; }
+int App::RunSlaCheck() {
+  return impl_->sla_scheduler->Tick();
+}
+
+namespace {
+
+SlaSettings ToSlaSettings(const SlaConfig& c) {
+  SlaSettings s;
+  s.first_response_ms = c.first_response_minutes * kMinuteMs;
+  s.remind_before_ms = c.remind_before_minutes * kMinuteMs;
+  for (const auto& [route, minutes] : c.route_minutes) {
+    s.route_first_response_ms[route] = minutes * kMinuteMs;
+  }
+  return s;
+}
+
+}  // namespace
 
 void App::Impl::DescribeMetrics() {
   metrics.Describe("duplex_http_requests_total", "HTTP requests by endpoint and status", "counter");
@@ -183,6 +204,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   dd.limiter = &a.limiter;
   dd.metrics = &a.metrics;
   dd.vip_followers = config.vip_followers;
+  const SlaSettings sla = ToSlaSettings(config.sla);
+  dd.sla = sla;
   dd.seed = deps.seed;
   dd.default_channel = config.chat.default_channel;
   const std::vector<std::string> config_admins = config.chat.admins;
@@ -213,8 +236,18 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   cd.router = [router] { return router->Get(); };
   Impl* self = &a;
   cd.reload_routes = [self] { return self->ReloadRoutes(); };
+  cd.sla = sla;
+  cd.vip_followers = config.vip_followers;
   a.commands = std::make_unique<CommandService>(cd);
   RegisterAdminCommands(*a.commands);
+
+  SlaSchedulerDeps sd;
+  sd.store = a.store.get();
+  sd.clock = a.clock;
+  sd.dialect = &a.chat->Dialect();
+  sd.sla = sla;
+  sd.wake_delivery = [worker] { worker->Wake(); };
+  a.sla_scheduler = std::make_unique<SlaScheduler>(sd);
 
   a.webhook_deps.committer = a.committer.get();
   a.webhook_deps.metrics = &a.metrics;
@@ -277,6 +310,7 @@ Status App::Start() {
     }
   }
   a.worker->Start();
+  a.sla_scheduler->Start(a.config.sla.check_seconds * 1000);
   a.started = true;
   std::string platforms;
   for (const auto& [name, c] : a.connectors) platforms += (platforms.empty() ? "" : ",") + name;
@@ -288,15 +322,17 @@ Status App::Start() {
   return Status::Ok();
 }
 
-void App::Shutdown(int deadline_ms) {
+bool App::Shutdown(int deadline_ms) {
   Impl& a = *impl_;
-  if (a.stopped) return;
+  if (a.stopped) return true;
   a.stopped = true;
   if (a.metrics_server) a.metrics_server->Stop();
   a.server->Stop();      // no new requests; those in progress are answered
   a.committer->Stop();   // everything acknowledged is committed
-  a.worker->Stop(deadline_ms);
-  if (a.started) log::Info("duplex stopped");
+  a.sla_scheduler->Stop();
+  bool clean = a.worker->Stop(deadline_ms);
+  if (a.started) log::Info("duplex stopped", {{"clean", clean ? "yes" : "no"}});
+  return clean;
 }
 
 }  // namespace duplex

@@ -30,13 +30,18 @@ class App {
   // Recovers what a previous run left in the outbox, starts delivery and the listener(s).
   Status Start();
   // Graceful stop: no new requests, requests in progress answered, queued commits written,
-  // deliveries in flight given up to `deadline_ms`, database closed.
-  void Shutdown(int deadline_ms = 10'000);
+  // deliveries in flight given up to `deadline_ms`. Returns false if a delivery was still
+  // running at the deadline: then the App must not be destroyed (exit the process instead);
+  // what was in flight is recovered at the next start.
+  bool Shutdown(int deadline_ms = 10'000);
 
   int port() const;
   int metrics_port() const;
   Store& store();
   Metrics& metrics();
+  // One pass of the SLA scheduler now (it also runs every sla.check_seconds); returns the
+  // reminders and breach notices queued.
+  int RunSlaCheck();
 
   struct Impl;
 

@@ -4,6 +4,8 @@
 
 #include <csignal>
 #include <iostream>
+#include <ostream>
+#include <streambuf>
 
 #include "app/app.h"
 #include "app/config.h"
@@ -16,11 +18,54 @@
 namespace duplex {
 namespace {
 
+// In json mode every line duplex writes is one JSON object, startup errors included.
+bool g_json_logs = false;
+
 int ConfigError(const std::string& path, const Status& s) {
+  if (g_json_logs) {
+    for (const auto& line : text::Split(s.message(), '\n')) {
+      log::Error("invalid config", {{"config", path}, {"problem", line}});
+    }
+    return 2;
+  }
   std::cerr << "duplex: invalid config " << path << ":\n";
   for (const auto& line : text::Split(s.message(), '\n')) std::cerr << "  " << line << "\n";
   return 2;
 }
+
+// `serve --log-format json` as written on the command line, known before CLI11 parses it,
+// so that even a usage error comes out as JSON.
+bool WantsJsonLogs(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--log-format=json" || (a == "--log-format" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The console chat's posts as log lines, one per post, when the logs are JSON.
+class LogLineBuffer final : public std::streambuf {
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) pending_.push_back(static_cast<char>(c));
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    pending_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int sync() override {
+    while (!pending_.empty() && pending_.back() == '\n') pending_.pop_back();
+    if (!pending_.empty()) log::Info("chat post", {{"chat", "console"}, {"text", pending_}});
+    pending_.clear();
+    return 0;
+  }
+
+ private:
+  std::string pending_;
+};
 
 bool SetupLogging(const std::string& format, const std::string& level) {
   log::Format f;
@@ -29,11 +74,16 @@ bool SetupLogging(const std::string& format, const std::string& level) {
     std::cerr << "duplex: --log-format must be text or json\n";
     return false;
   }
+  log::SetFormat(f);
+  g_json_logs = f == log::Format::kJson;
   if (!log::ParseLevel(level, l)) {
-    std::cerr << "duplex: --log-level must be debug, info, warn or error\n";
+    if (g_json_logs) {
+      log::Error("bad command line", {{"error", "--log-level must be debug, info, warn or error"}});
+    } else {
+      std::cerr << "duplex: --log-level must be debug, info, warn or error\n";
+    }
     return false;
   }
-  log::SetFormat(f);
   log::SetLevel(l);
   return true;
 }
@@ -53,7 +103,11 @@ int RunServe(const char* config_path, const char* log_format, const char* log_le
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto app = App::Create(*config);
+  LogLineBuffer console_lines;
+  std::ostream console_log(&console_lines);
+  AppDeps deps;
+  if (g_json_logs) deps.console = &console_log;
+  auto app = App::Create(*config, deps);
   if (!app.ok()) {
     log::Error("cannot start", {{"error", app.status().message()}});
     return app.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
@@ -65,7 +119,12 @@ int RunServe(const char* config_path, const char* log_format, const char* log_le
   int sig = 0;
   sigwait(&signals, &sig);
   log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  (*app)->Shutdown(10'000);
+  if (!(*app)->Shutdown(10'000)) {
+    // A delivery is stuck in a remote call past the deadline: every commit is on disk, and
+    // the stuck attempt is recovered at the next start, so leave without tearing down.
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   return 0;
 }
 
@@ -82,8 +141,23 @@ int RunCli(int argc, char** argv) {
   serve->add_option("--log-format", log_format, "text or json")->capture_default_str();
   serve->add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
 
-  auto* check = cli.add_subcommand("check-config", "Validate a config file and exit (0 = valid, 2 = not)");
+  auto* check = cli.add_subcommand(
+      "check-config", "Validate a config file and the database path, and exit (0 = valid, 2 = not)");
   check->add_option("-c,--config", config_path, "Config file (JSON)")->required();
+
+  auto* print = cli.add_subcommand("print-config", "Print the effective config (defaults filled in, secrets as ***)");
+  print->add_option("-c,--config", config_path, "Config file (JSON)")->required();
+
+  auto* manifest = cli.add_subcommand("slack-manifest",
+                                      "Print the Slack app manifest with URLs under the config's public_url");
+  manifest->add_option("-c,--config", config_path, "Config file (JSON)")->required();
+
+  std::string backup_to;
+  bool backup_force = false;
+  auto* backup = cli.add_subcommand("backup", "Copy the live database to a file, consistent, while serve runs");
+  backup->add_option("-c,--config", config_path, "Config file (JSON): its database is copied")->required();
+  backup->add_option("--to", backup_to, "Backup file to write (refused if it exists, unless --force)")->required();
+  backup->add_flag("--force", backup_force, "Replace the backup file if it exists");
 
   cli.add_subcommand("demo", "Run the whole round trip locally: signed mentions in, a reply out");
 
@@ -103,6 +177,11 @@ int RunCli(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (WantsJsonLogs(argc, argv) && e.get_exit_code() != 0) {
+      log::SetFormat(log::Format::kJson);
+      log::Error("bad command line", {{"error", e.what()}});
+      return 2;
+    }
     int code = cli.exit(e);
     return code == 0 ? 0 : 2;
   }
@@ -111,12 +190,10 @@ int RunCli(int argc, char** argv) {
     std::cout << "duplex " << kVersion << " (schema " << storage::LatestSchemaVersion() << ")\n";
     return 0;
   }
-  if (cli.got_subcommand("check-config")) {
-    auto config = LoadConfigFile(config_path);
-    if (!config.ok()) return ConfigError(config_path, config.status());
-    std::cout << "config " << config_path << " is valid\n";
-    return 0;
-  }
+  if (cli.got_subcommand("check-config")) return RunCheckConfig(config_path);
+  if (cli.got_subcommand("print-config")) return RunPrintConfig(config_path);
+  if (cli.got_subcommand("slack-manifest")) return RunSlackManifest(config_path);
+  if (cli.got_subcommand("backup")) return RunBackup(config_path, backup_to, backup_force);
   if (cli.got_subcommand("healthcheck")) {
     HttplibClient http;
     HttpRequest req;

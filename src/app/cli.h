@@ -1,6 +1,9 @@
-// The `duplex` command line: serve, check-config, demo, simulate, version.
+// The `duplex` command line: serve, check-config, print-config, slack-manifest, backup, demo,
+// simulate, healthcheck, version.
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
 #pragma once
+
+#include <string>
 
 namespace duplex {
 
@@ -10,5 +13,11 @@ int RunCli(int argc, char** argv);
 int RunServe(const char* config_path, const char* log_format, const char* log_level);
 int RunDemo();
 int RunSimulate(const char* platform, const char* config_path, const char* text, const char* url);
+
+// Operator commands (ops_commands.cpp).
+int RunCheckConfig(const std::string& config_path);
+int RunPrintConfig(const std::string& config_path);
+int RunSlackManifest(const std::string& config_path);
+int RunBackup(const std::string& config_path, const std::string& to, bool force);
 
 }  // namespace duplex

@@ -187,6 +187,20 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
   ConfigSection sla = root.Child("sla");
   c.sla.first_response_minutes = static_cast<int>(sla.Int("first_response_minutes", 20, 1, 100'000));
   c.sla.remind_before_minutes = static_cast<int>(sla.Int("remind_before_minutes", 5, 0, 100'000));
+  c.sla.check_seconds = static_cast<int>(sla.Int("check_seconds", 15, 1, 3600));
+  if (doc.contains("sla") && doc["sla"].is_object() && doc["sla"].contains("routes")) {
+    const json& routes = doc["sla"]["routes"];
+    if (!routes.is_object()) {
+      sla.Error("routes", "must be an object of route name → minutes");
+    } else {
+      ConfigSection by_route(routes, "sla.routes", errors);
+      for (auto it = routes.begin(); it != routes.end(); ++it) {
+        if (it.value().is_null()) by_route.Error(it.key(), "must be an integer");
+        c.sla.route_minutes[it.key()] = static_cast<int>(
+            by_route.Int(it.key().c_str(), c.sla.first_response_minutes, 1, 100'000));
+      }
+    }
+  }
   c.vip_followers = root.Int("vip_followers", 10'000, 0, INT64_MAX);
   ConfigSection delivery = root.Child("delivery");
   c.delivery_threads = static_cast<int>(delivery.Int("threads", 4, 1, 64));
@@ -202,12 +216,33 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
   return c;
 }
 
-Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env) {
+namespace {
+
+Result<std::string> ReadConfigText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Invalid("cannot read config file '" + path + "'");
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), env);
+  return text.str();
+}
+
+}  // namespace
+
+Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env) {
+  auto text = ReadConfigText(path);
+  if (!text.ok()) return text.status();
+  return ParseConfig(*text, env);
+}
+
+Result<json> LoadConfigDocument(const std::string& path, std::vector<std::string>& unset,
+                                const EnvLookup& env) {
+  auto text = ReadConfigText(path);
+  if (!text.ok()) return text.status();
+  json doc = json::parse(*text, nullptr, false, /*ignore_comments=*/true);
+  if (doc.is_discarded()) return Status::Invalid("config: not valid JSON");
+  if (!doc.is_object()) return Status::Invalid("config: the top level must be a JSON object");
+  ExpandEnv(doc, env, "", unset);
+  return doc;
 }
 
 }  // namespace duplex

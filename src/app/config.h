@@ -59,6 +59,8 @@ struct ChatConfig {
 struct SlaConfig {
   int first_response_minutes = 20;
   int remind_before_minutes = 5;
+  std::map<std::string, int> route_minutes;  // sla.routes: {"<route name>": minutes}
+  int check_seconds = 15;                    // how often reminders are looked for
 };
 
 struct Config {
@@ -84,5 +86,12 @@ void ExpandEnv(nlohmann::json& doc, const EnvLookup& env, const std::string& pat
 // Parses and validates. On failure the Status message lists every problem, one per line.
 Result<Config> ParseConfig(const std::string& text, const EnvLookup& env = ProcessEnv);
 Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env = ProcessEnv);
+
+// The config file as JSON with ${ENV} expanded but not validated: for commands that read a
+// key or two and must work before every secret is in the environment (slack-manifest,
+// backup). A variable that is not set expands to "" and is listed in `unset` as
+// "<json.path>: environment variable NAME is not set".
+Result<nlohmann::json> LoadConfigDocument(const std::string& path, std::vector<std::string>& unset,
+                                          const EnvLookup& env = ProcessEnv);
 
 }  // namespace duplex

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.h"
 #include "core/delivery_outcome.h"
 #include "core/mention.h"
 
@@ -22,7 +23,8 @@ struct MentionCard {
   std::string permalink;
   bool vip = false;                // author reach at or above vip_followers
   bool reopened = false;           // this message reopened a closed conversation
-  std::string state_line;          // e.g. "open" / "assigned to <@U1>" (thread roots only)
+  std::string state_line;          // e.g. "Open · SLA: 12m left" (thread roots only), in
+                                   // the chat's dialect (chat/conversation_view.h)
 };
 
 struct ChatMessage {
@@ -45,6 +47,11 @@ class ChatDialect {
   virtual std::string ToPlain(const std::string& chat_text) const { return chat_text; }
   // Longest text one post may carry (code points).
   virtual std::size_t MaxPostChars() const = 0;
+  // An instant as readers should see it; default "2024-05-01 14:02 UTC". Slack shows it in
+  // each reader's own time zone.
+  virtual std::string Time(UnixMs at) const;
+  // Whether `id` (from ParseUserRef) can be a user id of this chat, not a display name.
+  virtual bool IsUserId(const std::string& id) const { return !id.empty(); }
 };
 
 class ChatPoster {
@@ -53,6 +60,9 @@ class ChatPoster {
   virtual const ChatDialect& Dialect() const = 0;
   // Posts and returns the new post's id (Slack ts, Mattermost post id) as remote_id.
   virtual DeliveryOutcome Post(const ChatMessage& message) = 0;
+  // Replaces the content of the post `post_id` in `message.channel` (Slack chat.update,
+  // Mattermost PUT /api/v4/posts/{id}); `message.thread` is ignored. Idempotent.
+  virtual DeliveryOutcome Update(const ChatMessage& message, const std::string& post_id) = 0;
 };
 
 // Plain-text rendering of a card in the given dialect (fallback text, console, Mattermost).

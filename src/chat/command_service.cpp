@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "chat/delivery_commands.h"
+#include "chat/staff_commands.h"
 #include "core/log.h"
 #include "core/text.h"
 
@@ -10,6 +11,7 @@ namespace duplex {
 
 CommandService::CommandService(CommandDeps deps) : deps_(std::move(deps)) {
   RegisterCoreCommands(*this);
+  RegisterStaffCommands(*this);
   RegisterDeliveryCommands(*this);
 }
 
@@ -149,6 +151,10 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
                 ", which is not configured any more, so duplex cannot reply there.",
             false};
   }
+  // `reply 42 :thanks` sends the template `thanks`, filled in (staff_commands.h).
+  auto resolved = ResolveReplyTemplate(svc, c, reply_text);
+  if (!resolved.ok()) return {resolved.status().message(), false};
+  reply_text = std::move(*resolved);
   if (Status s = it->second->ValidateReply(reply_text, c.conversation_key); !s.ok()) {
     return svc.UsageError(spec, "Not queued: " + s.message());
   }
@@ -182,7 +188,8 @@ CommandAnswer RunHelp(CommandService& svc, const CommandContext&, const ParsedCo
 
 void RegisterCoreCommands(CommandService& service) {
   service.Register({"reply", "reply <ref> <text>",
-                    "post <text> on the customer's platform, in reply to their last message",
+                    "post <text> on the customer's platform, in reply to their last message"
+                    " (`:<name>` as the text sends a template)",
                     false, RunReply});
   service.Register({"help", "help [verb]", "this list, or the usage of one verb", false, RunHelp});
 }

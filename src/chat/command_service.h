@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/command_parser.h"
 #include "core/routing/router.h"
+#include "core/sla.h"
 #include "platforms/registry.h"
 #include "storage/store.h"
 
@@ -51,6 +52,9 @@ struct CommandDeps {
   std::string default_channel;
   std::function<std::shared_ptr<const Router>()> router;  // the routes in force
   std::function<Status()> reload_routes;                  // after a route change
+  // Staff workflow (staff_commands.h): SLA targets and the reach that makes a VIP.
+  SlaSettings sla;
+  std::int64_t vip_followers = 10'000;
 };
 
 class CommandService;

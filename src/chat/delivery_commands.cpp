@@ -13,6 +13,8 @@ std::string Describe(const Delivery& d) {
     case DeliveryKind::kChatPost: return "chat post of #" + std::to_string(d.conversation_id);
     case DeliveryKind::kChatNotice:
       return d.conversation_id ? "notice in #" + std::to_string(d.conversation_id) : "channel notice";
+    case DeliveryKind::kChatUpdate:
+      return "thread root update of #" + std::to_string(d.conversation_id);
   }
   return "delivery";
 }

@@ -1,5 +1,6 @@
 #include "chat/notices.h"
 
+#include "chat/conversation_view.h"
 #include "core/text.h"
 
 namespace duplex::notices {
@@ -33,6 +34,52 @@ std::string ReplyUnknown(const ChatDialect& d, const std::string& user, const st
   return "Reply by " + d.User(user) + " may or may not have been posted (" + d.Escape(reason) +
          "). It was not re-sent automatically, so the customer cannot get it twice. Check the "
          "platform; to send it again: `/duplex retry " + std::to_string(delivery_id) + "`\n" + Quote(d, text);
+}
+
+std::string Note(const ChatDialect& d, const std::string& by, const std::string& text) {
+  return "Internal note by " + d.User(by) + " (not sent to the customer):\n" + Quote(d, text);
+}
+
+std::string Assigned(const ChatDialect& d, const std::string& by, const std::string& to) {
+  if (by == to) return d.User(by) + " took this conversation.";
+  return d.User(by) + " assigned this conversation to " + d.User(to) + ".";
+}
+
+std::string Unassigned(const ChatDialect& d, const std::string& by, const std::string& previous) {
+  if (by == previous) return d.User(by) + " let go of this conversation; nobody is assigned.";
+  return d.User(by) + " unassigned " + d.User(previous) + "; nobody is assigned.";
+}
+
+std::string Closed(const ChatDialect& d, const std::string& by) {
+  return d.User(by) + " closed this conversation.";
+}
+
+std::string Reopened(const ChatDialect& d, const std::string& by, UnixMs due_at) {
+  return d.User(by) + " reopened this conversation. A new SLA clock runs: first reply due " +
+         d.Time(due_at) + ".";
+}
+
+namespace {
+
+std::string Owner(const ChatDialect& d, std::int64_t ref, const std::string& assignee) {
+  if (!assignee.empty()) return d.User(assignee);
+  return "Nobody is assigned: `/duplex assign " + std::to_string(ref) + " me` takes it.";
+}
+
+}  // namespace
+
+std::string SlaReminder(const ChatDialect& d, std::int64_t ref, const SlaStatus& s,
+                        const std::string& assignee) {
+  return "Reminder: #" + std::to_string(ref) +
+         " has no reply yet; its first-response SLA runs out in " + TimeLeft(s.left_ms) + " (" +
+         d.Time(s.due_at) + "). " + Owner(d, ref, assignee);
+}
+
+std::string SlaBreach(const ChatDialect& d, std::int64_t ref, const SlaStatus& s,
+                      const std::string& assignee) {
+  return "SLA breached: #" + std::to_string(ref) + " got no reply within " +
+         text::FormatDuration(s.target_ms) + " (due " + d.Time(s.due_at) + "). " +
+         Owner(d, ref, assignee);
 }
 
 }  // namespace duplex::notices

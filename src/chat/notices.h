@@ -1,11 +1,13 @@
-// The texts duplex posts into a conversation's thread about replies, in the chat's dialect.
-// Customer-visible text is quoted and escaped; people are chat mentions.
+// The texts duplex posts into a conversation's thread about replies, staff changes and the
+// SLA, in the chat's dialect. Customer-visible text is quoted and escaped; people are chat
+// mentions.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "chat/chat.h"
+#include "core/sla.h"
 
 namespace duplex::notices {
 
@@ -15,6 +17,18 @@ std::string ReplyFailed(const ChatDialect& d, const std::string& user, const std
                         const std::string& reason, std::int64_t delivery_id);
 std::string ReplyUnknown(const ChatDialect& d, const std::string& user, const std::string& text,
                          const std::string& reason, std::int64_t delivery_id);
+// Staff workflow (by = who typed the command).
+std::string Note(const ChatDialect& d, const std::string& by, const std::string& text);
+std::string Assigned(const ChatDialect& d, const std::string& by, const std::string& to);
+std::string Unassigned(const ChatDialect& d, const std::string& by, const std::string& previous);
+std::string Closed(const ChatDialect& d, const std::string& by);
+std::string Reopened(const ChatDialect& d, const std::string& by, UnixMs due_at);
+// SLA alerts; they mention the assignee, or say how to take the conversation.
+std::string SlaReminder(const ChatDialect& d, std::int64_t ref, const SlaStatus& s,
+                        const std::string& assignee);
+std::string SlaBreach(const ChatDialect& d, std::int64_t ref, const SlaStatus& s,
+                      const std::string& assignee);
+
 // "> line" quoting for every line of `text`, escaped, truncated to fit a post.
 std::string Quote(const ChatDialect& d, const std::string& text);
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "chat/conversation_view.h"
 #include "chat/notices.h"
 #include "core/log.h"
 
@@ -83,15 +84,7 @@ Result<int> DeliveryEngine::Recover() {
       });
 }
 
-DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& update) {
-  auto conv = deps_.store->GetConversation(d.conversation_id);
-  auto msg = deps_.store->GetMessage(d.message_id);
-  if (!conv.ok() || !msg.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
-  if (!conv->has_value() || !msg->has_value()) {
-    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation or message missing");
-  }
-  const Conversation& c = **conv;
-  const StoredMessage& m = **msg;
+MentionCard DeliveryEngine::CardFor(const Conversation& c, const StoredMessage& m) const {
   MentionCard card;
   card.ref = c.id;
   card.platform = c.platform;
@@ -102,7 +95,25 @@ DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& u
   card.author = m.author;
   card.text = m.text;
   card.permalink = m.permalink;
-  card.vip = m.author.followers && *m.author.followers >= deps_.vip_followers;
+  card.vip = IsVip(m.author, deps_.vip_followers);
+  card.reopened = m.reopened;
+  return card;
+}
+
+DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& update) {
+  auto conv = deps_.store->GetConversation(d.conversation_id);
+  auto msg = deps_.store->GetMessage(d.message_id);
+  if (!conv.ok() || !msg.ok()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+  }
+  if (!conv->has_value() || !msg->has_value()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation or message missing");
+  }
+  const Conversation& c = **conv;
+  MentionCard card = CardFor(c, **msg);
+  if (c.thread_ts.empty()) {
+    card.state_line = StateLine(deps_.chat->Dialect(), c, deps_.sla, deps_.clock->NowMs());
+  }
   ChatMessage post{c.channel, c.thread_ts, card, {}};
   DeliveryOutcome o = deps_.chat->Post(post);
   if (o.kind == OutcomeKind::kDone) {
@@ -125,6 +136,27 @@ DeliveryOutcome DeliveryEngine::PostNotice(const Delivery& d, DeliveryUpdate&) {
     post.channel = d.target.substr(d.target.find(':') + 1);
   }
   return deps_.chat->Post(post);
+}
+
+DeliveryOutcome DeliveryEngine::UpdateRoot(const Delivery& d) {
+  auto conv = deps_.store->GetConversation(d.conversation_id);
+  if (!conv.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+  if (!conv->has_value()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation missing");
+  }
+  const Conversation& c = **conv;
+  // No root in chat (its post gave up, or every message was muted): nothing to edit.
+  if (c.thread_ts.empty()) return DeliveryOutcome::Done("");
+  auto messages = deps_.store->ListMessages(c.id);
+  if (!messages.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+  const StoredMessage* root = nullptr;
+  for (const auto& m : *messages) {
+    if (m.direction == MessageDirection::kIn && m.chat_ts == c.thread_ts) root = &m;
+  }
+  if (root == nullptr) return DeliveryOutcome::Done("");
+  MentionCard card = CardFor(c, *root);
+  card.state_line = StateLine(deps_.chat->Dialect(), c, deps_.sla, deps_.clock->NowMs());
+  return deps_.chat->Update({c.channel, "", card, {}}, c.thread_ts);
 }
 
 DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, StoredMessage& reply,
@@ -172,8 +204,13 @@ void DeliveryEngine::Execute(const Delivery& d) {
     outcome = SendReply(d, update, reply, platform_display);
     const ChatDialect& dialect = deps_.chat->Dialect();
     NewDelivery notice{DeliveryKind::kChatNotice, d.conversation_id, 0, "", ""};
+    // The root shows "replied" and the answer time once a reply lands while it awaits one.
+    bool root_changes = false;
     if (auto conv = deps_.store->GetConversation(d.conversation_id); conv.ok() && conv->has_value()) {
-      notice.target = ChatTarget((*conv)->channel);
+      const Conversation& c = **conv;
+      notice.target = ChatTarget(c.channel);
+      root_changes = !c.sla_stopped_at || c.state == ConversationState::kOpen ||
+                     c.state == ConversationState::kAssigned;
     }
     switch (outcome.kind) {
       case OutcomeKind::kDone:
@@ -183,6 +220,10 @@ void DeliveryEngine::Execute(const Delivery& d) {
         update.first_response = true;
         notice.payload = notices::ReplySent(dialect, reply.chat_user, reply.text, platform_display, outcome.url);
         update.follow_ups.push_back(notice);
+        if (root_changes) {
+          update.follow_ups.push_back(
+              {DeliveryKind::kChatUpdate, d.conversation_id, 0, notice.target, ""});
+        }
         break;
       case OutcomeKind::kUncertain:
         notice.payload = notices::ReplyUnknown(dialect, reply.chat_user, reply.text, outcome.error, d.id);
@@ -204,6 +245,8 @@ void DeliveryEngine::Execute(const Delivery& d) {
     }
   } else if (d.kind == DeliveryKind::kChatPost) {
     outcome = PostMention(d, update);
+  } else if (d.kind == DeliveryKind::kChatUpdate) {
+    outcome = UpdateRoot(d);
   } else {
     outcome = PostNotice(d, update);
   }

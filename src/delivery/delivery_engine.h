@@ -4,11 +4,14 @@
 //
 // Promises kept here:
 // - per conversation, deliveries run in id order, one at a time (the store only offers the
-//   head of each conversation), so a reply never precedes its thread root;
+//   head of each conversation), so a reply never precedes its thread root; root updates
+//   (chat_update) run after everything queued before them but hold nothing back;
 // - chat posts are retried on any transient failure (at least once);
 // - a customer reply is resent automatically only when the platform certainly did not act
 //   (kRetry); an uncertain outcome becomes `unknown` and is flagged in the thread;
-// - targets are paced by the rate limiter; a remote's wait hint holds its whole target.
+// - targets are paced by the rate limiter; a remote's wait hint holds its whole target;
+// - a thread root shows the conversation's state and SLA badge: posted with them, and
+//   re-rendered by chat_update deliveries (queued on each change, after the root post).
 // Claim() and Execute() are synchronous, so tests drive them with a FakeClock.
 #pragma once
 
@@ -25,6 +28,7 @@
 #include "core/clock.h"
 #include "core/http_client.h"
 #include "core/metrics.h"
+#include "core/sla.h"
 #include "delivery/rate_limiter.h"
 #include "delivery/retry_policy.h"
 #include "platforms/registry.h"
@@ -42,6 +46,7 @@ struct DeliveryDeps {
   Metrics* metrics = nullptr;  // optional
   RetryPolicy retry;
   std::int64_t vip_followers = 10'000;
+  SlaSettings sla;         // for the SLA badge on thread roots
   std::uint64_t seed = 0;  // jitter seed; 0 = random
   // Where credential alerts go, and whom they mention.
   std::string default_channel;
@@ -69,6 +74,9 @@ class DeliveryEngine {
   DeliveryOutcome Attempt(const Delivery& d, DeliveryUpdate& update);
   DeliveryOutcome PostMention(const Delivery& d, DeliveryUpdate& update);
   DeliveryOutcome PostNotice(const Delivery& d, DeliveryUpdate& update);
+  // Re-renders the thread root from the conversation as it is now (chat.update).
+  DeliveryOutcome UpdateRoot(const Delivery& d);
+  MentionCard CardFor(const Conversation& c, const StoredMessage& m) const;
   DeliveryOutcome SendReply(const Delivery& d, DeliveryUpdate& update, StoredMessage& reply,
                             std::string& platform_display);
   void Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);

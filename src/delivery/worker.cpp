@@ -33,11 +33,11 @@ std::size_t DeliveryWorker::InFlight() const {
   return in_flight_ + queue_.size();
 }
 
-void DeliveryWorker::Stop(int deadline_ms) {
+bool DeliveryWorker::Stop(int deadline_ms) {
   std::deque<Delivery> not_started;
   {
     std::unique_lock lock(mu_);
-    if (!dispatcher_.joinable()) return;
+    if (!dispatcher_.joinable()) return true;
     stopping_ = true;
     not_started.swap(queue_);
   }
@@ -66,6 +66,7 @@ void DeliveryWorker::Stop(int deadline_ms) {
     }
   }
   pool_.clear();
+  return idle;
 }
 
 void DeliveryWorker::Dispatch() {

@@ -22,8 +22,10 @@ class DeliveryWorker {
   // New work was committed: look now rather than at the next timer.
   void Wake();
   // Stops claiming; waits up to `deadline_ms` for attempts in flight to finish. Whatever
-  // is not finished stays in the outbox and is recovered at the next start.
-  void Stop(int deadline_ms = 10'000);
+  // is not finished stays in the outbox and is recovered at the next start. Returns false
+  // if some attempt was still running at the deadline (its thread is left detached, so the
+  // engine must outlive it: the caller should exit the process without tearing down).
+  bool Stop(int deadline_ms = 10'000);
 
   std::size_t InFlight() const;
 

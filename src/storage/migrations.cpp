@@ -117,33 +117,56 @@ CREATE TABLE audit_log (
   detail TEXT NOT NULL DEFAULT ''
 );
 )sql",
+      // 3 (staff workflow): SLA clock per cycle and its alerts, the message that reopened a
+      // conversation, reply templates. Conversations from before this step owe no alerts:
+      // an upgrade must not flood the channels with stale reminders.
+      R"sql(
+ALTER TABLE conversations ADD COLUMN sla_started_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN sla_stopped_at INTEGER;
+ALTER TABLE conversations ADD COLUMN sla_reminded_at INTEGER;
+ALTER TABLE conversations ADD COLUMN sla_breached_at INTEGER;
+UPDATE conversations SET sla_started_at = created_at, sla_stopped_at = first_response_at,
+  sla_reminded_at = created_at, sla_breached_at = created_at;
+CREATE INDEX conversations_sla ON conversations (sla_started_at)
+  WHERE state <> 'closed' AND sla_stopped_at IS NULL AND sla_breached_at IS NULL;
+CREATE INDEX conversations_state ON conversations (state, channel);
+CREATE INDEX conversations_updated ON conversations (updated_at);
+ALTER TABLE messages ADD COLUMN reopened INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE reply_templates (
+  name TEXT PRIMARY KEY,
+  text TEXT NOT NULL,
+  created_by TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
   };
   return steps;
-}
-
-int UserVersion(SQLite::Database& db) {
-  return db.execAndGet("PRAGMA user_version").getInt();
 }
 
 }  // namespace
 
 int LatestSchemaVersion() { return static_cast<int>(Steps().size()); }
 
-std::string Migrate(SQLite::Database& db) {
-  const int latest = LatestSchemaVersion();
-  int current = UserVersion(db);
-  if (current > latest) {
-    return "the database has schema version " + std::to_string(current) +
-           ", newer than this duplex understands (" + std::to_string(latest) +
-           "); run a newer duplex or restore a backup";
-  }
-  while (current < latest) {
-    SQLite::Transaction tx(db);
-    db.exec(Steps()[static_cast<std::size_t>(current)]);
-    ++current;
-    db.exec("PRAGMA user_version = " + std::to_string(current));
-    tx.commit();
-  }
+int SchemaVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+std::string NewerSchemaError(const std::string& path, int version, int latest) {
+  return "database '" + path + "' has schema version " + std::to_string(version) +
+         ", newer than this duplex understands (" + std::to_string(latest) +
+         "): it was written by a newer duplex. Run that version again, or restore the backup "
+         "made before the upgrade (" + path + ".v" + std::to_string(latest) + "-*.bak)";
+}
+
+std::string Migrate(SQLite::Database& db, const std::vector<std::string>& extra_steps) {
+  std::vector<std::string> steps(Steps().begin(), Steps().end());
+  steps.insert(steps.end(), extra_steps.begin(), extra_steps.end());
+  const int latest = static_cast<int>(steps.size());
+  int current = SchemaVersion(db);
+  if (current > latest) return NewerSchemaError(db.getFilename(), current, latest);
+  if (current == latest) return {};
+  SQLite::Transaction tx(db);
+  for (; current < latest; ++current) db.exec(steps[static_cast<std::size_t>(current)]);
+  db.exec("PRAGMA user_version = " + std::to_string(latest));
+  tx.commit();
   return {};
 }
 

@@ -41,6 +41,7 @@ const char* ToString(DeliveryKind kind) {
     case DeliveryKind::kChatPost: return "chat_post";
     case DeliveryKind::kChatNotice: return "chat_notice";
     case DeliveryKind::kPlatformReply: return "platform_reply";
+    case DeliveryKind::kChatUpdate: return "chat_update";
   }
   return "chat_post";
 }
@@ -48,6 +49,7 @@ const char* ToString(DeliveryKind kind) {
 DeliveryKind ParseDeliveryKind(const std::string& s) {
   if (s == "chat_notice") return DeliveryKind::kChatNotice;
   if (s == "platform_reply") return DeliveryKind::kPlatformReply;
+  if (s == "chat_update") return DeliveryKind::kChatUpdate;
   return DeliveryKind::kChatPost;
 }
 

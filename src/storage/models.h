@@ -29,7 +29,13 @@ struct Conversation {
   std::string account;    // our account on the platform
   UnixMs created_at = 0;
   UnixMs updated_at = 0;
-  std::optional<UnixMs> first_response_at;
+  std::optional<UnixMs> first_response_at;  // the first reply that reached the platform, ever
+  // The SLA clock of the current cycle (core/sla.h): started at the first customer message
+  // or the last reopen; stopped by the cycle's first reply on the platform; the alerts sent.
+  UnixMs sla_started_at = 0;
+  std::optional<UnixMs> sla_stopped_at;
+  std::optional<UnixMs> sla_reminded_at;
+  std::optional<UnixMs> sla_breached_at;
 };
 
 enum class MessageDirection { kIn, kOut, kNote };
@@ -51,6 +57,8 @@ struct StoredMessage {
   std::int64_t parent_id = 0;  // for replies: the customer message answered
   std::string status;          // replies: queued | sent | failed | unknown
   bool muted = false;
+  bool reopened = false;  // this customer message reopened a closed conversation
+  std::string chat_ts;    // where it stands in chat once posted (Slack ts)
   UnixMs created_at = 0;
 };
 

@@ -15,6 +15,8 @@ enum class DeliveryKind {
   kChatPost,       // post an incoming message to chat (root or in thread)
   kChatNotice,     // post a text into a conversation's thread (or a channel)
   kPlatformReply,  // send a staff reply to the customer's platform
+  kChatUpdate,     // re-render a conversation's thread root (state, SLA badge) in place;
+                   // idempotent, so retried freely; rendered from the store when it runs
 };
 const char* ToString(DeliveryKind kind);
 DeliveryKind ParseDeliveryKind(const std::string& s);

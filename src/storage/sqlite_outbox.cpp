@@ -8,13 +8,15 @@
 namespace duplex {
 namespace {
 
-
-// Head of line: no earlier delivery of the same conversation is still pending or sending.
+// Head of line: no earlier delivery of the same conversation is still pending or sending —
+// except that nothing waits for a root update (chat_update), while an update waits for all
+// before it, the root post and older updates included.
 constexpr const char* kDueFilter =
     " WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
     " AND (o.conversation_id = 0 OR NOT EXISTS (SELECT 1 FROM outbox p"
     " WHERE p.conversation_id = o.conversation_id AND p.id < o.id"
-    " AND p.state IN ('pending', 'sending')))";
+    " AND p.state IN ('pending', 'sending')"
+    " AND (o.kind = 'chat_update' OR p.kind <> 'chat_update')))";
 
 }  // namespace
 
@@ -111,12 +113,12 @@ Status SqliteStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
     }
     if (u.first_response && conversation_id != 0) {
       auto q = Stmt(
-          "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?),"
+          "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?1),"
+          " sla_stopped_at = COALESCE(sla_stopped_at, ?1),"
           " state = CASE WHEN state IN ('open', 'assigned') THEN 'replied' ELSE state END,"
-          " updated_at = ? WHERE id = ?");
+          " updated_at = ?1 WHERE id = ?2");
       q->bind(1, now);
-      q->bind(2, now);
-      q->bind(3, conversation_id);
+      q->bind(2, conversation_id);
       q->exec();
     }
     for (const auto& f : u.follow_ups) InsertDelivery(f, now);

@@ -36,6 +36,10 @@ Conversation ReadConversation(SQLite::Statement& q) {
   c.created_at = q.getColumn(13).getInt64();
   c.updated_at = q.getColumn(14).getInt64();
   c.first_response_at = OptionalInt(q.getColumn(15));
+  c.sla_started_at = q.getColumn(16).getInt64();
+  c.sla_stopped_at = OptionalInt(q.getColumn(17));
+  c.sla_reminded_at = OptionalInt(q.getColumn(18));
+  c.sla_breached_at = OptionalInt(q.getColumn(19));
   return c;
 }
 
@@ -59,6 +63,8 @@ StoredMessage ReadMessage(SQLite::Statement& q) {
   m.status = q.getColumn(15).getString();
   m.muted = q.getColumn(16).getInt() != 0;
   m.created_at = q.getColumn(17).getInt64();
+  m.reopened = q.getColumn(18).getInt() != 0;
+  m.chat_ts = q.getColumn(19).getString();
   return m;
 }
 

@@ -4,6 +4,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "core/log.h"
+#include "storage/maintenance.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_rows.h"
 
@@ -28,14 +30,30 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
     auto db = std::make_unique<SQLite::Database>(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
     db->setBusyTimeout(options.busy_timeout_ms);
+    const int version = storage::SchemaVersion(*db);
+    const int latest = storage::LatestSchemaVersion() + static_cast<int>(options.extra_migrations.size());
+    if (version > latest) return Status::Invalid(storage::NewerSchemaError(options.path, version, latest));
     std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
     if (mode != "wal" && options.path != ":memory:") {
       return Status::Unavailable("database '" + options.path + "' cannot use WAL (got " + mode + ")");
     }
     db->exec("PRAGMA synchronous = " + options.synchronous);
     db->exec("PRAGMA foreign_keys = ON");
-    std::string error = storage::Migrate(*db);
+    if (version > 0 && version < latest && options.path != ":memory:") {
+      const std::string backup = storage::UpgradeBackupPath(options.path, version);
+      if (Status s = storage::CopyDatabase(*db, backup); !s.ok()) {
+        return Status::Unavailable("not upgrading '" + options.path + "' without a backup: " + s.message());
+      }
+      log::Info("database backed up before the schema upgrade",
+                {{"database", options.path}, {"backup", backup}, {"from", std::to_string(version)},
+                 {"to", std::to_string(latest)}});
+    }
+    std::string error = storage::Migrate(*db, options.extra_migrations);
     if (!error.empty()) return Status::Invalid(error);
+    if (version > 0 && version < latest) {
+      log::Info("database schema upgraded", {{"database", options.path}, {"from", std::to_string(version)},
+                                             {"to", std::to_string(latest)}});
+    }
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
   } catch (const std::exception& e) {
     return Status::Unavailable("cannot open database '" + options.path + "': " + e.what());
@@ -61,6 +79,14 @@ Status SqliteStore::Ping() {
 }
 
 std::int64_t SqliteStore::InsertDelivery(const NewDelivery& d, UnixMs now) {
+  if (d.kind == DeliveryKind::kChatUpdate) {
+    // A root update renders the state as of when it runs: one still pending covers this one.
+    auto pending = Stmt(
+        "SELECT id FROM outbox WHERE state = 'pending' AND conversation_id = ?"
+        " AND kind = 'chat_update' LIMIT 1");
+    pending->bind(1, d.conversation_id);
+    if (pending->executeStep()) return pending->getColumn(0).getInt64();
+  }
   auto q = Stmt(
       "INSERT INTO outbox (kind, conversation_id, message_id, target, payload, state, attempts,"
       " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
@@ -120,8 +146,8 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   if (out.conversation_id == 0) {
     auto create = Stmt(
         "INSERT INTO conversations (platform, conversation_key, channel, route, state, author_id,"
-        " author_handle, author_name, author_followers, account, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)");
+        " author_handle, author_name, author_followers, account, created_at, updated_at,"
+        " sla_started_at) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)");
     create->bind(1, m.platform);
     create->bind(2, m.conversation_key);
     create->bind(3, item.channel);
@@ -133,17 +159,22 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
     create->bind(9, m.account);
     create->bind(10, now);
     create->bind(11, now);
+    create->bind(12, now);
     create->exec();
     out.conversation_id = db_->getLastInsertRowid();
     out.new_conversation = true;
     channel = item.channel;
   }
 
+  // A muted author's message changes nothing the staff see: no reopen, no state change.
+  out.reopened = state == "closed" && !out.muted;
+  const bool awaits_answer_again = state == "replied" && !out.muted;
+
   auto msg = Stmt(
       "INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
       " platform_message_id, author_id, author_handle, author_name, author_followers, text,"
-      " permalink, reply_target, muted, created_at) VALUES (?, ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?,"
-      " ?, ?, ?, ?)");
+      " permalink, reply_target, muted, created_at, reopened) VALUES (?, ?, 'in', ?, ?, ?, ?, ?,"
+      " ?, ?, ?, ?, ?, ?, ?, ?)");
   msg->bind(1, out.conversation_id);
   msg->bind(2, m.platform);
   msg->bind(3, ToString(m.kind));
@@ -158,19 +189,32 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   msg->bind(12, m.reply_target);
   msg->bind(13, out.muted ? 1 : 0);
   msg->bind(14, now);
+  msg->bind(15, out.reopened ? 1 : 0);
   msg->exec();
   out.message_id = db_->getLastInsertRowid();
 
-  out.reopened = state == "closed";
+  // Reopening starts a new SLA cycle; a replied conversation only becomes the team's move
+  // again (its first response is history). Right-hand sides read the row before the update.
   auto touch = Stmt(
-      "UPDATE conversations SET updated_at = ?, state = CASE WHEN state = 'closed' THEN 'open'"
-      " ELSE state END WHERE id = ?");
+      "UPDATE conversations SET updated_at = ?1,"
+      " state = CASE WHEN ?2 <> 0 OR ?3 <> 0 THEN CASE WHEN assignee <> '' THEN 'assigned'"
+      " ELSE 'open' END ELSE state END,"
+      " sla_started_at = CASE WHEN ?2 <> 0 THEN ?1 ELSE sla_started_at END,"
+      " sla_stopped_at = CASE WHEN ?2 <> 0 THEN NULL ELSE sla_stopped_at END,"
+      " sla_reminded_at = CASE WHEN ?2 <> 0 THEN NULL ELSE sla_reminded_at END,"
+      " sla_breached_at = CASE WHEN ?2 <> 0 THEN NULL ELSE sla_breached_at END WHERE id = ?4");
   touch->bind(1, now);
-  touch->bind(2, out.conversation_id);
+  touch->bind(2, out.reopened ? 1 : 0);
+  touch->bind(3, awaits_answer_again ? 1 : 0);
+  touch->bind(4, out.conversation_id);
   touch->exec();
 
   if (!out.muted) {
     InsertDelivery({DeliveryKind::kChatPost, out.conversation_id, out.message_id, ChatTarget(channel), ""}, now);
+    if (out.reopened || awaits_answer_again) {
+      InsertDelivery({DeliveryKind::kChatUpdate, out.conversation_id, 0, ChatTarget(channel), ""},
+                     now);
+    }
   }
   return out;
 }

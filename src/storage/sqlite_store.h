@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "storage/sqlite_rows.h"
 #include "storage/store.h"
@@ -22,12 +23,16 @@ struct SqliteOptions {
   // "FULL" keeps the durability promise; "NORMAL" is offered for benchmarks only.
   std::string synchronous = "FULL";
   int busy_timeout_ms = 5000;
+  // Schema steps after the built-in ones, as if released later: tests rehearse upgrades.
+  std::vector<std::string> extra_migrations = {};
 };
 
 class SqliteStore final : public Store {
  public:
-  // Opens (creating if needed) and migrates. Errors name the path and the cause; a database
-  // from a newer duplex is refused.
+  // Opens (creating if needed) and migrates. A database at an older schema version is first
+  // copied next to itself (storage::UpgradeBackupPath, logged), then upgraded in one
+  // transaction. Errors name the path and the cause; a database from a newer duplex is
+  // refused with InvalidArgument (a bad setup, not an outage) and left untouched.
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
   ~SqliteStore() override;
 
@@ -71,6 +76,19 @@ class SqliteStore final : public Store {
   Result<std::int64_t> AppendAudit(const AuditEntry& entry) override;
   Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) override;
   Result<std::vector<AuditEntry>> RecentAudit(int limit) override;
+  // Staff workflow (sqlite_staff.cpp).
+  Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;
+  Result<std::int64_t> AddNote(std::int64_t conversation_id, const std::string& chat_user,
+                               const std::string& text, const std::string& notice,
+                               UnixMs now) override;
+  Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) override;
+  Result<std::vector<Conversation>> ListSlaCandidates(UnixMs started_before, int limit) override;
+  Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) override;
+  Result<std::vector<StatsRow>> ListStatsRows(UnixMs since) override;
+  Result<std::vector<ReplyTemplate>> ListTemplates() override;
+  Result<std::optional<ReplyTemplate>> GetTemplate(const std::string& name) override;
+  Result<bool> PutTemplate(const ReplyTemplate& t) override;
+  Result<bool> DeleteTemplate(const std::string& name) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<SQLite::Database> db);
@@ -80,6 +98,7 @@ class SqliteStore final : public Store {
   std::int64_t InsertDelivery(const NewDelivery& d, UnixMs now);
   IngestOutcome IngestOne(const IngestItem& item, UnixMs now);
   bool IsMuted(const Mention& m);
+  std::optional<Conversation> ReadConversationById(std::int64_t id);
 
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;

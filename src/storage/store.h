@@ -13,10 +13,12 @@
 
 #include "core/clock.h"
 #include "core/routing/route.h"
+#include "core/stats.h"
 #include "core/status.h"
 #include "storage/admin_models.h"
 #include "storage/models.h"
 #include "storage/outbox.h"
+#include "storage/staff_models.h"
 
 namespace duplex {
 
@@ -38,7 +40,9 @@ class Store {
   // with muted=true and gets no chat outbox entry. A mention whose (platform, event_id) was seen before is
   // reported duplicate and changes nothing. A mention whose conversation is unknown but whose
   // parent message is known joins the parent's conversation. A new message reopens a closed
-  // conversation. Returns one outcome per item, in order.
+  // conversation (with a new SLA clock) and makes a replied one open again (the customer
+  // awaits an answer; the first-response clock stays stopped); either change also queues a
+  // root update after the chat post. Returns one outcome per item, in order.
   virtual Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
                                                     UnixMs now) = 0;
 
@@ -58,7 +62,8 @@ class Store {
 
   // --- Outbox ------------------------------------------------------------------------------
   // Deliveries that may be attempted now: pending, due, and first in their conversation
-  // (no earlier delivery of the same conversation is pending or sending). Deliveries whose
+  // (no earlier delivery of the same conversation is pending or sending; root updates hold
+  // back nothing but later root updates, so a failing one never delays a message). Deliveries whose
   // target is in `skip_targets` are passed over. Oldest due first.
   virtual Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit,
                                                       const std::vector<std::string>& skip_targets) = 0;
@@ -109,6 +114,38 @@ class Store {
   virtual Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) = 0;
   // The latest `limit` entries, newest first.
   virtual Result<std::vector<AuditEntry>> RecentAudit(int limit) = 0;
+  // --- Staff workflow: assignment, state, notes, queue, SLA alerts, templates, stats ------
+  // A chat_update delivery (a thread root re-rendered from the conversation's state) is
+  // queued by every method below that changes what the root shows; one still pending for
+  // the conversation is reused rather than queued twice, since it renders when it runs.
+
+  // Applies one staff change (see ConversationEdit) with its thread notice and root update.
+  // NotFound if there is no such conversation.
+  virtual Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) = 0;
+  // Stores an internal note (direction note, never sent to the platform) and, if `notice` is
+  // not empty, posts it in the thread. Returns the note's message id; NotFound as above.
+  virtual Result<std::int64_t> AddNote(std::int64_t conversation_id, const std::string& chat_user,
+                                       const std::string& text, const std::string& notice,
+                                       UnixMs now) = 0;
+  // Open or assigned conversations with a customer message (not muted), in `channel` or in
+  // every channel when it is empty; longest waiting first, at most `limit`.
+  virtual Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) = 0;
+  // Conversations whose SLA clock runs (not closed, no reply in this cycle, no breach noted,
+  // a customer message not muted) and started at or before `started_before`; oldest first.
+  virtual Result<std::vector<Conversation>> ListSlaCandidates(UnixMs started_before, int limit) = 0;
+  // Marks the alert sent and queues its notice and a root update, in one transaction. False
+  // (and nothing queued) if it was sent already, the clock stopped or was restarted, or the
+  // conversation was closed meanwhile. A breach also counts as the reminder.
+  virtual Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) = 0;
+  // One row per conversation with customer messages (not muted) received at or after `since`.
+  virtual Result<std::vector<StatsRow>> ListStatsRows(UnixMs since) = 0;
+
+  // Reply templates, by name. PutTemplate creates or replaces (true when it replaced);
+  // DeleteTemplate is false for an unknown name.
+  virtual Result<std::vector<ReplyTemplate>> ListTemplates() = 0;
+  virtual Result<std::optional<ReplyTemplate>> GetTemplate(const std::string& name) = 0;
+  virtual Result<bool> PutTemplate(const ReplyTemplate& t) = 0;
+  virtual Result<bool> DeleteTemplate(const std::string& name) = 0;
 };
 
 }  // namespace duplex

@@ -152,3 +152,36 @@ TEST_CASE("duplex demo runs the whole round trip and exits 0") {
 }
 
 }  // namespace duplex::test
+
+namespace duplex::test {
+
+TEST_CASE("SIGTERM during a slow delivery lets it finish, exits 0, and the next start does not post it again") {
+  TempDir dir;
+  FakeSlack slack;
+  FakeHttpServer receiver;
+  // Slack answers the first post slowly: the delivery is in flight when SIGTERM arrives.
+  slack.server.Script("/api/chat.postMessage", FakeAnswer{200, R"({"ok":true,"ts":"1700000000.000001"})",
+                                                          "application/json", {}, 1500});
+  int port = FreePort();
+  WriteFile(dir.File("c.json"), ServeConfig(dir, port, slack.api_base(), receiver.url() + "/r").dump());
+  {
+    DuplexProcess server({"serve", "--config", dir.File("c.json")}, dir.path().string(), kEnv);
+    REQUIRE(WaitHealthy(port));
+    auto sim = RunDuplex({"simulate", "generic", "--config", dir.File("c.json"), "--text", "slow one"}, kEnv);
+    REQUIRE(sim.exit_code == 0);
+    REQUIRE(slack.server.WaitForCount("/api/chat.postMessage", 1));
+    auto start = std::chrono::steady_clock::now();
+    CHECK(server.Signal(SIGTERM) == 0);
+    // It waited for the slow answer rather than dropping it.
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(500));
+  }
+  {
+    DuplexProcess again({"serve", "--config", dir.File("c.json")}, dir.path().string(), kEnv);
+    REQUIRE(WaitHealthy(port));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(again.Signal(SIGTERM) == 0);
+  }
+  CHECK(slack.server.Count("/api/chat.postMessage") == 1);
+}
+
+}  // namespace duplex::test

@@ -83,8 +83,7 @@ TEST_CASE("Mattermost: mentions become root posts and threads, /reply answers wi
   CHECK(confirmation["message"].get<std::string>().find("@sam") != std::string::npos);
 }
 
-TEST_CASE(
-    "Mattermost: token in the Authorization header works, a wrong token is 401, another team 403") {
+TEST_CASE("Mattermost: token in the Authorization header works — wrong token is 401, another team 403") {
   FakeMattermost mm;
   E2eEnv env(MattermostPatch(mm.server.url()));
   CHECK(Command(env, "/duplex", "help", "tok-duplex", "team1", true).response.status == 200);

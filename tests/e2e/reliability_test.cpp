@@ -106,3 +106,30 @@ TEST_CASE("a revoked chat token alerts the admins once, not once per message") {
 }
 
 }  // namespace duplex::test
+
+namespace duplex::test {
+
+TEST_CASE("a flood is paced at the channel's rate and /metrics shows the backlog's size and age") {
+  E2eEnv env(json{{"chat", {{"rate_limit", {{"per_second", 2}, {"burst", 1}}}}}});
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m" + std::to_string(i), "c" + std::to_string(i), "x"),
+                            "wh-" + std::to_string(i))
+                .response.status == 200);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  std::string m = env.Get("/metrics").response.body;
+  auto value = [&](const std::string& name) {
+    auto pos = m.find("\n" + name + " ");
+    REQUIRE(pos != std::string::npos);
+    return std::stod(m.substr(pos + name.size() + 2));
+  };
+  CHECK(value("duplex_outbox_pending") >= 2);
+  CHECK(value("duplex_outbox_oldest_pending_seconds") > 0.3);
+  REQUIRE(env.slack.WaitForPosts(5, 10'000));
+  // 1 at once, then one every 500 ms: the fifth no earlier than ~2 s after the first.
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(1800));
+  CHECK(env.slack.server.Count("/api/chat.postMessage") == 5);  // paced, never refused with 429
+}
+
+}  // namespace duplex::test

@@ -23,6 +23,37 @@ FakeSlack::FakeSlack() {
     posts_.push_back(body);
     return FakeAnswer{200, json{{"ok", true}, {"ts", ts}, {"channel", body.value("channel", "")}}.dump()};
   });
+  server.On("/api/chat.update", [this](const RecordedRequest& r) {
+    json body = json::parse(r.body, nullptr, false);
+    std::lock_guard lock(mu_);
+    const std::string ts = body.is_object() ? body.value("ts", "") : "";
+    bool known = false;
+    for (const auto& p : posts_) known = known || p.value("_ts", "") == ts;
+    if (!known) return FakeAnswer{200, R"({"ok":false,"error":"message_not_found"})"};
+    body["_auth"] = r.Header("Authorization");
+    updates_.push_back(body);
+    return FakeAnswer{
+        200, json{{"ok", true}, {"ts", ts}, {"channel", body.value("channel", "")}}.dump()};
+  });
+}
+
+std::vector<json> FakeSlack::Updates() const {
+  std::lock_guard lock(mu_);
+  return updates_;
+}
+
+bool FakeSlack::WaitForUpdate(const std::string& ts, const std::string& needle,
+                              int timeout_ms) const {
+  return WaitUntil(
+      [&] {
+        for (const auto& u : Updates()) {
+          if (u.value("ts", "") == ts && u.value("text", "").find(needle) != std::string::npos) {
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout_ms);
 }
 
 std::vector<json> FakeSlack::Posts() const {
@@ -66,6 +97,7 @@ void E2eEnv::Start() {
   auto parsed = ParseConfig(config.dump());
   REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
   AppDeps deps;
+  deps.clock = &clock;
   deps.console = &console_;
   deps.seed = 42;
   auto app = App::Create(*parsed, deps);
@@ -104,9 +136,8 @@ json E2eEnv::GenericMention(const std::string& id, const std::string& conversati
 
 HttpResult E2eEnv::Send(HttpRequest request) { return http_.Send(request); }
 
-HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id, const std::string& secret,
-                               std::int64_t timestamp) {
-  SystemClock clock;
+HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id,
+                               const std::string& secret, std::int64_t timestamp) {
   std::string ts = std::to_string(timestamp ? timestamp : clock.NowSeconds());
   std::string raw = body.dump();
   HttpRequest req;
@@ -118,10 +149,9 @@ HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id, 
   return http_.Send(req);
 }
 
-HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user, const std::string& team,
-                                const std::string& command, const std::string& signing_secret,
-                                const std::string& trigger_id) {
-  SystemClock clock;
+HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user,
+                                const std::string& team, const std::string& command,
+                                const std::string& signing_secret, const std::string& trigger_id) {
   std::string form = "token=unused&team_id=" + text::UrlEncode(team) + "&team_domain=acme&channel_id=" +
                      kDefaultChannel + "&channel_name=social&user_id=" + text::UrlEncode(user) +
                      "&user_name=staff&command=" + text::UrlEncode(command) + "&text=" + text::UrlEncode(text) +

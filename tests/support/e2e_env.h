@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "app/httplib_client.h"
+#include "core/clock.h"
 #include "support/fake_http_server.h"
 #include "support/test_util.h"
 
@@ -24,7 +25,8 @@ inline constexpr const char* kTeam = "T0001";
 inline constexpr const char* kDefaultChannel = "C0SOCIAL";
 inline constexpr const char* kBotToken = "xoxb-test-token";
 
-// The fake Slack Web API: chat.postMessage answers ok with increasing ts values.
+// The fake Slack Web API: chat.postMessage answers ok with increasing ts values;
+// chat.update answers ok for a ts it handed out, message_not_found otherwise.
 class FakeSlack {
  public:
   FakeSlack();
@@ -32,12 +34,29 @@ class FakeSlack {
   // Parsed JSON bodies of successful chat.postMessage calls (scripted failures excluded).
   std::vector<nlohmann::json> Posts() const;
   bool WaitForPosts(std::size_t n, int timeout_ms = 5000) const;
+  // Parsed JSON bodies of successful chat.update calls, in order.
+  std::vector<nlohmann::json> Updates() const;
+  // Waits until an update of `ts` whose text contains `needle` arrives.
+  bool WaitForUpdate(const std::string& ts, const std::string& needle, int timeout_ms = 5000) const;
   FakeHttpServer server;
 
  private:
   mutable std::mutex mu_;
   std::vector<nlohmann::json> posts_;
+  std::vector<nlohmann::json> updates_;
   int next_ts_ = 1;
+};
+
+// System time plus an offset a test moves forward: the app, its signature checks and the
+// helpers' signatures all read it, so SLA minutes pass without waiting for them.
+class OffsetClock final : public Clock {
+ public:
+  UnixMs NowMs() const override { return system_.NowMs() + offset_.load(); }
+  void Advance(UnixMs ms) { offset_ += ms; }
+
+ private:
+  SystemClock system_;
+  std::atomic<UnixMs> offset_{0};
 };
 
 class E2eEnv {
@@ -71,6 +90,7 @@ class E2eEnv {
 
   std::string LogText() const;
 
+  OffsetClock clock;  // the app's clock
   TempDir dir;
   FakeSlack slack;
   FakeHttpServer receiver;  // the generic platform's reply_url

@@ -58,6 +58,23 @@ DeliveryOutcome RecordingPoster::Post(const ChatMessage& message) {
   return DeliveryOutcome::Done("ts-" + std::to_string(next_++));
 }
 
+DeliveryOutcome RecordingPoster::Update(const ChatMessage& message, const std::string& post_id) {
+  std::lock_guard lock(mu_);
+  if (!scripted_.empty()) {
+    DeliveryOutcome o = scripted_.front();
+    scripted_.pop_front();
+    if (o.kind == OutcomeKind::kDone) updates_.emplace_back(post_id, message);
+    return o;
+  }
+  updates_.emplace_back(post_id, message);
+  return DeliveryOutcome::Done(post_id);
+}
+
+std::vector<std::pair<std::string, ChatMessage>> RecordingPoster::updates() const {
+  std::lock_guard lock(mu_);
+  return updates_;
+}
+
 std::vector<ChatMessage> RecordingPoster::posts() const {
   std::lock_guard lock(mu_);
   return posts_;
@@ -103,6 +120,33 @@ Result<int> FailingStore::RecoverInterrupted(UnixMs now,
                                              const std::function<std::string(const StoredMessage&, std::int64_t)>& f) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.RecoverInterrupted(now, f);
+}
+
+Result<EditOutcome> FailingStore::EditConversation(const ConversationEdit& edit, UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
+  return inner_.EditConversation(edit, now);
+}
+
+Result<std::int64_t> FailingStore::AddNote(std::int64_t id, const std::string& user,
+                                           const std::string& text, const std::string& notice,
+                                           UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
+  return inner_.AddNote(id, user, text, notice, now);
+}
+
+Result<bool> FailingStore::RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) {
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
+  return inner_.RecordSlaAlert(alert, now);
+}
+
+Result<bool> FailingStore::PutTemplate(const ReplyTemplate& t) {
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
+  return inner_.PutTemplate(t);
+}
+
+Result<bool> FailingStore::DeleteTemplate(const std::string& name) {
+  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
+  return inner_.DeleteTemplate(name);
 }
 
 }  // namespace duplex::test

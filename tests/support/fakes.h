@@ -33,25 +33,36 @@ class FakeHttpClient final : public HttpClient {
 
 class RecordingPoster final : public ChatPoster {
  public:
-  const ChatDialect& Dialect() const override { return dialect_; }
+  // Writes in `dialect` (default: the console's plain one).
+  explicit RecordingPoster(const ChatDialect* dialect = nullptr) : custom_dialect_(dialect) {}
+  const ChatDialect& Dialect() const override {
+    return custom_dialect_ ? *custom_dialect_ : dialect_;
+  }
   DeliveryOutcome Post(const ChatMessage& message) override;
+  DeliveryOutcome Update(const ChatMessage& message, const std::string& post_id) override;
 
   std::vector<ChatMessage> posts() const;
+  // Updates as (post id, new content), in order; scripted outcomes apply to them too.
+  std::vector<std::pair<std::string, ChatMessage>> updates() const;
   // Outcomes returned in order before the default (Done with ts "ts-N").
   void PushOutcome(DeliveryOutcome o);
 
  private:
   mutable std::mutex mu_;
   std::vector<ChatMessage> posts_;
+  std::vector<std::pair<std::string, ChatMessage>> updates_;
   std::deque<DeliveryOutcome> scripted_;
   int next_ = 1;
   ConsoleDialect dialect_;
+  const ChatDialect* custom_dialect_ = nullptr;
 };
 
 // Wraps a real store; write number `fail_at` (1-based, counting Ingest, QueueReply,
 // MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted and the
 // administration writes: routes, mutes, admins, audit) fails with Unavailable without
 // touching the real store.
+// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted and the staff
+// writes below) fails with Unavailable without touching the real store.
 class FailingStore final : public Store {
  public:
   FailingStore(Store& inner, int fail_at) : inner_(inner), fail_at_(fail_at) {}
@@ -110,6 +121,27 @@ class FailingStore final : public Store {
     return Write([&] { return inner_.FinishAudit(id, result, detail); });
   }
   Result<std::vector<AuditEntry>> RecentAudit(int limit) override { return inner_.RecentAudit(limit); }
+  // Staff workflow: EditConversation, AddNote, RecordSlaAlert, PutTemplate and DeleteTemplate
+  // count as writes.
+  Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;
+  Result<std::int64_t> AddNote(std::int64_t id, const std::string& user, const std::string& text,
+                               const std::string& notice, UnixMs now) override;
+  Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) override {
+    return inner_.ListQueue(channel, limit);
+  }
+  Result<std::vector<Conversation>> ListSlaCandidates(UnixMs started_before, int limit) override {
+    return inner_.ListSlaCandidates(started_before, limit);
+  }
+  Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) override;
+  Result<std::vector<StatsRow>> ListStatsRows(UnixMs since) override {
+    return inner_.ListStatsRows(since);
+  }
+  Result<std::vector<ReplyTemplate>> ListTemplates() override { return inner_.ListTemplates(); }
+  Result<std::optional<ReplyTemplate>> GetTemplate(const std::string& name) override {
+    return inner_.GetTemplate(name);
+  }
+  Result<bool> PutTemplate(const ReplyTemplate& t) override;
+  Result<bool> DeleteTemplate(const std::string& name) override;
 
  private:
   bool ShouldFail() { return ++writes_ == fail_at_; }

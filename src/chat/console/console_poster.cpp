@@ -6,11 +6,19 @@ namespace duplex {
 
 DeliveryOutcome ConsolePoster::Post(const ChatMessage& message) {
   const std::string id = "console-" + std::to_string(next_id_++);
+  Print(message.thread.empty() ? "" : " thread " + message.thread, message);
+  return DeliveryOutcome::Done(id);
+}
+
+DeliveryOutcome ConsolePoster::Update(const ChatMessage& message, const std::string& post_id) {
+  Print(" edit " + post_id, message);
+  return DeliveryOutcome::Done(post_id);
+}
+
+void ConsolePoster::Print(const std::string& prefix, const ChatMessage& message) {
   std::string body = message.card ? RenderCardText(*message.card, dialect_, 4000) : message.text;
   std::ostringstream line;
-  line << "[chat #" << message.channel;
-  if (!message.thread.empty()) line << " thread " << message.thread;
-  line << "] ";
+  line << "[chat #" << message.channel << prefix << "] ";
   // Indent continuation lines so each post reads as one block.
   for (char c : body) {
     line << c;
@@ -19,7 +27,6 @@ DeliveryOutcome ConsolePoster::Post(const ChatMessage& message) {
   line << "\n";
   std::lock_guard lock(mu_);
   out_ << line.str() << std::flush;
-  return DeliveryOutcome::Done(id);
 }
 
 }  // namespace duplex

@@ -26,8 +26,12 @@ class ConsolePoster final : public ChatPoster {
   explicit ConsolePoster(std::ostream& out) : out_(out) {}
   const ChatDialect& Dialect() const override { return dialect_; }
   DeliveryOutcome Post(const ChatMessage& message) override;
+  // Prints the new content, marked as an edit of `post_id`.
+  DeliveryOutcome Update(const ChatMessage& message, const std::string& post_id) override;
 
  private:
+  void Print(const std::string& prefix, const ChatMessage& message);
+
   std::ostream& out_;
   std::mutex mu_;
   std::atomic<long> next_id_{1};

@@ -49,13 +49,24 @@ std::string MattermostDialect::Link(const std::string& url, const std::string& l
   return "[" + safe_label + "](" + safe_url + ")";
 }
 
-std::string MattermostPoster::BuildPostBody(const ChatMessage& message) const {
+bool MattermostDialect::IsUserId(const std::string& id) const {
+  if (id.size() != 26) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+std::string MattermostPoster::MessageText(const ChatMessage& message) const {
   std::string text = message.card ? RenderCardText(*message.card, dialect_, 12'000) : message.text;
   if (message.card) {
     text += "\n_reply with_ `/duplex reply " + std::to_string(message.card->ref) + " …`";
   }
-  json body = {{"channel_id", message.channel},
-               {"message", text::TruncateUtf8(text, dialect_.MaxPostChars())}};
+  return text::TruncateUtf8(text, dialect_.MaxPostChars());
+}
+
+std::string MattermostPoster::BuildPostBody(const ChatMessage& message) const {
+  json body = {{"channel_id", message.channel}, {"message", MessageText(message)}};
   if (!message.thread.empty()) body["root_id"] = message.thread;
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -83,6 +94,17 @@ DeliveryOutcome ClassifyMattermostAnswer(const HttpResult& result) {
     o.auth_failure = result.response.status == 401 || result.response.status == 403;
   }
   return o;
+}
+
+DeliveryOutcome MattermostPoster::Update(const ChatMessage& message, const std::string& post_id) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = config_.api_base + "/api/v4/posts/" + text::UrlEncode(post_id) + "/patch";
+  req.headers = {{"Authorization", "Bearer " + config_.bot_token}};
+  req.body = json{{"message", MessageText(message)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.timeout_ms = config_.timeout_ms;
+  req.ca_file = config_.ca_file;
+  return ClassifyMattermostAnswer(http_.Send(req));
 }
 
 DeliveryOutcome MattermostPoster::Post(const ChatMessage& message) {

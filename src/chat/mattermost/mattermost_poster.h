@@ -31,6 +31,8 @@ class MattermostDialect final : public ChatDialect {
   std::string User(const std::string& user_id) const override;
   std::string Channel(const std::string& id) const override { return "~" + id; }
   std::string Link(const std::string& url, const std::string& label) const override;
+  // Mattermost ids are 26 lower-case letters and digits.
+  bool IsUserId(const std::string& id) const override;
   std::size_t MaxPostChars() const override { return 16'000; }
 
  private:
@@ -50,8 +52,11 @@ class MattermostPoster final : public ChatPoster {
       : config_(std::move(config)), http_(http), dialect_(directory) {}
   const ChatDialect& Dialect() const override { return dialect_; }
   DeliveryOutcome Post(const ChatMessage& message) override;
+  // Edits a post in place: PUT /api/v4/posts/{id}/patch {"message"}.
+  DeliveryOutcome Update(const ChatMessage& message, const std::string& post_id) override;
 
   std::string BuildPostBody(const ChatMessage& message) const;
+  std::string MessageText(const ChatMessage& message) const;
 
  private:
   MattermostConfig config_;

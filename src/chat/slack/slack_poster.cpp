@@ -104,19 +104,50 @@ std::string SlackDialect::ToPlain(const std::string& t) const {
   return plain;
 }
 
+std::string SlackDialect::Time(UnixMs at) const {
+  return "<!date^" + std::to_string(at / 1000) + "^{date_short_pretty} {time}|" +
+         ChatDialect::Time(at) + ">";
+}
+
+bool SlackDialect::IsUserId(const std::string& id) const {
+  if (id.size() < 2 || (id[0] != 'U' && id[0] != 'W')) return false;
+  for (char c : id) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
 std::string SlackPoster::BuildPostBody(const ChatMessage& message) const {
-  json body = {{"channel", message.channel}, {"unfurl_links", false}, {"unfurl_media", false}};
+  json body = BuildContent(message);
+  body["channel"] = message.channel;
+  body["unfurl_links"] = false;
+  body["unfurl_media"] = false;
   if (!message.thread.empty()) body["thread_ts"] = message.thread;
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string SlackPoster::BuildUpdateBody(const ChatMessage& message,
+                                         const std::string& post_id) const {
+  json body = BuildContent(message);
+  body["channel"] = message.channel;
+  body["ts"] = post_id;
+  // Without blocks, chat.update would keep the old ones; an empty list clears them.
+  if (!body.contains("blocks")) body["blocks"] = json::array();
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json SlackPoster::BuildContent(const ChatMessage& message) const {
+  json body = json::object();
   if (!message.card) {
     body["text"] = text::TruncateUtf8(message.text, 39'000);
-    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return body;
   }
   const MentionCard& c = *message.card;
   body["text"] = RenderCardText(c, dialect_, 3000);
   std::string head = "*#" + std::to_string(c.ref) + "* · " + c.platform_display + " " +
                      ToString(c.kind);
   if (c.vip) head += " · :star: VIP";
-  if (c.reopened) head += " · reopened";
+  if (c.reopened) head += " · :arrows_counterclockwise: reopened (it was closed)";
   std::string who = "*" + dialect_.Escape(c.author.name.empty() ? c.author.handle : c.author.name) + "*";
   if (!c.author.name.empty() && !c.author.handle.empty() && c.author.handle != c.author.name) {
     who += " (@" + dialect_.Escape(c.author.handle) + ")";
@@ -136,7 +167,7 @@ std::string SlackPoster::BuildPostBody(const ChatMessage& message) const {
                      {"text", "reply with `/duplex reply " + std::to_string(c.ref) + " …`"}});
   blocks.push_back({{"type", "context"}, {"elements", context}});
   body["blocks"] = blocks;
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return body;
 }
 
 DeliveryOutcome ClassifySlackAnswer(const HttpResult& result) {
@@ -159,15 +190,23 @@ DeliveryOutcome ClassifySlackAnswer(const HttpResult& result) {
   return o;
 }
 
-DeliveryOutcome SlackPoster::Post(const ChatMessage& message) {
+DeliveryOutcome SlackPoster::Call(const std::string& method, std::string body) {
   HttpRequest req;
-  req.url = config_.api_base + "/chat.postMessage";
+  req.url = config_.api_base + "/" + method;
   req.content_type = "application/json; charset=utf-8";
   req.headers = {{"Authorization", "Bearer " + config_.bot_token}};
-  req.body = BuildPostBody(message);
+  req.body = std::move(body);
   req.timeout_ms = config_.timeout_ms;
   req.ca_file = config_.ca_file;
   return ClassifySlackAnswer(http_.Send(req));
+}
+
+DeliveryOutcome SlackPoster::Post(const ChatMessage& message) {
+  return Call("chat.postMessage", BuildPostBody(message));
+}
+
+DeliveryOutcome SlackPoster::Update(const ChatMessage& message, const std::string& post_id) {
+  return Call("chat.update", BuildUpdateBody(message, post_id));
 }
 
 }  // namespace duplex

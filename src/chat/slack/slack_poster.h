@@ -1,8 +1,11 @@
 // Slack: the dialect (mrkdwn escapes, <@U…> mentions) and the poster that calls
-// chat.postMessage with Block Kit plus a plain-text fallback.
+// chat.postMessage (and chat.update for thread roots) with Block Kit plus a plain-text
+// fallback.
 #pragma once
 
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "chat/chat.h"
 #include "core/http_client.h"
@@ -17,6 +20,10 @@ class SlackDialect final : public ChatDialect {
   std::string Link(const std::string& url, const std::string& label) const override;
   std::string ToPlain(const std::string& chat_text) const override;
   std::size_t MaxPostChars() const override { return 3000; }
+  // <!date^…> renders in each reader's time zone; the fallback is UTC.
+  std::string Time(UnixMs at) const override;
+  // U… or W… followed by capitals and digits.
+  bool IsUserId(const std::string& id) const override;
 };
 
 struct SlackConfig {
@@ -31,11 +38,17 @@ class SlackPoster final : public ChatPoster {
   SlackPoster(SlackConfig config, HttpClient& http) : config_(std::move(config)), http_(http) {}
   const ChatDialect& Dialect() const override { return dialect_; }
   DeliveryOutcome Post(const ChatMessage& message) override;
+  // chat.update of the message `post_id` (its ts) in message.channel.
+  DeliveryOutcome Update(const ChatMessage& message, const std::string& post_id) override;
 
-  // The JSON body chat.postMessage gets for `message` (exposed for tests).
+  // The JSON bodies chat.postMessage and chat.update get (exposed for tests).
   std::string BuildPostBody(const ChatMessage& message) const;
+  std::string BuildUpdateBody(const ChatMessage& message, const std::string& post_id) const;
 
  private:
+  nlohmann::json BuildContent(const ChatMessage& message) const;
+  DeliveryOutcome Call(const std::string& method, std::string body);
+
   SlackConfig config_;
   HttpClient& http_;
   SlackDialect dialect_;

@@ -1,0 +1,104 @@
+// The operator's subcommands: check-config, print-config, slack-manifest and backup. They
+// run beside (or before) a server, never start one, and print nothing secret.
+#include <iostream>
+
+#include "app/cli.h"
+#include "app/config.h"
+#include "app/config_view.h"
+#include "chat/slack/slack_manifest.h"
+#include "core/text.h"
+#include "storage/maintenance.h"
+
+namespace duplex {
+namespace {
+
+int PrintConfigErrors(const std::string& path, const Status& s) {
+  std::cerr << "duplex: invalid config " << path << ":\n";
+  for (const auto& line : text::Split(s.message(), '\n')) std::cerr << "  " << line << "\n";
+  return 2;
+}
+
+// One top-level string of the config document, for commands that must not need every
+// secret in the environment. Empty with a message on stderr when it cannot be had.
+std::string ConfigString(const std::string& path, const char* key, const char* why) {
+  std::vector<std::string> unset;
+  auto doc = LoadConfigDocument(path, unset);
+  if (!doc.ok()) {
+    PrintConfigErrors(path, doc.status());
+    return {};
+  }
+  for (const auto& u : unset) {
+    if (u.rfind(std::string(key) + ":", 0) == 0) {
+      std::cerr << "duplex: " << u << "\n";
+      return {};
+    }
+  }
+  auto it = doc->find(key);
+  if (it == doc->end() || !it->is_string() || it->get<std::string>().empty()) {
+    std::cerr << "duplex: " << path << " has no \"" << key << "\"; " << why << "\n";
+    return {};
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+int RunCheckConfig(const std::string& path) {
+  auto config = LoadConfigFile(path);
+  if (!config.ok()) return PrintConfigErrors(path, config.status());
+  storage::DatabaseCheck db = storage::CheckDatabase(config->database);
+  if (!db.problems.empty()) {
+    std::cerr << "duplex: config " << path << " is valid, but duplex could not run with it:\n";
+    for (const auto& p : db.problems) std::cerr << "  " << p << "\n";
+    return 2;
+  }
+  std::cout << "config " << path << " is valid\n";
+  for (const auto& n : db.notes) std::cout << "  " << n << "\n";
+  return 0;
+}
+
+int RunPrintConfig(const std::string& path) {
+  auto config = LoadConfigFile(path);
+  if (!config.ok()) return PrintConfigErrors(path, config.status());
+  std::vector<std::string> unset;
+  auto doc = LoadConfigDocument(path, unset);
+  if (!doc.ok()) return PrintConfigErrors(path, doc.status());
+  nlohmann::json effective = EffectiveConfig(*config, *doc);
+  RedactSecrets(effective);
+  std::cout << effective.dump(2) << "\n";
+  return 0;
+}
+
+int RunSlackManifest(const std::string& path) {
+  std::string url = ConfigString(path, "public_url",
+                                 "set it to the https URL Slack reaches duplex at, e.g. "
+                                 "\"public_url\": \"https://duplex.example.com\"");
+  if (url.empty()) return 2;
+  auto manifest = SlackManifest(url);
+  if (!manifest.ok()) {
+    std::cerr << "duplex: " << manifest.status().message() << "\n";
+    return 2;
+  }
+  if (url.rfind("https://", 0) != 0) {
+    std::cerr << "duplex: warning: Slack sends requests only to https URLs; public_url is " << url
+              << "\n";
+  }
+  std::cout << manifest->dump(2) << "\n";
+  return 0;
+}
+
+int RunBackup(const std::string& path, const std::string& to, bool force) {
+  std::string database = ConfigString(path, "database", "nothing to back up");
+  if (database.empty()) return 2;
+  auto report = storage::BackupDatabase(database, to, force);
+  if (!report.ok()) {
+    std::cerr << "duplex: backup failed: " << report.status().message() << "\n";
+    return report.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  std::cout << "backed up " << database << " (schema " << report->schema_version << ") to " << to
+            << ": " << report->bytes << " bytes, copied in " << report->copy_ms
+            << " ms, integrity_check ok in " << report->verify_ms << " ms\n";
+  return 0;
+}
+
+}  // namespace duplex

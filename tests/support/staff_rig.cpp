@@ -1,0 +1,114 @@
+#include "support/staff_rig.h"
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "platforms/generic/generic_connector.h"
+
+namespace duplex::test {
+
+StaffRig::StaffRig(StaffRigOptions opts) : options(std::move(opts)) {
+  auto opened = SqliteStore::Open({dir.File("staff.db")});
+  REQUIRE_MESSAGE(opened.ok(), opened.status().message());
+  store = std::move(*opened);
+  GenericConfig g;
+  g.secret = "whsec_c2VjcmV0";
+  g.reply_url = "http://127.0.0.1:9/replies";
+  connectors["generic"] = std::make_unique<GenericConnector>(g);
+  limiter.SetLimit("", {1000, 1000});
+  DeliveryDeps d;
+  d.store = store.get();
+  d.clock = &clock;
+  d.chat = &chat;
+  d.connectors = &connectors;
+  d.http = &http;
+  d.limiter = &limiter;
+  d.seed = 7;
+  d.retry.jitter = 0;
+  d.vip_followers = options.vip_followers;
+  d.sla = options.sla;
+  engine = std::make_unique<DeliveryEngine>(d);
+  CommandDeps cd;
+  cd.store = store.get();
+  cd.clock = &clock;
+  cd.dialect = &dialect;
+  cd.connectors = &connectors;
+  cd.sla = options.sla;
+  cd.vip_followers = options.vip_followers;
+  commands = std::make_unique<CommandService>(cd);
+  SlaSchedulerDeps sd;
+  sd.store = store.get();
+  sd.clock = &clock;
+  sd.dialect = &dialect;
+  sd.sla = options.sla;
+  scheduler = std::make_unique<SlaScheduler>(sd);
+}
+
+std::int64_t StaffRig::Ingest(const std::string& event_id, const std::string& conversation,
+                              const std::string& handle, std::int64_t followers,
+                              const std::string& channel, const std::string& route) {
+  Mention m;
+  m.platform = "generic";
+  m.event_id = event_id;
+  m.message_id = event_id;
+  m.conversation_key = conversation;
+  m.kind = MentionKind::kDirect;
+  m.text = "text " + event_id;
+  m.author = {"id-" + handle, handle, "Name " + handle, followers};
+  m.permalink = "https://crm.example.com/m/" + event_id;
+  m.reply_target = nlohmann::json{{"conversation", conversation}, {"in_reply_to", event_id}}.dump();
+  auto r = store->Ingest({{m, channel, route}}, clock.NowMs());
+  REQUIRE(r.ok());
+  return (*r)[0].conversation_id;
+}
+
+std::string StaffRig::Command(const std::string& text, const std::string& user,
+                              const std::string& channel) {
+  CommandContext ctx;
+  ctx.team_id = "T1";
+  ctx.channel_id = channel;
+  ctx.user_id = user;
+  ctx.command = "/duplex";
+  ctx.text = text;
+  return commands->Execute(ctx).text;
+}
+
+int StaffRig::Deliver() {
+  int total = 0;
+  for (int i = 0; i < 100; ++i) {
+    int ran = engine->RunDue();
+    if (ran == 0) break;
+    total += ran;
+  }
+  return total;
+}
+
+void StaffRig::ReplyAndDeliver(std::int64_t conversation, const std::string& user) {
+  auto q = store->QueueReply(conversation, user, "a reply", "generic:", clock.NowMs());
+  REQUIRE(q.ok());
+  Deliver();
+}
+
+Conversation StaffRig::Get(std::int64_t conversation) {
+  auto c = store->GetConversation(conversation);
+  REQUIRE(c.ok());
+  REQUIRE(c->has_value());
+  return **c;
+}
+
+std::vector<std::string> StaffRig::Notices() const {
+  std::vector<std::string> out;
+  for (const auto& p : chat.posts()) {
+    if (!p.card) out.push_back(p.text);
+  }
+  return out;
+}
+
+std::string StaffRig::LastStateLine() const {
+  auto updates = chat.updates();
+  if (updates.empty() || !updates.back().second.card) return "";
+  return updates.back().second.card->state_line;
+}
+
+}  // namespace duplex::test

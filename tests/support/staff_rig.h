@@ -1,0 +1,59 @@
+// StaffRig: the staff workflow without HTTP — a real SQLite store in a temp dir, a FakeClock,
+// the delivery engine posting to a RecordingPoster, the CommandService and the SLA
+// scheduler, all in the Slack dialect. Tests run commands, ticks and deliveries step by step.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "chat/command_service.h"
+#include "chat/slack/slack_poster.h"
+#include "delivery/delivery_engine.h"
+#include "delivery/sla_scheduler.h"
+#include "storage/sqlite_store.h"
+#include "support/fakes.h"
+#include "support/test_util.h"
+
+namespace duplex::test {
+
+struct StaffRigOptions {
+  SlaSettings sla;  // default 20 min, reminder 5 min before
+  std::int64_t vip_followers = 10'000;
+};
+
+class StaffRig {
+ public:
+  explicit StaffRig(StaffRigOptions options = {});
+
+  // A generic mention from `handle`; returns its conversation id.
+  std::int64_t Ingest(const std::string& event_id, const std::string& conversation,
+                      const std::string& handle = "ana", std::int64_t followers = 100,
+                      const std::string& channel = "C1", const std::string& route = "");
+  // `/duplex <text>` typed by `user` in `channel`; the answer's text.
+  std::string Command(const std::string& text, const std::string& user = "U1",
+                      const std::string& channel = "C1");
+  // Runs deliveries until none is due (every post, notice, reply and root update).
+  int Deliver();
+  // Queues a reply and delivers it; the platform answers 200.
+  void ReplyAndDeliver(std::int64_t conversation, const std::string& user = "U1");
+  Conversation Get(std::int64_t conversation);
+  // Texts of thread notices (posts without a card), in order.
+  std::vector<std::string> Notices() const;
+  // The state line of the last root update, or "" if there was none.
+  std::string LastStateLine() const;
+
+  TempDir dir;
+  FakeClock clock;
+  SlackDialect dialect;
+  std::unique_ptr<SqliteStore> store;
+  RecordingPoster chat{&dialect};
+  FakeHttpClient http;
+  ConnectorMap connectors;
+  RateLimiter limiter;
+  std::unique_ptr<DeliveryEngine> engine;
+  std::unique_ptr<CommandService> commands;
+  std::unique_ptr<SlaScheduler> scheduler;
+  StaffRigOptions options;
+};
+
+}  // namespace duplex::test
