@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "core/text.h"
+#include "security/client_address.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -54,6 +55,14 @@ TEST_CASE("deploy: duplex.json is valid with the variables duplex.env.example li
   CHECK(config->database.rfind("/var/lib/duplex/", 0) == 0);
   CHECK(config->listen.port == 8080);
   CHECK(config->listen.tls_cert.empty());  // TLS is Caddy's job in this setup
+  // Caddy reaches duplex from the compose network, not loopback: unless that network is a
+  // trusted proxy, every client shares Caddy's rate-limit bucket and connection cap.
+  auto proxies = security::TrustedProxies::Parse(config->listen.trusted_proxies);
+  REQUIRE(proxies.ok());
+  for (const char* caddy : {"172.18.0.3", "192.168.16.2"}) {
+    CHECK(proxies->ClientAddress(caddy, "203.0.113.9") == "203.0.113.9");
+  }
+  CHECK(proxies->ClientAddress("203.0.113.7", "198.51.100.1") == "203.0.113.7");
 }
 
 TEST_CASE("deploy: compose, Caddyfile, Dockerfile and the systemd unit agree on paths and ports") {

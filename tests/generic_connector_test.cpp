@@ -154,3 +154,21 @@ TEST_CASE("generic: the simulate sample is correctly signed") {
 }
 
 }  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE(
+    "generic: a correctly signed webhook-id that is not UTF-8 is refused as malformed, not thrown "
+    "on") {
+  auto c = Connector();
+  auto r = Signed(R"({"text":"hi","author":{"handle":"bo"}})",
+                  "\xa9"
+                  "2");
+  REQUIRE(c.Verify(r).ok());
+  auto parsed = c.Parse(r);
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.status().code() == StatusCode::kInvalidArgument);
+  CHECK(parsed.status().message() == "webhook-id must be UTF-8");
+}
+
+}  // namespace duplex

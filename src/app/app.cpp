@@ -107,6 +107,9 @@ void App::Impl::DescribeMetrics() {
                    "counter");
   metrics.Describe("duplex_group_commit_max_batch",
                    "Most webhook requests committed in one transaction", "gauge");
+  metrics.Describe("duplex_http_connections_refused_total",
+                   "Connections answered 503 (overloaded) or cut off (timeout, too_large)",
+                   "counter");
   metrics.OnRender([this](Metrics& m) {
     if (auto s = store->GetOutboxStats(); s.ok()) {
       m.Set("duplex_outbox_pending", {}, static_cast<double>(s->pending));
@@ -310,6 +313,13 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   so.write_timeout_s = config.listen.write_timeout_s;
   so.tls_cert = config.listen.tls_cert;
   so.tls_key = config.listen.tls_key;
+  so.request_timeout_s = config.listen.request_timeout_s;
+  so.max_queued_connections = config.listen.max_queued_connections;
+  so.max_connections_per_source = config.listen.max_connections_per_source;
+  so.max_headers = config.listen.max_headers;
+  so.max_header_bytes = config.listen.max_header_bytes;
+  so.rate_limit = {config.listen.rate_limit_per_second, config.listen.rate_limit_burst};
+  so.trusted_proxies = config.listen.trusted_proxies;
   a.server = std::make_unique<HttpServer>(so, *a.clock, &a.metrics);
   const bool separate_metrics = config.listen.metrics_port != 0;
   a.RegisterRoutes(*a.server, !separate_metrics);

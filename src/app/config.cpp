@@ -6,6 +6,7 @@
 
 #include "platforms/config_section.h"
 #include "platforms/registry.h"
+#include "security/client_address.h"
 
 namespace duplex {
 
@@ -133,6 +134,21 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
   c.listen.threads = static_cast<int>(listen.Int("threads", 64, 2, 1024));
   c.listen.read_timeout_s = static_cast<int>(listen.Int("read_timeout_seconds", 10, 1, 300));
   c.listen.write_timeout_s = static_cast<int>(listen.Int("write_timeout_seconds", 10, 1, 300));
+  c.listen.request_timeout_s = static_cast<int>(listen.Int("request_timeout_seconds", 20, 1, 600));
+  c.listen.max_queued_connections =
+      static_cast<int>(listen.Int("max_queued_connections", 64, 0, 100'000));
+  c.listen.max_connections_per_source =
+      static_cast<int>(listen.Int("max_connections_per_source", 32, 0, 100'000));
+  c.listen.max_headers = static_cast<int>(listen.Int("max_headers", 100, 10, 10'000));
+  c.listen.max_header_bytes = listen.Int("max_header_bytes", 32 * 1024, 1024, 1 << 20);
+  ConfigSection source_limit = listen.Child("rate_limit_per_source");
+  c.listen.rate_limit_per_second = source_limit.Number("per_second", 100, 0, 1e6);
+  c.listen.rate_limit_burst = source_limit.Number("burst", 500, 1, 1e7);
+  if (listen.Has("trusted_proxies"))
+    c.listen.trusted_proxies = listen.StringList("trusted_proxies");
+  if (auto proxies = security::TrustedProxies::Parse(c.listen.trusted_proxies); !proxies.ok()) {
+    listen.Error("trusted_proxies", proxies.status().message());
+  }
 
   if (!root.Has("database")) root.Error("database", "required");
   c.database = root.String("database", "duplex.db");

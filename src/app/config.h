@@ -26,6 +26,16 @@ struct ListenConfig {
   int threads = 64;            // HTTP worker threads (each keep-alive connection holds one)
   int read_timeout_s = 10;
   int write_timeout_s = 10;
+  int request_timeout_s = 20;                 // a request must arrive whole within this
+  int max_queued_connections = 64;            // waiting for a thread; beyond: 503 at once
+  int max_connections_per_source = 32;        // open at once from one address (not trusted proxies)
+  int max_headers = 100;                      // more: 431
+  std::int64_t max_header_bytes = 32 * 1024;  // all header lines together; more: 431
+  double rate_limit_per_second = 100;         // per client address on /webhooks/; 0: no limit
+  double rate_limit_burst = 500;
+  // Addresses/CIDRs whose X-Forwarded-For is believed; their own requests and connections are
+  // not limited. Default: loopback, where a local reverse proxy connects from.
+  std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
 };
 
 struct ChatRateLimit {

@@ -1,13 +1,63 @@
 #include "app/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 
+#include "app/connection_guard.h"
 #include "core/log.h"
+#include "core/text.h"
+
+// cpp-httplib 0.11 keeps Server::process_and_close_socket private (and virtual). The guard
+// overrides it to learn each connection's socket and must then run the library's own version,
+// which C++ access rules do not let a subclass name. These declarations bind to the functions
+// the shared library exports (Itanium ABI: `this` is the first argument), so another library
+// version fails at link time rather than misbehaving at run time.
+namespace duplex::httplib_abi {
+bool ServeSocket(httplib::Server* self,
+                 int sock) __asm__("_ZN7httplib6Server24process_and_close_socketEi");
+bool ServeTlsSocket(httplib::SSLServer* self,
+                    int sock) __asm__("_ZN7httplib9SSLServer24process_and_close_socketEi");
+}  // namespace duplex::httplib_abi
 
 namespace duplex {
 namespace {
+
+// The library's server with every connection passed through the guard.
+class GuardedServer final : public httplib::Server {
+ public:
+  explicit GuardedServer(ConnectionGuard& guard) : guard_(guard) {}
+
+ private:
+  bool process_and_close_socket(int sock) override {
+    return guard_.Serve(sock, [this, sock] { return httplib_abi::ServeSocket(this, sock); });
+  }
+  ConnectionGuard& guard_;
+};
+
+class GuardedTlsServer final : public httplib::SSLServer {
+ public:
+  GuardedTlsServer(ConnectionGuard& guard, const std::string& cert, const std::string& key)
+      : httplib::SSLServer(cert.c_str(), key.c_str()), guard_(guard) {}
+
+ private:
+  bool process_and_close_socket(int sock) override {
+    return guard_.Serve(sock, [this, sock] { return httplib_abi::ServeTlsSocket(this, sock); });
+  }
+  ConnectionGuard& guard_;
+};
+
+// What cpp-httplib calls its task queue: one task per accepted connection.
+class GuardQueue final : public httplib::TaskQueue {
+ public:
+  explicit GuardQueue(ConnectionGuard& guard) : guard_(guard) {}
+  void enqueue(std::function<void()> fn) override { guard_.Enqueue(std::move(fn)); }
+  void shutdown() override { guard_.Shutdown(); }
+
+ private:
+  ConnectionGuard& guard_;
+};
 
 thread_local std::chrono::steady_clock::time_point t_request_start;
 thread_local const char* t_endpoint = "other";
@@ -31,37 +81,63 @@ void WriteAnswer(const HttpAnswer& answer, httplib::Response& res) {
 
 void Serve(const HttpServer::Handler& handler, const httplib::Request& req, httplib::Response& res,
            std::string body, const Clock& clock) {
+  ConnectionGuard::HandlerStarted();
   WriteAnswer(handler(ToInbound(req, std::move(body), clock.NowMs())), res);
+}
+
+void Refuse(httplib::Response& res, int status, const std::string& reason) {
+  res.status = status;
+  res.set_content("{\"error\":\"" + reason + "\"}", "application/json");
+  // The body (if any) was not read: the connection cannot carry another request.
+  res.set_header("Connection", "close");
+  ConnectionGuard::CloseAfterResponse();
 }
 
 }  // namespace
 
 HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* metrics)
     : options_(std::move(options)), clock_(clock), metrics_(metrics) {
+  ConnectionGuard::Options go;
+  go.threads = options_.threads;
+  go.max_queued = options_.max_queued_connections;
+  go.request_timeout_ms = options_.request_timeout_s * 1000;
+  go.max_request_bytes = options_.max_body_bytes + options_.max_header_bytes + 16 * 1024;
+  go.answer_rejects = options_.tls_cert.empty();
+  go.max_per_source = options_.max_connections_per_source;
+  go.exempt = [this](const std::string& address) { return proxies_.Contains(address); };
+  go.on_event = [metrics](const char* reason) {
+    if (metrics) metrics->Inc("duplex_http_connections_refused_total", {{"reason", reason}});
+  };
+  guard_ = std::make_unique<ConnectionGuard>(std::move(go));
+  if (options_.rate_limit.per_second > 0) {
+    limiter_ = std::make_unique<security::SourceRateLimiter>(options_.rate_limit);
+  }
   if (!options_.tls_cert.empty()) {
-    server_ = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str());
+    server_ = std::make_unique<GuardedTlsServer>(*guard_, options_.tls_cert, options_.tls_key);
   } else {
-    server_ = std::make_unique<httplib::Server>();
+    server_ = std::make_unique<GuardedServer>(*guard_);
   }
   auto& s = *server_;
   s.set_tcp_nodelay(true);
   // cpp-httplib's default sets SO_REUSEPORT, which lets a second duplex bind the same port
   // and silently share its traffic. SO_REUSEADDR alone still allows quick restarts.
-  s.set_socket_options([](int sock) {
+  s.set_socket_options([this](int sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_socket_ = sock;
   });
   s.set_payload_max_length(static_cast<std::size_t>(options_.max_body_bytes));
   s.set_read_timeout(options_.read_timeout_s, 0);
   s.set_write_timeout(options_.write_timeout_s, 0);
   s.set_keep_alive_timeout(5);
   s.set_keep_alive_max_count(static_cast<std::size_t>(options_.keep_alive_max_requests));
-  const int threads = options_.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-  s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  ConnectionGuard* guard = guard_.get();
+  s.new_task_queue = [guard] { return new GuardQueue(*guard); };
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
     t_endpoint = "other";
-    return httplib::Server::HandlerResponse::Unhandled;
+    return RefuseEarly(req, res) ? httplib::Server::HandlerResponse::Handled
+                                 : httplib::Server::HandlerResponse::Unhandled;
   });
   s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown exception";
@@ -82,11 +158,13 @@ HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* m
                          : res.status == 413 ? "request body too large"
                          : res.status == 405 ? "method not allowed"
                          : res.status == 400 ? "bad request"
+                         : res.status == 414 ? "request line too long"
                                              : "error";
     res.set_content(std::string("{\"error\":\"") + reason + "\"}", "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    ConnectionGuard::ResponseSent();
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - t_request_start)
                   .count();
@@ -103,6 +181,33 @@ HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* m
 }
 
 HttpServer::~HttpServer() { Stop(); }
+
+bool HttpServer::RefuseEarly(const httplib::Request& req, httplib::Response& res) {
+  std::size_t header_bytes = 0;
+  for (const auto& [k, v] : req.headers) header_bytes += k.size() + v.size() + 4;
+  if (req.headers.size() > static_cast<std::size_t>(options_.max_headers) ||
+      header_bytes > static_cast<std::size_t>(options_.max_header_bytes)) {
+    Refuse(res, 431, "too many or too large request headers");
+    return true;
+  }
+  if (!limiter_ || !text::StartsWith(req.path, "/webhooks/")) return false;
+  std::string forwarded;
+  if (!proxies_.empty()) {
+    auto range = req.headers.equal_range("X-Forwarded-For");
+    for (auto it = range.first; it != range.second; ++it) {
+      forwarded += (forwarded.empty() ? "" : ",") + it->second;
+    }
+  }
+  const std::string client = proxies_.ClientAddress(req.remote_addr, forwarded);
+  if (proxies_.Contains(client)) return false;  // the proxy's own requests
+  auto decision = limiter_->Take(security::SourceKey(client), clock_.NowMs());
+  if (decision.allowed) return false;
+  t_endpoint = "/webhooks/*";
+  Refuse(res, 429, "too many requests from this address");
+  res.set_header("Retry-After", std::to_string((decision.retry_after_ms + 999) / 1000));
+  log::Warn("webhook rate limit", {{"client", client}});
+  return true;
+}
 
 void HttpServer::Get(const std::string& path, Handler handler) {
   auto label = std::make_shared<std::string>(path);
@@ -136,6 +241,7 @@ void HttpServer::PostForm(const std::string& path, Handler handler) {
       body.append(data, len);
       return true;
     });
+    ConnectionGuard::HandlerStarted();  // the body is in: no request deadline from here on
     // cpp-httplib refuses a declared Content-Length over the limit itself (status 413).
     if (too_large || res.status == 413) {
       WriteAnswer(JsonError(413, "request body too large"), res);
@@ -151,6 +257,10 @@ void HttpServer::PostForm(const std::string& path, Handler handler) {
 
 Status HttpServer::Start() {
   if (!server_->is_valid()) return Status::Invalid("cannot load TLS certificate or key");
+  auto proxies = security::TrustedProxies::Parse(options_.trusted_proxies);
+  if (!proxies.ok())
+    return Status::Invalid("listen.trusted_proxies: " + proxies.status().message());
+  proxies_ = std::move(*proxies);
   if (options_.port == 0) {
     port_ = server_->bind_to_any_port(options_.host);
     if (port_ <= 0) return Status::Unavailable("cannot bind " + options_.host);
@@ -161,6 +271,9 @@ Status HttpServer::Start() {
     }
     port_ = options_.port;
   }
+  // cpp-httplib listens with a backlog of 5: a burst of connections would see dropped SYNs
+  // and a second's wait. The guard answers what it cannot serve, so let the kernel queue more.
+  if (listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return Status::Ok();
 }

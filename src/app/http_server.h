@@ -1,25 +1,36 @@
 // HttpServer: cpp-httplib set up the way duplex needs it — TCP_NODELAY on, a body limit,
-// read/write timeouts, a sized thread pool, exceptions turned into a bare 500 (details only
-// in the log), JSON error bodies, and one log line plus metrics per request.
-// Handlers see an InboundRequest and return an HttpAnswer.
+// read/write timeouts, exceptions turned into a bare 500 (details only in the log), JSON error
+// bodies, and one log line plus metrics per request. Handlers see an InboundRequest and
+// return an HttpAnswer.
+// Limits (docs/security.md): a bounded connection queue that answers 503 when full, a
+// deadline for each request to arrive whole, a byte cap before the handler runs (all in
+// ConnectionGuard), at most `max_headers` headers of `max_header_bytes` in all (431), and a
+// token bucket per client address on /webhooks/ (429 with Retry-After).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "handlers/http_answer.h"
 #include "platforms/platform.h"
+#include "security/client_address.h"
+#include "security/source_rate_limiter.h"
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace duplex {
+
+class ConnectionGuard;
 
 struct HttpServerOptions {
   std::string host = "0.0.0.0";
@@ -34,6 +45,14 @@ struct HttpServerOptions {
   int keep_alive_max_requests = 100;
   std::string tls_cert;
   std::string tls_key;
+  int max_queued_connections = 64;      // waiting for a thread; beyond: 503
+  int request_timeout_s = 20;           // a request must arrive whole within this
+  int max_connections_per_source = 32;  // per peer address (trusted proxies: no cap); 0: none
+  int max_headers = 100;
+  std::int64_t max_header_bytes = 32 * 1024;
+  security::SourceLimit rate_limit{0, 0};  // per client address on /webhooks/; 0: none
+  // Peers whose X-Forwarded-For is believed; their own requests and connections are not limited.
+  std::vector<std::string> trusted_proxies;
 };
 
 class HttpServer {
@@ -50,17 +69,25 @@ class HttpServer {
   // refuse form bodies over 8 KiB before any handler runs).
   void PostForm(const std::string& path, Handler handler);
 
-  // Binds and starts serving on a background thread.
+  // Binds and starts serving on a background thread. Invalid if a trusted proxy entry is not
+  // an address or network.
   Status Start();
   int port() const { return port_; }
   // Stops accepting; requests in progress finish first.
   void Stop();
 
  private:
+  // Answers 431/429 before routing; false lets the request through.
+  bool RefuseEarly(const httplib::Request& req, httplib::Response& res);
+
   HttpServerOptions options_;
   const Clock& clock_;
   Metrics* metrics_;
+  std::unique_ptr<ConnectionGuard> guard_;
+  security::TrustedProxies proxies_;
+  std::unique_ptr<security::SourceRateLimiter> limiter_;
   std::unique_ptr<httplib::Server> server_;
+  int listen_socket_ = -1;
   std::thread thread_;
   int port_ = 0;
 };

@@ -48,6 +48,23 @@ TransportError Classify(httplib::Error e) {
   }
 }
 
+// What went wrong, in words an operator can act on (never the request's headers or body).
+std::string ExplainError(httplib::Error e, const ParsedUrl& url, const std::string& ca_file) {
+  const std::string trusted_by = ca_file.empty() ? "the system CA store" : "the CA file " + ca_file;
+  switch (e) {
+    case httplib::Error::SSLServerVerification:
+      return "TLS certificate verification failed: " + url.host +
+             "'s certificate is not trusted by " + trusted_by +
+             " or does not name that host (nothing was sent; set ca_file for a private CA)";
+    case httplib::Error::SSLLoadingCerts:
+      return "TLS: cannot load " + trusted_by + " (nothing was sent)";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake with " + url.host + " failed (nothing was sent)";
+    default:
+      return httplib::to_string(e);
+  }
+}
+
 }  // namespace
 
 HttpResult HttplibClient::Send(const HttpRequest& request) {
@@ -88,7 +105,7 @@ HttpResult HttplibClient::Send(const HttpRequest& request) {
   if (!res) {
     out.error = Classify(res.error());
     if (out.error == TransportError::kNone) out.error = TransportError::kUnknown;
-    out.error_message = httplib::to_string(res.error());
+    out.error_message = ExplainError(res.error(), url, request.ca_file);
     return out;
   }
   out.response.status = res->status;

@@ -32,6 +32,19 @@ std::string ParsedCommand::RestFrom(std::size_t index) const {
 
 Result<std::vector<Token>> Tokenize(std::string_view text, bool strict) {
   std::vector<Token> out;
+  // Where each closing quote was last found missing: a later search from there on fails
+  // too, so text full of unmatched quotes is not scanned once per quote.
+  std::size_t missing_from[3] = {std::string_view::npos, std::string_view::npos,
+                                 std::string_view::npos};
+  auto find_close = [&](std::string_view close, std::size_t from) {
+    const int kind = close == "\"" ? 0 : close == "'" ? 1 : 2;
+    if (missing_from[kind] != std::string_view::npos && from >= missing_from[kind]) {
+      return std::string_view::npos;
+    }
+    std::size_t at = text.find(close, from);
+    if (at == std::string_view::npos) missing_from[kind] = from;
+    return at;
+  };
   std::size_t i = 0;
   while (i < text.size()) {
     while (i < text.size() && IsSpace(text[i])) ++i;
@@ -52,7 +65,7 @@ Result<std::vector<Token>> Tokenize(std::string_view text, bool strict) {
         t.value.push_back(text[i++]);
         continue;
       }
-      std::size_t end = text.find(close, i + open_len);
+      std::size_t end = find_close(close, i + open_len);
       if (end == std::string_view::npos) {
         // An apostrophe inside a word ("don't") is not a quote.
         if (!strict || (close == "'" && !t.value.empty())) {

@@ -6,13 +6,13 @@
 #include <signal.h>
 
 #include <SQLiteCpp/Database.h>
+#include <re2/re2.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
-#include <regex>
 #include <set>
 
 #include "app/httplib_client.h"
@@ -127,7 +127,7 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
   std::thread replier([&] {
     HttplibClient http;
     std::mt19937 rng(11);
-    std::regex queued(R"(Queued reply to #(\d+) on \w+ \(delivery (\d+)\))");
+    const RE2 queued(R"(Queued reply to #\d+ on \w+ \(delivery (\d+)\))");
     for (int k = 0; !stop; ++k) {
       int known = shared.acked_count.load();
       if (known < 5) {
@@ -139,11 +139,11 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
       std::string text = "reply-" + std::to_string(k);
       HttpResult r = SignedCommand(http, port, "reply " + std::to_string(ref) + " " + text, "trig-" + std::to_string(k));
       if (r.ok() && r.response.status == 200) {
-        std::smatch m;
         std::string answer = json::parse(r.response.body, nullptr, false).value("text", "");
-        if (std::regex_search(answer, m, queued)) {
+        long long delivery = 0;
+        if (RE2::PartialMatch(answer, queued, &delivery)) {
           std::lock_guard lock(shared.mu);
-          shared.queued[text] = std::stoll(m[2]);
+          shared.queued[text] = delivery;
         }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -186,13 +186,13 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
 
   // Every acknowledged mention reached Slack at least once.
   std::map<std::string, int> posted;
-  std::regex marker("crash-marker:([^:]+):end");
+  const RE2 marker("crash-marker:([^:]+):end");
   std::size_t mention_posts = 0;
   for (const auto& p : slack.Posts()) {
     std::string text = p.value("text", "");
-    std::smatch m;
-    if (std::regex_search(text, m, marker)) {
-      posted[m[1]]++;
+    std::string id;
+    if (RE2::PartialMatch(text, marker, &id)) {
+      posted[id]++;
       ++mention_posts;
     }
   }

@@ -7,6 +7,15 @@
 namespace duplex::test {
 
 FakeHttpServer::FakeHttpServer() : server_(std::make_unique<httplib::Server>()) {
+  Listen();
+}
+
+FakeHttpServer::FakeHttpServer(const std::string& tls_cert, const std::string& tls_key)
+    : server_(std::make_unique<httplib::SSLServer>(tls_cert.c_str(), tls_key.c_str())), tls_(true) {
+  Listen();
+}
+
+void FakeHttpServer::Listen() {
   server_->set_tcp_nodelay(true);
   auto handle = [this](const httplib::Request& req, httplib::Response& res) {
     RecordedRequest r;
@@ -38,6 +47,11 @@ void FakeHttpServer::On(const std::string& path, Handler handler) {
   handlers_[path] = std::move(handler);
 }
 
+void FakeHttpServer::OnAny(Handler handler) {
+  std::lock_guard lock(mu_);
+  fallback_ = std::move(handler);
+}
+
 void FakeHttpServer::Script(const std::string& path, FakeAnswer answer, int count) {
   std::lock_guard lock(mu_);
   for (int i = 0; i < count; ++i) scripted_[path].push_back(answer);
@@ -55,7 +69,7 @@ FakeAnswer FakeHttpServer::Answer(const RecordedRequest& r) {
       return a;
     }
     auto h = handlers_.find(r.path);
-    if (h != handlers_.end()) handler = h->second;
+    handler = h != handlers_.end() ? h->second : fallback_;
   }
   return handler ? handler(r) : FakeAnswer{};
 }

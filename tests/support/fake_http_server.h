@@ -44,13 +44,19 @@ class FakeHttpServer {
   using Handler = std::function<FakeAnswer(const RecordedRequest&)>;
 
   FakeHttpServer();
+  // Serves HTTPS with this certificate and key (PEM files) instead of HTTP.
+  FakeHttpServer(const std::string& tls_cert, const std::string& tls_key);
   ~FakeHttpServer();
 
   int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const {
+    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+  }
 
   // Answers requests to `path` (exact) with `handler`.
   void On(const std::string& path, Handler handler);
+  // Answers requests to every path that has no handler of its own.
+  void OnAny(Handler handler);
   // The next `count` requests to `path` get `answer`, then the handler takes over again.
   void Script(const std::string& path, FakeAnswer answer, int count = 1);
 
@@ -63,13 +69,16 @@ class FakeHttpServer {
 
  private:
   FakeAnswer Answer(const RecordedRequest& r);
+  void Listen();
 
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  bool tls_ = false;
   mutable std::mutex mu_;
   std::vector<RecordedRequest> requests_;
   std::map<std::string, Handler> handlers_;
+  Handler fallback_;
   std::map<std::string, std::vector<FakeAnswer>> scripted_;
 };
 

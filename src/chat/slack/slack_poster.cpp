@@ -73,9 +73,11 @@ bool LinkShowsItsAddress(std::string target, const std::string& label) {
 std::string SlackDialect::ToPlain(const std::string& t) const {
   std::string out;
   out.reserve(t.size());
+  bool closers_left = true;  // once no '>' follows, none follows later either
   for (std::size_t i = 0; i < t.size();) {
-    if (t[i] == '<') {
+    if (t[i] == '<' && closers_left) {
       std::size_t close = t.find('>', i + 1);
+      closers_left = close != std::string::npos;
       if (close != std::string::npos) {
         std::string inner = t.substr(i + 1, close - i - 1);
         std::size_t bar = inner.find('|');

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "platforms/config_section.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
@@ -38,6 +39,9 @@ Result<ParsedWebhook> GenericConnector::Parse(const InboundRequest& r) const {
   Mention m;
   m.platform = "generic";
   m.event_id = r.Header("webhook-id");
+  // Header bytes are not checked by any JSON parser; stored ids must be text.
+  if (text::SanitizeUtf8(m.event_id) != m.event_id)
+    return Status::Invalid("webhook-id must be UTF-8");
   std::string kind = "mention";
   for (Status s : {security::GetString(body, "id", "body", m.message_id),
                    security::GetString(body, "conversation", "body", m.conversation_key),

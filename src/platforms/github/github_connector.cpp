@@ -157,6 +157,10 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
   Mention m;
   m.platform = "github";
   m.event_id = r.Header("X-GitHub-Delivery");
+  // Header bytes are not checked by any JSON parser; stored ids must be text.
+  if (text::SanitizeUtf8(m.event_id) != m.event_id) {
+    return Status::Invalid("X-GitHub-Delivery must be UTF-8");
+  }
   if (m.event_id.empty()) m.event_id = kind_prefix + ":" + std::to_string(item_id);
   m.kind = is_comment ? MentionKind::kComment : MentionKind::kDirect;
   m.author.id = std::to_string(user_id);

@@ -1,0 +1,111 @@
+// CommandService end to end on a real SQLite store (in memory): whatever text staff or admins
+// type, Execute answers and never crashes. Opening and migrating a store costs more than the
+// commands, so one store serves 64 inputs before a fresh one replaces it: state carries over
+// that far (a crash may need its predecessors to reproduce), never further.
+#include <nlohmann/json.hpp>
+
+#include "chat/admin_commands.h"
+#include "chat/command_service.h"
+#include "chat/slack/slack_poster.h"
+#include "core/routing/router.h"
+#include "fuzz/fuzz_targets.h"
+#include "fuzz/targets/fuzz_support.h"
+#include "storage/sqlite_store.h"
+
+namespace duplex::fuzz {
+namespace {
+
+Mention SeedMention(const std::string& platform, const std::string& id, MentionKind kind) {
+  Mention m;
+  m.platform = platform;
+  m.event_id = "ev-" + id;
+  m.kind = kind;
+  m.author.id = "author-" + id;
+  m.author.handle = "ana";
+  m.author.name = "Ana";
+  m.author.followers = 1250;
+  m.text = "My order has not arrived";
+  m.conversation_key = "conv-" + id;
+  m.message_id = id;
+  m.reply_target = nlohmann::json{{"conversation", m.conversation_key}, {"in_reply_to", id}}.dump();
+  return m;
+}
+
+struct World {
+  World() {
+    SqliteOptions o;
+    o.path = ":memory:";
+    auto opened = SqliteStore::Open(o);
+    if (!opened.ok()) __builtin_trap();
+    store = std::move(*opened);
+    std::vector<IngestItem> items = {
+        {SeedMention("generic", "m1", MentionKind::kDirect), "C0SOCIAL", ""},
+        {SeedMention("generic", "m2", MentionKind::kMention), "C0OTHER", ""},
+    };
+    if (!store->Ingest(items, kFuzzNow).ok()) __builtin_trap();
+    connectors["generic"] =
+        MakeConnector("generic", {{"secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}, nullptr);
+    router = std::make_unique<SharedRouter>(
+        std::make_shared<const Router>(std::vector<Route>{}, "C0SOCIAL"));
+    CommandDeps deps;
+    deps.store = store.get();
+    deps.clock = &clock;
+    deps.dialect = &dialect;
+    deps.connectors = &connectors;
+    deps.wake_delivery = [] {};
+    deps.config_admins = {"U0ADMIN"};
+    deps.default_channel = "C0SOCIAL";
+    deps.router = [this] { return router->Get(); };
+    deps.reload_routes = [this]() -> Status {
+      auto routes = store->ListRoutes();
+      if (!routes.ok()) return routes.status();
+      router->Set(std::make_shared<const Router>(std::move(*routes), "C0SOCIAL"));
+      return Status::Ok();
+    };
+    service = std::make_unique<CommandService>(deps);
+    RegisterAdminCommands(*service);
+  }
+
+  FakeClock clock{kFuzzNow};
+  SlackDialect dialect;
+  ConnectorMap connectors;
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<SharedRouter> router;
+  std::unique_ptr<CommandService> service;
+};
+
+}  // namespace
+
+int FuzzCommandService(const std::uint8_t* data, std::size_t size) {
+  QuietLogs();
+  if (size == 0) return 0;
+  static std::unique_ptr<World> shared;
+  static int uses = 0;
+  static std::uint64_t invocation = 0;
+  if (!shared || ++uses > 64) {
+    shared = std::make_unique<World>();
+    uses = 1;
+  }
+  World& world = *shared;
+  CommandContext ctx;
+  ctx.team_id = "T0001";
+  ctx.channel_id = "C0SOCIAL";
+  ctx.user_id = (data[0] & 1) ? "U0ADMIN" : "U0STAFF";
+  ctx.user_name = "staff";
+  ctx.command = (data[0] & 2) ? "/reply" : "/duplex";
+  // Up to 8 commands per input, separated by \x1e, so sequences (add then remove) are explored.
+  std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
+  int n = 0;
+  while (n++ < 8) {
+    std::size_t cut = rest.find('\x1e');  // record separator: one command may span lines
+    ctx.text = std::string(rest.substr(0, cut));
+    ctx.request_id = "trigger-" + std::to_string(++invocation);  // never a repeat
+    CommandAnswer answer = world.service->Execute(ctx);
+    (void)answer.text.size();
+    if (cut == std::string_view::npos) break;
+    rest.remove_prefix(cut + 1);
+  }
+  return 0;
+}
+
+}  // namespace duplex::fuzz

@@ -1,0 +1,341 @@
+// Replays and secrets, end to end. A replayed request is refused where the scheme signs a
+// timestamp (Standard Webhooks, Slack) and acknowledged-and-dropped where dedup is the defence
+// (X, Meta, Telegram, GitHub, and a Standard Webhook resent inside its window). Secrets:
+// a full round trip through every platform with distinctive secrets, after which none of them
+// is in a log line, an HTTP answer, /metrics, a chat post or the database files.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/text.h"
+#include "security/crypto.h"
+#include "security/signatures.h"
+#include "support/e2e_env.h"
+
+namespace duplex::test {
+namespace {
+
+using nlohmann::json;
+
+std::string Fixture(const std::string& name) {
+  return ReadFile(std::string(DUPLEX_FIXTURES_DIR) + "/" + name);
+}
+
+HttpResult Post(E2eEnv& env, const std::string& path, const std::string& body, HeaderList headers) {
+  HttpRequest r;
+  r.url = env.base_url() + path;
+  r.body = body;
+  r.headers = std::move(headers);
+  return env.Send(r);
+}
+
+HttpResult SignedGeneric(E2eEnv& env, const std::string& id, const std::string& body,
+                         std::int64_t ts, const std::string& secret = kGenericSecret) {
+  const std::string t = std::to_string(ts);
+  return Post(env, "/webhooks/generic", body,
+              {{"webhook-id", id},
+               {"webhook-timestamp", t},
+               {"webhook-signature", security::SignStandardWebhook(secret, id, t, body)}});
+}
+
+HttpResult SlackCommandAt(E2eEnv& env, const std::string& text, std::int64_t ts,
+                          const std::string& secret = kSigningSecret) {
+  const std::string form =
+      "team_id=" + std::string(kTeam) + "&channel_id=" + kDefaultChannel +
+      "&user_id=U0ADMIN&user_name=staff&command=%2Fduplex&text=" + text::UrlEncode(text) +
+      "&trigger_id=t-" + std::to_string(ts) + text::UrlEncode(text);
+  HttpRequest r;
+  r.url = env.base_url() + "/chat/slack/commands";
+  r.content_type = "application/x-www-form-urlencoded";
+  r.body = form;
+  const std::string t = std::to_string(ts);
+  r.headers = {{"X-Slack-Request-Timestamp", t},
+               {"X-Slack-Signature", security::SignSlackV0(secret, t, form)}};
+  return env.Send(r);
+}
+
+std::int64_t Now() {
+  return SystemClock().NowSeconds();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "replay: a signed Standard Webhook or Slack command older or newer than 5 minutes is refused") {
+  E2eEnv env;
+  const std::string body = E2eEnv::GenericMention("m1", "c1", "hello").dump();
+  auto old = SignedGeneric(env, "wh-old", body, Now() - 301);
+  CHECK(old.response.status == 401);
+  CHECK(old.response.body == "{\"error\":\"timestamp outside the 5-minute window\"}");
+  CHECK(SignedGeneric(env, "wh-future", body, Now() + 301).response.status == 401);
+  CHECK(SignedGeneric(env, "wh-edge", body, Now() - 250).response.status == 200);
+
+  auto old_command = SlackCommandAt(env, "route add r1 channel=#C0X", Now() - 301);
+  CHECK(old_command.response.status == 401);
+  CHECK(SlackCommandAt(env, "route list", Now() + 301).response.status == 401);
+  CHECK(env.app().store().ListRoutes()->empty());
+  CHECK(env.app().store().GetConversation(1)->has_value());
+  CHECK_FALSE(env.app().store().GetConversation(2)->has_value());
+}
+
+TEST_CASE("replay: a signed webhook sent again inside its window is acknowledged and dropped") {
+  E2eEnv env;
+  const std::string body = E2eEnv::GenericMention("m1", "c1", "hello").dump();
+  const std::int64_t ts = Now();
+  CHECK(SignedGeneric(env, "wh-1", body, ts).response.body ==
+        "{\"ok\":true,\"accepted\":1,\"duplicates\":0}");
+  CHECK(SignedGeneric(env, "wh-1", body, ts).response.body ==
+        "{\"ok\":true,\"accepted\":0,\"duplicates\":1}");
+  REQUIRE(env.slack.WaitForPosts(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(env.slack.Posts().size() == 1);
+}
+
+TEST_CASE(
+    "replay: X, Meta, Telegram and GitHub have no signed timestamp so a replayed delivery is "
+    "acknowledged and dropped") {
+  FakeHttpServer api;
+  E2eEnv env(json{
+      {"platforms",
+       {{"x",
+         {{"consumer_secret", "x-consumer"},
+          {"bearer_token", "x-bearer"},
+          {"api_base", api.url()}}},
+        {"meta",
+         {{"app_secret", "meta-app"},
+          {"verify_token", "meta-verify"},
+          {"page_token", "meta-page"},
+          {"api_base", api.url()}}},
+        {"telegram",
+         {{"bot_token", "123456789:AAtelegram"},
+          {"secret_token", "tg-secret"},
+          {"bot_username", "acme_help_bot"},
+          {"api_base", api.url()}}},
+        {"github", {{"secret", "gh-secret"}, {"token", "gh-token"}, {"api_base", api.url()}}}}}});
+  struct Case {
+    const char* name;
+    std::string path;
+    std::string body;
+    HeaderList headers;
+  };
+  const std::string tweet = Fixture("x/tweet_mention.json");
+  const std::string page = Fixture("meta/messenger.json");
+  const std::string update = Fixture("telegram/private_message.json");
+  const std::string issue = Fixture("github/issues_opened.json");
+  const std::vector<Case> cases = {
+      {"x",
+       "/webhooks/x",
+       tweet,
+       {{"x-twitter-webhooks-signature", security::SignXSignature("x-consumer", tweet)}}},
+      {"meta",
+       "/webhooks/meta",
+       page,
+       {{"X-Hub-Signature-256", security::SignHubSignature256("meta-app", page)}}},
+      {"telegram",
+       "/webhooks/telegram",
+       update,
+       {{"X-Telegram-Bot-Api-Secret-Token", "tg-secret"}}},
+      {"github",
+       "/webhooks/github",
+       issue,
+       {{"X-GitHub-Event", "issues"},
+        {"X-GitHub-Delivery", "d-1"},
+        {"X-Hub-Signature-256", security::SignHubSignature256("gh-secret", issue)}}},
+  };
+  std::size_t posts = 0;
+  for (const auto& c : cases) {
+    INFO("platform: ", c.name);
+    auto first = Post(env, c.path, c.body, c.headers);
+    REQUIRE(first.response.status == 200);
+    auto accepted = json::parse(first.response.body).value("accepted", 0);
+    CHECK(accepted >= 1);
+    auto again = Post(env, c.path, c.body, c.headers);
+    CHECK(again.response.status == 200);
+    CHECK(json::parse(again.response.body).value("accepted", -1) == 0);
+    CHECK(json::parse(again.response.body).value("duplicates", 0) == accepted);
+    posts += static_cast<std::size_t>(accepted);
+  }
+  REQUIRE(env.slack.WaitForPosts(posts));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(env.slack.Posts().size() == posts);
+}
+
+TEST_CASE(
+    "secrets: a round trip through every platform leaves no secret in logs, answers, metrics, chat "
+    "or the database") {
+  const std::string generic_secret = "whsec_" + security::Base64Encode("SECRET-generic-4d1b");
+  const std::map<std::string, std::string> secrets = {
+      {"chat.bot_token", "xoxb-SECRET-chatbot-7f3a9"},
+      {"chat.signing_secret", "SECRET-slacksign-91c2e"},
+      {"generic.secret", generic_secret},
+      {"x.consumer_secret", "SECRET-xconsumer-52ad"},
+      {"x.bearer_token", "SECRET-xbearer-8e1f"},
+      {"meta.app_secret", "SECRET-metaapp-0b7c"},
+      {"meta.verify_token", "SECRET-metaverify-3c9d"},
+      {"meta.page_token", "SECRET-metapage-6a2e"},
+      {"meta.whatsapp_token", "SECRET-metawa-11f0"},
+      {"telegram.bot_token", "123456789:SECRETtelegrambot5e7a"},
+      {"telegram.secret_token", "SECRET-tgsecret-9d4c"},
+      {"github.secret", "SECRET-ghhook-77b1"},
+      {"github.token", "SECRET-ghtoken-2f8e"},
+  };
+  FakeHttpServer api;
+  // Every platform API answers success in a shape each connector accepts, except the
+  // first Telegram and X calls, which fail, so error paths are covered too.
+  api.OnAny([](const RecordedRequest&) {
+    return FakeAnswer{200,
+                      json{{"ok", true},
+                           {"id", "1790000000000000009"},
+                           {"result", {{"message_id", 77}}},
+                           {"data", {{"id", "1790000000000000010"}}},
+                           {"html_url", "https://github.com/acme/widgets/issues/42#issuecomment-1"}}
+                          .dump()};
+  });
+  api.Script("/bot123456789:SECRETtelegrambot5e7a/sendMessage",
+             FakeAnswer{401, "{\"ok\":false,\"error_code\":401,\"description\":\"Unauthorized\"}"});
+  api.Script("/2/tweets",
+             FakeAnswer{403, "{\"detail\":\"You are not permitted to perform this action.\"}"});
+
+  E2eEnv env(json{{"chat",
+                   {{"bot_token", secrets.at("chat.bot_token")},
+                    {"signing_secret", secrets.at("chat.signing_secret")}}},
+                  {"platforms",
+                   {{"generic", {{"secret", generic_secret}}},
+                    {"x",
+                     {{"consumer_secret", secrets.at("x.consumer_secret")},
+                      {"bearer_token", secrets.at("x.bearer_token")},
+                      {"api_base", api.url()}}},
+                    {"meta",
+                     {{"app_secret", secrets.at("meta.app_secret")},
+                      {"verify_token", secrets.at("meta.verify_token")},
+                      {"page_token", secrets.at("meta.page_token")},
+                      {"whatsapp_token", secrets.at("meta.whatsapp_token")},
+                      {"api_base", api.url()}}},
+                    {"telegram",
+                     {{"bot_token", secrets.at("telegram.bot_token")},
+                      {"secret_token", secrets.at("telegram.secret_token")},
+                      {"bot_username", "acme_help_bot"},
+                      {"api_base", api.url()}}},
+                    {"github",
+                     {{"secret", secrets.at("github.secret")},
+                      {"token", secrets.at("github.token")},
+                      {"api_base", api.url()}}}}}});
+
+  std::string answers;  // every status line, header and body duplex sent back
+  auto record = [&](const HttpResult& r) {
+    answers +=
+        std::to_string(r.response.status) + "\n" + r.response.body + "\n" + r.error_message + "\n";
+    for (const auto& [k, v] : r.response.headers) answers += k + ": " + v + "\n";
+    return r;
+  };
+  const std::string tweet = Fixture("x/tweet_mention.json");
+  const std::string wa = Fixture("meta/whatsapp_messages.json");
+  const std::string comment = Fixture("meta/page_feed_batch.json");
+  const std::string update = Fixture("telegram/private_message.json");
+  const std::string issue = Fixture("github/issues_opened.json");
+  const std::string generic = E2eEnv::GenericMention("m1", "c1", "hello from the CRM").dump();
+  const std::int64_t ts = Now();
+  const std::string t = std::to_string(ts);
+
+  // In, signed correctly...
+  CHECK(record(SignedGeneric(env, "wh-1", generic, ts, generic_secret)).response.status == 200);
+  CHECK(record(Post(env, "/webhooks/x", tweet,
+                    {{"x-twitter-webhooks-signature",
+                      security::SignXSignature(secrets.at("x.consumer_secret"), tweet)}}))
+            .response.status == 200);
+  CHECK(record(Post(env, "/webhooks/meta", comment,
+                    {{"X-Hub-Signature-256",
+                      security::SignHubSignature256(secrets.at("meta.app_secret"), comment)}}))
+            .response.status == 200);
+  CHECK(record(Post(env, "/webhooks/meta", wa,
+                    {{"X-Hub-Signature-256",
+                      security::SignHubSignature256(secrets.at("meta.app_secret"), wa)}}))
+            .response.status == 200);
+  CHECK(record(Post(env, "/webhooks/telegram", update,
+                    {{"X-Telegram-Bot-Api-Secret-Token", secrets.at("telegram.secret_token")}}))
+            .response.status == 200);
+  CHECK(record(Post(env, "/webhooks/github", issue,
+                    {{"X-GitHub-Event", "issues"},
+                     {"X-GitHub-Delivery", "d-1"},
+                     {"X-Hub-Signature-256",
+                      security::SignHubSignature256(secrets.at("github.secret"), issue)}}))
+            .response.status == 200);
+  // ...and wrongly: a wrong secret, a secret sent in the clear where a signature belongs.
+  CHECK(record(SignedGeneric(env, "wh-2", generic, ts, "whsec_d3Jvbmc=")).response.status == 401);
+  CHECK(record(Post(env, "/webhooks/github", issue,
+                    {{"X-GitHub-Event", "issues"},
+                     {"X-GitHub-Delivery", "d-2"},
+                     {"X-Hub-Signature-256", secrets.at("github.secret")}}))
+            .response.status == 401);
+  CHECK(record(
+            Post(env, "/webhooks/telegram", update, {{"X-Telegram-Bot-Api-Secret-Token", "wrong"}}))
+            .response.status == 401);
+  HttpRequest handshake;
+  handshake.method = "GET";
+  handshake.url = env.base_url() + "/webhooks/meta?hub.mode=subscribe&hub.verify_token=" +
+                  secrets.at("meta.verify_token") + "&hub.challenge=1158201444";
+  CHECK(record(env.Send(handshake)).response.body == "1158201444");
+  handshake.url = env.base_url() + "/webhooks/x?crc_token=abc";
+  CHECK(record(env.Send(handshake)).response.status == 200);
+
+  // Out: a reply to every conversation, from Slack (signed with the signing secret).
+  std::int64_t conversations = 0;
+  while (env.app().store().GetConversation(conversations + 1)->has_value()) ++conversations;
+  REQUIRE(conversations >= 6);
+  REQUIRE(env.slack.WaitForPosts(static_cast<std::size_t>(conversations)));
+  for (std::int64_t ref = 1; ref <= conversations; ++ref) {
+    CHECK(record(env.SlackCommand("reply " + std::to_string(ref) + " Thanks, on it", "U0STAFF",
+                                  kTeam, "/duplex", secrets.at("chat.signing_secret")))
+              .response.status == 200);
+  }
+  CHECK(record(env.SlackCommand("help", "U0STAFF", kTeam, "/duplex", "wrong-secret"))
+            .response.status == 401);
+  // Every reply reaches its platform or fails for good, and the thread says so.
+  REQUIRE(WaitUntil(
+      [&] { return env.receiver.Count() + api.Count() >= static_cast<std::size_t>(conversations); },
+      15'000));
+  REQUIRE(env.slack.WaitForPosts(static_cast<std::size_t>(2 * conversations), 15'000));
+  record(env.Get("/healthz"));
+  record(env.Get("/readyz"));
+  const std::string metrics = record(env.Get("/metrics")).response.body;
+
+  std::string chat;
+  for (json post : env.slack.Posts()) {
+    post.erase("_auth");  // the bot token belongs in the Authorization header, and only there
+    chat += post.dump() + "\n";
+  }
+  auto database = [&] {
+    std::string bytes;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const std::string path = env.dir.File(std::string("duplex.db") + suffix);
+      if (std::filesystem::exists(path)) bytes += ReadFile(path);
+    }
+    return bytes;
+  };
+  const std::string db_running = database();
+  env.Stop();
+  const std::string db_stopped = database();
+  const std::string logs = env.LogText();
+  CHECK(logs.find("delivery not done") != std::string::npos);  // the failures were logged
+  for (const auto& [key, secret] : secrets) {
+    INFO("secret: ", key);
+    CHECK(logs.find(secret) == std::string::npos);
+    CHECK(answers.find(secret) == std::string::npos);
+    CHECK(metrics.find(secret) == std::string::npos);
+    CHECK(chat.find(secret) == std::string::npos);
+    CHECK(db_running.find(secret) == std::string::npos);
+    CHECK(db_stopped.find(secret) == std::string::npos);
+  }
+  // The secret that signs generic webhooks is also absent decoded (the HMAC key bytes).
+  CHECK(logs.find("SECRET-generic-4d1b") == std::string::npos);
+  CHECK(db_stopped.find("SECRET-generic-4d1b") == std::string::npos);
+}
+
+}  // namespace duplex::test
