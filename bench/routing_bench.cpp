@@ -4,7 +4,8 @@
 // plain pass over the text (folding it, which every keyword match needs anyway). Shared,
 // noisy machines make the ratios the figures to compare, not the absolute rates.
 //
-//   build/bench/routing_bench [--seconds S]   (S per measurement and round; default 0.3)
+//   build/bench/routing_bench [--seconds S] [--markdown]   (S per measurement and round;
+//   default 0.3. --markdown: the table for bench/README.md on stdout, progress on stderr)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -157,15 +158,33 @@ std::string CpuModel() {
 int main(int argc, char** argv) {
   using namespace duplex;
   double seconds = 0.3;
-  if (argc == 3 && std::string(argv[1]) == "--seconds") seconds = std::atof(argv[2]);
+  bool markdown = false;  // the table for bench/README.md (scripts/bench), instead of the text one
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
+    if (std::string(argv[i]) == "--markdown") markdown = true;
+  }
+  // Progress and the text table go to stdout, or to stderr when stdout gets the Markdown.
+  std::FILE* text = markdown ? stderr : stdout;
+  std::string table =
+      "| routes | build ms | indexed /s | naive /s | **vs naive** | fold-only /s | vs fold | µs "
+      "per mention |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  auto thousands = [](double v) {
+    std::string digits = std::to_string(static_cast<long long>(v + 0.5)), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+      if (i && (digits.size() - i) % 3 == 0) out += ',';
+      out += digits[i];
+    }
+    return out;
+  };
 
   char date[32];
   std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-  std::printf("routing_bench %s · %u threads · %s · best of %d rounds of %.1f s\n\n", date,
-              std::thread::hardware_concurrency(), CpuModel().c_str(), kRounds, seconds);
-  std::printf("%8s %10s %14s %14s %10s %14s %12s %9s\n", "routes", "build ms", "indexed /s",
-              "naive /s", "vs naive", "fold-only /s", "vs fold", "µs/ment.");
+  std::fprintf(text, "routing_bench %s · %u threads · %s · best of %d rounds of %.1f s\n\n", date,
+               std::thread::hardware_concurrency(), CpuModel().c_str(), kRounds, seconds);
+  std::fprintf(text, "%8s %10s %14s %14s %10s %14s %12s %9s\n", "routes", "build ms", "indexed /s",
+               "naive /s", "vs naive", "fold-only /s", "vs fold", "µs/ment.");
 
   for (std::size_t n : {std::size_t{10}, std::size_t{1000}, std::size_t{10000}}) {
     Workload w = MakeWorkload(n, 2000, 1234);
@@ -198,13 +217,23 @@ int main(int argc, char** argv) {
                               return naive.Decide(m).size();
                             }));
     }
-    std::printf("%8zu %10.1f %14.0f %14.0f %9.1fx %14.0f %11.2fx %9.2f\n", n, build_ms, indexed,
-                naive_rate, indexed / naive_rate, fold, fold / indexed, 1e6 / indexed);
-    std::fflush(stdout);
+    std::fprintf(text, "%8zu %10.1f %14.0f %14.0f %9.1fx %14.0f %11.2fx %9.2f\n", n, build_ms,
+                 indexed, naive_rate, indexed / naive_rate, fold, fold / indexed, 1e6 / indexed);
+    char row[256];
+    std::snprintf(row, sizeof row, "| %s | %.1f | %s | %s | **%.1fx** | %s | %.1fx | %.1f |\n",
+                  thousands(double(n)).c_str(), build_ms, thousands(indexed).c_str(),
+                  thousands(naive_rate).c_str(), indexed / naive_rate, thousands(fold).c_str(),
+                  fold / indexed, 1e6 / indexed);
+    table += row;
+    std::fflush(text);
     if (n == 10000) {
-      std::printf("\n%zu of %zu mentions matched a route with 10,000 routes.\n", matched,
-                  w.mentions.size());
+      std::fprintf(text, "\n%zu of %zu mentions matched a route with 10,000 routes.\n", matched,
+                   w.mentions.size());
     }
+  }
+  if (markdown) {
+    std::fputs(table.c_str(), stdout);
+    return 0;
   }
   std::puts("\nvs naive: indexed rate / naive rate (higher is better).");
   std::puts(

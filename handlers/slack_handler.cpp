@@ -12,14 +12,16 @@ std::string SlackCommandResponse(const CommandAnswer& answer) {
          "\",\"text\":" + text::JsonQuote(answer.text) + "}";
 }
 
+Status VerifySlackRequest(const InboundRequest& request, const std::string& signing_secret) {
+  return security::VerifySlackV0(signing_secret, request.Header("X-Slack-Request-Timestamp"),
+                                 request.Header("X-Slack-Signature"), request.body, request.now / 1000);
+}
+
 HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& deps) {
   Form form = Form::Parse(request.body);
   // Slack's TLS check may come unsigned; it changes nothing, so answer before verifying.
   if (form.Get("ssl_check") == "1") return {200, "text/plain", "", {}};
-  Status s = security::VerifySlackV0(deps.signing_secret, request.Header("X-Slack-Request-Timestamp"),
-                                     request.Header("X-Slack-Signature"), request.body,
-                                     request.now / 1000);
-  if (!s.ok()) {
+  if (Status s = VerifySlackRequest(request, deps.signing_secret); !s.ok()) {
     log::Warn("slack command refused", {{"reason", s.message()}});
     return AnswerFor(s);
   }

@@ -17,6 +17,9 @@ struct SlackHandlerDeps {
   CommandService* commands = nullptr;
 };
 
+// The v0 signature (X-Slack-Signature over "v0:{timestamp}:{body}", 5-minute window).
+Status VerifySlackRequest(const InboundRequest& request, const std::string& signing_secret);
+
 HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& deps);
 
 // {"response_type":"ephemeral"|"in_channel","text":…}

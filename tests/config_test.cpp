@@ -90,6 +90,20 @@ TEST_CASE("config-level refusals: not JSON, not an object, unknown chat kind, TL
   CHECK(c.status().message().find("database: PostgreSQL is not supported yet") != std::string::npos);
 }
 
+TEST_CASE("group commit is on unless database_group_commit is false (for benchmarks)") {
+  const std::string base = R"({"database":"x.db","chat":{"kind":"console"})";
+  auto on = ParseConfig(base + "}", FakeEnv({}));
+  REQUIRE_MESSAGE(on.ok(), on.status().message());
+  CHECK(on->group_commit);
+  CHECK(on->synchronous == "FULL");
+  auto off = ParseConfig(base + R"(,"database_group_commit":false})", FakeEnv({}));
+  REQUIRE_MESSAGE(off.ok(), off.status().message());
+  CHECK_FALSE(off->group_commit);
+  auto bad = ParseConfig(base + R"(,"database_group_commit":"no"})", FakeEnv({}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("database_group_commit: must be") != std::string::npos);
+}
+
 TEST_CASE("console chat needs no Slack credentials") {
   auto c = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"}})", FakeEnv({}));
   REQUIRE_MESSAGE(c.ok(), c.status().message());

@@ -51,6 +51,35 @@ TEST_CASE("group commit: concurrent requests share transactions and each gets it
   CHECK(store->GetOutboxStats()->pending == 320);
 }
 
+TEST_CASE("group commit off (a batch cap of one): every request is its own transaction") {
+  test::TempDir dir;
+  auto store = std::move(*SqliteStore::Open({dir.File("d.db")}));
+  SystemClock clock;
+  std::atomic<int> commits{0};
+  GroupCommitter committer(
+      *store, clock, 10'000, [&] { commits++; }, 1);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        std::string id = "e" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = committer.Ingest({Item(id), Item(id + "b")});
+        if (r.ok() && r->size() == 2 && !(*r)[0].duplicate && !(*r)[1].duplicate) ok++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(ok == 80);
+  auto stats = committer.Stats();
+  CHECK(stats.requests == 80);
+  CHECK(stats.batches == 80);
+  CHECK(stats.max_batch == 1);
+  CHECK(stats.size_buckets[0] == 80);
+  CHECK(commits == 80);
+  CHECK(store->GetOutboxStats()->pending == 160);
+}
+
 TEST_CASE("group commit: a stopped committer refuses new work, a full queue answers Unavailable") {
   test::TempDir dir;
   auto store = std::move(*SqliteStore::Open({dir.File("d.db")}));

@@ -165,13 +165,87 @@ TEST_CASE("Slack command text is made plain for customers") {
   SlackDialect d;
   CHECK(d.ToPlain("Fish &amp; chips &lt;3 &gt;_&lt;") == "Fish & chips <3 >_<");
   CHECK(d.ToPlain("see <https://example.com/a?b=1&amp;c=2|example.com> or <https://x.y/z>") ==
-        "see example.com or https://x.y/z");
+        "see example.com (https://example.com/a?b=1&c=2) or https://x.y/z");
   CHECK(d.ToPlain("thanks <@U024BE7LH|ana> and <@U0B>, in <#C024BE7LR|general>") ==
         "thanks @ana and @U0B, in #general");
   CHECK(d.ToPlain("<!here> hi") == "@here hi");
   CHECK(d.ToPlain("&amp;lt; stays text") == "&lt; stays text");
   CHECK(d.ToPlain("a < b and unclosed <tag") == "a < b and unclosed <tag");
   CHECK(d.ToPlain("<mailto:a@b.c|a@b.c>") == "a@b.c");
+  // A link whose label is other words (Slack's link formatting): the customer gets both.
+  CHECK(d.ToPlain("see <https://acme.example/t/1|tracking>") == "see tracking (https://acme.example/t/1)");
+  CHECK(d.ToPlain("<https://acme.example/returns|returns>") == "returns (https://acme.example/returns)");
+  CHECK(d.ToPlain("<http://acme.example/|acme.example>") == "acme.example");
+  CHECK(d.ToPlain("<https://a.example/x|https://a.example/x>") == "https://a.example/x");
+  CHECK(d.ToPlain("<https://evil.example/|https://bank.example/>") == "https://bank.example/ (https://evil.example/)");
+}
+
+}  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE("Slack root buttons: Reply, Assign to me and Close while open, only Reopen when closed") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  auto actions_of = [&](const MentionCard& card) {
+    json body = json::parse(poster.BuildPostBody({"C1", "", card, ""}));
+    std::vector<std::string> ids;
+    for (const auto& block : body["blocks"]) {
+      if (block["type"] != "actions") continue;
+      for (const auto& e : block["elements"]) {
+        CHECK(e["value"] == "42");
+        ids.push_back(e["action_id"]);
+      }
+    }
+    return ids;
+  };
+  MentionCard open = Card("hi");
+  CHECK(actions_of(open).empty());  // a thread message has no buttons
+  open.root = true;
+  CHECK(actions_of(open) == std::vector<std::string>{kActionReply, kActionAssignMe, kActionClose});
+  MentionCard closed = open;
+  closed.closed = true;
+  CHECK(actions_of(closed) == std::vector<std::string>{kActionReopen});
+}
+
+TEST_CASE("Slack reply modal: callback, ref in private_metadata, one multiline input, title within 24 chars") {
+  json view = ReplyModal(1234567890123, "Ana");
+  CHECK(view["type"] == "modal");
+  CHECK(view["callback_id"] == kReplyModalCallback);
+  CHECK(view["private_metadata"] == "1234567890123");
+  CHECK(view["title"]["text"].get<std::string>().size() <= 24);
+  REQUIRE(view["blocks"].size() == 1);
+  CHECK(view["blocks"][0]["block_id"] == kReplyBlock);
+  CHECK(view["blocks"][0]["element"]["action_id"] == kReplyInput);
+  CHECK(view["blocks"][0]["element"]["multiline"] == true);
+  CHECK(view["blocks"][0]["label"]["text"] == "Your reply to Ana");
+}
+
+TEST_CASE("Slack views.open and response_url: the trigger is passed on, response_url only on Slack's host, no token") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 10'000}, http);
+  http.PushStatus(200, R"({"ok":true})");
+  CHECK(poster.OpenView("trig-1", ReplyModal(7, "Ana")).kind == OutcomeKind::kDone);
+  http.PushStatus(200, R"({"ok":false,"error":"expired_trigger_id"})");
+  auto expired = poster.OpenView("trig-2", ReplyModal(7, "Ana"));
+  CHECK(expired.kind == OutcomeKind::kPermanent);
+  CHECK(expired.error == "Slack error: expired_trigger_id");
+  auto requests = http.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].url == "https://slack.test/api/views.open");
+  CHECK(requests[0].timeout_ms < 3000);  // the trigger expires after 3 s
+  CHECK(json::parse(requests[0].body)["trigger_id"] == "trig-1");
+
+  CHECK(poster.Respond("https://hooks.slack.com/actions/T1/1/xyz", "Nope").kind == OutcomeKind::kDone);
+  CHECK(poster.Respond("https://slack.test/hooks/1", "Nope").kind == OutcomeKind::kDone);
+  CHECK(poster.Respond("https://evil.example/hooks.slack.com/", "Nope").kind == OutcomeKind::kPermanent);
+  CHECK(poster.Respond("https://hooks.slack.com.evil.example/x", "Nope").kind == OutcomeKind::kPermanent);
+  requests = http.requests();
+  REQUIRE(requests.size() == 4);
+  json body = json::parse(requests[2].body);
+  CHECK(body["response_type"] == "ephemeral");
+  CHECK(body["text"] == "Nope");
+  CHECK(FindHeader(requests[2].headers, "Authorization").empty());
 }
 
 }  // namespace duplex

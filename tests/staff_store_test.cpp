@@ -175,6 +175,24 @@ TEST_CASE("a customer message after a reply makes the conversation the team's mo
   CHECK(CountKind(Pending(*rig.store), DeliveryKind::kChatUpdate) == 1);
 }
 
+TEST_CASE("a follow-up in a conversation the team already owes moves only its time") {
+  test::StaffRig rig;
+  auto id = rig.Ingest("e1", "c1");
+  Edit(rig, id, ConversationOp::kAssign, "U2");
+  const Conversation before = rig.Get(id);
+  rig.clock.Advance(60'000);
+  rig.Ingest("e2", "c1");
+  Conversation c = rig.Get(id);
+  CHECK(c.state == ConversationState::kAssigned);
+  CHECK(c.assignee == "U2");
+  CHECK(c.updated_at == rig.clock.NowMs());
+  CHECK(c.sla_started_at == before.sla_started_at);
+  CHECK(c.sla_stopped_at == before.sla_stopped_at);
+  CHECK(c.sla_reminded_at == before.sla_reminded_at);
+  CHECK(c.sla_breached_at == before.sla_breached_at);
+  CHECK(CountKind(Pending(*rig.store), DeliveryKind::kChatPost) == 2);
+}
+
 TEST_CASE("notes are stored as notes, the notice is posted only when given") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
@@ -318,11 +336,12 @@ TEST_CASE(
   const std::string path = dir.File("old.db");
   { REQUIRE(SqliteStore::Open({path}).ok()); }
   {
-    // Back to schema 2: what the staff step (3) adds is removed, and two conversations are stored.
+    // Back to schema 2: what the staff step (3) and the outbox index (4) add is removed, and
+    // two conversations are stored.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec(
         "DROP TABLE reply_templates; DROP INDEX conversations_sla; DROP INDEX conversations_state;"
-        " DROP INDEX conversations_updated;");
+        " DROP INDEX conversations_updated; DROP INDEX outbox_target_due;");
     for (const char* column :
          {"sla_started_at", "sla_stopped_at", "sla_reminded_at", "sla_breached_at"}) {
       db.exec(std::string("ALTER TABLE conversations DROP COLUMN ") + column);

@@ -144,6 +144,42 @@ TEST_CASE("outbox: finishing a post sets the thread root, releases the next, rec
   CHECK(store->DueDeliveries(5000, 10, {"chat:C1"})->empty());
 }
 
+TEST_CASE(
+    "outbox: a skipped target's backlog hides no other target's due work, in order, head of line "
+    "kept") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  std::vector<IngestItem> backlog;
+  for (int i = 0; i < 200; ++i)
+    backlog.push_back(Item("b" + std::to_string(i), "busy" + std::to_string(i), "x"));
+  REQUIRE(store->Ingest(backlog, 1000).ok());
+  auto c2 = store->Ingest(
+      {Item("q1", "q1", "x", "C2"), Item("q2", "q2", "x", "C2"), Item("q3", "q2", "x", "C2")},
+      1001);
+  auto c3 = store->Ingest({Item("l1", "l1", "x", "C3")}, 1002);
+  auto c3_due = store->DueDeliveries(1002, 300, {});
+  REQUIRE(c3_due->size() == 203);  // 200 + q1 + q2 + l1; q3 waits behind q2
+  DeliveryUpdate later;
+  later.id = c3_due->back().id;
+  later.state = DeliveryState::kPending;
+  later.next_attempt_at = 9000;
+  REQUIRE(store->FinishDelivery(later, 1003).ok());
+
+  auto due = store->DueDeliveries(2000, 10, {"chat:C1"});
+  REQUIRE(due.ok());
+  REQUIRE(due->size() == 2);
+  CHECK((*due)[0].message_id == (*c2)[0].message_id);
+  CHECK((*due)[1].message_id == (*c2)[1].message_id);
+  auto one = store->DueDeliveries(2000, 1, {"chat:C1"});
+  REQUIRE(one->size() == 1);
+  CHECK(one->front().message_id == (*c2)[0].message_id);
+  CHECK(store->DueDeliveries(2000, 10, {"chat:C1", "chat:C2"})->empty());
+  auto all = store->DueDeliveries(9000, 10, {"chat:C1"});
+  REQUIRE(all->size() == 3);
+  CHECK((*all)[2].message_id == (*c3)[0].message_id);
+  CHECK(store->DueDeliveries(9000, 10, {"chat:C2"})->front().target == "chat:C1");
+}
+
 TEST_CASE("replies: queued against the last customer message — recovery flags interrupted ones unknown") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));

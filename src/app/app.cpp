@@ -4,6 +4,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "app/background.h"
 #include "app/http_server.h"
 #include "app/httplib_client.h"
 #include "chat/admin_commands.h"
@@ -19,6 +20,7 @@
 #include "handlers/mattermost_handler.h"
 #include "handlers/ops_handler.h"
 #include "handlers/slack_handler.h"
+#include "handlers/slack_interactive.h"
 #include "handlers/webhook_handler.h"
 #include "platforms/registry.h"
 #include "storage/group_commit.h"
@@ -36,6 +38,7 @@ struct App::Impl {
   std::unique_ptr<Store> store;
   ConnectorMap connectors;
   std::unique_ptr<ChatPoster> chat;
+  Background background;  // after `chat`: destroyed first, so no job outlives the poster
   RateLimiter limiter;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<DeliveryWorker> worker;
@@ -46,6 +49,7 @@ struct App::Impl {
   std::unique_ptr<SlaScheduler> sla_scheduler;
   WebhookDeps webhook_deps;
   SlackHandlerDeps slack_deps;
+  SlackInteractiveDeps slack_interactive_deps;
   MattermostDirectory mattermost_directory;
   MattermostHandlerDeps mattermost_deps;
   std::unique_ptr<HttpServer> server;
@@ -101,6 +105,11 @@ void App::Impl::DescribeMetrics() {
   metrics.Describe("duplex_http_connections_refused_total",
                    "Connections answered 503 (overloaded) or cut off (timeout, too_large)",
                    "counter");
+  metrics.Describe("duplex_group_commit_batches_by_size_total",
+                   "Ingest transactions by the number of webhook requests they committed",
+                   "counter");
+  metrics.Describe("duplex_group_commit_max_batch",
+                   "Most webhook requests committed in one transaction", "gauge");
   metrics.OnRender([this](Metrics& m) {
     if (auto s = store->GetOutboxStats(); s.ok()) {
       m.Set("duplex_outbox_pending", {}, static_cast<double>(s->pending));
@@ -115,6 +124,12 @@ void App::Impl::DescribeMetrics() {
       auto st = committer->Stats();
       m.Set("duplex_group_commit_batches_total", {}, static_cast<double>(st.batches));
       m.Set("duplex_group_commit_requests_total", {}, static_cast<double>(st.requests));
+      m.Set("duplex_group_commit_max_batch", {}, static_cast<double>(st.max_batch));
+      static const char* const kSizes[] = {"1", "2-3", "4-7", "8-15", "16-31", "32-63", "64+"};
+      for (int b = 0; b < 7; ++b) {
+        m.Set("duplex_group_commit_batches_by_size_total", {{"size", kSizes[b]}},
+              static_cast<double>(st.size_buckets[b]));
+      }
     }
   });
 }
@@ -147,6 +162,10 @@ void App::Impl::RegisterRoutes(HttpServer& s, bool with_metrics) {
   if (config.chat.kind != "mattermost" && !slack_deps.signing_secret.empty()) {
     s.PostForm("/chat/slack/commands",
                [this](const InboundRequest& r) { return HandleSlackCommand(r, slack_deps); });
+    s.PostForm("/chat/slack/interactions",
+               [this](const InboundRequest& r) { return HandleSlackInteraction(r, slack_interactive_deps); });
+    s.Post("/chat/slack/events",
+           [this](const InboundRequest& r) { return HandleSlackEvent(r, slack_interactive_deps); });
   }
 }
 
@@ -181,7 +200,23 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
     sc.api_base = config.chat.api_base;
     sc.bot_token = config.chat.bot_token;
     sc.ca_file = config.chat.ca_file;
-    a.chat = std::make_unique<SlackPoster>(sc, *a.http);
+    auto slack = std::make_unique<SlackPoster>(sc, *a.http);
+    SlackPoster* poster = slack.get();
+    a.slack_interactive_deps.open_view = [poster](const std::string& trigger, const nlohmann::json& view) {
+      DeliveryOutcome o = poster->OpenView(trigger, view);
+      if (o.kind != OutcomeKind::kDone) log::Warn("slack views.open failed", {{"error", o.error}});
+      return o.kind == OutcomeKind::kDone;
+    };
+    // After the click's 200, on the background thread: a slow Slack must not hold the answer.
+    Background* background = &a.background;
+    a.slack_interactive_deps.tell_user = [poster, background](const std::string& url, const std::string& text) {
+      bool queued = background->Post([poster, url, text] {
+        DeliveryOutcome o = poster->Respond(url, text);
+        if (o.kind != OutcomeKind::kDone) log::Warn("slack response_url post failed", {{"error", o.error}});
+      });
+      if (!queued) log::Warn("slack response_url post dropped: too many waiting");
+    };
+    a.chat = std::move(slack);
   } else if (config.chat.kind == "mattermost") {
     MattermostConfig mc;
     mc.api_base = config.chat.api_base;
@@ -222,7 +257,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.engine = std::make_unique<DeliveryEngine>(dd);
   a.worker = std::make_unique<DeliveryWorker>(*a.engine, config.delivery_threads);
   DeliveryWorker* worker = a.worker.get();
-  a.committer = std::make_unique<GroupCommitter>(*a.store, *a.clock, 10'000, [worker] { worker->Wake(); });
+  a.committer = std::make_unique<GroupCommitter>(
+      *a.store, *a.clock, 10'000, [worker] { worker->Wake(); }, config.group_commit ? 0 : 1);
 
   CommandDeps cd;
   cd.store = a.store.get();
@@ -258,6 +294,11 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.slack_deps.signing_secret = config.chat.signing_secret;
   a.slack_deps.team_id = config.chat.team_id;
   a.slack_deps.commands = a.commands.get();
+  a.slack_interactive_deps.signing_secret = config.chat.signing_secret;
+  a.slack_interactive_deps.team_id = config.chat.team_id;
+  a.slack_interactive_deps.commands = a.commands.get();
+  a.slack_interactive_deps.store = a.store.get();
+  a.slack_interactive_deps.dialect = &a.chat->Dialect();
   a.mattermost_deps.command_tokens = config.chat.command_tokens;
   a.mattermost_deps.team_id = config.chat.team_id;
   a.mattermost_deps.commands = a.commands.get();

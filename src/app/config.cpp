@@ -160,6 +160,7 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     root.Error("database_synchronous", "must be \"FULL\" or \"NORMAL\"");
   }
+  c.group_commit = root.Bool("database_group_commit", true);
   c.public_url = root.Url("public_url", "");
 
   if (!root.Has("chat")) root.Error("chat", "required");

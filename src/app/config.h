@@ -67,6 +67,9 @@ struct Config {
   ListenConfig listen;
   std::string database = "duplex.db";
   std::string synchronous = "FULL";
+  // false: one transaction (and fsync) per webhook request. For benchmarks only: it measures
+  // what group commit gains (bench/README.md).
+  bool group_commit = true;
   std::string public_url;
   ChatConfig chat;
   nlohmann::json platforms = nlohmann::json::object();  // expanded; built by the registry

@@ -105,6 +105,7 @@ json EffectiveConfig(const Config& c, const json& document) {
         {"write_timeout_seconds", c.listen.write_timeout_s}}},
       {"database", c.database},
       {"database_synchronous", c.synchronous},
+      {"database_group_commit", c.group_commit},
       {"public_url", c.public_url},
       {"chat", ChatJson(c.chat)},
       {"platforms", c.platforms},

@@ -130,6 +130,7 @@ HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* m
   s.set_read_timeout(options_.read_timeout_s, 0);
   s.set_write_timeout(options_.write_timeout_s, 0);
   s.set_keep_alive_timeout(5);
+  s.set_keep_alive_max_count(static_cast<std::size_t>(options_.keep_alive_max_requests));
   ConnectionGuard* guard = guard_.get();
   s.new_task_queue = [guard] { return new GuardQueue(*guard); };
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

@@ -39,6 +39,10 @@ struct HttpServerOptions {
   int threads = 64;
   int read_timeout_s = 10;
   int write_timeout_s = 10;
+  // Requests served on one connection before it is closed (cpp-httplib's default is 5, which
+  // makes a busy sender reconnect every 5 webhooks: bench/README.md). Idle connections still
+  // close after the keep-alive timeout.
+  int keep_alive_max_requests = 100;
   std::string tls_cert;
   std::string tls_key;
   int max_queued_connections = 64;      // waiting for a thread; beyond: 503

@@ -23,6 +23,8 @@ struct MentionCard {
   std::string permalink;
   bool vip = false;                // author reach at or above vip_followers
   bool reopened = false;           // this message reopened a closed conversation
+  bool root = false;               // the conversation's thread root (carries the buttons)
+  bool closed = false;             // the conversation is closed (roots offer "Reopen")
   std::string state_line;          // e.g. "Open · SLA: 12m left" (thread roots only), in
                                    // the chat's dialect (chat/conversation_view.h)
 };

@@ -107,14 +107,14 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
   // `/reply 42 …` is `/duplex reply 42 …`.
   if (ctx.command == "/reply") text = "reply " + text;
   auto parsed = ParseCommandText(text);
-  if (!parsed.ok()) return {"Could not read that command: " + parsed.status().message(), false};
+  if (!parsed.ok()) return {"Could not read that command: " + parsed.status().message(), false, true};
   const CommandSpec* spec = Find(parsed->verb);
   if (spec == nullptr) {
     std::string verbs;
     for (const auto& s : specs_) verbs += (verbs.empty() ? "" : ", ") + s.verb;
     return {"Unknown command `" + deps_.dialect->Escape(text::TruncateUtf8(parsed->verb, 40)) +
                 "`. Commands: " + verbs + ".\nType `/duplex help` for usage.",
-            false};
+            false, true};
   }
   if (!ctx.request_id.empty()) {
     auto first = deps_.store->ClaimEvent("chat-command", ctx.team_id + ":" + ctx.request_id,
@@ -138,22 +138,22 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
     return svc.UsageError(spec, "`" + svc.deps().dialect->Escape(text::TruncateUtf8(cmd.args[0].value, 40)) +
                                     "` is not a conversation ref (use `42` or `#42`).");
   }
-  std::string reply_text = svc.deps().dialect->ToPlain(cmd.RestFrom(1));
+  std::string reply_text = ctx.text_is_plain ? cmd.RestFrom(1) : svc.deps().dialect->ToPlain(cmd.RestFrom(1));
   if (reply_text.empty()) return svc.UsageError(spec, "The reply text is empty.");
   auto& deps = svc.deps();
   auto conv = deps.store->GetConversation(*ref);
-  if (!conv.ok()) return {"duplex could not read the database; nothing was queued. Try again.", false};
-  if (!conv->has_value()) return {"There is no conversation #" + std::to_string(*ref) + ".", false};
+  if (!conv.ok()) return {"duplex could not read the database; nothing was queued. Try again.", false, true};
+  if (!conv->has_value()) return {"There is no conversation #" + std::to_string(*ref) + ".", false, true};
   const Conversation& c = **conv;
   auto it = deps.connectors->find(c.platform);
   if (it == deps.connectors->end()) {
     return {"#" + std::to_string(c.id) + " came from " + c.platform +
                 ", which is not configured any more, so duplex cannot reply there.",
-            false};
+            false, true};
   }
   // `reply 42 :thanks` sends the template `thanks`, filled in (staff_commands.h).
   auto resolved = ResolveReplyTemplate(svc, c, reply_text);
-  if (!resolved.ok()) return {resolved.status().message(), false};
+  if (!resolved.ok()) return {resolved.status().message(), false, true};
   reply_text = std::move(*resolved);
   if (Status s = it->second->ValidateReply(reply_text, c.conversation_key); !s.ok()) {
     return svc.UsageError(spec, "Not queued: " + s.message());
@@ -161,9 +161,9 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
   auto queued = deps.store->QueueReply(c.id, ctx.user_id, reply_text, c.platform + ":" + c.account,
                                        deps.clock->NowMs());
   if (!queued.ok()) {
-    if (queued.status().code() == StatusCode::kNotFound) return {queued.status().message() + ".", false};
+    if (queued.status().code() == StatusCode::kNotFound) return {queued.status().message() + ".", false, true};
     return {"duplex could not save the reply (database unavailable); nothing was queued. Try again.",
-            false};
+            false, true};
   }
   if (deps.wake_delivery) deps.wake_delivery();
   return {"Queued reply to #" + std::to_string(c.id) + " on " + it->second->DisplayName() +

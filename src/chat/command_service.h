@@ -33,6 +33,9 @@ struct CommandContext {
   std::string text;
   // Identifies this invocation (Slack trigger_id); a repeat of it is not run twice.
   std::string request_id;
+  // The text came from a form field (a Slack modal), not from chat markup: free text such as
+  // a reply is used as typed, without undoing chat escapes.
+  bool text_is_plain = false;
 };
 
 struct CommandAnswer {

@@ -22,9 +22,9 @@ Target LoadConversation(CommandService& svc, const CommandSpec& spec, const Pars
                                      "` is not a conversation ref (use `42` or `#42`).")};
   }
   auto conv = svc.deps().store->GetConversation(*ref);
-  if (!conv.ok()) return {std::nullopt, {"duplex could not read the database. Try again.", false}};
+  if (!conv.ok()) return {std::nullopt, {"duplex could not read the database. Try again.", false, true}};
   if (!conv->has_value()) {
-    return {std::nullopt, {"There is no conversation #" + std::to_string(*ref) + ".", false}};
+    return {std::nullopt, {"There is no conversation #" + std::to_string(*ref) + ".", false, true}};
   }
   return {std::move(*conv), {}};
 }
@@ -55,9 +55,9 @@ CommandAnswer Edit(CommandService& svc, const ConversationEdit& edit, EditOutcom
   auto done = deps.store->EditConversation(edit, deps.clock->NowMs());
   if (!done.ok()) {
     if (done.status().code() == StatusCode::kNotFound) {
-      return {done.status().message() + ".", false};
+      return {done.status().message() + ".", false, true};
     }
-    return {kDatabaseDown, false};
+    return {kDatabaseDown, false, true};
   }
   out = std::move(*done);
   if (out.changed && deps.wake_delivery) deps.wake_delivery();
@@ -74,7 +74,7 @@ CommandAnswer RunNote(CommandService& svc, const CommandContext& ctx, const Pars
   auto id =
       deps.store->AddNote(target.conversation->id, ctx.user_id, note,
                           notices::Note(*deps.dialect, ctx.user_id, note), deps.clock->NowMs());
-  if (!id.ok()) return {kDatabaseDown, false};
+  if (!id.ok()) return {kDatabaseDown, false, true};
   if (deps.wake_delivery) deps.wake_delivery();
   return {"Note added to " + Ref(target.conversation->id) +
               ". It appears in the thread and is never sent to the customer.",
@@ -195,7 +195,7 @@ CommandAnswer RunShow(CommandService& svc, const CommandContext&, const ParsedCo
   if (!target.conversation) return target.error;
   const Conversation& c = *target.conversation;
   auto messages = deps.store->ListMessages(c.id);
-  if (!messages.ok()) return {"duplex could not read the database. Try again.", false};
+  if (!messages.ok()) return {"duplex could not read the database. Try again.", false, true};
   const UnixMs now = deps.clock->NowMs();
 
   std::string out = Ref(c.id) + " · " + PlatformName(svc, c.platform) + " · " +
@@ -256,7 +256,7 @@ CommandAnswer RunQueue(CommandService& svc, const CommandContext& ctx, const Par
   }
   const std::string where = channel.empty() ? "any channel" : d.Channel(channel);
   auto list = deps.store->ListQueue(channel, kQueueFetched);
-  if (!list.ok()) return {"duplex could not read the database. Try again.", false};
+  if (!list.ok()) return {"duplex could not read the database. Try again.", false, true};
   if (list->empty()) {
     return {"Nothing is waiting in " + where + "." +
                 (channel.empty() ? "" : " `/duplex queue all` looks in every channel."),

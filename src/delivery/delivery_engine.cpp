@@ -112,6 +112,8 @@ DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& u
   const Conversation& c = **conv;
   MentionCard card = CardFor(c, **msg);
   if (c.thread_ts.empty()) {
+    card.root = true;
+    card.closed = c.state == ConversationState::kClosed;
     card.state_line = StateLine(deps_.chat->Dialect(), c, deps_.sla, deps_.clock->NowMs());
   }
   ChatMessage post{c.channel, c.thread_ts, card, {}};
@@ -155,6 +157,8 @@ DeliveryOutcome DeliveryEngine::UpdateRoot(const Delivery& d) {
   }
   if (root == nullptr) return DeliveryOutcome::Done("");
   MentionCard card = CardFor(c, *root);
+  card.root = true;
+  card.closed = c.state == ConversationState::kClosed;
   card.state_line = StateLine(deps_.chat->Dialect(), c, deps_.sla, deps_.clock->NowMs());
   return deps_.chat->Update({c.channel, "", card, {}}, c.thread_ts);
 }

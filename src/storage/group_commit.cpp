@@ -5,10 +5,11 @@
 namespace duplex {
 
 GroupCommitter::GroupCommitter(Store& store, const Clock& clock, std::size_t max_queued_requests,
-                               std::function<void()> on_commit)
+                               std::function<void()> on_commit, std::size_t max_batch_requests)
     : store_(store),
       clock_(clock),
       max_queued_(max_queued_requests),
+      max_batch_(max_batch_requests),
       on_commit_(std::move(on_commit)),
       writer_([this] { Run(); }) {}
 
@@ -24,16 +25,19 @@ void GroupCommitter::Stop() {
 }
 
 Result<std::vector<IngestOutcome>> GroupCommitter::Ingest(std::vector<IngestItem> items) {
-  std::future<Result<std::vector<IngestOutcome>>> done;
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return Status::Unavailable("shutting down");
-    if (queue_.size() >= max_queued_) return Status::Unavailable("overloaded, retry later");
-    queue_.push_back(Request{std::move(items), {}});
-    done = queue_.back().done.get_future();
+  std::unique_lock lock(mu_);
+  if (stopping_) return Status::Unavailable("shutting down");
+  if (queued_requests_ >= max_queued_) return Status::Unavailable("overloaded, retry later");
+  if (queue_.empty() || (max_batch_ != 0 && queue_.back()->requests.size() >= max_batch_)) {
+    queue_.push_back(std::make_shared<Batch>());
   }
-  cv_.notify_one();
-  return done.get();
+  std::shared_ptr<Batch> batch = queue_.back();
+  const std::size_t index = batch->requests.size();
+  batch->requests.push_back(std::move(items));
+  ++queued_requests_;
+  if (index == 0) cv_.notify_one();  // a new batch: the writer may be waiting for work
+  batch->done_cv.wait(lock, [&] { return batch->done; });
+  return std::move(batch->results[index]);
 }
 
 GroupCommitStats GroupCommitter::Stats() const {
@@ -43,41 +47,46 @@ GroupCommitStats GroupCommitter::Stats() const {
 
 void GroupCommitter::Run() {
   for (;;) {
-    std::vector<Request> batch;
+    std::shared_ptr<Batch> batch;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is committed
-      batch.reserve(queue_.size());
-      while (!queue_.empty()) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+      queued_requests_ -= batch->requests.size();
     }
-    CommitBatch(batch);
+    CommitBatch(*batch);
+    {
+      std::lock_guard lock(mu_);
+      batch->done = true;
+    }
+    batch->done_cv.notify_all();
   }
 }
 
-void GroupCommitter::CommitBatch(std::vector<Request>& batch) {
+void GroupCommitter::CommitBatch(Batch& batch) {
+  const std::size_t n_requests = batch.requests.size();
+  batch.results.reserve(n_requests);
   std::vector<IngestItem> all;
-  for (auto& r : batch) {
-    for (auto& item : r.items) all.push_back(std::move(item));
+  for (auto& items : batch.requests) {
+    for (auto& item : items) all.push_back(std::move(item));
   }
   auto result = store_.Ingest(all, clock_.NowMs());
-  if (!result.ok() && batch.size() > 1) {
+  if (!result.ok() && n_requests > 1) {
     // Isolate the failure: commit each request alone so the others still succeed.
     log::Warn("group commit failed; retrying requests one by one",
-              {{"requests", std::to_string(batch.size())}, {"error", result.status().message()}});
+              {{"requests", std::to_string(n_requests)}, {"error", result.status().message()}});
     std::size_t offset = 0;
     bool any = false;
-    for (auto& r : batch) {
-      std::size_t n = r.items.size();
+    for (const auto& items : batch.requests) {
+      std::size_t n = items.size();
       std::vector<IngestItem> own(all.begin() + static_cast<std::ptrdiff_t>(offset),
                                   all.begin() + static_cast<std::ptrdiff_t>(offset + n));
       offset += n;
       auto single = store_.Ingest(own, clock_.NowMs());
       any = any || single.ok();
-      r.done.set_value(std::move(single));
+      batch.results.push_back(std::move(single));
     }
     if (any && on_commit_) on_commit_();
     return;
@@ -85,24 +94,24 @@ void GroupCommitter::CommitBatch(std::vector<Request>& batch) {
   {
     std::lock_guard lock(mu_);
     stats_.batches++;
-    stats_.requests += batch.size();
-    stats_.max_batch = std::max<std::uint64_t>(stats_.max_batch, batch.size());
+    stats_.requests += n_requests;
+    stats_.max_batch = std::max<std::uint64_t>(stats_.max_batch, n_requests);
     std::size_t bucket = 0;
-    for (std::size_t n = batch.size(); n > 1 && bucket < 6; n >>= 1) ++bucket;
+    for (std::size_t n = n_requests; n > 1 && bucket < 6; n >>= 1) ++bucket;
     stats_.size_buckets[bucket]++;
   }
   if (!result.ok()) {
-    batch.front().done.set_value(result.status());
+    batch.results.assign(n_requests, result.status());
     return;
   }
   if (on_commit_) on_commit_();
   std::size_t offset = 0;
-  for (auto& r : batch) {
-    std::size_t n = r.items.size();
-    std::vector<IngestOutcome> own(result->begin() + static_cast<std::ptrdiff_t>(offset),
-                                   result->begin() + static_cast<std::ptrdiff_t>(offset + n));
+  for (const auto& items : batch.requests) {
+    std::size_t n = items.size();
+    batch.results.emplace_back(
+        std::vector<IngestOutcome>(result->begin() + static_cast<std::ptrdiff_t>(offset),
+                                   result->begin() + static_cast<std::ptrdiff_t>(offset + n)));
     offset += n;
-    r.done.set_value(std::move(own));
   }
 }
 

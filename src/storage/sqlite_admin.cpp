@@ -50,11 +50,15 @@ std::string StripAt(const std::string& handle) {
 }  // namespace
 
 bool SqliteStore::IsMuted(const Mention& m) {
-  auto q = Stmt("SELECT 1 FROM mutes WHERE platform = ? AND author IN (?, ?) LIMIT 1");
+  // Two primary-key probes: `author IN (?, ?)` would build a temporary b-tree of the two
+  // values on every call, once per ingested mention (bench/README.md, issue 8).
+  auto q = Stmt(
+      "SELECT EXISTS (SELECT 1 FROM mutes WHERE platform = ?1 AND author = ?2)"
+      " OR EXISTS (SELECT 1 FROM mutes WHERE platform = ?1 AND author = ?3)");
   q->bind(1, m.platform);
   q->bind(2, StripAt(m.author.handle));
   q->bind(3, m.author.id);
-  return q->executeStep();
+  return q->executeStep() && q->getColumn(0).getInt() != 0;
 }
 
 Result<std::vector<Route>> SqliteStore::ListRoutes() {

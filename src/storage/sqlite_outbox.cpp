@@ -1,4 +1,6 @@
 // SqliteStore: the outbox half (claiming, finishing and recovering deliveries).
+#include <algorithm>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
@@ -23,32 +25,55 @@ constexpr const char* kDueFilter =
 Result<std::vector<Delivery>> SqliteStore::DueDeliveries(
     UnixMs now, int limit, const std::vector<std::string>& skip_targets) {
   return storage::Guarded(mu_, "due_deliveries", [&]() -> Result<std::vector<Delivery>> {
-    std::string columns = std::string(storage::kDeliveryColumns);
-    // "... FROM outbox" → "... FROM outbox o" with qualified columns is not needed: the
-    // unqualified names resolve to the outer table.
-    std::string sql = columns + " o" + kDueFilter;
-    if (!skip_targets.empty()) {
-      sql += " AND o.target NOT IN (";
-      for (std::size_t i = 0; i < skip_targets.size(); ++i) sql += i ? ", ?" : "?";
-      sql += ")";
-    }
-    sql += " ORDER BY o.next_attempt_at, o.id LIMIT ?";
     std::vector<Delivery> out;
-    auto run = [&](SQLite::Statement& q) {
-      int i = 1;
-      q.bind(i++, now);
-      for (const auto& t : skip_targets) q.bind(i++, t);
-      q.bind(i++, limit);
-      while (q.executeStep()) out.push_back(storage::ReadDelivery(q));
-    };
+    // "... FROM outbox" → "... FROM outbox o": the unqualified column names resolve to o.
+    // INDEXED BY: left to itself the planner picks outbox_state (state = ?), reads every
+    // pending row and sorts them, so each claim cost O(backlog) with the store locked.
     if (skip_targets.empty()) {
-      static const std::string kSql = sql;
+      static const std::string kSql = std::string(storage::kDeliveryColumns) +
+                                      " o INDEXED BY outbox_due" + kDueFilter +
+                                      " ORDER BY o.next_attempt_at, o.id LIMIT ?";
       auto q = Stmt(kSql.c_str());
-      run(*q);
-    } else {
-      SQLite::Statement q(*db_, sql);
-      run(q);
+      q->bind(1, now);
+      q->bind(2, limit);
+      while (q->executeStep()) out.push_back(storage::ReadDelivery(*q));
+      return out;
     }
+    // A skipped (rate-limited) target may hold nearly all of the backlog. Rather than read
+    // past its rows, visit the other targets that have pending work, one index seek each
+    // (there are few: chat channels and platform accounts), and merge their due heads.
+    std::vector<std::string> targets;
+    {
+      auto first = Stmt(
+          "SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending'");
+      if (first->executeStep() && !first->getColumn(0).isNull())
+        targets.push_back(first->getColumn(0).getString());
+    }
+    while (!targets.empty()) {
+      auto next = Stmt(
+          "SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending' AND "
+          "target > ?");
+      next->bind(1, targets.back());
+      if (!next->executeStep() || next->getColumn(0).isNull()) break;
+      targets.push_back(next->getColumn(0).getString());
+    }
+    static const std::string kPerTarget =
+        std::string(storage::kDeliveryColumns) + " o INDEXED BY outbox_target_due" + kDueFilter +
+        " AND o.target = ? ORDER BY o.next_attempt_at, o.id LIMIT ?";
+    for (const auto& target : targets) {
+      if (std::find(skip_targets.begin(), skip_targets.end(), target) != skip_targets.end())
+        continue;
+      auto q = Stmt(kPerTarget.c_str());
+      q->bind(1, now);
+      q->bind(2, target);
+      q->bind(3, limit);
+      while (q->executeStep()) out.push_back(storage::ReadDelivery(*q));
+    }
+    std::sort(out.begin(), out.end(), [](const Delivery& a, const Delivery& b) {
+      return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at
+                                                    : a.id < b.id;
+    });
+    if (out.size() > static_cast<std::size_t>(limit)) out.resize(static_cast<std::size_t>(limit));
     return out;
   });
 }
@@ -139,7 +164,8 @@ Result<std::optional<Delivery>> SqliteStore::GetDelivery(std::int64_t id) {
 
 Result<std::optional<UnixMs>> SqliteStore::NextDueAt() {
   return storage::Guarded(mu_, "next_due", [&]() -> Result<std::optional<UnixMs>> {
-    auto q = Stmt("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'");
+    auto q = Stmt(
+        "SELECT MIN(next_attempt_at) FROM outbox INDEXED BY outbox_due WHERE state = 'pending'");
     if (!q->executeStep() || q->getColumn(0).isNull()) return std::optional<UnixMs>();
     return std::optional<UnixMs>(q->getColumn(0).getInt64());
   });
@@ -227,6 +253,16 @@ Result<bool> SqliteStore::ClaimEvent(const std::string& source, const std::strin
     q->bind(3, now);
     return q->exec() > 0;
   });
+}
+
+Status SqliteStore::ReleaseEvent(const std::string& source, const std::string& id) {
+  auto done = storage::Guarded(mu_, "release_event", [&]() -> Result<bool> {
+    auto q = Stmt("DELETE FROM processed_events WHERE platform = ? AND event_id = ?");
+    q->bind(1, source);
+    q->bind(2, id);
+    return q->exec() > 0;
+  });
+  return done.ok() ? Status::Ok() : done.status();
 }
 
 Result<int> SqliteStore::RecoverInterrupted(

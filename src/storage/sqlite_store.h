@@ -59,6 +59,7 @@ class SqliteStore final : public Store {
                                                int limit) override;
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
+  Status ReleaseEvent(const std::string& source, const std::string& id) override;
   Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
 

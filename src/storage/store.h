@@ -89,6 +89,8 @@ class Store {
   // Records that (source, id) was handled; false if it had been already. For requests that
   // a sender may repeat (Slack command retries, Events API event ids).
   virtual Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) = 0;
+  // Forgets a claim whose work then failed, so the sender's retry is handled.
+  virtual Status ReleaseEvent(const std::string& source, const std::string& id) = 0;
 
   virtual Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage& reply, std::int64_t delivery_id)>& unknown_notice) = 0;

@@ -153,7 +153,9 @@ TEST_CASE("reply text typed in Slack reaches the customer unescaped") {
   REQUIRE(env.SlackCommand("reply 1 Fish &amp; chips &lt;3, see <https://shop.example.com/t?a=1&amp;b=2|shop.example.com>")
               .response.status == 200);
   REQUIRE(env.receiver.WaitForCount("/replies", 1));
-  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] == "Fish & chips <3, see shop.example.com");
+  // The label is not the whole address, so the customer gets both.
+  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] ==
+        "Fish & chips <3, see shop.example.com (https://shop.example.com/t?a=1&b=2)");
 }
 
 TEST_CASE("/reply is an alias and keeps the reply text verbatim, even over 8 KiB") {

@@ -31,6 +31,11 @@ TEST_CASE("healthz, readyz and metrics answer — metrics count requests, webhoo
   CHECK(m.find("duplex_http_requests_total{path=\"/webhooks/generic\",status=\"200\"} 2") != std::string::npos);
   CHECK(m.find("duplex_http_requests_total{path=\"/webhooks/generic\",status=\"401\"} 1") != std::string::npos);
   CHECK(m.find("duplex_outbox_pending 0") != std::string::npos);
+  // Sent one after the other, the two signed webhooks were committed one per transaction.
+  CHECK(m.find("duplex_group_commit_requests_total 2") != std::string::npos);
+  CHECK(m.find("duplex_group_commit_batches_by_size_total{size=\"1\"} 2") != std::string::npos);
+  CHECK(m.find("duplex_group_commit_batches_by_size_total{size=\"2-3\"} 0") != std::string::npos);
+  CHECK(m.find("duplex_group_commit_max_batch 1") != std::string::npos);
   CHECK(m.find(kBotToken) == std::string::npos);
   CHECK(m.find(kGenericSecret) == std::string::npos);
 }

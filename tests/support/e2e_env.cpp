@@ -35,6 +35,22 @@ FakeSlack::FakeSlack() {
     return FakeAnswer{
         200, json{{"ok", true}, {"ts", ts}, {"channel", body.value("channel", "")}}.dump()};
   });
+  server.On("/api/views.open", [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"ok":true,"view":{"id":"V0001"}})"};
+  });
+  server.On("/hooks/actions/1", [](const RecordedRequest&) { return FakeAnswer{200, "ok", "text/plain"}; });
+}
+
+std::vector<json> FakeSlack::Views() const {
+  std::vector<json> out;
+  for (const auto& r : server.Requests("/api/views.open")) out.push_back(json::parse(r.body, nullptr, false));
+  return out;
+}
+
+std::vector<json> FakeSlack::Responses() const {
+  std::vector<json> out;
+  for (const auto& r : server.Requests("/hooks/actions/1")) out.push_back(json::parse(r.body, nullptr, false));
+  return out;
 }
 
 std::vector<json> FakeSlack::Updates() const {
@@ -165,6 +181,71 @@ HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user
   req.headers = {{"X-Slack-Request-Timestamp", ts},
                  {"X-Slack-Signature", security::SignSlackV0(signing_secret, ts, form)}};
   return http_.Send(req);
+}
+
+namespace {
+HttpRequest SignedSlackRequest(const std::string& url, const std::string& content_type, std::string body,
+                               const std::string& signing_secret, UnixMs now) {
+  const std::string ts = std::to_string(now / 1000);
+  HttpRequest req;
+  req.url = url;
+  req.content_type = content_type;
+  req.headers = {{"X-Slack-Request-Timestamp", ts},
+                 {"X-Slack-Signature", security::SignSlackV0(signing_secret, ts, body)}};
+  req.body = std::move(body);
+  return req;
+}
+}  // namespace
+
+HttpResult E2eEnv::SlackInteraction(json payload, const std::string& signing_secret) {
+  if (!payload.contains("team")) payload["team"] = {{"id", kTeam}, {"domain", "acme"}};
+  if (!payload.contains("user")) payload["user"] = {{"id", "U0STAFF"}, {"username", "staff"}};
+  if (!payload.contains("trigger_id")) payload["trigger_id"] = "trigger-" + std::to_string(next_trigger_++);
+  if (!payload.contains("response_url") && payload.value("type", "") == "block_actions") {
+    payload["response_url"] = slack.response_url();
+  }
+  return http_.Send(SignedSlackRequest(base_url() + "/chat/slack/interactions",
+                                       "application/x-www-form-urlencoded",
+                                       "payload=" + text::UrlEncode(payload.dump()), signing_secret,
+                                       clock.NowMs()));
+}
+
+HttpResult E2eEnv::SlackButton(const std::string& action_id, std::int64_t ref, const std::string& user) {
+  json payload = {{"type", "block_actions"},
+                  {"user", {{"id", user}, {"username", "staff"}}},
+                  {"api_app_id", "A0001"},
+                  {"container", {{"type", "message"}, {"channel_id", kDefaultChannel}, {"is_ephemeral", false}}},
+                  {"channel", {{"id", kDefaultChannel}, {"name", "social"}}},
+                  {"actions",
+                   {{{"type", "button"},
+                     {"action_id", action_id},
+                     {"block_id", "duplex_root_" + std::to_string(ref)},
+                     {"value", std::to_string(ref)},
+                     {"action_ts", "1700000000.000001"}}}}};
+  return SlackInteraction(payload);
+}
+
+HttpResult E2eEnv::SlackEvent(const json& body, const std::string& signing_secret) {
+  return http_.Send(SignedSlackRequest(base_url() + "/chat/slack/events", "application/json", body.dump(),
+                                       signing_secret, clock.NowMs()));
+}
+
+json E2eEnv::ThreadMessageEvent(const std::string& event_id, const std::string& thread_ts,
+                                const std::string& text, const std::string& user) {
+  return {{"token", "unused"},
+          {"team_id", kTeam},
+          {"api_app_id", "A0001"},
+          {"type", "event_callback"},
+          {"event_id", event_id},
+          {"event_time", 1700000000},
+          {"event",
+           {{"type", "message"},
+            {"channel", kDefaultChannel},
+            {"user", user},
+            {"text", text},
+            {"ts", "1700000100.000200"},
+            {"thread_ts", thread_ts},
+            {"channel_type", "channel"}}}};
 }
 
 HttpResult E2eEnv::Get(const std::string& path) {

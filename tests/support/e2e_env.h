@@ -38,6 +38,11 @@ class FakeSlack {
   std::vector<nlohmann::json> Updates() const;
   // Waits until an update of `ts` whose text contains `needle` arrives.
   bool WaitForUpdate(const std::string& ts, const std::string& needle, int timeout_ms = 5000) const;
+  // views.open bodies (any trigger_id is accepted unless the path is scripted).
+  std::vector<nlohmann::json> Views() const;
+  // Where interaction payloads point their response_url; its bodies are ephemeral answers.
+  std::string response_url() const { return server.url() + "/hooks/actions/1"; }
+  std::vector<nlohmann::json> Responses() const;
   FakeHttpServer server;
 
  private:
@@ -85,6 +90,16 @@ class E2eEnv {
                           const std::string& team = kTeam, const std::string& command = "/duplex",
                           const std::string& signing_secret = kSigningSecret,
                           const std::string& trigger_id = "");
+  // POST /chat/slack/interactions: the form `payload=<json>`, signed. team, user and
+  // response_url are filled in when the payload lacks them, and a fresh trigger_id.
+  HttpResult SlackInteraction(nlohmann::json payload, const std::string& signing_secret = kSigningSecret);
+  // A button click on the root of conversation `ref` (block_actions).
+  HttpResult SlackButton(const std::string& action_id, std::int64_t ref, const std::string& user = "U0STAFF");
+  // POST /chat/slack/events with `body` as JSON, signed.
+  HttpResult SlackEvent(const nlohmann::json& body, const std::string& signing_secret = kSigningSecret);
+  // An event_callback carrying a message `text` by `user` in the thread `thread_ts`.
+  static nlohmann::json ThreadMessageEvent(const std::string& event_id, const std::string& thread_ts,
+                                           const std::string& text, const std::string& user = "U0STAFF");
   HttpResult Get(const std::string& path);
   HttpResult Send(HttpRequest request);
 

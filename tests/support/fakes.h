@@ -58,11 +58,9 @@ class RecordingPoster final : public ChatPoster {
 };
 
 // Wraps a real store; write number `fail_at` (1-based, counting Ingest, QueueReply,
-// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted and the
-// administration writes: routes, mutes, admins, audit) fails with Unavailable without
-// touching the real store.
-// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted and the staff
-// writes below) fails with Unavailable without touching the real store.
+// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted, the
+// administration writes (routes, mutes, admins, audit) and the staff writes below) fails with
+// Unavailable without touching the real store.
 class FailingStore final : public Store {
  public:
   FailingStore(Store& inner, int fail_at) : inner_(inner), fail_at_(fail_at) {}
@@ -91,6 +89,10 @@ class FailingStore final : public Store {
   }
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
+  // Not counted: it undoes a claim after a failed write.
+  Status ReleaseEvent(const std::string& source, const std::string& id) override {
+    return inner_.ReleaseEvent(source, id);
+  }
   Result<int> RecoverInterrupted(UnixMs now,
                                  const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
 

@@ -55,6 +55,21 @@ std::string SlackDialect::Link(const std::string& url, const std::string& label)
   return "<" + safe_url + "|" + Escape(label) + ">";
 }
 
+namespace {
+// "example.com/a" for "https://example.com/a/", "a@b.c" for "mailto:a@b.c".
+bool LinkShowsItsAddress(std::string target, const std::string& label) {
+  if (label == target) return true;
+  for (const char* scheme : {"https://", "http://", "mailto:"}) {
+    if (text::StartsWith(target, scheme)) {
+      target.erase(0, std::string_view(scheme).size());
+      break;
+    }
+  }
+  if (!target.empty() && target.back() == '/' && (label.empty() || label.back() != '/')) target.pop_back();
+  return label == target;
+}
+}  // namespace
+
 std::string SlackDialect::ToPlain(const std::string& t) const {
   std::string out;
   out.reserve(t.size());
@@ -75,8 +90,10 @@ std::string SlackDialect::ToPlain(const std::string& t) const {
           // Special mentions (<!here>, <!channel>): the word, without notifying anyone.
           out += "@" + (label.empty() ? target.substr(1) : label);
         } else {
-          // Links: what the person typed (the label), else the URL itself.
-          out += label.empty() ? target : label;
+          // Links: the label when it is the address itself (Slack's auto-links: what the
+          // person typed), else "label (URL)", so the customer never gets a word without
+          // its address.
+          out += label.empty() ? target : LinkShowsItsAddress(target, label) ? label : label + " (" + target + ")";
         }
         i = close + 1;
         continue;
@@ -166,8 +183,82 @@ json SlackPoster::BuildContent(const ChatMessage& message) const {
   context.push_back({{"type", "mrkdwn"},
                      {"text", "reply with `/duplex reply " + std::to_string(c.ref) + " …`"}});
   blocks.push_back({{"type", "context"}, {"elements", context}});
+  if (c.root) blocks.push_back(RootButtons(c));
   body["blocks"] = blocks;
   return body;
+}
+
+json RootButtons(const MentionCard& c) {
+  const std::string ref = std::to_string(c.ref);
+  auto button = [&](const char* action, const char* label, const char* style) {
+    json b = {{"type", "button"}, {"action_id", action}, {"value", ref},
+              {"text", {{"type", "plain_text"}, {"text", label}}}};
+    if (style != nullptr) b["style"] = style;
+    return b;
+  };
+  json elements = json::array();
+  if (c.closed) {
+    elements.push_back(button(kActionReopen, "Reopen", nullptr));
+  } else {
+    elements.push_back(button(kActionReply, "Reply", "primary"));
+    elements.push_back(button(kActionAssignMe, "Assign to me", nullptr));
+    elements.push_back(button(kActionClose, "Close", nullptr));
+  }
+  return {{"type", "actions"}, {"block_id", "duplex_root_" + ref}, {"elements", elements}};
+}
+
+json ReplyModal(std::int64_t ref, const std::string& author) {
+  const std::string title = "Reply to #" + std::to_string(ref);
+  return {{"type", "modal"},
+          {"callback_id", kReplyModalCallback},
+          {"private_metadata", std::to_string(ref)},
+          {"title", {{"type", "plain_text"}, {"text", text::TruncateUtf8(title, 24)}}},
+          {"submit", {{"type", "plain_text"}, {"text", "Send"}}},
+          {"close", {{"type", "plain_text"}, {"text", "Cancel"}}},
+          {"blocks",
+           json::array({{{"type", "input"},
+                         {"block_id", kReplyBlock},
+                         {"label", {{"type", "plain_text"},
+                                    {"text", text::TruncateUtf8("Your reply to " + author, 2000)}}},
+                         {"element", {{"type", "plain_text_input"},
+                                      {"action_id", kReplyInput},
+                                      {"multiline", true}}}}})}};
+}
+
+// A trigger expires 3 s after the click, so views.open cannot wait as long as a post.
+constexpr int kInteractionTimeoutMs = 2'500;
+
+DeliveryOutcome SlackPoster::OpenView(const std::string& trigger_id, const json& view) {
+  return Call("views.open",
+              json{{"trigger_id", trigger_id}, {"view", view}}.dump(-1, ' ', false, json::error_handler_t::replace),
+              kInteractionTimeoutMs);
+}
+
+namespace {
+// "https://host:port" of an absolute URL, with the trailing slash: "https://hooks.slack.com/".
+std::string OriginOf(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  auto slash = url.find('/', scheme + 3);
+  return slash == std::string::npos ? url + "/" : url.substr(0, slash + 1);
+}
+}  // namespace
+
+DeliveryOutcome SlackPoster::Respond(const std::string& response_url, const std::string& text) {
+  const std::string origin = OriginOf(response_url);
+  if (origin.empty() || (origin != "https://hooks.slack.com/" && origin != OriginOf(config_.api_base))) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "response_url is not on Slack's hooks host");
+  }
+  HttpRequest req;
+  req.url = response_url;
+  req.content_type = "application/json; charset=utf-8";
+  req.body = json{{"response_type", "ephemeral"}, {"replace_original", false}, {"text", text}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+  req.timeout_ms = kInteractionTimeoutMs;
+  req.ca_file = config_.ca_file;
+  HttpResult r = http_.Send(req);
+  if (!r.ok() || r.response.status != 200) return ClassifyHttpFailure(r, "Slack");
+  return DeliveryOutcome::Done("");
 }
 
 DeliveryOutcome ClassifySlackAnswer(const HttpResult& result) {
@@ -190,23 +281,23 @@ DeliveryOutcome ClassifySlackAnswer(const HttpResult& result) {
   return o;
 }
 
-DeliveryOutcome SlackPoster::Call(const std::string& method, std::string body) {
+DeliveryOutcome SlackPoster::Call(const std::string& method, std::string body, int timeout_ms) {
   HttpRequest req;
   req.url = config_.api_base + "/" + method;
   req.content_type = "application/json; charset=utf-8";
   req.headers = {{"Authorization", "Bearer " + config_.bot_token}};
   req.body = std::move(body);
-  req.timeout_ms = config_.timeout_ms;
+  req.timeout_ms = timeout_ms;
   req.ca_file = config_.ca_file;
   return ClassifySlackAnswer(http_.Send(req));
 }
 
 DeliveryOutcome SlackPoster::Post(const ChatMessage& message) {
-  return Call("chat.postMessage", BuildPostBody(message));
+  return Call("chat.postMessage", BuildPostBody(message), config_.timeout_ms);
 }
 
 DeliveryOutcome SlackPoster::Update(const ChatMessage& message, const std::string& post_id) {
-  return Call("chat.update", BuildUpdateBody(message, post_id));
+  return Call("chat.update", BuildUpdateBody(message, post_id), config_.timeout_ms);
 }
 
 }  // namespace duplex

@@ -1,0 +1,223 @@
+#include "handlers/slack_interactive.h"
+
+#include <initializer_list>
+
+#include "chat/form.h"
+#include "chat/slack/slack_poster.h"
+#include "core/command_parser.h"
+#include "core/log.h"
+#include "core/text.h"
+#include "handlers/slack_handler.h"
+#include "security/untrusted_json.h"
+
+namespace duplex {
+namespace {
+
+using nlohmann::json;
+
+// The string at `path` in `j`; empty when any step is missing or not of the expected type.
+std::string StringAt(const json& j, std::initializer_list<const char*> path) {
+  const json* at = &j;
+  for (const char* key : path) {
+    if (!at->is_object()) return "";
+    auto it = at->find(key);
+    if (it == at->end()) return "";
+    at = &*it;
+  }
+  return at->is_string() ? at->get<std::string>() : "";
+}
+
+HttpAnswer Empty() { return {200, "text/plain", "", {}}; }
+
+// Message subtypes that are still a person writing: "also send to #channel", a file with a
+// comment, /me. Edits, deletions, joins and bot messages are not.
+bool IsPersonWriting(const json& ev) {
+  if (!ev.contains("subtype")) return true;
+  const std::string subtype = StringAt(ev, {"subtype"});
+  return subtype == "thread_broadcast" || subtype == "file_share" || subtype == "me_message";
+}
+
+HttpAnswer OtherWorkspace(const std::string& what, const std::string& team) {
+  log::Warn("slack " + what + " from another workspace refused", {{"team_id", team}});
+  HttpAnswer a = JsonError(403, "this duplex serves another Slack workspace");
+  a.headers.push_back({"X-Slack-No-Retry", "1"});
+  return a;
+}
+
+CommandContext ContextFor(const json& p, const std::string& team, const std::string& user,
+                          const std::string& text) {
+  CommandContext ctx;
+  ctx.team_id = team;
+  ctx.channel_id = StringAt(p, {"channel", "id"});
+  ctx.user_id = user;
+  ctx.user_name = StringAt(p, {"user", "username"});
+  ctx.command = "/duplex";
+  ctx.text = text;
+  ctx.request_id = StringAt(p, {"trigger_id"});
+  return ctx;
+}
+
+HttpAnswer OnBlockAction(const json& p, const std::string& team, const std::string& user,
+                         SlackInteractiveDeps& deps) {
+  const json& actions = p.contains("actions") ? p["actions"] : json();
+  if (!actions.is_array() || actions.empty()) return JsonError(400, "actions is missing");
+  const std::string action = StringAt(actions[0], {"action_id"});
+  const auto ref = ParseRef(StringAt(actions[0], {"value"}));
+  const std::string response_url = StringAt(p, {"response_url"});
+  if (!ref) {
+    log::Info("slack action ignored", {{"action", action}});
+    return Empty();
+  }
+  const std::string n = std::to_string(*ref);
+  std::string command;
+  if (action == kActionAssignMe) command = "assign " + n + " me";
+  if (action == kActionClose) command = "close " + n;
+  if (action == kActionReopen) command = "reopen " + n;
+  if (action == kActionReply) {
+    auto conv = deps.store->GetConversation(*ref);
+    if (!conv.ok() || !conv->has_value()) {
+      deps.tell_user(response_url, conv.ok() ? "There is no conversation #" + n + "."
+                                             : "duplex could not read the database. Try again.");
+      return Empty();
+    }
+    const Author& a = (*conv)->author;
+    const std::string author = !a.name.empty() ? a.name : !a.handle.empty() ? a.handle : a.id;
+    if (!deps.open_view(StringAt(p, {"trigger_id"}), ReplyModal(*ref, author))) {
+      deps.tell_user(response_url, "Slack did not open the reply form. Use `/duplex reply " + n +
+                                       " …` instead.");
+    }
+    return Empty();
+  }
+  if (command.empty()) {
+    log::Info("slack action ignored", {{"action", action}});
+    return Empty();
+  }
+  CommandAnswer answer = deps.commands->Execute(ContextFor(p, team, user, command));
+  // Success shows in the thread (a notice and the updated root); only refusals are told here.
+  if (answer.error) deps.tell_user(response_url, answer.text);
+  return Empty();
+}
+
+HttpAnswer OnViewSubmission(const json& p, const std::string& team, const std::string& user,
+                            SlackInteractiveDeps& deps) {
+  if (StringAt(p, {"view", "callback_id"}) != kReplyModalCallback) return Empty();
+  const std::string ref = StringAt(p, {"view", "private_metadata"});
+  const std::string text = StringAt(p, {"view", "state", "values", kReplyBlock, kReplyInput, "value"});
+  CommandContext ctx = ContextFor(p, team, user, "reply " + ref + " " + text);
+  ctx.text_is_plain = true;  // typed into a plain-text input: nothing to unescape
+  CommandAnswer answer = deps.commands->Execute(ctx);
+  if (!answer.error) return Empty();  // closes the modal; delivery reports in the thread
+  json errors = {{"response_action", "errors"}, {"errors", {{kReplyBlock, answer.text}}}};
+  return {200, "application/json", errors.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+}
+
+}  // namespace
+
+std::optional<std::string> ThreadReplyText(const std::string& message) {
+  std::string t = text::Trim(message);
+  if (t.size() < 6 || text::ToLowerAscii(t.substr(0, 5)) != "reply") return std::nullopt;
+  std::size_t i = 5;
+  while (i < t.size() && t[i] == ' ') ++i;
+  if (i >= t.size() || t[i] != ':') return std::nullopt;
+  return text::Trim(std::string_view(t).substr(i + 1));
+}
+
+HttpAnswer HandleSlackInteraction(const InboundRequest& request, SlackInteractiveDeps& deps) {
+  if (Status s = VerifySlackRequest(request, deps.signing_secret); !s.ok()) {
+    log::Warn("slack interaction refused", {{"reason", s.message()}});
+    return AnswerFor(s);
+  }
+  auto payload = security::ParseUntrustedJson(Form::Parse(request.body).Get("payload"));
+  if (!payload.ok() || !payload->is_object()) return JsonError(400, "payload is not a JSON object");
+  const json& p = *payload;
+  const std::string team = StringAt(p, {"team", "id"});
+  if (!deps.team_id.empty() && team != deps.team_id) return OtherWorkspace("interaction", team);
+  const std::string user = StringAt(p, {"user", "id"});
+  if (user.empty()) return JsonError(400, "user.id is missing");
+  // In a channel shared with another organisation (Slack Connect) the clicker may belong to it.
+  const std::string user_team = StringAt(p, {"user", "team_id"});
+  if (!deps.team_id.empty() && !user_team.empty() && user_team != deps.team_id) {
+    return OtherWorkspace("interaction by a member", user_team);
+  }
+  const std::string type = StringAt(p, {"type"});
+  if (type == "block_actions") return OnBlockAction(p, team, user, deps);
+  if (type == "view_submission") return OnViewSubmission(p, team, user, deps);
+  log::Info("slack interaction ignored", {{"type", type}});
+  return Empty();
+}
+
+HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps& deps) {
+  if (Status s = VerifySlackRequest(request, deps.signing_secret); !s.ok()) {
+    log::Warn("slack event refused", {{"reason", s.message()}});
+    return AnswerFor(s);
+  }
+  auto parsed = security::ParseUntrustedJson(request.body);
+  if (!parsed.ok() || !parsed->is_object()) return JsonError(400, "the body is not a JSON object");
+  const json& p = *parsed;
+  const std::string type = StringAt(p, {"type"});
+  if (type == "url_verification") {
+    json answer = {{"challenge", StringAt(p, {"challenge"})}};
+    return {200, "application/json", answer.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+  }
+  if (type != "event_callback") return Empty();
+  const std::string team = StringAt(p, {"team_id"});
+  if (!deps.team_id.empty() && team != deps.team_id) return OtherWorkspace("event", team);
+  const std::string event_id = StringAt(p, {"event_id"});
+  const json& ev = p.contains("event") ? p["event"] : json();
+  if (event_id.empty() || !ev.is_object()) return JsonError(400, "event_id or event is missing");
+  // Only a person's new message inside a thread counts: not our own posts (bot_id), not
+  // edits or joins (subtype), not the root itself.
+  const std::string thread_ts = StringAt(ev, {"thread_ts"});
+  const std::string user = StringAt(ev, {"user"});
+  if (StringAt(ev, {"type"}) != "message" || !IsPersonWriting(ev) || ev.contains("bot_id") ||
+      thread_ts.empty() || thread_ts == StringAt(ev, {"ts"}) || user.empty()) {
+    return Empty();
+  }
+  // The event's team_id is the installing workspace; in a channel shared with another
+  // organisation (Slack Connect) the writer's own workspace is user_team.
+  const std::string user_team = StringAt(ev, {"user_team"});
+  if (!deps.team_id.empty() && !user_team.empty() && user_team != deps.team_id) {
+    log::Warn("slack thread message by another workspace's member ignored", {{"team_id", user_team}});
+    return Empty();
+  }
+  const std::string channel = StringAt(ev, {"channel"});
+  auto conv = deps.store->FindConversationByThread(channel, thread_ts);
+  if (!conv.ok()) return JsonError(500, "database unavailable");
+  if (!conv->has_value()) return Empty();  // a thread duplex did not start
+  const Conversation& c = **conv;
+  const std::string claim = team + ":" + event_id;
+  auto first = deps.store->ClaimEvent("slack-event", claim, request.now);
+  if (!first.ok()) return JsonError(500, "database unavailable");
+  if (!*first) {
+    log::Info("slack event repeat ignored", {{"event_id", event_id}});
+    return Empty();
+  }
+  const std::string text = StringAt(ev, {"text"});
+  const std::string ref = std::to_string(c.id);
+  std::string notice;
+  if (auto reply = ThreadReplyText(text)) {
+    CommandContext ctx;
+    ctx.team_id = team;
+    ctx.channel_id = channel;
+    ctx.user_id = user;
+    ctx.command = "/duplex";
+    ctx.text = "reply " + ref + " " + *reply;
+    CommandAnswer answer = deps.commands->Execute(ctx);
+    if (!answer.error) return Empty();
+    // Not sent: keep the text as a note so nothing typed is lost, and say why in the thread.
+    notice = deps.dialect->User(user) + " your `reply:` was not sent: " + answer.text;
+  }
+  auto note = deps.store->AddNote(c.id, user, deps.dialect->ToPlain(text), notice, request.now);
+  if (!note.ok()) {
+    // Let Slack's retry (about at once, then after 1 and 5 minutes) try again.
+    Status released = deps.store->ReleaseEvent("slack-event", claim);
+    log::Error("slack thread message not stored; Slack will send it again",
+               {{"ref", ref}, {"event_id", event_id}, {"error", note.status().message()},
+                {"claim_released", released.ok() ? "yes" : "no"}});
+    return JsonError(500, "database unavailable");
+  }
+  log::Info("slack thread message stored as a note", {{"ref", ref}, {"user", user}});
+  return Empty();
+}
+
+}  // namespace duplex

@@ -1,0 +1,42 @@
+// Slack interactivity and the Events API:
+//   POST /chat/slack/interactions — the buttons on a thread root (Reply / Assign to me / Close /
+//     Reopen) and the reply modal's submission; a form whose one field `payload` is JSON.
+//   POST /chat/slack/events — url_verification, then thread messages: `reply: …` in a
+//     conversation's thread goes to the customer, any other human message there is stored as
+//     an internal note. Bot messages and edits are ignored; event_id repeats change nothing.
+// Both are signed like slash commands (v0) and refused from another workspace. Every action
+// runs as the same command a user could type, so roles, the audit log and the answers match.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "chat/command_service.h"
+#include "handlers/http_answer.h"
+#include "platforms/platform.h"
+#include "storage/store.h"
+
+namespace duplex {
+
+struct SlackInteractiveDeps {
+  std::string signing_secret;
+  std::string team_id;  // empty: any workspace
+  CommandService* commands = nullptr;
+  Store* store = nullptr;
+  const ChatDialect* dialect = nullptr;
+  // views.open with the interaction's trigger_id; false when Slack refused or was unreachable.
+  std::function<bool(const std::string& trigger_id, const nlohmann::json& view)> open_view;
+  // Shows `text` to the user who clicked (the payload's response_url, ephemeral).
+  std::function<void(const std::string& response_url, const std::string& text)> tell_user;
+};
+
+HttpAnswer HandleSlackInteraction(const InboundRequest& request, SlackInteractiveDeps& deps);
+HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps& deps);
+
+// The text after "reply:" when a thread message is a reply for the customer ("reply: Thanks!",
+// any case, spaces allowed before the colon); nullopt otherwise.
+std::optional<std::string> ThreadReplyText(const std::string& message);
+
+}  // namespace duplex
