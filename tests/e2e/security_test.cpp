@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -342,6 +343,45 @@ TEST_CASE(
               .response.status == 200);
   }
   CHECK(record(env.SlackCommand("help", "U0STAFF", kTeam, "/duplex", "wrong-secret"))
+            .response.status == 401);
+  // Buttons, the reply modal (views.open with the bot token) and thread messages.
+  const std::string& signing = secrets.at("chat.signing_secret");
+  REQUIRE(WaitUntil([&] {
+    auto c = env.app().store().GetConversation(1);
+    return c.ok() && c->has_value() && !(*c)->thread_ts.empty();
+  }));
+  const std::string thread = (*env.app().store().GetConversation(1))->thread_ts;
+  auto click = [](const char* action) {
+    return json{{"type", "block_actions"},
+                {"channel", {{"id", kDefaultChannel}}},
+                {"actions", json::array({{{"action_id", action}, {"value", "1"}}})}};
+  };
+  CHECK(record(env.SlackInteraction(click("duplex_assign_me"), signing)).response.status == 200);
+  CHECK(record(env.SlackInteraction(click("duplex_reply"), signing)).response.status == 200);
+  const json typed = {{"type", "plain_text_input"}, {"value", "Sent from the form"}};
+  const json submission = {
+      {"type", "view_submission"},
+      {"view",
+       {{"callback_id", "duplex_reply_modal"},
+        {"private_metadata", "1"},
+        {"state", {{"values", {{"duplex_reply_block", {{"duplex_reply_text", typed}}}}}}}}}};
+  CHECK(record(env.SlackInteraction(submission, signing)).response.status == 200);
+  CHECK(record(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev-1", thread, "reply: from the thread"),
+                              signing))
+            .response.status == 200);
+  CHECK(record(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev-2", thread, "a note"), signing))
+            .response.status == 200);
+  CHECK(env.slack.Views().size() == 1);
+  CHECK((*env.app().store().GetConversation(1))->assignee == "U0STAFF");
+  auto messages = env.app().store().ListMessages(1);
+  REQUIRE(messages.ok());
+  std::set<std::string> texts;
+  for (const auto& m : *messages) texts.insert(m.text);
+  CHECK(texts.count("Sent from the form") == 1);
+  CHECK(texts.count("from the thread") == 1);
+  CHECK(texts.count("a note") == 1);
+  CHECK(record(env.SlackInteraction(click("duplex_close"), "wrong-secret")).response.status == 401);
+  CHECK(record(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev-3", thread, "x"), "wrong-secret"))
             .response.status == 401);
   // Every reply reaches its platform or fails for good, and the thread says so.
   REQUIRE(WaitUntil(
