@@ -38,6 +38,10 @@ int FuzzConfig(const std::uint8_t* data, std::size_t size);
 // CommandService::Execute on an in-memory SQLite store. Input: first byte picks the caller
 // (bit 0: admin) and the command (bit 1: /reply), the rest is the command text.
 int FuzzCommandService(const std::uint8_t* data, std::size_t size);
+// The chat endpoints (Slack commands, interactions, events; Mattermost commands) on the same
+// store, with requests signed by the target. Input: first byte picks the endpoint and options
+// (fuzz/targets/chat_endpoints.cpp), the rest is the body.
+int FuzzChatEndpoints(const std::uint8_t* data, std::size_t size);
 
 const std::vector<FuzzTarget>& AllTargets();
 

@@ -16,6 +16,7 @@ const std::vector<FuzzTarget>& AllTargets() {
       {"slack_text", FuzzSlackText},
       {"config", FuzzConfig},
       {"command_service", FuzzCommandService},
+      {"chat_endpoints", FuzzChatEndpoints},
   };
   return targets;
 }

@@ -1,16 +1,10 @@
 // CommandService end to end on a real SQLite store (in memory): whatever text staff or admins
-// type, Execute answers and never crashes. Opening and migrating a store costs more than the
-// commands, so one store serves 64 inputs before a fresh one replaces it: state carries over
-// that far (a crash may need its predecessors to reproduce), never further.
+// type, Execute answers and never crashes.
 #include <nlohmann/json.hpp>
 
 #include "chat/admin_commands.h"
-#include "chat/command_service.h"
-#include "chat/slack/slack_poster.h"
-#include "core/routing/router.h"
 #include "fuzz/fuzz_targets.h"
-#include "fuzz/targets/fuzz_support.h"
-#include "storage/sqlite_store.h"
+#include "fuzz/targets/command_world.h"
 
 namespace duplex::fuzz {
 namespace {
@@ -31,62 +25,68 @@ Mention SeedMention(const std::string& platform, const std::string& id, MentionK
   return m;
 }
 
-struct World {
-  World() {
-    SqliteOptions o;
-    o.path = ":memory:";
-    auto opened = SqliteStore::Open(o);
-    if (!opened.ok()) __builtin_trap();
-    store = std::move(*opened);
-    std::vector<IngestItem> items = {
-        {SeedMention("generic", "m1", MentionKind::kDirect), "C0SOCIAL", ""},
-        {SeedMention("generic", "m2", MentionKind::kMention), "C0OTHER", ""},
-    };
-    if (!store->Ingest(items, kFuzzNow).ok()) __builtin_trap();
-    connectors["generic"] =
-        MakeConnector("generic", {{"secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}, nullptr);
-    router = std::make_unique<SharedRouter>(
-        std::make_shared<const Router>(std::vector<Route>{}, "C0SOCIAL"));
-    CommandDeps deps;
-    deps.store = store.get();
-    deps.clock = &clock;
-    deps.dialect = &dialect;
-    deps.connectors = &connectors;
-    deps.wake_delivery = [] {};
-    deps.config_admins = {"U0ADMIN"};
-    deps.default_channel = "C0SOCIAL";
-    deps.router = [this] { return router->Get(); };
-    deps.reload_routes = [this]() -> Status {
-      auto routes = store->ListRoutes();
-      if (!routes.ok()) return routes.status();
-      router->Set(std::make_shared<const Router>(std::move(*routes), "C0SOCIAL"));
-      return Status::Ok();
-    };
-    service = std::make_unique<CommandService>(deps);
-    RegisterAdminCommands(*service);
-  }
-
-  FakeClock clock{kFuzzNow};
-  SlackDialect dialect;
-  ConnectorMap connectors;
-  std::unique_ptr<SqliteStore> store;
-  std::unique_ptr<SharedRouter> router;
-  std::unique_ptr<CommandService> service;
-};
-
 }  // namespace
+
+CommandWorld::CommandWorld() {
+  SqliteOptions o;
+  o.path = ":memory:";
+  auto opened = SqliteStore::Open(o);
+  if (!opened.ok()) __builtin_trap();
+  store = std::move(*opened);
+  std::vector<IngestItem> items = {
+      {SeedMention("generic", "m1", MentionKind::kDirect), "C0SOCIAL", ""},
+      {SeedMention("generic", "m2", MentionKind::kMention), "C0OTHER", ""},
+  };
+  if (!store->Ingest(items, kFuzzNow).ok()) __builtin_trap();
+  // Post both thread roots, as the delivery worker would, so thread messages find them.
+  auto due = store->DueDeliveries(kFuzzNow, 10, {});
+  if (!due.ok() || due->size() != 2) __builtin_trap();
+  for (const Delivery& d : *due) {
+    if (!store->MarkSending({d.id}, kFuzzNow).ok()) __builtin_trap();
+    DeliveryUpdate done;
+    done.id = d.id;
+    done.thread_ts_for_conversation = d.conversation_id == 1 ? kThreadTs1 : kThreadTs2;
+    done.message_chat_ts = done.thread_ts_for_conversation;
+    if (!store->FinishDelivery(done, kFuzzNow).ok()) __builtin_trap();
+  }
+  connectors["generic"] =
+      MakeConnector("generic", {{"secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}, nullptr);
+  router =
+      std::make_unique<SharedRouter>(std::make_shared<const Router>(std::vector<Route>{}, "C0SOCIAL"));
+  CommandDeps deps;
+  deps.store = store.get();
+  deps.clock = &clock;
+  deps.dialect = &dialect;
+  deps.connectors = &connectors;
+  deps.wake_delivery = [] {};
+  deps.config_admins = {"U0ADMIN"};
+  deps.default_channel = "C0SOCIAL";
+  deps.router = [this] { return router->Get(); };
+  deps.reload_routes = [this]() -> Status {
+    auto routes = store->ListRoutes();
+    if (!routes.ok()) return routes.status();
+    router->Set(std::make_shared<const Router>(std::move(*routes), "C0SOCIAL"));
+    return Status::Ok();
+  };
+  service = std::make_unique<CommandService>(deps);
+  RegisterAdminCommands(*service);
+}
+
+CommandWorld& WorldFor(std::unique_ptr<CommandWorld>& world, int& uses) {
+  if (!world || ++uses > 64) {
+    world = std::make_unique<CommandWorld>();
+    uses = 1;
+  }
+  return *world;
+}
 
 int FuzzCommandService(const std::uint8_t* data, std::size_t size) {
   QuietLogs();
   if (size == 0) return 0;
-  static std::unique_ptr<World> shared;
+  static std::unique_ptr<CommandWorld> shared;
   static int uses = 0;
   static std::uint64_t invocation = 0;
-  if (!shared || ++uses > 64) {
-    shared = std::make_unique<World>();
-    uses = 1;
-  }
-  World& world = *shared;
+  CommandWorld& world = WorldFor(shared, uses);
   CommandContext ctx;
   ctx.team_id = "T0001";
   ctx.channel_id = "C0SOCIAL";

@@ -1,14 +1,16 @@
 // Replays and secrets, end to end. A replayed request is refused where the scheme signs a
-// timestamp (Standard Webhooks, Slack) and acknowledged-and-dropped where dedup is the defence
-// (X, Meta, Telegram, GitHub, and a Standard Webhook resent inside its window). Secrets:
-// a full round trip through every platform with distinctive secrets, after which none of them
-// is in a log line, an HTTP answer, /metrics, a chat post or the database files.
+// timestamp (Standard Webhooks; Slack commands, buttons and events) and acknowledged and
+// dropped where dedup is the defence (X, Meta, Telegram, GitHub, and a Standard Webhook
+// resent inside its window). Secrets: a full round trip through every platform with
+// distinctive secrets, after which none of them is in a log line, an HTTP answer, /metrics,
+// a chat post or the database files.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -65,6 +67,19 @@ std::int64_t Now() {
   return SystemClock().NowSeconds();
 }
 
+// A request to one of the Slack endpoints, signed (correctly) for the time `ts` in seconds.
+HttpResult SlackAt(E2eEnv& env, const std::string& path, const std::string& content_type,
+                   const std::string& body, std::int64_t ts) {
+  HttpRequest r;
+  r.url = env.base_url() + path;
+  r.content_type = content_type;
+  r.body = body;
+  const std::string t = std::to_string(ts);
+  r.headers = {{"X-Slack-Request-Timestamp", t},
+               {"X-Slack-Signature", security::SignSlackV0(kSigningSecret, t, body)}};
+  return env.Send(r);
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -83,6 +98,38 @@ TEST_CASE(
   CHECK(env.app().store().ListRoutes()->empty());
   CHECK(env.app().store().GetConversation(1)->has_value());
   CHECK_FALSE(env.app().store().GetConversation(2)->has_value());
+}
+
+TEST_CASE(
+    "replay: a Slack button click or thread message signed more than 5 minutes away is refused") {
+  E2eEnv env;
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Where is my parcel?"), "wh-1")
+              .response.status == 200);
+  const json click = {{"type", "block_actions"},
+                      {"team", {{"id", kTeam}}},
+                      {"user", {{"id", "U0STAFF"}, {"username", "staff"}}},
+                      {"trigger_id", "trigger-click"},
+                      {"actions", json::array({{{"action_id", "duplex_close"}, {"value", "1"}}})}};
+  const std::string form = "payload=" + text::UrlEncode(click.dump());
+  const std::string form_type = "application/x-www-form-urlencoded";
+  const std::string event =
+      E2eEnv::ThreadMessageEvent("Ev-late", "1700000000.000100", "checking the warehouse").dump();
+  for (std::int64_t ts : {Now() - 301, Now() + 301}) {
+    auto old_click = SlackAt(env, "/chat/slack/interactions", form_type, form, ts);
+    CHECK(old_click.response.status == 401);
+    CHECK(old_click.response.body == "{\"error\":\"timestamp outside the 5-minute window\"}");
+    CHECK(SlackAt(env, "/chat/slack/events", "application/json", event, ts).response.status == 401);
+  }
+  auto conv = env.app().store().GetConversation(1);
+  REQUIRE(conv.ok());
+  REQUIRE(conv->has_value());
+  CHECK((*conv)->state == ConversationState::kOpen);
+  // The same click signed now is accepted and closes #1: the timestamp was the only reason.
+  CHECK(SlackAt(env, "/chat/slack/interactions", form_type, form, Now()).response.status == 200);
+  CHECK(WaitUntil([&] {
+    auto c = env.app().store().GetConversation(1);
+    return c.ok() && c->has_value() && (*c)->state == ConversationState::kClosed;
+  }));
 }
 
 TEST_CASE("replay: a signed webhook sent again inside its window is acknowledged and dropped") {
@@ -296,6 +343,45 @@ TEST_CASE(
               .response.status == 200);
   }
   CHECK(record(env.SlackCommand("help", "U0STAFF", kTeam, "/duplex", "wrong-secret"))
+            .response.status == 401);
+  // Buttons, the reply modal (views.open with the bot token) and thread messages.
+  const std::string& signing = secrets.at("chat.signing_secret");
+  REQUIRE(WaitUntil([&] {
+    auto c = env.app().store().GetConversation(1);
+    return c.ok() && c->has_value() && !(*c)->thread_ts.empty();
+  }));
+  const std::string thread = (*env.app().store().GetConversation(1))->thread_ts;
+  auto click = [](const char* action) {
+    return json{{"type", "block_actions"},
+                {"channel", {{"id", kDefaultChannel}}},
+                {"actions", json::array({{{"action_id", action}, {"value", "1"}}})}};
+  };
+  CHECK(record(env.SlackInteraction(click("duplex_assign_me"), signing)).response.status == 200);
+  CHECK(record(env.SlackInteraction(click("duplex_reply"), signing)).response.status == 200);
+  const json typed = {{"type", "plain_text_input"}, {"value", "Sent from the form"}};
+  const json submission = {
+      {"type", "view_submission"},
+      {"view",
+       {{"callback_id", "duplex_reply_modal"},
+        {"private_metadata", "1"},
+        {"state", {{"values", {{"duplex_reply_block", {{"duplex_reply_text", typed}}}}}}}}}};
+  CHECK(record(env.SlackInteraction(submission, signing)).response.status == 200);
+  CHECK(record(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev-1", thread, "reply: from the thread"),
+                              signing))
+            .response.status == 200);
+  CHECK(record(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev-2", thread, "a note"), signing))
+            .response.status == 200);
+  CHECK(env.slack.Views().size() == 1);
+  CHECK((*env.app().store().GetConversation(1))->assignee == "U0STAFF");
+  auto messages = env.app().store().ListMessages(1);
+  REQUIRE(messages.ok());
+  std::set<std::string> texts;
+  for (const auto& m : *messages) texts.insert(m.text);
+  CHECK(texts.count("Sent from the form") == 1);
+  CHECK(texts.count("from the thread") == 1);
+  CHECK(texts.count("a note") == 1);
+  CHECK(record(env.SlackInteraction(click("duplex_close"), "wrong-secret")).response.status == 401);
+  CHECK(record(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev-3", thread, "x"), "wrong-secret"))
             .response.status == 401);
   // Every reply reaches its platform or fails for good, and the thread says so.
   REQUIRE(WaitUntil(
