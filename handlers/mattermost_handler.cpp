@@ -27,14 +27,7 @@ HttpAnswer HandleMattermostCommand(const InboundRequest& request, MattermostHand
     log::Warn("mattermost command from another team refused", {{"team_id", form.Get("team_id")}});
     return JsonError(403, "this duplex serves another Mattermost team");
   }
-  CommandContext ctx;
-  ctx.team_id = form.Get("team_id");
-  ctx.channel_id = form.Get("channel_id");
-  ctx.user_id = form.Get("user_id");
-  ctx.user_name = form.Get("user_name");
-  ctx.command = form.Get("command");
-  ctx.text = form.Get("text");
-  ctx.request_id = form.Get("trigger_id");
+  CommandContext ctx = SlashCommandContext(form);
   if (ctx.user_id.empty()) return JsonError(400, "user_id is missing");
   if (deps.directory) deps.directory->Learn(ctx.user_id, ctx.user_name);
   // Mattermost reads the same {"response_type","text"} answer as Slack.

@@ -17,6 +17,18 @@ Status VerifySlackRequest(const InboundRequest& request, const std::string& sign
                                  request.Header("X-Slack-Signature"), request.body, request.now / 1000);
 }
 
+CommandContext SlashCommandContext(const Form& form) {
+  CommandContext ctx;
+  ctx.team_id = form.Get("team_id");
+  ctx.channel_id = form.Get("channel_id");
+  ctx.user_id = form.Get("user_id");
+  ctx.user_name = form.Get("user_name");
+  ctx.command = form.Get("command");
+  ctx.text = form.Get("text");
+  ctx.request_id = form.Get("trigger_id");
+  return ctx;
+}
+
 HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& deps) {
   Form form = Form::Parse(request.body);
   // Slack's TLS check may come unsigned; it changes nothing, so answer before verifying.
@@ -29,14 +41,7 @@ HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& d
     log::Warn("slack command from another workspace refused", {{"team_id", form.Get("team_id")}});
     return JsonError(403, "this duplex serves another Slack workspace");
   }
-  CommandContext ctx;
-  ctx.team_id = form.Get("team_id");
-  ctx.channel_id = form.Get("channel_id");
-  ctx.user_id = form.Get("user_id");
-  ctx.user_name = form.Get("user_name");
-  ctx.command = form.Get("command");
-  ctx.text = form.Get("text");
-  ctx.request_id = form.Get("trigger_id");
+  CommandContext ctx = SlashCommandContext(form);
   if (ctx.user_id.empty()) return JsonError(400, "user_id is missing");
   CommandAnswer answer = deps.commands->Execute(ctx);
   return {200, "application/json", SlackCommandResponse(answer), {}};

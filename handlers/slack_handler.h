@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chat/command_service.h"
+#include "chat/form.h"
 #include "core/clock.h"
 #include "handlers/http_answer.h"
 #include "platforms/platform.h"
@@ -21,6 +22,9 @@ struct SlackHandlerDeps {
 Status VerifySlackRequest(const InboundRequest& request, const std::string& signing_secret);
 
 HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& deps);
+
+// The fields Slack and Mattermost both send with a slash command (same names, same form).
+CommandContext SlashCommandContext(const Form& form);
 
 // {"response_type":"ephemeral"|"in_channel","text":…}
 std::string SlackCommandResponse(const CommandAnswer& answer);
