@@ -208,21 +208,22 @@ HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* m
         return httplib::Server::HandlerResponse::Handled;
       }));
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    // cpp-httplib answers a bad request line or header without pre-routing: no stale label.
+    const char* endpoint = std::exchange(t_endpoint, "other");
+    if (ConnectionGuard::Ended()) return;  // bytes after a closing answer: nobody hears this one
     ConnectionGuard::ResponseSent();
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - t_request_start)
                   .count();
     log::Info("request", {{"method", req.method},
-                          {"path", t_endpoint == std::string("other") ? "(other)" : req.path},
+                          {"path", endpoint == std::string("other") ? "(other)" : req.path},
                           {"status", std::to_string(res.status)},
                           {"ms", std::to_string(us / 1000) + "." + std::to_string(us % 1000 / 100)},
                           {"remote", req.remote_addr}});
     if (metrics_) {
       metrics_->Inc("duplex_http_requests_total",
-                    {{"path", t_endpoint}, {"status", std::to_string(res.status)}});
+                    {{"path", endpoint}, {"status", std::to_string(res.status)}});
     }
-    // cpp-httplib answers a bad request line or header without pre-routing: no stale label.
-    t_endpoint = "other";
   });
 }
 
@@ -241,8 +242,8 @@ bool HttpServer::RefuseEarly(const httplib::Request& req, httplib::Response& res
   auto route = routes_.find(req.path);
   t_endpoint = route != routes_.end() ? route->first.c_str() : "other";
   if (ConnectionGuard::Ended()) {
-    // Decrypted TLS bytes cpp-httplib held after a closing answer: never a request.
-    Refuse(res, 400, "bad request");
+    // Decrypted TLS bytes cpp-httplib held past a closing answer: never served, never heard.
+    res.status = 400;
     return true;
   }
   std::size_t header_bytes = 0;

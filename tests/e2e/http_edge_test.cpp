@@ -2,10 +2,22 @@
 // is never inflated, a refused request's unread bytes are never read as another request, and
 // framing that cpp-httplib would read differently from a proxy in front of duplex is refused
 // before the body. "Closed" means the client reads end of stream right after one answer.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,11 +27,14 @@
 #include "support/e2e_env.h"
 #include "support/process.h"
 #include "support/raw_socket.h"
+#include "support/tls_cert.h"
 
 namespace duplex::test {
 namespace {
 
 using nlohmann::json;
+
+constexpr char kHealthz[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 
 int Count(const std::string& text, const std::string& needle) {
   int n = 0;
@@ -54,15 +69,13 @@ Exchange Talk(int port, const std::string& request, const std::string& after = "
 // One answer with `status` (and the error `reason`), Connection: close, then end of stream.
 void ExpectRefused(int port, const std::string& request, const std::string& status,
                    const std::string& reason = "") {
-  Exchange e = Talk(port, request, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  Exchange e = Talk(port, request, kHealthz);
   CHECK(e.Status() == status);
   if (!reason.empty()) CHECK(e.bytes.find("{\"error\":\"" + reason + "\"}") != std::string::npos);
   CHECK(e.bytes.find("Connection: close\r\n") != std::string::npos);
   CHECK(e.answers == 1);
   CHECK(e.closed);
 }
-
-constexpr char kHealthz[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 
 std::string Chunked(const std::string& body, std::size_t piece = 1000) {
   std::string out;
@@ -79,18 +92,72 @@ std::string Chunked(const std::string& body, std::size_t piece = 1000) {
 std::string SignedMention(const std::string& id, const std::string& framing = "") {
   const std::string body = E2eEnv::GenericMention("m-" + id, "c-" + id, "hello").dump();
   const std::string ts = std::to_string(SystemClock().NowSeconds());
-  return "POST /webhooks/generic HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-         "webhook-id: " +
-         id + "\r\nwebhook-timestamp: " + ts +
-         "\r\nwebhook-signature: " + security::SignStandardWebhook(kGenericSecret, id, ts, body) +
-         "\r\n" +
-         (framing.empty() ? "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body
-                          : framing);
+  std::string head = "POST /webhooks/generic HTTP/1.1\r\nHost: x\r\n";
+  head += "Content-Type: application/json\r\n";
+  head += "webhook-id: " + id + "\r\n";
+  head += "webhook-timestamp: " + ts + "\r\n";
+  head +=
+      "webhook-signature: " + security::SignStandardWebhook(kGenericSecret, id, ts, body) + "\r\n";
+  if (!framing.empty()) return head + framing;
+  return head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// A POST of `body` with `headers` (lines ending in CRLF) and a Content-Length.
+std::string RawPost(const std::string& path, const std::string& headers, const std::string& body) {
+  return "POST " + path + " HTTP/1.1\r\nHost: x\r\n" + headers +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 std::string FormPost(const std::string& path, const std::string& headers) {
   return "POST " + path + " HTTP/1.1\r\nHost: x\r\n" +
          "Content-Type: application/x-www-form-urlencoded\r\n" + headers + "\r\n";
+}
+
+// Sends `bytes` as one TLS record on a fresh connection to 127.0.0.1:`port` (the certificate
+// is not checked) and reads until the server closes or `until` appears, at most 5 s.
+Exchange TlsTalk(int port, const std::string& bytes, const std::string& until = "") {
+  Exchange e;
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        SSL_CTX_free);
+  SSL_CTX_set_options(ctx.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      SSL_set_fd(ssl.get(), fd) == 1 && SSL_connect(ssl.get()) == 1 &&
+      SSL_write(ssl.get(), bytes.data(), static_cast<int>(bytes.size())) > 0) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    char buf[4096];
+    while (until.empty() || e.bytes.find(until) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            end - std::chrono::steady_clock::now())
+                            .count();
+      pollfd p{fd, POLLIN, 0};
+      if (left <= 0 || (SSL_pending(ssl.get()) == 0 && poll(&p, 1, static_cast<int>(left)) <= 0))
+        break;
+      const int n = SSL_read(ssl.get(), buf, sizeof buf);
+      if (n <= 0) {
+        e.closed = true;
+        break;
+      }
+      e.bytes.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ssl.reset();
+  close(fd);
+  e.answers = Count(e.bytes, "HTTP/1.1 ");
+  return e;
+}
+
+// The value of one metric line ("name{labels}"), or -1 if it is not there.
+double Metric(E2eEnv& env, const std::string& series) {
+  const std::string body = env.Get("/metrics").response.body;
+  const std::size_t at = body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + series.size() + 2));
 }
 
 // `bytes` of zeros, compressed by cpp-httplib's own compressors (the library duplex links).
@@ -162,29 +229,20 @@ TEST_CASE(
                   "compressed request bodies are not accepted");
     REQUIRE(PeakMiB(server.pid()) < idle + 50);
   };
-  const std::string unsigned_post =
-      "POST /webhooks/generic HTTP/1.1\r\nHost: x\r\n"
-      "Content-Type: application/json\r\nContent-Length: " +
-      std::to_string(gz.size()) + "\r\n";
   for (int i = 0; i < 20; ++i)
-    expect_refused(unsigned_post + "Content-Encoding: gzip\r\n\r\n" + gz);
+    expect_refused(RawPost("/webhooks/generic", "Content-Encoding: gzip\r\n", gz));
   // cpp-httplib inflates "deflate" with the same zlib decoder (it detects the wrapping).
-  expect_refused(FormPost("/chat/slack/commands", "Content-Encoding: deflate\r\nContent-Length: " +
-                                                      std::to_string(gz.size()) + "\r\n") +
-                 gz);
-  expect_refused(
-      "POST /webhooks/generic HTTP/1.1\r\nHost: x\r\nContent-Encoding: br\r\n"
-      "Content-Length: " +
-      std::to_string(br.size()) + "\r\n\r\n" + br);
-  expect_refused(
-      "POST /no/such/path HTTP/1.1\r\nHost: x\r\nContent-Encoding: GZip\r\n"
-      "Content-Length: " +
-      std::to_string(gz.size()) + "\r\n\r\n" + gz);
+  expect_refused(RawPost("/chat/slack/commands",
+                         "Content-Type: application/x-www-form-urlencoded\r\n"
+                         "Content-Encoding: deflate\r\n",
+                         gz));
+  expect_refused(RawPost("/webhooks/generic", "Content-Encoding: br\r\n", br));
+  expect_refused(RawPost("/no/such/path", "Content-Encoding: GZip\r\n", gz));
   expect_refused("GET /no/such/path HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n\r\n");
   expect_refused(
       "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Encoding: identity\r\n"
       "Content-Encoding: gzip\r\n\r\n");
-  MESSAGE("peak after 25 refused bombs: ", PeakMiB(server.pid()), " MiB");
+  MESSAGE("peak after 25 refusals: ", PeakMiB(server.pid()), " MiB");
   CHECK(healthy());
 }
 
@@ -207,6 +265,7 @@ TEST_CASE(
     "http edge: a chunked form body over the limit gets one 413 and the connection closes; the "
     "smuggled request in the same write is never answered") {
   E2eEnv env(json{{"listen", {{"max_body_bytes", 4096}}}});
+  const int fds_before = OpenFileCount();
   const std::string body = "text=" + std::string(20'000, 'a');
   for (const char* path :
        {"/chat/slack/commands", "/chat/slack/interactions", "/webhooks/generic"}) {
@@ -219,6 +278,9 @@ TEST_CASE(
     CHECK(got.find("{\"error\":\"request body too large\"}") != std::string::npos);
     CHECK(Count(got, "HTTP/1.1 ") == 1);
   }
+  CHECK(WaitUntil([&] { return OpenFileCount() <= fds_before; }, 5000));  // nothing leaks
+  CHECK(Metric(env, "duplex_http_requests_total{path=\"/chat/slack/commands\",status=\"413\"}") ==
+        1);
 }
 
 TEST_CASE("http edge: every early refusal is one answer and then end of stream") {
@@ -363,6 +425,38 @@ TEST_CASE(
   CHECK_FALSE(WaitUntil([&] { return env.app().store().GetConversation(1)->has_value(); }, 1000));
   CHECK(Talk(env.app().port(), SignedMention("proper")).Status() == "HTTP/1.1 200 OK");
   CHECK(env.app().store().GetConversation(1)->has_value());
+  CHECK(Metric(env, "duplex_http_requests_total{path=\"/webhooks/generic\",status=\"431\"}") == 1);
+  CHECK(Metric(env, "duplex_http_requests_total{path=\"/webhooks/generic\",status=\"200\"}") == 1);
+}
+
+TEST_CASE(
+    "http edge: a refused connection gives its thread up at once, whatever its client sends "
+    "next") {
+  E2eEnv env(json{{"listen", {{"threads", 2}, {"max_connections_per_source", 0}}}});
+  std::vector<std::unique_ptr<RawSocket>> refused;
+  for (int i = 0; i < 2; ++i) {  // one per thread
+    refused.push_back(std::make_unique<RawSocket>(env.app().port()));
+    refused.back()->Send("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n\r\n");
+    const std::string answer = refused.back()->Read(5000, "}");
+    REQUIRE(answer.substr(0, answer.find("\r\n")) == "HTTP/1.1 415 Unsupported Media Type");
+    refused.back()->Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  }
+  // The header goes on a byte every 100 ms: never idle, so only the refusal can free the threads.
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    for (int i = 0; i < 100 && !stop; ++i) {
+      for (auto& s : refused) s->Send("x");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(Talk(env.app().port(), kHealthz).Status() == "HTTP/1.1 200 OK");
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stop = true;
+  trickle.join();
+  MESSAGE("the next connection was served after ", waited, " s");
+  CHECK(waited < 2.0);
 }
 
 TEST_CASE(
@@ -394,6 +488,23 @@ TEST_CASE(
       Talk(env.app().port(), "GET /no/such/path HTTP/1.1\r\nHost: x\r\n\r\n", kHealthz);
   CHECK(missing.Status() == "HTTP/1.1 404 Not Found");
   CHECK(missing.answers == 2);
+}
+
+TEST_CASE(
+    "http edge: over TLS, a request decrypted along with a refused one never runs (one record "
+    "holds both)") {
+  TempDir certs;
+  TlsFiles tls = MakeSelfSignedCert(certs.path().string());
+  E2eEnv env(json{{"listen", {{"tls_cert", tls.cert}, {"tls_key", tls.key}}}});
+  const int port = env.app().port();
+  Exchange e = TlsTalk(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n\r\n" +
+                                 SignedMention("behind"));
+  CHECK(e.Status() == "HTTP/1.1 415 Unsupported Media Type");
+  CHECK(e.answers == 1);
+  CHECK(e.closed);
+  CHECK_FALSE(WaitUntil([&] { return env.app().store().GetConversation(1)->has_value(); }, 1000));
+  CHECK(TlsTalk(port, SignedMention("proper"), "}").Status() == "HTTP/1.1 200 OK");
+  CHECK(env.app().store().GetConversation(1)->has_value());
 }
 
 }  // namespace duplex::test
