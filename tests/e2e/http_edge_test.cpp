@@ -188,7 +188,7 @@ long PeakMiB(pid_t pid) {
 
 TEST_CASE(
     "http edge: 20 gzip bombs get 415 before a byte is inflated, each connection closes, and the "
-    "server's peak memory stays near idle; deflate, br, GET and unknown paths too") {
+    "server's peak memory stays near idle (deflate, br, GET and unknown paths too)") {
   TempDir dir;
   const int port = FreePort();
   json config = {
@@ -262,7 +262,7 @@ TEST_CASE("http edge: Content-Encoding identity, in any case, is an ordinary req
 }
 
 TEST_CASE(
-    "http edge: a chunked form body over the limit gets one 413 and the connection closes; the "
+    "http edge: a chunked form body over the limit gets one 413 and the connection closes, and the "
     "smuggled request in the same write is never answered") {
   E2eEnv env(json{{"listen", {{"max_body_bytes", 4096}}}});
   const int fds_before = OpenFileCount();
@@ -460,7 +460,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "http edge: a chunked webhook is served and then the connection closed; a Content-Length one "
+    "http edge: a chunked webhook is served and then the connection closed, a Content-Length one "
     "keeps it open") {
   E2eEnv env;
   const std::string body = E2eEnv::GenericMention("m-ch", "c-ch", "hello").dump();
