@@ -64,6 +64,17 @@ constexpr int kWatchIntervalMs = 100;
 
 thread_local bool t_rejecting = false;
 
+// Points descriptor `fd` at a stream that is already at its end, so whoever reads `fd` next
+// sees end of stream; the socket it referred to stays open through its other descriptors.
+bool DetachAtEnd(int fd) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return false;
+  close(pair[1]);
+  const bool ok = dup3(pair[0], fd, O_CLOEXEC) >= 0;
+  close(pair[0]);
+  return ok;
+}
+
 std::string PeerAddress(int sock) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
@@ -82,13 +93,17 @@ std::string PeerAddress(int sock) {
 struct ConnectionGuard::Conn {
   enum class Phase { kReading, kHandling, kIdle };
   ConnectionGuard* guard = nullptr;
+  int sock = -1;      // cpp-httplib's descriptor
   int watch_fd = -1;  // a duplicate: the socket stays valid for shutdown() until Serve ends
   Phase phase = Phase::kReading;
   SteadyMs phase_since = 0;
   SteadyMs deadline = 0;
   std::uint64_t bytes_baseline = 0;
   bool cut = false;
+  // Set and read on the connection's own thread only.
   bool close_after_response = false;
+  bool ended = false;     // the closing answer was written
+  bool detached = false;  // `sock` now reads end of stream; the socket lives on in watch_fd
 };
 
 namespace {
@@ -180,6 +195,7 @@ bool ConnectionGuard::Serve(int sock, const std::function<bool()>& process) {
   };
   Conn conn;
   conn.guard = this;
+  conn.sock = sock;
   conn.watch_fd = fcntl(sock, F_DUPFD_CLOEXEC, 0);
   if (conn.watch_fd < 0) {  // out of descriptors: as overloaded as it gets
     release();
@@ -201,7 +217,11 @@ bool ConnectionGuard::Serve(int sock, const std::function<bool()>& process) {
     std::lock_guard lock(conns_mu_);
     conns_.erase(it);
   }
-  close(conn.watch_fd);
+  if (conn.detached) {
+    Linger(conn.watch_fd);  // still open: the client may be sending the rest of its body
+  } else {
+    close(conn.watch_fd);
+  }
   release();
   return ok;
 }
@@ -219,15 +239,19 @@ void ConnectionGuard::Reject(int sock) {
     (void)send(sock, kOverloaded, sizeof kOverloaded - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
   }
   shutdown(sock, SHUT_WR);
+  Linger(sock);
+  Event("overloaded");
+}
+
+void ConnectionGuard::Linger(int sock) {
   {
     std::lock_guard lock(conns_mu_);
     if (lingering_.size() < kMaxLingering) {
       lingering_.emplace_back(sock, Now() + kLingerMs);
-      sock = -1;
+      return;
     }
   }
-  if (sock >= 0) close(sock);
-  Event("overloaded");
+  close(sock);
 }
 
 void ConnectionGuard::HandlerStarted() {
@@ -239,16 +263,25 @@ void ConnectionGuard::HandlerStarted() {
 
 void ConnectionGuard::CloseAfterResponse() {
   auto* conn = static_cast<Conn*>(t_conn);
-  if (conn == nullptr) return;
-  std::lock_guard lock(conn->guard->conns_mu_);
-  conn->close_after_response = true;
+  if (conn != nullptr) conn->close_after_response = true;
+}
+
+bool ConnectionGuard::Ended() {
+  auto* conn = static_cast<Conn*>(t_conn);
+  return conn != nullptr && conn->ended;
 }
 
 void ConnectionGuard::ResponseSent() {
   auto* conn = static_cast<Conn*>(t_conn);
   if (conn == nullptr) return;
-  // Only this thread touches the flag's effect; the socket is valid until Serve returns.
-  if (conn->close_after_response) shutdown(conn->watch_fd, SHUT_WR);
+  if (conn->close_after_response && !conn->ended) {
+    // The answer is in the socket's send queue: end of stream follows it. cpp-httplib's next
+    // read then ends the connection instead of parsing the unread body as a request. Without
+    // a spare descriptor it falls back to its next write failing.
+    shutdown(conn->watch_fd, SHUT_WR);
+    conn->ended = true;
+    conn->detached = DetachAtEnd(conn->sock);
+  }
   const std::uint64_t bytes = BytesReceived(conn->watch_fd);
   std::lock_guard lock(conn->guard->conns_mu_);
   conn->phase = Conn::Phase::kIdle;
@@ -276,8 +309,8 @@ void ConnectionGuard::Watch() {
     }
     const SteadyMs now = Now();
     std::lock_guard lock(conns_mu_);
-    // Rejected connections: read and drop what the client sends until it closes, so closing
-    // never resets the connection before the client has read the 503.
+    // Rejected and ended connections: read and drop what the client sends until it closes, so
+    // closing never resets the connection before the client has read its answer.
     for (std::size_t i = 0; i < lingering_.size();) {
       auto& [fd, by] = lingering_[i];
       bool done = now >= by;

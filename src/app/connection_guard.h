@@ -16,6 +16,10 @@
 //   get the same 503); addresses for which `exempt` is true (trusted proxies) have no cap.
 // - A keep-alive connection idle between requests is closed when other connections are
 //   waiting for a thread, and at shutdown.
+// - A request answered after CloseAfterResponse is the last one read from its connection:
+//   once the answer is written the client sees end of stream, cpp-httplib sees end of stream
+//   on its descriptor (so no unread body byte is ever parsed as another request), and the
+//   socket is drained briefly and closed like a rejected one.
 #pragma once
 
 #include <atomic>
@@ -64,15 +68,20 @@ class ConnectionGuard {
   // answer was written (the next request's deadline starts).
   static void HandlerStarted();
   static void ResponseSent();
-  // The current request is refused without reading its body: end the connection once the
+  // The current request's body is not (or not wholly) read: end the connection once the
   // answer is written (the client sees the answer, then end of stream).
   static void CloseAfterResponse();
+  // True on a connection whose closing answer was already written. Only bytes cpp-httplib
+  // had buffered before (decrypted TLS) can still look like a request there; refuse them.
+  static bool Ended();
 
  private:
   struct Conn;
   void Work();
   void Watch();
   void Reject(int sock);
+  // Reads and drops what the client still sends, then closes `sock` (watchdog; bounded).
+  void Linger(int sock);
   // Counts the connection against its source; false if the source is at its cap.
   bool Admit(const std::string& source);
   void Event(const char* reason) const;

@@ -3,7 +3,13 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <utility>
 
 #include "app/connection_guard.h"
 #include "core/log.h"
@@ -61,6 +67,23 @@ class GuardQueue final : public httplib::TaskQueue {
 
 thread_local std::chrono::steady_clock::time_point t_request_start;
 thread_local const char* t_endpoint = "other";
+// The Expect: 100-continue handler already let the current request through RefuseEarly.
+thread_local bool t_admitted = false;
+
+bool IsToken(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c);
+  });
+}
+
+// A Content-Length value: decimal digits only (cpp-httplib's strtoull would also take "+5",
+// "-1" or "5x"). Lengths too long to hold are saturated: they are over any limit anyway.
+std::optional<std::uint64_t> ParseLength(const std::string& s) {
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  if (s.size() > 18) return UINT64_MAX;
+  return std::stoull(s);
+}
 
 InboundRequest ToInbound(const httplib::Request& req, std::string body, UnixMs now) {
   InboundRequest in;
@@ -85,12 +108,17 @@ void Serve(const HttpServer::Handler& handler, const httplib::Request& req, http
   WriteAnswer(handler(ToInbound(req, std::move(body), clock.NowMs())), res);
 }
 
+// The connection carries no request after this one.
+void CloseAfter(httplib::Response& res) {
+  if (!res.has_header("Connection")) res.set_header("Connection", "close");
+  ConnectionGuard::CloseAfterResponse();
+}
+
 void Refuse(httplib::Response& res, int status, const std::string& reason) {
   res.status = status;
   res.set_content("{\"error\":\"" + reason + "\"}", "application/json");
-  // The body (if any) was not read: the connection cannot carry another request.
-  res.set_header("Connection", "close");
-  ConnectionGuard::CloseAfterResponse();
+  // The body was not (wholly) read: the rest must never be read as another request.
+  CloseAfter(res);
 }
 
 }  // namespace
@@ -133,56 +161,91 @@ HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* m
   s.set_keep_alive_max_count(static_cast<std::size_t>(options_.keep_alive_max_requests));
   ConnectionGuard* guard = guard_.get();
   s.new_task_queue = [guard] { return new GuardQueue(*guard); };
+  // cpp-httplib answers `Expect: 100-continue` before routing: refuse there, so a client
+  // never sends a body it was told to send only to be refused.
+  s.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (RefuseEarly(req, res)) return res.status;
+    t_admitted = true;
+    return 100;
+  });
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    t_request_start = std::chrono::steady_clock::now();
-    t_endpoint = "other";
+    if (std::exchange(t_admitted, false)) return httplib::Server::HandlerResponse::Unhandled;
     return RefuseEarly(req, res) ? httplib::Server::HandlerResponse::Handled
                                  : httplib::Server::HandlerResponse::Unhandled;
   });
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log::Error("handler threw", {{"method", req.method}, {"path", req.path}, {"error", what}});
-    res.status = 500;
-    res.set_content("{\"error\":\"internal error\"}", "application/json");
+  s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    // cpp-httplib adds Keep-Alive to every answer unless the request asked to close.
+    if (res.get_header_value("Connection") == "close") res.headers.erase("Keep-Alive");
   });
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const char* reason = res.status == 404   ? "not found"
-                         : res.status == 413 ? "request body too large"
-                         : res.status == 405 ? "method not allowed"
-                         : res.status == 400 ? "bad request"
-                         : res.status == 414 ? "request line too long"
-                                             : "error";
-    res.set_content(std::string("{\"error\":\"") + reason + "\"}", "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log::Error("handler threw", {{"method", req.method}, {"path", req.path}, {"error", what}});
+        res.status = 500;
+        res.set_content("{\"error\":\"internal error\"}", "application/json");
+        CloseAfter(res);  // the body may be half read
+      });
+  s.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        // cpp-httplib's own answer: the request line or headers were bad, or the body could
+        // not be read, so where the next request starts is unknown. Not so for 404: it comes
+        // only for requests without a body (RefuseEarly refuses bodies no handler reads).
+        if (res.status != 404) CloseAfter(res);
+        const char* reason = res.status == 404   ? "not found"
+                             : res.status == 413 ? "request body too large"
+                             : res.status == 405 ? "method not allowed"
+                             : res.status == 400 ? "bad request"
+                             : res.status == 414 ? "request line too long"
+                                                 : "error";
+        res.set_content(std::string("{\"error\":\"") + reason + "\"}", "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    // cpp-httplib answers a bad request line or header without pre-routing: no stale label.
+    const char* endpoint = std::exchange(t_endpoint, "other");
+    if (ConnectionGuard::Ended()) return;  // bytes after a closing answer: nobody hears this one
     ConnectionGuard::ResponseSent();
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - t_request_start)
                   .count();
     log::Info("request", {{"method", req.method},
-                          {"path", t_endpoint == std::string("other") ? "(other)" : req.path},
+                          {"path", endpoint == std::string("other") ? "(other)" : req.path},
                           {"status", std::to_string(res.status)},
                           {"ms", std::to_string(us / 1000) + "." + std::to_string(us % 1000 / 100)},
                           {"remote", req.remote_addr}});
     if (metrics_) {
       metrics_->Inc("duplex_http_requests_total",
-                    {{"path", t_endpoint}, {"status", std::to_string(res.status)}});
+                    {{"path", endpoint}, {"status", std::to_string(res.status)}});
     }
   });
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
+
+const char* HttpServer::AddRoute(const std::string& path, bool post) {
+  auto it = routes_.try_emplace(path, false).first;
+  it->second = it->second || post;
+  return it->first.c_str();
+}
 
 bool HttpServer::RefuseEarly(const httplib::Request& req, httplib::Response& res) {
+  t_request_start = std::chrono::steady_clock::now();
+  auto route = routes_.find(req.path);
+  t_endpoint = route != routes_.end() ? route->first.c_str() : "other";
+  if (ConnectionGuard::Ended()) {
+    // Decrypted TLS bytes cpp-httplib held past a closing answer: never served, never heard.
+    res.status = 400;
+    return true;
+  }
   std::size_t header_bytes = 0;
   for (const auto& [k, v] : req.headers) header_bytes += k.size() + v.size() + 4;
   if (req.headers.size() > static_cast<std::size_t>(options_.max_headers) ||
@@ -190,6 +253,7 @@ bool HttpServer::RefuseEarly(const httplib::Request& req, httplib::Response& res
     Refuse(res, 431, "too many or too large request headers");
     return true;
   }
+  if (RefuseFraming(req, res)) return true;
   if (!limiter_ || !text::StartsWith(req.path, "/webhooks/")) return false;
   std::string forwarded;
   if (!proxies_.empty()) {
@@ -209,50 +273,111 @@ bool HttpServer::RefuseEarly(const httplib::Request& req, httplib::Response& res
   return true;
 }
 
+// Framing cpp-httplib 0.11 would read differently from an RFC 9112 parser in front of duplex
+// (a proxy), or read without a limit, is refused before the body: the differences are where
+// request smuggling and decompression bombs live.
+bool HttpServer::RefuseFraming(const httplib::Request& req, httplib::Response& res) {
+  // "Transfer-Encoding : chunked" or a folded line would otherwise become a header nobody
+  // reads, while a proxy may have read it as the framing.
+  for (const auto& [name, value] : req.headers) {
+    if (!IsToken(name)) {
+      Refuse(res, 400, "malformed request header");
+      return true;
+    }
+  }
+  auto codings = req.headers.equal_range("Content-Encoding");
+  for (auto it = codings.first; it != codings.second; ++it) {
+    if (text::ToLowerAscii(it->second) != "identity") {
+      Refuse(res, 415, "compressed request bodies are not accepted");
+      return true;
+    }
+  }
+  const std::size_t te = req.headers.count("Transfer-Encoding");
+  const std::size_t cl = req.headers.count("Content-Length");
+  const bool chunked =
+      te == 1 && text::ToLowerAscii(req.get_header_value("Transfer-Encoding")) == "chunked";
+  std::optional<std::uint64_t> length = 0;
+  if (cl == 1) length = ParseLength(req.get_header_value("Content-Length"));
+  // cpp-httplib reads a body only for these methods, DELETE only with a Content-Length.
+  const std::string& m = req.method;
+  const bool reads_body =
+      m == "POST" || m == "PUT" || m == "PATCH" || m == "PRI" || (m == "DELETE" && cl == 1);
+  const char* bad = te > 0 && !chunked ? "unsupported Transfer-Encoding"
+                    : te > 0 && cl > 0 ? "Content-Length and Transfer-Encoding together"
+                    : cl > 1           ? "more than one Content-Length"
+                    : !length          ? "invalid Content-Length"
+                                       : nullptr;
+  const bool has_body = chunked || (length && *length > 0);
+  if (!bad && has_body && !reads_body) bad = "unexpected request body";
+  if (bad) {
+    Refuse(res, 400, bad);
+    return true;
+  }
+  if (reads_body && te == 0 && cl == 0) {  // cpp-httplib would read until the client closes
+    Refuse(res, 411, "Content-Length required");
+    return true;
+  }
+  if (*length > static_cast<std::uint64_t>(options_.max_body_bytes)) {
+    Refuse(res, 413, "request body too large");
+    return true;
+  }
+  // Without a handler cpp-httplib would read the body whole, however large, to answer 404.
+  auto route = routes_.find(req.path);
+  if (has_body && (m != "POST" || route == routes_.end() || !route->second)) {
+    Refuse(res, 404, "not found");
+    return true;
+  }
+  // cpp-httplib's chunk parser is lenient (a chunk not followed by CRLF ends the body), so
+  // whatever follows a chunked body is never read as another request.
+  if (chunked) CloseAfter(res);
+  return false;
+}
+
 void HttpServer::Get(const std::string& path, Handler handler) {
-  auto label = std::make_shared<std::string>(path);
+  const char* label = AddRoute(path, false);
   server_->Get(path, [this, label, handler](const httplib::Request& req, httplib::Response& res) {
-    t_endpoint = label->c_str();
+    t_endpoint = label;
     Serve(handler, req, res, {}, clock_);
   });
 }
 
 void HttpServer::Post(const std::string& path, Handler handler) {
-  auto label = std::make_shared<std::string>(path);
-  server_->Post(path, [this, label, handler](const httplib::Request& req, httplib::Response& res) {
-    t_endpoint = label->c_str();
-    Serve(handler, req, res, req.body, clock_);
-  });
+  const char* label = AddRoute(path, true);
+  const std::size_t limit = static_cast<std::size_t>(options_.max_body_bytes);
+  server_->Post(
+      path, [this, label, handler, limit](const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& reader) {
+        t_endpoint = label;
+        // cpp-httplib's plain reader would hand a multipart body to callbacks that are not set.
+        if (req.is_multipart_form_data()) {
+          Refuse(res, 415, "multipart bodies are not accepted");
+          return;
+        }
+        std::string body;
+        bool too_large = false;
+        bool ok = reader([&](const char* data, std::size_t len) {
+          if (body.size() + len > limit) {
+            too_large = true;
+            return false;
+          }
+          body.append(data, len);
+          return true;
+        });
+        ConnectionGuard::HandlerStarted();  // the body is in: no request deadline from here on
+        if (too_large) {
+          Refuse(res, 413, "request body too large");
+          return;
+        }
+        if (!ok) {
+          Refuse(res, 400, "could not read the request body");
+          return;
+        }
+        Serve(handler, req, res, std::move(body), clock_);
+      });
 }
 
 void HttpServer::PostForm(const std::string& path, Handler handler) {
-  auto label = std::make_shared<std::string>(path);
-  const std::size_t limit = static_cast<std::size_t>(options_.max_body_bytes);
-  server_->Post(path, [this, label, handler, limit](const httplib::Request& req, httplib::Response& res,
-                                                    const httplib::ContentReader& reader) {
-    t_endpoint = label->c_str();
-    std::string body;
-    bool too_large = false;
-    bool ok = reader([&](const char* data, std::size_t len) {
-      if (body.size() + len > limit) {
-        too_large = true;
-        return false;
-      }
-      body.append(data, len);
-      return true;
-    });
-    ConnectionGuard::HandlerStarted();  // the body is in: no request deadline from here on
-    // cpp-httplib refuses a declared Content-Length over the limit itself (status 413).
-    if (too_large || res.status == 413) {
-      WriteAnswer(JsonError(413, "request body too large"), res);
-      return;
-    }
-    if (!ok) {
-      WriteAnswer(JsonError(400, "could not read the request body"), res);
-      return;
-    }
-    Serve(handler, req, res, std::move(body), clock_);
-  });
+  Post(path, std::move(handler));
 }
 
 Status HttpServer::Start() {

@@ -6,9 +6,19 @@
 // deadline for each request to arrive whole, a byte cap before the handler runs (all in
 // ConnectionGuard), at most `max_headers` headers of `max_header_bytes` in all (431), and a
 // token bucket per client address on /webhooks/ (429 with Retry-After).
+// Before any body byte is read, a request is refused if its framing is not plain: a
+// Content-Encoding other than identity (415: cpp-httplib would inflate it without a limit),
+// Content-Length and Transfer-Encoding together, a transfer coding other than `chunked`,
+// several or malformed Content-Length headers, a header name that is not a token, a body on a
+// method cpp-httplib reads no body for (all 400), a body without a length (411), a declared
+// length over `max_body_bytes` (413), a body for a path with no POST handler (404). Every
+// refusal, and every error cpp-httplib answers itself other than 404, closes the connection,
+// so no unread body byte is ever read as another request. A chunked request is answered and
+// then the connection closed too (cpp-httplib's chunk parser is lenient: see the .cpp).
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -62,11 +72,13 @@ class HttpServer {
   HttpServer(HttpServerOptions options, const Clock& clock, Metrics* metrics);
   ~HttpServer();
 
+  // Paths are exact (no patterns). Routes are registered before Start.
   void Get(const std::string& path, Handler handler);
-  // JSON bodies, read by cpp-httplib up to the body limit.
+  // Bodies of any type, read through a ContentReader up to `max_body_bytes`; beyond it 413
+  // and the connection is closed. (cpp-httplib itself would read a chunked body without a
+  // limit, and refuse form bodies over 8 KiB.)
   void Post(const std::string& path, Handler handler);
-  // Form bodies: read through a ContentReader with duplex's own limit (cpp-httplib would
-  // refuse form bodies over 8 KiB before any handler runs).
+  // The same as Post: forms and JSON are read alike.
   void PostForm(const std::string& path, Handler handler);
 
   // Binds and starts serving on a background thread. Invalid if a trusted proxy entry is not
@@ -77,14 +89,20 @@ class HttpServer {
   void Stop();
 
  private:
-  // Answers 431/429 before routing; false lets the request through.
+  // The metrics label of a registered path: its entry in routes_, which never moves.
+  const char* AddRoute(const std::string& path, bool post);
+  // Runs once per request, after its headers and before any body byte is read: answers
+  // 431/415/400/411/413/404/429 (connection closed); false lets the request through.
   bool RefuseEarly(const httplib::Request& req, httplib::Response& res);
+  // The framing checks of RefuseEarly (header names, codings, lengths, where a body may go).
+  bool RefuseFraming(const httplib::Request& req, httplib::Response& res);
 
   HttpServerOptions options_;
   const Clock& clock_;
   Metrics* metrics_;
   std::unique_ptr<ConnectionGuard> guard_;
   security::TrustedProxies proxies_;
+  std::map<std::string, bool> routes_;  // path -> has a POST handler; read-only once serving
   std::unique_ptr<security::SourceRateLimiter> limiter_;
   std::unique_ptr<httplib::Server> server_;
   int listen_socket_ = -1;

@@ -58,7 +58,10 @@ std::string RawSocket::Read(int timeout_ms, const std::string& until) {
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left)) <= 0) break;
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) break;
+    if (n <= 0) {
+      peer_closed_ = true;
+      break;
+    }
     out.append(buf, static_cast<std::size_t>(n));
     if (!until.empty() && out.find(until) != std::string::npos) break;
   }
@@ -72,7 +75,7 @@ bool RawSocket::WaitClosed(int timeout_ms) {
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, 50) <= 0) continue;
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return true;
+    if (n <= 0) return peer_closed_ = true;
   }
   return false;
 }

@@ -22,10 +22,13 @@ class RawSocket {
   std::string Read(int timeout_ms, const std::string& until = "");
   // True if the peer closes (or resets) within `timeout_ms`.
   bool WaitClosed(int timeout_ms);
+  // True once a Read or WaitClosed has seen the peer close or reset the connection.
+  bool peer_closed() const { return peer_closed_; }
   void Close();
 
  private:
   int fd_ = -1;
+  bool peer_closed_ = false;
 };
 
 // Open file descriptors of this process (for leak checks).
