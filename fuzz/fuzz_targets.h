@@ -42,6 +42,10 @@ int FuzzCommandService(const std::uint8_t* data, std::size_t size);
 // store, with requests signed by the target. Input: first byte picks the endpoint and options
 // (fuzz/targets/chat_endpoints.cpp), the rest is the body.
 int FuzzChatEndpoints(const std::uint8_t* data, std::size_t size);
+// X's CRC, Meta's hub.challenge and Slack's url_verification, unauthenticated: no answer may
+// serve as a signature or reflect markup. Input: first byte picks the endpoint
+// (fuzz/targets/handshakes.cpp), the rest is the token or challenge.
+int FuzzHandshakes(const std::uint8_t* data, std::size_t size);
 
 const std::vector<FuzzTarget>& AllTargets();
 

@@ -28,7 +28,8 @@ json BaseConfig() {
 std::unique_ptr<PlatformConnector> Make(json config = BaseConfig()) {
   std::vector<std::string> errors;
   auto c = MakeGitHubConnector(config, "platforms.github", errors, nullptr);
-  REQUIRE_MESSAGE(errors.empty(), errors.front());
+  // doctest builds the message even when the check passes (-s): front() only if there is one.
+  REQUIRE_MESSAGE(errors.empty(), (errors.empty() ? std::string() : errors.front()));
   return c;
 }
 

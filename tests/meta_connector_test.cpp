@@ -34,7 +34,8 @@ json BaseConfig() {
 std::unique_ptr<PlatformConnector> Make(HttpClient* http = nullptr, json config = BaseConfig()) {
   std::vector<std::string> errors;
   auto c = MakeMetaConnector(config, "platforms.meta", errors, http);
-  REQUIRE_MESSAGE(errors.empty(), errors.front());
+  // doctest builds the message even when the check passes (-s): front() only if there is one.
+  REQUIRE_MESSAGE(errors.empty(), (errors.empty() ? std::string() : errors.front()));
   return c;
 }
 
@@ -115,6 +116,35 @@ TEST_CASE("meta: the verify handshake echoes hub.challenge only for the configur
     CHECK(c->Handshake(r).status().code() == StatusCode::kInvalidArgument);
     r.query.clear();
     CHECK(c->Handshake(r).status().code() == StatusCode::kInvalidArgument);
+  }
+  SUBCASE("a challenge of any other shape: 400, not echoed, even with the right token") {
+    for (const std::string& challenge :
+         {std::string("<html><script>alert(document.domain)</script></html>"),
+          std::string("{\"ok\":true}"), std::string("two words"), std::string(""),
+          std::string("1158201444\r\nSet-Cookie: a=b"), std::string("caf\xC3\xA9"),
+          std::string(security::kMaxChallengeLength + 1, '7')}) {
+      INFO("challenge: ", challenge);
+      r.query = {{"hub.mode", "subscribe"},
+                 {"hub.verify_token", kVerifyToken},
+                 {"hub.challenge", challenge}};
+      auto answer = c->Handshake(r);
+      REQUIRE_FALSE(answer.ok());
+      CHECK(HttpStatusFor(answer.status().code()) == 400);
+      CHECK(answer.status().message().find("hub.challenge must be") == 0);
+    }
+    r.query = {{"hub.mode", "subscribe"},
+               {"hub.verify_token", kVerifyToken},
+               {"hub.challenge", std::string(security::kMaxChallengeLength, '7')}};
+    CHECK(c->Handshake(r).ok());
+  }
+  SUBCASE("a wrong token is a 403 whatever the challenge") {
+    r.query = {{"hub.mode", "subscribe"}, {"hub.verify_token", "guess"}, {"hub.challenge", "<b>"}};
+    CHECK(HttpStatusFor(c->Handshake(r).status().code()) == 403);
+    // Lengths other than the token's are refused the same way (compared as digests).
+    r.query[1].second = std::string(kVerifyToken) + "x";
+    CHECK(HttpStatusFor(c->Handshake(r).status().code()) == 403);
+    r.query[1].second = std::string(kVerifyToken).substr(1);
+    CHECK(HttpStatusFor(c->Handshake(r).status().code()) == 403);
   }
   SUBCASE("a mode other than subscribe: 400") {
     r.query = {

@@ -107,6 +107,39 @@ TEST_CASE("X CRC response token matches the published vector") {
         "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8=");
 }
 
+TEST_CASE("challenge shape: short base64, base64url, UUIDs and integers only") {
+  CHECK(IsChallengeShaped("9b4507b3-9040-4669-9ca3-6b94edb50553"));
+  CHECK(IsChallengeShaped("1158201444"));
+  CHECK(IsChallengeShaped("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"));
+  CHECK(IsChallengeShaped("Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8="));
+  CHECK(IsChallengeShaped(std::string(kMaxChallengeLength, 'A')));
+  CHECK_FALSE(IsChallengeShaped(std::string(kMaxChallengeLength + 1, 'A')));
+  CHECK_FALSE(IsChallengeShaped(""));
+  // Every byte outside the set is refused, wherever it stands.
+  const std::string allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/";
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool in_set = allowed.find(c) != std::string::npos;
+    CHECK(IsChallengeShaped(std::string(1, c)) == in_set);
+    CHECK(IsChallengeShaped("ab" + std::string(1, c) + "cd") == in_set);
+  }
+  CHECK(CheckChallenge("crc_token", "abc").ok());
+  const Status refused = CheckChallenge("crc_token", "<b>hi</b>");
+  CHECK(refused.code() == StatusCode::kInvalidArgument);
+  CHECK(refused.message() ==
+        "crc_token must be 1 to 128 characters of A-Z, a-z, 0-9, -, _, =, + and /");
+}
+
+TEST_CASE("X CRC response tokens are made only for challenge-shaped tokens") {
+  CHECK(XCrcResponseToken("secret", "") == std::nullopt);
+  CHECK(XCrcResponseToken("secret", "{}") == std::nullopt);
+  CHECK(XCrcResponseToken("secret", "[\"a\"]") == std::nullopt);
+  CHECK(XCrcResponseToken("secret", "\"a\"") == std::nullopt);
+  CHECK(XCrcResponseToken("secret", " 1") == std::nullopt);
+  // What it does make is the X signature of a body equal to the token: the reason for the rule.
+  CHECK(XCrcResponseToken("secret", "abc") == SignXSignature("secret", "abc"));
+}
+
 TEST_CASE("X webhook signatures verify with the consumer secret only") {
   std::string sig = SignXSignature("consumer", "{\"for_user_id\":\"1\"}");
   CHECK(VerifyXSignature("consumer", sig, "{\"for_user_id\":\"1\"}").ok());
@@ -118,6 +151,7 @@ TEST_CASE("shared tokens compare exactly and refuse empty ones") {
   CHECK(VerifySharedToken("abc_DEF-123", "abc_DEF-123").ok());
   CHECK_FALSE(VerifySharedToken("abc_DEF-123", "abc_DEF-124").ok());
   CHECK_FALSE(VerifySharedToken("abc_DEF-123", "abc_DEF-12").ok());
+  CHECK_FALSE(VerifySharedToken("abc_DEF-123", "abc_DEF-1234").ok());
   CHECK_FALSE(VerifySharedToken("abc", "").ok());
   CHECK_FALSE(VerifySharedToken("", "").ok());
 }

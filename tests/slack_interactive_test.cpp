@@ -63,3 +63,56 @@ TEST_CASE("a thread message whose note cannot be stored answers 500 and Slack's 
 }
 
 }  // namespace duplex
+
+namespace duplex {
+namespace {
+
+InboundRequest UrlVerification(const std::string& challenge, const std::string& secret,
+                               UnixMs now) {
+  InboundRequest request;
+  request.method = "POST";
+  request.path = "/chat/slack/events";
+  request.body =
+      nlohmann::json{{"token", "unused"}, {"challenge", challenge}, {"type", "url_verification"}}
+          .dump();
+  request.now = now;
+  const std::string t = std::to_string(now / 1000);
+  if (!secret.empty()) {
+    request.headers = {{"X-Slack-Request-Timestamp", t},
+                       {"X-Slack-Signature", security::SignSlackV0(secret, t, request.body)}};
+  }
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("slack url_verification is answered only when signed, and only for a challenge's shape") {
+  constexpr UnixMs kNow = 1'700'000'000'000;
+  const std::string challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P";
+  SlackInteractiveDeps deps;  // the url_verification branch needs nothing else
+  deps.signing_secret = "s3cret";
+  SUBCASE("signed: the challenge comes back") {
+    HttpAnswer a = HandleSlackEvent(UrlVerification(challenge, "s3cret", kNow), deps);
+    CHECK(a.status == 200);
+    CHECK(nlohmann::json::parse(a.body) == nlohmann::json{{"challenge", challenge}});
+  }
+  SUBCASE("unsigned or wrongly signed: 401 and no echo") {
+    for (const std::string& secret : {std::string(), std::string("guess")}) {
+      HttpAnswer a = HandleSlackEvent(UrlVerification(challenge, secret, kNow), deps);
+      CHECK(a.status == 401);
+      CHECK(a.body.find(challenge) == std::string::npos);
+      CHECK(a.body.find("challenge") == std::string::npos);
+    }
+  }
+  SUBCASE("signed, but not a challenge's shape: 400 and no echo") {
+    for (const std::string& bad : {std::string("<script>alert(1)</script>"), std::string(""),
+                                   std::string("{\"a\":1}"), std::string(129, 'x')}) {
+      HttpAnswer a = HandleSlackEvent(UrlVerification(bad, "s3cret", kNow), deps);
+      CHECK(a.status == 400);
+      CHECK(nlohmann::json::parse(a.body)["error"] ==
+            "challenge must be 1 to 128 characters of A-Z, a-z, 0-9, -, _, =, + and /");
+    }
+  }
+}
+
+}  // namespace duplex

@@ -105,6 +105,94 @@ TEST_CASE("X CRC answers the published vector, and a GET without crc_token is a 
   CHECK(HttpStatusFor(c->Handshake(get).status().code()) == 400);
 }
 
+InboundRequest Crc(const std::string& token) {
+  InboundRequest get;
+  get.method = "GET";
+  get.path = "/webhooks/x";
+  get.query = {{"crc_token", token}};
+  return get;
+}
+
+TEST_CASE("X CRC: a token that is not a short random string is a 400 and gets no answer") {
+  auto c = Make(BaseConfig());
+  REQUIRE(c);
+  const std::string max_len(security::kMaxChallengeLength, 'a');
+  CHECK(c->Handshake(Crc(max_len)).ok());
+  CHECK(c->Handshake(Crc("MTUwNzM0OTY1NzYwOTI0ODcxNw==")).ok());  // base64
+  CHECK(c->Handshake(Crc("aB3_-x+y/z=")).ok());
+  for (const std::string& bad :
+       {std::string("{\"for_user_id\":\"1\"}"), std::string("[1]"), std::string("\"quoted\""),
+        max_len + "a", std::string("two words"), std::string(" 9b4507b3"),
+        std::string("9b4507b3\n"), std::string("\t{}"), std::string("\xEF\xBB\xBF{}"),
+        std::string("caf\xC3\xA9"), std::string("a\0b", 3),
+        std::string("<script>alert(1)</script>"), std::string("a&b"), std::string("it's"),
+        std::string("a.b"), std::string("a%7Bb")}) {
+    INFO("token: ", bad);
+    auto answer = c->Handshake(Crc(bad));
+    REQUIRE_FALSE(answer.ok());
+    CHECK(HttpStatusFor(answer.status().code()) == 400);
+    CHECK(answer.status().message().find("crc_token must be 1 to 128 characters") == 0);
+    // The reason never quotes the token back.
+    if (bad.size() > 3) CHECK(answer.status().message().find(bad) == std::string::npos);
+  }
+}
+
+TEST_CASE("X CRC is no signing oracle: a forged tweet as crc_token gets nothing that verifies") {
+  auto c = Make(BaseConfig());
+  REQUIRE(c);
+  // The attack: the forged webhook's exact bytes as the CRC token; the old answer was the
+  // signature of that body, and the forged VIP mention went through.
+  const std::string forged = json{{"for_user_id", kOurId},
+                                  {"tweet_create_events",
+                                   {{{"id_str", "1790345678901239999"},
+                                     {"text", "@acme_support refund me now"},
+                                     {"user",
+                                      {{"id_str", "44196397"},
+                                       {"screen_name", "vip"},
+                                       {"name", "Very Important"},
+                                       {"followers_count", 200000000}}}}}}}
+                                 .dump();
+  REQUIRE(ParseOk(*c, forged).size() == 1);  // what the attacker wants accepted
+  auto answer = c->Handshake(Crc(forged));
+  REQUIRE_FALSE(answer.ok());
+  CHECK(HttpStatusFor(answer.status().code()) == 400);
+  CHECK(answer.status().message().find("sha256=") == std::string::npos);
+  CHECK(security::XCrcResponseToken(kVectorSecret, forged) == std::nullopt);
+  // The same bytes behind whitespace, a BOM or in an array are no way around it either.
+  for (const std::string& wrapped :
+       {" " + forged, "\n" + forged, "\xEF\xBB\xBF" + forged, "[" + forged + "]"}) {
+    CHECK_FALSE(c->Handshake(Crc(wrapped)).ok());
+  }
+  // And whatever a valid token gets back never verifies the forged body.
+  auto vector = c->Handshake(Crc("9b4507b3-9040-4669-9ca3-6b94edb50553"));
+  REQUIRE(vector.ok());
+  InboundRequest post = Signed(forged);
+  post.headers = {{"x-twitter-webhooks-signature", json::parse(vector->body)["response_token"]}};
+  CHECK(c->Verify(post).code() == StatusCode::kUnauthenticated);
+}
+
+TEST_CASE("X: a CRC-token-shaped body verifies with its CRC answer but Parse refuses it") {
+  // The CRC answer for token T is, by X's design, a valid signature for a POST whose body is T.
+  // T is challenge-shaped, so as JSON it can only be a number, true, false or null (or no JSON
+  // at all): never the object every X webhook is, so Parse refuses it and nothing is stored.
+  auto c = Make(BaseConfig());
+  REQUIRE(c);
+  for (const std::string token : {"123", "-1", "1e5", "0", "true", "false", "null",
+                                  "9b4507b3-9040-4669-9ca3-6b94edb50553", "e30=" /* base64 {} */}) {
+    INFO("token: ", token);
+    auto answer = c->Handshake(Crc(token));
+    REQUIRE(answer.ok());
+    InboundRequest post;
+    post.method = "POST";
+    post.body = token;
+    post.headers = {{"x-twitter-webhooks-signature", json::parse(answer->body)["response_token"]}};
+    CHECK(c->Verify(post).ok());
+    auto parsed = c->Parse(post);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(HttpStatusFor(parsed.status().code()) == 400);
+  }
+}
+
 TEST_CASE("X webhook signature: valid, missing, wrong secret, altered body") {
   auto c = Make(BaseConfig());
   const std::string body = Fixture("tweet_mention.json");

@@ -17,6 +17,7 @@ const std::vector<FuzzTarget>& AllTargets() {
       {"config", FuzzConfig},
       {"command_service", FuzzCommandService},
       {"chat_endpoints", FuzzChatEndpoints},
+      {"handshakes", FuzzHandshakes},
   };
   return targets;
 }

@@ -114,13 +114,35 @@ std::string SignXSignature(std::string_view consumer_secret, std::string_view bo
   return "sha256=" + Base64Encode(HmacSha256(consumer_secret, body));
 }
 
-std::string XCrcResponseToken(std::string_view consumer_secret, std::string_view crc_token) {
+bool IsChallengeShaped(std::string_view challenge) {
+  if (challenge.empty() || challenge.size() > kMaxChallengeLength) return false;
+  for (char c : challenge) {
+    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '=' || c == '+' ||
+                         c == '/';
+    if (!allowed) return false;
+  }
+  return true;
+}
+
+Status CheckChallenge(std::string_view field, std::string_view challenge) {
+  if (IsChallengeShaped(challenge)) return Status::Ok();
+  return Status::Invalid(std::string(field) + " must be 1 to " +
+                         std::to_string(kMaxChallengeLength) +
+                         " characters of A-Z, a-z, 0-9, -, _, =, + and /");
+}
+
+std::optional<std::string> XCrcResponseToken(std::string_view consumer_secret,
+                                             std::string_view crc_token) {
+  if (!IsChallengeShaped(crc_token)) return std::nullopt;
   return "sha256=" + Base64Encode(HmacSha256(consumer_secret, crc_token));
 }
 
 Status VerifySharedToken(std::string_view expected, std::string_view presented) {
   if (presented.empty()) return Status::Unauthenticated("missing token");
-  if (expected.empty() || !ConstantTimeEquals(expected, presented)) {
+  // Digests have one length, so the time depends neither on how much of the token a guess
+  // matches nor on its length (comparing the tokens would return early on a length mismatch).
+  if (expected.empty() || !ConstantTimeEquals(Sha256(expected), Sha256(presented))) {
     return Status::Unauthenticated("token mismatch");
   }
   return Status::Ok();

@@ -3,6 +3,7 @@
 // and reply target → confirmation with link in the thread. The Graph API is a fake server.
 #include <doctest/doctest.h>
 
+#include "core/text.h"
 #include "security/signatures.h"
 #include "support/e2e_env.h"
 
@@ -75,6 +76,26 @@ TEST_CASE("meta e2e: the verify handshake, and unsigned posts are refused") {
   CHECK(PostMeta(env, AnaComment(), "wrong-secret").response.status == 401);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(env.slack.Posts().empty());
+}
+
+TEST_CASE("meta e2e: hub.challenge is echoed as text/plain only in Meta's shape, never as markup") {
+  FakeHttpServer graph;
+  E2eEnv env(MetaPatch(graph));
+  const std::string verify = std::string("/webhooks/meta?hub.mode=subscribe&hub.verify_token=");
+  auto ok = env.Get(verify + kVerifyToken + "&hub.challenge=1158201444");
+  CHECK(ok.response.status == 200);
+  CHECK(ok.response.Header("Content-Type").find("text/plain") == 0);
+  const std::string page = "<html><script>fetch('/x?'+document.cookie)</script></html>";
+  for (const std::string& challenge : {page, std::string("{\"a\":1}"), std::string(129, '1')}) {
+    INFO("challenge: ", challenge);
+    auto refused = env.Get(verify + kVerifyToken + "&hub.challenge=" + text::UrlEncode(challenge));
+    CHECK(refused.response.status == 400);
+    CHECK(refused.response.body.find(challenge) == std::string::npos);
+    CHECK(refused.response.Header("Content-Type").find("application/json") == 0);
+    auto forbidden = env.Get(verify + "nope&hub.challenge=" + text::UrlEncode(challenge));
+    CHECK(forbidden.response.status == 403);
+    CHECK(forbidden.response.body.find(challenge) == std::string::npos);
+  }
 }
 
 TEST_CASE("meta e2e: a Page comment round trip") {

@@ -147,6 +147,30 @@ TEST_CASE("Slack Reply button opens a modal whose submission reaches the custome
   CHECK(env.slack.Responses()[0]["text"].get<std::string>().find("/duplex reply 1") != std::string::npos);
 }
 
+TEST_CASE("Slack url_verification: unsigned is a 401 with no echo, a bad challenge a 400") {
+  E2eEnv env;
+  const std::string challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P";
+  const json body = {{"token", "unused"}, {"challenge", challenge}, {"type", "url_verification"}};
+  HttpRequest unsigned_req;
+  unsigned_req.url = env.base_url() + "/chat/slack/events";
+  unsigned_req.content_type = "application/json";
+  unsigned_req.body = body.dump();
+  auto refused = env.Send(unsigned_req);
+  REQUIRE(refused.ok());
+  CHECK(refused.response.status == 401);
+  CHECK(refused.response.body.find(challenge) == std::string::npos);
+  auto wrong = env.SlackEvent(body, "not-the-signing-secret");
+  CHECK(wrong.response.status == 401);
+  CHECK(wrong.response.body.find(challenge) == std::string::npos);
+
+  json markup = body;
+  markup["challenge"] = "<img src=x onerror=alert(1)>";
+  auto bad = env.SlackEvent(markup);
+  CHECK(bad.response.status == 400);
+  CHECK(bad.response.body.find("<img") == std::string::npos);
+  CHECK(env.SlackEvent(body).response.status == 200);
+}
+
 TEST_CASE("Slack thread messages: reply: goes to the customer, other words become internal notes, bots and edits are ignored") {
   E2eEnv env;
   const std::string ts = StartConversation(env);

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/text.h"
 #include "security/signatures.h"
 #include "support/e2e_env.h"
 
@@ -218,6 +219,46 @@ TEST_CASE("X: the CRC check through the server, and unsigned or wrongly signed e
   CHECK(truncated.response.body.find("invalid JSON") != std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(env.slack.Posts().empty());
+}
+
+TEST_CASE("X CRC is no signing oracle: a forged tweet as crc_token is a 400, POSTing it a 401") {
+  FakeHttpServer x_api;
+  E2eEnv env(XPatch(x_api));
+  json vip = Tweet("1790345678901239999", "@acme_support refund me now or I tell everyone");
+  vip["user"] = {{"id_str", "44196397"},
+                 {"screen_name", "vip"},
+                 {"name", "Very Important"},
+                 {"followers_count", 200000000}};
+  const std::string forged = Events(vip).dump();
+
+  // Step 1: ask the CRC to "answer" the forged body.
+  auto crc = env.Get("/webhooks/x?crc_token=" + text::UrlEncode(forged));
+  REQUIRE(crc.ok());
+  CHECK(crc.response.status == 400);
+  const json answer = json::parse(crc.response.body);
+  CHECK_FALSE(answer.contains("response_token"));
+  CHECK(crc.response.body.find("sha256=") == std::string::npos);
+
+  // Step 2: POST the same bytes with whatever came back as the signature.
+  HttpRequest post;
+  post.url = env.base_url() + "/webhooks/x";
+  post.body = forged;
+  post.headers = {{"x-twitter-webhooks-signature", answer.value("response_token", "")}};
+  CHECK(env.Send(post).response.status == 401);
+
+  // Other shapes are refused too; X's own shape still works.
+  CHECK(env.Get("/webhooks/x?crc_token=" + std::string(129, 'a')).response.status == 400);
+  CHECK(env.Get("/webhooks/x?crc_token=%20abc").response.status == 400);
+  CHECK(env.Get("/webhooks/x?crc_token=" + std::string(128, 'a')).response.status == 200);
+
+  // Nothing was stored: the next real mention opens conversation #1 and is Slack's only post.
+  REQUIRE(PostX(env, Events(Tweet("1790345678901234689", "@acme_support hello"))).response.status ==
+          200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  const std::string first = env.slack.Posts()[0]["text"];
+  CHECK(first.find("#1 · X mention") != std::string::npos);
+  CHECK(first.find("Ana Customer") != std::string::npos);
+  CHECK(env.slack.Posts()[0].dump().find("refund me now") == std::string::npos);
 }
 
 }  // namespace duplex::test

@@ -54,6 +54,11 @@ Result<InboundResponse> MetaConnector::Handshake(const InboundRequest& r) const 
   if (!security::VerifySharedToken(config_.verify_token, r.Query("hub.verify_token")).ok()) {
     return Status::Forbidden("hub.verify_token does not match");
   }
+  // Meta's challenge is an integer; echoing anything else would let whoever knows (or leaks)
+  // the verify token make duplex's address serve content of their choosing.
+  if (Status s = security::CheckChallenge("hub.challenge", r.Query("hub.challenge")); !s.ok()) {
+    return s;
+  }
   InboundResponse out;
   out.content_type = "text/plain";
   out.body = r.Query("hub.challenge");

@@ -3,7 +3,9 @@
 //
 // Guarantees:
 // - Handshake answers Meta's hub.challenge only for the configured verify token (constant
-//   time): 400 without the hub.* parameters, 403 for a wrong token.
+//   time), as text/plain, and only a challenge of Meta's shape (security::IsChallengeShaped:
+//   Meta sends an integer): 400 without the hub.* parameters or for any other challenge, 403
+//   for a wrong token.
 // - Verify checks X-Hub-Signature-256 over the raw body bytes as received.
 // - Parse turns every item of a batch (entry[].changes[] / entry[].messaging[]) into its own
 //   mention with its own dedup id; events duplex does not handle (edits, removals, echoes,

@@ -187,13 +187,15 @@ XConnector::XConnector(XConfig config) : config_(std::move(config)) {
 }
 
 Result<InboundResponse> XConnector::Handshake(const InboundRequest& request) const {
-  if (!request.HasQuery("crc_token") || request.Query("crc_token").empty()) {
-    return Status::Invalid("crc_token is required");
-  }
+  const std::string token = request.Query("crc_token");
+  if (token.empty()) return Status::Invalid("crc_token is required");
+  // Anyone may send a CRC, and its answer is the webhook signature of a body equal to the
+  // token: only a token of X's shape (a UUID or a similar random string) is answered, never one
+  // that could be a webhook body.
+  auto response_token = security::XCrcResponseToken(config_.consumer_secret, token);
+  if (!response_token) return security::CheckChallenge("crc_token", token);
   InboundResponse out;
-  out.body = json{{"response_token", security::XCrcResponseToken(config_.consumer_secret,
-                                                                 request.Query("crc_token"))}}
-                 .dump();
+  out.body = json{{"response_token", *response_token}}.dump();
   return out;
 }
 

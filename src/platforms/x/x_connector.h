@@ -1,7 +1,10 @@
 // The `x` platform: X (Twitter) through the Account Activity API, both directions.
 // Inbound (GET/POST /webhooks/x):
-//  - GET ?crc_token=T answers {"response_token":"sha256=<base64 HMAC-SHA256(consumer_secret, T)>"};
-//    without crc_token it is a 400.
+//  - GET ?crc_token=T answers {"response_token":"sha256=<base64 HMAC-SHA256(consumer_secret, T)>"}
+//    only when T has a challenge's shape (security::IsChallengeShaped: at most 128 characters of
+//    A-Z a-z 0-9 - _ = + /); any other T, or none, is a 400. The answer is the signature a POST
+//    whose body is T would carry, and such a body is never a JSON object, so Parse refuses it:
+//    the CRC cannot be used to sign a webhook.
 //  - POST bodies must carry a valid `x-twitter-webhooks-signature`. `tweet_create_events`
 //    become mentions: kind `direct` when the tweet replies to our account, else `mention`
 //    (an @-mention or a quote). `direct_message_events` (message_create) become `dm`.

@@ -144,6 +144,9 @@ Result<ParsedWebhook> XConnector::Parse(const InboundRequest& request) const {
   auto parsed = security::ParseUntrustedJson(request.body);
   if (!parsed.ok()) return parsed.status();
   const json& body = *parsed;
+  // Also what makes the CRC safe to answer: a CRC answer is a valid signature for a body equal
+  // to its token, and a challenge-shaped token holds no '{' (nor whitespace or a BOM before
+  // one), so at most it parses as a number, true, false or null, and is refused here.
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
 
   Context ctx;
