@@ -164,8 +164,7 @@ Status XConnector::Verify(const InboundRequest& request) const {
                                     request.Header("x-twitter-webhooks-signature"), request.body);
 }
 
-Status XConnector::ValidateReply(const std::string& text,
-                                 const std::string& conversation_key) const {
+Status XConnector::ValidateReply(const std::string& text, const std::string& conversation_key) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   if (text::StartsWith(conversation_key, "dm:")) {
     if (text::CountCodePoints(text) > kMaxDmChars) {
