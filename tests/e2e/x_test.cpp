@@ -219,6 +219,14 @@ TEST_CASE("X Activity API: a signed mention reaches Slack and /duplex reply answ
   CHECK(json::parse(sent.body) ==
         json{{"text", "Sorry about that! Please DM us the order number."},
              {"reply", {{"in_reply_to_tweet_id", "1865000000000000101"}}}});
+
+  // A malformed delivery, correctly signed: a 400 naming the field.
+  auto bad = PostRawX(
+      env,
+      R"({"data":{"event_type":"post.mention.create","filter":{"user_id":"1500000000000000001"},"payload":{"id":1865000000000000505}}})");
+  CHECK(bad.response.status == 400);
+  CHECK(bad.response.body.find("body.data.payload.id must be a string") != std::string::npos);
+  CHECK(PostRawX(env, R"({"event_type":"post.mention.create"})").response.status == 400);
   REQUIRE(env.slack.WaitForPosts(2));
   CHECK(env.slack.Posts()[1]["thread_ts"] == root["_ts"]);
   CHECK(Contains(env.slack.Posts()[1], "https://x.com/i/web/status/1865100000000000001"));
