@@ -258,10 +258,11 @@ struct UrlMatch {
   bool valid = false;       // a match that X would not link is plain text
 };
 
-// The domain starting at `i`: the longest run of dot-separated labels whose last one starts
-// with a TLD; validity is each label's length in ASCII form (IDNA allows 63).
-using Labels = std::vector<std::pair<std::size_t, std::size_t>>;
+using Labels = std::vector<std::pair<std::size_t, std::size_t>>;  // [begin, end) of each
 
+// The domain starting at `i`: the longest run of dot-separated labels whose last one starts
+// with a TLD; validity is each label's length in ASCII form (IDNA allows 63). `labels` is
+// scratch space, reused across calls.
 UrlMatch MatchDomain(const Text& t, std::size_t i, bool with_protocol, Labels& labels) {
   auto inside = [&](char32_t c) {
     return with_protocol ? IsDomainChar(c) || c == '-' || c == '_' : IsBareLabelChar(c);
