@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
 #include "core/text.h"
 #include "platforms/x/x_connector.h"
 #include "security/signatures.h"
@@ -34,12 +36,38 @@ json BaseConfig() {
           {"api_base", "https://api.x.test"}, {"account_id", kOurId}};
 }
 
-std::unique_ptr<PlatformConnector> Make(const json& config, std::vector<std::string>* errors_out = nullptr) {
+std::unique_ptr<PlatformConnector> Make(const json& config,
+                                        std::vector<std::string>* errors_out = nullptr,
+                                        HttpClient* http = nullptr) {
   std::vector<std::string> errors;
-  auto c = MakeXConnector(config, "platforms.x", errors, nullptr);
+  auto c = MakeXConnector(config, "platforms.x", errors, http);
   if (errors_out) *errors_out = errors;
   return c;
 }
+
+// A connector whose profile lookups go to `http`.
+std::unique_ptr<PlatformConnector> MakeWithHttp(const json& config, HttpClient& http) {
+  return Make(config, nullptr, &http);
+}
+
+struct LogCapture {
+  LogCapture() {
+    log::SetSink([this](const std::string& line) {
+      std::lock_guard lock(mu);
+      lines += line + "\n";
+    });
+  }
+  ~LogCapture() { log::ResetSink(); }
+  std::string Text() {
+    std::lock_guard lock(mu);
+    return lines;
+  }
+  std::mutex mu;
+  std::string lines;
+};
+
+constexpr const char* kAnaProfile =
+    R"({"data":{"id":"2244994945","name":"Ana Customer","username":"ana_customer","public_metrics":{"followers_count":12345,"following_count":321,"tweet_count":4021,"listed_count":4,"like_count":26,"media_count":3}}})";
 
 InboundRequest Signed(const std::string& body, const std::string& secret = kVectorSecret) {
   InboundRequest r;
@@ -365,6 +393,373 @@ TEST_CASE("a 1 MiB tweet text is kept whole") {
   CHECK(mentions[0].text == big);
 }
 
+// X Activity API deliveries. The fixtures follow the samples on docs.x.com's "X Activity API
+// event payload examples" page (x-api/activity/event-payloads); tests/fixtures/x/README.md
+// says which sample each one follows.
+TEST_CASE("an X Activity API mention becomes a mention with the author's profile from includes") {
+  auto c = Make(BaseConfig());
+  auto mentions = ParseOk(*c, Fixture("xaa_mention.json"));  // post.mention.create, with includes
+  REQUIRE(mentions.size() == 1);
+  const Mention& m = mentions[0];
+  CHECK(m.platform == "x");
+  CHECK(m.event_id == "1865000000000000101");
+  CHECK(m.message_id == "1865000000000000101");
+  CHECK(m.conversation_key == "1865000000000000101");
+  CHECK(m.parent_message_id.empty());
+  CHECK(m.kind == MentionKind::kMention);
+  CHECK(m.author.id == "2244994945");
+  CHECK(m.author.handle == "ana_customer");
+  CHECK(m.author.name == "Ana Customer");
+  CHECK(m.author.followers == 12345);
+  CHECK(m.text == "@acme_support my order #5521 never arrived and nobody answers the phone");
+  CHECK(m.permalink == "https://x.com/ana_customer/status/1865000000000000101");
+  CHECK(json::parse(m.reply_target) == json{{"tweet_id", "1865000000000000101"}});
+  CHECK(m.account == kOurId);
+
+  SUBCASE("a long post's whole text comes from note_tweet") {
+    json body = json::parse(Fixture("xaa_mention.json"));
+    body["data"]["payload"]["note_tweet"] = {{"text", "@acme_support " + std::string(400, 'x')}};
+    CHECK(ParseOk(*c, body.dump())[0].text == "@acme_support " + std::string(400, 'x'));
+  }
+  SUBCASE("without account_id, filter.user_id is our account") {
+    json config = BaseConfig();
+    config.erase("account_id");
+    CHECK(ParseOk(*Make(config), Fixture("xaa_mention.json"))[0].account == kOurId);
+  }
+}
+
+TEST_CASE("an X Activity API reply to our post is direct and names the post it answers") {
+  auto c = Make(BaseConfig());
+  // post.reply.create; includes.users in the {"data": …} shape X uses in several samples.
+  auto mentions = ParseOk(*c, Fixture("xaa_reply.json"));
+  REQUIRE(mentions.size() == 1);
+  const Mention& m = mentions[0];
+  CHECK(m.kind == MentionKind::kDirect);
+  CHECK(m.message_id == "1865000000000000202");
+  CHECK(m.parent_message_id == "1864990000000000007");
+  CHECK(m.conversation_key == "1865000000000000202");
+  CHECK(m.author.handle == "ana_customer");
+  CHECK(m.author.followers == 12345);
+  CHECK(m.text == "@acme_support the tracking link in your post says “unknown parcel”");
+
+  json body = json::parse(Fixture("xaa_reply.json"));
+  json& post = body["data"]["payload"];
+  post.erase("in_reply_to_tweet_id");
+  SUBCASE("the parent from referenced_tweets when in_reply_to_tweet_id is absent") {
+    CHECK(ParseOk(*c, body.dump())[0].parent_message_id == "1864990000000000007");
+  }
+  SUBCASE("referenced_posts, the newer name, is read too") {
+    post["referenced_posts"] = post["referenced_tweets"];
+    post.erase("referenced_tweets");
+    CHECK(ParseOk(*c, body.dump())[0].parent_message_id == "1864990000000000007");
+  }
+  SUBCASE("a repost is ignored") {
+    post["referenced_tweets"] =
+        json::array({{{"type", "retweeted"}, {"id", "1864990000000000007"}}});
+    CHECK(ParseOk(*c, body.dump()).empty());
+  }
+}
+
+TEST_CASE(
+    "one post delivered as a mention, as a reply and by the Account Activity API has one dedup "
+    "id") {
+  auto c = Make(BaseConfig());
+  json reply = json::parse(Fixture("xaa_reply.json"));
+  json mention = reply;
+  mention["data"]["event_type"] = "post.mention.create";
+  mention["data"]["event_uuid"] = "2090000000000000999";
+  json aaa = json::parse(Fixture("tweet_reply_to_us.json"));
+  json& tweet = aaa["tweet_create_events"][0];
+  tweet["id_str"] = "1865000000000000202";
+  tweet["in_reply_to_status_id_str"] = "1864990000000000007";
+  std::vector<Mention> all;
+  for (const json& body : {reply, mention, aaa}) {
+    auto ms = ParseOk(*c, body.dump());
+    REQUIRE(ms.size() == 1);
+    all.push_back(ms[0]);
+  }
+  for (const Mention& m : all) {
+    CHECK(m.event_id == "1865000000000000202");    // the store's dedup key
+    CHECK(m.message_id == "1865000000000000202");  // and its (platform, message id)
+    CHECK(m.conversation_key == "1865000000000000202");
+    CHECK(m.parent_message_id == "1864990000000000007");
+    CHECK(m.kind == MentionKind::kDirect);
+    CHECK(m.reply_target == all[0].reply_target);
+  }
+}
+
+TEST_CASE("an X Activity API DM becomes a dm mention, keyed like an Account Activity one") {
+  auto c = Make(BaseConfig());
+  auto mentions = ParseOk(*c, Fixture("xaa_dm.json"));  // dm.received, with its users map
+  REQUIRE(mentions.size() == 1);
+  const Mention& m = mentions[0];
+  CHECK(m.kind == MentionKind::kDm);
+  CHECK(m.event_id == "1865010000000000101");
+  CHECK(m.message_id == "1865010000000000101");
+  CHECK(m.conversation_key == "dm:2244994945");
+  CHECK(m.author.handle == "ana_customer");
+  CHECK(m.author.name == "Ana Customer");
+  CHECK(m.author.followers == 12345);
+  CHECK(m.text == "Hi, can I change the delivery address of order 5521?");
+  CHECK(m.permalink == "https://x.com/messages/2244994945-1500000000000000001");
+  CHECK(json::parse(m.reply_target) == json{{"dm_participant_id", "2244994945"}});
+
+  // dm.received without a users map, on a connector that has not seen Ana's profile yet and
+  // cannot look it up: the id stands in.
+  auto bare = ParseOk(*Make(BaseConfig()), Fixture("xaa_dm_no_users.json"));
+  REQUIRE(bare.size() == 1);
+  CHECK(bare[0].author.handle == "2244994945");
+  CHECK(bare[0].conversation_key == "dm:2244994945");
+}
+
+TEST_CASE(
+    "X Activity API: our own posts and DMs, and events that are not mentions, are acknowledged and "
+    "ignored") {
+  auto c = Make(BaseConfig());
+  json own = json::parse(Fixture("xaa_mention.json"));
+  own["data"]["payload"]["author_id"] = kOurId;
+  CHECK(ParseOk(*c, own.dump()).empty());
+  json own_dm = json::parse(Fixture("xaa_dm.json"));
+  own_dm["data"]["payload"]["direct_message_events"][0]["message_create"]["sender_id"] = kOurId;
+  CHECK(ParseOk(*c, own_dm.dump()).empty());
+  for (const char* type : {"like.create", "follow.follow", "dm.sent", "dm.indicate_typing",
+                           "post.delete", "post.quote.create", "oauth.revoke", "news.new"}) {
+    json other = json::parse(Fixture("xaa_mention.json"));
+    other["data"]["event_type"] = type;
+    other["data"]["payload"] = json::object();
+    other["data"].erase("filter");
+    CHECK_MESSAGE(ParseOk(*c, other.dump()).empty(), type);
+  }
+}
+
+TEST_CASE("an X Activity API delivery for another account is acknowledged, ignored and logged") {
+  auto c = Make(BaseConfig());
+  LogCapture logs;
+  json body = json::parse(Fixture("xaa_mention.json"));
+  body["data"]["filter"]["user_id"] = "1600000000000000002";
+  auto parsed = c->Parse(Signed(body.dump()));
+  REQUIRE(parsed.ok());
+  CHECK(parsed->mentions.empty());
+  CHECK_FALSE(parsed->response.has_value());  // a plain 200
+  CHECK(logs.Text().find("delivery for another account ignored") != std::string::npos);
+  CHECK(logs.Text().find("1600000000000000002") != std::string::npos);
+}
+
+TEST_CASE("malformed X Activity API deliveries are refused with a reason that names the field") {
+  auto c = Make(BaseConfig());
+  const std::string good = Fixture("xaa_mention.json");
+  CHECK(ParseError(*c, good.substr(0, good.size() / 3)).find("invalid JSON") != std::string::npos);
+  CHECK(ParseError(*c, R"({"event_type":"post.mention.create","payload":{}})") ==
+        "body.data is required");
+  CHECK(ParseError(*c, R"({"data":[]})") == "body.data must be an object");
+  CHECK(ParseError(*c, R"({"data":"post"})") == "body.data must be an object");
+  CHECK(ParseError(*c, R"({"data":{}})") == "body.data.event_type is required");
+
+  auto with = [&](const std::string& fixture, const std::function<void(json&)>& change) {
+    json body = json::parse(Fixture(fixture));
+    change(body["data"]);
+    return ParseError(*c, body.dump());
+  };
+  const std::string m = "xaa_mention.json";
+  CHECK(with(m, [](json& d) { d["event_type"] = 7; }) == "body.data.event_type must be a string");
+  CHECK(with(m, [](json& d) { d["event_uuid"] = 2080765813578191303ULL; }) ==
+        "body.data.event_uuid must be a string");
+  CHECK(with(m, [](json& d) { d.erase("filter"); }) == "body.data.filter must be an object");
+  CHECK(with(m, [](json& d) { d["filter"]["user_id"] = 1500000000000000001ULL; }) ==
+        "body.data.filter.user_id must be a string");
+  CHECK(with(m, [](json& d) { d["filter"] = json::object(); }) ==
+        "body.data.filter.user_id is required");
+  CHECK(with(m, [](json& d) { d.erase("payload"); }) == "body.data.payload must be an object");
+  CHECK(with(m, [](json& d) { d["payload"]["id"] = 1865000000000000101ULL; }) ==
+        "body.data.payload.id must be a string");
+  CHECK(with(m, [](json& d) { d["payload"]["id"] = "1865/../../2/users"; }) ==
+        "body.data.payload.id must be a numeric id");
+  CHECK(with(m, [](json& d) { d["payload"].erase("author_id"); }) ==
+        "body.data.payload.author_id is required");
+  CHECK(with(m, [](json& d) { d["payload"].erase("text"); }) ==
+        "body.data.payload.text is required");
+  CHECK(with(m, [](json& d) { d["payload"]["text"] = json::array(); }) ==
+        "body.data.payload.text must be a string");
+  CHECK(with(m, [](json& d) { d["payload"]["note_tweet"] = "long"; }) ==
+        "body.data.payload.note_tweet must be an object");
+  CHECK(with(m, [](json& d) { d["payload"]["in_reply_to_tweet_id"] = 5; }) ==
+        "body.data.payload.in_reply_to_tweet_id must be a string");
+  CHECK(with(m, [](json& d) { d["payload"]["referenced_tweets"] = json::object(); }) ==
+        "body.data.payload.referenced_tweets must be an array");
+  CHECK(with(m, [](json& d) {
+          d["payload"]["referenced_posts"] = json::array({{{"type", "quoted"}}});
+        }) == "body.data.payload.referenced_posts[0].id is required");
+  CHECK(with(m, [](json& d) { d["includes"] = json::array(); }) ==
+        "body.data.includes must be an object");
+  CHECK(with(m, [](json& d) { d["includes"]["users"] = json::object(); }) ==
+        "body.data.includes.users must be an array");
+  CHECK(with(m, [](json& d) {
+          d["includes"]["users"][0]["public_metrics"]["followers_count"] = "many";
+        }) == "body.data.includes.users[0].public_metrics.followers_count must be an integer");
+
+  const std::string dm = "xaa_dm.json";
+  CHECK(with(dm, [](json& d) { d["payload"].erase("direct_message_events"); }) ==
+        "body.data.payload.direct_message_events must be an array");
+  CHECK(with(dm, [](json& d) { d["payload"]["users"] = json::array(); }) ==
+        "body.data.payload.users must be an object");
+  CHECK(
+      with(dm, [](json& d) {
+        d["payload"]["direct_message_events"][0]["message_create"]["sender_id"] = 2244994945;
+      }) == "body.data.payload.direct_message_events[0].message_create.sender_id must be a string");
+}
+
+TEST_CASE(
+    "an author missing from includes is looked up once, cached, and shown by id when that fails") {
+  test::FakeHttpClient http;
+  auto c = MakeWithHttp(BaseConfig(), http);
+  json second =
+      json::parse(Fixture("xaa_mention_no_includes.json"));  // post.mention.create, no includes
+  second["data"]["payload"]["id"] = "1865000000000000303";
+
+  SUBCASE("two posts of one author: one GET, with the user token and a short timeout") {
+    http.PushStatus(200, kAnaProfile);
+    auto first = ParseOk(*c, Fixture("xaa_mention_no_includes.json"));
+    auto next = ParseOk(*c, second.dump());
+    const auto reqs = http.requests();
+    REQUIRE(reqs.size() == 1);
+    const HttpRequest& get = reqs[0];
+    CHECK(get.method == "GET");
+    CHECK(get.url == "https://api.x.test/2/users/2244994945?user.fields=public_metrics");
+    CHECK(FindHeader(get.headers, "Authorization") == "Bearer user-token-1");
+    CHECK(get.timeout_ms <= 1000);
+    for (const auto& ms : {first, next}) {
+      REQUIRE(ms.size() == 1);
+      CHECK(ms[0].author.handle == "ana_customer");
+      CHECK(ms[0].author.name == "Ana Customer");
+      CHECK(ms[0].author.followers == 12345);
+    }
+    CHECK(next[0].permalink == "https://x.com/ana_customer/status/1865000000000000303");
+  }
+  SUBCASE("a profile that came in includes is not looked up later") {
+    ParseOk(*c, Fixture("xaa_mention.json"));
+    CHECK(ParseOk(*c, second.dump())[0].author.handle == "ana_customer");
+    CHECK(http.requests().empty());
+  }
+  SUBCASE("a failed lookup keeps the mention, shows the id, and pauses lookups for a minute") {
+    LogCapture logs;
+    http.PushError(TransportError::kUnknown, "Read timed out");
+    auto first = ParseOk(*c, Fixture("xaa_mention_no_includes.json"));
+    REQUIRE(first.size() == 1);
+    CHECK(first[0].author.handle == "2244994945");
+    CHECK(first[0].author.name.empty());
+    CHECK(first[0].permalink == "https://x.com/i/web/status/1865000000000000101");
+    CHECK(first[0].text ==
+          "@acme_support my order #5521 never arrived and nobody answers the phone");
+    CHECK(logs.Text().find("X profile lookup failed") != std::string::npos);
+
+    InboundRequest soon = Signed(second.dump());
+    soon.now = kNow + 59'000;
+    REQUIRE(c->Parse(soon)->mentions.size() == 1);
+    CHECK(http.requests().size() == 1);  // paused
+
+    http.PushStatus(200, kAnaProfile);
+    InboundRequest later = Signed(second.dump());
+    later.now = kNow + 60'000;
+    CHECK(c->Parse(later)->mentions[0].author.handle == "ana_customer");
+    CHECK(http.requests().size() == 2);
+  }
+  SUBCASE("X's answers: credits used up and rate limits pause, an unknown user does not") {
+    http.PushStatus(
+        402,
+        R"({"title":"CreditsDepleted","detail":"Your enrolled account does not have any credits"})");
+    CHECK(ParseOk(*c, Fixture("xaa_mention_no_includes.json"))[0].author.handle == "2244994945");
+    CHECK(ParseOk(*c, second.dump())[0].author.handle == "2244994945");
+    CHECK(http.requests().size() == 1);
+
+    auto fresh = MakeWithHttp(BaseConfig(), http);
+    http.PushStatus(
+        200,
+        R"({"errors":[{"value":"2244994945","detail":"Could not find user with id: [2244994945].","title":"Not Found Error","resource_type":"user","parameter":"id","resource_id":"2244994945","type":"https://api.twitter.com/2/problems/resource-not-found"}]})");
+    http.PushStatus(200, kAnaProfile);
+    CHECK(ParseOk(*fresh, Fixture("xaa_mention_no_includes.json"))[0].author.handle ==
+          "2244994945");
+    CHECK(ParseOk(*fresh, second.dump())[0].author.handle == "ana_customer");
+    CHECK(http.requests().size() == 3);
+  }
+  SUBCASE("a cached profile is looked up again after a day") {
+    http.PushStatus(200, kAnaProfile);
+    ParseOk(*c, Fixture("xaa_mention_no_includes.json"));
+    InboundRequest next_day = Signed(second.dump());
+    next_day.now = kNow + 24 * 3600 * 1000;
+    http.PushStatus(
+        200, std::string(kAnaProfile).replace(std::string(kAnaProfile).find("12345"), 5, "12400"));
+    CHECK(c->Parse(next_day)->mentions[0].author.followers == 12400);
+    CHECK(http.requests().size() == 2);
+  }
+  SUBCASE("a DM without the users map is looked up the same way") {
+    http.PushStatus(200, kAnaProfile);
+    auto dm = ParseOk(*c, Fixture("xaa_dm_no_users.json"));  // dm.received, no users map
+    CHECK(dm[0].author.handle == "ana_customer");
+    CHECK(http.requests().size() == 1);
+  }
+}
+
+TEST_CASE(
+    "the profile cache holds at most its capacity and lets the least recently used go first") {
+  x::XUserCache cache(3, 1000);
+  for (const char* id : {"1", "2", "3"})
+    cache.Put({id, std::string("h") + id, "", std::nullopt}, 0);
+  CHECK(cache.Get("1", 10).has_value());  // 1 is now the most recently used
+  cache.Put({"4", "h4", "", std::nullopt}, 10);
+  CHECK(cache.Size() == 3);
+  CHECK_FALSE(cache.Get("2", 10).has_value());
+  CHECK(cache.Get("1", 10)->handle == "h1");
+  CHECK(cache.Get("4", 10)->handle == "h4");
+  CHECK_FALSE(cache.Get("1", 1000).has_value());  // stored at 0, a TTL of 1000 ms
+  CHECK(cache.Get("4", 1009).has_value());
+}
+
+TEST_CASE("the profile lookup never refreshes the OAuth 2.0 token and signs OAuth 1.0a requests") {
+  test::FakeHttpClient http;
+  SUBCASE("no current token: no lookup and no refresh on the webhook path") {
+    auto c = MakeWithHttp({{"consumer_secret", "cs"},
+                           {"client_id", "c1"},
+                           {"refresh_token", "r1"},
+                           {"api_base", "https://api.x.test"},
+                           {"account_id", kOurId}},
+                          http);
+    CHECK(ParseOk(*c, Fixture("xaa_mention_no_includes.json"))[0].author.handle == "2244994945");
+    CHECK(http.requests().empty());
+  }
+  SUBCASE("OAuth 1.0a: the query is part of the signature") {
+    auto c = MakeWithHttp({{"consumer_secret", "cs"},
+                           {"consumer_key", "ck"},
+                           {"access_token", "at"},
+                           {"access_token_secret", "ats"},
+                           {"api_base", "https://api.x.test"},
+                           {"account_id", kOurId}},
+                          http);
+    http.PushStatus(200, kAnaProfile);
+    CHECK(ParseOk(*c, Fixture("xaa_mention_no_includes.json"))[0].author.handle == "ana_customer");
+    REQUIRE(http.requests().size() == 1);
+    const std::string header = FindHeader(http.requests()[0].headers, "Authorization");
+    REQUIRE(text::StartsWith(header, "OAuth "));
+    x::OAuthParams signed_params;
+    std::string signature;
+    for (const auto& part : text::Split(header.substr(6), ',')) {
+      std::string kv = text::Trim(part);
+      auto eq = kv.find('=');
+      std::string k = kv.substr(0, eq), v = text::UrlDecode(kv.substr(eq + 2, kv.size() - eq - 3));
+      if (k == "oauth_signature") {
+        signature = v;
+      } else {
+        signed_params.emplace_back(k, v);
+      }
+    }
+    CHECK(signature ==
+          x::OAuth1Signature(
+              x::OAuth1SignatureBaseString(
+                  "GET", "https://api.x.test/2/users/2244994945?user.fields=public_metrics",
+                  signed_params),
+              "cs", "ats"));
+  }
+}
+
 TEST_CASE("X config validation names exactly the keys that are missing or wrong") {
   std::vector<std::string> errors;
   auto has = [&](const std::string& needle) {
@@ -468,28 +863,105 @@ TEST_CASE("OAuth 1.0a signatures match X's documented example and RFC 5849") {
   CHECK(x::OAuthPercentEncode("a b+c~é") == "a%20b%2Bc~%C3%A9");
 }
 
-TEST_CASE("reply length is weighted the way X counts it") {
+// Conformance-style cases written from twitter-text's documented v3 rules (config/v3.json:
+// weight 1 for U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F, U+2032–U+2037, else 2; every URL
+// 23; every emoji sequence 2), not copied from its conformance files.
+TEST_CASE(
+    "reply length is weighted the way X counts it, and an over-long reply is refused with its "
+    "count") {
   auto c = Make(BaseConfig());
-  CHECK(WeightedTweetLength(std::string(280, 'a')) == 280);
-  CHECK(c->ValidateReply(std::string(280, 'a'), "1234").ok());
-  Status over = c->ValidateReply(std::string(281, 'a'), "1234");
-  CHECK(over.code() == StatusCode::kInvalidArgument);
-  CHECK(over.message().find("281") != std::string::npos);
-  CHECK(c->ValidateReply("", "1234").code() == StatusCode::kInvalidArgument);
-  CHECK(WeightedTweetLength("日本語") == 6);
-  CHECK(WeightedTweetLength("ok 😀") == 5);
-  CHECK(WeightedTweetLength("é—") == 2);
-  CHECK(WeightedTweetLength("see https://example.com/a/very/long/path/that/goes/on?and=on") == 4 + 23);
-  CHECK(WeightedTweetLength("xhttps://not-a-url-start") == 24);
-  std::string cjk;
-  for (int i = 0; i < 140; ++i) cjk += "字";
-  CHECK(c->ValidateReply(cjk, "1234").ok());
-  CHECK_FALSE(c->ValidateReply(cjk + "a", "1234").ok());
-  CHECK(c->ValidateReply(std::string(250, 'a') + " https://example.com/" + std::string(200, 'x'), "1234").ok());
-  // Direct messages allow 10,000 characters.
-  CHECK(c->ValidateReply(std::string(10000, 'a'), "dm:42").ok());
-  CHECK(c->ValidateReply(std::string(10001, 'a'), "dm:42").message().find("10000 characters in a direct message") !=
-        std::string::npos);
+  SUBCASE("ASCII: 280 is fine, 281 is refused with the count") {
+    CHECK(WeightedTweetLength(std::string(280, 'a')) == 280);
+    CHECK(c->ValidateReply(std::string(280, 'a'), "1234").ok());
+    Status over = c->ValidateReply(std::string(281, 'a'), "1234");
+    CHECK(over.code() == StatusCode::kInvalidArgument);
+    CHECK(over.message().find("counts 281") != std::string::npos);
+    CHECK(c->ValidateReply("", "1234").code() == StatusCode::kInvalidArgument);
+  }
+  SUBCASE("CJK weighs 2; Latin accents and general punctuation 1") {
+    CHECK(WeightedTweetLength("日本語") == 6);
+    CHECK(WeightedTweetLength("é—’") == 3);
+    CHECK(WeightedTweetLength("…") == 2);  // U+2026 is outside the light punctuation ranges
+    CHECK(WeightedTweetLength("안녕") == 4);
+    std::string cjk;
+    for (int i = 0; i < 140; ++i) cjk += "字";
+    CHECK(c->ValidateReply(cjk, "1234").ok());
+    CHECK(c->ValidateReply(cjk + "a", "1234").message().find("counts 281") != std::string::npos);
+  }
+  SUBCASE("every URL weighs 23, however long") {
+    const std::string url =
+        "https://example.com/orders/5521/tracking?ref=support&lang=en&utm=x" + std::string(34, 'y');
+    REQUIRE(url.size() == 100);
+    CHECK(WeightedTweetLength(url) == 23);
+    CHECK(WeightedTweetLength("see " + url) == 4 + 23);
+    CHECK(WeightedTweetLength("HTTP://EXAMPLE.COM") == 23);
+    CHECK(WeightedTweetLength("http://localhost/x") == 18);  // no TLD: not a link
+    CHECK(c->ValidateReply(std::string(250, 'a') + " https://example.com/" + std::string(400, 'x'),
+                           "1234")
+              .ok());
+  }
+  SUBCASE("bare domains that X links count 23 too") {
+    CHECK(WeightedTweetLength("example.com") == 23);
+    CHECK(WeightedTweetLength("help at example.com/help/returns") == 8 + 23);
+    CHECK(WeightedTweetLength("status.example.co.uk") == 23);
+    CHECK(WeightedTweetLength("hello.world") == 23);  // .world is a generic TLD
+    CHECK(WeightedTweetLength("请访问example.com") == 6 + 23);
+    CHECK(WeightedTweetLength("file.txt") == 8);   // not a TLD
+    CHECK(WeightedTweetLength("e.g. this") == 9);  // one-letter labels are not domains
+    CHECK(WeightedTweetLength("v1.2.3") == 6);
+  }
+  SUBCASE("where a URL starts and ends") {
+    CHECK(WeightedTweetLength("(https://example.com/a)") == 1 + 23 + 1);
+    CHECK(WeightedTweetLength("https://example.com/a.") == 23 + 1);
+    CHECK(WeightedTweetLength("https://example.com/a?") == 23 + 1);
+    CHECK(WeightedTweetLength("https://en.wikipedia.org/wiki/Duplex_(telecommunications)") == 23);
+    CHECK(WeightedTweetLength("link:https://example.com") == 5 + 23);
+    CHECK(WeightedTweetLength("xhttps://not-a-url-start") == 24);
+    CHECK(WeightedTweetLength("a/example.com") == 13);  // after "/" a bare domain is a path
+    CHECK(WeightedTweetLength("mail@example.com") == 16);
+  }
+  SUBCASE("domain labels longer than 63 characters (after punycode) are not links") {
+    CHECK(WeightedTweetLength("https://" + std::string(63, 'a') + ".com") == 23);
+    CHECK(WeightedTweetLength("https://" + std::string(64, 'a') + ".com") == 8 + 64 + 4);
+    // 35 kana each; RFC 3492 makes "xn--" + 59 and "xn--" + 60 characters of them.
+    const std::string fits =
+        "ぃぇりおにぢひぱいぇぢんしよたくぉすでにょそおいにがりめにのみゑなっゐ";
+    const std::string too_long =
+        "ぢづさぼをれおなこせはさぉぶぽゐはべゅたみぺわぅなひされゑきでぱろろや";
+    CHECK(WeightedTweetLength("http://" + fits + ".jp") == 23);
+    CHECK(WeightedTweetLength("http://" + too_long + ".jp") == 7 + 70 + 3);
+  }
+  SUBCASE("an emoji sequence weighs 2 in all") {
+    CHECK(WeightedTweetLength("👨‍👩‍👧‍👦") == 2);  // ZWJ sequence of four
+    CHECK(WeightedTweetLength("🇯🇵") == 2);                         // flag: two regional indicators
+    CHECK(WeightedTweetLength("👍🏽") == 2);                   // skin tone modifier
+    CHECK(WeightedTweetLength("1️⃣") == 2);                    // keycap with U+FE0F
+    CHECK(WeightedTweetLength("1⃣") == 2);                          // keycap without
+    CHECK(WeightedTweetLength("❤️") == 2);                     // U+2764 U+FE0F
+    CHECK(WeightedTweetLength("🏴󠁧󠁢󠁳󠁣󠁴󠁿") == 2);  // subdivision flag (tags)
+    CHECK(WeightedTweetLength("👩🏽‍💻") == 2);  // modifier inside a ZWJ sequence
+    CHECK(WeightedTweetLength("🏳️‍🌈") == 2);
+    CHECK(WeightedTweetLength("ok 😀") == 5);
+    CHECK(WeightedTweetLength("H🐱☺👨‍👩‍👧‍👦") == 7);
+    CHECK(WeightedTweetLength("🇯🇵🇫🇷") == 4);
+    CHECK(WeightedTweetLength("©") == 1);  // text unless U+FE0F asks for the emoji
+    CHECK(WeightedTweetLength("©️") == 2);
+    CHECK(WeightedTweetLength("1") == 1);
+    CHECK(WeightedTweetLength("a\u200db") == 3);  // a lone ZWJ is general punctuation
+    std::string families;
+    for (int i = 0; i < 140; ++i) families += "👨‍👩‍👧‍👦";
+    CHECK(c->ValidateReply(families, "1234").ok());
+    CHECK_FALSE(c->ValidateReply(families + "!", "1234").ok());
+  }
+  SUBCASE("bytes that are not UTF-8 weigh 2 each") {
+    CHECK(WeightedTweetLength(std::string("a\xff\xfe")) == 5);
+  }
+  SUBCASE("direct messages allow 10,000 characters") {
+    CHECK(c->ValidateReply(std::string(10000, 'a'), "dm:42").ok());
+    CHECK(c->ValidateReply(std::string(10001, 'a'), "dm:42")
+              .message()
+              .find("10000 characters in a direct message") != std::string::npos);
+  }
 }
 
 TEST_CASE("a tweet reply goes to POST /2/tweets with the user token and the tweet it answers") {
@@ -629,6 +1101,18 @@ TEST_CASE("X refusals are permanent and carry X's own explanation") {
     CHECK(o.auth_failure);
     CHECK(o.error == "X rejected duplex's credentials (HTTP 401): Unauthorized");
     CHECK(http.requests().size() == 1);  // a bare bearer token cannot be refreshed
+  }
+  SUBCASE("402, credits used up, alerts the admins with what to do and is not retried") {
+    http.PushStatus(
+        402,
+        R"({"title":"CreditsDepleted","detail":"Your enrolled account [1] does not have any credits to fulfill this request.","type":"https://api.twitter.com/2/problems/credits"})");
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.auth_failure);
+    CHECK(text::StartsWith(o.error, "X answered 402: the app's credits are used up"));
+    CHECK(o.error.find("does not have any credits") != std::string::npos);
+    CHECK(o.admin_advice.find("developer console") != std::string::npos);
+    CHECK(http.requests().size() == 1);
   }
   SUBCASE("a body that is not JSON still gives the status") {
     http.PushStatus(404, "<html>nope</html>");

@@ -22,6 +22,9 @@ struct DeliveryOutcome {
   std::string error;                     // human-readable reason, safe for chat and logs
   std::optional<std::int64_t> retry_after_ms;  // the remote's own wait hint
   bool auth_failure = false;             // revoked/invalid credentials: alert the admins
+  // With auth_failure, when the fix is not a new token (an account out of credits): what
+  // the admins should do.
+  std::string admin_advice;
   std::string remote_id;                 // chat ts / post id, or the platform's message id
   std::string url;                       // link to what was posted, when known
 

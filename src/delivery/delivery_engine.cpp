@@ -274,12 +274,16 @@ void DeliveryEngine::NoteCredential(const Delivery& d, const DeliveryOutcome& ou
     for (const auto& a : deps_.admins()) who += dialect.User(a) + " ";
   }
   std::string what = credential == "chat" ? "the chat" : credential;
+  const bool token = outcome.admin_advice.empty();
   update.follow_ups.push_back(
       {DeliveryKind::kChatNotice, 0, 0, ChatTarget(deps_.default_channel),
-       who + "duplex cannot authenticate with " + what + ": " + dialect.Escape(outcome.error) +
-           ". Check its token in the config and restart duplex. Deliveries that need it fail "
-           "until then (`/duplex deadletters` lists them, `/duplex retry <id>` sends one again); "
-           "this alert is not repeated until one succeeds."});
+       who + (token ? "duplex cannot authenticate with " : "duplex cannot use ") + what + ": " +
+           dialect.Escape(outcome.error) + ". " +
+           (token ? "Check its token in the config and restart duplex."
+                  : dialect.Escape(outcome.admin_advice)) +
+           " Deliveries that need it fail until then (`/duplex deadletters` lists them, "
+           "`/duplex retry <id>` sends one again); this alert is not repeated until one "
+           "succeeds."});
 }
 
 void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update) {

@@ -60,6 +60,43 @@ bool Contains(const json& post, const std::string& needle) {
   return post.dump().find(needle) != std::string::npos;
 }
 
+// An X Activity API delivery shaped like docs.x.com's post.mention.create / post.reply.create
+// samples: one post by Ana, with her profile in includes unless `with_profile` is false.
+json Activity(const std::string& event_type, const std::string& post_id, const std::string& text,
+              bool with_profile = true, const std::string& in_reply_to = "") {
+  json post = {{"id", post_id},
+               {"text", text},
+               {"author_id", "2244994945"},
+               {"conversation_id", in_reply_to.empty() ? post_id : in_reply_to},
+               {"created_at", "2026-12-07T09:21:05.000Z"},
+               {"edit_history_tweet_ids", {post_id}},
+               {"entities",
+                {{"mentions",
+                  {{{"start", 0}, {"end", 13}, {"username", "acme_support"}, {"id", kOurId}}}}}}};
+  if (!in_reply_to.empty()) {
+    post["in_reply_to_tweet_id"] = in_reply_to;
+    post["in_reply_to_user_id"] = kOurId;
+    post["referenced_tweets"] = {{{"type", "replied_to"}, {"id", in_reply_to}}};
+  }
+  json data = {{"event_uuid", "-" + post_id + "7"},
+               {"filter", {{"user_id", kOurId}}},
+               {"event_type", event_type},
+               {"tag", "support"},
+               {"payload", post}};
+  if (with_profile) {
+    data["includes"] = {{"users",
+                         {{{"id", "2244994945"},
+                           {"username", "ana_customer"},
+                           {"name", "Ana Customer"},
+                           {"public_metrics", {{"followers_count", 12345}}}}}}};
+  }
+  return {{"data", data}};
+}
+
+std::string Answer(const HttpResult& r) {
+  return json::parse(r.response.body).dump();
+}
+
 }  // namespace
 
 TEST_CASE("X: a signed mention reaches Slack, /duplex reply posts one reply tweet, the thread shows its link") {
@@ -156,6 +193,163 @@ TEST_CASE("X: a DM is answered in the customer's DM conversation") {
   CHECK(json::parse(sent.body) == json{{"text", "Yes: send us the new address here."}});
   REQUIRE(env.slack.WaitForPosts(2));
   CHECK(Contains(env.slack.Posts()[1], "https://x.com/messages/2244994945-1500000000000000001"));
+}
+
+TEST_CASE("X Activity API: a signed mention reaches Slack and /duplex reply answers that post") {
+  FakeHttpServer x_api;
+  x_api.On("/2/tweets", [](const RecordedRequest&) { return Created("1865100000000000001"); });
+  E2eEnv env(XPatch(x_api));
+
+  auto r = PostX(env, Activity("post.mention.create", "1865000000000000101",
+                               "@acme_support my order never arrived"));
+  REQUIRE(r.ok());
+  CHECK(r.response.status == 200);
+  CHECK(Answer(r) == R"({"accepted":1,"duplicates":0,"ok":true})");
+  REQUIRE(env.slack.WaitForPosts(1));
+  json root = env.slack.Posts()[0];
+  const std::string text = root["text"];
+  CHECK(text.find("#1 · X mention") != std::string::npos);
+  CHECK(text.find("Ana Customer (@ana_customer) · 12,345 followers") != std::string::npos);
+  CHECK(Contains(root["blocks"], "https://x.com/ana_customer/status/1865000000000000101"));
+
+  REQUIRE(env.SlackCommand("reply 1 Sorry about that! Please DM us the order number.")
+              .response.status == 200);
+  REQUIRE(x_api.WaitForCount("/2/tweets", 1));
+  auto sent = x_api.Requests("/2/tweets")[0];
+  CHECK(sent.Header("Authorization") == std::string("Bearer ") + kUserToken);
+  CHECK(json::parse(sent.body) ==
+        json{{"text", "Sorry about that! Please DM us the order number."},
+             {"reply", {{"in_reply_to_tweet_id", "1865000000000000101"}}}});
+
+  // A malformed delivery, correctly signed: a 400 naming the field.
+  auto bad = PostRawX(
+      env,
+      R"({"data":{"event_type":"post.mention.create","filter":{"user_id":"1500000000000000001"},"payload":{"id":1865000000000000505}}})");
+  CHECK(bad.response.status == 400);
+  CHECK(bad.response.body.find("body.data.payload.id must be a string") != std::string::npos);
+  CHECK(PostRawX(env, R"({"event_type":"post.mention.create"})").response.status == 400);
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(env.slack.Posts()[1]["thread_ts"] == root["_ts"]);
+  CHECK(Contains(env.slack.Posts()[1], "https://x.com/i/web/status/1865100000000000001"));
+}
+
+TEST_CASE(
+    "X Activity API: one post delivered as a mention, as a reply and by the Account Activity API "
+    "is one chat post") {
+  FakeHttpServer x_api;
+  E2eEnv env(XPatch(x_api));
+  const std::string text = "@acme_support the tracking link in your post is broken";
+  auto mention = PostX(env, Activity("post.mention.create", "1865000000000000202", text, true,
+                                     "1864990000000000007"));
+  CHECK(Answer(mention) == R"({"accepted":1,"duplicates":0,"ok":true})");
+  auto reply = PostX(
+      env, Activity("post.reply.create", "1865000000000000202", text, true, "1864990000000000007"));
+  CHECK(Answer(reply) == R"({"accepted":0,"duplicates":1,"ok":true})");
+  auto aaa = PostX(env, Events(Tweet("1865000000000000202", text, "1864990000000000007", kOurId)));
+  CHECK(Answer(aaa) == R"({"accepted":0,"duplicates":1,"ok":true})");
+
+  // Nothing else was queued: the next, different post is the second chat post.
+  REQUIRE(PostX(env, Activity("post.mention.create", "1865000000000000303", "@acme_support other"))
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  auto posts = env.slack.Posts();
+  REQUIRE(posts.size() == 2);
+  CHECK(Contains(posts[0], "the tracking link in your post is broken"));
+  CHECK(Contains(posts[0], "X direct"));
+  CHECK(Contains(posts[1], "1865000000000000303"));
+}
+
+TEST_CASE(
+    "X Activity API: an author missing from includes is looked up on X, and a slow X only costs a "
+    "second") {
+  FakeHttpServer x_api;
+  x_api.On("/2/users/2244994945", [](const RecordedRequest&) {
+    return FakeAnswer{
+        200,
+        R"({"data":{"id":"2244994945","name":"Ana Customer","username":"ana_customer","public_metrics":{"followers_count":12345}}})"};
+  });
+  x_api.On("/2/users/2999999999", [](const RecordedRequest&) {
+    return FakeAnswer{
+        200, R"({"data":{"id":"2999999999","username":"slow"}})", "application/json", {}, 3000};
+  });
+  E2eEnv env(XPatch(x_api));
+  REQUIRE(
+      PostX(env, Activity("post.mention.create", "1865000000000000101", "@acme_support hi", false))
+          .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  CHECK(Contains(env.slack.Posts()[0], "Ana Customer (@ana_customer) · 12,345 followers"));
+  CHECK(x_api.Count("/2/users/2244994945") == 1);
+  CHECK(x_api.Requests("/2/users/2244994945")[0].Header("Authorization") ==
+        std::string("Bearer ") + kUserToken);
+
+  json slow =
+      Activity("post.mention.create", "1865000000000000404", "@acme_support still there?", false);
+  slow["data"]["payload"]["author_id"] = "2999999999";
+  const auto start = std::chrono::steady_clock::now();
+  auto r = PostX(env, slow);
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(r.response.status == 200);
+  CHECK(Answer(r) == R"({"accepted":1,"duplicates":0,"ok":true})");
+  CHECK(took < std::chrono::milliseconds(2500));  // the profile endpoint takes 3 s
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(Contains(env.slack.Posts()[1], "still there?"));
+  CHECK(Contains(env.slack.Posts()[1], "2999999999"));
+}
+
+TEST_CASE(
+    "X: an over-long reply is refused when the command is given, with its count, and nothing is "
+    "sent") {
+  FakeHttpServer x_api;
+  x_api.On("/2/tweets", [](const RecordedRequest&) { return Created("1865100000000000002"); });
+  E2eEnv env(XPatch(x_api));
+  REQUIRE(PostX(env, Activity("post.mention.create", "1865000000000000101", "@acme_support hello"))
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  std::string long_reply;
+  for (int i = 0; i < 139; ++i) long_reply += "字";
+  long_reply += " 👍🏽 https://example.com/" + std::string(300, 'x');  // 278 + 1 + 2 + 1 + 23
+  auto refused = env.SlackCommand("reply 1 " + long_reply);
+  REQUIRE(refused.ok());
+  const std::string answer = json::parse(refused.response.body)["text"];
+  CHECK(answer.find("counts 305") != std::string::npos);
+  CHECK(answer.find("280") != std::string::npos);
+
+  REQUIRE(env.SlackCommand("reply 1 Thanks, on it 👍🏽 example.com/track").response.status ==
+          200);
+  REQUIRE(x_api.WaitForCount("/2/tweets", 1));
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(x_api.Count("/2/tweets") == 1);
+  CHECK(json::parse(x_api.Requests("/2/tweets")[0].body)["text"] ==
+        "Thanks, on it 👍🏽 example.com/track");
+}
+
+TEST_CASE("X: a 402 (credits used up) fails the reply for good and tells the admins what to do") {
+  FakeHttpServer x_api;
+  x_api.On("/2/tweets", [](const RecordedRequest&) {
+    return FakeAnswer{
+        402,
+        R"({"title":"CreditsDepleted","detail":"Your enrolled account does not have any credits to fulfill this request.","type":"https://api.twitter.com/2/problems/credits"})"};
+  });
+  E2eEnv env(XPatch(x_api));
+  REQUIRE(PostX(env, Activity("post.mention.create", "1865000000000000101", "@acme_support hello"))
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 Hi Ana").response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(3));
+  json thread_notice, alert;
+  for (const json& p : env.slack.Posts()) {
+    if (Contains(p, "was NOT posted")) thread_notice = p;
+    if (Contains(p, "duplex cannot use x")) alert = p;
+  }
+  REQUIRE(thread_notice.is_object());
+  CHECK(thread_notice["thread_ts"] == env.slack.Posts()[0]["_ts"]);
+  CHECK(Contains(thread_notice, "X answered 402: the app's credits are used up"));
+  REQUIRE(alert.is_object());
+  CHECK(alert["channel"] == kDefaultChannel);
+  CHECK(Contains(alert, "<@U0ADMIN>"));
+  CHECK(Contains(alert, "developer console"));
+  CHECK_FALSE(Contains(alert, "Check its token"));
+  CHECK(x_api.Count("/2/tweets") == 1);
 }
 
 TEST_CASE("X: a 429 is retried at x-rate-limit-reset and the reply is posted once") {

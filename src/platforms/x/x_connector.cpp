@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
 #include "core/text.h"
 #include "platforms/config_section.h"
 #include "platforms/x/x_ids.h"
@@ -17,39 +19,12 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kUrlWeight = 23;
 constexpr UnixMs kMinRateLimitWaitMs = 1000;
 constexpr UnixMs kMaxRateLimitWaitMs = 25LL * 3600 * 1000;
-
-// X's twitter-text v3 configuration: these ranges weigh 1, every other code point 2.
-bool IsLightCodePoint(std::uint32_t cp) {
-  return cp <= 4351 || (cp >= 8192 && cp <= 8205) || (cp >= 8208 && cp <= 8223) ||
-         (cp >= 8242 && cp <= 8247);
-}
-
-// Decodes the code point at s[i] and advances i; invalid bytes count as one heavy unit.
-std::uint32_t NextCodePoint(std::string_view s, std::size_t& i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = c < 0x80             ? 1
-                    : (c & 0xE0) == 0xC0 ? 2
-                    : (c & 0xF0) == 0xE0 ? 3
-                    : (c & 0xF8) == 0xF0 ? 4
-                                         : 0;
-  if (len == 0 || i + len > s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (std::size_t k = 1; k < len; ++k) {
-    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  }
-  i += len;
-  return cp;
-}
-
-bool IsSpace(char c) {
-  return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
+// A profile lookup runs while X waits for the webhook's answer (X allows 10 s): one short
+// try, and after a failure that is not about the one user, none for a minute.
+constexpr int kLookupTimeoutMs = 1000;
+constexpr UnixMs kLookupPauseMs = 60 * 1000;
 
 // X's own error text: errors[].message is the most specific, then detail, then title.
 std::string XErrorDetail(const std::string& body) {
@@ -97,23 +72,9 @@ std::string StringField(const json& obj, const char* key) {
 
 }  // namespace
 
-std::size_t WeightedTweetLength(std::string_view s) {
-  std::size_t weight = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    const bool word_start = i == 0 || IsSpace(s[i - 1]);
-    if (word_start && (s.substr(i, 7) == "http://" || s.substr(i, 8) == "https://")) {
-      while (i < s.size() && !IsSpace(s[i])) ++i;
-      weight += kUrlWeight;
-      continue;
-    }
-    weight += IsLightCodePoint(NextCodePoint(s, i)) ? 1 : 2;
-  }
-  return weight;
-}
-
 std::unique_ptr<PlatformConnector> MakeXConnector(const json& config, const std::string& path,
                                                   std::vector<std::string>& errors,
-                                                  HttpClient* /*http*/) {
+                                                  HttpClient* http) {
   const std::size_t errors_before = errors.size();
   ConfigSection s(config, path, errors);
   XConfig c;
@@ -168,10 +129,11 @@ std::unique_ptr<PlatformConnector> MakeXConnector(const json& config, const std:
                      "or consumer_key, access_token and access_token_secret (OAuth 1.0a)");
   }
   if (errors.size() != errors_before) return nullptr;
-  return std::make_unique<XConnector>(std::move(c));
+  return std::make_unique<XConnector>(std::move(c), http);
 }
 
-XConnector::XConnector(XConfig config) : config_(std::move(config)) {
+XConnector::XConnector(XConfig config, HttpClient* http)
+    : config_(std::move(config)), http_(http), users_(std::make_unique<x::XUserCache>()) {
   if (!config_.UsesOAuth1()) {
     x::XOAuth2Config oc;
     oc.api_base = config_.api_base;
@@ -220,6 +182,69 @@ Status XConnector::ValidateReply(const std::string& text, const std::string& con
                            " (links count 23, emoji and CJK characters 2); shorten it");
   }
   return Status::Ok();
+}
+
+void XConnector::CompleteAuthor(Author& author, UnixMs now, bool may_call_x) const {
+  std::optional<Author> known = users_->Get(author.id, now);
+  if (!known && may_call_x) {
+    known = LookUpUser(author.id, now);
+    if (known) users_->Put(*known, now);
+  }
+  if (known) {
+    author = *known;
+  } else {
+    author.handle = author.id;
+  }
+}
+
+std::optional<Author> XConnector::LookUpUser(const std::string& id, UnixMs now) const {
+  if (http_ == nullptr || now < lookups_paused_until_.load()) return std::nullopt;
+  HttpRequest req;
+  req.method = "GET";
+  req.url = config_.api_base + "/2/users/" + id + "?user.fields=public_metrics";
+  req.timeout_ms = std::min(kLookupTimeoutMs, config_.timeout_ms);
+  req.ca_file = config_.ca_file;
+  if (config_.UsesOAuth1()) {
+    x::OAuth1Credentials creds{config_.consumer_key, config_.consumer_secret, config_.access_token,
+                               config_.access_token_secret};
+    req.headers = {{"Authorization",
+                    x::OAuth1AuthorizationHeader(creds, "GET", req.url, {},
+                                                 security::HexEncode(security::RandomBytes(16)),
+                                                 std::to_string(now / 1000))}};
+  } else {
+    // Refreshing would mean up to timeout_ms on the webhook path, and a rotating refresh
+    // token cut off by a short timeout is lost: without a current token, show the id.
+    std::optional<std::string> token = user_token_->Peek(now);
+    if (!token) return std::nullopt;
+    req.headers = {{"Authorization", "Bearer " + *token}};
+  }
+  HttpResult res = http_->Send(req);
+  const int status = res.response.status;
+  if (!res.ok() || (status != 200 && status != 400 && status != 404)) {
+    lookups_paused_until_.store(now + kLookupPauseMs);
+    log::Warn("X profile lookup failed; authors are shown by id for a minute",
+              {{"status", std::to_string(status)},
+               {"error", res.ok() ? XErrorDetail(res.response.body) : res.error_message}});
+    return std::nullopt;
+  }
+  // A suspended or deleted account is a 200 with `errors` and no `data`.
+  auto answer = json::parse(res.response.body, nullptr, false);
+  const json* data = answer.is_object() && answer.contains("data") ? &answer["data"] : nullptr;
+  if (status != 200 || data == nullptr || !data->is_object() || StringField(*data, "id") != id ||
+      StringField(*data, "username").empty()) {
+    return std::nullopt;
+  }
+  Author author;
+  author.id = id;
+  author.handle = StringField(*data, "username");
+  author.name = StringField(*data, "name");
+  if (auto metrics = data->find("public_metrics"); metrics != data->end() && metrics->is_object()) {
+    if (auto followers = metrics->find("followers_count");
+        followers != metrics->end() && followers->is_number_integer()) {
+      author.followers = followers->get<std::int64_t>();
+    }
+  }
+  return author;
 }
 
 x::TokenResult XConnector::Authorization(HttpClient& http, const std::string& url,
@@ -307,40 +332,62 @@ DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& htt
     o.auth_failure = true;
     return o;
   }
+  if (status == 402) {
+    // Pay-per-use apps stop when their prepaid credits run out; sending again before someone
+    // buys more only fails again.
+    auto o = DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent,
+        "X answered 402: the app's credits are used up, so X accepts no posts or DMs from "
+        "duplex" +
+            suffix);
+    o.auth_failure = true;
+    o.admin_advice =
+        "Add credits (or raise the spending limit) for the app in the X developer console; "
+        "duplex needs no restart.";
+    return o;
+  }
   return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "X refused the reply (HTTP " +
                                                             std::to_string(status) + ")" + suffix);
 }
 
 HttpRequest XConnector::SampleWebhook(const std::string& base_url, const std::string& text,
                                       const std::string& event_id, UnixMs now) const {
-  // A realistic 19-digit tweet id derived from the event id, so repeated runs differ.
+  // A realistic 19-digit post id derived from the event id, so repeated runs differ.
   const std::string digest = security::Sha256(event_id);
   unsigned long long n = 0;
   for (int i = 0; i < 7; ++i) n = (n << 8) | static_cast<unsigned char>(digest[i]);
-  char tweet_id[24];
-  std::snprintf(tweet_id, sizeof tweet_id, "17%017llu", n);  // 7 bytes < 10^17
+  char post_id[24];
+  std::snprintf(post_id, sizeof post_id, "17%017llu", n);  // 7 bytes < 10^17
   const std::string own = config_.account_id.empty() ? "1500000000000000001" : config_.account_id;
-  json tweet = {
-      {"created_at", "Mon Jan 01 00:00:00 +0000 2024"},
-      {"id", std::stoull(tweet_id)},
-      {"id_str", tweet_id},
+  const std::time_t seconds = static_cast<std::time_t>(now / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char created_at[32];
+  std::strftime(created_at, sizeof created_at, "%Y-%m-%dT%H:%M:%S.000Z", &utc);
+  // An X Activity API mention, shaped like X's documented post.mention.create sample.
+  json post = {
+      {"id", post_id},
       {"text", "@duplex_support " + text},
-      {"truncated", false},
-      {"in_reply_to_status_id_str", nullptr},
-      {"in_reply_to_user_id_str", nullptr},
-      {"user",
-       {{"id_str", "2244994945"},
-        {"screen_name", "ana_customer"},
-        {"name", "Ana Customer"},
-        {"followers_count", 1250}}},
+      {"author_id", "2244994945"},
+      {"conversation_id", post_id},
+      {"created_at", created_at},
+      {"edit_history_tweet_ids", json::array({post_id})},
       {"entities",
-       {{"user_mentions",
+       {{"mentions",
          json::array(
-             {{{"id_str", own}, {"screen_name", "duplex_support"}, {"indices", {0, 16}}}})}}},
-      {"timestamp_ms", std::to_string(now)}};
-  const std::string body =
-      json{{"for_user_id", own}, {"tweet_create_events", json::array({tweet})}}.dump(
-          -1, ' ', false, json::error_handler_t::replace);
+             {{{"start", 0}, {"end", 15}, {"username", "duplex_support"}, {"id", own}}})}}}};
+  json author = {{"id", "2244994945"},
+                 {"username", "ana_customer"},
+                 {"name", "Ana Customer"},
+                 {"public_metrics", {{"followers_count", 1250}}}};
+  const std::string body = json{{"data",
+                                 {{"event_uuid", post_id},
+                                  {"filter", {{"user_id", own}}},
+                                  {"event_type", "post.mention.create"},
+                                  {"tag", "duplex simulate"},
+                                  {"payload", post},
+                                  {"includes", {{"users", json::array({author})}}}}}}
+                               .dump(-1, ' ', false, json::error_handler_t::replace);
   HttpRequest req;
   req.url = base_url + "/webhooks/x";
   req.body = body;

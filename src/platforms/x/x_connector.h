@@ -1,28 +1,43 @@
-// The `x` platform: X (Twitter) through the Account Activity API, both directions.
-// Inbound (GET/POST /webhooks/x):
+// The `x` platform: X (Twitter), both directions, on GET/POST /webhooks/x. Two inbound
+// formats share the URL, the CRC and the signature until the Account Activity API ends on
+// 2027-01-01; a body with a top-level `data` is an X Activity API delivery, any other an
+// Account Activity one.
 //  - GET ?crc_token=T answers {"response_token":"sha256=<base64 HMAC-SHA256(consumer_secret, T)>"}
 //    only when T has a challenge's shape (security::IsChallengeShaped: at most 128 characters of
 //    A-Z a-z 0-9 - _ = + /); any other T, or none, is a 400. The answer is the signature a POST
 //    whose body is T would carry, and such a body is never a JSON object, so Parse refuses it:
 //    the CRC cannot be used to sign a webhook.
-//  - POST bodies must carry a valid `x-twitter-webhooks-signature`. `tweet_create_events`
-//    become mentions: kind `direct` when the tweet replies to our account, else `mention`
-//    (an @-mention or a quote). `direct_message_events` (message_create) become `dm`.
-//    Our own tweets and DMs, and plain retweets, are acknowledged and ignored, as is every
-//    other event array (likes, follows, typing, read receipts, deletes...).
-//  - Ids are always read from the `*_str` / string fields (they exceed 2^53).
-//  - A tweet's conversation key is its own id, and its parent is `in_reply_to_status_id_str`:
-//    the store joins a reply to the conversation that holds the tweet it answers (ours
-//    included, since a sent reply keeps its tweet id). A DM's conversation key is
-//    "dm:<other user's id>", one thread per person.
-// Outbound: a tweet reply is POST {api_base}/2/tweets {"text","reply":{"in_reply_to_tweet_id"}};
+//  - POST bodies must carry a valid `x-twitter-webhooks-signature`.
+//  - X Activity API (one event per delivery): `post.mention.create` and `post.reply.create`
+//    become mentions (kind `direct` for a reply to our account), `dm.received` becomes `dm`;
+//    every other event type is acknowledged and ignored, as is a delivery whose
+//    `filter.user_id` is not account_id (logged: a subscription for another account).
+//  - Account Activity API: `tweet_create_events` become mentions (`direct` when replying to
+//    our account), `direct_message_events` (message_create) become `dm`; every other event
+//    array is acknowledged and ignored.
+//  - Both: our own posts and DMs and plain reposts are ignored; ids are read from strings
+//    only (they exceed 2^53). A post's event_id and message_id are its post id, a DM's its
+//    event id, whichever API delivered it, so the same post delivered twice (as a mention
+//    and as a reply, or by both APIs) is one message. A post's conversation key is its own
+//    id and its parent the post it replies to: the store joins a reply to the conversation
+//    holding that post (ours included, since a sent reply keeps its post id). A DM's
+//    conversation key is "dm:<other user's id>", one thread per person.
+//  - An X Activity post without its author's profile in `includes` gets it from a cache
+//    (10,000 profiles, a day each), else from one GET /2/users/:id with a 1-second timeout;
+//    if that fails the author is shown by id and the mention is kept. After a failure that
+//    is not about that one user (timeout, 401/402/429/5xx) lookups pause for a minute, so a
+//    struggling X API never slows the webhook. The lookup never refreshes the OAuth token.
+// Outbound: a post reply is POST {api_base}/2/tweets {"text","reply":{"in_reply_to_tweet_id"}};
 // a DM is POST {api_base}/2/dm_conversations/with/<user id>/messages {"text"}. User context is
 // an OAuth 2.0 user token (refreshed before expiry when client_id + refresh_token are set) or
-// OAuth 1.0a. 429 waits for X's reset headers; 401/403/4xx are permanent with X's own detail;
-// a timeout or 5xx is uncertain (X may have posted it), never resent automatically.
+// OAuth 1.0a. 429 waits for X's reset headers; 401 and 402 (credits used up) alert the admins
+// and are permanent, as are other 4xx, with X's own detail; a timeout or 5xx is uncertain (X
+// may have posted it), never resent automatically.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,13 +47,15 @@
 #include "platforms/platform.h"
 #include "platforms/x/x_oauth1.h"
 #include "platforms/x/x_oauth2.h"
+#include "platforms/x/x_text.h"
+#include "platforms/x/x_user_cache.h"
 
 namespace duplex {
 
 struct XConfig {
   std::string consumer_secret;  // webhook signature and CRC (and OAuth 1.0a signing)
   std::string api_base = "https://api.x.com";
-  std::string account_id;  // our user id; empty: the payload's for_user_id
+  std::string account_id;  // our user id; empty: the payload's for_user_id / filter.user_id
   // OAuth 2.0 user context (bearer_token and/or client_id + refresh_token)...
   std::string bearer_token;
   std::string client_id;
@@ -55,16 +72,12 @@ struct XConfig {
   bool UsesOAuth1() const { return !consumer_key.empty(); }
 };
 
-// Posts allow 280 characters, weighted as X counts them: most Latin, Greek, Cyrillic and
-// punctuation code points weigh 1, everything else (CJK, emoji...) 2, and every http(s)
-// URL 23. Emoji sequences are counted per code point, so this errs on the long side.
-std::size_t WeightedTweetLength(std::string_view text);
-inline constexpr std::size_t kMaxTweetWeight = 280;
 inline constexpr std::size_t kMaxDmChars = 10000;
 
 class XConnector final : public PlatformConnector {
  public:
-  explicit XConnector(XConfig config);
+  // `http` (may be null: no profile lookups) serves the author lookups made while parsing.
+  explicit XConnector(XConfig config, HttpClient* http = nullptr);
   std::string Name() const override { return "x"; }
   std::string DisplayName() const override { return "X"; }
   Result<InboundResponse> Handshake(const InboundRequest& request) const override;
@@ -76,11 +89,19 @@ class XConnector final : public PlatformConnector {
                             const std::string& event_id, UnixMs now) const override;
 
  private:
+  Result<ParsedWebhook> ParseActivity(const nlohmann::json& body, UnixMs now) const;
+  // Fills in `author` (id set) from the cache or, if `may_call_x`, one lookup; else the id
+  // stands in for the handle.
+  void CompleteAuthor(Author& author, UnixMs now, bool may_call_x) const;
+  std::optional<Author> LookUpUser(const std::string& id, UnixMs now) const;
   // The Authorization header for a JSON POST to `url`, or why there is none.
   x::TokenResult Authorization(HttpClient& http, const std::string& url, UnixMs now) const;
 
   XConfig config_;
+  HttpClient* http_;
   std::unique_ptr<x::XUserToken> user_token_;  // OAuth 2.0 only; internally synchronized
+  std::unique_ptr<x::XUserCache> users_;       // internally synchronized
+  mutable std::atomic<UnixMs> lookups_paused_until_{0};
 };
 
 std::unique_ptr<PlatformConnector> MakeXConnector(const nlohmann::json& config,

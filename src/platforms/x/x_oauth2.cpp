@@ -97,6 +97,13 @@ TokenResult XUserToken::Get(HttpClient& http, UnixMs now) {
   return {access_token_, std::nullopt};
 }
 
+std::optional<std::string> XUserToken::Peek(UnixMs now) {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock() || access_token_.empty()) return std::nullopt;
+  if (expires_at_ != 0 && now >= expires_at_ - kRefreshMarginMs) return std::nullopt;
+  return access_token_;
+}
+
 TokenResult XUserToken::RefreshAfterRejection(HttpClient& http, UnixMs now,
                                               const std::string& rejected) {
   std::lock_guard lock(mu_);

@@ -47,6 +47,10 @@ class XUserToken {
 
   // The token to send now, refreshed first if needed.
   TokenResult Get(HttpClient& http, UnixMs now);
+  // The current token when it is known and not about to expire, without refreshing and
+  // without waiting for a refresh another thread is running: for calls that must stay fast
+  // (a profile lookup on the webhook path) and can do without.
+  std::optional<std::string> Peek(UnixMs now);
   // After X answered 401 to `rejected`: a new token. Refreshes unless another caller already
   // replaced `rejected`; kPermanent with auth_failure when no refresh is configured.
   TokenResult RefreshAfterRejection(HttpClient& http, UnixMs now, const std::string& rejected);
