@@ -13,7 +13,7 @@ TEST_CASE("Mattermost dialect: no mention can be injected, people by username, M
   CHECK(d.User("u1") == "@u1");
   dir.Learn("u1", "ana");
   CHECK(d.User("u1") == "@ana");
-  CHECK(d.Link("https://x.y/a b)", "see [it]") == "[see it](https://x.y/ab)");
+  CHECK(d.Link("https://x.y/a(b)", "see [it]") == "[see \\[it\\]](https://x.y/a%28b%29)");
 }
 
 TEST_CASE("Mattermost post body: channel_id, message, root_id for threads") {

@@ -45,14 +45,9 @@ std::string SlackDialect::Escape(const std::string& text) const {
   return out;
 }
 
-std::string SlackDialect::Link(const std::string& url, const std::string& label) const {
-  // '|' and '>' would end the link early; they never appear in URLs duplex builds.
-  std::string safe_url;
-  for (char c : url) {
-    if (c == '|' || c == '>' || c == '<' || c == ' ') continue;
-    safe_url.push_back(c);
-  }
-  return "<" + safe_url + "|" + Escape(label) + ">";
+std::string SlackDialect::LinkTo(const std::string& url, const std::string& label) const {
+  // IsLinkTarget kept out '|', '<', '>' and spaces, which would end the link early.
+  return "<" + url + "|" + Escape(label) + ">";
 }
 
 namespace {
@@ -167,7 +162,7 @@ json SlackPoster::BuildContent(const ChatMessage& message) const {
   if (c.reopened) head += " · :arrows_counterclockwise: reopened (it was closed)";
   std::string who = "*" + dialect_.Escape(c.author.name.empty() ? c.author.handle : c.author.name) + "*";
   if (!c.author.name.empty() && !c.author.handle.empty() && c.author.handle != c.author.name) {
-    who += " (@" + dialect_.Escape(c.author.handle) + ")";
+    who += " (" + dialect_.Escape("@" + c.author.handle) + ")";
   }
   if (c.author.followers) who += " · " + text::FormatThousands(*c.author.followers) + " followers";
   json blocks = json::array();
