@@ -11,6 +11,7 @@
 #include "chat/mattermost/mattermost_poster.h"
 #include "chat/notices.h"
 #include "chat/slack/slack_poster.h"
+#include "handlers/slack_handler.h"
 #include "support/staff_rig.h"
 
 namespace duplex {
@@ -191,6 +192,25 @@ TEST_CASE(
     CHECK_FALSE(Has(rendered, "<https://phish"));
     CHECK(Has(rendered, "open on Webhook: !channel"));
   }
+}
+
+TEST_CASE(
+    "Slack command answers and response_url posts never preview an address a customer wrote") {
+  const json answer =
+      json::parse(SlackCommandResponse({"customer wrote https://attacker/px.png", false}));
+  CHECK(answer["unfurl_links"] == false);
+  CHECK(answer["unfurl_media"] == false);
+  CHECK(answer["response_type"] == "ephemeral");
+
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  http.PushStatus(200, "ok");
+  REQUIRE(
+      poster.Respond("https://hooks.slack.com/actions/T1/1/x", "https://attacker/px.png").kind ==
+      OutcomeKind::kDone);
+  const json told = json::parse(http.requests().at(0).body);
+  CHECK(told["unfurl_links"] == false);
+  CHECK(told["unfurl_media"] == false);
 }
 
 TEST_CASE("links: only http(s) addresses without markup characters become links, in every chat") {

@@ -247,8 +247,13 @@ DeliveryOutcome SlackPoster::Respond(const std::string& response_url, const std:
   HttpRequest req;
   req.url = response_url;
   req.content_type = "application/json; charset=utf-8";
-  req.body = json{{"response_type", "ephemeral"}, {"replace_original", false}, {"text", text}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
+  req.body = json{
+      {"response_type", "ephemeral"},
+      {"replace_original", false},
+      {"unfurl_links", false},
+      {"unfurl_media", false},
+      {"text",
+       text}}.dump(-1, ' ', false, json::error_handler_t::replace);
   req.timeout_ms = kInteractionTimeoutMs;
   req.ca_file = config_.ca_file;
   HttpResult r = http_.Send(req);
