@@ -15,7 +15,7 @@ using nlohmann::json;
 const std::map<std::string, std::string> kSecretEnv = {
     {"BOT", "xoxb-LEAK-bot-token-1"},
     {"SIGN", "LEAK-signing-secret-2"},
-    {"GEN", "whsec_TEVBSy1nZW5lcmljLTM="},
+    {"GEN", "whsec_TEVBSy1nZW5lcmljLXNlY3JldC0z"},
     {"XCS", "LEAK-x-consumer-secret-4"},
     {"XBT", "LEAK-x-bearer-8"},
     {"XRT", "LEAK-x-refresh-9"},
