@@ -57,6 +57,19 @@ std::string ExpandString(const std::string& s, const EnvLookup& env, const std::
 
 }  // namespace
 
+std::vector<std::string> EnvReferences(const std::string& s) {
+  std::vector<std::string> names;
+  std::vector<std::string> unset;
+  ExpandString(
+      s,
+      [&names](const std::string& name) {
+        names.push_back(name);
+        return std::optional<std::string>("");
+      },
+      "", unset);
+  return names;
+}
+
 void ExpandEnv(json& doc, const EnvLookup& env, const std::string& path,
                std::vector<std::string>& errors) {
   if (doc.is_string()) {
