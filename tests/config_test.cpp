@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "app/config.h"
+#include "app/httplib_client.h"
 
 namespace duplex {
 
@@ -211,6 +212,24 @@ TEST_CASE("a secret shorter than 16 bytes, or an empty token, is refused with it
                        R"("telegram":{"bot_token":"123:AAE","secret_token":"0123456789abcdef"})"),
                   FakeEnv({}));
   CHECK_MESSAGE(ok.ok(), ok.status().message());
+}
+
+TEST_CASE("a URL with user:password@ is refused by the config and by the HTTP client") {
+  auto c = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"},
+      "platforms":{"generic":{"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                              "reply_url":"https://bot:LEAK-password@crm.example.com/replies"}}})",
+                       FakeEnv({}));
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().find("platforms.generic.reply_url: must not hold user:password@") !=
+        std::string::npos);
+  CHECK(c.status().message().find("LEAK") == std::string::npos);
+  // The client never takes user information for a host (a host is quoted in errors).
+  ParsedUrl url;
+  CHECK_FALSE(ParseUrl("https://LEAK-token@crm.example.com/replies", url));
+  CHECK_FALSE(ParseUrl("https://bot:LEAK@crm.example.com:8443/replies", url));
+  REQUIRE(ParseUrl("https://crm.example.com:8443/replies?a=b", url));
+  CHECK(url.host == "crm.example.com");
+  CHECK(url.port == 8443);
 }
 
 TEST_CASE("mattermost requires team_id: without it any team could run commands") {

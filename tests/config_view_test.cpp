@@ -45,7 +45,7 @@ const char* kConfig = R"({
   "chat": {"kind": "slack", "bot_token": "${BOT}", "signing_secret": "${SIGN}", "team_id": "T0001",
            "default_channel": "C0SOCIAL", "admins": ["U0ADMIN"]},
   "platforms": {
-    "generic": {"secret": "${GEN}", "reply_url": "https://bot:${URLPW}@crm.acme.test/replies"},
+    "generic": {"secret": "${GEN}", "reply_url": "https://crm.acme.test/replies?key=${URLPW}"},
     "x": {"consumer_secret": "${XCS}", "bearer_token": "${XBT}", "refresh_token": "${XRT}",
           "client_id": "client-id-visible", "client_secret": "${XCLS}", "account_id": "123"},
     "meta": {"app_secret": "${MAS}", "verify_token": "${MVT}", "page_token": "${MPT}", "whatsapp_token": "${MWT}"},
@@ -82,7 +82,7 @@ TEST_CASE("print-config: secrets read as ***, everything else as duplex runs it"
   CHECK(out["chat"]["signing_secret"] == kRedacted);
   CHECK(out["platforms"]["x"]["bearer_token"] == kRedacted);
   CHECK(out["platforms"]["meta"]["verify_token"] == kRedacted);
-  CHECK(out["platforms"]["generic"]["reply_url"] == "https://***@crm.acme.test/replies");
+  CHECK(out["platforms"]["generic"]["reply_url"] == "https://crm.acme.test/replies?key=***");
   CHECK(out["extension"]["api_password"] == kRedacted);
   // Not secrets: shown.
   CHECK(out["platforms"]["x"]["client_id"] == "client-id-visible");

@@ -116,6 +116,14 @@ std::string ConfigSection::Url(const char* key, const std::string& fallback, boo
     Error(key, "must be an http:// or https:// URL");
     return fallback;
   }
+  const std::size_t host = v.find("://") + 3;
+  const std::size_t at = v.find('@', host);
+  if (at != std::string::npos && at < v.find_first_of("/?#", host)) {
+    // duplex would not send them, and the host would then carry them into error messages,
+    // logs and chat notices.
+    Error(key, "must not hold user:password@ (duplex sends no credentials from a URL)");
+    return fallback;
+  }
   while (v.size() > 1 && v.back() == '/') v.pop_back();
   return v;
 }

@@ -31,7 +31,8 @@ class ConfigSection {
   std::int64_t Int(const char* key, std::int64_t fallback, std::int64_t min, std::int64_t max);
   double Number(const char* key, double fallback, double min, double max);
   bool Bool(const char* key, bool fallback);
-  // An http:// or https:// URL without a trailing slash; empty allowed unless required.
+  // An http:// or https:// URL without a trailing slash or user:password@; empty allowed
+  // unless required.
   std::string Url(const char* key, const std::string& fallback, bool required = false);
   // A string, or a list of strings (for keys that accept either).
   std::vector<std::string> StringList(const char* key);
