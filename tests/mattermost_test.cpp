@@ -50,7 +50,8 @@ TEST_CASE("Mattermost answers map to outcomes") {
   CHECK(answer(503, "").kind == OutcomeKind::kUncertain);
 }
 
-TEST_CASE("Mattermost commands run only for the configured team, and with none configured none do") {
+TEST_CASE(
+    "Mattermost commands run only for the configured team, and with none configured none do") {
   constexpr const char* kToken = "tokduplex00000000000000001";
   MattermostHandlerDeps deps;
   deps.command_tokens = {kToken};
