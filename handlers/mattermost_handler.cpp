@@ -23,7 +23,8 @@ HttpAnswer HandleMattermostCommand(const InboundRequest& request, MattermostHand
     log::Warn("mattermost command refused", {{"reason", "token mismatch"}});
     return JsonError(401, "token mismatch");
   }
-  if (!deps.team_id.empty() && form.Get("team_id") != deps.team_id) {
+  // Fails closed: with no team configured (the config requires one) nothing is accepted.
+  if (deps.team_id.empty() || form.Get("team_id") != deps.team_id) {
     log::Warn("mattermost command from another team refused", {{"team_id", form.Get("team_id")}});
     return JsonError(403, "this duplex serves another Mattermost team");
   }

@@ -14,7 +14,7 @@ namespace duplex {
 
 struct MattermostHandlerDeps {
   std::vector<std::string> command_tokens;
-  std::string team_id;  // empty: any team of this server
+  std::string team_id;  // only this team's commands run; empty: none do
   CommandService* commands = nullptr;
   MattermostDirectory* directory = nullptr;
 };

@@ -8,8 +8,10 @@
 namespace duplex {
 
 std::string SlackCommandResponse(const CommandAnswer& answer) {
+  // Answers can quote customers (show, queue): an address they wrote is not previewed.
   return std::string("{\"response_type\":\"") + (answer.in_channel ? "in_channel" : "ephemeral") +
-         "\",\"text\":" + text::JsonQuote(answer.text) + "}";
+         "\",\"unfurl_links\":false,\"unfurl_media\":false,\"text\":" +
+         text::JsonQuote(answer.text) + "}";
 }
 
 Status VerifySlackRequest(const InboundRequest& request, const std::string& signing_secret) {

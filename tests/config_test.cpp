@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "app/config.h"
+#include "app/httplib_client.h"
 
 namespace duplex {
 
@@ -14,6 +15,9 @@ EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
   };
 }
 
+// "generic-webhook-secret-3": 24 bytes, base64 after whsec_.
+constexpr const char* kGenericSecret = "whsec_Z2VuZXJpYy13ZWJob29rLXNlY3JldC0z";
+
 const char* kMinimal = R"({
   "listen": {"port": 8080},
   "database": "duplex.db",
@@ -26,18 +30,18 @@ const char* kMinimal = R"({
 
 TEST_CASE("a minimal config is valid, gets defaults and substitutes ${ENV}") {
   auto c = ParseConfig(kMinimal, FakeEnv({{"SLACK_BOT_TOKEN", "xoxb-secret-1"},
-                                          {"SLACK_SIGNING_SECRET", "sign-secret-2"},
-                                          {"GENERIC_WEBHOOK_SECRET", "whsec_c2VjcmV0"}}));
+                                          {"SLACK_SIGNING_SECRET", "sign-secret-2-0123456789"},
+                                          {"GENERIC_WEBHOOK_SECRET", kGenericSecret}}));
   REQUIRE_MESSAGE(c.ok(), c.status().message());
   CHECK(c->chat.bot_token == "xoxb-secret-1");
-  CHECK(c->chat.signing_secret == "sign-secret-2");
+  CHECK(c->chat.signing_secret == "sign-secret-2-0123456789");
   CHECK(c->chat.api_base == "https://slack.com/api");
   CHECK(c->listen.host == "0.0.0.0");
   CHECK(c->listen.max_body_bytes == 1048576);
   CHECK(c->chat.rate_limit.per_second == 1.0);
   CHECK(c->sla.first_response_minutes == 20);
   CHECK(c->vip_followers == 10000);
-  CHECK(c->platforms["generic"]["secret"] == "whsec_c2VjcmV0");
+  CHECK(c->platforms["generic"]["secret"] == kGenericSecret);
 }
 
 TEST_CASE("an unset environment variable is reported with its JSON path, not a value") {
@@ -112,17 +116,129 @@ TEST_CASE("console chat needs no Slack credentials") {
 }
 
 TEST_CASE("mattermost accepts one command token or a list") {
-  auto one = ParseConfig(R"({"database":"x.db","chat":{"kind":"mattermost","api_base":"https://mm.example.com",
-      "bot_token":"b","command_token":"t1","default_channel":"ch"}})", FakeEnv({}));
+  auto one = ParseConfig(
+      R"({"database":"x.db","chat":{"kind":"mattermost","api_base":"https://mm.example.com",
+      "bot_token":"b","command_token":"tokenduplex0000000000000001","team_id":"team1",
+      "default_channel":"ch"}})",
+      FakeEnv({}));
   REQUIRE_MESSAGE(one.ok(), one.status().message());
-  CHECK(one->chat.command_tokens == std::vector<std::string>{"t1"});
-  auto list = ParseConfig(R"({"database":"x.db","chat":{"kind":"mattermost","api_base":"https://mm.example.com",
-      "bot_token":"b","command_token":["t1","t2"],"default_channel":"ch"}})", FakeEnv({}));
-  REQUIRE(list.ok());
+  CHECK(one->chat.command_tokens == std::vector<std::string>{"tokenduplex0000000000000001"});
+  auto list = ParseConfig(
+      R"({"database":"x.db","chat":{"kind":"mattermost","api_base":"https://mm.example.com",
+      "bot_token":"b","command_token":["tokenduplex0000000000000001","tokenreply00000000000000001"],
+      "team_id":"team1","default_channel":"ch"}})",
+      FakeEnv({}));
+  REQUIRE_MESSAGE(list.ok(), list.status().message());
   CHECK(list->chat.command_tokens.size() == 2);
-  auto none = ParseConfig(R"({"database":"x.db","chat":{"kind":"mattermost","api_base":"https://mm.example.com",
-      "bot_token":"b","default_channel":"ch"}})", FakeEnv({}));
+  auto none = ParseConfig(
+      R"({"database":"x.db","chat":{"kind":"mattermost","api_base":"https://mm.example.com",
+      "bot_token":"b","team_id":"team1","default_channel":"ch"}})",
+      FakeEnv({}));
   CHECK(none.status().message().find("chat.command_token: required") != std::string::npos);
+}
+
+TEST_CASE("a secret shorter than 16 bytes, or an empty token, is refused with its JSON path") {
+  // Each case: a config, the error it must give, and the secret value that must not appear.
+  struct Case {
+    std::string config;
+    std::string error;
+    std::string secret;
+  };
+  const std::string slack =
+      R"("chat":{"kind":"slack","bot_token":"xoxb-1","team_id":"T1","default_channel":"C1",)";
+  const std::string console = R"("chat":{"kind":"console"})";
+  const std::string mm =
+      R"("chat":{"kind":"mattermost","api_base":"https://mm.example.com","bot_token":"b","team_id":"team1","default_channel":"ch",)";
+  auto with = [&](const std::string& chat, const std::string& platforms) {
+    return R"({"database":"x.db",)" + chat +
+           (platforms.empty() ? "" : R"(,"platforms":{)" + platforms + "}") + "}";
+  };
+  const std::string ok_signing = R"("signing_secret":"slack-signing-secret-32-chars-ok"})";
+  const std::vector<Case> cases = {
+      {with(slack + R"("signing_secret":"short-secret"})", ""),
+       "chat.signing_secret: must be at least 16 bytes", "short-secret"},
+      {with(slack + R"("signing_secret":""})", ""), "chat.signing_secret: must not be empty", ""},
+      {with(R"("chat":{"kind":"console","signing_secret":"console-short"})", ""),
+       "chat.signing_secret: must be at least 16 bytes", "console-short"},
+      {with(mm + R"("command_token":"tok-short"})", ""),
+       "chat.command_token: must be at least 16 bytes", "tok-short"},
+      {with(mm + R"("command_token":["tokduplex00000000000000001","tok-short"]})", ""),
+       "chat.command_token[1]: must be at least 16 bytes", "tok-short"},
+      {with(mm + R"("command_token":["tokduplex00000000000000001",""]})", ""),
+       "chat.command_token[1]: must not be empty", ""},
+      {with(R"("chat":{"kind":"slack","bot_token":"","team_id":"T1","default_channel":"C1",)" +
+                ok_signing,
+            ""),
+       "chat.bot_token: must not be empty", ""},
+      // Standard Webhooks: the key is what whsec_ is followed by, base64-decoded.
+      {with(console, R"("generic":{"secret":"whsec_"})"),
+       "platforms.generic.secret: must be at least 16 bytes once decoded", ""},
+      {with(console, R"("generic":{"secret":"whsec_QQ=="})"),
+       "platforms.generic.secret: must be at least 16 bytes once decoded", "whsec_QQ=="},
+      {with(console, R"("generic":{"secret":"whsec_MTIzNDU2Nzg5MDEyMzQ1"})"),  // 15 bytes
+       "platforms.generic.secret: must be at least 16 bytes once decoded",
+       "whsec_MTIzNDU2Nzg5MDEyMzQ1"},
+      {with(console, R"("generic":{"secret":"abc"})"),
+       "platforms.generic.secret: must be at least 16 bytes", "abc"},
+      {with(console, R"("generic":{"secret":""})"), "platforms.generic.secret: must not be empty",
+       ""},
+      {with(console, R"("x":{"consumer_secret":"x-short","bearer_token":"bt"})"),
+       "platforms.x.consumer_secret: must be at least 16 bytes", "x-short"},
+      {with(console, R"("meta":{"app_secret":"meta-short","verify_token":"v","page_token":"p"})"),
+       "platforms.meta.app_secret: must be at least 16 bytes", "meta-short"},
+      {with(
+           console,
+           R"("meta":{"app_secret":"meta-app-secret-32-chars-long-ok","verify_token":"","page_token":"p"})"),
+       "platforms.meta.verify_token: must not be empty", ""},
+      {with(console, R"("github":{"secret":"gh-short"})"),
+       "platforms.github.secret: must be at least 16 bytes", "gh-short"},
+      {with(console, R"("telegram":{"bot_token":"123:AAE","secret_token":"a"})"),
+       "platforms.telegram.secret_token: must be at least 16 bytes", ""},
+      {with(console, R"("telegram":{"bot_token":"","secret_token":"telegram-secret-token-ok"})"),
+       "platforms.telegram.bot_token: must not be empty", ""},
+  };
+  for (const auto& c : cases) {
+    auto parsed = ParseConfig(c.config, FakeEnv({}));
+    REQUIRE_MESSAGE(!parsed.ok(), c.config);
+    const std::string& m = parsed.status().message();
+    CHECK_MESSAGE(m.find(c.error) != std::string::npos, m);
+    if (c.secret.size() > 2) CHECK_MESSAGE(m.find(c.secret) == std::string::npos, m);
+  }
+  // 16 bytes is enough; whsec_ counts the decoded key.
+  auto ok =
+      ParseConfig(with(R"("chat":{"kind":"console","signing_secret":"0123456789abcdef"})",
+                       R"("generic":{"secret":"whsec_MTIzNDU2Nzg5MDEyMzQ1Ng=="},)"
+                       R"("github":{"secret":"0123456789abcdef"},)"
+                       R"("telegram":{"bot_token":"123:AAE","secret_token":"0123456789abcdef"})"),
+                  FakeEnv({}));
+  CHECK_MESSAGE(ok.ok(), ok.status().message());
+}
+
+TEST_CASE("a URL with user:password@ is refused by the config and by the HTTP client") {
+  auto c = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"},
+      "platforms":{"generic":{"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                              "reply_url":"https://bot:LEAK-password@crm.example.com/replies"}}})",
+                       FakeEnv({}));
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().find("platforms.generic.reply_url: must not hold user:password@") !=
+        std::string::npos);
+  CHECK(c.status().message().find("LEAK") == std::string::npos);
+  // The client never takes user information for a host (a host is quoted in errors).
+  ParsedUrl url;
+  CHECK_FALSE(ParseUrl("https://LEAK-token@crm.example.com/replies", url));
+  CHECK_FALSE(ParseUrl("https://bot:LEAK@crm.example.com:8443/replies", url));
+  REQUIRE(ParseUrl("https://crm.example.com:8443/replies?a=b", url));
+  CHECK(url.host == "crm.example.com");
+  CHECK(url.port == 8443);
+}
+
+TEST_CASE("mattermost requires team_id: without it any team could run commands") {
+  auto c = ParseConfig(
+      R"({"database":"x.db","chat":{"kind":"mattermost","api_base":"https://mm.example.com",
+      "bot_token":"b","command_token":"tokenduplex0000000000000001","default_channel":"ch"}})",
+      FakeEnv({}));
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().find("chat.team_id: required") != std::string::npos);
 }
 
 TEST_CASE("sla.routes overrides the first-response target per route, bad entries are named") {

@@ -15,7 +15,7 @@ using nlohmann::json;
 const std::map<std::string, std::string> kSecretEnv = {
     {"BOT", "xoxb-LEAK-bot-token-1"},
     {"SIGN", "LEAK-signing-secret-2"},
-    {"GEN", "whsec_TEVBSy1nZW5lcmljLTM="},
+    {"GEN", "whsec_TEVBSy1nZW5lcmljLXNlY3JldC0z"},
     {"XCS", "LEAK-x-consumer-secret-4"},
     {"XBT", "LEAK-x-bearer-8"},
     {"XRT", "LEAK-x-refresh-9"},
@@ -45,7 +45,7 @@ const char* kConfig = R"({
   "chat": {"kind": "slack", "bot_token": "${BOT}", "signing_secret": "${SIGN}", "team_id": "T0001",
            "default_channel": "C0SOCIAL", "admins": ["U0ADMIN"]},
   "platforms": {
-    "generic": {"secret": "${GEN}", "reply_url": "https://bot:${URLPW}@crm.acme.test/replies"},
+    "generic": {"secret": "${GEN}", "reply_url": "https://crm.acme.test/replies?key=${URLPW}"},
     "x": {"consumer_secret": "${XCS}", "bearer_token": "${XBT}", "refresh_token": "${XRT}",
           "client_id": "client-id-visible", "client_secret": "${XCLS}", "account_id": "123"},
     "meta": {"app_secret": "${MAS}", "verify_token": "${MVT}", "page_token": "${MPT}", "whatsapp_token": "${MWT}"},
@@ -82,7 +82,7 @@ TEST_CASE("print-config: secrets read as ***, everything else as duplex runs it"
   CHECK(out["chat"]["signing_secret"] == kRedacted);
   CHECK(out["platforms"]["x"]["bearer_token"] == kRedacted);
   CHECK(out["platforms"]["meta"]["verify_token"] == kRedacted);
-  CHECK(out["platforms"]["generic"]["reply_url"] == "https://bot:***@crm.acme.test/replies");
+  CHECK(out["platforms"]["generic"]["reply_url"] == "https://crm.acme.test/replies?key=***");
   CHECK(out["extension"]["api_password"] == kRedacted);
   // Not secrets: shown.
   CHECK(out["platforms"]["x"]["client_id"] == "client-id-visible");
@@ -99,6 +99,72 @@ TEST_CASE("print-config: secrets read as ***, everything else as duplex runs it"
   CHECK(out["sla"]["first_response_minutes"] == 20);
   CHECK(out["vip_followers"] == 10000);
   CHECK(out["delivery"]["threads"] == 4);
+}
+
+TEST_CASE("print-config: a URL's user information and query values are masked, under any key") {
+  json doc = {{"platforms",
+               {{"generic",
+                 {{"reply_url",
+                   "https://crm.acme.test/replies?api_key=LEAK-key-1&tenant=LEAK-t&LEAKbare"}}}}},
+              {"public_url", "https://LEAK-user:LEAK-pass@duplex.acme.test/x?sig=LEAK-sig#frag"},
+              {"extension",
+               {{"hook", "https://LEAK-token@hooks.acme.test/path"},
+                {"plain", "https://crm.acme.test/a/b"},
+                {"not_a_url", "api_key=visible and https://LEAK-in-text?q=1"}}}};
+  RedactSecrets(doc);
+  CHECK(doc["platforms"]["generic"]["reply_url"] ==
+        "https://crm.acme.test/replies?api_key=***&tenant=***&***");
+  CHECK(doc["public_url"] == "https://***@duplex.acme.test/x?sig=***#frag");
+  CHECK(doc["extension"]["hook"] == "https://***@hooks.acme.test/path");
+  CHECK(doc["extension"]["plain"] == "https://crm.acme.test/a/b");
+  // Only a whole value that is a URL is read as one.
+  CHECK(doc["extension"]["not_a_url"] == "api_key=visible and https://LEAK-in-text?q=1");
+}
+
+TEST_CASE("print-config: a value that came from ${VARIABLE} shows the variable, never the value") {
+  const char* written = R"({
+    "database": "${DB_PATH}",
+    "chat": {"kind": "slack", "bot_token": "${BOT}", "signing_secret": "${SIGN}",
+             "team_id": "${TEAM}", "default_channel": "C0SOCIAL", "admins": ["U0ADMIN", "${ADMIN2}"]},
+    "platforms": {"generic": {"secret": "${GEN}", "reply_url": "${GENERIC_REPLY_URL}"}},
+    "extension": {"mixed": "https://${HOST}/x?k=${KEY}", "empty": "${EMPTY}"}
+  })";
+  const std::map<std::string, std::string> env = {
+      {"DB_PATH", "/srv/LEAK-db-path.db"},
+      {"BOT", "xoxb-LEAK-bot-token-1"},
+      {"SIGN", "LEAK-signing-secret-2"},
+      {"TEAM", "T0LEAKTEAM"},
+      {"ADMIN2", "U0LEAKADMIN"},
+      {"GEN", "whsec_TEVBSy1nZW5lcmljLXNlY3JldC0z"},
+      {"GENERIC_REPLY_URL", "https://crm.acme.test/replies?api_key=LEAK-api-key"},
+      {"HOST", "LEAK-host.test"},
+      {"KEY", "LEAK-k"},
+      {"EMPTY", ""}};
+  auto lookup = [&](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  auto config = ParseConfig(written, lookup);
+  REQUIRE_MESSAGE(config.ok(), config.status().message());
+  json expanded = json::parse(written);
+  json unexpanded = expanded;
+  std::vector<std::string> unset;
+  ExpandEnv(expanded, lookup, "", unset);
+  REQUIRE(unset.empty());
+  json out = EffectiveConfig(*config, expanded);
+  RedactSecrets(out);
+  RedactEnvValues(out, unexpanded);
+
+  CHECK(out["platforms"]["generic"]["reply_url"] == "***(from ${GENERIC_REPLY_URL})");
+  CHECK(out["database"] == "***(from ${DB_PATH})");
+  CHECK(out["chat"]["bot_token"] == "***(from ${BOT})");
+  CHECK(out["chat"]["team_id"] == "***(from ${TEAM})");
+  CHECK(out["chat"]["admins"] == json::array({"U0ADMIN", "***(from ${ADMIN2})"}));
+  CHECK(out["extension"]["mixed"] == "***(from ${HOST}, ${KEY})");
+  CHECK(out["extension"]["empty"] == "");
+  CHECK(out["chat"]["default_channel"] == "C0SOCIAL");
+  CHECK(out.dump().find("LEAK") == std::string::npos);
 }
 
 TEST_CASE("print-config: Mattermost command tokens (a list) and empty secrets") {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/mattermost/mattermost_poster.h"
+#include "handlers/mattermost_handler.h"
 
 namespace duplex {
 
@@ -13,7 +14,7 @@ TEST_CASE("Mattermost dialect: no mention can be injected, people by username, M
   CHECK(d.User("u1") == "@u1");
   dir.Learn("u1", "ana");
   CHECK(d.User("u1") == "@ana");
-  CHECK(d.Link("https://x.y/a b)", "see [it]") == "[see it](https://x.y/ab)");
+  CHECK(d.Link("https://x.y/a(b)", "see [it]") == "[see \\[it\\]](https://x.y/a%28b%29)");
 }
 
 TEST_CASE("Mattermost post body: channel_id, message, root_id for threads") {
@@ -47,6 +48,28 @@ TEST_CASE("Mattermost answers map to outcomes") {
   CHECK(denied.auth_failure);
   CHECK(denied.error == "Mattermost refused the post: Invalid or expired session");
   CHECK(answer(503, "").kind == OutcomeKind::kUncertain);
+}
+
+TEST_CASE(
+    "Mattermost commands run only for the configured team, and with none configured none do") {
+  constexpr const char* kToken = "tokduplex00000000000000001";
+  MattermostHandlerDeps deps;
+  deps.command_tokens = {kToken};
+  deps.team_id = "team1";
+  auto status = [&](const std::string& team_field) {
+    InboundRequest r;
+    r.method = "POST";
+    r.body =
+        std::string("token=") + kToken + team_field + "&user_id=u1&command=%2Fduplex&text=help";
+    return HandleMattermostCommand(r, deps).status;
+  };
+  CHECK(status("&team_id=team2") == 403);
+  CHECK(status("&team_id=") == 403);
+  CHECK(status("") == 403);
+  deps.team_id = "";
+  CHECK(status("&team_id=") == 403);
+  CHECK(status("") == 403);
+  CHECK(status("&team_id=team1") == 403);
 }
 
 }  // namespace duplex

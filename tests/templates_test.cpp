@@ -37,4 +37,49 @@ TEST_CASE("templates fill {author}, {handle} and {ref} everywhere, other braces 
   CHECK(FillTemplate("{author}", injected) == "{handle}");  // values are not filled again
 }
 
+namespace {
+const std::string kWj = "\xE2\x81\xA0";  // U+2060 WORD JOINER
+}  // namespace
+
+TEST_CASE("{author} cannot make the brand mention, tag or link anyone") {
+  // The review's case: the display name is posted by the brand.
+  CHECK(FillTemplate("Hi {author}, sorry!", {"@victim is a scammer", "troll", "#1"}) ==
+        "Hi victim is a scammer, sorry!");
+  CHECK(InertName("@victim is a scammer") == "victim is a scammer");
+  CHECK(InertName("  @@#$ victim") == "victim");
+  CHECK(InertName("\xEF\xBC\xA0victim") == "victim");  // full-width @
+  CHECK(InertName("Ana @victim") == "Ana @" + kWj + "victim");
+  CHECK(InertName("Ana \xEF\xBC\xA0victim") == "Ana \xEF\xBC\xA0" + kWj + "victim");
+  CHECK(InertName("Ana #scam $TSLA") == "Ana #" + kWj + "scam $" + kWj + "TSLA");
+  CHECK(InertName("Ana #123") == "Ana #" + kWj + "123");  // GitHub issue reference
+  CHECK(InertName("https://phish.example/x") == "https:" + kWj + "//phish." + kWj + "example/x");
+  CHECK(InertName("visit evil.com") == "visit evil." + kWj + "com");
+  CHECK(InertName("www.evil.com") == "www." + kWj + "evil." + kWj + "com");
+  CHECK(InertName("[Verify](https://phish)") == "[Verify]" + kWj + "(https:" + kWj + "//phish)");
+  CHECK(InertName("![x][ref]") == "![x]" + kWj + "[ref]");
+  CHECK(InertName("<img src=https://t/p.png>") ==
+        "<" + kWj + "img src=https:" + kWj + "//t/p." + kWj + "png>");
+  // Bidirectional overrides and control characters go, line breaks become spaces.
+  CHECK(InertName("Ana\xE2\x80\xAE"
+                  "evil\x1b[2J\nLima") == "Anaevil[2J Lima");
+  // Ordinary names read exactly as before.
+  CHECK(InertName("Ana Lima") == "Ana Lima");
+  CHECK(InertName("José Ñúñez") == "José Ñúñez");
+  CHECK(InertName("Dr. Ana: support") == "Dr. Ana: support");
+  CHECK(InertName("Ana (ACME)") == "Ana (ACME)");
+  CHECK(InertName("@") == "");
+}
+
+TEST_CASE("{handle} addresses the customer, and only the customer") {
+  CHECK(FillTemplate("@{handle}", {"Ana", "ana_lima", "#1"}) == "@ana_lima");
+  CHECK(FillTemplate("@{handle}", {"Ana", "@ana.lima", "#1"}) == "@ana.lima");
+  // A handle that is not a handle cannot turn the template's @ into someone else's mention.
+  CHECK(FillTemplate("@{handle}", {"Ana", "victim is a scammer", "#1"}) ==
+        "@" + kWj + "victim is a scammer");
+  CHECK(FillTemplate("@{handle}", {"Ana", "x @victim", "#1"}) ==
+        "@" + kWj + "x @" + kWj + "victim");
+  CHECK(FillTemplate("@{handle}", {"Ana", "https://phish", "#1"}) ==
+        "@" + kWj + "https:" + kWj + "//phish");
+}
+
 }  // namespace duplex

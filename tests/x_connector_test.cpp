@@ -775,12 +775,12 @@ TEST_CASE("X config validation names exactly the keys that are missing or wrong"
     CHECK(has("platforms.x.consumer_secret: required"));
   }
   SUBCASE("no reply credentials at all") {
-    CHECK_FALSE(Make({{"consumer_secret", "s"}}, &errors));
+    CHECK_FALSE(Make({{"consumer_secret", kVectorSecret}}, &errors));
     REQUIRE(errors.size() == 1);
     CHECK(has("platforms.x: replies need user-context credentials"));
   }
   SUBCASE("incomplete OAuth 1.0a lists each missing key") {
-    CHECK_FALSE(Make({{"consumer_secret", "s"}, {"consumer_key", "k"}}, &errors));
+    CHECK_FALSE(Make({{"consumer_secret", kVectorSecret}, {"consumer_key", "k"}}, &errors));
     CHECK(errors.size() == 2);
     CHECK(has("platforms.x.access_token: required for OAuth 1.0a"));
     CHECK(has("platforms.x.access_token_secret: required for OAuth 1.0a"));
@@ -793,12 +793,13 @@ TEST_CASE("X config validation names exactly the keys that are missing or wrong"
     CHECK(has("not both"));
   }
   SUBCASE("a refresh token needs its client id") {
-    CHECK_FALSE(Make({{"consumer_secret", "s"}, {"refresh_token", "r"}}, &errors));
+    CHECK_FALSE(Make({{"consumer_secret", kVectorSecret}, {"refresh_token", "r"}}, &errors));
     REQUIRE(errors.size() == 1);
     CHECK(has("platforms.x.client_id: required to refresh"));
   }
   SUBCASE("a client id without a refresh token") {
-    CHECK_FALSE(Make({{"consumer_secret", "s"}, {"bearer_token", "b"}, {"client_id", "c"}}, &errors));
+    CHECK_FALSE(Make(
+        {{"consumer_secret", kVectorSecret}, {"bearer_token", "b"}, {"client_id", "c"}}, &errors));
     CHECK(has("platforms.x.refresh_token: required when client_id is set"));
   }
   SUBCASE("account_id must be the numeric id, not the handle") {
@@ -809,8 +810,11 @@ TEST_CASE("X config validation names exactly the keys that are missing or wrong"
   }
   SUBCASE("complete configurations are accepted") {
     CHECK(Make(BaseConfig(), &errors));
-    CHECK(Make({{"consumer_secret", "s"}, {"client_id", "c"}, {"refresh_token", "r"}}, &errors));
-    CHECK(Make({{"consumer_secret", "s"}, {"consumer_key", "k"}, {"access_token", "t"},
+    CHECK(Make({{"consumer_secret", kVectorSecret}, {"client_id", "c"}, {"refresh_token", "r"}},
+               &errors));
+    CHECK(Make({{"consumer_secret", kVectorSecret},
+                {"consumer_key", "k"},
+                {"access_token", "t"},
                 {"access_token_secret", "ts"}},
                &errors));
     CHECK(errors.empty());
@@ -1011,8 +1015,11 @@ TEST_CASE("a reply target without usable ids fails for good without calling X") 
 }
 
 TEST_CASE("OAuth 1.0a replies carry a verifiable HMAC-SHA1 Authorization header") {
-  auto c = Make({{"consumer_secret", "cs"}, {"consumer_key", "ck"}, {"access_token", "at"},
-                 {"access_token_secret", "ats"}, {"api_base", "https://api.x.test"}});
+  auto c = Make({{"consumer_secret", kVectorSecret},
+                 {"consumer_key", "ck"},
+                 {"access_token", "at"},
+                 {"access_token_secret", "ats"},
+                 {"api_base", "https://api.x.test"}});
   FakeHttpClient http;
   http.PushStatus(201, R"({"data":{"id":"1"}})");
   REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
@@ -1038,8 +1045,9 @@ TEST_CASE("OAuth 1.0a replies carry a verifiable HMAC-SHA1 Authorization header"
   }
   CHECK(timestamp == std::to_string(kNow / 1000));
   CHECK(signed_params.size() == 6);
-  CHECK(signature == x::OAuth1Signature(x::OAuth1SignatureBaseString("POST", "https://api.x.test/2/tweets", signed_params),
-                                        "cs", "ats"));
+  CHECK(signature == x::OAuth1Signature(x::OAuth1SignatureBaseString(
+                                            "POST", "https://api.x.test/2/tweets", signed_params),
+                                        kVectorSecret, "ats"));
 }
 
 TEST_CASE("X rate limits are retried at X's reset time, which never makes a reply permanent") {
@@ -1134,7 +1142,9 @@ TEST_CASE("X transport failures: not sent is retried, anything after sending is 
 }
 
 TEST_CASE("OAuth 2.0: duplex refreshes the user token before use and before it expires") {
-  json config = {{"consumer_secret", "cs"}, {"client_id", "client-1"}, {"refresh_token", "refresh-A"},
+  json config = {{"consumer_secret", kVectorSecret},
+                 {"client_id", "client-1"},
+                 {"refresh_token", "refresh-A"},
                  {"api_base", "https://api.x.test"}};
   auto c = Make(config);
   FakeHttpClient http;
@@ -1170,8 +1180,11 @@ TEST_CASE("OAuth 2.0: duplex refreshes the user token before use and before it e
 }
 
 TEST_CASE("OAuth 2.0: a confidential client authenticates to the token endpoint with HTTP Basic") {
-  auto c = Make({{"consumer_secret", "cs"}, {"client_id", "Aladdin"}, {"client_secret", "open sesame"},
-                 {"refresh_token", "r"}, {"api_base", "https://api.x.test"}});
+  auto c = Make({{"consumer_secret", kVectorSecret},
+                 {"client_id", "Aladdin"},
+                 {"client_secret", "open sesame"},
+                 {"refresh_token", "r"},
+                 {"api_base", "https://api.x.test"}});
   FakeHttpClient http;
   http.PushStatus(200, R"({"access_token":"a","expires_in":7200,"refresh_token":"r2"})");
   http.PushStatus(201, R"({"data":{"id":"1"}})");
@@ -1180,8 +1193,11 @@ TEST_CASE("OAuth 2.0: a confidential client authenticates to the token endpoint 
 }
 
 TEST_CASE("OAuth 2.0: a token X rejects is refreshed and the reply sent once more, once") {
-  auto c = Make({{"consumer_secret", "cs"}, {"bearer_token", "stale"}, {"client_id", "c1"},
-                 {"refresh_token", "r1"}, {"api_base", "https://api.x.test"}});
+  auto c = Make({{"consumer_secret", kVectorSecret},
+                 {"bearer_token", "stale"},
+                 {"client_id", "c1"},
+                 {"refresh_token", "r1"},
+                 {"api_base", "https://api.x.test"}});
   FakeHttpClient http;
   SUBCASE("the fresh token works") {
     http.PushStatus(401, R"({"title":"Unauthorized","status":401,"detail":"Unauthorized"})");
@@ -1208,7 +1224,9 @@ TEST_CASE("OAuth 2.0: a token X rejects is refreshed and the reply sent once mor
 }
 
 TEST_CASE("OAuth 2.0: a failed refresh never sends the reply and says what to do") {
-  auto c = Make({{"consumer_secret", "cs"}, {"client_id", "c1"}, {"refresh_token", "spent"},
+  auto c = Make({{"consumer_secret", kVectorSecret},
+                 {"client_id", "c1"},
+                 {"refresh_token", "spent"},
                  {"api_base", "https://api.x.test"}});
   FakeHttpClient http;
   SUBCASE("X refuses the refresh token") {
@@ -1239,7 +1257,9 @@ TEST_CASE("OAuth 2.0: a failed refresh never sends the reply and says what to do
 }
 
 TEST_CASE("OAuth 2.0: concurrent replies share one refresh, so a rotating token is spent once") {
-  auto c = Make({{"consumer_secret", "cs"}, {"client_id", "c1"}, {"refresh_token", "r1"},
+  auto c = Make({{"consumer_secret", kVectorSecret},
+                 {"client_id", "c1"},
+                 {"refresh_token", "r1"},
                  {"api_base", "https://api.x.test"}});
   FakeHttpClient http;
   std::atomic<int> refreshes{0};
@@ -1270,8 +1290,11 @@ TEST_CASE("OAuth 2.0: concurrent replies share one refresh, so a rotating token 
 TEST_CASE("OAuth 2.0: token_file keeps the rotated refresh token across restarts") {
   test::TempDir dir;
   const std::string file = dir.File("x-token.json");
-  json config = {{"consumer_secret", "cs"}, {"client_id", "c1"}, {"refresh_token", "r1"},
-                 {"token_file", file}, {"api_base", "https://api.x.test"}};
+  json config = {{"consumer_secret", kVectorSecret},
+                 {"client_id", "c1"},
+                 {"refresh_token", "r1"},
+                 {"token_file", file},
+                 {"api_base", "https://api.x.test"}};
   {
     auto c = Make(config);
     FakeHttpClient http;

@@ -54,7 +54,7 @@ int FuzzX(const std::uint8_t* data, std::size_t size) {
 }
 
 int FuzzMeta(const std::uint8_t* data, std::size_t size) {
-  json config = {{"app_secret", "meta-app-secret"},
+  json config = {{"app_secret", "meta-app-secret-for-fuzzing"},
                  {"verify_token", "meta-verify"},
                  {"page_token", "page-token"},
                  {"api_base", kApiBase}};
@@ -67,7 +67,7 @@ int FuzzMeta(const std::uint8_t* data, std::size_t size) {
 
 int FuzzTelegram(const std::uint8_t* data, std::size_t size) {
   json config = {{"bot_token", "123456789:AAEfuzzfuzzfuzz"},
-                 {"secret_token", "fuzz-secret"},
+                 {"secret_token", "fuzz-secret-token-16"},
                  {"api_base", kApiBase}};
   if (Variant(data, size) != "getme") config["bot_username"] = "duplex_bot";
   return Run("telegram", config, data, size);

@@ -57,6 +57,19 @@ std::string ExpandString(const std::string& s, const EnvLookup& env, const std::
 
 }  // namespace
 
+std::vector<std::string> EnvReferences(const std::string& s) {
+  std::vector<std::string> names;
+  std::vector<std::string> unset;
+  ExpandString(
+      s,
+      [&names](const std::string& name) {
+        names.push_back(name);
+        return std::optional<std::string>("");
+      },
+      "", unset);
+  return names;
+}
+
 void ExpandEnv(json& doc, const EnvLookup& env, const std::string& path,
                std::vector<std::string>& errors) {
   if (doc.is_string()) {
@@ -80,7 +93,7 @@ void ParseChat(ConfigSection chat, Config& c) {
   if (cc.kind == "slack") {
     cc.api_base = chat.Url("api_base", "https://slack.com/api");
     cc.bot_token = chat.Required("bot_token");
-    cc.signing_secret = chat.Required("signing_secret");
+    cc.signing_secret = chat.Secret("signing_secret");
     cc.team_id = chat.Required("team_id");
     cc.default_channel = chat.Required("default_channel");
   } else if (cc.kind == "mattermost") {
@@ -88,15 +101,26 @@ void ParseChat(ConfigSection chat, Config& c) {
     cc.bot_token = chat.Required("bot_token");
     cc.command_tokens = chat.StringList("command_token");
     if (cc.command_tokens.empty()) chat.Error("command_token", "required");
-    for (const auto& t : cc.command_tokens) {
-      if (t.empty()) chat.Error("command_token", "must not be empty");
+    const bool list = chat.IsList("command_token");
+    for (std::size_t i = 0; i < cc.command_tokens.size(); ++i) {
+      const std::string key = list ? "command_token[" + std::to_string(i) + "]" : "command_token";
+      if (cc.command_tokens[i].empty()) {
+        chat.Error(key, "must not be empty");
+      } else if (cc.command_tokens[i].size() < kMinSecretBytes) {
+        chat.ShortSecret(key, " (Mattermost's tokens are 26 characters)");
+      }
     }
-    cc.team_id = chat.String("team_id");
+    // Without it, any team of the Mattermost server (or anyone holding a token) could run
+    // commands here; the handler refuses every command whose team_id differs.
+    cc.team_id = chat.Required("team_id");
     cc.default_channel = chat.Required("default_channel");
   } else if (cc.kind == "console") {
     // Local use: posts go to stdout. Slack-signed commands are accepted when a signing
     // secret is given (the demo uses this).
     cc.signing_secret = chat.String("signing_secret");
+    if (!cc.signing_secret.empty() && cc.signing_secret.size() < kMinSecretBytes) {
+      chat.ShortSecret("signing_secret");
+    }
     cc.team_id = chat.String("team_id");
     cc.default_channel = chat.String("default_channel", "console");
   } else {

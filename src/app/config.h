@@ -85,6 +85,8 @@ std::optional<std::string> ProcessEnv(const std::string& name);
 // Replaces ${NAME} in every string of `doc`. Unset variables are reported by JSON path.
 void ExpandEnv(nlohmann::json& doc, const EnvLookup& env, const std::string& path,
                std::vector<std::string>& errors);
+// The NAMEs of the ${NAME} references in `s` that ExpandEnv replaces, in order.
+std::vector<std::string> EnvReferences(const std::string& s);
 
 // Parses and validates. On failure the Status message lists every problem, one per line.
 Result<Config> ParseConfig(const std::string& text, const EnvLookup& env = ProcessEnv);

@@ -49,17 +49,43 @@ bool SecretName(std::string key) {
   return false;
 }
 
-// scheme://user:password@host/... -> scheme://user:***@host/...
-std::string RedactUrlPassword(const std::string& s) {
-  std::size_t scheme = s.find("://");
-  if (scheme == std::string::npos) return s;
-  std::size_t start = scheme + 3;
-  std::size_t end = s.find_first_of("/?#", start);
-  std::size_t at = s.rfind('@', end == std::string::npos ? s.size() : end);
-  if (at == std::string::npos || at < start) return s;
-  std::size_t colon = s.find(':', start);
-  if (colon == std::string::npos || colon > at) return s;
-  return s.substr(0, colon + 1) + kRedacted + s.substr(at);
+bool IsSchemeChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+}
+
+// scheme://user:password@host/path?key=value#f -> scheme://***@host/path?key=***#f
+std::string RedactUrl(const std::string& s) {
+  const std::size_t scheme = s.find("://");
+  if (scheme == std::string::npos || scheme == 0 ||
+      !std::all_of(s.begin(), s.begin() + static_cast<long>(scheme), IsSchemeChar)) {
+    return s;
+  }
+  const std::size_t host = scheme + 3;
+  std::size_t end = s.find_first_of("/?#", host);
+  if (end == std::string::npos) end = s.size();
+  const std::size_t at = s.rfind('@', end - 1);
+  std::string out = s.substr(0, host);
+  out += at != std::string::npos && at >= host ? std::string(kRedacted) + s.substr(at, end - at)
+                                               : s.substr(host, end - host);
+  const std::size_t query = s.find('?', end);
+  const std::size_t fragment = s.find('#', end);
+  if (query == std::string::npos || (fragment != std::string::npos && fragment < query)) {
+    return out + s.substr(end);
+  }
+  out += s.substr(end, query + 1 - end);
+  const std::size_t query_end = fragment == std::string::npos ? s.size() : fragment;
+  std::size_t item = query + 1;
+  while (item <= query_end) {
+    std::size_t amp = s.find('&', item);
+    if (amp == std::string::npos || amp > query_end) amp = query_end;
+    const std::size_t eq = s.find('=', item);
+    if (amp > item) {
+      out += eq < amp ? s.substr(item, eq + 1 - item) + kRedacted : std::string(kRedacted);
+    }
+    if (amp < query_end) out += '&';
+    item = amp + 1;
+  }
+  return out + s.substr(query_end);
 }
 
 void Mask(json& value) {
@@ -85,7 +111,7 @@ void RedactTree(json& node) {
   } else if (node.is_array()) {
     for (auto& v : node) RedactTree(v);
   } else if (node.is_string()) {
-    node = RedactUrlPassword(node.get<std::string>());
+    node = RedactUrl(node.get<std::string>());
   }
 }
 
@@ -119,6 +145,26 @@ json EffectiveConfig(const Config& c, const json& document) {
   json out = document.is_object() ? document : json::object();
   Overlay(out, effective);
   return out;
+}
+
+void RedactEnvValues(json& document, const json& unexpanded) {
+  if (unexpanded.is_string()) {
+    const auto names = EnvReferences(unexpanded.get<std::string>());
+    if (names.empty() || (document.is_string() && document.get_ref<const std::string&>().empty())) {
+      return;
+    }
+    std::string from;
+    for (const auto& name : names) from += (from.empty() ? "${" : ", ${") + name + "}";
+    document = std::string(kRedacted) + "(from " + from + ")";
+  } else if (unexpanded.is_object() && document.is_object()) {
+    for (auto it = unexpanded.begin(); it != unexpanded.end(); ++it) {
+      if (document.contains(it.key())) RedactEnvValues(document[it.key()], it.value());
+    }
+  } else if (unexpanded.is_array() && document.is_array()) {
+    for (std::size_t i = 0; i < unexpanded.size() && i < document.size(); ++i) {
+      RedactEnvValues(document[i], unexpanded[i]);
+    }
+  }
 }
 
 void RedactSecrets(json& document) {

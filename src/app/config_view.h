@@ -17,8 +17,15 @@ nlohmann::json EffectiveConfig(const Config& config, const nlohmann::json& docum
 
 // Replaces every secret in a config document with "***": the keys each platform's registry
 // entry lists as secret, chat.bot_token / signing_secret / command_token, any key whose name
-// contains "token", "secret", "password" or "private", and the password part of any URL
-// written user:password@host. Empty values stay empty, so "not set" remains visible.
+// contains "token", "secret", "password" or "private", and in any URL the user information
+// (user:password@ → ***@) and every query value (?api_key=*** ; a query item without "=" is
+// *** whole). Empty values stay empty, so "not set" remains visible.
 void RedactSecrets(nlohmann::json& document);
+
+// Every value of `document` that came from the environment reads "***(from ${NAME})" (all the
+// variables its string named, comma-separated), whatever its key: an operator keeps secrets in
+// variables, and which variable fed a key is what helps. `unexpanded` is the file as written
+// (${NAME} references kept); a value that expanded to "" stays "".
+void RedactEnvValues(nlohmann::json& document, const nlohmann::json& unexpanded);
 
 }  // namespace duplex

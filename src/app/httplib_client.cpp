@@ -26,7 +26,8 @@ bool ParseUrl(const std::string& url, ParsedUrl& out) {
     authority = authority.substr(0, colon);
   }
   out.host = authority;
-  return !out.host.empty();
+  // No user information: duplex sends none, and a host is quoted in error messages.
+  return !out.host.empty() && out.host.find('@') == std::string::npos;
 }
 
 namespace {

@@ -63,8 +63,14 @@ int RunPrintConfig(const std::string& path) {
   std::vector<std::string> unset;
   auto doc = LoadConfigDocument(path, unset);
   if (!doc.ok()) return PrintConfigErrors(path, doc.status());
+  // The file as written: a lookup that gives every ${NAME} back unexpanded.
+  auto written = LoadConfigDocument(path, unset, [](const std::string& name) {
+    return std::optional<std::string>("${" + name + "}");
+  });
+  if (!written.ok()) return PrintConfigErrors(path, written.status());
   nlohmann::json effective = EffectiveConfig(*config, *doc);
   RedactSecrets(effective);
+  RedactEnvValues(effective, *written);
   std::cout << effective.dump(2) << "\n";
   return 0;
 }

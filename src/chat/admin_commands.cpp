@@ -89,7 +89,8 @@ CommandAnswer RunAdmin(CommandService& svc, const CommandContext& ctx, const Par
   }
   const std::string user = ParseUserRef(cmd.args[1].value);
   if (user.empty())
-    return UsageFail(d.Escape(Quote(cmd.args[1].value)) + " is not a person: mention them with @.",
+    return UsageFail(d.Code(text::TruncateUtf8(cmd.args[1].value, 40)) +
+                         " is not a person: mention them with @.",
                      kAdminUsage);
   const auto& config = deps.config_admins;
   const bool in_config = std::find(config.begin(), config.end(), user) != config.end();

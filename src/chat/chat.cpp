@@ -6,6 +6,46 @@
 
 namespace duplex {
 
+namespace {
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && text::ToLowerAscii(s.substr(0, prefix.size())) == prefix;
+}
+
+}  // namespace
+
+bool IsLinkTarget(std::string_view url) {
+  std::size_t host = 0;
+  if (StartsWithIgnoreCase(url, "https://")) {
+    host = 8;
+  } else if (StartsWithIgnoreCase(url, "http://")) {
+    host = 7;
+  } else {
+    return false;
+  }
+  if (url.size() <= host || url[host] == '/') return false;
+  constexpr std::string_view kMarkup = "|<>\"`\\";
+  for (char c : url) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7F || kMarkup.find(c) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+std::string ChatDialect::Link(const std::string& url, const std::string& label) const {
+  if (IsLinkTarget(url)) return LinkTo(url, label);
+  return Escape(label) + ": " + Escape(text::TruncateUtf8(url, 200));
+}
+
+std::string ChatDialect::Code(const std::string& text) const {
+  std::string clean = text;
+  for (char& c : clean) {
+    if (c == '`') c = '\'';
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return "`" + Escape(clean) + "`";
+}
+
 std::string ChatDialect::Time(UnixMs at) const {
   std::time_t seconds = static_cast<std::time_t>(at / 1000);
   std::tm utc{};
@@ -23,7 +63,8 @@ std::string RenderCardText(const MentionCard& card, const ChatDialect& d,
   if (card.reopened) head += " · reopened (it was closed)";
   std::string who = d.Escape(card.author.name.empty() ? card.author.handle : card.author.name);
   if (!card.author.name.empty() && !card.author.handle.empty() && card.author.handle != card.author.name) {
-    who += " (@" + d.Escape(card.author.handle) + ")";
+    // The @ is escaped with the handle: a handle "here" must not become "@here".
+    who += " (" + d.Escape("@" + card.author.handle) + ")";
   }
   if (card.author.followers) who += " · " + text::FormatThousands(*card.author.followers) + " followers";
   std::string out = head + "\n" + who + "\n" + d.Escape(text::TruncateUtf8(card.text, max_text_chars));

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/clock.h"
 #include "core/delivery_outcome.h"
@@ -36,14 +37,25 @@ struct ChatMessage {
   std::string text;    // for notices: already in the chat's dialect
 };
 
+// Whether `url` may become a link in chat: it starts with http:// or https:// and a host, and
+// holds no space, control character or | < > " ` \ (characters that end or bend link markup).
+// Anything else that arrives as a permalink or a receiver's URL ("!channel",
+// "javascript:alert(1)", "https://a|b") is shown as text, never linked.
+bool IsLinkTarget(std::string_view url);
+
 class ChatDialect {
  public:
   virtual ~ChatDialect() = default;
-  // Customer text made inert: no mentions, no markup injection.
+  // Customer text made inert: no mentions, no links, no markup injection.
   virtual std::string Escape(const std::string& text) const = 0;
+  // Text typed by staff, shown literally in a code span (`text`); backticks become ' and line
+  // breaks spaces.
+  virtual std::string Code(const std::string& text) const;
   virtual std::string User(const std::string& user_id) const = 0;
   virtual std::string Channel(const std::string& channel_id) const = 0;
-  virtual std::string Link(const std::string& url, const std::string& label) const = 0;
+  // A link to `url` labelled `label` when IsLinkTarget(url); otherwise "label: url" as escaped
+  // text, so input never chooses a link's scheme or breaks out of the link markup.
+  std::string Link(const std::string& url, const std::string& label) const;
   // Text a person typed in this chat, made plain for the outside world (a customer reply):
   // Slack's &amp;/&lt;/&gt; escapes and <link|label>, <@U|name>, <#C|name> markup undone.
   virtual std::string ToPlain(const std::string& chat_text) const { return chat_text; }
@@ -54,6 +66,10 @@ class ChatDialect {
   virtual std::string Time(UnixMs at) const;
   // Whether `id` (from ParseUserRef) can be a user id of this chat, not a display name.
   virtual bool IsUserId(const std::string& id) const { return !id.empty(); }
+
+ private:
+  // The chat's link markup; `url` has passed IsLinkTarget.
+  virtual std::string LinkTo(const std::string& url, const std::string& label) const = 0;
 };
 
 class ChatPoster {

@@ -53,12 +53,9 @@ inline std::string FormatUtc(UnixMs ms) {
   return buf;
 }
 
-// User text shown literally: escaped for the chat, inside a code span.
+// User text shown literally, in a code span (ChatDialect::Code), cut at 300 characters.
 inline std::string Code(const ChatDialect& d, std::string_view s) {
-  std::string clean = text::TruncateUtf8(s, 300);
-  std::replace(clean.begin(), clean.end(), '`', '\'');
-  std::replace(clean.begin(), clean.end(), '\n', ' ');
-  return "`" + d.Escape(clean) + "`";
+  return d.Code(text::TruncateUtf8(s, 300));
 }
 
 // A token typed by the user, for an error message (escaped by the caller).

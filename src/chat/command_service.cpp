@@ -112,8 +112,8 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
   if (spec == nullptr) {
     std::string verbs;
     for (const auto& s : specs_) verbs += (verbs.empty() ? "" : ", ") + s.verb;
-    return {"Unknown command `" + deps_.dialect->Escape(text::TruncateUtf8(parsed->verb, 40)) +
-                "`. Commands: " + verbs + ".\nType `/duplex help` for usage.",
+    return {"Unknown command " + deps_.dialect->Code(text::TruncateUtf8(parsed->verb, 40)) +
+                ". Commands: " + verbs + ".\nType `/duplex help` for usage.",
             false, true};
   }
   if (!ctx.request_id.empty()) {
@@ -135,8 +135,9 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
   if (cmd.args.empty()) return svc.UsageError(spec, "Which conversation? Give its ref, like `42` or `#42`.");
   auto ref = ParseRef(cmd.args[0].value);
   if (!ref) {
-    return svc.UsageError(spec, "`" + svc.deps().dialect->Escape(text::TruncateUtf8(cmd.args[0].value, 40)) +
-                                    "` is not a conversation ref (use `42` or `#42`).");
+    return svc.UsageError(spec,
+                          svc.deps().dialect->Code(text::TruncateUtf8(cmd.args[0].value, 40)) +
+                              " is not a conversation ref (use `42` or `#42`).");
   }
   std::string reply_text = ctx.text_is_plain ? cmd.RestFrom(1) : svc.deps().dialect->ToPlain(cmd.RestFrom(1));
   if (reply_text.empty()) return svc.UsageError(spec, "The reply text is empty.");

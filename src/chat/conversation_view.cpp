@@ -60,7 +60,8 @@ std::string StateLine(const ChatDialect& d, const Conversation& c, const SlaSett
 
 std::string AuthorLine(const ChatDialect& d, const Author& a, std::int64_t vip_followers) {
   std::string out = d.Escape(a.name.empty() ? a.handle : a.name);
-  if (!a.handle.empty() && a.handle != a.name) out += " (@" + d.Escape(a.handle) + ")";
+  // The @ is escaped with the handle: a handle "here" must not become a live "@here".
+  if (!a.handle.empty() && a.handle != a.name) out += " (" + d.Escape("@" + a.handle) + ")";
   if (out.empty()) out = d.Escape(a.id);
   if (a.followers) out += " · " + text::FormatThousands(*a.followers) + " followers";
   if (IsVip(a, vip_followers)) out += " · VIP";

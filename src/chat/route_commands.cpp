@@ -172,8 +172,9 @@ CommandAnswer RouteChange(CommandService& svc, const ParsedCommand& cmd, const s
   if (cmd.args.size() != 2) return UsageFail("Give exactly one route name.", usage);
   const std::string name = NormalizeRouteName(cmd.args[1].value);
   if (name.empty()) {
-    return UsageFail(deps.dialect->Escape(Quote(cmd.args[1].value)) + " is not a route name.",
-                     usage);
+    return UsageFail(
+        deps.dialect->Code(text::TruncateUtf8(cmd.args[1].value, 40)) + " is not a route name.",
+        usage);
   }
   Result<bool> changed =
       sub == "rm" ? deps.store->DeleteRoute(name)
@@ -287,9 +288,10 @@ CommandAnswer RunRoute(CommandService& svc, const CommandContext&, const ParsedC
   if (sub == "list") return RouteList(svc);
   if (sub == "rm" || sub == "enable" || sub == "disable") return RouteChange(svc, cmd, sub);
   if (sub == "test") return RouteTest(svc, cmd);
-  return RouteUsages(sub.empty() ? "Which route command?"
-                                 : "Unknown route command " +
-                                       svc.deps().dialect->Escape(Quote(cmd.args[0].value)) + ".");
+  return RouteUsages(
+      sub.empty() ? "Which route command?"
+                  : "Unknown route command " +
+                        svc.deps().dialect->Code(text::TruncateUtf8(cmd.args[0].value, 40)) + ".");
 }
 
 }  // namespace

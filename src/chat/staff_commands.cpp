@@ -18,8 +18,8 @@ Target LoadConversation(CommandService& svc, const CommandSpec& spec, const Pars
   auto ref = ParseRef(cmd.args[0].value);
   if (!ref) {
     return {std::nullopt,
-            svc.UsageError(spec, "`" + d.Escape(text::TruncateUtf8(cmd.args[0].value, 40)) +
-                                     "` is not a conversation ref (use `42` or `#42`).")};
+            svc.UsageError(spec, d.Code(text::TruncateUtf8(cmd.args[0].value, 40)) +
+                                     " is not a conversation ref (use `42` or `#42`).")};
   }
   auto conv = svc.deps().store->GetConversation(*ref);
   if (!conv.ok()) return {std::nullopt, {"duplex could not read the database. Try again.", false, true}};
@@ -92,8 +92,8 @@ CommandAnswer RunAssign(CommandService& svc, const CommandContext& ctx, const Pa
     who = ParseUserRef(cmd.args[1].value);
     if (!d.IsUserId(who)) {
       return svc.UsageError(spec,
-                            "`" + d.Escape(text::TruncateUtf8(cmd.args[1].value, 40)) +
-                                "` is not a person duplex can assign: mention them (type @ and "
+                            d.Code(text::TruncateUtf8(cmd.args[1].value, 40)) +
+                                " is not a person duplex can assign: mention them (type @ and "
                                 "pick the name) or write `me`.");
     }
   }
@@ -250,8 +250,7 @@ CommandAnswer RunQueue(CommandService& svc, const CommandContext& ctx, const Par
     const std::string& arg = cmd.args[0].value;
     channel = text::ToLowerAscii(arg) == "all" ? "" : ParseChannelRef(arg);
     if (channel.empty() && text::ToLowerAscii(arg) != "all") {
-      return svc.UsageError(spec,
-                            "`" + d.Escape(text::TruncateUtf8(arg, 40)) + "` is not a channel.");
+      return svc.UsageError(spec, d.Code(text::TruncateUtf8(arg, 40)) + " is not a channel.");
     }
   }
   const std::string where = channel.empty() ? "any channel" : d.Channel(channel);

@@ -47,16 +47,15 @@ CommandAnswer RunTemplate(CommandService& svc, const CommandContext& ctx,
   const std::string sub = cmd.args.empty() ? "list" : text::ToLowerAscii(cmd.args[0].value);
   if (sub == "list") return List(svc);
   if (sub != "add" && sub != "rm") {
-    return svc.UsageError(
-        spec, "`" + d.Escape(text::TruncateUtf8(sub, 20)) + "` is not list, add or rm.");
+    return svc.UsageError(spec, d.Code(text::TruncateUtf8(sub, 20)) + " is not list, add or rm.");
   }
   if (cmd.args.size() < 2) {
     return svc.UsageError(spec, "Which template? Give its name, like `thanks`.");
   }
   const std::string name = text::ToLowerAscii(cmd.args[1].value);
   if (!IsTemplateName(name)) {
-    return svc.UsageError(spec, "`" + d.Escape(text::TruncateUtf8(cmd.args[1].value, 40)) +
-                                    "` is not a template name: use up to 32 of a-z, 0-9, - and _.");
+    return svc.UsageError(spec, d.Code(text::TruncateUtf8(cmd.args[1].value, 40)) +
+                                    " is not a template name: use up to 32 of a-z, 0-9, - and _.");
   }
   if (sub == "rm") {
     auto removed = deps.store->DeleteTemplate(name);

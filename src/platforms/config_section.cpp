@@ -22,6 +22,11 @@ bool ConfigSection::Has(const char* key) const {
   return it != object_.end() && !it->is_null();
 }
 
+bool ConfigSection::IsList(const char* key) const {
+  auto it = object_.find(key);
+  return it != object_.end() && it->is_array();
+}
+
 std::string ConfigSection::Required(const char* key) {
   auto it = object_.find(key);
   if (it == object_.end() || it->is_null()) {
@@ -35,6 +40,17 @@ std::string ConfigSection::Required(const char* key) {
   auto v = it->get<std::string>();
   if (v.empty()) Error(key, "must not be empty");
   return v;
+}
+
+std::string ConfigSection::Secret(const char* key) {
+  std::string v = Required(key);
+  if (!v.empty() && v.size() < kMinSecretBytes) ShortSecret(key);
+  return v;
+}
+
+void ConfigSection::ShortSecret(const std::string& key, const std::string& detail) {
+  Error(key, "must be at least " + std::to_string(kMinSecretBytes) + " bytes" + detail +
+                 ": it is all that authenticates requests, and a shorter one can be guessed");
 }
 
 std::string ConfigSection::String(const char* key, const std::string& fallback) {
@@ -98,6 +114,14 @@ std::string ConfigSection::Url(const char* key, const std::string& fallback, boo
   if (v.empty()) return v;
   if (!IsHttpUrl(v)) {
     Error(key, "must be an http:// or https:// URL");
+    return fallback;
+  }
+  const std::size_t host = v.find("://") + 3;
+  const std::size_t at = v.find('@', host);
+  if (at != std::string::npos && at < v.find_first_of("/?#", host)) {
+    // duplex would not send them, and the host would then carry them into error messages,
+    // logs and chat notices.
+    Error(key, "must not hold user:password@ (duplex sends no credentials from a URL)");
     return fallback;
   }
   while (v.size() > 1 && v.back() == '/') v.pop_back();

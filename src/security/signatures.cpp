@@ -27,14 +27,14 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+}  // namespace
+
 std::string StandardWebhookKey(std::string_view secret) {
   if (StartsWith(secret, "whsec_")) secret.remove_prefix(6);
   auto key = Base64Decode(secret);
   // A secret that is not base64 is used as raw bytes, as several senders do.
   return key ? *key : std::string(secret);
 }
-
-}  // namespace
 
 Status VerifySlackV0(std::string_view signing_secret, std::string_view timestamp_header,
                      std::string_view signature_header, std::string_view body,

@@ -34,6 +34,9 @@ Status VerifyStandardWebhook(std::string_view secret, std::string_view id_header
                              std::int64_t now_seconds);
 std::string SignStandardWebhook(std::string_view secret, std::string_view id,
                                 std::string_view timestamp, std::string_view body);
+// The HMAC key a Standard Webhooks secret stands for: base64-decoded after an optional
+// "whsec_"; a secret that is not base64 is the key itself.
+std::string StandardWebhookKey(std::string_view secret);
 
 // "sha256=" + hex(HMAC-SHA256(secret, body)): GitHub and Meta's X-Hub-Signature-256.
 Status VerifyHubSignature256(std::string_view secret, std::string_view signature_header,

@@ -85,6 +85,23 @@ TEST_CASE("check-config: valid exits 0, invalid exits 2 naming JSON paths and ne
   CHECK(absent.err.find("cannot read config file") != std::string::npos);
 }
 
+TEST_CASE("check-config and serve refuse a whsec_ secret that decodes to a short key (exit 2)") {
+  TempDir dir;
+  WriteFile(dir.File("c.json"),
+            ServeConfig(dir, FreePort(), "https://slack.com/api", "https://crm/r").dump());
+  for (const char* weak : {"whsec_", "whsec_QQ=="}) {
+    std::map<std::string, std::string> env = kEnv;
+    env["TEST_GENERIC_SECRET"] = weak;
+    for (const char* command : {"check-config", "serve"}) {
+      auto r = RunDuplex({command, "--config", dir.File("c.json")}, env);
+      CHECK_MESSAGE(r.exit_code == 2, command, " ", weak);
+      CHECK_MESSAGE(
+          r.err.find("platforms.generic.secret: must be at least 16 bytes") != std::string::npos,
+          r.err);
+    }
+  }
+}
+
 TEST_CASE("serve refuses a bad config with exit 2 instead of starting half-configured") {
   TempDir dir;
   json cfg = ServeConfig(dir, FreePort(), "https://slack.com/api", "https://crm/r");

@@ -33,9 +33,15 @@ struct FakeMattermost {
 };
 
 json MattermostPatch(const std::string& api_base) {
-  return {{"chat", {{"kind", "mattermost"}, {"api_base", api_base}, {"bot_token", "mm-bot-token"},
-                    {"command_token", {"tok-duplex", "tok-reply"}}, {"team_id", "team1"},
-                    {"default_channel", "chan-social"}, {"signing_secret", nullptr}, {"admins", {"u-admin"}}}}};
+  return {{"chat",
+           {{"kind", "mattermost"},
+            {"api_base", api_base},
+            {"bot_token", "mm-bot-token"},
+            {"command_token", {"tokduplex00000000000000001", "tokreply000000000000000001"}},
+            {"team_id", "team1"},
+            {"default_channel", "chan-social"},
+            {"signing_secret", nullptr},
+            {"admins", {"u-admin"}}}}};
 }
 
 HttpResult Command(E2eEnv& env, const std::string& command, const std::string& text, const std::string& token,
@@ -70,7 +76,7 @@ TEST_CASE("Mattermost: mentions become root posts and threads, /reply answers wi
   CHECK(message.find("[open on Webhook](https://crm.example.com/m/m1)") != std::string::npos);
   CHECK(posts[1]["root_id"] == posts[0]["_id"]);
 
-  auto r = Command(env, "/reply", "1 Thanks, on it", "tok-reply");
+  auto r = Command(env, "/reply", "1 Thanks, on it", "tokreply000000000000000001");
   REQUIRE(r.response.status == 200);
   json answer = json::parse(r.response.body);
   CHECK(answer["response_type"] == "ephemeral");
@@ -86,10 +92,12 @@ TEST_CASE("Mattermost: mentions become root posts and threads, /reply answers wi
 TEST_CASE("Mattermost: token in the Authorization header works — wrong token is 401, another team 403") {
   FakeMattermost mm;
   E2eEnv env(MattermostPatch(mm.server.url()));
-  CHECK(Command(env, "/duplex", "help", "tok-duplex", "team1", true).response.status == 200);
+  CHECK(Command(env, "/duplex", "help", "tokduplex00000000000000001", "team1", true)
+            .response.status == 200);
   CHECK(Command(env, "/duplex", "help", "tok-wrong").response.status == 401);
   CHECK(Command(env, "/duplex", "help", "").response.status == 401);
-  CHECK(Command(env, "/duplex", "help", "tok-duplex", "team2").response.status == 403);
+  CHECK(Command(env, "/duplex", "help", "tokduplex00000000000000001", "team2").response.status ==
+        403);
   // The Slack endpoint does not exist in Mattermost mode.
   CHECK(env.SlackCommand("help").response.status == 404);
 }

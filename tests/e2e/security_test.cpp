@@ -152,20 +152,21 @@ TEST_CASE(
   E2eEnv env(json{
       {"platforms",
        {{"x",
-         {{"consumer_secret", "x-consumer"},
+         {{"consumer_secret", "x-consumer-secret-16"},
           {"bearer_token", "x-bearer"},
           {"api_base", api.url()}}},
         {"meta",
-         {{"app_secret", "meta-app"},
+         {{"app_secret", "meta-app-secret-16"},
           {"verify_token", "meta-verify"},
           {"page_token", "meta-page"},
           {"api_base", api.url()}}},
         {"telegram",
          {{"bot_token", "123456789:AAtelegram"},
-          {"secret_token", "tg-secret"},
+          {"secret_token", "tg-secret-token-16"},
           {"bot_username", "acme_help_bot"},
           {"api_base", api.url()}}},
-        {"github", {{"secret", "gh-secret"}, {"token", "gh-token"}, {"api_base", api.url()}}}}}});
+        {"github",
+         {{"secret", "gh-secret-webhook-16"}, {"token", "gh-token"}, {"api_base", api.url()}}}}}});
   struct Case {
     const char* name;
     std::string path;
@@ -180,21 +181,21 @@ TEST_CASE(
       {"x",
        "/webhooks/x",
        tweet,
-       {{"x-twitter-webhooks-signature", security::SignXSignature("x-consumer", tweet)}}},
+       {{"x-twitter-webhooks-signature", security::SignXSignature("x-consumer-secret-16", tweet)}}},
       {"meta",
        "/webhooks/meta",
        page,
-       {{"X-Hub-Signature-256", security::SignHubSignature256("meta-app", page)}}},
+       {{"X-Hub-Signature-256", security::SignHubSignature256("meta-app-secret-16", page)}}},
       {"telegram",
        "/webhooks/telegram",
        update,
-       {{"X-Telegram-Bot-Api-Secret-Token", "tg-secret"}}},
+       {{"X-Telegram-Bot-Api-Secret-Token", "tg-secret-token-16"}}},
       {"github",
        "/webhooks/github",
        issue,
        {{"X-GitHub-Event", "issues"},
         {"X-GitHub-Delivery", "d-1"},
-        {"X-Hub-Signature-256", security::SignHubSignature256("gh-secret", issue)}}},
+        {"X-Hub-Signature-256", security::SignHubSignature256("gh-secret-webhook-16", issue)}}},
   };
   std::size_t posts = 0;
   for (const auto& c : cases) {

@@ -32,7 +32,7 @@ StaffRig::StaffRig(StaffRigOptions opts) : options(std::move(opts)) {
   CommandDeps cd;
   cd.store = store.get();
   cd.clock = &clock;
-  cd.dialect = &dialect;
+  cd.dialect = &chat.Dialect();
   cd.connectors = &connectors;
   cd.sla = options.sla;
   cd.vip_followers = options.vip_followers;
@@ -40,7 +40,7 @@ StaffRig::StaffRig(StaffRigOptions opts) : options(std::move(opts)) {
   SlaSchedulerDeps sd;
   sd.store = store.get();
   sd.clock = &clock;
-  sd.dialect = &dialect;
+  sd.dialect = &chat.Dialect();
   sd.sla = options.sla;
   scheduler = std::make_unique<SlaScheduler>(sd);
 }

@@ -1,6 +1,7 @@
 // StaffRig: the staff workflow without HTTP — a real SQLite store in a temp dir, a FakeClock,
 // the delivery engine posting to a RecordingPoster, the CommandService and the SLA
-// scheduler, all in the Slack dialect. Tests run commands, ticks and deliveries step by step.
+// scheduler, in the Slack dialect unless the options name another. Tests run commands, ticks
+// and deliveries step by step.
 #pragma once
 
 #include <memory>
@@ -19,11 +20,14 @@ namespace duplex::test {
 struct StaffRigOptions {
   SlaSettings sla;  // default 20 min, reminder 5 min before
   std::int64_t vip_followers = 10'000;
+  const ChatDialect* dialect = nullptr;  // the chat's dialect; default: Slack's
 };
 
 class StaffRig {
  public:
   explicit StaffRig(StaffRigOptions options = {});
+
+  StaffRigOptions options;  // first: the poster below reads its dialect
 
   // A generic mention from `handle`; returns its conversation id.
   std::int64_t Ingest(const std::string& event_id, const std::string& conversation,
@@ -46,14 +50,13 @@ class StaffRig {
   FakeClock clock;
   SlackDialect dialect;
   std::unique_ptr<SqliteStore> store;
-  RecordingPoster chat{&dialect};
+  RecordingPoster chat{options.dialect ? options.dialect : &dialect};
   FakeHttpClient http;
   ConnectorMap connectors;
   RateLimiter limiter;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<SlaScheduler> scheduler;
-  StaffRigOptions options;
 };
 
 }  // namespace duplex::test

@@ -4,6 +4,23 @@
 
 namespace duplex {
 
+std::string ConsoleDialect::Escape(const std::string& text) const {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) continue;
+    // C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F): some terminals read U+009B as CSI.
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xA0 &&
+        static_cast<unsigned char>(text[i + 1]) >= 0x80) {
+      ++i;
+      continue;
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
 DeliveryOutcome ConsolePoster::Post(const ChatMessage& message) {
   const std::string id = "console-" + std::to_string(next_id_++);
   Print(message.thread.empty() ? "" : " thread " + message.thread, message);

@@ -12,13 +12,18 @@ namespace duplex {
 
 class ConsoleDialect final : public ChatDialect {
  public:
-  std::string Escape(const std::string& text) const override { return text; }
+  // A terminal has no markup, but it obeys escape sequences: control characters other than
+  // line breaks and tabs are dropped, so customer text cannot move the cursor, retitle the
+  // window or hide lines.
+  std::string Escape(const std::string& text) const override;
   std::string User(const std::string& user_id) const override { return "@" + user_id; }
   std::string Channel(const std::string& id) const override { return "#" + id; }
-  std::string Link(const std::string& url, const std::string& label) const override {
+  std::size_t MaxPostChars() const override { return 4000; }
+
+ private:
+  std::string LinkTo(const std::string& url, const std::string& label) const override {
     return label + ": " + url;
   }
-  std::size_t MaxPostChars() const override { return 4000; }
 };
 
 class ConsolePoster final : public ChatPoster {

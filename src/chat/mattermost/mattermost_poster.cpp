@@ -20,14 +20,78 @@ std::string MattermostDirectory::NameOf(const std::string& user_id) const {
   return it == names_.end() ? std::string() : it->second;
 }
 
+namespace {
+
+constexpr const char* kZeroWidthSpace = "\xE2\x80\x8B";
+// The Markdown characters marked, Mattermost's browser renderer, lets a backslash make literal
+// (besides '\\' and '~', which need more). CommonMark (server, apps) accepts them all too.
+constexpr std::string_view kBackslashed = "`*_{}[]()#+-.!>|";
+
+bool IsAsciiAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// What may come before the ':' of a URL scheme ("https", "svn+ssh", "x-y.z").
+bool IsSchemeChar(char c) {
+  return IsAsciiAlnum(c) || c == '+' || c == '-' || c == '.';
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+}  // namespace
+
 std::string MattermostDialect::Escape(const std::string& text) const {
   std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    out.push_back(c);
-    if (c == '@') out += "\xE2\x80\x8B";  // zero-width space: "@channel" no longer notifies
+  out.reserve(text.size() + text.size() / 2);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    switch (c) {
+      case '\\':
+        // marked makes "\\" one backslash only before a non-word character; before a letter or
+        // digit a lone backslash is already literal in every Mattermost renderer.
+        out += IsAsciiAlnum(next) ? "\\" : "\\\\";
+        break;
+      case '~':
+        out += "\\~";
+        out += kZeroWidthSpace;
+        break;
+      case '@':
+        out.push_back('@');
+        out += kZeroWidthSpace;
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '$':
+        out += "&#36;";
+        break;
+      case '=':
+        out += "&#61;";
+        break;
+      case ':':
+        out += i > 0 && IsSchemeChar(text[i - 1]) && next != '\0' && !IsSpace(next) ? "&#58;" : ":";
+        break;
+      default:
+        if (kBackslashed.find(c) != std::string_view::npos) out.push_back('\\');
+        out.push_back(c);
+    }
   }
   return out;
+}
+
+std::string MattermostDialect::Code(const std::string& text) const {
+  std::string clean = text;
+  for (char& c : clean) {
+    if (c == '`') c = '\'';
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return "`" + clean + "`";
 }
 
 std::string MattermostDialect::User(const std::string& user_id) const {
@@ -35,18 +99,19 @@ std::string MattermostDialect::User(const std::string& user_id) const {
   return "@" + (name.empty() ? user_id : name);
 }
 
-std::string MattermostDialect::Link(const std::string& url, const std::string& label) const {
-  std::string safe_url;
+std::string MattermostDialect::LinkTo(const std::string& url, const std::string& label) const {
+  std::string target;
+  target.reserve(url.size());
   for (char c : url) {
-    if (c == ')' || c == ' ' || c == '\n') continue;
-    safe_url.push_back(c);
+    if (c == '(') {
+      target += "%28";
+    } else if (c == ')') {
+      target += "%29";
+    } else {
+      target.push_back(c);
+    }
   }
-  std::string safe_label;
-  for (char c : label) {
-    if (c == '[' || c == ']') continue;
-    safe_label.push_back(c);
-  }
-  return "[" + safe_label + "](" + safe_url + ")";
+  return "[" + Escape(label) + "](" + target + ")";
 }
 
 bool MattermostDialect::IsUserId(const std::string& id) const {

@@ -26,16 +26,32 @@ class MattermostDirectory {
 class MattermostDialect final : public ChatDialect {
  public:
   explicit MattermostDialect(const MattermostDirectory& directory) : directory_(directory) {}
-  // Customer text must not notify anyone: @-mentions are broken with a zero-width space.
+  // Customer text reads exactly as written and does nothing else. Mattermost renders Markdown
+  // (its fork of marked in the browser, CommonMark on the server and in the apps), so:
+  // - the characters Markdown acts on (` * _ { } [ ] ( ) # + - . ! > | ~ \) get a backslash:
+  //   no forged link, no image, no heading, list, table or quote;
+  // - & < $ = become HTML entities (they cannot be backslash-escaped there): no HTML-like
+  //   autolink, no LaTeX, no "===" heading;
+  // - a ':' right after a scheme-like word ("https:", "mailto:", "tel:") becomes &#58;, and the
+  //   backslash before '.' breaks "www." and "example.com/": customer text holds no clickable
+  //   URL at all. Mattermost previews the first link of a post, images included, so a bare
+  //   https://attacker/px.png would be fetched for every reader; the address stays readable.
+  // - '@' and '~' are followed by a zero-width space: no @channel/@here/@all, no @user
+  //   notification, no ~channel link.
+  // Every escape is at most 5 characters and safe when a truncation cuts it.
   std::string Escape(const std::string& text) const override;
+  // Backslashes are literal in a Markdown code span: only backticks and line breaks change.
+  std::string Code(const std::string& text) const override;
   std::string User(const std::string& user_id) const override;
   std::string Channel(const std::string& id) const override { return "~" + id; }
-  std::string Link(const std::string& url, const std::string& label) const override;
   // Mattermost ids are 26 lower-case letters and digits.
   bool IsUserId(const std::string& id) const override;
   std::size_t MaxPostChars() const override { return 16'000; }
 
  private:
+  // [label](url), parentheses in the URL percent-encoded so they cannot close it.
+  std::string LinkTo(const std::string& url, const std::string& label) const override;
+
   const MattermostDirectory& directory_;
 };
 

@@ -45,14 +45,9 @@ std::string SlackDialect::Escape(const std::string& text) const {
   return out;
 }
 
-std::string SlackDialect::Link(const std::string& url, const std::string& label) const {
-  // '|' and '>' would end the link early; they never appear in URLs duplex builds.
-  std::string safe_url;
-  for (char c : url) {
-    if (c == '|' || c == '>' || c == '<' || c == ' ') continue;
-    safe_url.push_back(c);
-  }
-  return "<" + safe_url + "|" + Escape(label) + ">";
+std::string SlackDialect::LinkTo(const std::string& url, const std::string& label) const {
+  // IsLinkTarget kept out '|', '<', '>' and spaces, which would end the link early.
+  return "<" + url + "|" + Escape(label) + ">";
 }
 
 namespace {
@@ -167,7 +162,7 @@ json SlackPoster::BuildContent(const ChatMessage& message) const {
   if (c.reopened) head += " · :arrows_counterclockwise: reopened (it was closed)";
   std::string who = "*" + dialect_.Escape(c.author.name.empty() ? c.author.handle : c.author.name) + "*";
   if (!c.author.name.empty() && !c.author.handle.empty() && c.author.handle != c.author.name) {
-    who += " (@" + dialect_.Escape(c.author.handle) + ")";
+    who += " (" + dialect_.Escape("@" + c.author.handle) + ")";
   }
   if (c.author.followers) who += " · " + text::FormatThousands(*c.author.followers) + " followers";
   json blocks = json::array();
@@ -252,8 +247,13 @@ DeliveryOutcome SlackPoster::Respond(const std::string& response_url, const std:
   HttpRequest req;
   req.url = response_url;
   req.content_type = "application/json; charset=utf-8";
-  req.body = json{{"response_type", "ephemeral"}, {"replace_original", false}, {"text", text}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
+  req.body = json{
+      {"response_type", "ephemeral"},
+      {"replace_original", false},
+      {"unfurl_links", false},
+      {"unfurl_media", false},
+      {"text",
+       text}}.dump(-1, ' ', false, json::error_handler_t::replace);
   req.timeout_ms = kInteractionTimeoutMs;
   req.ca_file = config_.ca_file;
   HttpResult r = http_.Send(req);

@@ -17,13 +17,15 @@ class SlackDialect final : public ChatDialect {
   std::string Escape(const std::string& text) const override;
   std::string User(const std::string& user_id) const override { return "<@" + user_id + ">"; }
   std::string Channel(const std::string& id) const override { return "<#" + id + ">"; }
-  std::string Link(const std::string& url, const std::string& label) const override;
   std::string ToPlain(const std::string& chat_text) const override;
   std::size_t MaxPostChars() const override { return 3000; }
   // <!date^…> renders in each reader's time zone; the fallback is UTC.
   std::string Time(UnixMs at) const override;
   // U… or W… followed by capitals and digits.
   bool IsUserId(const std::string& id) const override;
+
+ private:
+  std::string LinkTo(const std::string& url, const std::string& label) const override;
 };
 
 struct SlackConfig {

@@ -18,6 +18,11 @@ std::unique_ptr<PlatformConnector> MakeGenericConnector(const json& config,
   ConfigSection section(config, path, errors);
   GenericConfig c;
   c.secret = section.Required("secret");
+  if (!c.secret.empty() && security::StandardWebhookKey(c.secret).size() < kMinSecretBytes) {
+    section.ShortSecret("secret",
+                        " once decoded (whsec_ and the key in base64; make one with "
+                        "\"echo whsec_$(openssl rand -base64 32)\")");
+  }
   c.reply_url = section.Url("reply_url", "");
   c.ca_file = section.String("ca_file");
   c.timeout_ms = static_cast<int>(section.Int("timeout_ms", 10'000, 100, 120'000));

@@ -71,7 +71,7 @@ std::unique_ptr<PlatformConnector> MakeGitHubConnector(const json& config, const
                                                        HttpClient* /*http*/) {
   ConfigSection section(config, path, errors);
   GitHubConfig c;
-  c.secret = section.Required("secret");
+  c.secret = section.Secret("secret");
   c.token = section.String("token");
   c.api_base = section.Url("api_base", c.api_base);
   c.bot_login = section.String("bot_login");

@@ -20,7 +20,7 @@ std::unique_ptr<PlatformConnector> MakeMetaConnector(const json& config, const s
                                                      HttpClient* http) {
   ConfigSection section(config, path, errors);
   MetaConfig c;
-  c.app_secret = section.Required("app_secret");
+  c.app_secret = section.Secret("app_secret");
   c.verify_token = section.Required("verify_token");
   c.page_token = section.Required("page_token");
   c.whatsapp_token = section.String("whatsapp_token");

@@ -65,6 +65,10 @@ std::unique_ptr<PlatformConnector> MakeTelegramConnector(const json& config,
       (c.secret_token.size() > 256 ||
        !std::all_of(c.secret_token.begin(), c.secret_token.end(), IsTokenChar))) {
     s.Error("secret_token", "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)");
+  } else if (!c.secret_token.empty() && c.secret_token.size() < kMinSecretBytes) {
+    // Telegram accepts a single character, but this header is all that tells its requests
+    // from anyone else's.
+    s.ShortSecret("secret_token", " (Telegram allows 1-256 characters; duplex wants 16 or more)");
   }
   c.api_base = s.Url("api_base", c.api_base);
   c.bot_username = s.String("bot_username");

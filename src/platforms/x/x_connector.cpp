@@ -78,7 +78,7 @@ std::unique_ptr<PlatformConnector> MakeXConnector(const json& config, const std:
   const std::size_t errors_before = errors.size();
   ConfigSection s(config, path, errors);
   XConfig c;
-  c.consumer_secret = s.Required("consumer_secret");
+  c.consumer_secret = s.Secret("consumer_secret");
   c.api_base = s.Url("api_base", c.api_base);
   c.account_id = s.String("account_id");
   if (!c.account_id.empty() && !x::IsNumericId(c.account_id)) {
