@@ -19,7 +19,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kXSecret = "z3ZX4v7mAAUGykl3EcmkqbartmuW8VFOOzCloLx9Q45P0hLrFu";
-constexpr const char* kMetaSecret = "meta-app-secret";
+constexpr const char* kMetaSecret = "meta-app-secret-for-fuzzing";
 constexpr const char* kVerifyToken = "meta-verify";
 constexpr const char* kSlackSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 
