@@ -47,7 +47,10 @@ std::unique_ptr<PlatformConnector> Make(const json& config,
 
 // A connector whose profile lookups go to `http`.
 std::unique_ptr<PlatformConnector> MakeWithHttp(const json& config, HttpClient& http) {
-  return Make(config, nullptr, &http);
+  std::vector<std::string> errors;
+  auto c = Make(config, &errors, &http);
+  REQUIRE_MESSAGE(c != nullptr, (errors.empty() ? std::string() : errors.front()));
+  return c;
 }
 
 struct LogCapture {
@@ -717,7 +720,7 @@ TEST_CASE(
 TEST_CASE("the profile lookup never refreshes the OAuth 2.0 token and signs OAuth 1.0a requests") {
   test::FakeHttpClient http;
   SUBCASE("no current token: no lookup and no refresh on the webhook path") {
-    auto c = MakeWithHttp({{"consumer_secret", "cs"},
+    auto c = MakeWithHttp({{"consumer_secret", "consumer-secret-long-enough"},
                            {"client_id", "c1"},
                            {"refresh_token", "r1"},
                            {"api_base", "https://api.x.test"},
@@ -727,7 +730,7 @@ TEST_CASE("the profile lookup never refreshes the OAuth 2.0 token and signs OAut
     CHECK(http.requests().empty());
   }
   SUBCASE("OAuth 1.0a: the query is part of the signature") {
-    auto c = MakeWithHttp({{"consumer_secret", "cs"},
+    auto c = MakeWithHttp({{"consumer_secret", "consumer-secret-long-enough"},
                            {"consumer_key", "ck"},
                            {"access_token", "at"},
                            {"access_token_secret", "ats"},
@@ -756,7 +759,7 @@ TEST_CASE("the profile lookup never refreshes the OAuth 2.0 token and signs OAut
               x::OAuth1SignatureBaseString(
                   "GET", "https://api.x.test/2/users/2244994945?user.fields=public_metrics",
                   signed_params),
-              "cs", "ats"));
+              "consumer-secret-long-enough", "ats"));
   }
 }
 
