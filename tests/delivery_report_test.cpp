@@ -141,7 +141,7 @@ TEST_CASE("delivery report: a failed reply is marked failed, dead, and its threa
   CHECK((*f.store->GetMessage(f.reply_message))->status == "queued");
 }
 
-TEST_CASE("delivery report: an unknown id is ignored; one for a reply in flight asks again") {
+TEST_CASE("delivery report: an unknown id is ignored, one for a reply in flight asks again") {
   Fixture f;
   CHECK(f.Report("wamid.SOMEONE_ELSES").ok());
   CHECK(f.Pending().empty());

@@ -940,7 +940,7 @@ TEST_CASE("meta: each surface's length limit is checked when the command is give
   CHECK(http.requests().empty());
 }
 
-TEST_CASE("meta: a WhatsApp-only setup needs no page_token; other surfaces then say why not") {
+TEST_CASE("meta: a WhatsApp-only setup needs no page_token, other surfaces then say why not") {
   json config = BaseConfig();
   config.erase("page_token");
   auto c = Make(nullptr, config);

@@ -78,7 +78,7 @@ Status MetaConnector::ValidateReply(const std::string& text,
                                     const std::string& conversation_key) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   const std::string type = meta::TypeForConversationKey(conversation_key);
-  if (!type.empty() && meta::NeedsPageToken(type) && config_.page_token.empty()) {
+  if (meta::NeedsPageToken(type) && config_.page_token.empty()) {
     return Status::Invalid(meta::NoPageTokenMessage(type));
   }
   return CheckMetaReplyLength(type, text);

@@ -86,7 +86,8 @@ inline std::string TypeForConversationKey(std::string_view key) {
 
 // Every surface but WhatsApp is called with the Page access token.
 inline bool NeedsPageToken(const std::string& type) {
-  return type != kWhatsApp;
+  return type == kFacebookComment || type == kInstagramComment || type == kInstagramMention ||
+         type == kInstagramDm || type == kMessenger;
 }
 
 // Why a reply on `type` cannot be sent by a WhatsApp-only setup.
