@@ -36,6 +36,15 @@ HttpAnswer HandleWebhook(const PlatformConnector& connector, const InboundReques
     log::Warn("webhook body rejected", {{"platform", platform}, {"reason", parsed.status().message()}});
     return AnswerFor(parsed.status());
   }
+  if (!parsed->delivery_reports.empty()) {
+    Status s = deps.record_reports ? deps.record_reports(platform, parsed->delivery_reports)
+                                   : Status::Unavailable("delivery reports are not accepted here");
+    if (!s.ok()) {
+      Count(deps, platform, "unavailable");
+      return AnswerFor(s);
+    }
+    Count(deps, platform, "delivery_report", static_cast<double>(parsed->delivery_reports.size()));
+  }
   if (parsed->mentions.empty()) {
     Count(deps, platform, "ignored");
     if (parsed->response) return {parsed->response->status, parsed->response->content_type, parsed->response->body, {}};

@@ -1,6 +1,6 @@
 // POST/GET /webhooks/<platform>: handshake, verify → parse → route → commit → 200.
-// A 2xx is sent only after the mentions are committed; a failed commit answers 503 so the
-// platform sends again (and dedup makes that safe).
+// A 2xx is sent only after the mentions and delivery reports are committed; a failed commit
+// answers 503 so the platform sends again (and dedup makes that safe).
 #pragma once
 
 #include <functional>
@@ -16,6 +16,9 @@ struct WebhookDeps {
   GroupCommitter* committer = nullptr;
   // Chooses the channel (and route) for a new mention.
   std::function<IngestItem(Mention)> route;
+  // Commits a webhook's delivery reports (see RecordDeliveryReports); required to accept any.
+  std::function<Status(const std::string& platform, const std::vector<DeliveryReport>& reports)>
+      record_reports;
   Metrics* metrics = nullptr;
 };
 

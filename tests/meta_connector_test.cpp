@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "platforms/meta/meta_connector.h"
+#include "platforms/meta/meta_target.h"
 #include "platforms/registry.h"
 #include "security/signatures.h"
 #include "support/fakes.h"
@@ -372,7 +374,14 @@ TEST_CASE(
   CHECK(mentions[1].author.name == "Gil Moreno");
   CHECK(mentions[1].parent_message_id == "wamid.OUR_EARLIER_MESSAGE");
 
-  CHECK(ParseOk(*c, Fixture("whatsapp_statuses.json")).empty());
+  // sent, delivered and read: neither a mention nor a report.
+  auto statuses = c->Parse(SignedPost(Fixture("whatsapp_statuses.json")));
+  REQUIRE(statuses.ok());
+  CHECK(statuses->mentions.empty());
+  CHECK(statuses->delivery_reports.empty());
+  auto mixed = c->Parse(SignedPost(Fixture("whatsapp_messages.json")));
+  REQUIRE(mixed.ok());
+  CHECK(mixed->delivery_reports.empty());
 }
 
 TEST_CASE("meta: unknown objects and fields are acknowledged with no mention") {
@@ -386,10 +395,6 @@ TEST_CASE("meta: unknown objects and fields are acknowledged with no mention") {
   CHECK(ParseOk(*c, R"({"object":"page","entry":[]})").empty());
   CHECK(ParseOk(*c, R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
       {"field":"messages","value":{"messages":[]}}]}]})")
-            .empty());
-  // Instagram Direct arrives as messaging[] but is not answerable yet.
-  CHECK(ParseOk(*c, R"({"object":"instagram","entry":[{"id":"1","messaging":[{"sender":{"id":"2"},
-      "recipient":{"id":"1"},"message":{"mid":"aWdf","text":"hi"}}]}]})")
             .empty());
 }
 
@@ -620,7 +625,7 @@ TEST_CASE("meta: replies that cannot work are refused before any call") {
     json target = {{"type", "ig_comment"}, {"comment_id", "17860000000000111"}};
     DeliveryOutcome o = c->SendReply(Reply(target, std::string(2201, 'x')), http);
     CHECK(o.kind == OutcomeKind::kPermanent);
-    CHECK(o.error.find("2200") != std::string::npos);
+    CHECK(o.error.find("2,200") != std::string::npos);
   }
   SUBCASE("a target whose id would leave the Graph path") {
     json target = kCommentTarget;
@@ -676,6 +681,316 @@ TEST_CASE("meta: the sample webhook is signed and parses into one Page comment")
   // The same event id gives the same dedup id.
   CHECK(ParseOk(*c, c->SampleWebhook("http://x", "again", "sim-1", 1).body)[0].event_id ==
         mentions[0].event_id);
+}
+
+TEST_CASE("meta: a failed WhatsApp status is a delivery report in plain words, keyed by wamid") {
+  auto c = Make();
+  SUBCASE("131047: the 24-hour window") {
+    auto parsed = c->Parse(SignedPost(Fixture("whatsapp_status_failed_131047.json")));
+    REQUIRE(parsed.ok());
+    CHECK(parsed->mentions.empty());
+    REQUIRE(parsed->delivery_reports.size() == 1);
+    const DeliveryReport& r = parsed->delivery_reports[0];
+    CHECK(r.failed);
+    CHECK(r.remote_id == "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAERgSRkFJTEVEUkVQTFkxAA==");
+    CHECK(r.event_id == "wa:status:wamid.HBgMNDQ3NzAwOTAwMTIzFQIAERgSRkFJTEVEUkVQTFkxAA==:failed");
+    CHECK(r.reason ==
+          "WhatsApp could not deliver it: the 24-hour window has closed: the customer must write "
+          "first, or a template message is needed (WhatsApp error 131047).");
+  }
+  SUBCASE("131026: undeliverable, next to a delivered status that is ignored") {
+    auto parsed = c->Parse(SignedPost(Fixture("whatsapp_status_failed_131026.json")));
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->delivery_reports.size() == 1);
+    const DeliveryReport& r = parsed->delivery_reports[0];
+    CHECK(r.remote_id == "wamid.HBgUVVMuMTM0OTEyMDg2NTUzMDI3NDE5MTgVAgARGBJVTkRFTElWRVJBQkxFMQA=");
+    CHECK(r.reason.find("undeliverable") != std::string::npos);
+    CHECK(r.reason.find("not on WhatsApp") != std::string::npos);
+    CHECK(r.reason.find("blocked the business") != std::string::npos);
+    CHECK(r.reason.find("131026") != std::string::npos);
+  }
+  SUBCASE("another code keeps Meta's title and details") {
+    json body = json::parse(Fixture("whatsapp_status_failed_131047.json"));
+    json& error = body["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"][0];
+    error = {{"code", "131049"},
+             {"title", "This message was not delivered to maintain healthy ecosystem engagement."},
+             {"error_data", {{"details", "Marketing message limit reached."}}}};
+    auto parsed = c->Parse(SignedPost(body.dump()));
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->delivery_reports.size() == 1);
+    CHECK(parsed->delivery_reports[0].reason ==
+          "WhatsApp could not deliver it: This message was not delivered to maintain healthy "
+          "ecosystem engagement: Marketing message limit reached (WhatsApp error 131049).");
+  }
+  SUBCASE("a failed status without an id is skipped, the batch kept") {
+    json body = json::parse(Fixture("whatsapp_status_failed_131047.json"));
+    json& statuses = body["entry"][0]["changes"][0]["value"]["statuses"];
+    statuses.push_back(statuses[0]);
+    statuses[0].erase("id");
+    auto parsed = c->Parse(SignedPost(body.dump()));
+    REQUIRE(parsed.ok());
+    CHECK(parsed->delivery_reports.size() == 1);
+  }
+}
+
+TEST_CASE("meta: a WhatsApp username user is known by their BSUID and answered with recipient") {
+  auto c = Make();
+  auto mentions = ParseOk(*c, Fixture("whatsapp_bsuid_messages.json"));
+  REQUIRE(mentions.size() == 2);
+  const Mention& lena = mentions[0];
+  CHECK(lena.event_id ==
+        "wa:wamid.HBgUVVMuMTM0OTEyMDg2NTUzMDI3NDE5MTgVAgASGBRCU1VJRE1FU1NBR0UxAA==");
+  CHECK(lena.author.id == "US.13491208655302741918");
+  CHECK(lena.author.handle == "lena.v");
+  CHECK(lena.author.name == "Lena Vogel");
+  CHECK(lena.permalink.empty());
+  CHECK(lena.conversation_key == "wa:106540352242922:US.13491208655302741918");
+  CHECK(Target(lena) == json{{"type", "whatsapp"},
+                             {"phone_number_id", "106540352242922"},
+                             {"user_id", "US.13491208655302741918"},
+                             {"message_id", lena.message_id}});
+  // With both, the phone number keeps the conversation it always had.
+  const Mention& fatima = mentions[1];
+  CHECK(fatima.author.handle == "+447700900123");
+  CHECK(fatima.conversation_key == "wa:106540352242922:447700900123");
+  CHECK(Target(fatima)["to"] == "447700900123");
+  CHECK(Target(fatima)["user_id"] == "GB.20571938465018273645");
+
+  FakeHttpClient http;
+  http.PushStatus(200,
+                  R"({"messaging_product":"whatsapp","contacts":[{"input":"US.13491208655302741918",
+      "user_id":"US.13491208655302741918"}],"messages":[{"id":"wamid.TOLENA"}]})");
+  DeliveryOutcome o = c->SendReply(Reply(Target(lena), "A new one ships today"), http);
+  CHECK(o.kind == OutcomeKind::kDone);
+  CHECK(o.remote_id == "wamid.TOLENA");
+  CHECK(o.url.empty());
+  json body = json::parse(http.requests()[0].body);
+  CHECK(body["recipient"] == "US.13491208655302741918");
+  CHECK_FALSE(body.contains("to"));
+  CHECK(body["text"]["body"] == "A new one ships today");
+
+  http.PushStatus(200, R"({"messages":[{"id":"wamid.TOFATIMA"}]})");
+  CHECK(c->SendReply(Reply(Target(fatima)), http).kind == OutcomeKind::kDone);
+  json both = json::parse(http.requests()[1].body);
+  CHECK(both["to"] == "447700900123");
+  CHECK_FALSE(both.contains("recipient"));
+
+  SUBCASE("a sender that is neither a phone number nor a BSUID is skipped") {
+    json bad = json::parse(Fixture("whatsapp_bsuid_messages.json"));
+    bad["entry"][0]["changes"][0]["value"]["messages"][0]["from_user_id"] = "../../me";
+    CHECK(ParseOk(*c, bad.dump()).size() == 1);
+    json target = Target(lena);
+    target["user_id"] = "not a bsuid";
+    CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kPermanent);
+    CHECK(http.requests().size() == 2);
+  }
+}
+
+TEST_CASE("meta: IsBsuid takes Meta's shape only") {
+  CHECK(meta::IsBsuid("US.13491208655302741918"));
+  CHECK(meta::IsBsuid("US.ENT.11815799212886844830"));
+  CHECK(meta::IsBsuid("BR.aB3"));
+  CHECK_FALSE(meta::IsBsuid("447700900123"));
+  CHECK_FALSE(meta::IsBsuid("us.1349"));
+  CHECK_FALSE(meta::IsBsuid("US."));
+  CHECK_FALSE(meta::IsBsuid("US.ENT."));
+  CHECK_FALSE(meta::IsBsuid("US.12/34"));
+  CHECK_FALSE(meta::IsBsuid("US." + std::string(200, '1')));
+}
+
+TEST_CASE("meta: Instagram direct messages become dms and are answered through the Send API") {
+  auto c = Make();
+  auto mentions = ParseOk(*c, Fixture("instagram_dm.json"));
+  // Kept: the text and the image. Skipped: our echo, a read, a deletion.
+  REQUIRE(mentions.size() == 2);
+  const Mention& m = mentions[0];
+  CHECK(m.event_id ==
+        "ig:dm:aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAxOjM0MDI4MjM2Njg0MQZDZD");
+  CHECK(m.kind == MentionKind::kDm);
+  CHECK(m.text == "Hi! Do you ship to Portugal?");
+  CHECK(m.author.id == "1254459154682919");
+  CHECK(m.conversation_key == std::string("ig:dm:") + kIgUser + ":1254459154682919");
+  CHECK(m.account == kIgUser);
+  CHECK(Target(m) ==
+        json{{"type", "ig_dm"}, {"ig_user_id", kIgUser}, {"igsid", "1254459154682919"}});
+  CHECK(c->DisplayNameFor(m.reply_target) == "Instagram");
+  CHECK(mentions[1].text == "[image]");
+  CHECK(mentions[1].conversation_key == m.conversation_key);
+  CHECK(mentions[1].parent_message_id ==
+        "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAxOkVDSE8ZD");
+
+  FakeHttpClient http;
+  http.PushStatus(200, R"({"recipient_id":"1254459154682919","message_id":"aWdfREPLY"})");
+  DeliveryOutcome o = c->SendReply(Reply(Target(m), "Yes, in 3 to 5 days"), http);
+  CHECK(o.kind == OutcomeKind::kDone);
+  CHECK(o.remote_id == "aWdfREPLY");
+  const HttpRequest req = http.requests()[0];
+  CHECK(req.url == std::string(kApi) + "/me/messages");
+  CHECK(FindHeader(req.headers, "Authorization") == std::string("Bearer ") + kPageToken);
+  CHECK(json::parse(req.body) == json{{"recipient", {{"id", "1254459154682919"}}},
+                                      {"message", {{"text", "Yes, in 3 to 5 days"}}}});
+
+  SUBCASE("Instagram's closed window is permanent and says what can be done") {
+    http.PushStatus(
+        400, ErrorBody(10, 2534022, "This message is sent outside of allowed window.").dump());
+    DeliveryOutcome closed = c->SendReply(Reply(Target(m)), http);
+    CHECK(closed.kind == OutcomeKind::kPermanent);
+    CHECK(closed.error.find("24-hour") != std::string::npos);
+    CHECK(closed.error.find("messenger_human_agent") != std::string::npos);
+  }
+}
+
+TEST_CASE("meta: with messenger_human_agent, a reply after 24 hours carries the HUMAN_AGENT tag") {
+  constexpr std::int64_t kHour = 3'600'000;
+  const json messenger = {{"type", "messenger"}, {"page_id", kPage}, {"psid", "24681357902468135"}};
+  const std::string text = "Sorry for the wait: your refund went out this morning.";
+  auto reply_after = [&](const json& target, std::int64_t age_ms) {
+    ReplyRequest r = Reply(target, text);
+    r.in_reply_to_at = r.now - age_ms;
+    return r;
+  };
+  FakeHttpClient http;
+  SUBCASE("switched on") {
+    json config = BaseConfig();
+    config["messenger_human_agent"] = true;
+    auto c = Make(nullptr, config);
+    http.PushStatus(200, R"({"recipient_id":"24681357902468135","message_id":"m_1"})");
+    CHECK(c->SendReply(reply_after(messenger, 30 * kHour), http).kind == OutcomeKind::kDone);
+    CHECK(json::parse(http.requests().back().body) ==
+          json::parse(Fixture("messenger_human_agent_send.json")));
+    // Within the window it is an ordinary response.
+    http.PushStatus(200, R"({"message_id":"m_2"})");
+    c->SendReply(reply_after(messenger, 2 * kHour), http);
+    CHECK(json::parse(http.requests().back().body)["messaging_type"] == "RESPONSE");
+    CHECK_FALSE(json::parse(http.requests().back().body).contains("tag"));
+    // Instagram direct messages follow the same rule.
+    http.PushStatus(200, R"({"message_id":"aWdf"})");
+    c->SendReply(
+        reply_after({{"type", "ig_dm"}, {"ig_user_id", kIgUser}, {"igsid", "1254"}}, 30 * kHour),
+        http);
+    CHECK(json::parse(http.requests().back().body)["tag"] == "HUMAN_AGENT");
+    // Beyond 7 days Meta refuses even the tag; the thread says so.
+    http.PushStatus(
+        400, ErrorBody(10, 2018278, "This message is sent outside of allowed window.").dump());
+    DeliveryOutcome late = c->SendReply(reply_after(messenger, 8 * 24 * kHour), http);
+    CHECK(late.kind == OutcomeKind::kPermanent);
+    CHECK(late.error.find("more than 7 days ago") != std::string::npos);
+  }
+  SUBCASE("switched off (the default): RESPONSE, and Meta's refusal names the switch") {
+    auto c = Make();
+    http.PushStatus(
+        400, ErrorBody(10, 2018278, "This message is sent outside of allowed window.").dump());
+    DeliveryOutcome o = c->SendReply(reply_after(messenger, 30 * kHour), http);
+    CHECK(json::parse(http.requests().back().body)["messaging_type"] == "RESPONSE");
+    CHECK(o.kind == OutcomeKind::kPermanent);
+    CHECK(o.error.find("24-hour reply window has closed") != std::string::npos);
+    CHECK(o.error.find("platforms.meta.messenger_human_agent") != std::string::npos);
+    CHECK(o.error.find("subcode 2018278") != std::string::npos);
+  }
+}
+
+TEST_CASE("meta: each surface's length limit is checked when the command is given") {
+  auto c = Make();
+  struct Case {
+    const char* key;
+    std::size_t limit;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {"fb:comment:4455667788_900100200", 8000, "Facebook comments take at most 8,000"},
+      {"ig:comment:17860000000000111", 2200, "Instagram comments take at most 2,200"},
+      {"ig:mention:17870000000000444", 2200, "Instagram comments take at most 2,200"},
+      {"messenger:102030405060708:2468", 2000, "Messenger messages take at most 2,000"},
+      {"wa:106540352242922:447700900123", 4096, "WhatsApp messages take at most 4,096"},
+      {"wa:106540352242922:US.13491208655302741918", 4096, "WhatsApp messages take at most 4,096"},
+  };
+  for (const auto& k : cases) {
+    CAPTURE(k.key);
+    CHECK(c->ValidateReply(std::string(k.limit, 'x'), k.key).ok());
+    Status s = c->ValidateReply(std::string(k.limit + 1, 'x'), k.key);
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    CHECK(s.message().find(k.says) != std::string::npos);
+    CHECK(s.message().find("this reply has " + text::FormatThousands(k.limit + 1)) !=
+          std::string::npos);
+  }
+  // Characters are UTF-16 units: an emoji above U+FFFF counts 2, an accented letter 1.
+  const std::string emoji = "\xF0\x9F\x98\x80";  // U+1F600
+  const std::string e_acute = "\xC3\xA9";
+  std::string messenger_emoji;
+  for (int i = 0; i < 1000; ++i) messenger_emoji += emoji;
+  CHECK(c->ValidateReply(messenger_emoji, "messenger:1:2").ok());
+  Status over = c->ValidateReply(messenger_emoji + "x", "messenger:1:2");
+  CHECK(over.message().find("this reply has 2,001") != std::string::npos);
+  std::string accents;
+  for (int i = 0; i < 2000; ++i) accents += e_acute;
+  CHECK(c->ValidateReply(accents, "messenger:1:2").ok());
+  // Instagram direct messages: 1,000 bytes of UTF-8.
+  CHECK(c->ValidateReply(std::string(1000, 'x'), "ig:dm:1:2").ok());
+  Status dm = c->ValidateReply(std::string(500, 'x') + accents.substr(0, 502), "ig:dm:1:2");
+  CHECK(dm.code() == StatusCode::kInvalidArgument);
+  CHECK(dm.message().find("1,000 bytes") != std::string::npos);
+  CHECK(dm.message().find("this reply has 1,002 bytes") != std::string::npos);
+  // The same check guards the send, for replies queued before a limit applied.
+  FakeHttpClient http;
+  DeliveryOutcome o =
+      c->SendReply(Reply(json{{"type", "messenger"}, {"page_id", kPage}, {"psid", "2468"}},
+                         messenger_emoji + "x"),
+                   http);
+  CHECK(o.kind == OutcomeKind::kPermanent);
+  CHECK(http.requests().empty());
+}
+
+TEST_CASE("meta: a WhatsApp-only setup needs no page_token, other surfaces then say why not") {
+  json config = BaseConfig();
+  config.erase("page_token");
+  auto c = Make(nullptr, config);
+  CHECK(c->ValidateReply("hello", "wa:106540352242922:447700900123").ok());
+  for (const char* key :
+       {"fb:comment:1_2", "ig:comment:3", "ig:mention:4", "ig:dm:1:2", "messenger:1:2"}) {
+    CAPTURE(key);
+    Status s = c->ValidateReply("hello", key);
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    CHECK(s.message().find("no page_token configured") != std::string::npos);
+  }
+  FakeHttpClient http;
+  DeliveryOutcome refused = c->SendReply(Reply(kCommentTarget), http);
+  CHECK(refused.kind == OutcomeKind::kPermanent);
+  CHECK(refused.error.find("no page_token configured, so duplex cannot reply on Facebook") !=
+        std::string::npos);
+  CHECK(http.requests().empty());
+  http.PushStatus(200, R"({"messages":[{"id":"wamid.X"}]})");
+  CHECK(c->SendReply(Reply(kWhatsAppTarget), http).kind == OutcomeKind::kDone);
+  CHECK(FindHeader(http.requests()[0].headers, "Authorization") ==
+        std::string("Bearer ") + kWaToken);
+  // A Page event still arrives and is stored: its reply is what cannot be sent.
+  CHECK(ParseOk(*c, Fixture("messenger.json")).size() == 2);
+  auto fetched = Make(&http, config);
+  auto mention = ParseOk(*fetched, Fixture("instagram_mention.json"));
+  REQUIRE(mention.size() == 1);
+  CHECK(mention[0].text.find("no page_token configured") != std::string::npos);
+  CHECK(http.requests().size() == 1);
+
+  std::vector<std::string> errors;
+  json neither = BaseConfig();
+  neither.erase("page_token");
+  neither.erase("whatsapp_token");
+  MakeMetaConnector(neither, "platforms.meta", errors, nullptr);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "platforms.meta.page_token: required (or whatsapp_token, for WhatsApp alone)");
+}
+
+TEST_CASE("meta: the Graph API version defaults to v27.0 and api_base stays overridable") {
+  json config = BaseConfig();
+  config.erase("api_base");
+  std::vector<std::string> errors;
+  auto c = MakeMetaConnector(config, "platforms.meta", errors, nullptr);
+  REQUIRE(errors.empty());
+  auto* meta = dynamic_cast<MetaConnector*>(c.get());
+  REQUIRE(meta != nullptr);
+  CHECK(meta->config().api_base == "https://graph.facebook.com/v27.0");
+  CHECK_FALSE(meta->config().messenger_human_agent);
+  auto custom = Make();
+  CHECK(dynamic_cast<MetaConnector*>(custom.get())->config().api_base == kApi);
 }
 
 }  // namespace duplex::test

@@ -17,6 +17,7 @@
 #include "delivery/delivery_engine.h"
 #include "delivery/sla_scheduler.h"
 #include "delivery/worker.h"
+#include "handlers/delivery_reports.h"
 #include "handlers/mattermost_handler.h"
 #include "handlers/ops_handler.h"
 #include "handlers/slack_handler.h"
@@ -290,6 +291,15 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.webhook_deps.route = [router](Mention m) {
     RouteDecision d = router->Get()->Decide(m);
     return IngestItem{std::move(m), std::move(d.channel), std::move(d.route)};
+  };
+  Store* report_store = a.store.get();
+  const Clock* clock = a.clock;
+  const ChatDialect* dialect = &a.chat->Dialect();
+  a.webhook_deps.record_reports = [report_store, clock, dialect, worker](
+                                      const std::string& platform,
+                                      const std::vector<DeliveryReport>& reports) {
+    return RecordDeliveryReports(*report_store, *dialect, platform, reports, clock->NowMs(),
+                                 [worker] { worker->Wake(); });
   };
   a.slack_deps.signing_secret = config.chat.signing_secret;
   a.slack_deps.team_id = config.chat.team_id;

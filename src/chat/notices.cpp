@@ -36,6 +36,15 @@ std::string ReplyUnknown(const ChatDialect& d, const std::string& user, const st
          "platform; to send it again: `/duplex retry " + std::to_string(delivery_id) + "`\n" + Quote(d, text);
 }
 
+std::string ReplyUndelivered(const ChatDialect& d, const std::string& user, const std::string& text,
+                             const std::string& reason, std::int64_t delivery_id) {
+  return "Reply by " + d.User(user) +
+         " did NOT reach the customer: it was accepted at first, then reported undelivered. " +
+         d.Escape(reason) + "\n" + Quote(d, text) + "\n(delivery " + std::to_string(delivery_id) +
+         "; once it can be delivered, an admin can send it again with `/duplex retry " +
+         std::to_string(delivery_id) + "`)";
+}
+
 std::string Note(const ChatDialect& d, const std::string& by, const std::string& text) {
   return "Internal note by " + d.User(by) + " (not sent to the customer):\n" + Quote(d, text);
 }

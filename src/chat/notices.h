@@ -17,6 +17,10 @@ std::string ReplyFailed(const ChatDialect& d, const std::string& user, const std
                         const std::string& reason, std::int64_t delivery_id);
 std::string ReplyUnknown(const ChatDialect& d, const std::string& user, const std::string& text,
                          const std::string& reason, std::int64_t delivery_id);
+// The platform accepted the reply (the thread said "posted") and reported later that it never
+// reached the customer; `reason` says why in plain words.
+std::string ReplyUndelivered(const ChatDialect& d, const std::string& user, const std::string& text,
+                             const std::string& reason, std::int64_t delivery_id);
 // Staff workflow (by = who typed the command).
 std::string Note(const ChatDialect& d, const std::string& by, const std::string& text);
 std::string Assigned(const ChatDialect& d, const std::string& by, const std::string& to);

@@ -192,6 +192,7 @@ DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, St
   req.conversation_key = c.conversation_key;
   req.reply_target = parent.reply_target;
   req.in_reply_to = parent.platform_message_id;
+  req.in_reply_to_at = parent.created_at;
   req.text = reply.text;
   req.account = c.account;
   req.now = deps_.clock->NowMs();

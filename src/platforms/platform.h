@@ -43,9 +43,20 @@ struct InboundResponse {
   std::string body;
 };
 
+// A platform's later word on a message duplex sent and the platform accepted: the WhatsApp
+// Cloud API answers a send with 200 and an id, then reports in a webhook that it could not be
+// delivered. Only failures change anything; other reports need not be passed on.
+struct DeliveryReport {
+  std::string event_id;   // dedup key, one per (message, outcome)
+  std::string remote_id;  // the platform's id of the sent message (DeliveryOutcome::remote_id)
+  bool failed = false;
+  std::string reason;  // why, in plain words for staff
+};
+
 struct ParsedWebhook {
-  std::vector<Mention> mentions;             // zero or more; duplicates are dropped later
-  std::optional<InboundResponse> response;   // set to answer with something other than 200 {}
+  std::vector<Mention> mentions;                 // zero or more; duplicates are dropped later
+  std::vector<DeliveryReport> delivery_reports;  // committed before the answer, like mentions
+  std::optional<InboundResponse> response;       // set to answer with something other than 200 {}
 };
 
 // What a connector needs to answer one customer message.
@@ -55,6 +66,7 @@ struct ReplyRequest {
   std::string conversation_key;
   std::string reply_target;      // the connector's own JSON stored with the customer message
   std::string in_reply_to;       // platform id of the customer message
+  UnixMs in_reply_to_at = 0;     // when duplex received that message (0: unknown)
   std::string text;
   std::string account;
   UnixMs now = 0;

@@ -69,6 +69,21 @@ struct IngestItem {
   std::string route;
 };
 
+// A platform's report that a reply it had accepted never reached the customer.
+struct ReportedFailure {
+  std::string event_id;   // the platform's dedup key for this report
+  std::string remote_id;  // the reply's platform message id, as stored when it was sent
+  std::string reason;
+};
+
+enum class FailureOutcome {
+  kRecorded,        // the reply is now failed, and its thread is told
+  kDuplicate,       // this report was recorded before
+  kUnknownMessage,  // no reply of duplex's has that id
+  kNotSent,         // the reply does not stand as sent (already failed, or queued again)
+  kPending,         // unknown id while a reply of the platform is being sent: ask again later
+};
+
 struct IngestOutcome {
   bool duplicate = false;
   std::int64_t conversation_id = 0;

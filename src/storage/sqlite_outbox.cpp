@@ -328,4 +328,108 @@ Result<int> SqliteStore::RecoverInterrupted(
   });
 }
 
+Result<std::vector<FailureOutcome>> SqliteStore::RecordDeliveryFailures(
+    const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
+    const std::function<std::string(const StoredMessage&, std::int64_t, const std::string&)>&
+        notice) {
+  return storage::Guarded(
+      mu_, "record_delivery_failures", [&]() -> Result<std::vector<FailureOutcome>> {
+        SQLite::Transaction tx(*db_);
+        std::vector<FailureOutcome> out;
+        static const std::string kReplySql =
+            std::string(storage::kMessageColumns) +
+            " WHERE platform = ? AND platform_message_id = ? AND direction = 'out'"
+            " ORDER BY id DESC LIMIT 1";
+        for (const auto& f : failures) {
+          std::optional<StoredMessage> reply;
+          {
+            auto q = Stmt(kReplySql.c_str());
+            q->bind(1, platform);
+            q->bind(2, f.remote_id);
+            if (q->executeStep()) reply = storage::ReadMessage(*q);
+          }
+          if (!reply) {
+            // The platform answered the send, but FinishDelivery has not stored the id yet.
+            auto q = Stmt(
+                "SELECT 1 FROM outbox WHERE state = 'sending' AND kind = 'platform_reply'"
+                " AND substr(target, 1, length(?1) + 1) = ?1 || ':' LIMIT 1");
+            q->bind(1, platform);
+            out.push_back(q->executeStep() ? FailureOutcome::kPending
+                                           : FailureOutcome::kUnknownMessage);
+            continue;
+          }
+          {
+            auto q = Stmt(
+                "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at)"
+                " VALUES (?, ?, ?)");
+            q->bind(1, platform);
+            q->bind(2, f.event_id);
+            q->bind(3, now);
+            if (q->exec() == 0) {
+              out.push_back(FailureOutcome::kDuplicate);
+              continue;
+            }
+          }
+          std::int64_t delivery_id = 0;
+          {
+            auto q = Stmt(
+                "SELECT id FROM outbox WHERE kind = 'platform_reply' AND message_id = ? AND state "
+                "= 'done'"
+                " ORDER BY id DESC LIMIT 1");
+            q->bind(1, reply->id);
+            if (q->executeStep()) delivery_id = q->getColumn(0).getInt64();
+          }
+          if (reply->status != "sent" || delivery_id == 0) {
+            out.push_back(FailureOutcome::kNotSent);
+            continue;
+          }
+          {
+            auto q = Stmt("UPDATE messages SET status = 'failed' WHERE id = ?");
+            q->bind(1, reply->id);
+            q->exec();
+          }
+          {
+            auto q = Stmt(
+                "UPDATE outbox SET state = 'dead', last_error = ?, updated_at = ? WHERE id = ?");
+            q->bind(1, f.reason);
+            q->bind(2, now);
+            q->bind(3, delivery_id);
+            q->exec();
+          }
+          // The customer still awaits an answer, unless a later reply of theirs reached them.
+          int reopened = 0;
+          {
+            auto q = Stmt(
+                "UPDATE conversations SET state = CASE WHEN assignee <> '' THEN 'assigned' ELSE "
+                "'open'"
+                " END, updated_at = ?1 WHERE id = ?2 AND state = 'replied' AND NOT EXISTS (SELECT 1"
+                " FROM messages WHERE conversation_id = ?2 AND direction = 'out' AND status = "
+                "'sent'"
+                " AND id > ?3)");
+            q->bind(1, now);
+            q->bind(2, reply->conversation_id);
+            q->bind(3, reply->id);
+            reopened = q->exec();
+          }
+          std::string channel;
+          {
+            auto q = Stmt("SELECT channel FROM conversations WHERE id = ?");
+            q->bind(1, reply->conversation_id);
+            if (q->executeStep()) channel = q->getColumn(0).getString();
+          }
+          InsertDelivery({DeliveryKind::kChatNotice, reply->conversation_id, 0, ChatTarget(channel),
+                          notice(*reply, delivery_id, f.reason)},
+                         now);
+          if (reopened > 0) {
+            InsertDelivery(
+                {DeliveryKind::kChatUpdate, reply->conversation_id, 0, ChatTarget(channel), ""},
+                now);
+          }
+          out.push_back(FailureOutcome::kRecorded);
+        }
+        tx.commit();
+        return out;
+      });
+}
+
 }  // namespace duplex

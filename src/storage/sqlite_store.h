@@ -62,6 +62,10 @@ class SqliteStore final : public Store {
   Status ReleaseEvent(const std::string& source, const std::string& id) override;
   Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
+  Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
+      const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
+      const std::function<std::string(const StoredMessage&, std::int64_t, const std::string&)>&
+          notice) override;
 
   // Administration (sqlite_admin.cpp).
   Result<std::vector<Route>> ListRoutes() override;

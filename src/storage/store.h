@@ -92,6 +92,18 @@ class Store {
   // Forgets a claim whose work then failed, so the sender's retry is handled.
   virtual Status ReleaseEvent(const std::string& source, const std::string& id) = 0;
 
+  // Records reports that replies a platform had accepted never reached the customer, in one
+  // transaction, one outcome per report in order. A recorded report marks the reply (found by
+  // (platform, its platform message id)) failed and its delivery dead with `reason`, so
+  // `retry` can send it again; makes a `replied` conversation await an answer again unless a
+  // later reply of it stands as sent (a root update is queued); and queues the thread notice
+  // built by `notice`. Only a reply standing as sent is changed. An unknown id while a reply
+  // of the platform is `sending` is kPending: its id may not be stored yet.
+  virtual Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
+      const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
+      const std::function<std::string(const StoredMessage& reply, std::int64_t delivery_id,
+                                      const std::string& reason)>& notice) = 0;
+
   virtual Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage& reply, std::int64_t delivery_id)>& unknown_notice) = 0;
 

@@ -24,7 +24,7 @@ json MetaPatch(const FakeHttpServer& graph) {
               {"verify_token", kVerifyToken},
               {"page_token", kPageToken},
               {"whatsapp_token", kWaToken},
-              {"api_base", graph.url() + "/v21.0"},
+              {"api_base", graph.url() + "/v27.0"},
               {"page_id", "102030405060708"},
               {"ig_user_id", "17841400000000001"}}}}}};
 }
@@ -59,7 +59,34 @@ std::string ErrorBody(std::int64_t code, std::int64_t subcode, const std::string
       .dump();
 }
 
-constexpr const char* kCommentPath = "/v21.0/4455667788_900100200/comments";
+constexpr const char* kCommentPath = "/v27.0/4455667788_900100200/comments";
+constexpr const char* kWhatsAppPath = "/v27.0/106540352242922/messages";
+
+// The first post whose text contains `needle` (null if none yet).
+json PostWith(E2eEnv& env, const std::string& needle) {
+  for (const auto& p : env.slack.Posts()) {
+    if (p.value("text", "").find(needle) != std::string::npos) return p;
+  }
+  return nullptr;
+}
+
+json WaitForPostWith(E2eEnv& env, const std::string& needle) {
+  json found;
+  WaitUntil([&] { return !(found = PostWith(env, needle)).is_null(); });
+  return found;
+}
+
+// "#12 · …" → "12"
+std::string RefOf(const json& card) {
+  const std::string text = card["text"];
+  return text.substr(1, text.find(' ') - 1);
+}
+
+std::string CommandAnswer(const HttpResult& r) {
+  REQUIRE(r.ok());
+  REQUIRE(r.response.status == 200);
+  return json::parse(r.response.body)["text"];
+}
 
 }  // namespace
 
@@ -137,7 +164,7 @@ TEST_CASE("meta e2e: a Page comment round trip") {
 TEST_CASE(
     "meta e2e: a WhatsApp message round trip uses the WhatsApp token and quotes the message") {
   FakeHttpServer graph;
-  const std::string path = "/v21.0/106540352242922/messages";
+  const std::string path = "/v27.0/106540352242922/messages";
   graph.On(path, [](const RecordedRequest&) {
     return FakeAnswer{
         200,
@@ -177,7 +204,7 @@ TEST_CASE(
 TEST_CASE(
     "meta e2e: an Instagram mention is fetched, posted and answered through the mentions edge") {
   FakeHttpServer graph;
-  const std::string user_path = "/v21.0/17841400000000001";
+  const std::string user_path = "/v27.0/17841400000000001";
   const std::string reply_path = user_path + "/mentions";
   graph.On(user_path, [](const RecordedRequest&) {
     return FakeAnswer{
@@ -266,6 +293,128 @@ TEST_CASE("meta e2e: a deleted comment ends in a clear message in the thread, no
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   CHECK(graph.Count(kCommentPath) == 1);
   CHECK(env.slack.Posts().size() == 2);
+}
+
+TEST_CASE(
+    "meta e2e: a WhatsApp reply accepted with a wamid, then reported failed, turns failed in the "
+    "thread and in show") {
+  FakeHttpServer graph;
+  const std::string wamid = "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAERgSRkFJTEVEUkVQTFkxAA==";
+  graph.On(kWhatsAppPath, [&](const RecordedRequest&) {
+    return FakeAnswer{200,
+                      json{{"messaging_product", "whatsapp"},
+                           {"contacts", {{{"input", "447700900123"}, {"wa_id", "447700900123"}}}},
+                           {"messages", {{{"id", wamid}}}}}
+                          .dump()};
+  });
+  E2eEnv env(MetaPatch(graph));
+  REQUIRE(PostMeta(env, Fixture("whatsapp_messages.json")).response.status == 200);
+  const json root = WaitForPostWith(env, "Fatima Rahman");
+  REQUIRE(root.is_object());
+  const std::string ref = RefOf(root);
+  REQUIRE(env.SlackCommand("reply " + ref + " We have corrected the address").response.status ==
+          200);
+  // "posted" is written after the wamid is stored with the reply.
+  REQUIRE(WaitForPostWith(env, "posted on WhatsApp").is_object());
+
+  const std::string status = Fixture("whatsapp_status_failed_131047.json");
+  auto r = PostMeta(env, status);
+  REQUIRE(r.response.status == 200);
+  const json notice = WaitForPostWith(env, "did NOT reach the customer");
+  REQUIRE(notice.is_object());
+  CHECK(notice["thread_ts"] == root["_ts"]);
+  const std::string said = notice["text"];
+  CHECK(said.find("the 24-hour window has closed: the customer must write first, or a template "
+                  "message is needed") != std::string::npos);
+  CHECK(said.find("We have corrected the address") != std::string::npos);
+
+  const std::string show = CommandAnswer(env.SlackCommand("show " + ref));
+  CHECK(show.find("reply by <@U0STAFF> · failed") != std::string::npos);
+  CHECK(show.find("· sent") == std::string::npos);
+  auto conversation = env.app().store().GetConversation(std::stoll(ref));
+  REQUIRE(conversation.ok());
+  CHECK((*conversation)->state == ConversationState::kOpen);  // the customer still awaits us
+
+  // Meta sends the same status again: acknowledged, and the thread is not told twice (the
+  // answer comes after the commit, so the outbox already holds everything it will).
+  REQUIRE(PostMeta(env, status).response.status == 200);
+  auto deliveries = env.app().store().ListDeliveries(
+      {DeliveryState::kPending, DeliveryState::kSending, DeliveryState::kDone}, 100);
+  REQUIRE(deliveries.ok());
+  int notices = 0;
+  for (const auto& d : *deliveries) {
+    if (d.payload.find("did NOT reach the customer") != std::string::npos) ++notices;
+  }
+  CHECK(notices == 1);
+  // The unsigned copy of a status is refused like any other webhook.
+  CHECK(PostMeta(env, status, "another-app-secret").response.status == 401);
+}
+
+TEST_CASE("meta e2e: a WhatsApp customer known only by their BSUID is answered with recipient") {
+  FakeHttpServer graph;
+  graph.On(kWhatsAppPath, [](const RecordedRequest&) {
+    return FakeAnswer{
+        200, R"({"messaging_product":"whatsapp","contacts":[{"input":"US.13491208655302741918",
+        "user_id":"US.13491208655302741918"}],"messages":[{"id":"wamid.TOLENA"}]})"};
+  });
+  E2eEnv env(MetaPatch(graph));
+  REQUIRE(PostMeta(env, Fixture("whatsapp_bsuid_messages.json")).response.status == 200);
+  const json lena = WaitForPostWith(env, "Lena Vogel");
+  REQUIRE(lena.is_object());
+  CHECK(lena["text"].get<std::string>().find("WhatsApp dm") != std::string::npos);
+  CHECK(lena["text"].get<std::string>().find("lena.v") != std::string::npos);
+
+  REQUIRE(env.SlackCommand("reply " + RefOf(lena) + " A new one ships today").response.status ==
+          200);
+  REQUIRE(graph.WaitForCount(kWhatsAppPath, 1));
+  const auto got = graph.Requests(kWhatsAppPath)[0];
+  CHECK(got.Header("Authorization") == std::string("Bearer ") + kWaToken);
+  json body = json::parse(got.body);
+  CHECK(body["recipient"] == "US.13491208655302741918");
+  CHECK_FALSE(body.contains("to"));
+  CHECK(WaitForPostWith(env, "posted on WhatsApp").is_object());
+}
+
+TEST_CASE("meta e2e: an Instagram direct message round trip goes through /me/messages") {
+  FakeHttpServer graph;
+  const std::string path = "/v27.0/me/messages";
+  graph.On(path, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"recipient_id":"1254459154682919","message_id":"aWdfREPLY"})"};
+  });
+  E2eEnv env(MetaPatch(graph));
+  REQUIRE(PostMeta(env, Fixture("instagram_dm.json")).response.status == 200);
+  const json card = WaitForPostWith(env, "Do you ship to Portugal?");
+  REQUIRE(card.is_object());
+  CHECK(card["text"].get<std::string>().find("Instagram dm") != std::string::npos);
+  REQUIRE(env.SlackCommand("reply " + RefOf(card) + " Yes, in 3 to 5 days").response.status == 200);
+  REQUIRE(graph.WaitForCount(path, 1));
+  const auto got = graph.Requests(path)[0];
+  CHECK(got.Header("Authorization") == std::string("Bearer ") + kPageToken);
+  CHECK(json::parse(got.body) == json{{"recipient", {{"id", "1254459154682919"}}},
+                                      {"message", {{"text", "Yes, in 3 to 5 days"}}}});
+  CHECK(WaitForPostWith(env, "posted on Instagram").is_object());
+}
+
+TEST_CASE("meta e2e: an over-long Messenger reply is refused at the command, nothing queued") {
+  FakeHttpServer graph;
+  E2eEnv env(MetaPatch(graph));
+  REQUIRE(PostMeta(env, Fixture("messenger.json")).response.status == 200);
+  const json card = WaitForPostWith(env, "Is the store open on Sunday?");
+  REQUIRE(card.is_object());
+  const std::string ref = RefOf(card);
+  const std::string answer =
+      CommandAnswer(env.SlackCommand("reply " + ref + " " + std::string(2001, 'x')));
+  CHECK(answer.find("Not queued: Messenger messages take at most 2,000 characters") !=
+        std::string::npos);
+  CHECK(answer.find("this reply has 2,001") != std::string::npos);
+  auto messages = env.app().store().ListMessages(std::stoll(ref));
+  REQUIRE(messages.ok());
+  for (const auto& m : *messages) CHECK(m.direction != MessageDirection::kOut);
+  CHECK(graph.Count() == 0);
+  // 2,000 is fine.
+  const std::string ok =
+      CommandAnswer(env.SlackCommand("reply " + ref + " " + std::string(2000, 'x')));
+  CHECK(ok.find("Queued reply") != std::string::npos);
 }
 
 }  // namespace duplex::test

@@ -58,9 +58,9 @@ class RecordingPoster final : public ChatPoster {
 };
 
 // Wraps a real store; write number `fail_at` (1-based, counting Ingest, QueueReply,
-// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted, the
-// administration writes (routes, mutes, admins, audit) and the staff writes below) fails with
-// Unavailable without touching the real store.
+// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted,
+// RecordDeliveryFailures, the administration writes (routes, mutes, admins, audit) and the
+// staff writes below) fails with Unavailable without touching the real store.
 class FailingStore final : public Store {
  public:
   FailingStore(Store& inner, int fail_at) : inner_(inner), fail_at_(fail_at) {}
@@ -95,6 +95,12 @@ class FailingStore final : public Store {
   }
   Result<int> RecoverInterrupted(UnixMs now,
                                  const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
+  Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
+      const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
+      const std::function<std::string(const StoredMessage&, std::int64_t, const std::string&)>&
+          notice) override {
+    return Write([&] { return inner_.RecordDeliveryFailures(platform, failures, now, notice); });
+  }
 
   Result<std::vector<Route>> ListRoutes() override { return inner_.ListRoutes(); }
   Result<bool> PutRoute(const Route& r, UnixMs now) override {

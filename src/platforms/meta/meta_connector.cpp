@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/text.h"
 #include "platforms/config_section.h"
 #include "platforms/meta/meta_target.h"
 #include "security/signatures.h"
@@ -22,9 +21,14 @@ std::unique_ptr<PlatformConnector> MakeMetaConnector(const json& config, const s
   MetaConfig c;
   c.app_secret = section.Secret("app_secret");
   c.verify_token = section.Required("verify_token");
-  c.page_token = section.Required("page_token");
+  c.page_token = section.String("page_token");
   c.whatsapp_token = section.String("whatsapp_token");
+  // A WhatsApp-only setup has no Page: one of the two tokens is enough.
+  if (c.page_token.empty() && c.whatsapp_token.empty()) {
+    section.Error("page_token", "required (or whatsapp_token, for WhatsApp alone)");
+  }
   c.api_base = section.Url("api_base", c.api_base);
+  c.messenger_human_agent = section.Bool("messenger_human_agent", false);
   c.page_id = section.String("page_id");
   c.ig_user_id = section.String("ig_user_id");
   c.ca_file = section.String("ca_file");
@@ -70,15 +74,14 @@ Status MetaConnector::Verify(const InboundRequest& r) const {
                                          r.body);
 }
 
-Status MetaConnector::ValidateReply(const std::string& text, const std::string& /*conversation_key*/) const {
+Status MetaConnector::ValidateReply(const std::string& text,
+                                    const std::string& conversation_key) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
-  // The longest any Meta surface accepts (a Facebook comment); shorter per-surface limits are
-  // checked when sending, where the surface is known.
-  if (text::CountCodePoints(text) > meta::kMaxFacebookCommentChars) {
-    return Status::Invalid("Meta accepts at most " +
-                           std::to_string(meta::kMaxFacebookCommentChars) + " characters");
+  const std::string type = meta::TypeForConversationKey(conversation_key);
+  if (meta::NeedsPageToken(type) && config_.page_token.empty()) {
+    return Status::Invalid(meta::NoPageTokenMessage(type));
   }
-  return Status::Ok();
+  return CheckMetaReplyLength(type, text);
 }
 
 HttpRequest MetaConnector::SampleWebhook(const std::string& base_url, const std::string& text,

@@ -1,5 +1,6 @@
 // The `meta` platform: one Meta app's webhooks for a Facebook Page (feed comments),
-// Messenger (page messaging), Instagram (comments and @mentions) and the WhatsApp Cloud API.
+// Messenger (page messaging), Instagram (comments, @mentions and direct messages) and the
+// WhatsApp Cloud API.
 //
 // Guarantees:
 // - Handshake answers Meta's hub.challenge only for the configured verify token (constant
@@ -9,16 +10,25 @@
 // - Verify checks X-Hub-Signature-256 over the raw body bytes as received.
 // - Parse turns every item of a batch (entry[].changes[] / entry[].messaging[]) into its own
 //   mention with its own dedup id; events duplex does not handle (edits, removals, echoes,
-//   delivery statuses, our own comments, unknown objects and fields) yield no mention and are
-//   acknowledged. A malformed item is skipped with a warning rather than failing the batch;
-//   only a body that is not a Meta notification at all is refused (400).
+//   sent/delivered/read statuses, our own comments, unknown objects and fields) yield no
+//   mention and are acknowledged. A malformed item is skipped with a warning rather than
+//   failing the batch; only a body that is not a Meta notification at all is refused (400).
+// - A WhatsApp `failed` status becomes a DeliveryReport for the reply it names (by wamid),
+//   with Meta's reason in plain words; its dedup id is the wamid and the status.
+// - A WhatsApp customer without a phone number in the webhook (a username user) is known by
+//   their business-scoped user id (BSUID) and answered with `recipient` instead of `to`.
 // - Instagram @mentions carry no text: Parse fetches it through the injected HttpClient. A
 //   fetch that may succeed later (network, 5xx, rate limit) fails the webhook with 503 so
 //   Meta redelivers it; a definite refusal (deleted comment, missing permission) stores the
 //   mention with a placeholder text, so staff still see and can answer it.
+// - ValidateReply refuses, when the command is given, a reply longer than its surface takes
+//   (counted as Meta counts: see CheckMetaReplyLength) or one that needs a page_token when
+//   none is configured.
 // - SendReply makes exactly one call to the reply endpoint the customer's message needs and
 //   maps Meta's error codes: rate limits retry after a hint, an expired 24-hour window and
-//   other refusals are permanent with Meta's reason, 5xx and timeouts are uncertain.
+//   other refusals are permanent with Meta's reason, 5xx and timeouts are uncertain. With
+//   messenger_human_agent, a Messenger or Instagram direct reply to a message older than the
+//   24-hour window carries Meta's HUMAN_AGENT tag (good for 7 days).
 #pragma once
 
 #include <memory>
@@ -31,12 +41,21 @@
 
 namespace duplex {
 
+// The Graph API version duplex is written against: v27.0, released 2026-11-04, the newest in
+// December 2026 (docs/platforms/meta.md says when it expires).
+inline constexpr const char* kDefaultGraphApiBase = "https://graph.facebook.com/v27.0";
+
 struct MetaConfig {
-  std::string app_secret;      // signs webhooks (X-Hub-Signature-256)
-  std::string verify_token;    // the hub.verify_token set in the app dashboard
-  std::string page_token;      // Page access token: Page, Messenger and Instagram calls
+  std::string app_secret;    // signs webhooks (X-Hub-Signature-256)
+  std::string verify_token;  // the hub.verify_token set in the app dashboard
+  // Page access token: Page, Messenger and Instagram calls. May be empty for a WhatsApp-only
+  // setup; replies elsewhere are then refused.
+  std::string page_token;
   std::string whatsapp_token;  // system-user token for WhatsApp; empty: page_token
-  std::string api_base = "https://graph.facebook.com/v21.0";
+  std::string api_base = kDefaultGraphApiBase;
+  // Messenger and Instagram direct replies after the 24-hour window carry the HUMAN_AGENT tag
+  // (the app needs Meta's Human Agent permission).
+  bool messenger_human_agent = false;
   std::string page_id;     // our Page; empty: taken from each entry's id
   std::string ig_user_id;  // our Instagram account; empty: taken from each entry's id
   std::string ca_file;
@@ -75,7 +94,16 @@ std::unique_ptr<PlatformConnector> MakeMetaConnector(const nlohmann::json& confi
                                                      HttpClient* http);
 
 // How Meta's answer to a Graph call maps onto delivery (exposed for tests); `what` names the
-// call in messages ("Meta refused the reply: ...").
-DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& what = "the reply");
+// call in messages ("Meta refused the reply: ..."), `window_closed` is the message for a
+// closed messaging window (Meta's own words are appended).
+DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& what = "the reply",
+                                   const std::string& window_closed = "");
+
+// Whether `text` fits a reply of target type `type` (meta_target.h; "" for the longest any
+// surface takes). Meta gives its limits in characters without saying how they are counted;
+// duplex counts UTF-16 code units (an emoji above U+FFFF is 2), never fewer than Meta could
+// count. Instagram direct messages are limited in bytes of UTF-8, as Meta documents them.
+// InvalidArgument names the limit and the count.
+Status CheckMetaReplyLength(const std::string& type, const std::string& text);
 
 }  // namespace duplex

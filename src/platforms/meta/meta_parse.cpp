@@ -1,8 +1,10 @@
 // Meta webhook parsing: entry[].changes[] and entry[].messaging[] of the page, instagram and
-// whatsapp_business_account objects, one mention per customer message.
+// whatsapp_business_account objects, one mention per customer message, and a delivery report
+// per failed WhatsApp status.
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "platforms/meta/meta_connector.h"
 #include "platforms/meta/meta_target.h"
 #include "security/untrusted_json.h"
@@ -264,6 +266,7 @@ Result<FetchedMention> FetchMention(const Context& ctx, const std::string& ig_us
     return placeholder;
   };
   if (ctx.http == nullptr) return fallback("no HTTP client");
+  if (ctx.config.page_token.empty()) return fallback("no page_token configured");
   const std::string field =
       comment_id.empty()
           ? "mentioned_media.media_id(" + media_id + "){caption,username,timestamp,permalink}"
@@ -387,12 +390,85 @@ std::string WhatsAppText(Reader& rd, const json& msg, const std::string& type) {
   return AttachmentText(type.empty() ? "message" : type, "");
 }
 
+// Meta's reason for a failed status, in words staff can act on. 131047 and 131026 are the
+// failures a support reply meets (Cloud API error codes); others keep Meta's own title.
+std::string WhatsAppFailureReason(const json* error) {
+  std::int64_t code = 0;
+  std::string title, message, details;
+  if (error != nullptr) {
+    if (auto c = error->find("code"); c != error->end() && c->is_number_integer()) {
+      code = c->get<std::int64_t>();
+    } else if (c != error->end() && c->is_string()) {
+      code = text::ParseInt64(c->get<std::string>()).value_or(0);
+    }
+    title = SafeStr(*error, "title");
+    message = SafeStr(*error, "message");
+    if (auto d = error->find("error_data"); d != error->end() && d->is_object()) {
+      details = SafeStr(*d, "details");
+    }
+  }
+  std::string why;
+  if (code == 131047) {
+    why =
+        "the 24-hour window has closed: the customer must write first, or a template message "
+        "is needed";
+  } else if (code == 131026) {
+    why =
+        "undeliverable: WhatsApp could not deliver it to this customer (for example, the "
+        "number is not on WhatsApp, their app is out of date, or they blocked the business)";
+  } else {
+    // Meta's sentences end with a period; joined here, they should not.
+    auto bare = [](std::string s) {
+      while (!s.empty() && (s.back() == '.' || s.back() == ' ')) s.pop_back();
+      return s;
+    };
+    why = bare(!title.empty() ? title : !message.empty() ? message : "no reason given");
+    if (!details.empty() && bare(details) != why) why += ": " + bare(details);
+    why = text::TruncateUtf8(why, 400);
+  }
+  return "WhatsApp could not deliver it: " + why +
+         (code != 0 ? " (WhatsApp error " + std::to_string(code) + ")." : ".");
+}
+
+// statuses[]: sent, delivered and read need nothing; a failed one is a report on our reply.
+void ParseWhatsAppStatuses(Context& ctx, const std::vector<const json*>& statuses) {
+  for (const json* st : statuses) {
+    if (SafeStr(*st, "status") != "failed") continue;
+    Reader rd;
+    const std::string wamid = rd.Str(*st, "id", "value.statuses[]", true);
+    std::vector<const json*> errors = rd.List(*st, "errors", "value.statuses[]");
+    if (!rd.ok()) {
+      Skip(rd.why());
+      continue;
+    }
+    DeliveryReport report;
+    report.event_id = "wa:status:" + wamid + ":failed";
+    report.remote_id = wamid;
+    report.failed = true;
+    report.reason = WhatsAppFailureReason(errors.empty() ? nullptr : errors.front());
+    ctx.out.delivery_reports.push_back(std::move(report));
+  }
+}
+
+// Who wrote: the phone number (messages[].from / contacts[].wa_id) when Meta shares it, and
+// the business-scoped user id (from_user_id / user_id) always since 2026. A username user may
+// come with the BSUID alone.
+struct WhatsAppSender {
+  std::string phone, bsuid, name, username;
+  const std::string& key() const { return phone.empty() ? bsuid : phone; }
+};
+
 void ParseWhatsAppChange(Context& ctx, const json& value) {
   Reader rd;
-  // statuses[] (sent/delivered/read receipts) and errors[] arrive under the same field and
-  // are not customer messages; they are skipped by reading only messages[].
   std::vector<const json*> messages = rd.List(value, "messages", "value");
+  std::vector<const json*> statuses = rd.List(value, "statuses", "value");
   if (!rd.ok()) return Skip(rd.why());
+  // errors[] at this level are app- or account-level problems, not about one message.
+  if (value.contains("errors")) {
+    log::Warn("whatsapp reported an account-level error",
+              {{"errors", text::TruncateUtf8(value["errors"].dump(), 300)}});
+  }
+  ParseWhatsAppStatuses(ctx, statuses);
   if (messages.empty()) return;
   const json* metadata = rd.Obj(value, "metadata", "value", true);
   std::string phone_number_id;
@@ -405,7 +481,9 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
   for (const json* msg : messages) {
     Reader mr;
     const std::string wamid = mr.Str(*msg, "id", "value.messages[]", true);
-    const std::string from = mr.Str(*msg, "from", "value.messages[]", true);
+    WhatsAppSender who;
+    who.phone = mr.Str(*msg, "from", "value.messages[]");
+    who.bsuid = mr.Str(*msg, "from_user_id", "value.messages[]");
     const std::string type = mr.Str(*msg, "type", "value.messages[]");
     std::string context_id;
     if (const json* c = mr.Obj(*msg, "context", "value.messages[]"))
@@ -417,37 +495,109 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
       Skip(mr.why());
       continue;
     }
-    if (!meta::IsGraphId(from)) {
+    if (!who.phone.empty() && !meta::IsGraphId(who.phone)) {
       Skip("value.messages[].from is not a phone number");
       continue;
     }
-    std::string name;
-    for (const json* c : contacts) {
-      if (SafeStr(*c, "wa_id") != from) continue;
-      if (auto p = c->find("profile"); p != c->end() && p->is_object()) name = SafeStr(*p, "name");
+    if (!who.bsuid.empty() && !meta::IsBsuid(who.bsuid)) {
+      Skip("value.messages[].from_user_id is not a business-scoped user id");
+      continue;
     }
+    if (who.key().empty()) {
+      Skip("value.messages[] has neither from nor from_user_id");
+      continue;
+    }
+    for (const json* c : contacts) {
+      const bool same = (!who.phone.empty() && SafeStr(*c, "wa_id") == who.phone) ||
+                        (!who.bsuid.empty() && SafeStr(*c, "user_id") == who.bsuid);
+      if (!same) continue;
+      if (auto p = c->find("profile"); p != c->end() && p->is_object()) {
+        who.name = SafeStr(*p, "name");
+        who.username = SafeStr(*p, "username");
+      }
+    }
+    // Usernames are shown with an @ by chat; Meta's may or may not carry one.
+    if (!who.username.empty() && who.username[0] == '@') who.username.erase(0, 1);
 
     Mention m;
     m.platform = "meta";
     m.event_id = "wa:" + wamid;
     m.kind = MentionKind::kDm;
-    m.author.id = from;
-    m.author.handle = "+" + from;
-    m.author.name = name;
+    m.author.id = who.key();
+    m.author.handle = !who.phone.empty()      ? "+" + who.phone
+                      : !who.username.empty() ? who.username
+                                              : who.bsuid;
+    m.author.name = who.name;
     m.text = text;
-    m.permalink = "https://wa.me/" + from;
-    m.conversation_key = "wa:" + phone_number_id + ":" + from;
+    if (!who.phone.empty()) m.permalink = "https://wa.me/" + who.phone;
+    m.conversation_key = "wa:" + phone_number_id + ":" + who.key();
     m.message_id = wamid;
     m.parent_message_id = context_id;
-    m.reply_target = json{
-        {"type", meta::kWhatsApp},
-        {"phone_number_id", phone_number_id},
-        {"to", from},
-        {"message_id",
-         wamid}}.dump();
+    json target = {{"type", meta::kWhatsApp}, {"phone_number_id", phone_number_id}};
+    if (!who.phone.empty()) target["to"] = who.phone;
+    if (!who.bsuid.empty()) target["user_id"] = who.bsuid;
+    target["message_id"] = wamid;
+    m.reply_target = target.dump();
     m.account = phone_number_id;
     ctx.out.mentions.push_back(std::move(m));
   }
+}
+
+// --- Instagram direct messages ----------------------------------------------------------------
+
+// entry[].messaging[] of the instagram object (Instagram Messaging webhooks, `messages` field):
+// sender.id is the customer's Instagram-scoped id, recipient.id our professional account.
+void ParseInstagramDm(Context& ctx, const std::string& ig_user_id, const json& event) {
+  Reader rd;
+  const json* message = rd.Obj(event, "message", "messaging[]");
+  if (!rd.ok()) return Skip(rd.why());
+  // Reads, reactions, postbacks and referrals carry no customer text.
+  if (!message) return;
+  // Our own messages come back as echoes; a deletion removes a message, it asks nothing.
+  if (IsTrue(*message, "is_echo") || IsTrue(*message, "is_deleted")) return;
+  const json* sender = rd.Obj(event, "sender", "messaging[]", true);
+  const json* recipient = rd.Obj(event, "recipient", "messaging[]");
+  std::string igsid, ours = ig_user_id;
+  if (sender) igsid = rd.Str(*sender, "id", "messaging[].sender", true);
+  if (recipient) {
+    std::string r = rd.Str(*recipient, "id", "messaging[].recipient");
+    if (!r.empty()) ours = r;
+  }
+  const std::string mid = rd.Str(*message, "mid", "messaging[].message", true);
+  std::string text = rd.Str(*message, "text", "messaging[].message");
+  std::string reply_to;
+  if (const json* rt = rd.Obj(*message, "reply_to", "messaging[].message")) {
+    reply_to = rd.Str(*rt, "mid", "messaging[].message.reply_to");
+  }
+  std::vector<const json*> attachments = rd.List(*message, "attachments", "messaging[].message");
+  if (!rd.ok()) return Skip(rd.why());
+  if (igsid == ours) return;
+  if (!meta::IsGraphId(igsid) || !meta::IsGraphId(ours)) {
+    return Skip("instagram messaging[] sender or recipient is not a Graph id");
+  }
+  if (text.empty()) {
+    for (const json* a : attachments) {
+      text += (text.empty() ? "" : " ") + AttachmentText(SafeStr(*a, "type"), "");
+    }
+  }
+  if (text.empty() && IsTrue(*message, "is_unsupported")) {
+    text = "[a message Instagram does not pass on: open Instagram to read it]";
+  }
+
+  Mention m;
+  m.platform = "meta";
+  m.event_id = "ig:dm:" + mid;
+  m.kind = MentionKind::kDm;
+  m.author.id = igsid;
+  m.author.handle = igsid;  // the webhook gives an Instagram-scoped id only
+  m.text = text;
+  m.conversation_key = "ig:dm:" + ours + ":" + igsid;
+  m.message_id = mid;
+  m.parent_message_id = reply_to;
+  m.reply_target =
+      json{{"type", meta::kInstagramDm}, {"ig_user_id", ours}, {"igsid", igsid}}.dump();
+  m.account = ours;
+  ctx.out.mentions.push_back(std::move(m));
 }
 
 }  // namespace
@@ -499,10 +649,9 @@ Result<ParsedWebhook> MetaConnector::Parse(const InboundRequest& r) const {
         ParseWhatsAppChange(ctx, *value);
       }
     }
-    // Instagram Direct also arrives as messaging[]; its replies need the Instagram messaging
-    // API, which this connector does not call yet, so only the Page's Messenger is read.
-    if (page) {
-      for (const json* event : messaging) ParseMessaging(ctx, page_id, *event);
+    for (const json* event : messaging) {
+      if (page) ParseMessaging(ctx, page_id, *event);
+      if (instagram) ParseInstagramDm(ctx, ig_user_id, *event);
     }
   }
   return out;

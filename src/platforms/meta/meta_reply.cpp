@@ -2,6 +2,7 @@
 // and the mapping of Meta's error codes onto delivery outcomes.
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,29 @@ using nlohmann::json;
 
 // Without a hint from Meta, a rate-limited reply waits this long before the next attempt.
 constexpr std::int64_t kDefaultRateLimitWaitMs = 60'000;
+
+constexpr std::int64_t k24HoursMs = 24 * 3'600'000LL;
+constexpr std::int64_t kWindowMarginMs = 10 * 60'000;
+
+// Text limits per surface, as Meta documents them: Facebook comments 8,000 characters,
+// Instagram comments 2,200, Messenger 2,000 (Send API reference), WhatsApp text bodies 4,096
+// (Cloud API messages reference), Instagram direct messages 1,000 bytes of UTF-8.
+constexpr std::size_t kMaxFacebookCommentChars = 8000;
+constexpr std::size_t kMaxInstagramCommentChars = 2200;
+constexpr std::size_t kMaxMessengerChars = 2000;
+constexpr std::size_t kMaxWhatsAppChars = 4096;
+constexpr std::size_t kMaxInstagramDmBytes = 1000;
+
+// UTF-16 code units of UTF-8 text: one per code point, two for one above U+FFFF (a 4-byte
+// sequence). A malformed sequence counts by its lead byte.
+std::size_t Utf16Units(std::string_view utf8) {
+  std::size_t n = 0;
+  for (unsigned char c : utf8) {
+    if ((c & 0xC0) != 0x80) ++n;
+    if ((c & 0xF8) == 0xF0) ++n;
+  }
+  return n;
+}
 
 // Rate limits and throttling: the call was refused, nothing was posted, a later call can work.
 //   4, 17, 32, 613, 341: platform limits (app, user, page, custom; 341 "application limit").
@@ -88,7 +112,8 @@ std::string RemoteId(const json& answer) {
 
 }  // namespace
 
-DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& what_call) {
+DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& what_call,
+                                   const std::string& window_closed) {
   if (!result.ok()) return ClassifyHttpFailure(result, "Meta");
   const HttpResponse& res = result.response;
   auto answer = json::parse(res.body, nullptr, false);
@@ -123,9 +148,12 @@ DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& 
   if (IsWindowClosed(code, subcode)) {
     return DeliveryOutcome::Fail(
         OutcomeKind::kPermanent,
-        "the customer's 24-hour reply window has closed: Meta accepts free-form replies only "
-        "within 24 hours of their last message, so answer when they write again (" +
-            what + ")");
+        (window_closed.empty()
+             ? std::string("the customer's 24-hour reply window has closed: Meta accepts "
+                           "free-form replies only within 24 hours of their last message, so "
+                           "answer when they write again")
+             : window_closed) +
+            " (" + what + ")");
   }
   if (code == 190 || code == 102) {
     auto o = DeliveryOutcome::Fail(
@@ -143,6 +171,39 @@ DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& 
   return o;
 }
 
+Status CheckMetaReplyLength(const std::string& type, const std::string& text) {
+  // Instagram direct messages: "UTF-8 and 1000 bytes or less" (Instagram Messaging, Send a
+  // Message). Everything else is documented in characters.
+  if (type == meta::kInstagramDm) {
+    if (text.size() <= kMaxInstagramDmBytes) return Status::Ok();
+    return Status::Invalid(
+        "Instagram direct messages take at most " + text::FormatThousands(kMaxInstagramDmBytes) +
+        " bytes of UTF-8 text (a letter with an accent takes 2, an emoji 4); "
+        "this reply has " +
+        text::FormatThousands(static_cast<std::int64_t>(text.size())) + " bytes");
+  }
+  std::size_t limit = kMaxFacebookCommentChars;
+  std::string what = "Meta replies";
+  if (type == meta::kFacebookComment) {
+    what = "Facebook comments";
+  } else if (type == meta::kInstagramComment || type == meta::kInstagramMention) {
+    limit = kMaxInstagramCommentChars;
+    what = "Instagram comments";
+  } else if (type == meta::kMessenger) {
+    limit = kMaxMessengerChars;
+    what = "Messenger messages";
+  } else if (type == meta::kWhatsApp) {
+    limit = kMaxWhatsAppChars;
+    what = "WhatsApp messages";
+  }
+  const std::size_t count = Utf16Units(text);
+  if (count <= limit) return Status::Ok();
+  return Status::Invalid(
+      what + " take at most " + text::FormatThousands(limit) +
+      " characters (counted as UTF-16 units: an emoji counts 2); this reply has " +
+      text::FormatThousands(static_cast<std::int64_t>(count)));
+}
+
 DeliveryOutcome MetaConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
   auto target = json::parse(reply.reply_target, nullptr, false);
   if (!target.is_object()) {
@@ -155,67 +216,101 @@ DeliveryOutcome MetaConnector::SendReply(const ReplyRequest& reply, HttpClient& 
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
                                  std::string("the stored reply target has no valid ") + key);
   };
+  if (meta::NeedsPageToken(type) && config_.page_token.empty()) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent, meta::NoPageTokenMessage(type));
+  }
+  // Messenger and Instagram direct: after the 24-hour window only a human agent may answer,
+  // for 7 days, with Meta's HUMAN_AGENT tag. duplex's receive time is a little after the
+  // customer's send time, so the tag starts a little early rather than a reply failing.
+  const bool human_agent = config_.messenger_human_agent && reply.in_reply_to_at > 0 &&
+                           reply.now - reply.in_reply_to_at >= k24HoursMs - kWindowMarginMs;
+  const std::string window_closed =
+      human_agent
+          ? "the customer last wrote more than 7 days ago, beyond even Meta's human agent "
+            "window: answer when they write again"
+          : "the customer's 24-hour reply window has closed: Meta accepts free-form replies "
+            "only within 24 hours of their last message, so answer when they write again, or "
+            "let an admin set platforms.meta.messenger_human_agent to answer for up to 7 days "
+            "(Meta's HUMAN_AGENT tag, which needs Meta's Human Agent permission)";
+  auto messaging_fields = [&](json& body) {
+    if (human_agent) {
+      body["messaging_type"] = "MESSAGE_TAG";
+      body["tag"] = "HUMAN_AGENT";
+    } else {
+      body["messaging_type"] = "RESPONSE";
+    }
+  };
 
   HttpRequest req;
   req.timeout_ms = config_.timeout_ms;
   req.ca_file = config_.ca_file;
   std::string token = config_.page_token;
-  std::size_t limit = 0;
-  std::string url;  // where the reply can be seen, when Meta lets us link to it
+  std::string window_text;  // default wording unless the surface needs its own
+  std::string url;          // where the reply can be seen, when Meta lets us link to it
   json body;
   if (type == meta::kFacebookComment) {
     if (!meta::IsGraphId(id("comment_id"))) return bad_target("comment_id");
     req.url = config_.api_base + "/" + id("comment_id") + "/comments";
     body = {{"message", reply.text}};
-    limit = meta::kMaxFacebookCommentChars;
     url = id("url");
   } else if (type == meta::kInstagramComment) {
     if (!meta::IsGraphId(id("comment_id"))) return bad_target("comment_id");
     req.url = config_.api_base + "/" + id("comment_id") + "/replies";
     body = {{"message", reply.text}};
-    limit = meta::kMaxInstagramCommentChars;
   } else if (type == meta::kInstagramMention) {
     if (!meta::IsGraphId(id("ig_user_id"))) return bad_target("ig_user_id");
     if (!meta::IsGraphId(id("media_id"))) return bad_target("media_id");
     req.url = config_.api_base + "/" + id("ig_user_id") + "/mentions";
     body = {{"media_id", id("media_id")}, {"message", reply.text}};
     if (!id("comment_id").empty()) body["comment_id"] = id("comment_id");
-    limit = meta::kMaxInstagramCommentChars;
     url = id("url");
   } else if (type == meta::kMessenger) {
     if (!meta::IsGraphId(id("page_id"))) return bad_target("page_id");
     if (!meta::IsGraphId(id("psid"))) return bad_target("psid");
     req.url = config_.api_base + "/" + id("page_id") + "/messages";
-    body = {{"recipient", {{"id", id("psid")}}},
-            {"messaging_type", "RESPONSE"},
-            {"message", {{"text", reply.text}}}};
-    limit = meta::kMaxMessengerChars;
+    body = {{"recipient", {{"id", id("psid")}}}, {"message", {{"text", reply.text}}}};
+    messaging_fields(body);
+    window_text = window_closed;
+  } else if (type == meta::kInstagramDm) {
+    if (!meta::IsGraphId(id("igsid"))) return bad_target("igsid");
+    // Instagram Messaging with Facebook Login: the Page token's own /me/messages (the Page
+    // linked to the Instagram account) sends as the Instagram account.
+    req.url = config_.api_base + "/me/messages";
+    body = {{"recipient", {{"id", id("igsid")}}}, {"message", {{"text", reply.text}}}};
+    if (human_agent) messaging_fields(body);
+    window_text = window_closed;
   } else if (type == meta::kWhatsApp) {
     if (!meta::IsGraphId(id("phone_number_id"))) return bad_target("phone_number_id");
-    if (id("to").empty()) return bad_target("to");
+    const std::string to = id("to"), user_id = id("user_id");
+    if (to.empty() && !meta::IsBsuid(user_id)) return bad_target("to or user_id");
     req.url = config_.api_base + "/" + id("phone_number_id") + "/messages";
     body = {{"messaging_product", "whatsapp"},
             {"recipient_type", "individual"},
-            {"to", id("to")},
             {"type", "text"},
             {"text", {{"preview_url", false}, {"body", reply.text}}}};
+    // Meta prefers the phone number when it is known (to wins over recipient anyway).
+    if (!to.empty()) {
+      body["to"] = to;
+      url = "https://wa.me/" + to;
+    } else {
+      body["recipient"] = user_id;
+    }
     if (!id("message_id").empty()) body["context"] = {{"message_id", id("message_id")}};
     if (!config_.whatsapp_token.empty()) token = config_.whatsapp_token;
-    limit = meta::kMaxWhatsAppChars;
-    url = "https://wa.me/" + id("to");
+    window_text =
+        "the 24-hour window has closed: the customer must write first, or a template message "
+        "is needed";
   } else {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "unknown Meta reply target type '" +
                                                               text::TruncateUtf8(type, 40) + "'");
   }
-  if (text::CountCodePoints(reply.text) > limit) {
+  if (Status s = CheckMetaReplyLength(type, reply.text); !s.ok()) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                 meta::SurfaceName(type) + " accepts at most " +
-                                     std::to_string(limit) +
-                                     " characters in a reply; shorten it and reply again");
+                                 s.message() + "; shorten it and reply again");
   }
   req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   req.headers = {{"Authorization", "Bearer " + token}};
-  DeliveryOutcome o = ClassifyMetaAnswer(http.Send(req));
+  DeliveryOutcome o = ClassifyMetaAnswer(http.Send(req), "the reply", window_text);
   if (o.kind == OutcomeKind::kDone) {
     if (type == meta::kFacebookComment && !url.empty() && !o.remote_id.empty()) {
       url += "&reply_comment_id=" + meta::LastPart(o.remote_id);
