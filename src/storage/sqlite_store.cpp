@@ -26,32 +26,39 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   if (options.synchronous != "FULL" && options.synchronous != "NORMAL") {
     return Status::Invalid("synchronous must be FULL or NORMAL");
   }
+  if (Status s = storage::MakeDatabaseFilePrivate(options.path); !s.ok()) return s;
   try {
     auto db = std::make_unique<SQLite::Database>(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
     db->setBusyTimeout(options.busy_timeout_ms);
     const int version = storage::SchemaVersion(*db);
-    const int latest = storage::LatestSchemaVersion() + static_cast<int>(options.extra_migrations.size());
-    if (version > latest) return Status::Invalid(storage::NewerSchemaError(options.path, version, latest));
+    const int latest =
+        storage::LatestSchemaVersion() + static_cast<int>(options.extra_migrations.size());
+    if (version > latest)
+      return Status::Invalid(storage::NewerSchemaError(options.path, version, latest));
     std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
     if (mode != "wal" && options.path != ":memory:") {
-      return Status::Unavailable("database '" + options.path + "' cannot use WAL (got " + mode + ")");
+      return Status::Unavailable("database '" + options.path + "' cannot use WAL (got " + mode +
+                                 ")");
     }
     db->exec("PRAGMA synchronous = " + options.synchronous);
     db->exec("PRAGMA foreign_keys = ON");
     if (version > 0 && version < latest && options.path != ":memory:") {
       const std::string backup = storage::UpgradeBackupPath(options.path, version);
       if (Status s = storage::CopyDatabase(*db, backup); !s.ok()) {
-        return Status::Unavailable("not upgrading '" + options.path + "' without a backup: " + s.message());
+        return Status::Unavailable("not upgrading '" + options.path +
+                                   "' without a backup: " + s.message());
       }
-      log::Info("database backed up before the schema upgrade",
-                {{"database", options.path}, {"backup", backup}, {"from", std::to_string(version)},
-                 {"to", std::to_string(latest)}});
+      log::Info("database backed up before the schema upgrade", {{"database", options.path},
+                                                                 {"backup", backup},
+                                                                 {"from", std::to_string(version)},
+                                                                 {"to", std::to_string(latest)}});
     }
     std::string error = storage::Migrate(*db, options.extra_migrations);
     if (!error.empty()) return Status::Invalid(error);
     if (version > 0 && version < latest) {
-      log::Info("database schema upgraded", {{"database", options.path}, {"from", std::to_string(version)},
+      log::Info("database schema upgraded", {{"database", options.path},
+                                             {"from", std::to_string(version)},
                                              {"to", std::to_string(latest)}});
     }
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
@@ -218,7 +225,9 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   }
 
   if (!out.muted) {
-    InsertDelivery({DeliveryKind::kChatPost, out.conversation_id, out.message_id, ChatTarget(channel), ""}, now);
+    InsertDelivery(
+        {DeliveryKind::kChatPost, out.conversation_id, out.message_id, ChatTarget(channel), ""},
+        now);
     if (out.reopened || awaits_answer_again) {
       InsertDelivery({DeliveryKind::kChatUpdate, out.conversation_id, 0, ChatTarget(channel), ""},
                      now);

@@ -29,10 +29,12 @@ struct SqliteOptions {
 
 class SqliteStore final : public Store {
  public:
-  // Opens (creating if needed) and migrates. A database at an older schema version is first
-  // copied next to itself (storage::UpgradeBackupPath, logged), then upgraded in one
-  // transaction. Errors name the path and the cause; a database from a newer duplex is
-  // refused with InvalidArgument (a bad setup, not an outage) and left untouched.
+  // Opens (creating if needed) and migrates. The database and its -wal and -shm files are
+  // made private to their owner first (storage::MakeDatabaseFilePrivate), and so is the
+  // backup below. A database at an older schema version is first copied next to itself
+  // (storage::UpgradeBackupPath, logged), then upgraded in one transaction. Errors name the path
+  // and the cause; a database from a newer duplex is refused with InvalidArgument (a bad setup, not
+  // an outage) and left untouched.
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
   ~SqliteStore() override;
 
@@ -42,14 +44,14 @@ class SqliteStore final : public Store {
   Result<std::optional<Conversation>> GetConversation(std::int64_t id) override;
   Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override;
   Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) override;
-  Result<std::optional<Conversation>> FindConversationByThread(const std::string& channel,
-                                                               const std::string& thread_ts) override;
+  Result<std::optional<Conversation>> FindConversationByThread(
+      const std::string& channel, const std::string& thread_ts) override;
   Result<QueuedReply> QueueReply(std::int64_t conversation_id, const std::string& chat_user,
                                  const std::string& text, const std::string& target,
                                  UnixMs now) override;
 
-  Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit,
-                                              const std::vector<std::string>& skip_targets) override;
+  Result<std::vector<Delivery>> DueDeliveries(
+      UnixMs now, int limit, const std::vector<std::string>& skip_targets) override;
   Status MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) override;
   Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) override;
   Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override;
@@ -61,7 +63,9 @@ class SqliteStore final : public Store {
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
   Status ReleaseEvent(const std::string& source, const std::string& id) override;
   Result<int> RecoverInterrupted(
-      UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
+      UnixMs now,
+      const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice)
+      override;
 
   // Administration (sqlite_admin.cpp).
   Result<std::vector<Route>> ListRoutes() override;
