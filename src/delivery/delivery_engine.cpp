@@ -199,6 +199,57 @@ DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, St
 }
 
 void DeliveryEngine::Execute(const Delivery& d) {
+  try {
+    Attempt(d);
+  } catch (const std::exception& e) {
+    GiveUp(d, e.what());
+  } catch (...) {
+    GiveUp(d, "an unknown exception");
+  }
+}
+
+void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
+  const std::string reason = "internal error: " + why;
+  const bool is_reply = d.kind == DeliveryKind::kPlatformReply;
+  log::Fields fields = {{"delivery", std::to_string(d.id)},
+                        {"kind", ToString(d.kind)},
+                        {"target", d.target},
+                        {"result", is_reply ? "unknown" : "dead"},
+                        {"error", reason}};
+  try {
+    DeliveryUpdate update;
+    update.id = d.id;
+    update.error = reason;
+    update.state = is_reply ? DeliveryState::kUnknown : DeliveryState::kDead;
+    if (is_reply) {
+      // The exception may have come after the platform took the reply: never resent by itself.
+      update.message_status = "unknown";
+      auto reply = deps_.store->GetMessage(d.message_id);
+      auto conv = deps_.store->GetConversation(d.conversation_id);
+      if (reply.ok() && reply->has_value() && conv.ok() && conv->has_value()) {
+        update.follow_ups.push_back(
+            {DeliveryKind::kChatNotice, d.conversation_id, 0, ChatTarget((*conv)->channel),
+             notices::ReplyUnknown(deps_.chat->Dialect(), (*reply)->chat_user, (*reply)->text,
+                                   reason, d.id)});
+      }
+    }
+    Status s = deps_.store->FinishDelivery(update, deps_.clock->NowMs());
+    if (!s.ok()) fields.emplace_back("store_error", s.message());
+    log::Error(s.ok() ? "delivery attempt threw; the delivery was given up"
+                      : "delivery attempt threw and its end was not recorded",
+               fields);
+    if (deps_.metrics) {
+      deps_.metrics->Inc("duplex_deliveries_total",
+                         {{"kind", ToString(d.kind)}, {"result", is_reply ? "unknown" : "dead"}});
+    }
+  } catch (const std::exception& e) {
+    // The row stays `sending`; recovery at the next start settles it (a reply becomes unknown).
+    fields.emplace_back("store_error", e.what());
+    log::Error("delivery attempt threw and its end was not recorded", fields);
+  }
+}
+
+void DeliveryEngine::Attempt(const Delivery& d) {
   DeliveryUpdate update;
   update.id = d.id;
   DeliveryOutcome outcome;

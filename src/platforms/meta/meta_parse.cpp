@@ -146,12 +146,10 @@ void ParseFeedChange(Context& ctx, const std::string& page_id, const json& value
   m.conversation_key = "fb:comment:" + thread;
   m.message_id = comment_id;
   if (is_reply) m.parent_message_id = parent_id;
-  m.reply_target = json{
-      {"type", meta::kFacebookComment},
-      {"comment_id", comment_id},
-      {"post_id", post_id},
-      {"url",
-       thread_url}}.dump();
+  m.reply_target = security::DumpJson(json{{"type", meta::kFacebookComment},
+                                           {"comment_id", comment_id},
+                                           {"post_id", post_id},
+                                           {"url", thread_url}});
   m.account = page_id;
   ctx.out.mentions.push_back(std::move(m));
 }
@@ -201,7 +199,8 @@ void ParseMessaging(Context& ctx, const std::string& page_id, const json& event)
   m.conversation_key = "messenger:" + our_page + ":" + psid;
   m.message_id = mid;
   m.parent_message_id = reply_to;
-  m.reply_target = json{{"type", meta::kMessenger}, {"page_id", our_page}, {"psid", psid}}.dump();
+  m.reply_target =
+      security::DumpJson(json{{"type", meta::kMessenger}, {"page_id", our_page}, {"psid", psid}});
   m.account = our_page;
   ctx.out.mentions.push_back(std::move(m));
 }
@@ -239,9 +238,8 @@ void ParseInstagramComment(Context& ctx, const std::string& ig_user_id, const js
   m.conversation_key = "ig:comment:" + thread;
   m.message_id = id;
   m.parent_message_id = parent_id;
-  m.reply_target =
-      json{{"type", meta::kInstagramComment}, {"comment_id", thread}, {"media_id", media_id}}
-          .dump();
+  m.reply_target = security::DumpJson(
+      json{{"type", meta::kInstagramComment}, {"comment_id", thread}, {"media_id", media_id}});
   m.account = ig_user_id;
   ctx.out.mentions.push_back(std::move(m));
 }
@@ -341,7 +339,7 @@ Status ParseInstagramMention(Context& ctx, const std::string& ig_user_id, const 
       {"type", meta::kInstagramMention}, {"ig_user_id", ig_user_id}, {"media_id", media_id}};
   if (!comment_id.empty()) target["comment_id"] = comment_id;
   if (!fetched->url.empty()) target["url"] = fetched->url;
-  m.reply_target = target.dump();
+  m.reply_target = security::DumpJson(target);
   m.account = ig_user_id;
   ctx.out.mentions.push_back(std::move(m));
   return Status::Ok();
@@ -439,12 +437,10 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
     m.conversation_key = "wa:" + phone_number_id + ":" + from;
     m.message_id = wamid;
     m.parent_message_id = context_id;
-    m.reply_target = json{
-        {"type", meta::kWhatsApp},
-        {"phone_number_id", phone_number_id},
-        {"to", from},
-        {"message_id",
-         wamid}}.dump();
+    m.reply_target = security::DumpJson(json{{"type", meta::kWhatsApp},
+                                             {"phone_number_id", phone_number_id},
+                                             {"to", from},
+                                             {"message_id", wamid}});
     m.account = phone_number_id;
     ctx.out.mentions.push_back(std::move(m));
   }

@@ -8,6 +8,7 @@
 #include "core/text.h"
 #include "platforms/meta/meta_connector.h"
 #include "platforms/meta/meta_target.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 namespace {
@@ -213,7 +214,7 @@ DeliveryOutcome MetaConnector::SendReply(const ReplyRequest& reply, HttpClient& 
                                      std::to_string(limit) +
                                      " characters in a reply; shorten it and reply again");
   }
-  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.body = security::DumpJson(body);
   req.headers = {{"Authorization", "Bearer " + token}};
   DeliveryOutcome o = ClassifyMetaAnswer(http.Send(req));
   if (o.kind == OutcomeKind::kDone) {

@@ -198,7 +198,7 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
     if (Status s = security::GetInt(*msg, "message_thread_id", path, thread); !s.ok()) return s;
     if (thread) target["message_thread_id"] = *thread;
   }
-  m.reply_target = target.dump();
+  m.reply_target = security::DumpJson(target);
   out.mentions.push_back(std::move(m));
   return out;
 }

@@ -10,6 +10,7 @@
 #include "platforms/x/x_ids.h"
 #include "security/crypto.h"
 #include "security/signatures.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 
@@ -251,11 +252,11 @@ DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& htt
   req.ca_file = config_.ca_file;
   if (is_dm) {
     req.url = config_.api_base + "/2/dm_conversations/with/" + participant + "/messages";
-    req.body = json{{"text", reply.text}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    req.body = security::DumpJson(json{{"text", reply.text}});
   } else {
     req.url = config_.api_base + "/2/tweets";
-    req.body = json{{"text", reply.text}, {"reply", {{"in_reply_to_tweet_id", tweet_id}}}}.dump(
-        -1, ' ', false, json::error_handler_t::replace);
+    req.body = security::DumpJson(
+        json{{"text", reply.text}, {"reply", {{"in_reply_to_tweet_id", tweet_id}}}});
   }
   x::TokenResult auth = Authorization(http, req.url, reply.now);
   if (auth.failure) return *auth.failure;
@@ -337,8 +338,7 @@ HttpRequest XConnector::SampleWebhook(const std::string& base_url, const std::st
              {{{"id_str", own}, {"screen_name", "duplex_support"}, {"indices", {0, 16}}}})}}},
       {"timestamp_ms", std::to_string(now)}};
   const std::string body =
-      json{{"for_user_id", own}, {"tweet_create_events", json::array({tweet})}}.dump(
-          -1, ' ', false, json::error_handler_t::replace);
+      security::DumpJson(json{{"for_user_id", own}, {"tweet_create_events", json::array({tweet})}});
   HttpRequest req;
   req.url = base_url + "/webhooks/x";
   req.body = body;
