@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -150,6 +151,44 @@ TEST_CASE("upgrade: the fixture opens with this build's schema, data intact") {
   CHECK(UserVersion(path) == storage::LatestSchemaVersion());
   // A backup exactly when there was something to upgrade.
   CHECK(BackupsOf(dir, "duplex.db.v1-").size() == (storage::LatestSchemaVersion() > 1 ? 1u : 0u));
+}
+
+TEST_CASE(
+    "upgrade: message ids become unique — of repeats stored before, the first keeps its id, and "
+    "a later replay of any stored message is a duplicate") {
+  test::TempDir dir;
+  std::string path = CopyFixture(dir);
+  {
+    // A replay of the first message stored under another event id, as older versions did.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
+        " platform_message_id, author_id, author_handle, author_name, text, created_at)"
+        " SELECT conversation_id, platform, direction, kind, 'replayed', platform_message_id,"
+        " author_id, author_handle, author_name, text, created_at + 1 FROM messages WHERE id = 1");
+  }
+  auto store = SqliteStore::Open({path});
+  REQUIRE_MESSAGE(store.ok(), store.status().message());
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT id, message_identity FROM messages ORDER BY id");
+    std::vector<std::string> identities;
+    while (q.executeStep()) identities.push_back(q.getColumn(1).getString());
+    // msg-1, msg-2, msg-3, the staff reply (none), the stored replay (none).
+    CHECK(identities == std::vector<std::string>{"msg-1", "msg-2", "msg-3", "", ""});
+  }
+  for (const char* id : {"msg-1", "msg-3"}) {
+    Mention m;
+    m.platform = "generic";
+    m.event_id = std::string("late-") + id;
+    m.message_id = id;
+    m.conversation_key = "order-1042";
+    m.text = "replayed";
+    m.author = {"cust-1", "ana", "Ana", 10};
+    auto r = (*store)->Ingest({{m, "C1", ""}}, 5000);
+    REQUIRE(r.ok());
+    CHECK((*r)[0].duplicate);
+  }
 }
 
 TEST_CASE("upgrade: a failing step leaves the database at its old version, unchanged") {

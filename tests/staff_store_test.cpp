@@ -336,12 +336,13 @@ TEST_CASE(
   const std::string path = dir.File("old.db");
   { REQUIRE(SqliteStore::Open({path}).ok()); }
   {
-    // Back to schema 2: what the staff step (3) and the outbox index (4) add is removed, and
-    // two conversations are stored.
+    // Back to schema 2: what the staff step (3), the outbox index (4) and unique message ids
+    // (5) add is removed, and two conversations are stored.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec(
         "DROP TABLE reply_templates; DROP INDEX conversations_sla; DROP INDEX conversations_state;"
-        " DROP INDEX conversations_updated; DROP INDEX outbox_target_due;");
+        " DROP INDEX conversations_updated; DROP INDEX outbox_target_due;"
+        " DROP INDEX messages_identity; ALTER TABLE messages DROP COLUMN message_identity;");
     for (const char* column :
          {"sla_started_at", "sla_stopped_at", "sla_reminded_at", "sla_breached_at"}) {
       db.exec(std::string("ALTER TABLE conversations DROP COLUMN ") + column);

@@ -99,6 +99,44 @@ TEST_CASE("ingest: dedup, conversations, threads and the chat outbox in one tran
   CHECK((*messages)[1].author.followers == 10);
 }
 
+TEST_CASE(
+    "ingest: a message whose platform id is stored is a duplicate under any event id; an edit "
+    "sharing the id is stored") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
+  IngestItem replay = Item("e2", "c1", "one");
+  replay.mention.message_id = "msg-e1";
+  IngestItem other_platform = Item("e3", "c9", "same id elsewhere");
+  other_platform.mention.platform = "x";
+  other_platform.mention.message_id = "msg-e1";
+  IngestItem edit = Item("e4", "c1", "(edited) one");
+  edit.mention.message_id = "msg-e1";
+  edit.mention.edited = true;
+  auto r = store->Ingest({replay, replay, other_platform, edit}, 2000);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].duplicate);
+  CHECK((*r)[1].duplicate);
+  CHECK_FALSE((*r)[2].duplicate);
+  CHECK_FALSE((*r)[3].duplicate);
+  auto messages = store->ListMessages(1);
+  REQUIRE(messages.ok());
+  REQUIRE(messages->size() == 2);
+  CHECK((*messages)[1].text == "(edited) one");
+  SUBCASE("a second edit is stored too, and a replay of the original still is not") {
+    IngestItem again = Item("e5", "c1", "(edited) one!");
+    again.mention.message_id = "msg-e1";
+    again.mention.edited = true;
+    IngestItem replay2 = Item("e6", "c1", "one");
+    replay2.mention.message_id = "msg-e1";
+    auto r2 = store->Ingest({again, replay2}, 3000);
+    REQUIRE(r2.ok());
+    CHECK_FALSE((*r2)[0].duplicate);
+    CHECK((*r2)[1].duplicate);
+    CHECK(store->ListMessages(1)->size() == 3);
+  }
+}
+
 TEST_CASE("ingest: a message whose parent is known joins the parent's conversation") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));

@@ -113,6 +113,18 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   const Mention& m = item.mention;
   IngestOutcome out;
 
+  // Event ids are not always signed (GitHub's delivery header is not): the message's own id,
+  // from the signed body, catches a replay under a new one.
+  const std::string identity = m.edited ? "" : m.message_id;
+  if (!identity.empty()) {
+    auto seen = Stmt("SELECT 1 FROM messages WHERE platform = ? AND message_identity = ?");
+    seen->bind(1, m.platform);
+    seen->bind(2, identity);
+    if (seen->executeStep()) {
+      out.duplicate = true;
+      return out;
+    }
+  }
   auto dedup = Stmt(
       "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
   dedup->bind(1, m.platform);
@@ -180,8 +192,8 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   auto msg = Stmt(
       "INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
       " platform_message_id, author_id, author_handle, author_name, author_followers, text,"
-      " permalink, reply_target, muted, created_at, reopened) VALUES (?, ?, 'in', ?, ?, ?, ?, ?,"
-      " ?, ?, ?, ?, ?, ?, ?, ?)");
+      " permalink, reply_target, muted, created_at, reopened, message_identity) VALUES (?, ?,"
+      " 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   msg->bind(1, out.conversation_id);
   msg->bind(2, m.platform);
   msg->bind(3, ToString(m.kind));
@@ -197,6 +209,7 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   msg->bind(13, out.muted ? 1 : 0);
   msg->bind(14, now);
   msg->bind(15, out.reopened ? 1 : 0);
+  msg->bind(16, identity);
   msg->exec();
   out.message_id = db_->getLastInsertRowid();
 

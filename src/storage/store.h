@@ -37,11 +37,12 @@ class Store {
   // --- Ingest -----------------------------------------------------------------------------
   // Stores each routed mention with its conversation and its chat outbox entry, in one
   // transaction for the whole batch. A mention from a muted author (see AddMute) is stored
-  // with muted=true and gets no chat outbox entry. A mention whose (platform, event_id) was seen before is
-  // reported duplicate and changes nothing. A mention whose conversation is unknown but whose
-  // parent message is known joins the parent's conversation. A new message reopens a closed
-  // conversation (with a new SLA clock) and makes a replied one open again (the customer
-  // awaits an answer; the first-response clock stays stopped); either change also queues a
+  // with muted=true and gets no chat outbox entry. A mention whose (platform, event_id) was
+  // seen before, or whose (platform, message_id) is a stored message's (edits aside, see
+  // Mention::edited), is reported duplicate and changes nothing. A mention whose conversation
+  // is unknown but whose parent message is known joins the parent's conversation. A new message
+  // reopens a closed conversation (with a new SLA clock) and makes a replied one open again (the
+  // customer awaits an answer; the first-response clock stays stopped); either change also queues a
   // root update after the chat post. Returns one outcome per item, in order.
   virtual Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
                                                     UnixMs now) = 0;
