@@ -11,6 +11,7 @@
 #include "platforms/generic/generic_connector.h"
 #include "storage/sqlite_store.h"
 #include "support/fakes.h"
+#include "support/staff_rig.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -201,7 +202,8 @@ TEST_CASE("replies: sent once, confirmed in the thread, SLA clock stopped") {
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();  // thread root
-  auto q = rig.store->QueueReply(conv, "U1", "thanks!", "generic:", rig.clock.NowMs());
+  auto q =
+      test::QueueReplyToOpener(*rig.store, conv, "U1", "thanks!", "generic:", rig.clock.NowMs());
   rig.http.PushStatus(200, R"({"url":"https://crm/r/1"})");
   rig.engine->RunDue();
   CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDone);
@@ -227,7 +229,8 @@ TEST_CASE("replies: an uncertain outcome is flagged unknown with the text and no
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();
-  auto q = rig.store->QueueReply(conv, "U1", "maybe posted", "x:", rig.clock.NowMs());
+  auto q =
+      test::QueueReplyToOpener(*rig.store, conv, "U1", "maybe posted", "x:", rig.clock.NowMs());
   // A connector without idempotent retries reports kUncertain on a timeout after sending.
   class UncertainConnector final : public PlatformConnector {
    public:
@@ -259,7 +262,7 @@ TEST_CASE("replies: a permanent platform error ends in a clear message in the th
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();
-  auto q = rig.store->QueueReply(conv, "U1", "hello", "generic:", rig.clock.NowMs());
+  auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "hello", "generic:", rig.clock.NowMs());
   rig.http.PushStatus(410, "gone");
   rig.engine->RunDue();
   CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDead);
@@ -274,7 +277,7 @@ TEST_CASE("replies: a permanent platform error ends in a clear message in the th
 TEST_CASE("a reply waits for its conversation's thread root") {
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
-  auto q = rig.store->QueueReply(conv, "U1", "hi", "generic:", rig.clock.NowMs());
+  auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "hi", "generic:", rig.clock.NowMs());
   rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack unreachable"));
   rig.engine->RunDue();
   rig.engine->RunDue();
@@ -372,7 +375,8 @@ TEST_CASE("a reply whose text is not valid UTF-8 goes out with U+FFFD in place o
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();
-  auto q = rig.store->QueueReply(conv, "U1", "caf\xe9 ok \xff", "generic:", rig.clock.NowMs());
+  auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "caf\xe9 ok \xff",
+                                    "generic:", rig.clock.NowMs());
   REQUIRE(q.ok());
   rig.engine->RunDue();
   CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDone);
@@ -407,8 +411,10 @@ TEST_CASE(
   auto boom = rig.Ingest("e1", "boom");
   auto fine = rig.Ingest("e2", "fine");
   REQUIRE(engine.RunDue() == 2);  // both thread roots
-  auto bad_reply = rig.store->QueueReply(boom, "U1", "never out", "generic:", rig.clock.NowMs());
-  auto good_reply = rig.store->QueueReply(fine, "U1", "goes out", "generic:", rig.clock.NowMs());
+  auto bad_reply =
+      test::QueueReplyToOpener(*rig.store, boom, "U1", "never out", "generic:", rig.clock.NowMs());
+  auto good_reply =
+      test::QueueReplyToOpener(*rig.store, fine, "U1", "goes out", "generic:", rig.clock.NowMs());
   rig.Ingest("e3", "other");  // posted; the next card ("text boom") throws
   Mention m;
   m.platform = "generic";

@@ -218,13 +218,35 @@ TEST_CASE(
   CHECK(store->DueDeliveries(9000, 10, {"chat:C2"})->front().target == "chat:C1");
 }
 
-TEST_CASE("replies: queued against the last customer message — recovery flags interrupted ones unknown") {
+TEST_CASE(
+    "replies: queued against the customer message given, the newest of an author found — "
+    "recovery flags interrupted ones unknown") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
-  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two")}, 1000);
+  IngestItem other = Item("e3", "c1", "three, by someone else");
+  other.mention.author = {"b2", "bo", "Bo", 5};
+  IngestItem muted = Item("e4", "c1", "four, muted");
+  REQUIRE(store->AddMute({"generic", "ana-muted", "U1", 900}).ok());
+  muted.mention.author = {"ana-muted", "ana-muted", "Ana", 10};
+  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two"), other, muted}, 1000);
+  REQUIRE(r.ok());
   const auto conv = (*r)[0].conversation_id;
-  CHECK(store->QueueReply(999, "U1", "hi", "generic:", 1000).status().code() == StatusCode::kNotFound);
-  auto q = store->QueueReply(conv, "U1", "on its way", "generic:", 1001);
+  auto latest = store->LatestMessageFrom(conv, "a1");
+  REQUIRE(latest.ok());
+  REQUIRE(latest->has_value());
+  CHECK((*latest)->id == (*r)[1].message_id);
+  CHECK((*store->LatestMessageFrom(conv, "b2"))->id == (*r)[2].message_id);
+  CHECK_FALSE(store->LatestMessageFrom(conv, "ana-muted")->has_value());
+  CHECK_FALSE(store->LatestMessageFrom(conv, "nobody")->has_value());
+
+  CHECK(
+      store->QueueReply({999, (*r)[1].message_id, "U1", "hi", "generic:"}, 1000).status().code() ==
+      StatusCode::kNotFound);
+  auto elsewhere = store->Ingest({Item("e5", "c2", "another conversation")}, 1000);
+  CHECK(store->QueueReply({conv, (*elsewhere)[0].message_id, "U1", "hi", "generic:"}, 1000)
+            .status()
+            .code() == StatusCode::kNotFound);
+  auto q = store->QueueReply({conv, (*r)[1].message_id, "U1", "on its way", "generic:"}, 1001);
   REQUIRE(q.ok());
   auto reply = store->GetMessage(q->message_id);
   CHECK((*reply)->parent_id == (*r)[1].message_id);

@@ -100,4 +100,11 @@ class CommandService {
 // The staff verbs of the skeleton: reply, help.
 void RegisterCoreCommands(CommandService& service);
 
+// The customer message a staff reply to `c` answers. A conversation is its opener's: the
+// reply answers the newest message of the author who started it (Conversation::author) that
+// is not muted. Others who write in the same thread — in a group chat, under a post, in an
+// issue with many commenters, a muted author answering the opener — never receive it.
+// nullopt when the opener has no such message (all of theirs are muted).
+Result<std::optional<StoredMessage>> ReplyParent(Store& store, const Conversation& c);
+
 }  // namespace duplex

@@ -163,8 +163,8 @@ DeliveryOutcome DeliveryEngine::UpdateRoot(const Delivery& d) {
   return deps_.chat->Update({c.channel, "", card, {}}, c.thread_ts);
 }
 
-DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, StoredMessage& reply,
-                                          std::string& platform_display) {
+DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, StoredMessage& reply,
+                                          StoredMessage& parent, std::string& platform_display) {
   auto conv = deps_.store->GetConversation(d.conversation_id);
   auto msg = deps_.store->GetMessage(d.message_id);
   if (!conv.ok() || !msg.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
@@ -179,7 +179,6 @@ DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, St
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
                                  "platform '" + c.platform + "' is not configured");
   }
-  StoredMessage parent;
   if (reply.parent_id != 0) {
     auto p = deps_.store->GetMessage(reply.parent_id);
     if (!p.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
@@ -254,9 +253,9 @@ void DeliveryEngine::Attempt(const Delivery& d) {
   update.id = d.id;
   DeliveryOutcome outcome;
   if (d.kind == DeliveryKind::kPlatformReply) {
-    StoredMessage reply;
+    StoredMessage reply, parent;
     std::string platform_display;
-    outcome = SendReply(d, update, reply, platform_display);
+    outcome = SendReply(d, reply, parent, platform_display);
     const ChatDialect& dialect = deps_.chat->Dialect();
     NewDelivery notice{DeliveryKind::kChatNotice, d.conversation_id, 0, "", ""};
     // The root shows "replied" and the answer time once a reply lands while it awaits one.
@@ -273,7 +272,8 @@ void DeliveryEngine::Attempt(const Delivery& d) {
         update.message_remote_id = outcome.remote_id;
         update.message_url = outcome.url;
         update.first_response = true;
-        notice.payload = notices::ReplySent(dialect, reply.chat_user, reply.text, platform_display, outcome.url);
+        notice.payload = notices::ReplySent(dialect, reply.chat_user, reply.text, platform_display,
+                                            outcome.url, parent.author, parent.text);
         update.follow_ups.push_back(notice);
         if (root_changes) {
           update.follow_ups.push_back(

@@ -83,7 +83,9 @@ class DeliveryEngine {
   // Re-renders the thread root from the conversation as it is now (chat.update).
   DeliveryOutcome UpdateRoot(const Delivery& d);
   MentionCard CardFor(const Conversation& c, const StoredMessage& m) const;
-  DeliveryOutcome SendReply(const Delivery& d, DeliveryUpdate& update, StoredMessage& reply,
+  // Sends the reply; `reply` and `parent` (the customer message it answers) are filled in
+  // as far as they could be read.
+  DeliveryOutcome SendReply(const Delivery& d, StoredMessage& reply, StoredMessage& parent,
                             std::string& platform_display);
   void Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
 

@@ -117,7 +117,10 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   // from the signed body, catches a replay under a new one.
   const std::string identity = m.edited ? "" : m.message_id;
   if (!identity.empty()) {
-    auto seen = Stmt("SELECT 1 FROM messages WHERE platform = ? AND message_identity = ?");
+    // The `<> ''` term lets SQLite use the partial index; without it, it scans every message.
+    auto seen = Stmt(
+        "SELECT 1 FROM messages WHERE platform = ? AND message_identity = ?"
+        " AND message_identity <> ''");
     seen->bind(1, m.platform);
     seen->bind(2, identity);
     if (seen->executeStep()) {
@@ -153,7 +156,8 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   if (out.conversation_id == 0 && !m.parent_message_id.empty()) {
     auto parent = Stmt(
         "SELECT c.id, c.state, c.channel FROM messages m JOIN conversations c"
-        " ON c.id = m.conversation_id WHERE m.platform = ? AND m.platform_message_id = ? LIMIT 1");
+        " ON c.id = m.conversation_id WHERE m.platform = ? AND m.platform_message_id = ?"
+        " AND m.platform_message_id <> '' LIMIT 1");
     parent->bind(1, m.platform);
     parent->bind(2, m.parent_message_id);
     if (parent->executeStep()) {
@@ -307,49 +311,63 @@ Result<std::vector<StoredMessage>> SqliteStore::ListMessages(std::int64_t conver
   });
 }
 
-Result<QueuedReply> SqliteStore::QueueReply(std::int64_t conversation_id,
-                                            const std::string& chat_user, const std::string& text,
-                                            const std::string& target, UnixMs now) {
+Result<std::optional<StoredMessage>> SqliteStore::LatestMessageFrom(std::int64_t conversation_id,
+                                                                    const std::string& author_id) {
+  return storage::Guarded(
+      mu_, "latest_message_from", [&]() -> Result<std::optional<StoredMessage>> {
+        static const std::string kSql =
+            std::string(storage::kMessageColumns) +
+            " WHERE conversation_id = ? AND direction = 'in' AND author_id = ? AND muted = 0"
+            " ORDER BY id DESC LIMIT 1";
+        auto q = Stmt(kSql.c_str());
+        q->bind(1, conversation_id);
+        q->bind(2, author_id);
+        if (!q->executeStep()) return std::optional<StoredMessage>();
+        return std::optional<StoredMessage>(ReadMessage(*q));
+      });
+}
+
+Result<QueuedReply> SqliteStore::QueueReply(const NewReply& reply, UnixMs now) {
   return storage::Guarded(mu_, "queue_reply", [&]() -> Result<QueuedReply> {
     SQLite::Transaction tx(*db_);
     std::string platform;
     {
       auto q = Stmt("SELECT platform FROM conversations WHERE id = ?");
-      q->bind(1, conversation_id);
+      q->bind(1, reply.conversation_id);
       if (!q->executeStep()) {
-        return Status::NotFound("no conversation #" + std::to_string(conversation_id));
+        return Status::NotFound("no conversation #" + std::to_string(reply.conversation_id));
       }
       platform = q->getColumn(0).getString();
     }
-    std::int64_t parent = 0;
     {
-      auto q = Stmt(
-          "SELECT id FROM messages WHERE conversation_id = ? AND direction = 'in'"
-          " ORDER BY id DESC LIMIT 1");
-      q->bind(1, conversation_id);
+      auto q =
+          Stmt("SELECT 1 FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'in'");
+      q->bind(1, reply.parent_id);
+      q->bind(2, reply.conversation_id);
       if (!q->executeStep()) {
-        return Status::NotFound("conversation #" + std::to_string(conversation_id) +
-                                " has no customer message to reply to");
+        return Status::NotFound("message " + std::to_string(reply.parent_id) +
+                                " is not a customer message of conversation #" +
+                                std::to_string(reply.conversation_id));
       }
-      parent = q->getColumn(0).getInt64();
     }
     auto ins = Stmt(
         "INSERT INTO messages (conversation_id, platform, direction, chat_user, text, parent_id,"
         " status, created_at) VALUES (?, ?, 'out', ?, ?, ?, 'queued', ?)");
-    ins->bind(1, conversation_id);
+    ins->bind(1, reply.conversation_id);
     ins->bind(2, platform);
-    ins->bind(3, chat_user);
-    ins->bind(4, text);
-    ins->bind(5, parent);
+    ins->bind(3, reply.chat_user);
+    ins->bind(4, reply.text);
+    ins->bind(5, reply.parent_id);
     ins->bind(6, now);
     ins->exec();
     QueuedReply out;
     out.message_id = db_->getLastInsertRowid();
     out.delivery_id = InsertDelivery(
-        {DeliveryKind::kPlatformReply, conversation_id, out.message_id, target, ""}, now);
+        {DeliveryKind::kPlatformReply, reply.conversation_id, out.message_id, reply.target, ""},
+        now);
     auto touch = Stmt("UPDATE conversations SET updated_at = ? WHERE id = ?");
     touch->bind(1, now);
-    touch->bind(2, conversation_id);
+    touch->bind(2, reply.conversation_id);
     touch->exec();
     tx.commit();
     return out;

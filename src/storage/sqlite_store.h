@@ -46,9 +46,9 @@ class SqliteStore final : public Store {
   Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) override;
   Result<std::optional<Conversation>> FindConversationByThread(
       const std::string& channel, const std::string& thread_ts) override;
-  Result<QueuedReply> QueueReply(std::int64_t conversation_id, const std::string& chat_user,
-                                 const std::string& text, const std::string& target,
-                                 UnixMs now) override;
+  Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
+                                                         const std::string& author_id) override;
+  Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
 
   Result<std::vector<Delivery>> DueDeliveries(
       UnixMs now, int limit, const std::vector<std::string>& skip_targets) override;

@@ -22,6 +22,17 @@
 
 namespace duplex {
 
+// A staff reply to store and send. The caller chooses the customer message it answers
+// (chat/command_service.h, ReplyParent); the store only checks it is one of the
+// conversation's incoming messages.
+struct NewReply {
+  std::int64_t conversation_id = 0;
+  std::int64_t parent_id = 0;  // the customer message answered
+  std::string chat_user;       // who wrote the reply
+  std::string text;
+  std::string target;  // the delivery's rate-limit key: "<platform>:<account>"
+};
+
 struct QueuedReply {
   std::int64_t message_id = 0;
   std::int64_t delivery_id = 0;
@@ -55,11 +66,12 @@ class Store {
   virtual Result<std::optional<Conversation>> FindConversationByThread(
       const std::string& channel, const std::string& thread_ts) = 0;
 
-  // Stores a staff reply to the conversation's last customer message and its outbox entry.
-  // NotFound if the conversation does not exist or has no customer message.
-  virtual Result<QueuedReply> QueueReply(std::int64_t conversation_id,
-                                         const std::string& chat_user, const std::string& text,
-                                         const std::string& target, UnixMs now) = 0;
+  // The newest incoming message of the conversation written by `author_id` and not muted.
+  virtual Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
+                                                                 const std::string& author_id) = 0;
+  // Stores a staff reply to `reply.parent_id` and its outbox entry. NotFound if the
+  // conversation does not exist or the parent is not one of its incoming messages.
+  virtual Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) = 0;
 
   // --- Outbox ------------------------------------------------------------------------------
   // Deliveries that may be attempted now: pending, due, and first in their conversation

@@ -90,10 +90,9 @@ Result<std::vector<IngestOutcome>> FailingStore::Ingest(const std::vector<Ingest
   return inner_.Ingest(items, now);
 }
 
-Result<QueuedReply> FailingStore::QueueReply(std::int64_t id, const std::string& u, const std::string& text,
-                                             const std::string& target, UnixMs now) {
+Result<QueuedReply> FailingStore::QueueReply(const NewReply& reply, UnixMs now) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
-  return inner_.QueueReply(id, u, text, target, now);
+  return inner_.QueueReply(reply, now);
 }
 
 Status FailingStore::MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) {

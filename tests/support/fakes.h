@@ -74,8 +74,11 @@ class FailingStore final : public Store {
   Result<std::optional<Conversation>> FindConversationByThread(const std::string& c, const std::string& t) override {
     return inner_.FindConversationByThread(c, t);
   }
-  Result<QueuedReply> QueueReply(std::int64_t id, const std::string& u, const std::string& text,
-                                 const std::string& target, UnixMs now) override;
+  Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t id,
+                                                         const std::string& author) override {
+    return inner_.LatestMessageFrom(id, author);
+  }
+  Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
   Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit, const std::vector<std::string>& skip) override {
     return inner_.DueDeliveries(now, limit, skip);
   }
