@@ -197,7 +197,7 @@ TEST_CASE("notes are stored as notes, the notice is posted only when given") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
-  auto note = rig.store->AddNote(id, "U1", "call them back", "the notice", rig.clock.NowMs());
+  auto note = rig.store->AddNote({id, "U1", "call them back", "the notice", {}}, rig.clock.NowMs());
   REQUIRE(note.ok());
   auto m = *rig.store->GetMessage(*note);
   CHECK(m->direction == MessageDirection::kNote);
@@ -206,9 +206,9 @@ TEST_CASE("notes are stored as notes, the notice is posted only when given") {
   auto pending = Pending(*rig.store);
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].payload == "the notice");
-  REQUIRE(rig.store->AddNote(id, "U1", "from a thread message", "", rig.clock.NowMs()).ok());
+  REQUIRE(rig.store->AddNote({id, "U1", "from a thread message", "", {}}, rig.clock.NowMs()).ok());
   CHECK(Pending(*rig.store).size() == 1);
-  CHECK(rig.store->AddNote(42, "U1", "x", "", 0).status().code() == StatusCode::kNotFound);
+  CHECK(rig.store->AddNote({42, "U1", "x", "", {}}, 0).status().code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("the queue: open and assigned conversations, per channel or all, longest waiting first") {

@@ -239,14 +239,14 @@ TEST_CASE(
   CHECK_FALSE(store->LatestMessageFrom(conv, "ana-muted")->has_value());
   CHECK_FALSE(store->LatestMessageFrom(conv, "nobody")->has_value());
 
-  CHECK(
-      store->QueueReply({999, (*r)[1].message_id, "U1", "hi", "generic:"}, 1000).status().code() ==
-      StatusCode::kNotFound);
-  auto elsewhere = store->Ingest({Item("e5", "c2", "another conversation")}, 1000);
-  CHECK(store->QueueReply({conv, (*elsewhere)[0].message_id, "U1", "hi", "generic:"}, 1000)
+  CHECK(store->QueueReply({999, (*r)[1].message_id, "U1", "hi", "generic:", {}}, 1000)
             .status()
             .code() == StatusCode::kNotFound);
-  auto q = store->QueueReply({conv, (*r)[1].message_id, "U1", "on its way", "generic:"}, 1001);
+  auto elsewhere = store->Ingest({Item("e5", "c2", "another conversation")}, 1000);
+  CHECK(store->QueueReply({conv, (*elsewhere)[0].message_id, "U1", "hi", "generic:", {}}, 1000)
+            .status()
+            .code() == StatusCode::kNotFound);
+  auto q = store->QueueReply({conv, (*r)[1].message_id, "U1", "on its way", "generic:", {}}, 1001);
   REQUIRE(q.ok());
   auto reply = store->GetMessage(q->message_id);
   CHECK((*reply)->parent_id == (*r)[1].message_id);

@@ -121,7 +121,8 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
     auto first = deps_.store->ClaimEvent("chat-command", ctx.team_id + ":" + ctx.request_id,
                                          deps_.clock->NowMs());
     if (first.ok() && !*first) {
-      return {"This command was already received (the chat sent it again); it was not run twice.", false};
+      return {"This command was already received (the chat sent it again); it was not run twice.",
+              false, false, true};
     }
   }
   CommandAnswer answer = spec->admin ? ExecuteAdmin(*spec, ctx, *parsed) : spec->run(*this, ctx, *parsed);
@@ -177,12 +178,17 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
   if (Status s = it->second->ValidateReply(reply_text, c.conversation_key); !s.ok()) {
     return svc.UsageError(spec, "Not queued: " + s.message());
   }
-  NewReply reply{c.id, answered.id, ctx.user_id, reply_text, c.platform + ":" + c.account};
+  NewReply reply{c.id,     answered.id, ctx.user_id, reply_text, c.platform + ":" + c.account,
+                 ctx.claim};
   auto queued = deps.store->QueueReply(reply, deps.clock->NowMs());
   if (!queued.ok()) {
     if (queued.status().code() == StatusCode::kNotFound) return {queued.status().message() + ".", false, true};
     return {"duplex could not save the reply (database unavailable); nothing was queued. Try again.",
             false, true};
+  }
+  if (queued->repeat) {
+    return {"This reply was already received (the chat sent it again); it was not queued twice.",
+            false, false, true};
   }
   if (deps.wake_delivery) deps.wake_delivery();
   return {"Queued reply to #" + std::to_string(c.id) + " on " + it->second->DisplayName() +

@@ -327,9 +327,23 @@ Result<std::optional<StoredMessage>> SqliteStore::LatestMessageFrom(std::int64_t
       });
 }
 
+bool SqliteStore::TakeClaim(const EventClaim& claim, UnixMs now) {
+  auto q = Stmt(
+      "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
+  q->bind(1, claim.source);
+  q->bind(2, claim.id);
+  q->bind(3, now);
+  return q->exec() > 0;
+}
+
 Result<QueuedReply> SqliteStore::QueueReply(const NewReply& reply, UnixMs now) {
   return storage::Guarded(mu_, "queue_reply", [&]() -> Result<QueuedReply> {
     SQLite::Transaction tx(*db_);
+    if (reply.claim && !TakeClaim(*reply.claim, now)) {
+      QueuedReply repeat;
+      repeat.repeat = true;
+      return repeat;
+    }
     std::string platform;
     {
       auto q = Stmt("SELECT platform FROM conversations WHERE id = ?");

@@ -61,7 +61,6 @@ class SqliteStore final : public Store {
                                                int limit) override;
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
-  Status ReleaseEvent(const std::string& source, const std::string& id) override;
   Result<int> RecoverInterrupted(
       UnixMs now,
       const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice)
@@ -83,9 +82,7 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEntry>> RecentAudit(int limit) override;
   // Staff workflow (sqlite_staff.cpp).
   Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;
-  Result<std::int64_t> AddNote(std::int64_t conversation_id, const std::string& chat_user,
-                               const std::string& text, const std::string& notice,
-                               UnixMs now) override;
+  Result<std::int64_t> AddNote(const NewNote& note, UnixMs now) override;
   Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) override;
   Result<std::vector<Conversation>> ListSlaCandidates(UnixMs started_before, int limit) override;
   Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) override;
@@ -102,6 +99,8 @@ class SqliteStore final : public Store {
   storage::StmtHandle Stmt(const char* sql);
   std::int64_t InsertDelivery(const NewDelivery& d, UnixMs now);
   IngestOutcome IngestOne(const IngestItem& item, UnixMs now);
+  // Inside a transaction: takes the claim; false if it had been taken already.
+  bool TakeClaim(const EventClaim& claim, UnixMs now);
   bool IsMuted(const Mention& m);
   std::optional<Conversation> ReadConversationById(std::int64_t id);
 

@@ -24,7 +24,7 @@ TEST_CASE("a reply interrupted mid-send is flagged unknown after restart, listed
     SqliteOptions o;
     o.path = env.dir.File("duplex.db");
     auto store = std::move(*SqliteStore::Open(o));
-    auto q = store->QueueReply({1, 1, "U0STAFF", "the interrupted reply", "generic:"}, 1);
+    auto q = store->QueueReply({1, 1, "U0STAFF", "the interrupted reply", "generic:", {}}, 1);
     REQUIRE(q.ok());
     REQUIRE(store->MarkSending({q->delivery_id}, 2).ok());
   }

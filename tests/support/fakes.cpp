@@ -126,11 +126,13 @@ Result<EditOutcome> FailingStore::EditConversation(const ConversationEdit& edit,
   return inner_.EditConversation(edit, now);
 }
 
-Result<std::int64_t> FailingStore::AddNote(std::int64_t id, const std::string& user,
-                                           const std::string& text, const std::string& notice,
-                                           UnixMs now) {
+Result<std::int64_t> FailingStore::AddNote(const NewNote& note, UnixMs now) {
+  if (crash_on_note && !crash_done_) {
+    crash_done_ = crashed_ = true;
+    return Status::Unavailable("the process died here (injected)");
+  }
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
-  return inner_.AddNote(id, user, text, notice, now);
+  return inner_.AddNote(note, now);
 }
 
 Result<bool> FailingStore::RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) {

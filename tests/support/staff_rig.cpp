@@ -17,11 +17,13 @@ Result<QueuedReply> QueueReplyToOpener(Store& store, std::int64_t conversation,
   auto parent = ReplyParent(store, **c);
   if (!parent.ok()) return parent.status();
   if (!parent->has_value()) return Status::NotFound("no message to answer");
-  return store.QueueReply({conversation, (*parent)->id, user, text, target}, now);
+  return store.QueueReply({conversation, (*parent)->id, user, text, target, {}}, now);
 }
 
 StaffRig::StaffRig(StaffRigOptions opts) : options(std::move(opts)) {
-  auto opened = SqliteStore::Open({dir.File("staff.db")});
+  SqliteOptions store_options{dir.File("staff.db")};
+  store_options.extra_migrations = options.extra_migrations;
+  auto opened = SqliteStore::Open(store_options);
   REQUIRE_MESSAGE(opened.ok(), opened.status().message());
   store = std::move(*opened);
   GenericConfig g;

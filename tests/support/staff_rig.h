@@ -24,6 +24,7 @@ Result<QueuedReply> QueueReplyToOpener(Store& store, std::int64_t conversation,
 struct StaffRigOptions {
   SlaSettings sla;  // default 20 min, reminder 5 min before
   std::int64_t vip_followers = 10'000;
+  std::vector<std::string> extra_migrations;  // SqliteOptions::extra_migrations (fault injection)
 };
 
 class StaffRig {
