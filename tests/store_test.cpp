@@ -100,8 +100,8 @@ TEST_CASE("ingest: dedup, conversations, threads and the chat outbox in one tran
 }
 
 TEST_CASE(
-    "ingest: a message whose platform id is stored is a duplicate under any event id; an edit "
-    "sharing the id is stored") {
+    "ingest: a message whose platform id is stored is a duplicate under any event id, while an "
+    "edit sharing the id is stored") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
   REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());

@@ -122,8 +122,8 @@ TEST_CASE("Telegram: a private chat is one conversation, answered in that chat")
 }
 
 TEST_CASE(
-    "Telegram: an edit shares its message's id and is posted as an edit; the message itself under "
-    "a new update_id is a duplicate") {
+    "Telegram: an edit shares its message's id and is posted as an edit, while the message itself "
+    "under a new update_id is a duplicate") {
   FakeHttpServer tg;
   E2eEnv env(TelegramPatch(tg.url()));
   const json original = PrivateMessage(804215333, "My router shows a red light");
