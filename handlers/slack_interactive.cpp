@@ -114,15 +114,6 @@ HttpAnswer OnViewSubmission(const json& p, const std::string& team, const std::s
 
 }  // namespace
 
-std::optional<std::string> ThreadReplyText(const std::string& message) {
-  std::string t = text::Trim(message);
-  if (t.size() < 6 || text::ToLowerAscii(t.substr(0, 5)) != "reply") return std::nullopt;
-  std::size_t i = 5;
-  while (i < t.size() && t[i] == ' ') ++i;
-  if (i >= t.size() || t[i] != ':') return std::nullopt;
-  return text::Trim(std::string_view(t).substr(i + 1));
-}
-
 HttpAnswer HandleSlackInteraction(const InboundRequest& request, SlackInteractiveDeps& deps) {
   if (Status s = VerifySlackRequest(request, deps.signing_secret); !s.ok()) {
     log::Warn("slack interaction refused", {{"reason", s.message()}});
@@ -184,43 +175,21 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
     log::Warn("slack thread message by another workspace's member ignored", {{"team_id", user_team}});
     return Empty();
   }
-  const std::string channel = StringAt(ev, {"channel"});
-  auto conv = deps.store->FindConversationByThread(channel, thread_ts);
-  if (!conv.ok()) return JsonError(500, "database unavailable");
-  if (!conv->has_value()) return Empty();  // a thread duplex did not start
-  const Conversation& c = **conv;
-  const std::string claim = team + ":" + event_id;
-  auto first = deps.store->ClaimEvent("slack-event", claim, request.now);
-  if (!first.ok()) return JsonError(500, "database unavailable");
-  if (!*first) {
+  ThreadMessage message{{"slack-event", team + ":" + event_id},
+                        team,
+                        StringAt(ev, {"channel"}),
+                        thread_ts,
+                        user,
+                        StringAt(ev, {"text"})};
+  auto outcome =
+      HandleThreadMessage(message, request.now, {deps.store, deps.commands, deps.dialect});
+  if (outcome.result == ThreadMessageResult::kRepeat) {
     log::Info("slack event repeat ignored", {{"event_id", event_id}});
-    return Empty();
   }
-  const std::string text = StringAt(ev, {"text"});
-  const std::string ref = std::to_string(c.id);
-  std::string notice;
-  if (auto reply = ThreadReplyText(text)) {
-    CommandContext ctx;
-    ctx.team_id = team;
-    ctx.channel_id = channel;
-    ctx.user_id = user;
-    ctx.command = "/duplex";
-    ctx.text = "reply " + ref + " " + *reply;
-    CommandAnswer answer = deps.commands->Execute(ctx);
-    if (!answer.error) return Empty();
-    // Not sent: keep the text as a note so nothing typed is lost, and say why in the thread.
-    notice = deps.dialect->User(user) + " your `reply:` was not sent: " + answer.text;
-  }
-  auto note = deps.store->AddNote(c.id, user, deps.dialect->ToPlain(text), notice, request.now);
-  if (!note.ok()) {
-    // Let Slack's retry (about at once, then after 1 and 5 minutes) try again.
-    Status released = deps.store->ReleaseEvent("slack-event", claim);
-    log::Error("slack thread message not stored; Slack will send it again",
-               {{"ref", ref}, {"event_id", event_id}, {"error", note.status().message()},
-                {"claim_released", released.ok() ? "yes" : "no"}});
+  // Nothing was stored: Slack's retry (about at once, then after 1 and 5 minutes) brings it.
+  if (outcome.result == ThreadMessageResult::kUnavailable) {
     return JsonError(500, "database unavailable");
   }
-  log::Info("slack thread message stored as a note", {{"ref", ref}, {"user", user}});
   return Empty();
 }
 

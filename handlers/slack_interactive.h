@@ -1,9 +1,9 @@
 // Slack interactivity and the Events API:
 //   POST /chat/slack/interactions — the buttons on a thread root (Reply / Assign to me / Close /
 //     Reopen) and the reply modal's submission; a form whose one field `payload` is JSON.
-//   POST /chat/slack/events — url_verification, then thread messages: `reply: …` in a
-//     conversation's thread goes to the customer, any other human message there is stored as
-//     an internal note. Bot messages and edits are ignored; event_id repeats change nothing.
+//   POST /chat/slack/events — url_verification, then thread messages, handed to
+//     chat/thread_messages.h (`reply: …` goes to the customer, any other human message is
+//     kept as a note, each event once). Bot messages and edits are ignored here.
 // Both are signed like slash commands (v0) and refused from another workspace. Every action
 // runs as the same command a user could type, so roles, the audit log and the answers match.
 #pragma once
@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/command_service.h"
+#include "chat/thread_messages.h"
 #include "handlers/http_answer.h"
 #include "platforms/platform.h"
 #include "storage/store.h"
@@ -34,9 +35,5 @@ struct SlackInteractiveDeps {
 
 HttpAnswer HandleSlackInteraction(const InboundRequest& request, SlackInteractiveDeps& deps);
 HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps& deps);
-
-// The text after "reply:" when a thread message is a reply for the customer ("reply: Thanks!",
-// any case, spaces allowed before the colon); nullopt otherwise.
-std::optional<std::string> ThreadReplyText(const std::string& message);
 
 }  // namespace duplex

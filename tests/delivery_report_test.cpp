@@ -22,6 +22,7 @@ struct Fixture {
   std::unique_ptr<SqliteStore> store;
   ConsoleDialect dialect;
   std::int64_t conversation = 0;
+  std::int64_t customer_message = 0;
   std::int64_t reply_message = 0;
   std::int64_t reply_delivery = 0;
 
@@ -41,10 +42,13 @@ struct Fixture {
     auto in = store->Ingest({{m, "C1", ""}}, kNow);
     REQUIRE(in.ok());
     conversation = (*in)[0].conversation_id;
+    customer_message = (*in)[0].message_id;
     // The root is posted, then a reply is queued and Meta accepts it with a wamid.
     RunAll("ts-root");
-    auto q = store->QueueReply(conversation, "U0STAFF", "We fixed the address",
-                               "meta:106540352242922", kNow + 1);
+    auto q =
+        store->QueueReply(NewReply{conversation, customer_message, "U0STAFF",
+                                   "We fixed the address", "meta:106540352242922", std::nullopt},
+                          kNow + 1);
     REQUIRE(q.ok());
     reply_message = q->message_id;
     reply_delivery = q->delivery_id;
@@ -148,8 +152,9 @@ TEST_CASE("delivery report: an unknown id is ignored, one for a reply in flight 
   CHECK((*f.store->GetMessage(f.reply_message))->status == "sent");
 
   // A second reply is being sent: Meta answered, but its wamid is not stored yet.
-  auto q =
-      f.store->QueueReply(f.conversation, "U0STAFF", "second", "meta:106540352242922", kNow + 8);
+  auto q = f.store->QueueReply(NewReply{f.conversation, f.customer_message, "U0STAFF", "second",
+                                        "meta:106540352242922", std::nullopt},
+                               kNow + 8);
   REQUIRE(q.ok());
   REQUIRE(f.store->MarkSending({q->delivery_id}, kNow + 8).ok());
   Status s = f.Report("wamid.OUT2");
@@ -170,8 +175,9 @@ TEST_CASE("delivery report: an unknown id is ignored, one for a reply in flight 
 TEST_CASE(
     "delivery report: a later reply that reached the customer keeps the conversation replied") {
   Fixture f;
-  auto q =
-      f.store->QueueReply(f.conversation, "U0STAFF", "second", "meta:106540352242922", kNow + 8);
+  auto q = f.store->QueueReply(NewReply{f.conversation, f.customer_message, "U0STAFF", "second",
+                                        "meta:106540352242922", std::nullopt},
+                               kNow + 8);
   REQUIRE(q.ok());
   DeliveryUpdate sent;
   sent.id = q->delivery_id;

@@ -7,9 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "delivery/delivery_engine.h"
+#include "delivery/worker.h"
 #include "platforms/generic/generic_connector.h"
 #include "storage/sqlite_store.h"
 #include "support/fakes.h"
+#include "support/staff_rig.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -200,7 +202,8 @@ TEST_CASE("replies: sent once, confirmed in the thread, SLA clock stopped") {
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();  // thread root
-  auto q = rig.store->QueueReply(conv, "U1", "thanks!", "generic:", rig.clock.NowMs());
+  auto q =
+      test::QueueReplyToOpener(*rig.store, conv, "U1", "thanks!", "generic:", rig.clock.NowMs());
   rig.http.PushStatus(200, R"({"url":"https://crm/r/1"})");
   rig.engine->RunDue();
   CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDone);
@@ -226,7 +229,8 @@ TEST_CASE("replies: an uncertain outcome is flagged unknown with the text and no
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();
-  auto q = rig.store->QueueReply(conv, "U1", "maybe posted", "x:", rig.clock.NowMs());
+  auto q =
+      test::QueueReplyToOpener(*rig.store, conv, "U1", "maybe posted", "x:", rig.clock.NowMs());
   // A connector without idempotent retries reports kUncertain on a timeout after sending.
   class UncertainConnector final : public PlatformConnector {
    public:
@@ -258,7 +262,7 @@ TEST_CASE("replies: a permanent platform error ends in a clear message in the th
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();
-  auto q = rig.store->QueueReply(conv, "U1", "hello", "generic:", rig.clock.NowMs());
+  auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "hello", "generic:", rig.clock.NowMs());
   rig.http.PushStatus(410, "gone");
   rig.engine->RunDue();
   CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDead);
@@ -273,7 +277,7 @@ TEST_CASE("replies: a permanent platform error ends in a clear message in the th
 TEST_CASE("a reply waits for its conversation's thread root") {
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
-  auto q = rig.store->QueueReply(conv, "U1", "hi", "generic:", rig.clock.NowMs());
+  auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "hi", "generic:", rig.clock.NowMs());
   rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack unreachable"));
   rig.engine->RunDue();
   rig.engine->RunDue();
@@ -319,6 +323,141 @@ TEST_CASE("a throttled target never makes another delivery run twice in one clai
   std::map<std::string, int> seen;
   for (const auto& p : rig.chat.posts()) seen[p.card->text]++;
   CHECK(seen == std::map<std::string, int>{{"text a", 1}, {"text c", 1}, {"text d", 1}});
+}
+
+}  // namespace duplex
+
+namespace duplex {
+namespace {
+
+// Replies for conversation "boom" throw from inside the connector (as a strict JSON dump of
+// bad text would); others go through the generic connector.
+class ThrowingConnector final : public PlatformConnector {
+ public:
+  explicit ThrowingConnector(const PlatformConnector& real) : real_(real) {}
+  std::string Name() const override { return "generic"; }
+  std::string DisplayName() const override { return "Webhook"; }
+  Status Verify(const InboundRequest&) const override { return Status::Ok(); }
+  Result<ParsedWebhook> Parse(const InboundRequest&) const override { return ParsedWebhook{}; }
+  DeliveryOutcome SendReply(const ReplyRequest& reply, HttpClient& http) const override {
+    if (reply.conversation_key == "boom") throw std::runtime_error("connector exploded");
+    return real_.SendReply(reply, http);
+  }
+  HttpRequest SampleWebhook(const std::string&, const std::string&, const std::string&,
+                            UnixMs) const override {
+    return {};
+  }
+
+ private:
+  const PlatformConnector& real_;
+};
+
+// Chat posts whose card text is "text boom" throw; the rest are recorded.
+class ThrowingPoster final : public ChatPoster {
+ public:
+  explicit ThrowingPoster(test::RecordingPoster& real) : real_(real) {}
+  const ChatDialect& Dialect() const override { return real_.Dialect(); }
+  DeliveryOutcome Post(const ChatMessage& m) override {
+    if (m.card && m.card->text == "text boom") throw std::logic_error("poster exploded");
+    return real_.Post(m);
+  }
+  DeliveryOutcome Update(const ChatMessage& m, const std::string& id) override {
+    return real_.Update(m, id);
+  }
+
+ private:
+  test::RecordingPoster& real_;
+};
+
+}  // namespace
+
+TEST_CASE("a reply whose text is not valid UTF-8 goes out with U+FFFD in place of the bad bytes") {
+  Rig rig;
+  auto conv = rig.Ingest("e1", "c1");
+  rig.engine->RunDue();
+  auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "caf\xe9 ok \xff",
+                                    "generic:", rig.clock.NowMs());
+  REQUIRE(q.ok());
+  rig.engine->RunDue();
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDone);
+  REQUIRE(rig.http.requests().size() == 1);
+  CHECK(nlohmann::json::parse(rig.http.requests()[0].body)["text"] ==
+        "caf\xef\xbf\xbd ok \xef\xbf\xbd");
+  rig.engine->RunDue();  // the confirmation quotes it, escaped the same way when posted
+  CHECK(rig.chat.posts().size() == 2);
+}
+
+TEST_CASE(
+    "an exception inside a delivery gives that delivery up with the reason, and the worker goes "
+    "on with the next") {
+  Rig rig;
+  GenericConfig g;
+  g.secret = "whsec_c2VjcmV0";
+  g.reply_url = "http://127.0.0.1:9/replies";
+  GenericConnector generic(g);
+  rig.connectors["generic"] = std::make_unique<ThrowingConnector>(generic);
+  ThrowingPoster poster(rig.chat);
+  DeliveryDeps d;
+  d.store = rig.store.get();
+  d.clock = &rig.clock;
+  d.chat = &poster;
+  d.connectors = &rig.connectors;
+  d.http = &rig.http;
+  d.limiter = &rig.limiter;
+  d.retry.jitter = 0;
+  DeliveryEngine engine(d);
+  DeliveryWorker worker(engine, 1);
+
+  auto boom = rig.Ingest("e1", "boom");
+  auto fine = rig.Ingest("e2", "fine");
+  REQUIRE(engine.RunDue() == 2);  // both thread roots
+  auto bad_reply =
+      test::QueueReplyToOpener(*rig.store, boom, "U1", "never out", "generic:", rig.clock.NowMs());
+  auto good_reply =
+      test::QueueReplyToOpener(*rig.store, fine, "U1", "goes out", "generic:", rig.clock.NowMs());
+  rig.Ingest("e3", "other");  // posted; the next card ("text boom") throws
+  Mention m;
+  m.platform = "generic";
+  m.event_id = m.message_id = m.conversation_key = "e4";
+  m.text = "text boom";
+  m.author = {"a", "ana", "Ana", 5};
+  REQUIRE(rig.store->Ingest({{m, "C1", ""}}, rig.clock.NowMs()).ok());
+
+  worker.Start();
+  worker.Wake();
+  REQUIRE(test::WaitUntil([&] {
+    return rig.Get(good_reply->delivery_id).state == DeliveryState::kDone &&
+           rig.Get(bad_reply->delivery_id).state != DeliveryState::kSending &&
+           rig.Get(bad_reply->delivery_id).state != DeliveryState::kPending &&
+           worker.InFlight() == 0;
+  }));
+  // The reply may have reached the platform before the exception: unknown, never resent.
+  Delivery bad = rig.Get(bad_reply->delivery_id);
+  CHECK(bad.state == DeliveryState::kUnknown);
+  CHECK(bad.last_error == "internal error: connector exploded");
+  CHECK((*rig.store->GetMessage(bad_reply->message_id))->status == "unknown");
+  CHECK(rig.http.requests().size() == 1);
+  CHECK(nlohmann::json::parse(rig.http.requests()[0].body)["text"] == "goes out");
+  // A chat post that throws is dead with its reason; the other new card was posted.
+  auto dead = rig.store->ListDeliveries({DeliveryState::kDead}, 10);
+  REQUIRE(dead.ok());
+  REQUIRE(dead->size() == 1);
+  CHECK((*dead)[0].kind == DeliveryKind::kChatPost);
+  CHECK((*dead)[0].last_error == "internal error: poster exploded");
+  REQUIRE(test::WaitUntil([&] {
+    for (const auto& p : rig.chat.posts()) {
+      if (p.text.find("may or may not have been posted (internal error: connector exploded)") !=
+          std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }));
+  bool posted_e3 = false;
+  for (const auto& p : rig.chat.posts())
+    posted_e3 = posted_e3 || (p.card && p.card->text == "text e3");
+  CHECK(posted_e3);
+  CHECK(worker.Stop(5000));
 }
 
 }  // namespace duplex

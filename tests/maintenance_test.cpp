@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <mutex>
@@ -65,6 +67,20 @@ void CheckFixtureData(Store& store) {
   REQUIRE(stats.ok());
   CHECK(stats->pending == 1);  // the reply, still waiting for its receiver
 }
+
+// The permission bits of `path`.
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  REQUIRE_MESSAGE(::stat(path.c_str(), &st) == 0, path);
+  return st.st_mode & 0777;
+}
+
+// The usual umask (files 0644) for the length of a test.
+struct UsualUmask {
+  UsualUmask() : old(::umask(022)) {}
+  ~UsualUmask() { ::umask(old); }
+  mode_t old;
+};
 
 struct LogCapture {
   LogCapture() {
@@ -135,6 +151,44 @@ TEST_CASE("upgrade: the fixture opens with this build's schema, data intact") {
   CHECK(UserVersion(path) == storage::LatestSchemaVersion());
   // A backup exactly when there was something to upgrade.
   CHECK(BackupsOf(dir, "duplex.db.v1-").size() == (storage::LatestSchemaVersion() > 1 ? 1u : 0u));
+}
+
+TEST_CASE(
+    "upgrade: message ids become unique — of repeats stored before, the first keeps its id, and "
+    "a later replay of any stored message is a duplicate") {
+  test::TempDir dir;
+  std::string path = CopyFixture(dir);
+  {
+    // A replay of the first message stored under another event id, as older versions did.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
+        " platform_message_id, author_id, author_handle, author_name, text, created_at)"
+        " SELECT conversation_id, platform, direction, kind, 'replayed', platform_message_id,"
+        " author_id, author_handle, author_name, text, created_at + 1 FROM messages WHERE id = 1");
+  }
+  auto store = SqliteStore::Open({path});
+  REQUIRE_MESSAGE(store.ok(), store.status().message());
+  {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT id, message_identity FROM messages ORDER BY id");
+    std::vector<std::string> identities;
+    while (q.executeStep()) identities.push_back(q.getColumn(1).getString());
+    // msg-1, msg-2, msg-3, the staff reply (none), the stored replay (none).
+    CHECK(identities == std::vector<std::string>{"msg-1", "msg-2", "msg-3", "", ""});
+  }
+  for (const char* id : {"msg-1", "msg-3"}) {
+    Mention m;
+    m.platform = "generic";
+    m.event_id = std::string("late-") + id;
+    m.message_id = id;
+    m.conversation_key = "order-1042";
+    m.text = "replayed";
+    m.author = {"cust-1", "ana", "Ana", 10};
+    auto r = (*store)->Ingest({{m, "C1", ""}}, 5000);
+    REQUIRE(r.ok());
+    CHECK((*r)[0].duplicate);
+  }
 }
 
 TEST_CASE("upgrade: a failing step leaves the database at its old version, unchanged") {
@@ -286,6 +340,56 @@ TEST_CASE("check database: what would stop serve, and what the operator should k
       CHECK(c.notes[0].find("will be upgraded") != std::string::npos);
       CHECK(UserVersion(path) == 1);  // checking changes nothing
     }
+  }
+}
+
+TEST_CASE(
+    "files holding customer data are private to their owner (0600) whatever the umask: the "
+    "database, its WAL files, the upgrade backup and backup copies") {
+  UsualUmask umask;
+  test::TempDir dir;
+  SUBCASE("a new database and its -wal and -shm files") {
+    const std::string path = dir.File("new.db");
+    auto store = SqliteStore::Open({path});
+    REQUIRE(store.ok());
+    REQUIRE((*store)->Ping().ok());
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      REQUIRE_MESSAGE(fs::exists(path + suffix), suffix);
+      CHECK_MESSAGE(ModeOf(path + suffix) == 0600, suffix);
+    }
+  }
+  SUBCASE("an existing database others could read, with WAL files left from another connection") {
+    const std::string path = dir.File("old.db");
+    SQLite::Database other(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    other.exec("PRAGMA journal_mode = WAL");
+    other.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)");
+    for (const char* suffix : {"", "-wal", "-shm"}) REQUIRE(ModeOf(path + suffix) == 0644);
+    LogCapture logs;
+    auto store = SqliteStore::Open({path});
+    REQUIRE_MESSAGE(store.ok(), store.status().message());
+    for (const char* suffix : {"", "-wal", "-shm"})
+      CHECK_MESSAGE(ModeOf(path + suffix) == 0600, suffix);
+    CHECK(logs.Text().find("database file made private to its owner") != std::string::npos);
+  }
+  SUBCASE("the copy made before an upgrade, and the upgraded database") {
+    const std::string path = CopyFixture(dir);
+    fs::permissions(path, fs::perms(0644));
+    SqliteOptions options{path};
+    options.extra_migrations = {"CREATE TABLE upgrade_probe (id INTEGER);"};
+    REQUIRE(SqliteStore::Open(options).ok());
+    auto backups = BackupsOf(dir, "duplex.db.v1-");
+    REQUIRE(backups.size() == 1);
+    CHECK(ModeOf(backups[0]) == 0600);
+    CHECK(ModeOf(path) == 0600);
+  }
+  SUBCASE("duplex backup's copy, new or overwriting") {
+    const std::string path = CopyFixture(dir);
+    REQUIRE(storage::BackupDatabase(path, dir.File("copy.db"), false).ok());
+    CHECK(ModeOf(dir.File("copy.db")) == 0600);
+    test::WriteFile(dir.File("taken.db"), "old");
+    REQUIRE(ModeOf(dir.File("taken.db")) == 0644);
+    REQUIRE(storage::BackupDatabase(path, dir.File("taken.db"), true).ok());
+    CHECK(ModeOf(dir.File("taken.db")) == 0600);
   }
 }
 

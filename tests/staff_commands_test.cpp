@@ -143,7 +143,8 @@ TEST_CASE("show: platform, author with reach, state and SLA, then every kind of 
   rig.Command("note 1 checking the order", "U2");
   rig.http.PushStatus(200, R"({"url":"https://crm.example.com/r/1"})");
   rig.ReplyAndDeliver(id, "U3");
-  rig.store->QueueReply(id, "U3", "follow-up, not out yet", "generic:", rig.clock.NowMs());
+  test::QueueReplyToOpener(*rig.store, id, "U3", "follow-up, not out yet",
+                           "generic:", rig.clock.NowMs());
   rig.Command("assign 1 U3");
 
   std::string text = rig.Command("show #1");
@@ -266,18 +267,20 @@ TEST_CASE("template: add, list, replace, remove, names are checked") {
   CHECK(rig.store->ListTemplates()->size() == 1);
 }
 
-TEST_CASE("reply :name sends the template filled in for the last customer message's author") {
+TEST_CASE(
+    "reply :name sends the template filled in for the customer answered: the conversation's "
+    "opener, not a later writer in its thread") {
   test::StaffRig rig;
-  auto id = rig.Ingest("e1", "c1", "ana");
-  rig.Ingest("e2", "c1", "bea");  // the reply answers this one
+  auto id = rig.Ingest("e1", "c1", "ana");  // the reply answers this one
+  rig.Ingest("e2", "c1", "bea");
   rig.Deliver();
   rig.Command("template add thanks Thanks {author} (@{handle}), about {ref}: {nothing}");
   CHECK(Has(rig.Command("reply 1 :Thanks"), "Queued reply to #1"));
   auto messages = *rig.store->ListMessages(id);
-  CHECK(messages.back().text == "Thanks Name bea (@bea), about #1: {nothing}");
+  CHECK(messages.back().text == "Thanks Name ana (@ana), about #1: {nothing}");
   rig.Deliver();
   REQUIRE(rig.http.requests().size() == 1);
-  CHECK(rig.http.requests()[0].body.find("Thanks Name bea (@bea), about #1") != std::string::npos);
+  CHECK(rig.http.requests()[0].body.find("Thanks Name ana (@ana), about #1") != std::string::npos);
 
   SUBCASE("an unknown template queues nothing and lists the names") {
     CHECK(
@@ -331,6 +334,81 @@ TEST_CASE("a database failure changes nothing and says so") {
   CHECK(rig.Get(1).assignee.empty());
   CHECK(rig.store->ListMessages(1)->size() == 1);
   CHECK(rig.store->ListTemplates()->empty());
+}
+
+}  // namespace duplex
+
+namespace duplex {
+namespace {
+
+// A generic message by `handle` in its own conversation, answering `parent` (it joins the
+// parent's conversation through it when the parent is stored).
+IngestItem Answering(const std::string& id, const std::string& parent, const std::string& handle) {
+  Mention m;
+  m.platform = "generic";
+  m.event_id = m.message_id = m.conversation_key = id;
+  m.parent_message_id = parent;
+  m.kind = MentionKind::kDirect;
+  m.text = "text " + id;
+  m.author = {"id-" + handle, handle, "Name " + handle, 10};
+  m.reply_target = nlohmann::json{{"conversation", id}, {"in_reply_to", id}}.dump();
+  return {m, "C1", ""};
+}
+
+std::string InReplyToSent(test::StaffRig& rig, std::size_t n) {
+  REQUIRE(rig.http.requests().size() == n);
+  return nlohmann::json::parse(rig.http.requests()[n - 1].body)["in_reply_to"];
+}
+
+}  // namespace
+
+TEST_CASE(
+    "reply answers the opener's newest message: a muted author or a stranger answering in the "
+    "thread never receives it, and the thread says which message it answered") {
+  test::StaffRig rig;
+  const auto id = rig.Ingest("vip-1", "order-1042", "vera", 50'000);
+  REQUIRE(rig.store->AddMute({"generic", "spammer", "U0ADMIN", 0}).ok());
+  auto joined = rig.store->Ingest({Answering("spam-1", "vip-1", "spammer")}, rig.clock.NowMs());
+  REQUIRE(joined.ok());
+  REQUIRE((*joined)[0].conversation_id == id);
+  REQUIRE((*joined)[0].muted);
+  rig.Deliver();
+
+  CHECK(Has(rig.Command("reply 1 Your order 1042 ships today"),
+            "Queued reply to #1 on Webhook (delivery 2), in reply to @vera (“text vip-1”)"));
+  rig.Deliver();
+  CHECK(InReplyToSent(rig, 1) == "vip-1");
+  CHECK(Has(rig.Notices().back(),
+            "Reply by <@U1> posted on Webhook in reply to @vera (“text vip-1”):\n> Your order"));
+
+  // Someone else, not muted, answers the VIP's post: still the VIP's conversation.
+  REQUIRE(rig.store->Ingest({Answering("bo-1", "vip-1", "bo")}, rig.clock.NowMs()).ok());
+  rig.Deliver();
+  CHECK(Has(rig.Command("reply 1 See above"), "in reply to @vera"));
+  rig.Deliver();
+  CHECK(InReplyToSent(rig, 2) == "vip-1");
+
+  // The VIP writes again: the reply answers that newer message.
+  rig.Ingest("vip-2", "order-1042", "vera", 50'000);
+  rig.Deliver();
+  rig.Command("reply 1 Tracking link sent");
+  rig.Deliver();
+  CHECK(InReplyToSent(rig, 3) == "vip-2");
+}
+
+TEST_CASE(
+    "reply is refused, nothing queued, when the conversation's opener has no message to answer") {
+  test::StaffRig rig;
+  REQUIRE(rig.store->AddMute({"generic", "mallory", "U0ADMIN", 0}).ok());
+  const auto id = rig.Ingest("m-1", "thread-9", "mallory");  // muted: never posted
+  REQUIRE(rig.store->Ingest({Answering("bo-1", "m-1", "bo")}, rig.clock.NowMs()).ok());
+  rig.Deliver();
+  CHECK(Has(rig.Command("reply 1 hello"),
+            "Not queued: #1 has no message from @mallory, who started it, that duplex may answer"));
+  auto messages = rig.store->ListMessages(id);
+  REQUIRE(messages.ok());
+  for (const auto& m : *messages) CHECK(m.direction == MessageDirection::kIn);
+  CHECK(rig.store->GetOutboxStats()->pending == 0);
 }
 
 }  // namespace duplex

@@ -197,7 +197,7 @@ TEST_CASE("notes are stored as notes, the notice is posted only when given") {
   test::StaffRig rig;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
-  auto note = rig.store->AddNote(id, "U1", "call them back", "the notice", rig.clock.NowMs());
+  auto note = rig.store->AddNote({id, "U1", "call them back", "the notice", {}}, rig.clock.NowMs());
   REQUIRE(note.ok());
   auto m = *rig.store->GetMessage(*note);
   CHECK(m->direction == MessageDirection::kNote);
@@ -206,9 +206,9 @@ TEST_CASE("notes are stored as notes, the notice is posted only when given") {
   auto pending = Pending(*rig.store);
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].payload == "the notice");
-  REQUIRE(rig.store->AddNote(id, "U1", "from a thread message", "", rig.clock.NowMs()).ok());
+  REQUIRE(rig.store->AddNote({id, "U1", "from a thread message", "", {}}, rig.clock.NowMs()).ok());
   CHECK(Pending(*rig.store).size() == 1);
-  CHECK(rig.store->AddNote(42, "U1", "x", "", 0).status().code() == StatusCode::kNotFound);
+  CHECK(rig.store->AddNote({42, "U1", "x", "", {}}, 0).status().code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("the queue: open and assigned conversations, per channel or all, longest waiting first") {
@@ -336,12 +336,13 @@ TEST_CASE(
   const std::string path = dir.File("old.db");
   { REQUIRE(SqliteStore::Open({path}).ok()); }
   {
-    // Back to schema 2: what the staff step (3) and the outbox index (4) add is removed, and
-    // two conversations are stored.
+    // Back to schema 2: what the staff step (3), the outbox index (4) and unique message ids
+    // (5) add is removed, and two conversations are stored.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec(
         "DROP TABLE reply_templates; DROP INDEX conversations_sla; DROP INDEX conversations_state;"
-        " DROP INDEX conversations_updated; DROP INDEX outbox_target_due;");
+        " DROP INDEX conversations_updated; DROP INDEX outbox_target_due;"
+        " DROP INDEX messages_identity; ALTER TABLE messages DROP COLUMN message_identity;");
     for (const char* column :
          {"sla_started_at", "sla_stopped_at", "sla_reminded_at", "sla_breached_at"}) {
       db.exec(std::string("ALTER TABLE conversations DROP COLUMN ") + column);

@@ -99,6 +99,44 @@ TEST_CASE("ingest: dedup, conversations, threads and the chat outbox in one tran
   CHECK((*messages)[1].author.followers == 10);
 }
 
+TEST_CASE(
+    "ingest: a message whose platform id is stored is a duplicate under any event id, while an "
+    "edit sharing the id is stored") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
+  IngestItem replay = Item("e2", "c1", "one");
+  replay.mention.message_id = "msg-e1";
+  IngestItem other_platform = Item("e3", "c9", "same id elsewhere");
+  other_platform.mention.platform = "x";
+  other_platform.mention.message_id = "msg-e1";
+  IngestItem edit = Item("e4", "c1", "(edited) one");
+  edit.mention.message_id = "msg-e1";
+  edit.mention.edited = true;
+  auto r = store->Ingest({replay, replay, other_platform, edit}, 2000);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].duplicate);
+  CHECK((*r)[1].duplicate);
+  CHECK_FALSE((*r)[2].duplicate);
+  CHECK_FALSE((*r)[3].duplicate);
+  auto messages = store->ListMessages(1);
+  REQUIRE(messages.ok());
+  REQUIRE(messages->size() == 2);
+  CHECK((*messages)[1].text == "(edited) one");
+  SUBCASE("a second edit is stored too, and a replay of the original still is not") {
+    IngestItem again = Item("e5", "c1", "(edited) one!");
+    again.mention.message_id = "msg-e1";
+    again.mention.edited = true;
+    IngestItem replay2 = Item("e6", "c1", "one");
+    replay2.mention.message_id = "msg-e1";
+    auto r2 = store->Ingest({again, replay2}, 3000);
+    REQUIRE(r2.ok());
+    CHECK_FALSE((*r2)[0].duplicate);
+    CHECK((*r2)[1].duplicate);
+    CHECK(store->ListMessages(1)->size() == 3);
+  }
+}
+
 TEST_CASE("ingest: a message whose parent is known joins the parent's conversation") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
@@ -180,13 +218,35 @@ TEST_CASE(
   CHECK(store->DueDeliveries(9000, 10, {"chat:C2"})->front().target == "chat:C1");
 }
 
-TEST_CASE("replies: queued against the last customer message — recovery flags interrupted ones unknown") {
+TEST_CASE(
+    "replies: queued against the customer message given, the newest of an author found — "
+    "recovery flags interrupted ones unknown") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
-  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two")}, 1000);
+  IngestItem other = Item("e3", "c1", "three, by someone else");
+  other.mention.author = {"b2", "bo", "Bo", 5};
+  IngestItem muted = Item("e4", "c1", "four, muted");
+  REQUIRE(store->AddMute({"generic", "ana-muted", "U1", 900}).ok());
+  muted.mention.author = {"ana-muted", "ana-muted", "Ana", 10};
+  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two"), other, muted}, 1000);
+  REQUIRE(r.ok());
   const auto conv = (*r)[0].conversation_id;
-  CHECK(store->QueueReply(999, "U1", "hi", "generic:", 1000).status().code() == StatusCode::kNotFound);
-  auto q = store->QueueReply(conv, "U1", "on its way", "generic:", 1001);
+  auto latest = store->LatestMessageFrom(conv, "a1");
+  REQUIRE(latest.ok());
+  REQUIRE(latest->has_value());
+  CHECK((*latest)->id == (*r)[1].message_id);
+  CHECK((*store->LatestMessageFrom(conv, "b2"))->id == (*r)[2].message_id);
+  CHECK_FALSE(store->LatestMessageFrom(conv, "ana-muted")->has_value());
+  CHECK_FALSE(store->LatestMessageFrom(conv, "nobody")->has_value());
+
+  CHECK(store->QueueReply({999, (*r)[1].message_id, "U1", "hi", "generic:", {}}, 1000)
+            .status()
+            .code() == StatusCode::kNotFound);
+  auto elsewhere = store->Ingest({Item("e5", "c2", "another conversation")}, 1000);
+  CHECK(store->QueueReply({conv, (*elsewhere)[0].message_id, "U1", "hi", "generic:", {}}, 1000)
+            .status()
+            .code() == StatusCode::kNotFound);
+  auto q = store->QueueReply({conv, (*r)[1].message_id, "U1", "on its way", "generic:", {}}, 1001);
   REQUIRE(q.ok());
   auto reply = store->GetMessage(q->message_id);
   CHECK((*reply)->parent_id == (*r)[1].message_id);

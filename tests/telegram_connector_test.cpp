@@ -222,6 +222,10 @@ TEST_CASE("an edit is its own event in the original message's conversation, mark
   CHECK(edit[0].event_id != original[0].event_id);
   CHECK(edit[0].conversation_key == original[0].conversation_key);
   CHECK(edit[0].text == "(edited) 👋🏽 hi @acme_help_bot — is there an outage in Porto or Braga? 🙏");
+  // Same message id as the original: the store keeps both because the edit says it is one.
+  CHECK(edit[0].message_id == original[0].message_id);
+  CHECK(edit[0].edited);
+  CHECK_FALSE(original[0].edited);
 
   SUBCASE("an edit in a private chat") {
     json body = json::parse(Fixture("private_message.json"));

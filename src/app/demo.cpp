@@ -22,6 +22,7 @@
 #include "core/text.h"
 #include "security/crypto.h"
 #include "security/signatures.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 namespace {
@@ -77,7 +78,8 @@ int RunDemo() {
     json body = json::parse(req.body, nullptr, false);
     std::lock_guard lock(receiver.mu);
     receiver.replies.push_back(body);
-    res.set_content(json{{"url", "https://crm.example.com/replies/" + body.value("id", std::string())}}.dump(),
+    res.set_content(security::DumpJson(json{{"url", "https://crm.example.com/replies/" +
+                                                        body.value("id", std::string())}}),
                     "application/json");
   });
   receiver.port = receiver.server.bind_to_any_port("127.0.0.1");
@@ -91,7 +93,7 @@ int RunDemo() {
       {"platforms",
        {{"generic", {{"secret", secret},
                      {"reply_url", "http://127.0.0.1:" + std::to_string(receiver.port) + "/replies"}}}}}};
-  auto config = ParseConfig(cfg.dump());
+  auto config = ParseConfig(security::DumpJson(cfg));
   int exit_code = 1;
   if (!config.ok()) {
     std::cerr << "demo: internal config invalid: " << config.status().message() << "\n";
@@ -105,12 +107,19 @@ int RunDemo() {
     HttplibClient http;
     SystemClock clock;
     auto send_mention = [&](const std::string& id, const std::string& conversation,
-                            const std::string& handle, std::int64_t followers, const std::string& text,
-                            const std::string& sign_with) {
-      std::string body = json{{"id", id}, {"conversation", conversation}, {"kind", "direct"},
-                              {"author", {{"id", "id-" + handle}, {"handle", handle},
-                                          {"name", handle + " (sample)"}, {"followers", followers}}},
-                              {"text", text}, {"url", "https://crm.example.com/messages/" + id}}.dump();
+                            const std::string& handle, std::int64_t followers,
+                            const std::string& text, const std::string& sign_with) {
+      std::string body =
+          security::DumpJson(json{{"id", id},
+                                  {"conversation", conversation},
+                                  {"kind", "direct"},
+                                  {"author",
+                                   {{"id", "id-" + handle},
+                                    {"handle", handle},
+                                    {"name", handle + " (sample)"},
+                                    {"followers", followers}}},
+                                  {"text", text},
+                                  {"url", "https://crm.example.com/messages/" + id}});
       std::string ts = std::to_string(clock.NowSeconds());
       HttpRequest req;
       req.url = base + "/webhooks/generic";
@@ -167,7 +176,7 @@ int RunDemo() {
       std::lock_guard lock(receiver.mu);
       if (!receiver.replies.empty()) reply = receiver.replies.front();
     }
-    if (delivered) std::cout << "  receiver got: " << reply.dump() << "\n";
+    if (delivered) std::cout << "  receiver got: " << security::DumpJson(reply) << "\n";
     bool confirmed = WaitFor([&] {
       auto stats = a.store().GetOutboxStats();
       return stats.ok() && stats->pending == 0;

@@ -7,6 +7,7 @@
 #include "app/config_view.h"
 #include "chat/slack/slack_manifest.h"
 #include "core/text.h"
+#include "security/untrusted_json.h"
 #include "storage/maintenance.h"
 
 namespace duplex {
@@ -71,7 +72,7 @@ int RunPrintConfig(const std::string& path) {
   nlohmann::json effective = EffectiveConfig(*config, *doc);
   RedactSecrets(effective);
   RedactEnvValues(effective, *written);
-  std::cout << effective.dump(2) << "\n";
+  std::cout << security::DumpJson(effective, 2) << "\n";
   return 0;
 }
 
@@ -89,7 +90,7 @@ int RunSlackManifest(const std::string& path) {
     std::cerr << "duplex: warning: Slack sends requests only to https URLs; public_url is " << url
               << "\n";
   }
-  std::cout << manifest->dump(2) << "\n";
+  std::cout << security::DumpJson(*manifest, 2) << "\n";
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "chat/delivery_commands.h"
+#include "chat/notices.h"
 #include "chat/staff_commands.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -120,12 +121,17 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
     auto first = deps_.store->ClaimEvent("chat-command", ctx.team_id + ":" + ctx.request_id,
                                          deps_.clock->NowMs());
     if (first.ok() && !*first) {
-      return {"This command was already received (the chat sent it again); it was not run twice.", false};
+      return {"This command was already received (the chat sent it again); it was not run twice.",
+              false, false, true};
     }
   }
   CommandAnswer answer = spec->admin ? ExecuteAdmin(*spec, ctx, *parsed) : spec->run(*this, ctx, *parsed);
   log::Info("command", {{"verb", spec->verb}, {"user", ctx.user_id}, {"channel", ctx.channel_id}});
   return answer;
+}
+
+Result<std::optional<StoredMessage>> ReplyParent(Store& store, const Conversation& c) {
+  return store.LatestMessageFrom(c.id, c.author.id);
 }
 
 namespace {
@@ -152,24 +158,44 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
                 ", which is not configured any more, so duplex cannot reply there.",
             false, true};
   }
+  auto parent = ReplyParent(*deps.store, c);
+  if (!parent.ok()) {
+    return {"duplex could not read the database; nothing was queued. Try again.", false, true};
+  }
+  const ChatDialect& d = *deps.dialect;
+  const std::string opener =
+      d.Escape("@" + (c.author.handle.empty() ? c.author.id : c.author.handle));
+  if (!parent->has_value()) {
+    return {"Not queued: #" + std::to_string(c.id) + " has no message from " + opener +
+                ", who started it, that duplex may answer (theirs are muted). Replies go only "
+                "to the person who started a conversation.",
+            false, true};
+  }
+  const StoredMessage& answered = **parent;
   // `reply 42 :thanks` sends the template `thanks`, filled in (staff_commands.h).
-  auto resolved = ResolveReplyTemplate(svc, c, reply_text);
+  auto resolved = ResolveReplyTemplate(svc, c, answered, reply_text);
   if (!resolved.ok()) return {resolved.status().message(), false, true};
   reply_text = std::move(*resolved);
   if (Status s = it->second->ValidateReply(reply_text, c.conversation_key); !s.ok()) {
     return svc.UsageError(spec, "Not queued: " + s.message());
   }
-  auto queued = deps.store->QueueReply(c.id, ctx.user_id, reply_text, c.platform + ":" + c.account,
-                                       deps.clock->NowMs());
+  NewReply reply{c.id,     answered.id, ctx.user_id, reply_text, c.platform + ":" + c.account,
+                 ctx.claim};
+  auto queued = deps.store->QueueReply(reply, deps.clock->NowMs());
   if (!queued.ok()) {
     if (queued.status().code() == StatusCode::kNotFound) return {queued.status().message() + ".", false, true};
     return {"duplex could not save the reply (database unavailable); nothing was queued. Try again.",
             false, true};
   }
+  if (queued->repeat) {
+    return {"This reply was already received (the chat sent it again); it was not queued twice.",
+            false, false, true};
+  }
   if (deps.wake_delivery) deps.wake_delivery();
   return {"Queued reply to #" + std::to_string(c.id) + " on " + it->second->DisplayName() +
-              " (delivery " + std::to_string(queued->delivery_id) +
-              "). The result will appear in the conversation's thread.",
+              " (delivery " + std::to_string(queued->delivery_id) + "), " +
+              notices::InReplyTo(d, answered.author, answered.text) +
+              ". The result will appear in the conversation's thread.",
           false};
 }
 
@@ -189,7 +215,8 @@ CommandAnswer RunHelp(CommandService& svc, const CommandContext&, const ParsedCo
 
 void RegisterCoreCommands(CommandService& service) {
   service.Register({"reply", "reply <ref> <text>",
-                    "post <text> on the customer's platform, in reply to their last message"
+                    "post <text> on the customer's platform, in reply to the latest message of "
+                    "whoever started the conversation"
                     " (`:<name>` as the text sends a template)",
                     false, RunReply});
   service.Register({"help", "help [verb]", "this list, or the usage of one verb", false, RunHelp});

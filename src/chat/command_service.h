@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,12 +37,18 @@ struct CommandContext {
   // The text came from a form field (a Slack modal), not from chat markup: free text such as
   // a reply is used as typed, without undoing chat escapes.
   bool text_is_plain = false;
+  // The chat event the command came from (a `reply:` written in a thread, see
+  // chat/thread_messages.h): `reply` takes it in the same transaction as the reply, and
+  // answers `repeat` without queuing anything when it had been taken. Other verbs are never
+  // given one.
+  std::optional<EventClaim> claim;
 };
 
 struct CommandAnswer {
   std::string text;
   bool in_channel = false;  // default: ephemeral, only the caller sees it
   bool error = false;       // the command was refused or failed (recorded in the audit log)
+  bool repeat = false;      // the same request (trigger_id, event) was handled before: not run
 };
 
 struct CommandDeps {
@@ -99,5 +106,12 @@ class CommandService {
 
 // The staff verbs of the skeleton: reply, help.
 void RegisterCoreCommands(CommandService& service);
+
+// The customer message a staff reply to `c` answers. A conversation is its opener's: the
+// reply answers the newest message of the author who started it (Conversation::author) that
+// is not muted. Others who write in the same thread — in a group chat, under a post, in an
+// issue with many commenters, a muted author answering the opener — never receive it.
+// nullopt when the opener has no such message (all of theirs are muted).
+Result<std::optional<StoredMessage>> ReplyParent(Store& store, const Conversation& c);
 
 }  // namespace duplex

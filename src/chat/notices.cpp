@@ -15,9 +15,26 @@ std::string Quote(const ChatDialect& d, const std::string& text) {
   return out;
 }
 
+std::string InReplyTo(const ChatDialect& d, const Author& author, const std::string& text) {
+  constexpr std::size_t kQuotedChars = 80;
+  const std::string who = !author.handle.empty() ? "@" + author.handle
+                          : !author.name.empty() ? author.name
+                                                 : author.id;
+  std::string line = text;
+  for (char& c : line) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return "in reply to " + d.Escape(who) + " (“" + d.Escape(text::TruncateUtf8(line, kQuotedChars)) +
+         "”)";
+}
+
 std::string ReplySent(const ChatDialect& d, const std::string& user, const std::string& text,
-                      const std::string& platform_display, const std::string& url) {
-  std::string out = "Reply by " + d.User(user) + " posted on " + platform_display + ":\n" + Quote(d, text);
+                      const std::string& platform_display, const std::string& url,
+                      const Author& answered_by, const std::string& answered) {
+  std::string out = "Reply by " + d.User(user) + " posted on " + platform_display;
+  const bool known = !answered_by.id.empty() || !answered_by.handle.empty();
+  if (known) out += " " + InReplyTo(d, answered_by, answered);
+  out += ":\n" + Quote(d, text);
   if (!url.empty()) out += "\n" + d.Link(url, "view it on " + platform_display);
   return out;
 }

@@ -7,12 +7,19 @@
 #include <string>
 
 #include "chat/chat.h"
+#include "core/mention.h"
 #include "core/sla.h"
 
 namespace duplex::notices {
 
+// "in reply to @vera (“My order is late”)": the customer message a reply answers, by its
+// author and its first 80 characters on one line.
+std::string InReplyTo(const ChatDialect& d, const Author& author, const std::string& text);
+// `answered_by` and `answered` name the customer message the reply answers (InReplyTo);
+// nothing is said about it when `answered_by` is empty (not known).
 std::string ReplySent(const ChatDialect& d, const std::string& user, const std::string& text,
-                      const std::string& platform_display, const std::string& url);
+                      const std::string& platform_display, const std::string& url,
+                      const Author& answered_by = {}, const std::string& answered = "");
 std::string ReplyFailed(const ChatDialect& d, const std::string& user, const std::string& text,
                         const std::string& reason, std::int64_t delivery_id);
 std::string ReplyUnknown(const ChatDialect& d, const std::string& user, const std::string& text,

@@ -71,9 +71,9 @@ CommandAnswer RunNote(CommandService& svc, const CommandContext& ctx, const Pars
   const std::string note = cmd.RestFrom(1);
   if (note.empty()) return svc.UsageError(spec, "The note is empty.");
   auto& deps = svc.deps();
-  auto id =
-      deps.store->AddNote(target.conversation->id, ctx.user_id, note,
-                          notices::Note(*deps.dialect, ctx.user_id, note), deps.clock->NowMs());
+  NewNote add{target.conversation->id, ctx.user_id, note,
+              notices::Note(*deps.dialect, ctx.user_id, note), std::nullopt};
+  auto id = deps.store->AddNote(add, deps.clock->NowMs());
   if (!id.ok()) return {kDatabaseDown, false, true};
   if (deps.wake_delivery) deps.wake_delivery();
   return {"Note added to " + Ref(target.conversation->id) +

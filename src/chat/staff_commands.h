@@ -15,10 +15,11 @@ namespace duplex {
 void RegisterStaffCommands(CommandService& service);
 
 // The reply to send for `reply <ref> <text>`: `text` itself, or, when it is `:<name>`, that
-// template filled in for the conversation's last customer message ({author}, {handle},
-// {ref}). InvalidArgument for an unknown template, naming those there are.
+// template filled in for the customer message the reply answers, `answered` (its author's
+// {author} and {handle}; the conversation's {ref}). InvalidArgument for an unknown template,
+// naming those there are.
 Result<std::string> ResolveReplyTemplate(CommandService& svc, const Conversation& c,
-                                         const std::string& text);
+                                         const StoredMessage& answered, const std::string& text);
 
 namespace staff {
 

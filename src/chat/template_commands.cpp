@@ -90,7 +90,7 @@ CommandAnswer RunTemplate(CommandService& svc, const CommandContext& ctx,
 }  // namespace
 
 Result<std::string> ResolveReplyTemplate(CommandService& svc, const Conversation& c,
-                                         const std::string& text) {
+                                         const StoredMessage& answered, const std::string& text) {
   auto name = TemplateReference(text);
   if (!name) return text;
   auto& deps = svc.deps();
@@ -106,14 +106,7 @@ Result<std::string> ResolveReplyTemplate(CommandService& svc, const Conversation
                            (names.empty() ? "There are no templates yet (`/duplex template add`)."
                                           : "Templates: " + names + "."));
   }
-  // The reply answers the last customer message, so its author is the one addressed.
-  Author author = c.author;
-  auto messages = deps.store->ListMessages(c.id);
-  if (messages.ok()) {
-    for (const auto& m : *messages) {
-      if (m.direction == MessageDirection::kIn) author = m.author;
-    }
-  }
+  const Author& author = answered.author;
   TemplateVars vars;
   vars.author = author.name.empty() ? author.handle : author.name;
   vars.handle = author.handle;

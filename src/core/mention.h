@@ -32,7 +32,12 @@ struct Mention {
   std::string text;
   std::string permalink;        // may be empty
   std::string conversation_key; // the platform thread this message belongs to
-  std::string message_id;       // the platform's id of this message (for in-reply-to)
+  // The platform's id of this message (for in-reply-to), taken from the signed payload: a
+  // second message with the same id is a repeat of the first, whatever its event_id.
+  std::string message_id;
+  // An edit of the message `message_id` names, delivered as an event of its own (Telegram's
+  // edited_message): it shares the original's id and is stored next to it, not refused.
+  bool edited = false;
   std::string parent_message_id;  // the message it answers, if the platform says
   std::string reply_target;     // connector-owned JSON: what the reply API needs
   std::string account;          // our account on the platform (page, bot...) for pacing

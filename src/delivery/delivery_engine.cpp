@@ -163,8 +163,8 @@ DeliveryOutcome DeliveryEngine::UpdateRoot(const Delivery& d) {
   return deps_.chat->Update({c.channel, "", card, {}}, c.thread_ts);
 }
 
-DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, StoredMessage& reply,
-                                          std::string& platform_display) {
+DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, StoredMessage& reply,
+                                          StoredMessage& parent, std::string& platform_display) {
   auto conv = deps_.store->GetConversation(d.conversation_id);
   auto msg = deps_.store->GetMessage(d.message_id);
   if (!conv.ok() || !msg.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
@@ -179,7 +179,6 @@ DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, St
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
                                  "platform '" + c.platform + "' is not configured");
   }
-  StoredMessage parent;
   if (reply.parent_id != 0) {
     auto p = deps_.store->GetMessage(reply.parent_id);
     if (!p.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
@@ -200,13 +199,64 @@ DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, DeliveryUpdate&, St
 }
 
 void DeliveryEngine::Execute(const Delivery& d) {
+  try {
+    Attempt(d);
+  } catch (const std::exception& e) {
+    GiveUp(d, e.what());
+  } catch (...) {
+    GiveUp(d, "an unknown exception");
+  }
+}
+
+void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
+  const std::string reason = "internal error: " + why;
+  const bool is_reply = d.kind == DeliveryKind::kPlatformReply;
+  log::Fields fields = {{"delivery", std::to_string(d.id)},
+                        {"kind", ToString(d.kind)},
+                        {"target", d.target},
+                        {"result", is_reply ? "unknown" : "dead"},
+                        {"error", reason}};
+  try {
+    DeliveryUpdate update;
+    update.id = d.id;
+    update.error = reason;
+    update.state = is_reply ? DeliveryState::kUnknown : DeliveryState::kDead;
+    if (is_reply) {
+      // The exception may have come after the platform took the reply: never resent by itself.
+      update.message_status = "unknown";
+      auto reply = deps_.store->GetMessage(d.message_id);
+      auto conv = deps_.store->GetConversation(d.conversation_id);
+      if (reply.ok() && reply->has_value() && conv.ok() && conv->has_value()) {
+        update.follow_ups.push_back(
+            {DeliveryKind::kChatNotice, d.conversation_id, 0, ChatTarget((*conv)->channel),
+             notices::ReplyUnknown(deps_.chat->Dialect(), (*reply)->chat_user, (*reply)->text,
+                                   reason, d.id)});
+      }
+    }
+    Status s = deps_.store->FinishDelivery(update, deps_.clock->NowMs());
+    if (!s.ok()) fields.emplace_back("store_error", s.message());
+    log::Error(s.ok() ? "delivery attempt threw; the delivery was given up"
+                      : "delivery attempt threw and its end was not recorded",
+               fields);
+    if (deps_.metrics) {
+      deps_.metrics->Inc("duplex_deliveries_total",
+                         {{"kind", ToString(d.kind)}, {"result", is_reply ? "unknown" : "dead"}});
+    }
+  } catch (const std::exception& e) {
+    // The row stays `sending`; recovery at the next start settles it (a reply becomes unknown).
+    fields.emplace_back("store_error", e.what());
+    log::Error("delivery attempt threw and its end was not recorded", fields);
+  }
+}
+
+void DeliveryEngine::Attempt(const Delivery& d) {
   DeliveryUpdate update;
   update.id = d.id;
   DeliveryOutcome outcome;
   if (d.kind == DeliveryKind::kPlatformReply) {
-    StoredMessage reply;
+    StoredMessage reply, parent;
     std::string platform_display;
-    outcome = SendReply(d, update, reply, platform_display);
+    outcome = SendReply(d, reply, parent, platform_display);
     const ChatDialect& dialect = deps_.chat->Dialect();
     NewDelivery notice{DeliveryKind::kChatNotice, d.conversation_id, 0, "", ""};
     // The root shows "replied" and the answer time once a reply lands while it awaits one.
@@ -223,7 +273,8 @@ void DeliveryEngine::Execute(const Delivery& d) {
         update.message_remote_id = outcome.remote_id;
         update.message_url = outcome.url;
         update.first_response = true;
-        notice.payload = notices::ReplySent(dialect, reply.chat_user, reply.text, platform_display, outcome.url);
+        notice.payload = notices::ReplySent(dialect, reply.chat_user, reply.text, platform_display,
+                                            outcome.url, parent.author, parent.text);
         update.follow_ups.push_back(notice);
         if (root_changes) {
           update.follow_ups.push_back(

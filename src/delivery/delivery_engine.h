@@ -60,7 +60,11 @@ class DeliveryEngine {
   // Picks up to `limit` due deliveries whose targets have capacity and marks them sending.
   // `wake_at` is set to when the next one may be due (for the worker's sleep).
   std::vector<Delivery> Claim(int limit, UnixMs& wake_at);
-  // One attempt of a claimed delivery, recorded in the store.
+  // One attempt of a claimed delivery, recorded in the store. Never throws: an exception
+  // from a connector, a chat backend or a notice ends the delivery for good with the
+  // exception's message as its reason (dead, or `unknown` for a customer reply, which may
+  // have been posted before the exception), so recovery never runs the same row into it
+  // again and the caller's thread goes on.
   void Execute(const Delivery& delivery);
   // Gives back a claimed delivery that was never attempted.
   void Release(const Delivery& delivery);
@@ -71,13 +75,17 @@ class DeliveryEngine {
   Result<int> Recover();
 
  private:
-  DeliveryOutcome Attempt(const Delivery& d, DeliveryUpdate& update);
+  void Attempt(const Delivery& d);
+  // Ends a delivery whose attempt threw `why`; logs if even that cannot be recorded.
+  void GiveUp(const Delivery& d, const std::string& why);
   DeliveryOutcome PostMention(const Delivery& d, DeliveryUpdate& update);
   DeliveryOutcome PostNotice(const Delivery& d, DeliveryUpdate& update);
   // Re-renders the thread root from the conversation as it is now (chat.update).
   DeliveryOutcome UpdateRoot(const Delivery& d);
   MentionCard CardFor(const Conversation& c, const StoredMessage& m) const;
-  DeliveryOutcome SendReply(const Delivery& d, DeliveryUpdate& update, StoredMessage& reply,
+  // Sends the reply; `reply` and `parent` (the customer message it answers) are filled in
+  // as far as they could be read.
+  DeliveryOutcome SendReply(const Delivery& d, StoredMessage& reply, StoredMessage& parent,
                             std::string& platform_display);
   void Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
 

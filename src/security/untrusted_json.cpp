@@ -66,4 +66,12 @@ Status GetInt(const nlohmann::json& obj, const char* key, const std::string& pat
   return Status::Invalid(path + "." + key + " must be an integer");
 }
 
+std::string DumpJson(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string DumpJson(const nlohmann::ordered_json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 }  // namespace duplex::security

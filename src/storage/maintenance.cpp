@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/log.h"
 #include "storage/migrations.h"
 
 namespace duplex::storage {
@@ -53,6 +55,20 @@ std::int64_t MillisBetween(std::chrono::steady_clock::time_point a,
   return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
 }
 
+// Takes group and other permissions away from the open file `fd` (named `path`) if it has
+// them and is ours; someone else's file is theirs to set.
+Status MakePrivate(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Status::Unavailable("cannot stat '" + path + "': " + Errno());
+  if (st.st_uid != ::geteuid() || (st.st_mode & 077) == 0) return Status::Ok();
+  if (::fchmod(fd, st.st_mode & 0700) != 0) {
+    return Status::Unavailable("cannot make '" + path + "' private to its owner: " + Errno());
+  }
+  log::Info("database file made private to its owner (it was readable by others)",
+            {{"file", path}});
+  return Status::Ok();
+}
+
 bool SameFile(const std::string& a, const std::string& b) {
   std::error_code ec;
   return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
@@ -61,14 +77,43 @@ bool SameFile(const std::string& a, const std::string& b) {
 }  // namespace
 
 Status CopyDatabase(SQLite::Database& source, const std::string& to) {
+  // SQLite would create the copy 0644 under the usual umask; VACUUM INTO accepts an empty
+  // file, so the copy is made in one created private beforehand.
+  int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot create '" + to + "': " + Errno());
+  ::close(fd);
   try {
     SQLite::Statement vacuum(source, "VACUUM INTO ?");
     vacuum.bind(1, to);
     vacuum.exec();
   } catch (const std::exception& e) {
+    ::unlink(to.c_str());
     return Status::Unavailable("cannot copy the database to '" + to + "': " + e.what());
   }
   return SyncPath(to);
+}
+
+Status MakeDatabaseFilePrivate(const std::string& database) {
+  if (database.empty() || database == ":memory:") return Status::Ok();
+  // Read-only is enough to create the file and to change its mode; whether it is writable
+  // stays SQLite's to find out and report.
+  int fd = ::open(database.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot open database '" + database + "': " + Errno());
+  Status s = MakePrivate(fd, database);
+  ::close(fd);
+  if (!s.ok()) return s;
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string path = database + suffix;
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      return Status::Unavailable("cannot open '" + path + "': " + Errno());
+    }
+    s = MakePrivate(fd, path);
+    ::close(fd);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 std::string UpgradeBackupPath(const std::string& database, int from_version) {

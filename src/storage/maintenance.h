@@ -34,8 +34,16 @@ Result<BackupReport> BackupDatabase(const std::string& database, const std::stri
                                     bool overwrite);
 
 // The same copy from an open connection (the store's, before it migrates). `to` must not
-// exist. Errors name `to` and the cause.
+// exist. Errors name `to` and the cause. The copy, like every file below, is readable by its
+// owner only (0600), whatever the umask: it holds customer messages.
 Status CopyDatabase(SQLite::Database& source, const std::string& to);
+
+// Makes `database` a file only its owner can read or write, before SQLite opens it: creates
+// it 0600 when missing, and takes group and other permissions away from it and from its
+// -wal and -shm files when they have them and belong to this process's user (SQLite creates
+// the -wal and -shm files with the database file's permissions). Files owned by someone
+// else are left alone. Errors name the path and the cause.
+Status MakeDatabaseFilePrivate(const std::string& database);
 
 // Where the copy made before upgrading `database` from `from_version` goes: next to it,
 // named `<database>.v<from_version>-<UTC yyyymmddThhmmssZ>.bak`.

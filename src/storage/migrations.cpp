@@ -144,6 +144,19 @@ CREATE TABLE reply_templates (
       R"sql(
 CREATE INDEX outbox_target_due ON outbox (target, next_attempt_at, id) WHERE state = 'pending';
 )sql",
+      // 5: inbound messages are unique per platform message id (not only per event id): a
+      // signed payload replayed under a new delivery id is a repeat. Edits that share their
+      // original's id have none. Of existing repeats the first keeps the id, the rest none.
+      R"sql(
+ALTER TABLE messages ADD COLUMN message_identity TEXT NOT NULL DEFAULT '';
+UPDATE messages SET message_identity = platform_message_id
+  WHERE direction = 'in' AND platform_message_id <> '' AND id = (
+    SELECT MIN(first.id) FROM messages first WHERE first.platform = messages.platform
+      AND first.platform_message_id = messages.platform_message_id
+      AND first.platform_message_id <> '' AND first.direction = 'in');
+CREATE UNIQUE INDEX messages_identity ON messages (platform, message_identity)
+  WHERE message_identity <> '';
+)sql",
   };
   return steps;
 }

@@ -246,23 +246,8 @@ Result<Delivery> SqliteStore::RequeueDelivery(std::int64_t id, UnixMs now) {
 
 Result<bool> SqliteStore::ClaimEvent(const std::string& source, const std::string& id, UnixMs now) {
   return storage::Guarded(mu_, "claim_event", [&]() -> Result<bool> {
-    auto q = Stmt(
-        "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
-    q->bind(1, source);
-    q->bind(2, id);
-    q->bind(3, now);
-    return q->exec() > 0;
+    return TakeClaim({source, id}, now);
   });
-}
-
-Status SqliteStore::ReleaseEvent(const std::string& source, const std::string& id) {
-  auto done = storage::Guarded(mu_, "release_event", [&]() -> Result<bool> {
-    auto q = Stmt("DELETE FROM processed_events WHERE platform = ? AND event_id = ?");
-    q->bind(1, source);
-    q->bind(2, id);
-    return q->exec() > 0;
-  });
-  return done.ok() ? Status::Ok() : done.status();
 }
 
 Result<int> SqliteStore::RecoverInterrupted(

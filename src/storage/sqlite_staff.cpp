@@ -96,30 +96,30 @@ Result<EditOutcome> SqliteStore::EditConversation(const ConversationEdit& edit, 
   });
 }
 
-Result<std::int64_t> SqliteStore::AddNote(std::int64_t conversation_id,
-                                          const std::string& chat_user, const std::string& text,
-                                          const std::string& notice, UnixMs now) {
+Result<std::int64_t> SqliteStore::AddNote(const NewNote& note, UnixMs now) {
   return storage::Guarded(mu_, "add_note", [&]() -> Result<std::int64_t> {
     SQLite::Transaction tx(*db_);
-    auto c = ReadConversationById(conversation_id);
-    if (!c) return Status::NotFound("no conversation #" + std::to_string(conversation_id));
+    if (note.claim && !TakeClaim(*note.claim, now)) return std::int64_t{0};
+    auto c = ReadConversationById(note.conversation_id);
+    if (!c) return Status::NotFound("no conversation #" + std::to_string(note.conversation_id));
     auto ins = Stmt(
         "INSERT INTO messages (conversation_id, platform, direction, chat_user, text, created_at)"
         " VALUES (?, ?, 'note', ?, ?, ?)");
-    ins->bind(1, conversation_id);
+    ins->bind(1, note.conversation_id);
     ins->bind(2, c->platform);
-    ins->bind(3, chat_user);
-    ins->bind(4, text);
+    ins->bind(3, note.chat_user);
+    ins->bind(4, note.text);
     ins->bind(5, now);
     ins->exec();
     const std::int64_t id = db_->getLastInsertRowid();
-    if (!notice.empty()) {
+    if (!note.notice.empty()) {
       InsertDelivery(
-          {DeliveryKind::kChatNotice, conversation_id, 0, ChatTarget(c->channel), notice}, now);
+          {DeliveryKind::kChatNotice, note.conversation_id, 0, ChatTarget(c->channel), note.notice},
+          now);
     }
     auto touch = Stmt("UPDATE conversations SET updated_at = ? WHERE id = ?");
     touch->bind(1, now);
-    touch->bind(2, conversation_id);
+    touch->bind(2, note.conversation_id);
     touch->exec();
     tx.commit();
     return id;

@@ -26,32 +26,39 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   if (options.synchronous != "FULL" && options.synchronous != "NORMAL") {
     return Status::Invalid("synchronous must be FULL or NORMAL");
   }
+  if (Status s = storage::MakeDatabaseFilePrivate(options.path); !s.ok()) return s;
   try {
     auto db = std::make_unique<SQLite::Database>(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
     db->setBusyTimeout(options.busy_timeout_ms);
     const int version = storage::SchemaVersion(*db);
-    const int latest = storage::LatestSchemaVersion() + static_cast<int>(options.extra_migrations.size());
-    if (version > latest) return Status::Invalid(storage::NewerSchemaError(options.path, version, latest));
+    const int latest =
+        storage::LatestSchemaVersion() + static_cast<int>(options.extra_migrations.size());
+    if (version > latest)
+      return Status::Invalid(storage::NewerSchemaError(options.path, version, latest));
     std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
     if (mode != "wal" && options.path != ":memory:") {
-      return Status::Unavailable("database '" + options.path + "' cannot use WAL (got " + mode + ")");
+      return Status::Unavailable("database '" + options.path + "' cannot use WAL (got " + mode +
+                                 ")");
     }
     db->exec("PRAGMA synchronous = " + options.synchronous);
     db->exec("PRAGMA foreign_keys = ON");
     if (version > 0 && version < latest && options.path != ":memory:") {
       const std::string backup = storage::UpgradeBackupPath(options.path, version);
       if (Status s = storage::CopyDatabase(*db, backup); !s.ok()) {
-        return Status::Unavailable("not upgrading '" + options.path + "' without a backup: " + s.message());
+        return Status::Unavailable("not upgrading '" + options.path +
+                                   "' without a backup: " + s.message());
       }
-      log::Info("database backed up before the schema upgrade",
-                {{"database", options.path}, {"backup", backup}, {"from", std::to_string(version)},
-                 {"to", std::to_string(latest)}});
+      log::Info("database backed up before the schema upgrade", {{"database", options.path},
+                                                                 {"backup", backup},
+                                                                 {"from", std::to_string(version)},
+                                                                 {"to", std::to_string(latest)}});
     }
     std::string error = storage::Migrate(*db, options.extra_migrations);
     if (!error.empty()) return Status::Invalid(error);
     if (version > 0 && version < latest) {
-      log::Info("database schema upgraded", {{"database", options.path}, {"from", std::to_string(version)},
+      log::Info("database schema upgraded", {{"database", options.path},
+                                             {"from", std::to_string(version)},
                                              {"to", std::to_string(latest)}});
     }
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
@@ -106,6 +113,21 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   const Mention& m = item.mention;
   IngestOutcome out;
 
+  // Event ids are not always signed (GitHub's delivery header is not): the message's own id,
+  // from the signed body, catches a replay under a new one.
+  const std::string identity = m.edited ? "" : m.message_id;
+  if (!identity.empty()) {
+    // The `<> ''` term lets SQLite use the partial index; without it, it scans every message.
+    auto seen = Stmt(
+        "SELECT 1 FROM messages WHERE platform = ? AND message_identity = ?"
+        " AND message_identity <> ''");
+    seen->bind(1, m.platform);
+    seen->bind(2, identity);
+    if (seen->executeStep()) {
+      out.duplicate = true;
+      return out;
+    }
+  }
   auto dedup = Stmt(
       "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
   dedup->bind(1, m.platform);
@@ -134,7 +156,8 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   if (out.conversation_id == 0 && !m.parent_message_id.empty()) {
     auto parent = Stmt(
         "SELECT c.id, c.state, c.channel FROM messages m JOIN conversations c"
-        " ON c.id = m.conversation_id WHERE m.platform = ? AND m.platform_message_id = ? LIMIT 1");
+        " ON c.id = m.conversation_id WHERE m.platform = ? AND m.platform_message_id = ?"
+        " AND m.platform_message_id <> '' LIMIT 1");
     parent->bind(1, m.platform);
     parent->bind(2, m.parent_message_id);
     if (parent->executeStep()) {
@@ -173,8 +196,8 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   auto msg = Stmt(
       "INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
       " platform_message_id, author_id, author_handle, author_name, author_followers, text,"
-      " permalink, reply_target, muted, created_at, reopened) VALUES (?, ?, 'in', ?, ?, ?, ?, ?,"
-      " ?, ?, ?, ?, ?, ?, ?, ?)");
+      " permalink, reply_target, muted, created_at, reopened, message_identity) VALUES (?, ?,"
+      " 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   msg->bind(1, out.conversation_id);
   msg->bind(2, m.platform);
   msg->bind(3, ToString(m.kind));
@@ -190,6 +213,7 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   msg->bind(13, out.muted ? 1 : 0);
   msg->bind(14, now);
   msg->bind(15, out.reopened ? 1 : 0);
+  msg->bind(16, identity);
   msg->exec();
   out.message_id = db_->getLastInsertRowid();
 
@@ -218,7 +242,9 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   }
 
   if (!out.muted) {
-    InsertDelivery({DeliveryKind::kChatPost, out.conversation_id, out.message_id, ChatTarget(channel), ""}, now);
+    InsertDelivery(
+        {DeliveryKind::kChatPost, out.conversation_id, out.message_id, ChatTarget(channel), ""},
+        now);
     if (out.reopened || awaits_answer_again) {
       InsertDelivery({DeliveryKind::kChatUpdate, out.conversation_id, 0, ChatTarget(channel), ""},
                      now);
@@ -285,49 +311,77 @@ Result<std::vector<StoredMessage>> SqliteStore::ListMessages(std::int64_t conver
   });
 }
 
-Result<QueuedReply> SqliteStore::QueueReply(std::int64_t conversation_id,
-                                            const std::string& chat_user, const std::string& text,
-                                            const std::string& target, UnixMs now) {
+Result<std::optional<StoredMessage>> SqliteStore::LatestMessageFrom(std::int64_t conversation_id,
+                                                                    const std::string& author_id) {
+  return storage::Guarded(
+      mu_, "latest_message_from", [&]() -> Result<std::optional<StoredMessage>> {
+        static const std::string kSql =
+            std::string(storage::kMessageColumns) +
+            " WHERE conversation_id = ? AND direction = 'in' AND author_id = ? AND muted = 0"
+            " ORDER BY id DESC LIMIT 1";
+        auto q = Stmt(kSql.c_str());
+        q->bind(1, conversation_id);
+        q->bind(2, author_id);
+        if (!q->executeStep()) return std::optional<StoredMessage>();
+        return std::optional<StoredMessage>(ReadMessage(*q));
+      });
+}
+
+bool SqliteStore::TakeClaim(const EventClaim& claim, UnixMs now) {
+  auto q = Stmt(
+      "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
+  q->bind(1, claim.source);
+  q->bind(2, claim.id);
+  q->bind(3, now);
+  return q->exec() > 0;
+}
+
+Result<QueuedReply> SqliteStore::QueueReply(const NewReply& reply, UnixMs now) {
   return storage::Guarded(mu_, "queue_reply", [&]() -> Result<QueuedReply> {
     SQLite::Transaction tx(*db_);
+    if (reply.claim && !TakeClaim(*reply.claim, now)) {
+      QueuedReply repeat;
+      repeat.repeat = true;
+      return repeat;
+    }
     std::string platform;
     {
       auto q = Stmt("SELECT platform FROM conversations WHERE id = ?");
-      q->bind(1, conversation_id);
+      q->bind(1, reply.conversation_id);
       if (!q->executeStep()) {
-        return Status::NotFound("no conversation #" + std::to_string(conversation_id));
+        return Status::NotFound("no conversation #" + std::to_string(reply.conversation_id));
       }
       platform = q->getColumn(0).getString();
     }
-    std::int64_t parent = 0;
     {
-      auto q = Stmt(
-          "SELECT id FROM messages WHERE conversation_id = ? AND direction = 'in'"
-          " ORDER BY id DESC LIMIT 1");
-      q->bind(1, conversation_id);
+      auto q =
+          Stmt("SELECT 1 FROM messages WHERE id = ? AND conversation_id = ? AND direction = 'in'");
+      q->bind(1, reply.parent_id);
+      q->bind(2, reply.conversation_id);
       if (!q->executeStep()) {
-        return Status::NotFound("conversation #" + std::to_string(conversation_id) +
-                                " has no customer message to reply to");
+        return Status::NotFound("message " + std::to_string(reply.parent_id) +
+                                " is not a customer message of conversation #" +
+                                std::to_string(reply.conversation_id));
       }
-      parent = q->getColumn(0).getInt64();
     }
     auto ins = Stmt(
         "INSERT INTO messages (conversation_id, platform, direction, chat_user, text, parent_id,"
         " status, created_at) VALUES (?, ?, 'out', ?, ?, ?, 'queued', ?)");
-    ins->bind(1, conversation_id);
+    ins->bind(1, reply.conversation_id);
     ins->bind(2, platform);
-    ins->bind(3, chat_user);
-    ins->bind(4, text);
-    ins->bind(5, parent);
+    ins->bind(3, reply.chat_user);
+    ins->bind(4, reply.text);
+    ins->bind(5, reply.parent_id);
     ins->bind(6, now);
     ins->exec();
     QueuedReply out;
     out.message_id = db_->getLastInsertRowid();
     out.delivery_id = InsertDelivery(
-        {DeliveryKind::kPlatformReply, conversation_id, out.message_id, target, ""}, now);
+        {DeliveryKind::kPlatformReply, reply.conversation_id, out.message_id, reply.target, ""},
+        now);
     auto touch = Stmt("UPDATE conversations SET updated_at = ? WHERE id = ?");
     touch->bind(1, now);
-    touch->bind(2, conversation_id);
+    touch->bind(2, reply.conversation_id);
     touch->exec();
     tx.commit();
     return out;

@@ -29,10 +29,12 @@ struct SqliteOptions {
 
 class SqliteStore final : public Store {
  public:
-  // Opens (creating if needed) and migrates. A database at an older schema version is first
-  // copied next to itself (storage::UpgradeBackupPath, logged), then upgraded in one
-  // transaction. Errors name the path and the cause; a database from a newer duplex is
-  // refused with InvalidArgument (a bad setup, not an outage) and left untouched.
+  // Opens (creating if needed) and migrates. The database and its -wal and -shm files are
+  // made private to their owner first (storage::MakeDatabaseFilePrivate), and so is the
+  // backup below. A database at an older schema version is first copied next to itself
+  // (storage::UpgradeBackupPath, logged), then upgraded in one transaction. Errors name the path
+  // and the cause; a database from a newer duplex is refused with InvalidArgument (a bad setup, not
+  // an outage) and left untouched.
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
   ~SqliteStore() override;
 
@@ -42,14 +44,14 @@ class SqliteStore final : public Store {
   Result<std::optional<Conversation>> GetConversation(std::int64_t id) override;
   Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override;
   Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) override;
-  Result<std::optional<Conversation>> FindConversationByThread(const std::string& channel,
-                                                               const std::string& thread_ts) override;
-  Result<QueuedReply> QueueReply(std::int64_t conversation_id, const std::string& chat_user,
-                                 const std::string& text, const std::string& target,
-                                 UnixMs now) override;
+  Result<std::optional<Conversation>> FindConversationByThread(
+      const std::string& channel, const std::string& thread_ts) override;
+  Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
+                                                         const std::string& author_id) override;
+  Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
 
-  Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit,
-                                              const std::vector<std::string>& skip_targets) override;
+  Result<std::vector<Delivery>> DueDeliveries(
+      UnixMs now, int limit, const std::vector<std::string>& skip_targets) override;
   Status MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) override;
   Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) override;
   Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override;
@@ -59,7 +61,6 @@ class SqliteStore final : public Store {
                                                int limit) override;
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
-  Status ReleaseEvent(const std::string& source, const std::string& id) override;
   Result<int> RecoverInterrupted(
       UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
   Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
@@ -83,9 +84,7 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEntry>> RecentAudit(int limit) override;
   // Staff workflow (sqlite_staff.cpp).
   Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;
-  Result<std::int64_t> AddNote(std::int64_t conversation_id, const std::string& chat_user,
-                               const std::string& text, const std::string& notice,
-                               UnixMs now) override;
+  Result<std::int64_t> AddNote(const NewNote& note, UnixMs now) override;
   Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) override;
   Result<std::vector<Conversation>> ListSlaCandidates(UnixMs started_before, int limit) override;
   Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) override;
@@ -102,6 +101,8 @@ class SqliteStore final : public Store {
   storage::StmtHandle Stmt(const char* sql);
   std::int64_t InsertDelivery(const NewDelivery& d, UnixMs now);
   IngestOutcome IngestOne(const IngestItem& item, UnixMs now);
+  // Inside a transaction: takes the claim; false if it had been taken already.
+  bool TakeClaim(const EventClaim& claim, UnixMs now);
   bool IsMuted(const Mention& m);
   std::optional<Conversation> ReadConversationById(std::int64_t id);
 

@@ -22,9 +22,40 @@
 
 namespace duplex {
 
+// A request a sender may repeat (a Slack event), claimed in the same transaction as the
+// change it causes: both are on disk or neither is, so a repeat changes nothing and a
+// failure leaves the sender's retry to do the work (see ClaimEvent).
+struct EventClaim {
+  std::string source;  // "slack-event"
+  std::string id;      // unique within the source
+};
+
+// A staff reply to store and send. The caller chooses the customer message it answers
+// (chat/command_service.h, ReplyParent); the store only checks it is one of the
+// conversation's incoming messages.
+struct NewReply {
+  std::int64_t conversation_id = 0;
+  std::int64_t parent_id = 0;  // the customer message answered
+  std::string chat_user;       // who wrote the reply
+  std::string text;
+  std::string target;               // the delivery's rate-limit key: "<platform>:<account>"
+  std::optional<EventClaim> claim;  // the chat event the reply came from, if any
+};
+
 struct QueuedReply {
   std::int64_t message_id = 0;
   std::int64_t delivery_id = 0;
+  bool repeat = false;  // the claim had been taken already: nothing was stored
+};
+
+// An internal note (never sent to the platform), posted in the thread as `notice` unless
+// that is empty.
+struct NewNote {
+  std::int64_t conversation_id = 0;
+  std::string chat_user;
+  std::string text;
+  std::string notice;
+  std::optional<EventClaim> claim;  // the chat event the note came from, if any
 };
 
 class Store {
@@ -37,11 +68,12 @@ class Store {
   // --- Ingest -----------------------------------------------------------------------------
   // Stores each routed mention with its conversation and its chat outbox entry, in one
   // transaction for the whole batch. A mention from a muted author (see AddMute) is stored
-  // with muted=true and gets no chat outbox entry. A mention whose (platform, event_id) was seen before is
-  // reported duplicate and changes nothing. A mention whose conversation is unknown but whose
-  // parent message is known joins the parent's conversation. A new message reopens a closed
-  // conversation (with a new SLA clock) and makes a replied one open again (the customer
-  // awaits an answer; the first-response clock stays stopped); either change also queues a
+  // with muted=true and gets no chat outbox entry. A mention whose (platform, event_id) was
+  // seen before, or whose (platform, message_id) is a stored message's (edits aside, see
+  // Mention::edited), is reported duplicate and changes nothing. A mention whose conversation
+  // is unknown but whose parent message is known joins the parent's conversation. A new message
+  // reopens a closed conversation (with a new SLA clock) and makes a replied one open again (the
+  // customer awaits an answer; the first-response clock stays stopped); either change also queues a
   // root update after the chat post. Returns one outcome per item, in order.
   virtual Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
                                                     UnixMs now) = 0;
@@ -54,11 +86,13 @@ class Store {
   virtual Result<std::optional<Conversation>> FindConversationByThread(
       const std::string& channel, const std::string& thread_ts) = 0;
 
-  // Stores a staff reply to the conversation's last customer message and its outbox entry.
-  // NotFound if the conversation does not exist or has no customer message.
-  virtual Result<QueuedReply> QueueReply(std::int64_t conversation_id,
-                                         const std::string& chat_user, const std::string& text,
-                                         const std::string& target, UnixMs now) = 0;
+  // The newest incoming message of the conversation written by `author_id` and not muted.
+  virtual Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
+                                                                 const std::string& author_id) = 0;
+  // Stores a staff reply to `reply.parent_id` and its outbox entry, and takes `reply.claim`,
+  // in one transaction; `repeat` and nothing stored when the claim had been taken. NotFound
+  // if the conversation does not exist or the parent is not one of its incoming messages.
+  virtual Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) = 0;
 
   // --- Outbox ------------------------------------------------------------------------------
   // Deliveries that may be attempted now: pending, due, and first in their conversation
@@ -87,10 +121,9 @@ class Store {
   virtual Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) = 0;
 
   // Records that (source, id) was handled; false if it had been already. For requests that
-  // a sender may repeat (Slack command retries, Events API event ids).
+  // a sender may repeat (Slack command retries); where the work is a reply or a note, the
+  // claim goes with it instead (EventClaim), so no crash can separate them.
   virtual Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) = 0;
-  // Forgets a claim whose work then failed, so the sender's retry is handled.
-  virtual Status ReleaseEvent(const std::string& source, const std::string& id) = 0;
 
   // Records reports that replies a platform had accepted never reached the customer, in one
   // transaction, one outcome per report in order. A recorded report marks the reply (found by
@@ -136,11 +169,10 @@ class Store {
   // Applies one staff change (see ConversationEdit) with its thread notice and root update.
   // NotFound if there is no such conversation.
   virtual Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) = 0;
-  // Stores an internal note (direction note, never sent to the platform) and, if `notice` is
-  // not empty, posts it in the thread. Returns the note's message id; NotFound as above.
-  virtual Result<std::int64_t> AddNote(std::int64_t conversation_id, const std::string& chat_user,
-                                       const std::string& text, const std::string& notice,
-                                       UnixMs now) = 0;
+  // Stores the note (direction note) with its notice's outbox entry and takes `note.claim`,
+  // in one transaction. Returns the note's message id, or 0 when the claim had been taken
+  // (nothing stored); NotFound as above.
+  virtual Result<std::int64_t> AddNote(const NewNote& note, UnixMs now) = 0;
   // Open or assigned conversations with a customer message (not muted), in `channel` or in
   // every channel when it is empty; longest waiting first, at most `limit`.
   virtual Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) = 0;

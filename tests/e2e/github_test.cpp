@@ -64,6 +64,39 @@ TEST_CASE("github e2e: ping, our own bot's comment and a redelivery post nothing
   CHECK(env.slack.Posts().size() == 1);
 }
 
+TEST_CASE(
+    "github e2e: the same signed comment sent under three delivery ids is one message and one "
+    "chat post, and does not reopen the conversation") {
+  FakeHttpServer api;
+  E2eEnv env(GitHubPatch(api));
+  const std::string body = Fixture("issue_comment_created.json");
+  auto first = PostGitHub(env, "issue_comment", body, "c-1");
+  REQUIRE(first.response.status == 200);
+  CHECK(json::parse(first.response.body)["accepted"] == 1);
+  REQUIRE(env.slack.WaitForPosts(1));
+  const std::string ts = env.slack.Posts()[0]["_ts"];
+  REQUIRE(env.SlackCommand("close 1").response.status == 200);
+  REQUIRE(env.slack.WaitForUpdate(ts, "Closed"));
+  Store& store = env.app().store();
+  const Conversation closed = **store.GetConversation(1);
+  // X-GitHub-Delivery is not signed: anyone holding one signed body can send it again.
+  for (const char* delivery : {"c-2", "c-3"}) {
+    auto again = PostGitHub(env, "issue_comment", body, delivery);
+    CHECK(again.response.status == 200);
+    CHECK(json::parse(again.response.body)["duplicates"] == 1);
+    CHECK(json::parse(again.response.body)["accepted"] == 0);
+  }
+  CHECK(store.ListMessages(1)->size() == 1);
+  const Conversation after = **store.GetConversation(1);
+  CHECK(after.state == ConversationState::kClosed);
+  CHECK(after.sla_started_at == closed.sla_started_at);
+  CHECK(after.updated_at == closed.updated_at);
+  REQUIRE(WaitUntil([&] { return store.GetOutboxStats()->pending == 0; }));
+  int cards = 0;
+  for (const auto& p : env.slack.Posts()) cards += p.contains("blocks");
+  CHECK(cards == 1);
+}
+
 TEST_CASE("github e2e: an issue comment round trip") {
   FakeHttpServer api;
   api.On(kCommentsPath, [](const RecordedRequest&) { return Created(); });

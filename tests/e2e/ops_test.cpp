@@ -3,6 +3,7 @@
 // the schema-1 fixture, a newer database refused, JSON logs.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <SQLiteCpp/Database.h>
 
@@ -459,6 +460,48 @@ TEST_CASE("upgrade: serve starts on the schema-1 fixture and its conversations a
           std::string::npos);
   } else {
     CHECK(BackupsIn(dir).empty());  // nothing to upgrade, nothing copied
+  }
+}
+
+TEST_CASE(
+    "serve and backup under the usual umask: the database, its WAL files, the upgrade backup "
+    "and the backup are readable by their owner only") {
+  struct UsualUmask {
+    mode_t old = ::umask(022);  // the server and the backup inherit it
+    ~UsualUmask() { ::umask(old); }
+  } umask;
+  TempDir dir;
+  FakeSlack slack;
+  FakeHttpServer receiver;
+  const std::string db_path = dir.File("duplex.db");
+  fs::copy_file(kFixtureV1, db_path);
+  fs::permissions(db_path, fs::perms(0644));
+  auto mode = [](const std::string& path) {
+    struct stat st {};
+    REQUIRE_MESSAGE(::stat(path.c_str(), &st) == 0, path);
+    return st.st_mode & 0777;
+  };
+  int port = FreePort();
+  WriteFile(dir.File("c.json"),
+            ServeConfig(db_path, port, slack.api_base(), receiver.url() + "/r").dump());
+  {
+    DuplexProcess server({"serve", "--config", dir.File("c.json")}, dir.path().string(), kEnv);
+    REQUIRE(WaitHealthy(port));
+    HttplibClient http;
+    REQUIRE(PostGeneric(http, port, "perm-1", "perm-conv", "my address is ...").response.status ==
+            200);
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      REQUIRE_MESSAGE(fs::exists(db_path + suffix), suffix);
+      CHECK_MESSAGE(mode(db_path + suffix) == 0600, suffix);
+    }
+    auto backups = BackupsIn(dir);
+    REQUIRE(backups.size() == 1);
+    CHECK(mode(backups[0]) == 0600);
+    auto backup =
+        RunDuplex({"backup", "--config", dir.File("c.json"), "--to", dir.File("backup.db")});
+    REQUIRE_MESSAGE(backup.exit_code == 0, backup.err);
+    CHECK(mode(dir.File("backup.db")) == 0600);
+    CHECK(server.Signal(SIGTERM) == 0);
   }
 }
 

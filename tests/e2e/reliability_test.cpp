@@ -24,7 +24,7 @@ TEST_CASE("a reply interrupted mid-send is flagged unknown after restart, listed
     SqliteOptions o;
     o.path = env.dir.File("duplex.db");
     auto store = std::move(*SqliteStore::Open(o));
-    auto q = store->QueueReply(1, "U0STAFF", "the interrupted reply", "generic:", 1);
+    auto q = store->QueueReply({1, 1, "U0STAFF", "the interrupted reply", "generic:", {}}, 1);
     REQUIRE(q.ok());
     REQUIRE(store->MarkSending({q->delivery_id}, 2).ok());
   }
@@ -64,6 +64,33 @@ TEST_CASE("a permanent platform error dead-letters the reply with its reason in 
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(env.receiver.Count("/replies") == 1);
   CHECK(Answer(env.SlackCommand("deadletters", "U0ADMIN")).find("*dead*") != std::string::npos);
+}
+
+TEST_CASE(
+    "a reply typed with bytes that are not UTF-8 reaches the platform with U+FFFD, and the server "
+    "goes on delivering") {
+  E2eEnv env;
+  env.receiver.On("/replies", [](const RecordedRequest&) { return FakeAnswer{200, "{}"}; });
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status ==
+          200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 caf\xe9 au lait").response.status == 200);
+  REQUIRE(env.receiver.WaitForCount("/replies", 1));
+  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] ==
+        "caf\xef\xbf\xbd au lait");
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m2", "c2", "next one"), "wh-2").response.status ==
+          200);
+  REQUIRE(env.SlackCommand("reply 2 and this one").response.status == 200);
+  REQUIRE(env.receiver.WaitForCount("/replies", 2));
+  REQUIRE(WaitUntil([&] {
+    for (const auto& p : env.slack.Posts()) {
+      if (p.value("text", "").find("posted on Webhook") != std::string::npos &&
+          p.value("text", "").find("and this one") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }));
 }
 
 TEST_CASE("a repeated slash command (same trigger_id) is answered but not run twice") {

@@ -191,3 +191,52 @@ TEST_CASE("alerts already sent are not repeated after a restart") {
 }
 
 }  // namespace duplex::test
+
+namespace duplex::test {
+
+TEST_CASE(
+    "a staff reply goes to the customer who started the conversation: a muted spammer or a "
+    "stranger answering the VIP's post never receives it") {
+  E2eEnv env;
+  env.receiver.On("/replies", [](const RecordedRequest&) { return FakeAnswer{200, "{}"}; });
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("vip-1", "order-1042", "Order 1042: where is it?",
+                                                 "vera", 50'000),
+                          "wh-1")
+              .response.status == 200);
+  const std::string ts = WaitForPost(env, "Order 1042")["_ts"];
+  CHECK(Has(Answer(env, "mute generic:spammer", "U0ADMIN"), "spammer"));
+  // The spammer answers the VIP's post: no conversation of its own, so it joins through its
+  // parent, muted.
+  json spam = E2eEnv::GenericMention("spam-1", "", "send me the details", "spammer", 5);
+  spam.erase("conversation");
+  spam["in_reply_to"] = "vip-1";
+  REQUIRE(env.PostGeneric(spam, "wh-2").response.status == 200);
+  Store& store = env.app().store();
+  REQUIRE(WaitUntil([&] { return store.ListMessages(1)->size() == 2; }));
+
+  CHECK(Has(Answer(env, "reply 1 Vera, order 1042 ships today to Rua Augusta 12"),
+            "in reply to @vera (“Order 1042: where is it?”)"));
+  REQUIRE(env.receiver.WaitForCount("/replies", 1));
+  json sent = json::parse(env.receiver.Requests("/replies")[0].body);
+  CHECK(sent["in_reply_to"] == "vip-1");
+  CHECK(sent["conversation"] == "order-1042");
+  json confirmation = WaitForPost(env, "posted on Webhook");
+  CHECK(confirmation["thread_ts"] == ts);
+  CHECK(Has(confirmation["text"], "in reply to @vera (“Order 1042: where is it?”)"));
+
+  // A stranger, not muted, answers the VIP's post too: still not the one replied to.
+  json other = E2eEnv::GenericMention("bo-1", "", "same problem here", "bo", 10);
+  other.erase("conversation");
+  other["in_reply_to"] = "vip-1";
+  REQUIRE(env.PostGeneric(other, "wh-3").response.status == 200);
+  REQUIRE(WaitUntil([&] { return store.ListMessages(1)->size() == 4; }));
+  REQUIRE(env.SlackCommand("reply 1 We are on it").response.status == 200);
+  REQUIRE(env.receiver.WaitForCount("/replies", 2));
+  CHECK(json::parse(env.receiver.Requests("/replies")[1].body)["in_reply_to"] == "vip-1");
+  for (const auto& r : env.receiver.Requests("/replies")) {
+    CHECK(json::parse(r.body)["in_reply_to"] != "spam-1");
+    CHECK(json::parse(r.body)["in_reply_to"] != "bo-1");
+  }
+}
+
+}  // namespace duplex::test

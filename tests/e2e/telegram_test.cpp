@@ -121,6 +121,32 @@ TEST_CASE("Telegram: a private chat is one conversation, answered in that chat")
   CHECK(Contains(env.slack.Posts()[2], "posted on Telegram"));
 }
 
+TEST_CASE(
+    "Telegram: an edit shares its message's id and is posted as an edit, while the message itself "
+    "under a new update_id is a duplicate") {
+  FakeHttpServer tg;
+  E2eEnv env(TelegramPatch(tg.url()));
+  const json original = PrivateMessage(804215333, "My router shows a red light");
+  REQUIRE(PostUpdate(env, original).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  json edit = {{"update_id", 804215334}, {"edited_message", original["message"]}};
+  edit["edited_message"]["text"] = "My router shows a blinking red light";
+  edit["edited_message"]["edit_date"] = 1715682060;
+  auto edited = PostUpdate(env, edit);
+  REQUIRE(edited.response.status == 200);
+  CHECK(json::parse(edited.response.body)["accepted"] == 1);
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(Contains(env.slack.Posts()[1], "(edited) My router shows a blinking red light"));
+  CHECK(env.slack.Posts()[1]["thread_ts"] == env.slack.Posts()[0]["_ts"]);
+
+  json replay = original;
+  replay["update_id"] = 804215399;
+  auto again = PostUpdate(env, replay);
+  REQUIRE(again.response.status == 200);
+  CHECK(json::parse(again.response.body)["duplicates"] == 1);
+  CHECK(env.app().store().ListMessages(1)->size() == 2);
+}
+
 TEST_CASE("Telegram: a 429 is retried after retry_after and the reply is sent once") {
   FakeHttpServer tg;
   tg.On(kSendPath, [](const RecordedRequest&) { return Sent(4122); });

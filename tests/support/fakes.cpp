@@ -90,10 +90,9 @@ Result<std::vector<IngestOutcome>> FailingStore::Ingest(const std::vector<Ingest
   return inner_.Ingest(items, now);
 }
 
-Result<QueuedReply> FailingStore::QueueReply(std::int64_t id, const std::string& u, const std::string& text,
-                                             const std::string& target, UnixMs now) {
+Result<QueuedReply> FailingStore::QueueReply(const NewReply& reply, UnixMs now) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
-  return inner_.QueueReply(id, u, text, target, now);
+  return inner_.QueueReply(reply, now);
 }
 
 Status FailingStore::MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) {
@@ -127,11 +126,13 @@ Result<EditOutcome> FailingStore::EditConversation(const ConversationEdit& edit,
   return inner_.EditConversation(edit, now);
 }
 
-Result<std::int64_t> FailingStore::AddNote(std::int64_t id, const std::string& user,
-                                           const std::string& text, const std::string& notice,
-                                           UnixMs now) {
+Result<std::int64_t> FailingStore::AddNote(const NewNote& note, UnixMs now) {
+  if (crash_on_note && !crash_done_) {
+    crash_done_ = crashed_ = true;
+    return Status::Unavailable("the process died here (injected)");
+  }
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
-  return inner_.AddNote(id, user, text, notice, now);
+  return inner_.AddNote(note, now);
 }
 
 Result<bool> FailingStore::RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) {

@@ -65,6 +65,11 @@ class FailingStore final : public Store {
  public:
   FailingStore(Store& inner, int fail_at) : inner_(inner), fail_at_(fail_at) {}
   int writes() const { return writes_; }
+  // A crash where a note is written: the first AddNote fails without touching the real
+  // store, and so does every write after it until Restart(), as if the process had died
+  // there (nothing that would have run after that point runs).
+  bool crash_on_note = false;
+  void Restart() { crashed_ = false; }
 
   Status Ping() override { return inner_.Ping(); }
   Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items, UnixMs now) override;
@@ -74,8 +79,11 @@ class FailingStore final : public Store {
   Result<std::optional<Conversation>> FindConversationByThread(const std::string& c, const std::string& t) override {
     return inner_.FindConversationByThread(c, t);
   }
-  Result<QueuedReply> QueueReply(std::int64_t id, const std::string& u, const std::string& text,
-                                 const std::string& target, UnixMs now) override;
+  Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t id,
+                                                         const std::string& author) override {
+    return inner_.LatestMessageFrom(id, author);
+  }
+  Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
   Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit, const std::vector<std::string>& skip) override {
     return inner_.DueDeliveries(now, limit, skip);
   }
@@ -89,10 +97,6 @@ class FailingStore final : public Store {
   }
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
-  // Not counted: it undoes a claim after a failed write.
-  Status ReleaseEvent(const std::string& source, const std::string& id) override {
-    return inner_.ReleaseEvent(source, id);
-  }
   Result<int> RecoverInterrupted(UnixMs now,
                                  const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
   Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
@@ -132,8 +136,7 @@ class FailingStore final : public Store {
   // Staff workflow: EditConversation, AddNote, RecordSlaAlert, PutTemplate and DeleteTemplate
   // count as writes.
   Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;
-  Result<std::int64_t> AddNote(std::int64_t id, const std::string& user, const std::string& text,
-                               const std::string& notice, UnixMs now) override;
+  Result<std::int64_t> AddNote(const NewNote& note, UnixMs now) override;
   Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) override {
     return inner_.ListQueue(channel, limit);
   }
@@ -152,7 +155,7 @@ class FailingStore final : public Store {
   Result<bool> DeleteTemplate(const std::string& name) override;
 
  private:
-  bool ShouldFail() { return ++writes_ == fail_at_; }
+  bool ShouldFail() { return crashed_ || ++writes_ == fail_at_; }
   template <typename F>
   auto Write(F&& write) -> decltype(write()) {
     if (ShouldFail()) return Status::Unavailable("injected failure");
@@ -161,6 +164,8 @@ class FailingStore final : public Store {
   Store& inner_;
   int fail_at_;
   int writes_ = 0;
+  bool crashed_ = false;
+  bool crash_done_ = false;
 };
 
 }  // namespace duplex::test

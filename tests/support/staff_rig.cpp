@@ -8,8 +8,22 @@
 
 namespace duplex::test {
 
+Result<QueuedReply> QueueReplyToOpener(Store& store, std::int64_t conversation,
+                                       const std::string& user, const std::string& text,
+                                       const std::string& target, UnixMs now) {
+  auto c = store.GetConversation(conversation);
+  if (!c.ok()) return c.status();
+  if (!c->has_value()) return Status::NotFound("no conversation");
+  auto parent = ReplyParent(store, **c);
+  if (!parent.ok()) return parent.status();
+  if (!parent->has_value()) return Status::NotFound("no message to answer");
+  return store.QueueReply({conversation, (*parent)->id, user, text, target, {}}, now);
+}
+
 StaffRig::StaffRig(StaffRigOptions opts) : options(std::move(opts)) {
-  auto opened = SqliteStore::Open({dir.File("staff.db")});
+  SqliteOptions store_options{dir.File("staff.db")};
+  store_options.extra_migrations = options.extra_migrations;
+  auto opened = SqliteStore::Open(store_options);
   REQUIRE_MESSAGE(opened.ok(), opened.status().message());
   store = std::move(*opened);
   GenericConfig g;
@@ -85,7 +99,7 @@ int StaffRig::Deliver() {
 }
 
 void StaffRig::ReplyAndDeliver(std::int64_t conversation, const std::string& user) {
-  auto q = store->QueueReply(conversation, user, "a reply", "generic:", clock.NowMs());
+  auto q = QueueReplyToOpener(*store, conversation, user, "a reply", "generic:", clock.NowMs());
   REQUIRE(q.ok());
   Deliver();
 }

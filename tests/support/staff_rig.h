@@ -17,10 +17,16 @@
 
 namespace duplex::test {
 
+// Queues a reply as `/duplex reply` does: to the message ReplyParent chooses.
+Result<QueuedReply> QueueReplyToOpener(Store& store, std::int64_t conversation,
+                                       const std::string& user, const std::string& text,
+                                       const std::string& target, UnixMs now);
+
 struct StaffRigOptions {
   SlaSettings sla;  // default 20 min, reminder 5 min before
   std::int64_t vip_followers = 10'000;
   const ChatDialect* dialect = nullptr;  // the chat's dialect; default: Slack's
+  std::vector<std::string> extra_migrations;  // SqliteOptions::extra_migrations (fault injection)
 };
 
 class StaffRig {

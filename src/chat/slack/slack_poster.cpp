@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/text.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 
@@ -135,7 +136,7 @@ std::string SlackPoster::BuildPostBody(const ChatMessage& message) const {
   body["unfurl_links"] = false;
   body["unfurl_media"] = false;
   if (!message.thread.empty()) body["thread_ts"] = message.thread;
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return security::DumpJson(body);
 }
 
 std::string SlackPoster::BuildUpdateBody(const ChatMessage& message,
@@ -145,7 +146,7 @@ std::string SlackPoster::BuildUpdateBody(const ChatMessage& message,
   body["ts"] = post_id;
   // Without blocks, chat.update would keep the old ones; an empty list clears them.
   if (!body.contains("blocks")) body["blocks"] = json::array();
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return security::DumpJson(body);
 }
 
 json SlackPoster::BuildContent(const ChatMessage& message) const {
@@ -224,8 +225,7 @@ json ReplyModal(std::int64_t ref, const std::string& author) {
 constexpr int kInteractionTimeoutMs = 2'500;
 
 DeliveryOutcome SlackPoster::OpenView(const std::string& trigger_id, const json& view) {
-  return Call("views.open",
-              json{{"trigger_id", trigger_id}, {"view", view}}.dump(-1, ' ', false, json::error_handler_t::replace),
+  return Call("views.open", security::DumpJson(json{{"trigger_id", trigger_id}, {"view", view}}),
               kInteractionTimeoutMs);
 }
 
@@ -247,13 +247,11 @@ DeliveryOutcome SlackPoster::Respond(const std::string& response_url, const std:
   HttpRequest req;
   req.url = response_url;
   req.content_type = "application/json; charset=utf-8";
-  req.body = json{
-      {"response_type", "ephemeral"},
-      {"replace_original", false},
-      {"unfurl_links", false},
-      {"unfurl_media", false},
-      {"text",
-       text}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.body = security::DumpJson(json{{"response_type", "ephemeral"},
+                                     {"replace_original", false},
+                                     {"unfurl_links", false},
+                                     {"unfurl_media", false},
+                                     {"text", text}});
   req.timeout_ms = kInteractionTimeoutMs;
   req.ca_file = config_.ca_file;
   HttpResult r = http_.Send(req);

@@ -78,7 +78,8 @@ Result<ParsedWebhook> GenericConnector::Parse(const InboundRequest& r) const {
   if (m.author.handle.empty()) m.author.handle = m.author.id;
   if (m.message_id.empty()) m.message_id = m.event_id;
   if (m.conversation_key.empty()) m.conversation_key = m.message_id;
-  m.reply_target = json{{"conversation", m.conversation_key}, {"in_reply_to", m.message_id}}.dump();
+  m.reply_target =
+      security::DumpJson(json{{"conversation", m.conversation_key}, {"in_reply_to", m.message_id}});
 
   ParsedWebhook out;
   out.mentions.push_back(std::move(m));
@@ -98,12 +99,11 @@ DeliveryOutcome GenericConnector::SendReply(const ReplyRequest& reply, HttpClien
     in_reply_to = target.value("in_reply_to", in_reply_to);
   }
   const std::string id = "duplex-reply-" + std::to_string(reply.delivery_id);
-  const std::string body = json{{"type", "reply"},
-                                {"conversation", conversation},
-                                {"in_reply_to", in_reply_to},
-                                {"text", reply.text},
-                                {"id", id}}
-                               .dump();
+  const std::string body = security::DumpJson(json{{"type", "reply"},
+                                                   {"conversation", conversation},
+                                                   {"in_reply_to", in_reply_to},
+                                                   {"text", reply.text},
+                                                   {"id", id}});
   const std::string ts = std::to_string(reply.now / 1000);
   HttpRequest req;
   req.url = config_.reply_url;
@@ -134,17 +134,17 @@ DeliveryOutcome GenericConnector::SendReply(const ReplyRequest& reply, HttpClien
 
 HttpRequest GenericConnector::SampleWebhook(const std::string& base_url, const std::string& text,
                                             const std::string& event_id, UnixMs now) const {
-  const std::string body = json{{"id", "msg-" + event_id},
-                                {"conversation", "sample-conversation"},
-                                {"kind", "direct"},
-                                {"author",
-                                 {{"id", "cust-1"},
-                                  {"handle", "ana_customer"},
-                                  {"name", "Ana Customer"},
-                                  {"followers", 1250}}},
-                                {"text", text},
-                                {"url", "https://crm.example.com/messages/msg-" + event_id}}
-                               .dump();
+  const std::string body =
+      security::DumpJson(json{{"id", "msg-" + event_id},
+                              {"conversation", "sample-conversation"},
+                              {"kind", "direct"},
+                              {"author",
+                               {{"id", "cust-1"},
+                                {"handle", "ana_customer"},
+                                {"name", "Ana Customer"},
+                                {"followers", 1250}}},
+                              {"text", text},
+                              {"url", "https://crm.example.com/messages/msg-" + event_id}});
   const std::string ts = std::to_string(now / 1000);
   HttpRequest req;
   req.url = base_url + "/webhooks/generic";

@@ -184,7 +184,7 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
       if (reply_parent) m.parent_message_id = "discussion_comment:" + std::to_string(*reply_parent);
     }
   }
-  m.reply_target = target.dump();
+  m.reply_target = security::DumpJson(target);
   out.mentions.push_back(std::move(m));
   return out;
 }
@@ -193,7 +193,7 @@ HttpRequest GitHubConnector::SampleWebhook(const std::string& base_url, const st
                                            const std::string& event_id, UnixMs now) const {
   const std::int64_t comment_id = 1'000'000 + static_cast<std::int64_t>(now % 1'000'000);
   const json user = {{"login", "ana-customer"}, {"id", 583231}, {"type", "User"}};
-  const std::string body = json{
+  const std::string body = security::DumpJson(json{
       {"action", "created"},
       {"issue",
        {{"number", 42},
@@ -209,7 +209,7 @@ HttpRequest GitHubConnector::SampleWebhook(const std::string& base_url, const st
         {"body", text},
         {"user", user}}},
       {"repository", {{"id", 1296269}, {"full_name", "acme/widgets"}, {"private", false}}},
-      {"sender", user}}.dump();
+      {"sender", user}});
   HttpRequest req;
   req.url = base_url + "/webhooks/github";
   req.body = body;

@@ -8,6 +8,7 @@
 #include "core/text.h"
 #include "platforms/github/github_connector.h"
 #include "platforms/github/github_target.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 namespace {
@@ -141,8 +142,7 @@ DeliveryOutcome GitHubConnector::SendReply(const ReplyRequest& reply, HttpClient
   }
   const std::string path =
       "/repos/" + repo + "/issues/" + std::to_string(number.get<std::int64_t>()) + "/comments";
-  HttpRequest req = ApiRequest(
-      path, json{{"body", reply.text}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  HttpRequest req = ApiRequest(path, security::DumpJson(json{{"body", reply.text}}));
   return ClassifyGitHubAnswer(http.Send(req), reply.now);
 }
 
@@ -161,7 +161,7 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
         {"query",
          "query($id: ID!) { node(id: $id) { ... on DiscussionComment { replyTo { id } } } }"},
         {"variables", {{"id", reply_to}}}};
-    HttpResult res = http.Send(ApiRequest("/graphql", query.dump()));
+    HttpResult res = http.Send(ApiRequest("/graphql", security::DumpJson(query)));
     DeliveryOutcome o = ClassifyGitHubAnswer(res, reply.now);
     if (o.kind == OutcomeKind::kUncertain) o.kind = OutcomeKind::kRetry;
     if (o.kind != OutcomeKind::kDone) return o;
@@ -178,8 +178,7 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
        "{discussionId: $discussionId, body: $body, replyToId: $replyToId}) { comment { id url } } "
        "}"},
       {"variables", variables}};
-  HttpResult res = http.Send(
-      ApiRequest("/graphql", mutation.dump(-1, ' ', false, json::error_handler_t::replace)));
+  HttpResult res = http.Send(ApiRequest("/graphql", security::DumpJson(mutation)));
   DeliveryOutcome o = ClassifyGitHubAnswer(res, reply.now);
   if (o.kind != OutcomeKind::kDone) return o;
   auto answer = json::parse(res.response.body, nullptr, false);

@@ -9,6 +9,7 @@
 #include "platforms/config_section.h"
 #include "platforms/meta/meta_target.h"
 #include "security/signatures.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 
@@ -91,7 +92,7 @@ HttpRequest MetaConnector::SampleWebhook(const std::string& base_url, const std:
       std::to_string(std::hash<std::string>{}(event_id) % 1'000'000'000'000ULL);
   const std::string page_id = config_.page_id.empty() ? "102030405060708" : config_.page_id;
   const std::string post_id = page_id + "_4455667788";
-  const std::string body = json{
+  const std::string body = security::DumpJson(json{
       {"object", "page"},
       {"entry",
        {{{"id", page_id},
@@ -107,8 +108,7 @@ HttpRequest MetaConnector::SampleWebhook(const std::string& base_url, const std:
               {"parent_id", post_id},
               {"created_time", now / 1000},
               {"item", "comment"},
-              {"verb",
-               "add"}}}}}}}}}}.dump();
+              {"verb", "add"}}}}}}}}}});
   HttpRequest req;
   req.url = base_url + "/webhooks/meta";
   req.body = body;

@@ -148,12 +148,10 @@ void ParseFeedChange(Context& ctx, const std::string& page_id, const json& value
   m.conversation_key = "fb:comment:" + thread;
   m.message_id = comment_id;
   if (is_reply) m.parent_message_id = parent_id;
-  m.reply_target = json{
-      {"type", meta::kFacebookComment},
-      {"comment_id", comment_id},
-      {"post_id", post_id},
-      {"url",
-       thread_url}}.dump();
+  m.reply_target = security::DumpJson(json{{"type", meta::kFacebookComment},
+                                           {"comment_id", comment_id},
+                                           {"post_id", post_id},
+                                           {"url", thread_url}});
   m.account = page_id;
   ctx.out.mentions.push_back(std::move(m));
 }
@@ -203,7 +201,8 @@ void ParseMessaging(Context& ctx, const std::string& page_id, const json& event)
   m.conversation_key = "messenger:" + our_page + ":" + psid;
   m.message_id = mid;
   m.parent_message_id = reply_to;
-  m.reply_target = json{{"type", meta::kMessenger}, {"page_id", our_page}, {"psid", psid}}.dump();
+  m.reply_target =
+      security::DumpJson(json{{"type", meta::kMessenger}, {"page_id", our_page}, {"psid", psid}});
   m.account = our_page;
   ctx.out.mentions.push_back(std::move(m));
 }
@@ -241,9 +240,8 @@ void ParseInstagramComment(Context& ctx, const std::string& ig_user_id, const js
   m.conversation_key = "ig:comment:" + thread;
   m.message_id = id;
   m.parent_message_id = parent_id;
-  m.reply_target =
-      json{{"type", meta::kInstagramComment}, {"comment_id", thread}, {"media_id", media_id}}
-          .dump();
+  m.reply_target = security::DumpJson(
+      json{{"type", meta::kInstagramComment}, {"comment_id", thread}, {"media_id", media_id}});
   m.account = ig_user_id;
   ctx.out.mentions.push_back(std::move(m));
 }
@@ -344,7 +342,7 @@ Status ParseInstagramMention(Context& ctx, const std::string& ig_user_id, const 
       {"type", meta::kInstagramMention}, {"ig_user_id", ig_user_id}, {"media_id", media_id}};
   if (!comment_id.empty()) target["comment_id"] = comment_id;
   if (!fetched->url.empty()) target["url"] = fetched->url;
-  m.reply_target = target.dump();
+  m.reply_target = security::DumpJson(target);
   m.account = ig_user_id;
   ctx.out.mentions.push_back(std::move(m));
   return Status::Ok();
@@ -466,7 +464,7 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
   // errors[] at this level are app- or account-level problems, not about one message.
   if (value.contains("errors")) {
     log::Warn("whatsapp reported an account-level error",
-              {{"errors", text::TruncateUtf8(value["errors"].dump(), 300)}});
+              {{"errors", text::TruncateUtf8(security::DumpJson(value["errors"]), 300)}});
   }
   ParseWhatsAppStatuses(ctx, statuses);
   if (messages.empty()) return;
@@ -537,7 +535,7 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
     if (!who.phone.empty()) target["to"] = who.phone;
     if (!who.bsuid.empty()) target["user_id"] = who.bsuid;
     target["message_id"] = wamid;
-    m.reply_target = target.dump();
+    m.reply_target = security::DumpJson(target);
     m.account = phone_number_id;
     ctx.out.mentions.push_back(std::move(m));
   }
@@ -594,8 +592,8 @@ void ParseInstagramDm(Context& ctx, const std::string& ig_user_id, const json& e
   m.conversation_key = "ig:dm:" + ours + ":" + igsid;
   m.message_id = mid;
   m.parent_message_id = reply_to;
-  m.reply_target =
-      json{{"type", meta::kInstagramDm}, {"ig_user_id", ours}, {"igsid", igsid}}.dump();
+  m.reply_target = security::DumpJson(
+      json{{"type", meta::kInstagramDm}, {"ig_user_id", ours}, {"igsid", igsid}});
   m.account = ours;
   ctx.out.mentions.push_back(std::move(m));
 }

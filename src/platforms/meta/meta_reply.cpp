@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "platforms/meta/meta_connector.h"
 #include "platforms/meta/meta_target.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 namespace {
@@ -308,7 +309,7 @@ DeliveryOutcome MetaConnector::SendReply(const ReplyRequest& reply, HttpClient& 
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
                                  s.message() + "; shorten it and reply again");
   }
-  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.body = security::DumpJson(body);
   req.headers = {{"Authorization", "Bearer " + token}};
   DeliveryOutcome o = ClassifyMetaAnswer(http.Send(req), "the reply", window_text);
   if (o.kind == OutcomeKind::kDone) {

@@ -10,6 +10,7 @@
 #include "platforms/telegram/utf16.h"
 #include "security/crypto.h"
 #include "security/signatures.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 
@@ -158,7 +159,7 @@ DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClie
   if (auto thread = IntField(target, "message_thread_id")) body["message_thread_id"] = *thread;
   HttpRequest req;
   req.url = MethodUrl("sendMessage");
-  req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.body = security::DumpJson(body);
   req.timeout_ms = config_.timeout_ms;
   req.ca_file = config_.ca_file;
   HttpResult res = http.Send(req);
@@ -245,7 +246,7 @@ HttpRequest TelegramConnector::SampleWebhook(const std::string& base_url, const 
                    {"text", text}}}};
   HttpRequest req;
   req.url = base_url + "/webhooks/telegram";
-  req.body = update.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.body = security::DumpJson(update);
   req.headers = {{"X-Telegram-Bot-Api-Secret-Token", config_.secret_token}};
   return req;
 }

@@ -178,6 +178,7 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   m.text = edited ? "(edited) " + text : text;
   const std::string chat_key = std::to_string(chat_id);
   m.message_id = chat_key + ":" + std::to_string(message_id);
+  m.edited = edited;
   m.conversation_key = is_private ? chat_key : m.message_id;
   if (!is_private && reply_to_id != 0) {
     m.parent_message_id = chat_key + ":" + std::to_string(reply_to_id);
@@ -198,7 +199,7 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
     if (Status s = security::GetInt(*msg, "message_thread_id", path, thread); !s.ok()) return s;
     if (thread) target["message_thread_id"] = *thread;
   }
-  m.reply_target = target.dump();
+  m.reply_target = security::DumpJson(target);
   out.mentions.push_back(std::move(m));
   return out;
 }

@@ -12,6 +12,7 @@
 #include "platforms/x/x_ids.h"
 #include "security/crypto.h"
 #include "security/signatures.h"
+#include "security/untrusted_json.h"
 
 namespace duplex {
 
@@ -166,7 +167,8 @@ Status XConnector::Verify(const InboundRequest& request) const {
                                     request.Header("x-twitter-webhooks-signature"), request.body);
 }
 
-Status XConnector::ValidateReply(const std::string& text, const std::string& conversation_key) const {
+Status XConnector::ValidateReply(const std::string& text,
+                                 const std::string& conversation_key) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   if (text::StartsWith(conversation_key, "dm:")) {
     if (text::CountCodePoints(text) > kMaxDmChars) {
@@ -278,11 +280,11 @@ DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& htt
   req.ca_file = config_.ca_file;
   if (is_dm) {
     req.url = config_.api_base + "/2/dm_conversations/with/" + participant + "/messages";
-    req.body = json{{"text", reply.text}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    req.body = security::DumpJson(json{{"text", reply.text}});
   } else {
     req.url = config_.api_base + "/2/tweets";
-    req.body = json{{"text", reply.text}, {"reply", {{"in_reply_to_tweet_id", tweet_id}}}}.dump(
-        -1, ' ', false, json::error_handler_t::replace);
+    req.body = security::DumpJson(
+        json{{"text", reply.text}, {"reply", {{"in_reply_to_tweet_id", tweet_id}}}});
   }
   x::TokenResult auth = Authorization(http, req.url, reply.now);
   if (auth.failure) return *auth.failure;
@@ -380,14 +382,14 @@ HttpRequest XConnector::SampleWebhook(const std::string& base_url, const std::st
                  {"username", "ana_customer"},
                  {"name", "Ana Customer"},
                  {"public_metrics", {{"followers_count", 1250}}}};
-  const std::string body = json{{"data",
-                                 {{"event_uuid", post_id},
-                                  {"filter", {{"user_id", own}}},
-                                  {"event_type", "post.mention.create"},
-                                  {"tag", "duplex simulate"},
-                                  {"payload", post},
-                                  {"includes", {{"users", json::array({author})}}}}}}
-                               .dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string body =
+      security::DumpJson(json{{"data",
+                               {{"event_uuid", post_id},
+                                {"filter", {{"user_id", own}}},
+                                {"event_type", "post.mention.create"},
+                                {"tag", "duplex simulate"},
+                                {"payload", post},
+                                {"includes", {{"users", json::array({author})}}}}}});
   HttpRequest req;
   req.url = base_url + "/webhooks/x";
   req.body = body;

@@ -108,7 +108,7 @@ Result<std::optional<Mention>> ParseTweet(const json& t, const std::string& path
   m.event_id = m.message_id;
   m.conversation_key = m.message_id;
   m.permalink = PostPermalink(m.author, m.message_id);
-  m.reply_target = json{{"tweet_id", m.message_id}}.dump();
+  m.reply_target = security::DumpJson(json{{"tweet_id", m.message_id}});
   return std::optional<Mention>(std::move(m));
 }
 
@@ -152,7 +152,7 @@ Result<std::optional<Mention>> ParseDm(const json& e, const std::string& path, c
   m.event_id = m.message_id;
   m.conversation_key = "dm:" + m.author.id;
   m.permalink = x::DmConversationUrl(ctx.account, m.author.id);
-  m.reply_target = json{{"dm_participant_id", m.author.id}}.dump();
+  m.reply_target = security::DumpJson(json{{"dm_participant_id", m.author.id}});
   return std::optional<Mention>(std::move(m));
 }
 
@@ -241,7 +241,7 @@ Result<std::optional<Mention>> ParsePost(const json& p, const std::string& path,
                                                            : MentionKind::kMention;
   m.event_id = m.message_id;
   m.conversation_key = m.message_id;
-  m.reply_target = json{{"tweet_id", m.message_id}}.dump();
+  m.reply_target = security::DumpJson(json{{"tweet_id", m.message_id}});
   return std::optional<Mention>(std::move(m));
 }
 

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "security/crypto.h"
+#include "security/untrusted_json.h"
 
 namespace duplex::x {
 
@@ -64,12 +65,11 @@ void XUserToken::LoadFile() {
 
 void XUserToken::SaveFile() const {
   if (config_.token_file.empty()) return;
-  const std::string content = json{
-      {"derived_from", Fingerprint(initial_refresh_token_)},
-      {"refresh_token", refresh_token_},
-      {"access_token", access_token_},
-      {"expires_at_ms",
-       expires_at_}}.dump();
+  const std::string content =
+      security::DumpJson(json{{"derived_from", Fingerprint(initial_refresh_token_)},
+                              {"refresh_token", refresh_token_},
+                              {"access_token", access_token_},
+                              {"expires_at_ms", expires_at_}});
   const std::string tmp = config_.token_file + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool ok = fd >= 0;
