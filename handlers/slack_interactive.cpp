@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "handlers/slack_handler.h"
+#include "handlers/slack_messages.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
 
@@ -170,11 +171,16 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
   const json& ev = p.contains("event") ? p["event"] : json();
   if (event_id.empty() || !ev.is_object()) return JsonError(400, "event_id or event is missing");
   // Only a person's new message inside a thread counts: not our own posts (bot_id), not
-  // edits or joins (subtype), not the root itself.
+  // edits or joins (subtype), not the root itself. An @mention of duplex is such a message
+  // too (slack_messages.h), and is answered when it is not in a thread.
   const std::string thread_ts = StringAt(ev, {"thread_ts"});
   const std::string user = StringAt(ev, {"user"});
-  if (StringAt(ev, {"type"}) != "message" || !IsPersonWriting(ev) || ev.contains("bot_id") ||
-      thread_ts.empty() || thread_ts == StringAt(ev, {"ts"}) || user.empty()) {
+  const std::string ts = StringAt(ev, {"ts"});
+  const std::string event_type = StringAt(ev, {"type"});
+  const bool in_thread = !thread_ts.empty() && thread_ts != ts;
+  if ((event_type != "message" && event_type != "app_mention") || !IsPersonWriting(ev) ||
+      ev.contains("bot_id") || user.empty() || ts.empty() ||
+      (!in_thread && event_type != "app_mention")) {
     return Empty();
   }
   // The event's team_id is the installing workspace; in a channel shared with another
@@ -185,18 +191,23 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
     return Empty();
   }
   const std::string channel = StringAt(ev, {"channel"});
-  auto conv = deps.store->FindConversationByThread(channel, thread_ts);
+  auto conv = in_thread ? deps.store->FindConversationByThread(channel, thread_ts)
+                        : Result<std::optional<Conversation>>(std::nullopt);
   if (!conv.ok()) return JsonError(500, "database unavailable");
-  if (!conv->has_value()) return Empty();  // a thread duplex did not start
+  if (!conv->has_value()) {  // a thread duplex did not start, or no thread
+    if (event_type != "app_mention") return Empty();
+    return AnswerStrayMention(team, channel, ts, in_thread ? thread_ts : "", user, deps,
+                              request.now);
+  }
   const Conversation& c = **conv;
-  const std::string claim = team + ":" + event_id;
+  const std::string claim = SlackMessageClaim(team, channel, ts);
   auto first = deps.store->ClaimEvent("slack-event", claim, request.now);
   if (!first.ok()) return JsonError(500, "database unavailable");
   if (!*first) {
-    log::Info("slack event repeat ignored", {{"event_id", event_id}});
+    log::Info("slack message already handled", {{"event_id", event_id}, {"ts", ts}});
     return Empty();
   }
-  const std::string text = StringAt(ev, {"text"});
+  const std::string text = WithoutBotMention(StringAt(ev, {"text"}), SlackBotUser(p));
   const std::string ref = std::to_string(c.id);
   std::string notice;
   if (auto reply = ThreadReplyText(text)) {
