@@ -60,6 +60,9 @@ class SlackPoster final : public ChatPoster {
   // counts duplex_slack_plain_fallbacks_total.
   SlackPoster(SlackConfig config, HttpClient& http, const Clock* clock = nullptr,
               Metrics* metrics = nullptr);
+  // The dialect and the directory point into this object.
+  SlackPoster(const SlackPoster&) = delete;
+  SlackPoster& operator=(const SlackPoster&) = delete;
   const ChatDialect& Dialect() const override { return dialect_; }
   // chat.postMessage. A card whose blocks Slack refuses (IsBlocksRefusal) is posted again as
   // its plain text, logged and counted, so the message still reaches the channel.
