@@ -1,6 +1,7 @@
 #include "handlers/slack_handler.h"
 
 #include "chat/form.h"
+#include "chat/slack/slack_limits.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "security/signatures.h"
@@ -11,7 +12,7 @@ std::string SlackCommandResponse(const CommandAnswer& answer) {
   // Answers can quote customers (show, queue): an address they wrote is not previewed.
   return std::string("{\"response_type\":\"") + (answer.in_channel ? "in_channel" : "ephemeral") +
          "\",\"unfurl_links\":false,\"unfurl_media\":false,\"text\":" +
-         text::JsonQuote(answer.text) + "}";
+         text::JsonQuote(slack::FitMrkdwn(answer.text, slack::kMessageTextMax)) + "}";
 }
 
 Status VerifySlackRequest(const InboundRequest& request, const std::string& signing_secret) {

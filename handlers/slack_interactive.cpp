@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "handlers/slack_handler.h"
+#include "handlers/slack_messages.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
 
@@ -28,7 +29,9 @@ std::string StringAt(const json& j, std::initializer_list<const char*> path) {
   return at->is_string() ? at->get<std::string>() : "";
 }
 
-HttpAnswer Empty() { return {200, "text/plain", "", {}}; }
+HttpAnswer Empty() {
+  return {200, "text/plain", "", {}};
+}
 
 // Message subtypes that are still a person writing: "also send to #channel", a file with a
 // comment, /me. Edits, deletions, joins and bot messages are not.
@@ -84,8 +87,8 @@ HttpAnswer OnBlockAction(const json& p, const std::string& team, const std::stri
     const Author& a = (*conv)->author;
     const std::string author = !a.name.empty() ? a.name : !a.handle.empty() ? a.handle : a.id;
     if (!deps.open_view(StringAt(p, {"trigger_id"}), ReplyModal(*ref, author))) {
-      deps.tell_user(response_url, "Slack did not open the reply form. Use `/duplex reply " + n +
-                                       " …` instead.");
+      deps.tell_user(response_url,
+                     "Slack did not open the reply form. Use `/duplex reply " + n + " …` instead.");
     }
     return Empty();
   }
@@ -103,7 +106,8 @@ HttpAnswer OnViewSubmission(const json& p, const std::string& team, const std::s
                             SlackInteractiveDeps& deps) {
   if (StringAt(p, {"view", "callback_id"}) != kReplyModalCallback) return Empty();
   const std::string ref = StringAt(p, {"view", "private_metadata"});
-  const std::string text = StringAt(p, {"view", "state", "values", kReplyBlock, kReplyInput, "value"});
+  const std::string text =
+      StringAt(p, {"view", "state", "values", kReplyBlock, kReplyInput, "value"});
   CommandContext ctx = ContextFor(p, team, user, "reply " + ref + " " + text);
   ctx.text_is_plain = true;  // typed into a plain-text input: nothing to unescape
   CommandAnswer answer = deps.commands->Execute(ctx);
@@ -161,30 +165,42 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
   const json& ev = p.contains("event") ? p["event"] : json();
   if (event_id.empty() || !ev.is_object()) return JsonError(400, "event_id or event is missing");
   // Only a person's new message inside a thread counts: not our own posts (bot_id), not
-  // edits or joins (subtype), not the root itself.
+  // edits or joins (subtype), not the root itself. An @mention of duplex is such a message
+  // too (slack_messages.h), and is answered when it is not in a thread.
   const std::string thread_ts = StringAt(ev, {"thread_ts"});
   const std::string user = StringAt(ev, {"user"});
-  if (StringAt(ev, {"type"}) != "message" || !IsPersonWriting(ev) || ev.contains("bot_id") ||
-      thread_ts.empty() || thread_ts == StringAt(ev, {"ts"}) || user.empty()) {
+  const std::string ts = StringAt(ev, {"ts"});
+  const std::string event_type = StringAt(ev, {"type"});
+  const bool in_thread = !thread_ts.empty() && thread_ts != ts;
+  if ((event_type != "message" && event_type != "app_mention") || !IsPersonWriting(ev) ||
+      ev.contains("bot_id") || user.empty() || ts.empty() ||
+      (!in_thread && event_type != "app_mention")) {
     return Empty();
   }
   // The event's team_id is the installing workspace; in a channel shared with another
   // organisation (Slack Connect) the writer's own workspace is user_team.
   const std::string user_team = StringAt(ev, {"user_team"});
   if (!deps.team_id.empty() && !user_team.empty() && user_team != deps.team_id) {
-    log::Warn("slack thread message by another workspace's member ignored", {{"team_id", user_team}});
+    log::Warn("slack thread message by another workspace's member ignored",
+              {{"team_id", user_team}});
     return Empty();
   }
-  ThreadMessage message{{"slack-event", team + ":" + event_id},
-                        team,
-                        StringAt(ev, {"channel"}),
-                        thread_ts,
-                        user,
-                        StringAt(ev, {"text"})};
+  const std::string channel = StringAt(ev, {"channel"});
+  if (!in_thread) {  // an @mention of duplex outside any thread
+    return AnswerStrayMention(team, channel, ts, "", user, deps, request.now);
+  }
+  // One Slack message is acted on once, whichever of message and app_mention brings it.
+  ThreadMessage message{
+      {"slack-event", SlackMessageClaim(team, channel, ts)},     team, channel, thread_ts, user,
+      WithoutBotMention(StringAt(ev, {"text"}), SlackBotUser(p))};
   auto outcome =
       HandleThreadMessage(message, request.now, {deps.store, deps.commands, deps.dialect});
+  if (outcome.result == ThreadMessageResult::kNotOurs && event_type == "app_mention") {
+    // A thread duplex did not start.
+    return AnswerStrayMention(team, channel, ts, thread_ts, user, deps, request.now);
+  }
   if (outcome.result == ThreadMessageResult::kRepeat) {
-    log::Info("slack event repeat ignored", {{"event_id", event_id}});
+    log::Info("slack message already handled", {{"event_id", event_id}, {"ts", ts}});
   }
   // Nothing was stored: Slack's retry (about at once, then after 1 and 5 minutes) brings it.
   if (outcome.result == ThreadMessageResult::kUnavailable) {

@@ -58,10 +58,11 @@ TEST_CASE("slack manifest: commands, events, interactivity and exactly the scope
   CHECK(m["settings"]["interactivity"]["request_url"] ==
         std::string(kManifestPlaceholderUrl) + "/chat/slack/interactions");
   // message.channels needs channels:history, message.groups groups:history, app_mention
-  // app_mentions:read; commands and chat:write for the slash commands and the posts.
+  // app_mentions:read; commands and chat:write for the slash commands, the posts and the
+  // ephemeral answers; users:read for users.info (names of people mentioned in replies).
   CHECK(Strings(m["oauth_config"]["scopes"]["bot"]) ==
         std::set<std::string>{"commands", "chat:write", "channels:history", "groups:history",
-                              "app_mentions:read"});
+                              "app_mentions:read", "users:read"});
   CHECK_FALSE(m["oauth_config"]["scopes"].contains("user"));
   CHECK(m["settings"]["socket_mode_enabled"] == false);
   CHECK(m["settings"]["token_rotation_enabled"] == false);  // duplex keeps one xoxb token

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/form.h"
+#include "chat/slack/slack_limits.h"
 #include "chat/slack/slack_poster.h"
 #include "support/fakes.h"
 
@@ -50,7 +51,8 @@ TEST_CASE("Slack post body: a long text is truncated in the block but whole enou
   SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
   json body = json::parse(poster.BuildPostBody({"C1", "", Card(std::string(10000, 'z')), ""}));
   for (const auto& block : body["blocks"]) {
-    if (block["type"] == "section") CHECK(block["text"]["text"].get<std::string>().size() <= 3000);
+    if (block["type"] == "section")
+      CHECK(slack::SlackLength(block["text"]["text"].get<std::string>()) <= 3000);
   }
   CHECK_FALSE(body.contains("thread_ts"));
 }
@@ -166,9 +168,11 @@ TEST_CASE("Slack command text is made plain for customers") {
   CHECK(d.ToPlain("Fish &amp; chips &lt;3 &gt;_&lt;") == "Fish & chips <3 >_<");
   CHECK(d.ToPlain("see <https://example.com/a?b=1&amp;c=2|example.com> or <https://x.y/z>") ==
         "see example.com (https://example.com/a?b=1&c=2) or https://x.y/z");
+  // People and channels become plain words: nothing turns into a mention or a hashtag on the
+  // customer's platform, and a person Slack cannot name is left out, never shown as an id.
   CHECK(d.ToPlain("thanks <@U024BE7LH|ana> and <@U0B>, in <#C024BE7LR|general>") ==
-        "thanks @ana and @U0B, in #general");
-  CHECK(d.ToPlain("<!here> hi") == "@here hi");
+        "thanks ana and, in general");
+  CHECK(d.ToPlain("<!here> hi") == "here hi");
   CHECK(d.ToPlain("&amp;lt; stays text") == "&lt; stays text");
   CHECK(d.ToPlain("a < b and unclosed <tag") == "a < b and unclosed <tag");
   CHECK(d.ToPlain("<mailto:a@b.c|a@b.c>") == "a@b.c");
@@ -246,6 +250,140 @@ TEST_CASE("Slack views.open and response_url: the trigger is passed on, response
   CHECK(body["response_type"] == "ephemeral");
   CHECK(body["text"] == "Nope");
   CHECK(FindHeader(requests[2].headers, "Authorization").empty());
+}
+
+}  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE(
+    "Slack card: every text within Slack's limits after escaping, whatever the customer wrote") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  MentionCard card = Card(std::string(2990, '&'));
+  card.author = {"1", std::string(5000, '<'), std::string(5000, '>'),
+                 1};  // a name is customer text too
+  card.root = true;
+  card.state_line = "Assigned to <@U1> · SLA: 12m left";
+  json body = json::parse(poster.BuildPostBody({"C1", "", card, ""}));
+  REQUIRE(body["blocks"].size() <= slack::kBlocksMax);
+  for (const auto& block : body["blocks"]) {
+    if (block["type"] == "section") {
+      CHECK(slack::SlackLength(block["text"]["text"].get<std::string>()) <= slack::kSectionTextMax);
+    }
+    if (block["type"] == "context") {
+      CHECK(block["elements"].size() <= slack::kContextElementsMax);
+      for (const auto& e : block["elements"])
+        CHECK(slack::SlackLength(e["text"].get<std::string>()) <= slack::kTextObjectMax);
+    }
+    if (block["type"] == "actions") {
+      for (const auto& e : block["elements"]) {
+        CHECK(slack::SlackLength(e["text"]["text"].get<std::string>()) <= slack::kButtonTextMax);
+        CHECK(slack::SlackLength(e["value"].get<std::string>()) <= slack::kButtonValueMax);
+      }
+    }
+  }
+  const std::string quoted = body["blocks"][1]["text"]["text"];
+  CHECK(quoted.rfind("&amp;&amp;", 0) == 0);
+  CHECK(quoted.find("&amp;&amp;\xE2\x80\xA6") != std::string::npos);  // cut between entities
+  CHECK(slack::SlackLength(body["text"].get<std::string>()) <= slack::kMessageTextMax);
+  json update = json::parse(poster.BuildUpdateBody({"C1", "", card, ""}, "1.2"));
+  CHECK(update["blocks"] == body["blocks"]);
+}
+
+TEST_CASE(
+    "Slack refuses a card's blocks: the card goes out as plain text, logged and counted, other "
+    "refusals are not retried") {
+  test::FakeHttpClient http;
+  Metrics metrics;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http, nullptr, &metrics);
+  MentionCard card = Card("Where is my parcel? <!-- tracking 123 -->");
+  card.root = true;
+  http.PushStatus(
+      200,
+      R"({"ok":false,"error":"invalid_blocks","errors":["must be less than 3001 characters [json-pointer:/blocks/1/text/text]"]})");
+  http.PushStatus(200, R"({"ok":true,"ts":"5.5"})");
+  auto posted = poster.Post({"C1", "", card, ""});
+  CHECK(posted.kind == OutcomeKind::kDone);
+  CHECK(posted.remote_id == "5.5");  // the root's ts, for its thread and later updates
+  auto requests = http.requests();
+  REQUIRE(requests.size() == 2);
+  json first = json::parse(requests[0].body);
+  json second = json::parse(requests[1].body);
+  CHECK(first.contains("blocks"));
+  CHECK_FALSE(second.contains("blocks"));
+  CHECK(second["text"] == first["text"]);
+  CHECK(second["text"].get<std::string>().find("Where is my parcel? &lt;!-- tracking 123 --&gt;") !=
+        std::string::npos);
+  CHECK(second["channel"] == "C1");
+  CHECK(requests[1].url == "https://slack.test/api/chat.postMessage");
+  CHECK(metrics.Get("duplex_slack_plain_fallbacks_total",
+                    {{"method", "chat.postMessage"}, {"error", "invalid_blocks"}}) == 1);
+
+  // chat.update: the plain text replaces the old blocks (an empty list), on the same ts.
+  http.PushStatus(200, R"({"ok":false,"error":"msg_blocks_too_long"})");
+  http.PushStatus(200, R"({"ok":true,"ts":"5.5"})");
+  CHECK(poster.Update({"C1", "", card, ""}, "5.5").kind == OutcomeKind::kDone);
+  requests = http.requests();
+  REQUIRE(requests.size() == 4);
+  json plain_update = json::parse(requests[3].body);
+  CHECK(plain_update["blocks"] == json::array());
+  CHECK(plain_update["ts"] == "5.5");
+  CHECK(metrics.Get("duplex_slack_plain_fallbacks_total",
+                    {{"method", "chat.update"}, {"error", "msg_blocks_too_long"}}) == 1);
+
+  // Refusals that are not about the blocks, and notices (no blocks), are sent once.
+  http.PushStatus(200, R"({"ok":false,"error":"channel_not_found"})");
+  CHECK(poster.Post({"C1", "", card, ""}).error == "Slack error: channel_not_found");
+  http.PushStatus(200, R"({"ok":false,"error":"invalid_blocks"})");
+  CHECK(poster.Post({"C1", "", std::nullopt, "a notice"}).kind == OutcomeKind::kPermanent);
+  CHECK(http.requests().size() == 6);
+  // The plain text refused as well: that answer is the outcome.
+  http.PushStatus(200, R"({"ok":false,"error":"invalid_blocks"})");
+  http.PushStatus(200, R"({"ok":false,"error":"msg_too_long"})");
+  CHECK(poster.Post({"C1", "", card, ""}).error == "Slack error: msg_too_long");
+  CHECK(http.requests().size() == 8);
+}
+
+TEST_CASE("Slack answers, notices and the reply form stay within Slack's limits") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 1000}, http);
+  const std::string huge = std::string(50'000, 'x') + "<https://acme.example/|end>";
+  json notice = json::parse(poster.BuildPostBody({"C1", "1.1", std::nullopt, huge}));
+  CHECK(slack::SlackLength(notice["text"].get<std::string>()) <= slack::kMessageTextMax);
+  CHECK(poster.Respond("https://hooks.slack.com/actions/T1/1/x", huge).kind == OutcomeKind::kDone);
+  CHECK(slack::SlackLength(json::parse(http.requests().back().body)["text"].get<std::string>()) <=
+        slack::kMessageTextMax);
+
+  json view = ReplyModal(1234567890123, std::string(3000, 'A') + "\xF0\x9F\x98\x80");
+  CHECK(slack::SlackLength(view["title"]["text"].get<std::string>()) <= slack::kModalTitleMax);
+  CHECK(slack::SlackLength(view["submit"]["text"].get<std::string>()) <= slack::kModalButtonMax);
+  CHECK(slack::SlackLength(view["close"]["text"].get<std::string>()) <= slack::kModalButtonMax);
+  CHECK(slack::SlackLength(view["private_metadata"].get<std::string>()) <=
+        slack::kPrivateMetadataMax);
+  CHECK(slack::SlackLength(view["blocks"][0]["label"]["text"].get<std::string>()) <=
+        slack::kInputLabelMax);
+  CHECK(view["blocks"][0]["element"]["max_length"] == slack::kPlainTextInputMax);
+}
+
+TEST_CASE(
+    "Slack response_url: GovSlack's hooks host as well as Slack's, nothing else, never the token") {
+  test::FakeHttpClient http;
+  SlackPoster poster({"https://slack.com/api", "xoxb-1", "", 1000}, http);
+  CHECK(poster.Respond("https://hooks.slack-gov.com/actions/T1/1/xyz", "ok").kind ==
+        OutcomeKind::kDone);
+  CHECK(poster.Respond("https://hooks.slack.com/commands/T1/1/xyz", "ok").kind ==
+        OutcomeKind::kDone);
+  REQUIRE(http.requests().size() == 2);
+  CHECK(http.requests()[0].url == "https://hooks.slack-gov.com/actions/T1/1/xyz");
+  for (const auto& r : http.requests()) CHECK(FindHeader(r.headers, "Authorization").empty());
+  for (const char* other :
+       {"https://hooks.slack-gov.com.evil.example/a", "http://hooks.slack-gov.com/a",
+        "https://evil.example/hooks.slack-gov.com/", "https://hooks.slack-gov.co/a",
+        "https://hooks.slack-gov.com@evil.example/a", "https://slack-gov.com/api/x"}) {
+    CHECK_MESSAGE(poster.Respond(other, "no").kind == OutcomeKind::kPermanent, other);
+  }
+  CHECK(http.requests().size() == 2);
 }
 
 }  // namespace duplex

@@ -88,10 +88,11 @@ TEST_CASE("a thread message is a reply for the customer only when it starts with
 
 TEST_CASE("thread messages: a note, a reply, a refused reply — each event acted on once") {
   Thread t;
-  CHECK(t.Write("Ev1", "courier called, <@U2> knows") == ThreadMessageResult::kNoteStored);
-  CHECK(t.Write("Ev1", "courier called, <@U2> knows") == ThreadMessageResult::kRepeat);
+  CHECK(t.Write("Ev1", "courier called, <@U2|ana> knows") == ThreadMessageResult::kNoteStored);
+  CHECK(t.Write("Ev1", "courier called, <@U2|ana> knows") == ThreadMessageResult::kRepeat);
   CHECK(t.Notes() == 1);
-  CHECK(t.rig.store->ListMessages(t.id)->back().text == "courier called, @U2 knows");
+  // Chat markup is made plain as for a reply: a person by their name, never a raw id.
+  CHECK(t.rig.store->ListMessages(t.id)->back().text == "courier called, ana knows");
 
   CHECK(t.Write("Ev2", "reply: It ships today") == ThreadMessageResult::kReplyQueued);
   CHECK(t.Write("Ev2", "reply: It ships today") == ThreadMessageResult::kRepeat);

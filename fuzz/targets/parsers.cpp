@@ -5,6 +5,7 @@
 
 #include "app/config.h"
 #include "chat/form.h"
+#include "chat/slack/slack_limits.h"
 #include "chat/slack/slack_poster.h"
 #include "core/command_parser.h"
 #include "core/text.h"
@@ -142,8 +143,19 @@ int FuzzSlackText(const std::uint8_t* data, std::size_t size) {
   const std::string text(View(data, size));
   (void)dialect.ToPlain(text);
   // What duplex escapes for Slack comes back unchanged.
-  Check(dialect.ToPlain(dialect.Escape(text)) == text);
+  const std::string escaped = dialect.Escape(text);
+  Check(dialect.ToPlain(escaped) == text);
   (void)dialect.Link(text, text);
+  // Cut to a Slack limit, escaped text stays within it and still reads as a prefix of the text.
+  for (std::size_t max : {std::size_t{1}, std::size_t{75}, slack::kSectionTextMax}) {
+    const std::string fitted = slack::FitMrkdwn(escaped, max);
+    Check(slack::SlackLength(fitted) <= max);
+    const std::string kept =
+        fitted == escaped ? fitted : fitted.substr(0, fitted.size() - 3);  // "…"
+    const std::string plain = dialect.ToPlain(kept);
+    Check(text.compare(0, plain.size(), plain) == 0);
+    Check(slack::SlackLength(slack::FitMrkdwn(text, max)) <= max);
+  }
   return 0;
 }
 

@@ -108,6 +108,9 @@ void App::Impl::DescribeMetrics() {
                    "counter");
   metrics.Describe("duplex_group_commit_max_batch",
                    "Most webhook requests committed in one transaction", "gauge");
+  metrics.Describe("duplex_slack_plain_fallbacks_total",
+                   "Slack messages sent as plain text because Slack refused their blocks",
+                   "counter");
   metrics.Describe("duplex_http_connections_refused_total",
                    "Connections answered 503 (overloaded) or cut off (timeout, too_large)",
                    "counter");
@@ -201,7 +204,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
     sc.api_base = config.chat.api_base;
     sc.bot_token = config.chat.bot_token;
     sc.ca_file = config.chat.ca_file;
-    auto slack = std::make_unique<SlackPoster>(sc, *a.http);
+    auto slack = std::make_unique<SlackPoster>(sc, *a.http, a.clock, &a.metrics);
     SlackPoster* poster = slack.get();
     a.slack_interactive_deps.open_view = [poster](const std::string& trigger, const nlohmann::json& view) {
       DeliveryOutcome o = poster->OpenView(trigger, view);
@@ -217,6 +220,16 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
       });
       if (!queued) log::Warn("slack response_url post dropped: too many waiting");
     };
+    a.slack_interactive_deps.tell_in_channel =
+        [poster, background](const std::string& channel, const std::string& user,
+                             const std::string& thread_ts, const std::string& text) {
+          bool queued = background->Post([poster, channel, user, thread_ts, text] {
+            DeliveryOutcome o = poster->PostEphemeral(channel, user, thread_ts, text);
+            if (o.kind != OutcomeKind::kDone)
+              log::Warn("slack chat.postEphemeral failed", {{"error", o.error}});
+          });
+          if (!queued) log::Warn("slack ephemeral answer dropped: too many waiting");
+        };
     a.chat = std::move(slack);
   } else if (config.chat.kind == "mattermost") {
     MattermostConfig mc;

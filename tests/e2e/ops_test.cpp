@@ -179,7 +179,7 @@ TEST_CASE(
   for (const auto& s : m["oauth_config"]["scopes"]["bot"]) scopes.insert(s.get<std::string>());
   CHECK(events == std::set<std::string>{"message.channels", "message.groups", "app_mention"});
   CHECK(scopes == std::set<std::string>{"commands", "chat:write", "channels:history",
-                                        "groups:history", "app_mentions:read"});
+                                        "groups:history", "app_mentions:read", "users:read"});
   CHECK(r.out.find("example.com") == std::string::npos);
 
   SUBCASE("without public_url it says what to add, exit 2") {

@@ -327,3 +327,115 @@ TEST_CASE("Slack interactions and events refuse bad signatures, stale timestamps
 }
 
 }  // namespace duplex::test
+
+namespace duplex::test {
+
+namespace {
+
+// The same Slack message as `message_event`, delivered as app_mention (its own event_id).
+json AsAppMention(json message_event, const std::string& event_id) {
+  message_event["event_id"] = event_id;
+  message_event["event"]["type"] = "app_mention";
+  message_event["event"].erase("channel_type");
+  return message_event;
+}
+
+int Count(const std::string& haystack, const std::string& needle) {
+  int n = 0;
+  for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "Slack @duplex in a conversation's thread: a note, or with reply: a reply, once although Slack "
+    "sends message and app_mention") {
+  E2eEnv env;
+  const std::string ts = StartConversation(env);
+  const std::string mention = std::string("<@") + kBotUser + ">";
+
+  // message first, then app_mention, then both again (retries): one note, without the @duplex.
+  json note =
+      E2eEnv::ThreadMessageEvent("EvM1", ts, mention + " courier called, parcel at depot", "U0BOB");
+  json note_mention = AsAppMention(note, "EvA1");
+  for (int i = 0; i < 2; ++i) {
+    CHECK(env.SlackEvent(note).response.status == 200);
+    CHECK(env.SlackEvent(note_mention).response.status == 200);
+  }
+  // app_mention first this time: "reply:" after the mention answers the customer, once.
+  json reply = E2eEnv::ThreadMessageEvent("EvM2", ts, mention + " reply: On its way!");
+  CHECK(env.SlackEvent(AsAppMention(reply, "EvA2")).response.status == 200);
+  CHECK(env.SlackEvent(reply).response.status == 200);
+  REQUIRE(env.receiver.WaitForCount("/replies", 1));
+  WaitForPost(env, "Reply by <@U0STAFF> posted on");
+  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] == "On its way!");
+
+  const std::string show = Show(env, "1");
+  CHECK(Count(show, "courier called, parcel at depot") == 1);
+  CHECK(show.find("note by <@U0BOB>\n> courier called") !=
+        std::string::npos);  // no "@duplex" in it
+  CHECK(Count(show, "On its way!") == 1);
+  CHECK(env.receiver.Count("/replies") == 1);
+  CHECK(env.slack.Ephemerals().empty());
+}
+
+TEST_CASE("Slack @duplex outside a conversation's thread gets one short private answer") {
+  E2eEnv env;
+  StartConversation(env);
+  json top =
+      E2eEnv::ThreadMessageEvent("EvM1", "", std::string("<@") + kBotUser + "> hello?", "U0BOB");
+  top["event"].erase("thread_ts");
+  json top_mention = AsAppMention(top, "EvA1");
+  CHECK(env.SlackEvent(top).response.status == 200);  // a top-level message: not duplex's
+  for (int i = 0; i < 2; ++i) CHECK(env.SlackEvent(top_mention).response.status == 200);
+  REQUIRE(WaitUntil([&] { return env.slack.Ephemerals().size() == 1; }));
+  json answer = env.slack.Ephemerals()[0];
+  CHECK(answer["channel"] == kDefaultChannel);
+  CHECK(answer["user"] == "U0BOB");
+  CHECK_FALSE(answer.contains("thread_ts"));
+  CHECK(answer["text"].get<std::string>().find("/duplex help") != std::string::npos);
+  CHECK(env.slack.server.Requests("/api/chat.postEphemeral")[0].Header("Authorization") ==
+        std::string("Bearer ") + kBotToken);
+
+  // In a thread duplex did not start: the answer goes to that thread.
+  json foreign = AsAppMention(
+      E2eEnv::ThreadMessageEvent("EvM2", "1600000000.000001", "<@U0DUPLEX> hi"), "EvA2");
+  CHECK(env.SlackEvent(foreign).response.status == 200);
+  REQUIRE(WaitUntil([&] { return env.slack.Ephemerals().size() == 2; }));
+  CHECK(env.slack.Ephemerals()[1]["thread_ts"] == "1600000000.000001");
+  CHECK(env.receiver.Count("/replies") == 0);
+  CHECK(Show(env, "1").find("hello?") == std::string::npos);
+}
+
+TEST_CASE(
+    "Slack: a person staff mention in a reply reaches the customer by name, looked up once for two "
+    "replies") {
+  E2eEnv env;
+  const std::string ts = StartConversation(env);
+  env.slack.AddUser("U0ANA", "Ana", "Ana Lopez");
+  env.slack.AddUser("U0BOB", "", "Bob Stone");
+  auto r = env.SlackCommand(
+      "reply 1 <@U0ANA|ana> and <@U0BOB> will call you, <!here> <#C0OPS|ops>. <@U0NOBODY> knows.");
+  REQUIRE(r.ok());
+  CHECK(json::parse(r.response.body)["text"].get<std::string>().find("Queued reply") !=
+        std::string::npos);
+  REQUIRE(env.receiver.WaitForCount("/replies", 1));
+  CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] ==
+        "ana and Bob Stone will call you, here ops. knows.");
+  // The thread confirmation shows what the customer got.
+  WaitForPost(env, "Bob Stone will call you");
+
+  REQUIRE(env.SlackEvent(E2eEnv::ThreadMessageEvent("EvR2", ts, "reply: <@U0BOB> again"))
+              .response.status == 200);
+  REQUIRE(env.receiver.WaitForCount("/replies", 2));
+  CHECK(json::parse(env.receiver.Requests("/replies")[1].body)["text"] == "Bob Stone again");
+  auto lookups = env.slack.server.Requests("/api/users.info");
+  std::vector<std::string> asked;
+  for (const auto& l : lookups) asked.push_back(l.Param("user"));
+  CHECK(asked == std::vector<std::string>{"U0BOB", "U0NOBODY"});  // U0BOB once for both replies
+  CHECK(lookups[0].Header("Authorization") == std::string("Bearer ") + kBotToken);
+}
+
+}  // namespace duplex::test

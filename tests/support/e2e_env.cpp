@@ -13,9 +13,85 @@ namespace duplex::test {
 
 using nlohmann::json;
 
+namespace {
+
+// Characters as Slack's limits count them, at their strictest: UTF-16 code units.
+std::size_t Utf16Length(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++n;  // a code point starts
+    if (c >= 0xF0) ++n;           // above U+FFFF: a surrogate pair
+  }
+  return n;
+}
+
+std::string TextOf(const json& text_object) {
+  return text_object.is_object() && text_object.contains("text") && text_object["text"].is_string()
+             ? text_object["text"].get<std::string>()
+             : std::string();
+}
+
+// The Block Kit limits duplex can reach, checked as Slack does: the first broken one, as
+// Slack's invalid_blocks message names it; empty when the blocks are valid.
+std::string BlocksProblem(const json& body) {
+  if (!body.is_object() || !body.contains("blocks")) return "";
+  const json& blocks = body["blocks"];
+  if (!blocks.is_array()) return "invalid_blocks_format";
+  if (blocks.size() > 50) return "no more than 50 items allowed [json-pointer:/blocks]";
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    const json& block = blocks[b];
+    const std::string at = "/blocks/" + std::to_string(b);
+    const std::string type = block.value("type", "");
+    auto text_problem = [&](const std::string& text, std::size_t max,
+                            const std::string& where) -> std::string {
+      if (text.empty()) return "must be more than 0 characters [json-pointer:" + where + "]";
+      if (Utf16Length(text) > max) {
+        return "must be less than " + std::to_string(max + 1) +
+               " characters [json-pointer:" + where + "]";
+      }
+      return "";
+    };
+    if (type == "section") {
+      if (auto p = text_problem(TextOf(block["text"]), 3000, at + "/text/text"); !p.empty())
+        return p;
+    } else if (type == "context") {
+      const json& elements = block["elements"];
+      if (!elements.is_array() || elements.size() > 10)
+        return "no more than 10 items allowed [json-pointer:" + at + "]";
+      for (std::size_t e = 0; e < elements.size(); ++e) {
+        const std::string where = at + "/elements/" + std::to_string(e) + "/text";
+        if (auto p = text_problem(TextOf(elements[e]), 3000, where); !p.empty()) return p;
+      }
+    } else if (type == "actions") {
+      for (const auto& e : block["elements"]) {
+        if (auto p = text_problem(TextOf(e["text"]), 75, at + "/elements/text/text"); !p.empty())
+          return p;
+        if (Utf16Length(e.value("value", "")) > 2000)
+          return "must be less than 2001 characters [json-pointer:" + at + "/value]";
+      }
+    }
+  }
+  return "";
+}
+
+FakeAnswer InvalidBlocks(const std::string& problem) {
+  return FakeAnswer{200, json{{"ok", false},
+                              {"error", "invalid_blocks"},
+                              {"errors", {problem}},
+                              {"response_metadata", {{"messages", {"[ERROR] " + problem}}}}}
+                             .dump()};
+}
+
+}  // namespace
+
 FakeSlack::FakeSlack() {
   server.On("/api/chat.postMessage", [this](const RecordedRequest& r) {
     json body = json::parse(r.body, nullptr, false);
+    if (std::string problem = BlocksProblem(body); !problem.empty()) {
+      std::lock_guard lock(mu_);
+      refused_.push_back(body);
+      return InvalidBlocks(problem);
+    }
     std::lock_guard lock(mu_);
     std::string ts = "1700000000." + std::to_string(100000 + next_ts_++);
     body["_ts"] = ts;
@@ -30,6 +106,10 @@ FakeSlack::FakeSlack() {
     bool known = false;
     for (const auto& p : posts_) known = known || p.value("_ts", "") == ts;
     if (!known) return FakeAnswer{200, R"({"ok":false,"error":"message_not_found"})"};
+    if (std::string problem = BlocksProblem(body); !problem.empty()) {
+      refused_.push_back(body);
+      return InvalidBlocks(problem);
+    }
     body["_auth"] = r.Header("Authorization");
     updates_.push_back(body);
     return FakeAnswer{
@@ -39,6 +119,36 @@ FakeSlack::FakeSlack() {
     return FakeAnswer{200, R"({"ok":true,"view":{"id":"V0001"}})"};
   });
   server.On("/hooks/actions/1", [](const RecordedRequest&) { return FakeAnswer{200, "ok", "text/plain"}; });
+  server.On("/api/chat.postEphemeral", [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"ok":true,"message_ts":"1700000000.999999"})"};
+  });
+  server.On("/api/users.info", [this](const RecordedRequest& r) {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(r.Param("user"));
+    if (it == users_.end()) return FakeAnswer{200, R"({"ok":false,"error":"user_not_found"})"};
+    return FakeAnswer{200, json{{"ok", true}, {"user", it->second}}.dump()};
+  });
+}
+
+void FakeSlack::AddUser(const std::string& id, const std::string& display_name,
+                        const std::string& real_name) {
+  std::lock_guard lock(mu_);
+  users_[id] = {{"id", id},
+                {"name", "user." + id},
+                {"real_name", real_name},
+                {"profile", {{"display_name", display_name}, {"real_name", real_name}}}};
+}
+
+std::vector<json> FakeSlack::Refused() const {
+  std::lock_guard lock(mu_);
+  return refused_;
+}
+
+std::vector<json> FakeSlack::Ephemerals() const {
+  std::vector<json> out;
+  for (const auto& r : server.Requests("/api/chat.postEphemeral"))
+    out.push_back(json::parse(r.body, nullptr, false));
+  return out;
 }
 
 std::vector<json> FakeSlack::Views() const {
@@ -232,18 +342,28 @@ HttpResult E2eEnv::SlackEvent(const json& body, const std::string& signing_secre
 
 json E2eEnv::ThreadMessageEvent(const std::string& event_id, const std::string& thread_ts,
                                 const std::string& text, const std::string& user) {
+  // Each message has its own ts; the same event_id (a resent event) keeps its message's.
+  std::uint32_t h = 2166136261u;
+  for (char c : event_id) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  const std::string micros = std::to_string(100000 + h % 900000);
   return {{"token", "unused"},
           {"team_id", kTeam},
           {"api_app_id", "A0001"},
           {"type", "event_callback"},
           {"event_id", event_id},
           {"event_time", 1700000000},
+          {"authorizations",
+           {{{"enterprise_id", nullptr},
+             {"team_id", kTeam},
+             {"user_id", kBotUser},
+             {"is_bot", true},
+             {"is_enterprise_install", false}}}},
           {"event",
            {{"type", "message"},
             {"channel", kDefaultChannel},
             {"user", user},
             {"text", text},
-            {"ts", "1700000100.000200"},
+            {"ts", "1700000100." + micros},
             {"thread_ts", thread_ts},
             {"channel_type", "channel"}}}};
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -24,15 +25,26 @@ inline constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 inline constexpr const char* kTeam = "T0001";
 inline constexpr const char* kDefaultChannel = "C0SOCIAL";
 inline constexpr const char* kBotToken = "xoxb-test-token";
+inline constexpr const char* kBotUser = "U0DUPLEX";  // duplex's bot user in event payloads
 
 // The fake Slack Web API: chat.postMessage answers ok with increasing ts values;
-// chat.update answers ok for a ts it handed out, message_not_found otherwise.
+// chat.update answers ok for a ts it handed out, message_not_found otherwise. Both refuse
+// blocks past Slack's limits (section and context text 3,000 characters, 50 blocks, button
+// text 75 and value 2,000) with invalid_blocks, as Slack does. users.info knows the users
+// added with AddUser; chat.postEphemeral answers ok.
 class FakeSlack {
  public:
   FakeSlack();
   std::string api_base() const { return server.url() + "/api"; }
+  // A user users.info describes: profile.display_name (may be empty) and real_name.
+  void AddUser(const std::string& id, const std::string& display_name,
+               const std::string& real_name);
   // Parsed JSON bodies of successful chat.postMessage calls (scripted failures excluded).
   std::vector<nlohmann::json> Posts() const;
+  // Bodies of chat.postMessage and chat.update calls refused with invalid_blocks.
+  std::vector<nlohmann::json> Refused() const;
+  // chat.postEphemeral bodies.
+  std::vector<nlohmann::json> Ephemerals() const;
   bool WaitForPosts(std::size_t n, int timeout_ms = 5000) const;
   // Parsed JSON bodies of successful chat.update calls, in order.
   std::vector<nlohmann::json> Updates() const;
@@ -49,6 +61,8 @@ class FakeSlack {
   mutable std::mutex mu_;
   std::vector<nlohmann::json> posts_;
   std::vector<nlohmann::json> updates_;
+  std::vector<nlohmann::json> refused_;
+  std::map<std::string, nlohmann::json> users_;
   int next_ts_ = 1;
 };
 
@@ -97,9 +111,11 @@ class E2eEnv {
   HttpResult SlackButton(const std::string& action_id, std::int64_t ref, const std::string& user = "U0STAFF");
   // POST /chat/slack/events with `body` as JSON, signed.
   HttpResult SlackEvent(const nlohmann::json& body, const std::string& signing_secret = kSigningSecret);
-  // An event_callback carrying a message `text` by `user` in the thread `thread_ts`.
-  static nlohmann::json ThreadMessageEvent(const std::string& event_id, const std::string& thread_ts,
-                                           const std::string& text, const std::string& user = "U0STAFF");
+  // An event_callback carrying a message `text` by `user` in the thread `thread_ts`, delivered
+  // for the bot user kBotUser; its ts follows from event_id.
+  static nlohmann::json ThreadMessageEvent(const std::string& event_id,
+                                           const std::string& thread_ts, const std::string& text,
+                                           const std::string& user = "U0STAFF");
   HttpResult Get(const std::string& path);
   HttpResult Send(HttpRequest request);
 

@@ -22,6 +22,7 @@ void FakeHttpServer::Listen() {
     r.method = req.method;
     r.path = req.path;
     r.body = req.body;
+    for (const auto& [k, v] : req.params) r.params.emplace_back(k, v);
     for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
     FakeAnswer a = Answer(r);
     if (a.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(a.delay_ms));

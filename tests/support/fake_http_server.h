@@ -21,10 +21,12 @@ namespace duplex::test {
 
 struct RecordedRequest {
   std::string method;
-  std::string path;  // without the query
+  std::string path;   // without the query
+  HeaderList params;  // the query's, decoded
   HeaderList headers;
   std::string body;
   std::string Header(const std::string& name) const { return FindHeader(headers, name); }
+  std::string Param(const std::string& name) const { return FindHeader(params, name); }
 };
 
 struct FakeAnswer {
