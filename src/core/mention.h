@@ -14,6 +14,9 @@ namespace duplex {
 
 enum class MentionKind { kDirect, kMention, kComment, kDm };
 
+// How an edit reads in chat: the marker, then the message's new text.
+inline constexpr const char* kEditedMarker = "✏️ edited: ";
+
 const char* ToString(MentionKind kind);
 std::optional<MentionKind> ParseMentionKind(const std::string& s);
 
@@ -33,6 +36,11 @@ struct Mention {
   std::string permalink;        // may be empty
   std::string conversation_key; // the platform thread this message belongs to
   std::string message_id;       // the platform's id of this message (for in-reply-to)
+  // A new version of the message `message_id` names (a Telegram edited_message, a GitHub
+  // `edited` action), delivered as an event of its own: it is shown in the thread as an edit
+  // and, not being a new message, neither reopens the conversation nor restarts its SLA. Its
+  // event_id is "<message_id>@edit:<edit time>", so each version is posted once.
+  bool edited = false;
   std::string parent_message_id;  // the message it answers, if the platform says
   std::string reply_target;     // connector-owned JSON: what the reply API needs
   std::string account;          // our account on the platform (page, bot...) for pacing
