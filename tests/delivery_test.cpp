@@ -270,6 +270,48 @@ TEST_CASE("replies: a permanent platform error ends in a clear message in the th
   CHECK((*rig.store->GetMessage(q->message_id))->status == "failed");
 }
 
+TEST_CASE(
+    "replies: a platform that moved the conversation gets the retry at the new target, stored") {
+  Rig rig;
+  auto conv = rig.Ingest("e1", "c1");
+  rig.engine->RunDue();  // thread root
+  const std::int64_t customer_message = (*rig.store->ListMessages(conv))[0].id;
+  // Telegram's answer for a group upgraded to a supergroup: refused, sent again elsewhere.
+  class MovingConnector final : public PlatformConnector {
+   public:
+    std::string Name() const override { return "generic"; }
+    std::string DisplayName() const override { return "Test"; }
+    Status Verify(const InboundRequest&) const override { return Status::Ok(); }
+    Result<ParsedWebhook> Parse(const InboundRequest&) const override { return ParsedWebhook{}; }
+    DeliveryOutcome SendReply(const ReplyRequest& r, HttpClient&) const override {
+      targets.push_back(r.reply_target);
+      if (r.reply_target == R"({"chat_id":2})") return DeliveryOutcome::Done("2:7");
+      auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "moved to chat 2");
+      o.retry_after_ms = 0;
+      o.new_reply_target = R"({"chat_id":2})";
+      return o;
+    }
+    HttpRequest SampleWebhook(const std::string&, const std::string&, const std::string&,
+                              UnixMs) const override {
+      return {};
+    }
+    mutable std::vector<std::string> targets;
+  };
+  auto moving = std::make_unique<MovingConnector>();
+  MovingConnector* connector = moving.get();
+  rig.connectors["generic"] = std::move(moving);
+  auto q = rig.store->QueueReply(conv, "U1", "on it", "generic:", rig.clock.NowMs());
+  rig.engine->RunDue();
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kPending);
+  CHECK(rig.Get(q->delivery_id).attempts == 0);  // a redirect, not a failure
+  CHECK((*rig.store->GetMessage(customer_message))->reply_target == R"({"chat_id":2})");
+  rig.engine->RunDue();  // due at once
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDone);
+  REQUIRE(connector->targets.size() == 2);
+  CHECK(connector->targets[1] == R"({"chat_id":2})");
+  CHECK((*rig.store->GetMessage(q->message_id))->platform_message_id == "2:7");
+}
+
 TEST_CASE("a reply waits for its conversation's thread root") {
   Rig rig;
   auto conv = rig.Ingest("e1", "c1");
