@@ -47,7 +47,8 @@ struct Rig {
     engine = std::make_unique<DeliveryEngine>(d);
   }
 
-  std::int64_t Ingest(const std::string& id, const std::string& conv, const std::string& channel = "C1") {
+  std::int64_t Ingest(const std::string& id, const std::string& conv,
+                      const std::string& channel = "C1") {
     Mention m;
     m.platform = "generic";
     m.event_id = id;
@@ -69,8 +70,10 @@ struct Rig {
 TEST_CASE("chat posts retry on the documented schedule and then dead-letter") {
   Rig rig;
   rig.Ingest("e1", "c1");
-  const std::vector<UnixMs> waits = {5'000, 300'000, 1'800'000, 7'200'000, 18'000'000, 36'000'000, 36'000'000};
-  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Slack server error (HTTP 500)"));
+  const std::vector<UnixMs> waits = {5'000,      300'000,    1'800'000, 7'200'000,
+                                     18'000'000, 36'000'000, 36'000'000};
+  rig.chat.PushOutcome(
+      DeliveryOutcome::Fail(OutcomeKind::kUncertain, "Slack server error (HTTP 500)"));
   CHECK(rig.engine->RunDue() == 1);  // attempt 1: immediately
   for (std::size_t i = 0; i < waits.size(); ++i) {
     Delivery d = rig.Get(1);
@@ -142,7 +145,8 @@ TEST_CASE("a remote's wait hint holds back its whole target, not others") {
 TEST_CASE("permanent chat errors dead-letter at once with the reason") {
   Rig rig;
   rig.Ingest("e1", "c1");
-  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: channel_not_found"));
+  rig.chat.PushOutcome(
+      DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: channel_not_found"));
   rig.engine->RunDue();
   CHECK(rig.Get(1).state == DeliveryState::kDead);
   CHECK(rig.Get(1).last_error == "Slack error: channel_not_found");
@@ -241,7 +245,8 @@ TEST_CASE("replies: an uncertain outcome is flagged unknown with the text and no
     DeliveryOutcome SendReply(const ReplyRequest&, HttpClient&) const override {
       return DeliveryOutcome::Fail(OutcomeKind::kUncertain, "X did not answer: Read");
     }
-    HttpRequest SampleWebhook(const std::string&, const std::string&, const std::string&, UnixMs) const override {
+    HttpRequest SampleWebhook(const std::string&, const std::string&, const std::string&,
+                              UnixMs) const override {
       return {};
     }
   };
@@ -272,6 +277,49 @@ TEST_CASE("replies: a permanent platform error ends in a clear message in the th
   CHECK(posts[1].text.find("was NOT posted") != std::string::npos);
   CHECK(posts[1].text.find("410 Gone") != std::string::npos);
   CHECK((*rig.store->GetMessage(q->message_id))->status == "failed");
+}
+
+TEST_CASE(
+    "replies: a platform that moved the conversation gets the retry at the new target, stored") {
+  Rig rig;
+  auto conv = rig.Ingest("e1", "c1");
+  rig.engine->RunDue();  // thread root
+  const std::int64_t customer_message = (*rig.store->ListMessages(conv))[0].id;
+  // Telegram's answer for a group upgraded to a supergroup: refused, sent again elsewhere.
+  class MovingConnector final : public PlatformConnector {
+   public:
+    std::string Name() const override { return "generic"; }
+    std::string DisplayName() const override { return "Test"; }
+    Status Verify(const InboundRequest&) const override { return Status::Ok(); }
+    Result<ParsedWebhook> Parse(const InboundRequest&) const override { return ParsedWebhook{}; }
+    DeliveryOutcome SendReply(const ReplyRequest& r, HttpClient&) const override {
+      targets.push_back(r.reply_target);
+      if (r.reply_target == R"({"chat_id":2})") return DeliveryOutcome::Done("2:7");
+      auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "moved to chat 2");
+      o.retry_after_ms = 0;
+      o.new_reply_target = R"({"chat_id":2})";
+      return o;
+    }
+    HttpRequest SampleWebhook(const std::string&, const std::string&, const std::string&,
+                              UnixMs) const override {
+      return {};
+    }
+    mutable std::vector<std::string> targets;
+  };
+  auto moving = std::make_unique<MovingConnector>();
+  MovingConnector* connector = moving.get();
+  rig.connectors["generic"] = std::move(moving);
+  auto q = rig.store->QueueReply(
+      NewReply{conv, customer_message, "U1", "on it", "generic:", std::nullopt}, rig.clock.NowMs());
+  rig.engine->RunDue();
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kPending);
+  CHECK(rig.Get(q->delivery_id).attempts == 0);  // a redirect, not a failure
+  CHECK((*rig.store->GetMessage(customer_message))->reply_target == R"({"chat_id":2})");
+  rig.engine->RunDue();  // due at once
+  CHECK(rig.Get(q->delivery_id).state == DeliveryState::kDone);
+  REQUIRE(connector->targets.size() == 2);
+  CHECK(connector->targets[1] == R"({"chat_id":2})");
+  CHECK((*rig.store->GetMessage(q->message_id))->platform_message_id == "2:7");
 }
 
 TEST_CASE("a reply waits for its conversation's thread root") {

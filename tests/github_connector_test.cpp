@@ -154,11 +154,105 @@ TEST_CASE("github: discussions and their comments, threaded") {
   CHECK(target["comment_is_reply"] == true);
 }
 
-TEST_CASE("github: edits, other events and our own bot or app are acknowledged and ignored") {
+TEST_CASE("github: a pull request review comment joins the PR's conversation, threaded") {
   auto c = Make();
-  CHECK(ParseOk(*c, Event("issue_comment", Fixture("issue_comment_edited.json"))).empty());
+  // GitHub's own sample (octokit/webhooks): the first comment of a review thread.
+  auto first = ParseOk(*c, Event("pull_request_review_comment",
+                                 Fixture("pull_request_review_comment_created.json"), "d-3"));
+  REQUIRE(first.size() == 1);
+  const Mention& m = first[0];
+  CHECK(m.kind == MentionKind::kComment);
+  CHECK(m.event_id == "d-3");
+  CHECK(m.text == "Maybe you should use more emoji on this line.");
+  CHECK(m.author.handle == "Codertocat");
+  CHECK(m.author.id == "21031067");
+  CHECK(m.permalink == "https://github.com/Codertocat/Hello-World/pull/2#discussion_r284312630");
+  CHECK(m.conversation_key == "Codertocat/Hello-World#2");  // the PR, like its issue comments
+  CHECK(m.message_id == "pull_request_review_comment:284312630");
+  CHECK(m.parent_message_id.empty());
+  CHECK(json::parse(m.reply_target) == json{{"type", "review_comment"},
+                                            {"repo", "Codertocat/Hello-World"},
+                                            {"number", 2},
+                                            {"comment_id", 284312630}});
+
+  // A reply in that thread: answered in the same thread, whose first comment GitHub wants.
+  auto reply = ParseOk(
+      *c, Event("pull_request_review_comment", Fixture("pull_request_review_comment_reply.json")));
+  REQUIRE(reply.size() == 1);
+  CHECK(reply[0].conversation_key == "Codertocat/Hello-World#2");
+  CHECK(reply[0].message_id == "pull_request_review_comment:284312777");
+  CHECK(reply[0].parent_message_id == "pull_request_review_comment:284312630");
+  CHECK(json::parse(reply[0].reply_target)["comment_id"] == 284312630);
+
+  json deleted = json::parse(Fixture("pull_request_review_comment_created.json"));
+  deleted["action"] = "deleted";
+  CHECK(ParseOk(*c, Event("pull_request_review_comment", deleted.dump())).empty());
+  json bad = json::parse(Fixture("pull_request_review_comment_reply.json"));
+  bad["comment"]["in_reply_to_id"] = "284312630";
+  CHECK(c->Parse(Event("pull_request_review_comment", bad.dump())).status().message() ==
+        "body.comment.in_reply_to_id must be an integer");
+}
+
+TEST_CASE("github: an edit is the same message again, once per version") {
+  auto c = Make();
+  struct Case {
+    const char* event;
+    const char* fixture;
+    const char* message_id;
+    const char* updated_at;
+    const char* text;
+  };
+  // The last four are GitHub's own samples (octokit/webhooks), unchanged.
+  const Case cases[] = {
+      {"issue_comment", "issue_comment_edited.json", "issue_comment:2137465001",
+       "2024-05-29T17:05:00Z", "Still failing on 2.3.1 and 2.3.2 for me, any update?"},
+      {"issues", "issues_edited.json", "issue:444500041", "2019-05-15T15:20:18Z",
+       "Spelling error in the README file\n\nIt looks like you accidently spelled 'commit' with "
+       "two 't's."},
+      {"discussion", "discussion_edited.json", "discussion:3299614", "2021-03-30T20:26:24Z",
+       "TEST edit\n\nTEST edit"},
+      {"discussion_comment", "discussion_comment_edited.json", "discussion_comment:550062",
+       "2021-03-30T20:21:30Z", "ANSWER"},
+      {"pull_request_review_comment", "pull_request_review_comment_edited.json",
+       "pull_request_review_comment:284312630", "2019-05-15T15:20:38Z",
+       "Maybe you should use more emoji on this line."},
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.fixture);
+    auto m = ParseOk(*c, Event(k.event, Fixture(k.fixture), "delivery-1"));
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].edited);
+    CHECK(m[0].message_id == k.message_id);
+    // The signed body names the version; a redelivery or a new delivery id changes nothing.
+    CHECK(m[0].event_id == std::string(k.message_id) + "@edit:" + k.updated_at);
+    CHECK(ParseOk(*c, Event(k.event, Fixture(k.fixture), "delivery-2"))[0].event_id ==
+          m[0].event_id);
+    CHECK(m[0].text == std::string("✏️ edited: ") + k.text);
+  }
+  auto created = ParseOk(*c, Event("issue_comment", Fixture("issue_comment_created.json")));
+  auto edited = ParseOk(*c, Event("issue_comment", Fixture("issue_comment_edited.json")));
+  CHECK_FALSE(created[0].edited);
+  CHECK(edited[0].conversation_key == created[0].conversation_key);
+  CHECK(edited[0].reply_target == created[0].reply_target);
+
+  json no_time = json::parse(Fixture("issue_comment_edited.json"));
+  no_time["comment"].erase("updated_at");
+  CHECK(c->Parse(Event("issue_comment", no_time.dump())).status().message() ==
+        "body.comment.updated_at is required");
+}
+
+TEST_CASE("github: other actions and events and our own bot or app are acknowledged and ignored") {
+  auto c = Make();
   CHECK(ParseOk(*c, Event("push", R"({"ref":"refs/heads/main"})")).empty());
   CHECK(ParseOk(*c, Event("issues", R"({"action":"labeled"})")).empty());
+  json deleted = json::parse(Fixture("issue_comment_edited.json"));
+  deleted["action"] = "deleted";
+  CHECK(ParseOk(*c, Event("issue_comment", deleted.dump())).empty());
+  SUBCASE("an edit by our own bot") {
+    json ours = json::parse(Fixture("issue_comment_edited.json"));
+    ours["sender"]["login"] = "duplex-app[bot]";
+    CHECK(ParseOk(*c, Event("issue_comment", ours.dump())).empty());
+  }
   SUBCASE("by bot_login (case-insensitive)") {
     json config = BaseConfig();
     config["bot_login"] = "Duplex-App[bot]";
@@ -246,7 +340,8 @@ TEST_CASE("github: a discussion reply is one GraphQL addDiscussionComment in the
     CHECK(o.kind == OutcomeKind::kDone);
     CHECK(o.url == "https://github.com/acme/widgets/discussions/7#discussioncomment-1");
     REQUIRE(http.requests().size() == 1);
-    CHECK(http.requests()[0].url == std::string(kApi) + "/graphql");
+    // GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql.
+    CHECK(http.requests()[0].url == "https://github.test/api/graphql");
     json body = json::parse(http.requests()[0].body);
     CHECK(body["query"].get<std::string>().find("addDiscussionComment") != std::string::npos);
     CHECK(body["variables"] ==
@@ -294,6 +389,59 @@ TEST_CASE("github: a discussion reply is one GraphQL addDiscussionComment in the
     CHECK(locked.kind == OutcomeKind::kPermanent);
     CHECK(locked.error.find("Discussion is locked") != std::string::npos);
   }
+}
+
+TEST_CASE("github: a review comment reply goes into its thread through REST") {
+  auto c = Make();
+  FakeHttpClient http;
+  http.PushStatus(
+      201,
+      R"({"id":284313001,"html_url":"https://github.com/Codertocat/Hello-World/pull/2#discussion_r284313001","in_reply_to_id":284312630})");
+  json target = {{"type", "review_comment"},
+                 {"repo", "Codertocat/Hello-World"},
+                 {"number", 2},
+                 {"comment_id", 284312630}};
+  DeliveryOutcome o = c->SendReply(Reply(target), http);
+  CHECK(o.kind == OutcomeKind::kDone);
+  CHECK(o.remote_id == "284313001");
+  CHECK(o.url == "https://github.com/Codertocat/Hello-World/pull/2#discussion_r284313001");
+  REQUIRE(http.requests().size() == 1);
+  const HttpRequest req = http.requests()[0];
+  CHECK(req.method == "POST");
+  CHECK(req.url ==
+        std::string(kApi) + "/repos/Codertocat/Hello-World/pulls/2/comments/284312630/replies");
+  CHECK(FindHeader(req.headers, "Authorization") == std::string("Bearer ") + kToken);
+  CHECK(json::parse(req.body) == json{{"body", "Thanks, a fix is on its way"}});
+
+  target.erase("comment_id");
+  CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kPermanent);
+  CHECK(http.requests().size() == 1);
+}
+
+TEST_CASE("github: the GraphQL endpoint follows api_base, or graphql_url when set") {
+  CHECK(GitHubGraphQlUrl("https://api.github.com") == "https://api.github.com/graphql");
+  CHECK(GitHubGraphQlUrl("https://ghe.acme.test/api/v3") == "https://ghe.acme.test/api/graphql");
+  CHECK(GitHubGraphQlUrl("http://127.0.0.1:8080/api/v3") == "http://127.0.0.1:8080/api/graphql");
+  CHECK(GitHubGraphQlUrl("https://proxy.acme.test/github") ==
+        "https://proxy.acme.test/github/graphql");
+  CHECK(GitHubGraphQlUrl("https://ghe.acme.test/api/v30") ==
+        "https://ghe.acme.test/api/v30/graphql");
+
+  json config = BaseConfig();
+  config["graphql_url"] = "https://gql.acme.test/graphql";
+  auto c = Make(config);
+  FakeHttpClient http;
+  http.PushStatus(200, R"({"data":{"addDiscussionComment":{"comment":{"id":"DC_1","url":""}}}})");
+  json target = {
+      {"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"}};
+  CHECK(c->SendReply(Reply(target), http).kind == OutcomeKind::kDone);
+  CHECK(http.requests()[0].url == "https://gql.acme.test/graphql");
+
+  std::vector<std::string> errors;
+  config["graphql_url"] = "gql.acme.test";
+  MakeGitHubConnector(config, "platforms.github", errors, nullptr);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("platforms.github.graphql_url") == 0);
 }
 
 TEST_CASE("github: REST errors map onto retry, permanent and uncertain") {

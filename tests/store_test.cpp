@@ -288,4 +288,40 @@ TEST_CASE("a closed conversation is reopened by a new customer message") {
   CHECK((*store->GetConversation(1))->state == ConversationState::kOpen);
 }
 
+TEST_CASE("an edit is posted in the thread but neither reopens nor restarts the SLA clock") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  store->Ingest({Item("e1", "c1", "one")}, 1000);
+  auto edit = [](const std::string& event_id) {
+    IngestItem item = Item(event_id, "c1", "✏️ edited: one, with more detail");
+    item.mention.message_id = "msg-e1";
+    item.mention.edited = true;
+    return item;
+  };
+  for (const char* state : {"closed", "replied"}) {
+    CAPTURE(state);
+    {
+      SQLite::Database db(dir.File("d.db"), SQLite::OPEN_READWRITE);
+      db.exec(std::string("UPDATE conversations SET state = '") + state +
+              "', sla_stopped_at = 1500");
+    }
+    const Conversation before = **store->GetConversation(1);
+    const auto pending = store->GetOutboxStats()->pending;
+    auto r = store->Ingest({edit(std::string("msg-e1@edit:") + state)}, 2000);
+    REQUIRE(r.ok());
+    CHECK_FALSE((*r)[0].duplicate);
+    CHECK_FALSE((*r)[0].reopened);
+    CHECK((*r)[0].conversation_id == 1);
+    const Conversation after = **store->GetConversation(1);
+    CHECK(ToString(after.state) == std::string(state));
+    CHECK(after.sla_started_at == before.sla_started_at);
+    CHECK(after.sla_stopped_at == before.sla_stopped_at);
+    CHECK(store->GetOutboxStats()->pending == pending + 1);  // its chat post, no root update
+    CHECK_FALSE((*store->GetMessage((*r)[0].message_id))->reopened);
+  }
+  // The same version again is a duplicate; a later one is posted too.
+  CHECK((*store->Ingest({edit("msg-e1@edit:closed")}, 3000))[0].duplicate);
+  CHECK(store->ListMessages(1)->size() == 3);
+}
+
 }  // namespace duplex

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platforms/telegram/telegram_connector.h"
+#include "platforms/telegram/telegram_media.h"
 #include "platforms/telegram/utf16.h"
 #include "support/fakes.h"
 #include "support/test_util.h"
@@ -205,7 +206,7 @@ TEST_CASE("captions, /command@bot and text_mention address the bot — forum top
     all.insert(all.end(), m.begin(), m.end());
   }
   REQUIRE(all.size() == 4);
-  CHECK(all[0].text == "Is this cable right? @ACME_HELP_BOT");
+  CHECK(all[0].text == "[photo] Is this cable right? @ACME_HELP_BOT");
   CHECK(all[0].permalink == "https://t.me/c/5550001111/99");  // private supergroup: members' link
   CHECK(all[1].text == "/status@acme_help_bot");
   CHECK(all[1].permalink.empty());  // a basic group has no links
@@ -218,14 +219,17 @@ TEST_CASE("an edit is its own event in the original message's conversation, mark
   auto original = ParseOk(*c, Fixture("group_mention_emoji.json"));
   auto edit = ParseOk(*c, Fixture("edited_message.json"));
   REQUIRE(edit.size() == 1);
-  CHECK(edit[0].event_id == "804215340");
-  CHECK(edit[0].event_id != original[0].event_id);
-  CHECK(edit[0].conversation_key == original[0].conversation_key);
-  CHECK(edit[0].text == "(edited) 👋🏽 hi @acme_help_bot — is there an outage in Porto or Braga? 🙏");
-  // Same message id as the original: the store keeps both because the edit says it is one.
+  // Each version once, whatever update carries it: the message and its edit_date.
+  CHECK(edit[0].event_id == "-1001234567890:88@edit:1715682160");
   CHECK(edit[0].message_id == original[0].message_id);
   CHECK(edit[0].edited);
   CHECK_FALSE(original[0].edited);
+  CHECK(edit[0].conversation_key == original[0].conversation_key);
+  CHECK(edit[0].text ==
+        "✏️ edited: 👋🏽 hi @acme_help_bot — is there an outage in Porto or Braga? 🙏");
+  json again = json::parse(Fixture("edited_message.json"));
+  again["update_id"] = 804215399;
+  CHECK(ParseOk(*c, again.dump())[0].event_id == edit[0].event_id);
 
   SUBCASE("an edit in a private chat") {
     json body = json::parse(Fixture("private_message.json"));
@@ -234,11 +238,97 @@ TEST_CASE("an edit is its own event in the original message's conversation, mark
     auto m = ParseOk(*c, body.dump());
     REQUIRE(m.size() == 1);
     CHECK(m[0].conversation_key == "532178901");
-    CHECK(m[0].text.rfind("(edited) Olá!", 0) == 0);
+    CHECK(m[0].text.rfind("✏️ edited: Olá!", 0) == 0);
+  }
+  SUBCASE("a live location moving is not an edit anyone wrote") {
+    json body = json::parse(Fixture("media.json"))[8];  // a location
+    body["edited_message"] = body["message"];
+    body["edited_message"]["location"]["live_period"] = 900;
+    body["edited_message"]["edit_date"] = 1715683100;
+    body.erase("message");
+    CHECK(ParseOk(*c, body.dump()).empty());
   }
 }
 
-TEST_CASE("channel posts, other bots, stickers, joins, callbacks and bare commands are ignored") {
+TEST_CASE("attachments without text say what was sent, with the caption when there is one") {
+  auto c = Make();
+  std::vector<std::string> texts;
+  for (const auto& u : json::parse(Fixture("media.json"))) {
+    auto m = ParseOk(*c, u.dump());
+    REQUIRE_MESSAGE(m.size() == 1, u.dump());
+    CHECK(m[0].kind == MentionKind::kDm);
+    texts.push_back(m[0].text);
+  }
+  CHECK(texts == std::vector<std::string>{
+                     "[photo]",
+                     "[photo] The light is red since Monday",
+                     "[document: invoice.pdf]",
+                     "[voice message 0:07]",
+                     "[video 0:12]",
+                     "[sticker 😢]",
+                     "[audio: Acme Support – Hold music 3:25]",
+                     "[video message 0:05]",
+                     "[location 38.72225, -9.13934]",
+                     "[contact: Rui Tech +351912345678]",
+                     "[poll: Which router do you have? (AX3000 / AX6000)]",
+                     "[GIF 0:03]",
+                     "[venue: Acme Store Chiado, Rua Garrett 12, Lisboa]",
+                 });
+  CHECK(telegram::FormatDuration(3723) == "1:02:03");
+  CHECK(telegram::FormatDuration(0) == "0:00");
+
+  SUBCASE("in a group, a photo answering the bot is a mention; one nobody addressed is not") {
+    json photo = json::parse(Fixture("media.json"))[0];
+    photo["message"]["chat"] = {
+        {"id", -1001234567890LL}, {"title", "Acme Community"}, {"type", "supergroup"}};
+    CHECK(ParseOk(*c, photo.dump()).empty());
+    photo["message"]["reply_to_message"] = {
+        {"message_id", 91},
+        {"from", {{"id", 123456789}, {"is_bot", true}, {"first_name", "Acme Help"}}},
+        {"chat", photo["message"]["chat"]},
+        {"date", 1715682700},
+        {"text", "Can you send a photo?"}};
+    auto m = ParseOk(*c, photo.dump());
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].text == "[photo]");
+    CHECK(m[0].parent_message_id == "-1001234567890:91");
+  }
+  SUBCASE("a caption's mention is found by the caption's own offsets") {
+    json photo = json::parse(Fixture("media.json"))[1];
+    photo["message"]["chat"] = {
+        {"id", -1001234567890LL}, {"title", "Acme Community"}, {"type", "supergroup"}};
+    photo["message"]["caption"] = "@acme_help_bot red light";
+    photo["message"]["caption_entities"] = {{{"offset", 0}, {"length", 14}, {"type", "mention"}}};
+    auto m = ParseOk(*c, photo.dump());
+    REQUIRE(m.size() == 1);
+    CHECK(m[0].text == "[photo] @acme_help_bot red light");
+  }
+}
+
+TEST_CASE("a group's upgrade to a supergroup, announced in either chat, moves replies there") {
+  for (int which : {0, 1}) {
+    CAPTURE(which);
+    auto c = Make();
+    FakeHttpClient http;
+    CHECK(ParseOk(*c, json::parse(Fixture("supergroup_migration.json"))[which].dump()).empty());
+    http.PushStatus(200, R"({"ok":true,"result":{"message_id":2}})");
+    DeliveryOutcome o =
+        c->SendReply(Reply({{"chat_id", -4012345678LL}, {"message_id", 305}}), http);
+    CHECK(o.kind == OutcomeKind::kDone);
+    REQUIRE(http.requests().size() == 1);
+    CHECK(json::parse(http.requests()[0].body) ==
+          json{{"chat_id", -1002233445566LL}, {"text", "Please restart the router."}});
+    CHECK(json::parse(o.new_reply_target) == json{{"chat_id", -1002233445566LL}});
+  }
+  auto c = Make();
+  json bad = json::parse(Fixture("supergroup_migration.json"))[0];
+  bad["message"]["migrate_to_chat_id"] = "-1002233445566";
+  CHECK(ParseError(*c, bad.dump()) == "body.message.migrate_to_chat_id must be an integer");
+}
+
+TEST_CASE(
+    "channel posts, other bots, unaddressed group stickers, joins, callbacks and bare commands are "
+    "ignored") {
   auto c = Make();
   for (const auto& u : json::parse(Fixture("ignored_updates.json"))) {
     INFO(u.dump());
@@ -324,9 +414,11 @@ TEST_CASE("a reply is sendMessage to the chat, in reply to the customer's messag
   CHECK(reqs[0].method == "POST");
   CHECK(reqs[0].url == std::string("https://tg.test/bot") + kToken + "/sendMessage");
   json body = json::parse(reqs[0].body);
-  CHECK(body == json{{"chat_id", -1001234567890LL},
-                     {"text", "Please restart the router."},
-                     {"reply_parameters", {{"message_id", 88}}}});
+  CHECK(body ==
+        json{{"chat_id", -1001234567890LL},
+             {"text", "Please restart the router."},
+             {"reply_parameters", {{"message_id", 88}, {"allow_sending_without_reply", true}}}});
+  CHECK(o.new_reply_target.empty());
 
   SUBCASE("a private chat has no link; a forum topic keeps its thread") {
     http.PushStatus(200, R"({"ok":true,"result":{"message_id":4122}})");
@@ -362,9 +454,38 @@ TEST_CASE("Telegram errors: 429 waits retry_after, refusals are permanent with t
     CHECK_FALSE(o.auth_failure);
     CHECK(o.error.find("bot was blocked by the user") != std::string::npos);
   }
-  SUBCASE("a group that became a supergroup") {
-    http.PushStatus(400, R"({"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234567891}})");
-    CHECK(c->SendReply(Reply(kGroupTarget), http).error.find("became a supergroup") != std::string::npos);
+  SUBCASE("a group that became a supergroup: at once to the new chat, whose target is stored") {
+    const json old_group = {{"chat_id", -4012345678LL}, {"message_id", 310}};
+    http.PushStatus(
+        400,
+        R"({"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1002233445566}})");
+    DeliveryOutcome o = c->SendReply(Reply(old_group), http);
+    CHECK(o.kind == OutcomeKind::kRetry);  // refused, so certainly not posted
+    CHECK(o.retry_after_ms == 0);
+    CHECK(o.error.find("became a supergroup") != std::string::npos);
+    CHECK(json::parse(o.new_reply_target) == json{{"chat_id", -1002233445566LL}});
+    // The retry reads the stored target: a plain message in the supergroup, where the old
+    // message does not exist.
+    http.PushStatus(200, R"({"ok":true,"result":{"message_id":2}})");
+    DeliveryOutcome sent = c->SendReply(Reply(json::parse(o.new_reply_target)), http);
+    CHECK(sent.kind == OutcomeKind::kDone);
+    CHECK(sent.remote_id == "-1002233445566:2");
+    CHECK(json::parse(http.requests().back().body) ==
+          json{{"chat_id", -1002233445566LL}, {"text", "Please restart the router."}});
+    // Another message of the old group: straight to the new chat, no second 400.
+    http.PushStatus(200, R"({"ok":true,"result":{"message_id":3}})");
+    DeliveryOutcome other =
+        c->SendReply(Reply({{"chat_id", -4012345678LL}, {"message_id", 305}}), http);
+    CHECK(other.kind == OutcomeKind::kDone);
+    CHECK(json::parse(http.requests().back().body)["chat_id"] == -1002233445566LL);
+    CHECK(json::parse(other.new_reply_target) == json{{"chat_id", -1002233445566LL}});
+    CHECK(http.requests().size() == 3);
+  }
+  SUBCASE("a migration answer naming the same chat is an ordinary refusal") {
+    http.PushStatus(
+        400,
+        R"({"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234567890}})");
+    CHECK(c->SendReply(Reply(kGroupTarget), http).kind == OutcomeKind::kPermanent);
   }
   SUBCASE("a revoked or wrong token alerts the admins") {
     http.PushStatus(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})");

@@ -27,6 +27,10 @@ struct DeliveryOutcome {
   std::string admin_advice;
   std::string remote_id;                 // chat ts / post id, or the platform's message id
   std::string url;                       // link to what was posted, when known
+  // The platform moved the conversation (a Telegram group became a supergroup with a new
+  // chat id): the reply target to store on the answered message in place of the old one, so
+  // this delivery's next attempt and every later reply to that message go to the new place.
+  std::string new_reply_target;
 
   static DeliveryOutcome Done(std::string remote_id = {}, std::string url = {}) {
     DeliveryOutcome o;

@@ -14,6 +14,9 @@ namespace duplex {
 
 enum class MentionKind { kDirect, kMention, kComment, kDm };
 
+// How an edit reads in chat: the marker, then the message's new text.
+inline constexpr const char* kEditedMarker = "✏️ edited: ";
+
 const char* ToString(MentionKind kind);
 std::optional<MentionKind> ParseMentionKind(const std::string& s);
 
@@ -35,8 +38,11 @@ struct Mention {
   // The platform's id of this message (for in-reply-to), taken from the signed payload: a
   // second message with the same id is a repeat of the first, whatever its event_id.
   std::string message_id;
-  // An edit of the message `message_id` names, delivered as an event of its own (Telegram's
-  // edited_message): it shares the original's id and is stored next to it, not refused.
+  // A new version of the message `message_id` names (a Telegram edited_message, a GitHub
+  // `edited` action), delivered as an event of its own: it shares the original's id and is
+  // stored next to it, not refused; it is shown in the thread as an edit and, not being a new
+  // message, neither reopens the conversation nor restarts its SLA. Its event_id is
+  // "<message_id>@edit:<edit time>", so each version is posted once.
   bool edited = false;
   std::string parent_message_id;  // the message it answers, if the platform says
   std::string reply_target;     // connector-owned JSON: what the reply API needs

@@ -257,6 +257,7 @@ void DeliveryEngine::Attempt(const Delivery& d) {
     StoredMessage reply, parent;
     std::string platform_display;
     outcome = SendReply(d, reply, parent, platform_display);
+    update.parent_reply_target = outcome.new_reply_target;
     const ChatDialect& dialect = deps_.chat->Dialect();
     NewDelivery notice{DeliveryKind::kChatNotice, d.conversation_id, 0, "", ""};
     // The root shows "replied" and the answer time once a reply lands while it awaits one.

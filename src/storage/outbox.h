@@ -66,6 +66,9 @@ struct DeliveryUpdate {
   std::string message_url;                 // link to it
   std::string message_status;              // new status of the reply message, if any
   bool first_response = false;             // a reply reached the platform: stop the SLA clock
+  // Replaces the reply target of the customer message a reply answers (its parent), whatever
+  // the attempt's outcome (DeliveryOutcome::new_reply_target).
+  std::string parent_reply_target;
   std::vector<NewDelivery> follow_ups;     // e.g. the confirmation in the thread
 };
 

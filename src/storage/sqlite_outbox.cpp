@@ -136,6 +136,14 @@ Status SqliteStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
       q->bind(5, message_id);
       q->exec();
     }
+    if (!u.parent_reply_target.empty() && message_id != 0) {
+      auto q = Stmt(
+          "UPDATE messages SET reply_target = ? WHERE id = (SELECT parent_id FROM messages"
+          " WHERE id = ?) AND direction = 'in'");
+      q->bind(1, u.parent_reply_target);
+      q->bind(2, message_id);
+      q->exec();
+    }
     if (u.first_response && conversation_id != 0) {
       auto q = Stmt(
           "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?1),"

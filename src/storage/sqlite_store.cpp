@@ -189,9 +189,11 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
     channel = item.channel;
   }
 
-  // A muted author's message changes nothing the staff see: no reopen, no state change.
-  out.reopened = state == "closed" && !out.muted;
-  const bool awaits_answer_again = state == "replied" && !out.muted;
+  // A muted author's message changes nothing the staff see: no reopen, no state change; nor
+  // does an edit, which is the same message again.
+  const bool moves_state = !out.muted && !m.edited;
+  out.reopened = state == "closed" && moves_state;
+  const bool awaits_answer_again = state == "replied" && moves_state;
 
   auto msg = Stmt(
       "INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"

@@ -74,7 +74,8 @@ class Store {
   // is unknown but whose parent message is known joins the parent's conversation. A new message
   // reopens a closed conversation (with a new SLA clock) and makes a replied one open again (the
   // customer awaits an answer; the first-response clock stays stopped); either change also queues a
-  // root update after the chat post. Returns one outcome per item, in order.
+  // root update after the chat post. An edit (Mention::edited) is stored and posted like any
+  // message but changes neither state nor SLA. Returns one outcome per item, in order.
   virtual Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
                                                     UnixMs now) = 0;
 

@@ -1,9 +1,12 @@
 // GitHub end to end: signed issue_comment webhook → Slack thread → /duplex reply → exactly one
-// REST comment on the fake GitHub API → confirmation with link; rate limit and locked issue.
+// REST comment on the fake GitHub API → confirmation with link; rate limit and locked issue;
+// a discussion answered through GitHub Enterprise Server's GraphQL path; a pull request
+// review comment answered in its thread; an edit shown as an edit.
 #include <doctest/doctest.h>
 
 #include "core/clock.h"
 #include "security/signatures.h"
+#include "storage/store.h"
 #include "support/e2e_env.h"
 
 namespace duplex::test {
@@ -178,6 +181,113 @@ TEST_CASE("github e2e: a locked issue ends in a clear message in the thread, not
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   CHECK(api.Count(kCommentsPath) == 1);
   CHECK(env.slack.Posts().size() == 2);
+}
+
+TEST_CASE(
+    "github e2e: with a GitHub Enterprise Server api_base, a discussion reply goes to "
+    "/api/graphql") {
+  FakeHttpServer ghes;  // api_base http://127.0.0.1:P/api/v3, as GHES serves REST
+  ghes.On("/api/graphql", [](const RecordedRequest&) {
+    return FakeAnswer{
+        200,
+        R"({"data":{"addDiscussionComment":{"comment":{"id":"DC_kwDOABCD5M4AkAAA","url":"https://ghe.acme.test/acme/widgets/discussions/7#discussioncomment-1"}}}})"};
+  });
+  E2eEnv env(GitHubPatch(ghes));
+  REQUIRE(
+      PostGitHub(env, "discussion", Fixture("discussion_created.json"), "d-1").response.status ==
+      200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 Use File → Export → Layer").response.status == 200);
+  REQUIRE(ghes.WaitForCount("/api/graphql", 1));
+  auto got = ghes.Requests("/api/graphql")[0];
+  CHECK(got.method == "POST");
+  CHECK(got.Header("Authorization") == std::string("Bearer ") + kToken);
+  json mutation = json::parse(got.body);
+  CHECK(mutation["query"].get<std::string>().find("addDiscussionComment") != std::string::npos);
+  CHECK(mutation["variables"] ==
+        json{{"discussionId", "D_kwDOABCD5M4AYs8A"}, {"body", "Use File → Export → Layer"}});
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(env.slack.Posts()[1]["text"].get<std::string>().find("posted on GitHub") !=
+        std::string::npos);
+  CHECK(ghes.Count("/api/v3/graphql") == 0);
+  CHECK(ghes.Count() == 1);
+}
+
+TEST_CASE("github e2e: a pull request review comment is answered in its review thread") {
+  FakeHttpServer api;
+  const std::string replies =
+      "/api/v3/repos/Codertocat/Hello-World/pulls/2/comments/284312630/replies";
+  api.On(replies, [](const RecordedRequest&) {
+    return FakeAnswer{
+        201,
+        R"({"id":284313001,"in_reply_to_id":284312630,"html_url":"https://github.com/Codertocat/Hello-World/pull/2#discussion_r284313001"})"};
+  });
+  E2eEnv env(GitHubPatch(api));
+  // GitHub's sample payload (octokit/webhooks), then a reply in the same review thread.
+  REQUIRE(PostGitHub(env, "pull_request_review_comment",
+                     Fixture("pull_request_review_comment_created.json"), "r-1")
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  const json root = env.slack.Posts()[0];
+  CHECK(root["text"].get<std::string>().find("#1 · GitHub comment") != std::string::npos);
+  CHECK(root.dump().find("Maybe you should use more emoji on this line.") != std::string::npos);
+  REQUIRE(PostGitHub(env, "pull_request_review_comment",
+                     Fixture("pull_request_review_comment_reply.json"), "r-2")
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(env.slack.Posts()[1]["thread_ts"] == root["_ts"]);  // the PR is one conversation
+
+  REQUIRE(env.SlackCommand("reply 1 Done: 🎉 added").response.status == 200);
+  REQUIRE(api.WaitForCount(replies, 1));
+  auto got = api.Requests(replies)[0];
+  CHECK(got.method == "POST");
+  CHECK(json::parse(got.body) == json{{"body", "Done: 🎉 added"}});
+  REQUIRE(env.slack.WaitForPosts(3));
+  const std::string said = env.slack.Posts()[2]["text"];
+  CHECK(said.find("posted on GitHub") != std::string::npos);
+  CHECK(said.find("https://github.com/Codertocat/Hello-World/pull/2#discussion_r284313001") !=
+        std::string::npos);
+  CHECK(api.Count() == 1);
+}
+
+TEST_CASE(
+    "github e2e: an edited comment is shown in its thread as an edit, once, without reopening "
+    "the conversation or restarting its SLA") {
+  FakeHttpServer api;
+  E2eEnv env(GitHubPatch(api));
+  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  const std::string ts = env.slack.Posts()[0]["_ts"];
+  REQUIRE(env.SlackCommand("close 1").response.status == 200);
+  REQUIRE(env.slack.WaitForUpdate(ts, "Closed"));
+  Store& store = env.app().store();
+  REQUIRE(WaitUntil([&] { return store.GetOutboxStats()->pending == 0; }));
+  const Conversation closed = **store.GetConversation(1);
+  const std::size_t posts = env.slack.Posts().size();
+  const std::size_t updates = env.slack.Updates().size();
+
+  auto edited = PostGitHub(env, "issue_comment", Fixture("issue_comment_edited.json"), "c-2");
+  REQUIRE(edited.response.status == 200);
+  CHECK(json::parse(edited.response.body)["accepted"] == 1);
+  REQUIRE(env.slack.WaitForPosts(posts + 1));
+  const json edit_post = env.slack.Posts()[posts];
+  CHECK(edit_post["thread_ts"] == ts);
+  CHECK(edit_post.dump().find(
+            "✏️ edited: Still failing on 2.3.1 and 2.3.2 for me, any update?") !=
+        std::string::npos);
+  // The same version delivered again (a redelivery, or a new delivery id) is not posted again.
+  for (const char* delivery : {"c-2", "c-3"}) {
+    auto again = PostGitHub(env, "issue_comment", Fixture("issue_comment_edited.json"), delivery);
+    CHECK(json::parse(again.response.body)["duplicates"] == 1);
+  }
+  REQUIRE(WaitUntil([&] { return store.GetOutboxStats()->pending == 0; }));
+  const Conversation after = **store.GetConversation(1);
+  CHECK(after.state == ConversationState::kClosed);
+  CHECK(after.sla_started_at == closed.sla_started_at);
+  CHECK(env.slack.Posts().size() == posts + 1);
+  CHECK(env.slack.Updates().size() == updates);  // the root still says closed
+  CHECK(store.ListMessages(1)->size() == 2);
 }
 
 }  // namespace duplex::test

@@ -1,8 +1,11 @@
 // Telegram end to end: the real App, a fake Slack and a fake Bot API on loopback.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <memory>
 #include <thread>
 
+#include "storage/store.h"
 #include "support/e2e_env.h"
 
 namespace duplex::test {
@@ -78,9 +81,10 @@ TEST_CASE("Telegram: a group mention reaches Slack, /duplex reply sends one send
   REQUIRE(tg.WaitForCount(kSendPath, 1));
   auto sent = tg.Requests(kSendPath)[0];
   CHECK(sent.method == "POST");
-  CHECK(json::parse(sent.body) == json{{"chat_id", -1001234567890LL},
-                                       {"text", "No outage: please restart the router"},
-                                       {"reply_parameters", {{"message_id", 88}}}});
+  CHECK(json::parse(sent.body) ==
+        json{{"chat_id", -1001234567890LL},
+             {"text", "No outage: please restart the router"},
+             {"reply_parameters", {{"message_id", 88}, {"allow_sending_without_reply", true}}}});
   REQUIRE(env.slack.WaitForPosts(2));
   json confirmation = env.slack.Posts()[1];
   CHECK(confirmation["thread_ts"] == root["_ts"]);
@@ -136,7 +140,7 @@ TEST_CASE(
   REQUIRE(edited.response.status == 200);
   CHECK(json::parse(edited.response.body)["accepted"] == 1);
   REQUIRE(env.slack.WaitForPosts(2));
-  CHECK(Contains(env.slack.Posts()[1], "(edited) My router shows a blinking red light"));
+  CHECK(Contains(env.slack.Posts()[1], "✏️ edited: My router shows a blinking red light"));
   CHECK(env.slack.Posts()[1]["thread_ts"] == env.slack.Posts()[0]["_ts"]);
 
   json replay = original;
@@ -165,10 +169,18 @@ TEST_CASE("Telegram: a 429 is retried after retry_after and the reply is sent on
   CHECK(Contains(env.slack.Posts()[1], "posted on Telegram"));
 }
 
-TEST_CASE("Telegram: a deleted customer message ends in a clear message in the thread, not a retry loop") {
+TEST_CASE("Telegram: an answer to a message the customer deleted still arrives") {
   FakeHttpServer tg;
-  tg.On(kSendPath, [](const RecordedRequest&) {
-    return FakeAnswer{400, R"({"ok":false,"error_code":400,"description":"Bad Request: message to be replied not found"})"};
+  // Telegram's rule: replying to a missing message is refused unless the request allows
+  // sending without the reply.
+  tg.On(kSendPath, [](const RecordedRequest& r) {
+    json body = json::parse(r.body);
+    if (body["reply_parameters"].value("allow_sending_without_reply", false) != true) {
+      return FakeAnswer{
+          400,
+          R"({"ok":false,"error_code":400,"description":"Bad Request: message to be replied not found"})"};
+    }
+    return Sent(103);
   });
   E2eEnv env(TelegramPatch(tg.url()));
   REQUIRE(PostUpdate(env, GroupMention(804215334, 88)).response.status == 200);
@@ -177,9 +189,26 @@ TEST_CASE("Telegram: a deleted customer message ends in a clear message in the t
   REQUIRE(env.slack.WaitForPosts(2));
   json notice = env.slack.Posts()[1];
   CHECK(notice["thread_ts"] == env.slack.Posts()[0]["_ts"]);
+  CHECK(Contains(notice, "posted on Telegram"));
+  CHECK(tg.Count(kSendPath) == 1);
+}
+
+TEST_CASE("Telegram: another refusal ends in a clear message in the thread, not a retry loop") {
+  FakeHttpServer tg;
+  tg.On(kSendPath, [](const RecordedRequest&) {
+    return FakeAnswer{
+        403,
+        R"({"ok":false,"error_code":403,"description":"Forbidden: bot was kicked from the supergroup chat"})"};
+  });
+  E2eEnv env(TelegramPatch(tg.url()));
+  REQUIRE(PostUpdate(env, GroupMention(804215334, 88)).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 Hi Bruno").response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(2));
+  json notice = env.slack.Posts()[1];
   CHECK(Contains(notice, "was NOT posted"));
-  CHECK(Contains(notice, "Bad Request: message to be replied not found"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(Contains(notice, "bot was kicked from the supergroup chat"));
+  REQUIRE(WaitUntil([&] { return env.app().store().GetOutboxStats()->pending == 0; }));
   CHECK(tg.Count(kSendPath) == 1);
 }
 
@@ -219,6 +248,102 @@ TEST_CASE("Telegram: without bot_username the bot asks getMe once — the token 
   const std::string log = env.LogText();
   CHECK(log.find("Telegram unreachable") != std::string::npos);
   CHECK(log.find("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw") == std::string::npos);
+}
+
+TEST_CASE(
+    "Telegram: a group upgraded to a supergroup keeps its conversation — the reply follows it "
+    "there") {
+  constexpr std::int64_t kOldGroup = -4012345678LL;
+  constexpr std::int64_t kSupergroup = -1002233445566LL;
+  FakeHttpServer tg;
+  auto next_id = std::make_shared<std::atomic<int>>(2);  // the supergroup's message ids
+  tg.On(kSendPath, [next_id](const RecordedRequest& r) {
+    return Sent(json::parse(r.body)["chat_id"] == kSupergroup ? next_id->fetch_add(1) : 999);
+  });
+  tg.Script(kSendPath,
+            FakeAnswer{400, json{{"ok", false},
+                                 {"error_code", 400},
+                                 {"description",
+                                  "Bad Request: group chat was upgraded to a supergroup chat"},
+                                 {"parameters", {{"migrate_to_chat_id", kSupergroup}}}}
+                                .dump()});
+  E2eEnv env(TelegramPatch(tg.url()));
+  json mention = GroupMention(804217000, 305);
+  mention["message"]["chat"] = {
+      {"id", kOldGroup}, {"title", "Acme Beta Testers"}, {"type", "group"}};
+  mention["message"]["text"] = "@acme_help_bot the beta app logs me out";
+  mention["message"]["entities"] = {{{"offset", 0}, {"length", 14}, {"type", "mention"}}};
+  REQUIRE(PostUpdate(env, mention).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  const json root = env.slack.Posts()[0];
+
+  REQUIRE(env.SlackCommand("reply 1 Fixed in beta 7").response.status == 200);
+  REQUIRE(tg.WaitForCount(kSendPath, 2));
+  auto sent = tg.Requests(kSendPath);
+  CHECK(json::parse(sent[0].body)["chat_id"] == kOldGroup);
+  // Sent again at once to the supergroup, where the old message does not exist.
+  CHECK(json::parse(sent[1].body) == json{{"chat_id", kSupergroup}, {"text", "Fixed in beta 7"}});
+  REQUIRE(env.slack.WaitForPosts(2));
+  CHECK(env.slack.Posts()[1]["thread_ts"] == root["_ts"]);
+  CHECK(Contains(env.slack.Posts()[1], "posted on Telegram"));
+
+  // After a restart (nothing remembered in memory) another reply to the old message goes
+  // straight to the supergroup: its new target was stored with the message.
+  env.Restart();
+  REQUIRE(env.SlackCommand("reply 1 Please send us the app log").response.status == 200);
+  REQUIRE(tg.WaitForCount(kSendPath, 3));
+  CHECK(json::parse(tg.Requests(kSendPath)[2].body)["chat_id"] == kSupergroup);
+  REQUIRE(env.slack.WaitForPosts(3));
+  CHECK(tg.Count(kSendPath) == 3);
+
+  // Bruno answers the bot's message in the supergroup: the same conversation.
+  json answer = GroupMention(804217010, 3);
+  answer["message"]["chat"] = {
+      {"id", kSupergroup}, {"title", "Acme Beta Testers"}, {"type", "supergroup"}};
+  answer["message"]["text"] = "Still logged out after the update";
+  answer["message"].erase("entities");
+  answer["message"]["reply_to_message"] = {
+      {"message_id", 2},
+      {"from", {{"id", 123456789}, {"is_bot", true}, {"first_name", "Acme Help"}}},
+      {"chat", answer["message"]["chat"]},
+      {"date", 1715690100},
+      {"text", "Fixed in beta 7"}};
+  auto answered = PostUpdate(env, answer);
+  REQUIRE(answered.response.status == 200);
+  CHECK(json::parse(answered.response.body)["accepted"] == 1);
+  REQUIRE(env.slack.WaitForPosts(4));
+  CHECK(env.slack.Posts()[3]["thread_ts"] == root["_ts"]);
+  CHECK(env.app().store().GetConversation(2)->has_value() == false);
+}
+
+TEST_CASE(
+    "Telegram: a photo without a caption says what was sent, and its edit is shown as an edit") {
+  FakeHttpServer tg;
+  E2eEnv env(TelegramPatch(tg.url()));
+  json photo = PrivateMessage(804216001, "");
+  photo["message"].erase("text");
+  photo["message"]["photo"] = {{{"file_id", "AgACAgQAAxkBAAIBZ2Y"},
+                                {"file_unique_id", "AQADx7kxG"},
+                                {"width", 1280},
+                                {"height", 960}}};
+  REQUIRE(PostUpdate(env, photo).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  CHECK(Contains(env.slack.Posts()[0], "[photo]"));
+  REQUIRE(env.SlackCommand("close 1").response.status == 200);
+  const std::string ts = env.slack.Posts()[0]["_ts"];
+  REQUIRE(env.slack.WaitForUpdate(ts, "Closed"));
+  REQUIRE(WaitUntil([&] { return env.app().store().GetOutboxStats()->pending == 0; }));
+  const std::size_t posts = env.slack.Posts().size();  // the card and the close notice
+
+  json edit = {{"update_id", 804216002}, {"edited_message", photo["message"]}};
+  edit["edited_message"]["caption"] = "The router's lights";
+  edit["edited_message"]["edit_date"] = 1715683100;
+  REQUIRE(PostUpdate(env, edit).response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(posts + 1));
+  CHECK(Contains(env.slack.Posts()[posts], "✏️ edited: [photo] The router's lights"));
+  CHECK(env.slack.Posts()[posts]["thread_ts"] == ts);
+  REQUIRE(WaitUntil([&] { return env.app().store().GetOutboxStats()->pending == 0; }));
+  CHECK((*env.app().store().GetConversation(1))->state == ConversationState::kClosed);
 }
 
 }  // namespace duplex::test

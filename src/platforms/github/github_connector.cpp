@@ -74,11 +74,22 @@ std::unique_ptr<PlatformConnector> MakeGitHubConnector(const json& config, const
   c.secret = section.Secret("secret");
   c.token = section.String("token");
   c.api_base = section.Url("api_base", c.api_base);
+  c.graphql_url = section.Url("graphql_url", GitHubGraphQlUrl(c.api_base));
   c.bot_login = section.String("bot_login");
   if (section.Has("app_id")) c.app_id = section.Int("app_id", 0, 1, INT64_MAX);
   c.ca_file = section.String("ca_file");
   c.timeout_ms = static_cast<int>(section.Int("timeout_ms", c.timeout_ms, 100, 120'000));
   return std::make_unique<GitHubConnector>(std::move(c));
+}
+
+std::string GitHubGraphQlUrl(const std::string& api_base) {
+  static const std::string kRestSuffix = "/api/v3";
+  if (api_base.size() >= kRestSuffix.size() &&
+      api_base.compare(api_base.size() - kRestSuffix.size(), kRestSuffix.size(), kRestSuffix) ==
+          0) {
+    return api_base.substr(0, api_base.size() - kRestSuffix.size()) + "/api/graphql";
+  }
+  return api_base + "/graphql";
 }
 
 Status GitHubConnector::Verify(const InboundRequest& r) const {
@@ -104,8 +115,12 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
   }
   const bool issue_event = event == "issues", issue_comment = event == "issue_comment",
              discussion_event = event == "discussion",
-             discussion_comment = event == "discussion_comment";
-  if (!issue_event && !issue_comment && !discussion_event && !discussion_comment) return out;
+             discussion_comment = event == "discussion_comment",
+             review_comment = event == "pull_request_review_comment";
+  if (!issue_event && !issue_comment && !discussion_event && !discussion_comment &&
+      !review_comment) {
+    return out;
+  }
 
   auto parsed = security::ParseUntrustedJson(r.body);
   if (!parsed.ok()) return parsed.status();
@@ -114,18 +129,22 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
   Reader rd;
   const std::string action = rd.Str(body, "action", "body", true);
   if (!rd.status().ok()) return rd.status();
-  const bool wanted = issue_event ? action == "opened" : action == "created";
-  if (!wanted) return out;  // edits, deletions, labels, closes...
+  const bool edited = action == "edited";
+  const bool created = issue_event ? action == "opened" : action == "created";
+  if (!created && !edited) return out;  // deletions, labels, closes...
 
   const json& sender = rd.Obj(body, "sender", "body");
   const std::string sender_login = rd.Str(sender, "login", "body.sender", true);
   const json& repo = rd.Obj(body, "repository", "body");
   const std::string full_name = rd.Str(repo, "full_name", "body.repository", true);
-  // The thing that was opened (issue, discussion) and the new message (itself or a comment).
-  const char* parent_key = issue_event || issue_comment ? "issue" : "discussion";
+  // The thing that was opened (issue, discussion, pull request) and the message itself (the
+  // issue or discussion, or a comment on it).
+  const char* parent_key = issue_event || issue_comment ? "issue"
+                           : review_comment             ? "pull_request"
+                                                        : "discussion";
   const json& parent = rd.Obj(body, parent_key, std::string("body"));
   const std::int64_t number = rd.Int(parent, "number", std::string("body.") + parent_key);
-  const bool is_comment = issue_comment || discussion_comment;
+  const bool is_comment = issue_comment || discussion_comment || review_comment;
   const std::string item_path = is_comment ? "body.comment" : std::string("body.") + parent_key;
   const json& item = is_comment ? rd.Obj(body, "comment", "body") : parent;
   const std::int64_t item_id = rd.Int(item, "id", item_path);
@@ -135,6 +154,8 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
   const std::string login = rd.Str(user, "login", item_path + ".user", true);
   const std::int64_t user_id = rd.Int(user, "id", item_path + ".user");
   const std::string title = is_comment ? "" : rd.Str(parent, "title", item_path, false);
+  // Which version an edit is: GitHub sets updated_at on every issue and comment.
+  const std::string updated_at = edited ? rd.Str(item, "updated_at", item_path, true) : "";
   std::string discussion_node, comment_node;
   std::optional<std::int64_t> reply_parent;
   if (discussion_event || discussion_comment) {
@@ -143,6 +164,10 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
   if (discussion_comment) {
     comment_node = rd.Str(item, "node_id", item_path, true);
     if (Status s = security::GetInt(item, "parent_id", item_path, reply_parent); !s.ok())
+      rd.Fail(s.message());
+  }
+  if (review_comment) {
+    if (Status s = security::GetInt(item, "in_reply_to_id", item_path, reply_parent); !s.ok())
       rd.Fail(s.message());
   }
   if (!rd.status().ok()) return rd.status();
@@ -156,22 +181,39 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
   const std::string kind_prefix = issue_event ? "issue" : event;
   Mention m;
   m.platform = "github";
-  m.event_id = r.Header("X-GitHub-Delivery");
-  // Header bytes are not checked by any JSON parser; stored ids must be text.
-  if (text::SanitizeUtf8(m.event_id) != m.event_id) {
-    return Status::Invalid("X-GitHub-Delivery must be UTF-8");
+  m.message_id = kind_prefix + ":" + std::to_string(item_id);
+  if (edited) {
+    // The version, not the delivery, is what must be posted once: the signed body names it.
+    m.edited = true;
+    m.event_id = m.message_id + "@edit:" + updated_at;
+  } else {
+    m.event_id = r.Header("X-GitHub-Delivery");
+    // Header bytes are not checked by any JSON parser; stored ids must be text.
+    if (text::SanitizeUtf8(m.event_id) != m.event_id) {
+      return Status::Invalid("X-GitHub-Delivery must be UTF-8");
+    }
+    if (m.event_id.empty()) m.event_id = m.message_id;
   }
-  if (m.event_id.empty()) m.event_id = kind_prefix + ":" + std::to_string(item_id);
   m.kind = is_comment ? MentionKind::kComment : MentionKind::kDirect;
   m.author.id = std::to_string(user_id);
   m.author.handle = login;
   m.text = is_comment ? item_body : (item_body.empty() ? title : title + "\n\n" + item_body);
+  if (edited) m.text = kEditedMarker + m.text;
   m.permalink = html_url;
-  m.message_id = kind_prefix + ":" + std::to_string(item_id);
   json target = {{"repo", full_name}, {"number", number}};
   if (issue_event || issue_comment) {
     m.conversation_key = full_name + "#" + std::to_string(number);
     target["type"] = github::kIssue;
+  } else if (review_comment) {
+    // The pull request is the conversation, as for its other comments; the reply goes into
+    // the comment's review thread, which GitHub names by its first comment (threads are one
+    // level deep: in_reply_to_id is that first comment).
+    m.conversation_key = full_name + "#" + std::to_string(number);
+    target["type"] = github::kReviewComment;
+    target["comment_id"] = reply_parent.value_or(item_id);
+    if (reply_parent) {
+      m.parent_message_id = "pull_request_review_comment:" + std::to_string(*reply_parent);
+    }
   } else {
     m.conversation_key = full_name + "/discussions/" + std::to_string(number);
     target["type"] = github::kDiscussion;

@@ -3,17 +3,21 @@
 // Guarantees:
 // - Verify checks X-Hub-Signature-256 over the raw body bytes as received.
 // - Parse: `ping` is answered and stores nothing; an issue opened and a discussion created
-//   are `direct` mentions; a new issue/PR comment and a new discussion comment are
-//   `comment` mentions; everything else (edits, deletions, labels, other events) and every
-//   event sent by our own bot (`bot_login`) or app (`app_id`) is acknowledged and ignored.
-//   The dedup id is X-GitHub-Delivery (GitHub keeps it when an event is redelivered). The
-//   conversation is the issue or PR (`owner/repo#12`) or the discussion
-//   (`owner/repo/discussions/7`).
-// - SendReply posts one issue comment (REST) or one discussion comment (GraphQL
-//   addDiscussionComment, in the thread of the comment answered). Rate limits (403/429 with
-//   x-ratelimit-remaining 0, retry-after, or a secondary limit) retry after GitHub's hint;
-//   401 is an auth failure; other 4xx are permanent with GitHub's message; 5xx and
-//   timeouts are uncertain.
+//   are `direct` mentions; a new issue/PR comment, discussion comment and pull request review
+//   comment (`pull_request_review_comment`) are `comment` mentions. The `edited` action of
+//   each of these is the same message again (Mention::edited): its text after kEditedMarker,
+//   its event id "<message id>@edit:<updated_at>" (each version once, however often it is
+//   delivered). Everything else (deletions, labels, other events) and every event sent by
+//   our own bot (`bot_login`) or app (`app_id`) is acknowledged and ignored. The dedup id
+//   of a new message is X-GitHub-Delivery (GitHub keeps it when an event is redelivered).
+//   The conversation is the issue or PR (`owner/repo#12`, review comments included) or the
+//   discussion (`owner/repo/discussions/7`).
+// - SendReply posts one issue comment (REST), one reply in the review thread of a review
+//   comment (REST), or one discussion comment (GraphQL addDiscussionComment, in the thread of
+//   the comment answered). GraphQL goes to `graphql_url`: by default derived from api_base
+//   (GitHubGraphQlUrl). Rate limits (403/429 with x-ratelimit-remaining 0, retry-after, or a
+//   secondary limit) retry after GitHub's hint; 401 is an auth failure; other 4xx are
+//   permanent with GitHub's message; 5xx and timeouts are uncertain.
 #pragma once
 
 #include <memory>
@@ -30,7 +34,8 @@ namespace duplex {
 struct GitHubConfig {
   std::string secret;  // the webhook secret
   std::string token;   // for replies: a fine-grained/app token with issues and discussions write
-  std::string api_base = "https://api.github.com";
+  std::string api_base = "https://api.github.com";  // REST
+  std::string graphql_url = "https://api.github.com/graphql";
   std::string bot_login;  // events sent by this login are ours (e.g. "duplex-bot", "duplex[bot]")
   std::optional<std::int64_t> app_id;  // comments performed via this GitHub App are ours
   std::string ca_file;
@@ -51,6 +56,7 @@ class GitHubConnector final : public PlatformConnector {
 
  private:
   HttpRequest ApiRequest(const std::string& path, std::string body) const;
+  HttpRequest GraphQlRequest(std::string body) const;
   DeliveryOutcome SendDiscussionReply(const nlohmann::json& target, const ReplyRequest& reply,
                                       HttpClient& http) const;
   GitHubConfig config_;
@@ -60,6 +66,11 @@ std::unique_ptr<PlatformConnector> MakeGitHubConnector(const nlohmann::json& con
                                                        const std::string& path,
                                                        std::vector<std::string>& errors,
                                                        HttpClient* http);
+
+// The GraphQL endpoint that goes with a REST base: https://api.github.com/graphql for
+// GitHub.com; https://HOST/api/graphql for GitHub Enterprise Server, whose REST base is
+// https://HOST/api/v3 (as octokit/graphql.js derives it); otherwise api_base + "/graphql".
+std::string GitHubGraphQlUrl(const std::string& api_base);
 
 // How GitHub's answer to a REST call maps onto delivery (exposed for tests); `now` turns
 // x-ratelimit-reset (epoch seconds) into a wait.

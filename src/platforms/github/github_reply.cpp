@@ -1,5 +1,5 @@
-// GitHub replies: an issue comment through REST, a discussion comment through GraphQL, and
-// the mapping of GitHub's answers onto delivery outcomes.
+// GitHub replies: an issue comment or a review-thread reply through REST, a discussion
+// comment through GraphQL, and the mapping of GitHub's answers onto delivery outcomes.
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -109,6 +109,12 @@ DeliveryOutcome ClassifyGitHubAnswer(const HttpResult& result, UnixMs now) {
   return DeliveryOutcome::Fail(OutcomeKind::kPermanent, why);
 }
 
+HttpRequest GitHubConnector::GraphQlRequest(std::string body) const {
+  HttpRequest req = ApiRequest("", std::move(body));
+  req.url = config_.graphql_url;
+  return req;
+}
+
 HttpRequest GitHubConnector::ApiRequest(const std::string& path, std::string body) const {
   HttpRequest req;
   req.url = config_.api_base + path;
@@ -137,11 +143,21 @@ DeliveryOutcome GitHubConnector::SendReply(const ReplyRequest& reply, HttpClient
                                  "the customer's message has no valid GitHub reply target");
   }
   if (type == github::kDiscussion) return SendDiscussionReply(target, reply, http);
-  if (type != github::kIssue) {
+  std::string path;
+  if (type == github::kIssue) {
+    path = "/repos/" + repo + "/issues/" + std::to_string(number.get<std::int64_t>()) + "/comments";
+  } else if (type == github::kReviewComment) {
+    const json& comment = Path(target, {"comment_id"});
+    if (!comment.is_number_integer()) {
+      return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                   "the stored reply target has no review comment id");
+    }
+    // GitHub's "create a reply for a review comment": into the thread of that first comment.
+    path = "/repos/" + repo + "/pulls/" + std::to_string(number.get<std::int64_t>()) +
+           "/comments/" + std::to_string(comment.get<std::int64_t>()) + "/replies";
+  } else {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "unknown GitHub reply target type");
   }
-  const std::string path =
-      "/repos/" + repo + "/issues/" + std::to_string(number.get<std::int64_t>()) + "/comments";
   HttpRequest req = ApiRequest(path, security::DumpJson(json{{"body", reply.text}}));
   return ClassifyGitHubAnswer(http.Send(req), reply.now);
 }
@@ -161,7 +177,7 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
         {"query",
          "query($id: ID!) { node(id: $id) { ... on DiscussionComment { replyTo { id } } } }"},
         {"variables", {{"id", reply_to}}}};
-    HttpResult res = http.Send(ApiRequest("/graphql", security::DumpJson(query)));
+    HttpResult res = http.Send(GraphQlRequest(security::DumpJson(query)));
     DeliveryOutcome o = ClassifyGitHubAnswer(res, reply.now);
     if (o.kind == OutcomeKind::kUncertain) o.kind = OutcomeKind::kRetry;
     if (o.kind != OutcomeKind::kDone) return o;
@@ -178,7 +194,7 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
        "{discussionId: $discussionId, body: $body, replyToId: $replyToId}) { comment { id url } } "
        "}"},
       {"variables", variables}};
-  HttpResult res = http.Send(ApiRequest("/graphql", security::DumpJson(mutation)));
+  HttpResult res = http.Send(GraphQlRequest(security::DumpJson(mutation)));
   DeliveryOutcome o = ClassifyGitHubAnswer(res, reply.now);
   if (o.kind != OutcomeKind::kDone) return o;
   auto answer = json::parse(res.response.body, nullptr, false);

@@ -3,6 +3,8 @@
 //   {"type":"issue","repo":"owner/repo","number":12}          → REST issue comment (issues and PRs)
 //   {"type":"discussion","repo","number","discussion_id","comment_id"?,"comment_is_reply"?}
 //                                                            → GraphQL addDiscussionComment
+//   {"type":"review_comment","repo","number","comment_id"}   → REST reply in the review thread
+//                                     whose first comment is comment_id (a PR review comment)
 // `repo` goes into a URL path, so it is checked with IsRepoName before use.
 #pragma once
 
@@ -13,8 +15,9 @@ namespace duplex::github {
 
 inline constexpr const char* kIssue = "issue";
 inline constexpr const char* kDiscussion = "discussion";
+inline constexpr const char* kReviewComment = "review_comment";
 
-// GitHub's limit for an issue or discussion comment body.
+// GitHub's limit for an issue, discussion or review comment body.
 inline constexpr std::size_t kMaxCommentChars = 65536;
 
 // "owner/repo": one '/', each side non-empty [A-Za-z0-9._-], and not "." or "..".

@@ -38,6 +38,15 @@ std::string StringField(const json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Upgrades remembered at once; past this the cache starts over (Telegram's 400 refills it).
+constexpr std::size_t kMaxMigrations = 10'000;
+
+// Where replies go once a group became a supergroup. The message answered stayed in the old
+// group (a supergroup numbers its messages anew), so a reply there is a plain message.
+json MovedTarget(std::int64_t chat_id) {
+  return json{{"chat_id", chat_id}};
+}
+
 }  // namespace
 
 std::unique_ptr<PlatformConnector> MakeTelegramConnector(const json& config,
@@ -144,18 +153,48 @@ Status TelegramConnector::ValidateReply(const std::string& text, const std::stri
   return Status::Ok();
 }
 
+void TelegramConnector::NoteMigration(std::int64_t from_chat, std::int64_t to_chat) const {
+  if (from_chat == to_chat) return;
+  std::lock_guard lock(migrated_mu_);
+  if (migrated_.size() >= kMaxMigrations) migrated_.clear();
+  migrated_[from_chat] = to_chat;
+}
+
+std::optional<std::int64_t> TelegramConnector::MigratedTo(std::int64_t chat) const {
+  std::lock_guard lock(migrated_mu_);
+  auto it = migrated_.find(chat);
+  if (it == migrated_.end()) return std::nullopt;
+  return it->second;
+}
+
 DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
   auto target = json::parse(reply.reply_target, nullptr, false);
   auto chat_id = target.is_object() ? IntField(target, "chat_id") : std::nullopt;
-  auto message_id = target.is_object() ? IntField(target, "message_id") : std::nullopt;
-  if (!chat_id || !message_id) {
-    return DeliveryOutcome::Fail(
-        OutcomeKind::kPermanent,
-        "the Telegram message this replies to has no usable chat or message id");
+  if (!chat_id) {
+    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
+                                 "the Telegram message this replies to has no usable chat id");
   }
-  json body = {{"chat_id", *chat_id},
-               {"text", reply.text},
-               {"reply_parameters", {{"message_id", *message_id}}}};
+  // An upgrade already seen (service message, or an earlier reply's 400): go straight there
+  // and have the delivery engine store the new target.
+  std::string moved;
+  if (auto to = MigratedTo(*chat_id)) {
+    target = MovedTarget(*to);
+    moved = target.dump();
+  }
+  DeliveryOutcome o = Send(target, reply.text, http);
+  if (o.new_reply_target.empty()) o.new_reply_target = moved;
+  return o;
+}
+
+DeliveryOutcome TelegramConnector::Send(const json& target, const std::string& text,
+                                        HttpClient& http) const {
+  const std::int64_t chat_id = *IntField(target, "chat_id");
+  json body = {{"chat_id", chat_id}, {"text", text}};
+  // Without allow_sending_without_reply, an answer to a message the customer deleted is
+  // refused ("message to be replied not found"); with it, it arrives as a plain message.
+  if (auto message_id = IntField(target, "message_id")) {
+    body["reply_parameters"] = {{"message_id", *message_id}, {"allow_sending_without_reply", true}};
+  }
   if (auto thread = IntField(target, "message_thread_id")) body["message_thread_id"] = *thread;
   HttpRequest req;
   req.url = MethodUrl("sendMessage");
@@ -176,7 +215,7 @@ DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClie
     std::string remote_id, url;
     if (answer.is_object() && answer.contains("result") && answer["result"].is_object()) {
       if (auto sent = IntField(answer["result"], "message_id")) {
-        remote_id = std::to_string(*chat_id) + ":" + std::to_string(*sent);
+        remote_id = std::to_string(chat_id) + ":" + std::to_string(*sent);
         const std::string username = StringField(target, "chat_username");
         if (!username.empty()) url = "https://t.me/" + username + "/" + std::to_string(*sent);
       }
@@ -212,11 +251,20 @@ DeliveryOutcome TelegramConnector::SendReply(const ReplyRequest& reply, HttpClie
     o.auth_failure = true;
     return o;
   }
-  std::string error = "Telegram refused the reply (HTTP " + std::to_string(status) + ")" + suffix;
-  if (parameters != nullptr && IntField(*parameters, "migrate_to_chat_id")) {
-    error += " (the group became a supergroup; new messages there will arrive under its new id)";
+  auto migrate_to =
+      parameters != nullptr ? IntField(*parameters, "migrate_to_chat_id") : std::nullopt;
+  if (migrate_to && *migrate_to != chat_id) {
+    // Refused, so certainly not posted: send it again to the supergroup, right away.
+    NoteMigration(chat_id, *migrate_to);
+    auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry,
+                                   "the Telegram group became a supergroup (chat " +
+                                       std::to_string(*migrate_to) + "); sending the reply there");
+    o.retry_after_ms = 0;
+    o.new_reply_target = MovedTarget(*migrate_to).dump();
+    return o;
   }
-  return DeliveryOutcome::Fail(OutcomeKind::kPermanent, error);
+  return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Telegram refused the reply (HTTP " +
+                                                            std::to_string(status) + ")" + suffix);
 }
 
 HttpRequest TelegramConnector::SampleWebhook(const std::string& base_url, const std::string& text,

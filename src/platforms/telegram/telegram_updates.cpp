@@ -3,6 +3,7 @@
 
 #include "core/text.h"
 #include "platforms/telegram/telegram_connector.h"
+#include "platforms/telegram/telegram_media.h"
 #include "platforms/telegram/utf16.h"
 #include "security/untrusted_json.h"
 
@@ -75,6 +76,21 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   const bool is_private = chat_type == "private";
   if (!is_private && chat_type != "group" && chat_type != "supergroup") return out;
 
+  // A group upgraded to a supergroup announces it in both chats: the old one names the new
+  // id, the new one the old id. Replies to the old chat go to the new one from now on.
+  std::optional<std::int64_t> migrate_to, migrate_from;
+  for (Status s : {security::GetInt(*msg, "migrate_to_chat_id", path, migrate_to),
+                   security::GetInt(*msg, "migrate_from_chat_id", path, migrate_from)}) {
+    if (!s.ok()) return s;
+  }
+  if (migrate_to || migrate_from) {
+    if (migrate_to) NoteMigration(chat_id, *migrate_to);
+    if (migrate_from) NoteMigration(*migrate_from, chat_id);
+    return out;
+  }
+  // A live location's position updates arrive as edits every few seconds.
+  if (edited && telegram::IsLocation(*msg)) return out;
+
   const json* from = Member(*msg, "from");
   if (from == nullptr) return out;  // sent on behalf of a channel or chat
   if (!from->is_object()) return Status::Invalid(path + ".from must be an object");
@@ -86,14 +102,17 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   }
   if (is_bot != nullptr && is_bot->get<bool>()) return out;  // other bots, anonymous admins
 
+  // Entities are matched against the text or the caption they belong to; what chat shows
+  // is that, after a label for any attachment ("[photo] <caption>").
   std::string text;
   const char* entities_key = "entities";
   if (Status s = security::GetString(*msg, "text", path, text); !s.ok()) return s;
+  const std::string media = text.empty() ? telegram::DescribeMedia(*msg) : "";
   if (text.empty()) {
     if (Status s = security::GetString(*msg, "caption", path, text); !s.ok()) return s;
     entities_key = "caption_entities";
   }
-  if (text.empty()) return out;  // stickers, media without caption, service messages
+  if (text.empty() && media.empty()) return out;  // service messages, games, invoices...
 
   std::int64_t reply_to_id = 0;
   Addressing addressing;
@@ -175,10 +194,17 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   }
   if (m.author.handle.empty()) m.author.handle = m.author.id;
   m.author.name = last.empty() ? first : first + " " + last;
-  m.text = edited ? "(edited) " + text : text;
+  m.text = media.empty() ? text : text.empty() ? media : media + " " + text;
   const std::string chat_key = std::to_string(chat_id);
   m.message_id = chat_key + ":" + std::to_string(message_id);
-  m.edited = edited;
+  if (edited) {
+    // Each version once: Telegram stamps every edit with its time (seconds).
+    std::optional<std::int64_t> edit_date;
+    if (Status s = security::GetInt(*msg, "edit_date", path, edit_date); !s.ok()) return s;
+    m.edited = true;
+    m.text = kEditedMarker + m.text;
+    m.event_id = m.message_id + "@edit:" + std::to_string(edit_date.value_or(update_id));
+  }
   m.conversation_key = is_private ? chat_key : m.message_id;
   if (!is_private && reply_to_id != 0) {
     m.parent_message_id = chat_key + ":" + std::to_string(reply_to_id);
