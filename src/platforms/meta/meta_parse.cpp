@@ -240,8 +240,8 @@ SelfIdentity::Answer LookUpUsername(const Context& ctx, const std::string& ig_us
     o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Instagram answered without the username");
   }
   const bool final = o.kind == OutcomeKind::kPermanent;
-  log::Warn(final ? "instagram: our own username cannot be read with the page token; only "
-                    "comments whose from.id is the account id are recognised as ours"
+  log::Warn(final ? "instagram: our own username cannot be read with the page token; our "
+                    "comments are recognised only by from.id and by the ids of replies sent"
                   : "instagram: looking up our own username failed; asking again in a minute",
             {{"ig_user_id", ig_user_id}, {"error", o.error}});
   return {std::nullopt, final};
