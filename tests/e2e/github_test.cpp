@@ -64,7 +64,7 @@ TEST_CASE("github e2e: ping, our own bot's comment and a redelivery post nothing
   auto again = PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1");
   CHECK(json::parse(again.response.body)["duplicates"] == 1);
   REQUIRE(env.slack.WaitForPosts(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().size() == 1);
 }
 
@@ -133,7 +133,7 @@ TEST_CASE("github e2e: an issue comment round trip") {
   CHECK(said.find("posted on GitHub") != std::string::npos);
   CHECK(said.find("https://github.com/acme/widgets/pull/42#issuecomment-2137465999") !=
         std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(api.Count(kCommentsPath) == 1);
 }
 
@@ -156,7 +156,7 @@ TEST_CASE("github e2e: a rate-limited reply waits for x-ratelimit-reset and is p
   REQUIRE(api.WaitForCount(kCommentsPath, 2, 8000));
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
   REQUIRE(env.slack.WaitForPosts(2));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   REQUIRE(env.slack.Posts().size() == 2);
   CHECK(env.slack.Posts()[1]["text"].get<std::string>().find("posted on GitHub") !=
         std::string::npos);
@@ -179,7 +179,7 @@ TEST_CASE("github e2e: a locked issue ends in a clear message in the thread, not
   std::string said = env.slack.Posts()[1]["text"];
   CHECK(said.find("was NOT posted") != std::string::npos);
   CHECK(said.find("issue is locked") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  REQUIRE(env.WaitDrained());
   CHECK(api.Count(kCommentsPath) == 1);
   CHECK(env.slack.Posts().size() == 2);
 }

@@ -102,7 +102,7 @@ TEST_CASE("meta e2e: the verify handshake, and unsigned posts are refused") {
             .response.status == 403);
   CHECK(env.Get("/webhooks/meta").response.status == 400);
   CHECK(PostMeta(env, AnaComment(), "wrong-secret").response.status == 401);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().empty());
 }
 
@@ -158,7 +158,7 @@ TEST_CASE("meta e2e: a Page comment round trip") {
   std::string said = confirmation["text"];
   CHECK(said.find("posted on Facebook") != std::string::npos);
   CHECK(said.find("comment_id=900100200&reply_comment_id=900100555") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(graph.Count(kCommentPath) == 1);
 }
 
@@ -198,7 +198,7 @@ TEST_CASE(
   std::string said = env.slack.Posts()[2]["text"];
   CHECK(said.find("posted on WhatsApp") != std::string::npos);
   CHECK(said.find("https://wa.me/447700900123") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(graph.Count(path) == 1);
 }
 
@@ -245,7 +245,7 @@ TEST_CASE(
   std::string said = env.slack.Posts()[1]["text"];
   CHECK(said.find("posted on Instagram") != std::string::npos);
   CHECK(said.find("https://www.instagram.com/p/C7abcDEF/") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(graph.Count(reply_path) == 1);
 }
 
@@ -266,7 +266,7 @@ TEST_CASE("meta e2e: a rate-limited reply is retried after Meta's hint and poste
   REQUIRE(graph.WaitForCount(kCommentPath, 2, 8000));
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
   REQUIRE(env.slack.WaitForPosts(2));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   auto posts = env.slack.Posts();
   REQUIRE(posts.size() == 2);
   CHECK(posts[1]["text"].get<std::string>().find("posted on Facebook") != std::string::npos);
@@ -291,7 +291,7 @@ TEST_CASE("meta e2e: a deleted comment ends in a clear message in the thread, no
   std::string said = notice["text"];
   CHECK(said.find("was NOT posted") != std::string::npos);
   CHECK(said.find("does not exist") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  REQUIRE(env.WaitDrained());
   CHECK(graph.Count(kCommentPath) == 1);
   CHECK(env.slack.Posts().size() == 2);
 }
