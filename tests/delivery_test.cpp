@@ -482,6 +482,8 @@ TEST_CASE(
            rig.Get(bad_reply->delivery_id).state != DeliveryState::kPending &&
            worker.InFlight() == 0;
   }));
+  // Every card is attempted by then, the one that throws included.
+  REQUIRE(worker.WaitIdle(10'000));
   // The reply may have reached the platform before the exception: unknown, never resent.
   Delivery bad = rig.Get(bad_reply->delivery_id);
   CHECK(bad.state == DeliveryState::kUnknown);
