@@ -38,6 +38,11 @@ std::size_t DeliveryWorker::InFlight() const {
   return in_flight_ + queue_.size();
 }
 
+std::uint64_t DeliveryWorker::ClaimPasses() const {
+  std::lock_guard lock(mu_);
+  return passes_;
+}
+
 bool DeliveryWorker::WaitIdle(int timeout_ms) {
   std::unique_lock lock(mu_);
   if (!dispatcher_.joinable() || stopping_) return false;

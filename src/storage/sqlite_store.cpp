@@ -133,14 +133,20 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
       }
     }
   }
-  auto dedup = Stmt(
-      "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
-  dedup->bind(1, m.platform);
-  dedup->bind(2, m.event_id);
-  dedup->bind(3, now);
-  if (dedup->exec() == 0) {
-    out.duplicate = true;
-    return out;
+  // A message stored under its identity is deduplicated by it (the unique index on
+  // (platform, message_identity)): a resent event carries the same message. Only a message
+  // without one (an edit, or a platform that gives no message id) needs its event id kept,
+  // which spares every other mention a row and an index entry in its transaction.
+  if (identity.empty()) {
+    auto dedup = Stmt(
+        "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
+    dedup->bind(1, m.platform);
+    dedup->bind(2, m.event_id);
+    dedup->bind(3, now);
+    if (dedup->exec() == 0) {
+      out.duplicate = true;
+      return out;
+    }
   }
 
   out.muted = IsMuted(m);
