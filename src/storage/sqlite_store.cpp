@@ -8,6 +8,7 @@
 #include "storage/maintenance.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_rows.h"
+#include "storage/wal_vfs.h"
 
 namespace duplex {
 
@@ -28,8 +29,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   }
   if (Status s = storage::MakeDatabaseFilePrivate(options.path); !s.ok()) return s;
   try {
+    // The buffered WAL writes rely on the sync at every commit to reach the file before other
+    // connections can see the commit (storage/wal_vfs.h), which only FULL guarantees.
+    const char* vfs = options.synchronous == "FULL" ? storage::BufferedWalVfs() : nullptr;
     auto db = std::make_unique<SQLite::Database>(
-        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+        options.path.c_str(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
+        0, vfs);
     db->setBusyTimeout(options.busy_timeout_ms);
     const int version = storage::SchemaVersion(*db);
     const int latest =
