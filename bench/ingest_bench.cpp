@@ -188,6 +188,22 @@ int main(int argc, char** argv) {
   std::string sign_only;
   std::vector<std::string>
       compare;  // other duplex builds, run as more variants (before/after a change)
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::printf(
+          "usage: ingest_bench [--seconds S] [--rounds R] [--connections 8,64]\n"
+          "                    [--requests-per-thread N] [--compare LABEL=DUPLEX_BINARY]...\n"
+          "       ingest_bench --sign-only PREFIX   (request files for signed_webhooks.lua)\n"
+          "Runs duplex, the simplest durable server and a bare server in paired rounds and\n"
+          "prints the Markdown sections scripts/bench writes into bench/README.md.\n");
+      return 0;
+    }
+    if (flag.rfind("--", 0) == 0 && i + 1 >= argc) {
+      std::fprintf(stderr, "ingest_bench: %s needs a value (see --help)\n", flag.c_str());
+      return 2;
+    }
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--seconds") {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -621,6 +622,42 @@ TEST_CASE("due work held back by the rate limiter is not idle") {
   REQUIRE(worker.WaitIdle(5000));
   CHECK(rig.chat.posts().size() == 2);
   CHECK(worker.Stop(5000));
+}
+
+}  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE(
+    "a burst of wake-ups while the backlog waits on the chat's rate limit costs a bounded "
+    "number of claim passes") {
+  Rig rig;
+  rig.limiter.SetLimit("chat:C1", {0.001, 1});
+  rig.Ingest("a", "a", "C1");
+  rig.Ingest("b", "b", "C1");  // held back: C1's one token goes to "a"
+  DeliveryWorker worker(*rig.engine, 2);
+  worker.Start();
+  REQUIRE(test::WaitUntil([&] { return rig.chat.posts().size() == 1; }));
+  // Every ingest commit wakes the worker; this is a burst of them, paced like commits.
+  const std::uint64_t before = worker.ClaimPasses();
+  const auto began = std::chrono::steady_clock::now();
+  int wakes = 0;
+  while (std::chrono::steady_clock::now() - began < std::chrono::milliseconds(200)) {
+    worker.Wake();
+    ++wakes;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - began)
+                              .count();
+  const std::uint64_t passes = worker.ClaimPasses() - before;
+  CAPTURE(wakes);
+  CAPTURE(passes);
+  CHECK(wakes > 100);
+  // At most one fruitless pass per 10 ms, plus the one under way when the burst began.
+  CHECK(passes <= static_cast<std::uint64_t>(elapsed_ms / 10 + 2));
+  CHECK(rig.chat.posts().size() == 1);  // and "b" still waits for its token
+  worker.Stop();
 }
 
 }  // namespace duplex

@@ -137,6 +137,30 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "ingest: a message with an id of its own is deduplicated by that id, not by the event id "
+    "that brought it") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
+  // A sender that reuses an event id for another message loses nothing: it is a new message.
+  IngestItem other = Item("e1", "c1", "two");
+  other.mention.message_id = "msg-other";
+  auto r = store->Ingest({other, other}, 2000);
+  REQUIRE(r.ok());
+  CHECK_FALSE((*r)[0].duplicate);
+  CHECK((*r)[1].duplicate);  // the same message again is one, by its id
+  CHECK(store->ListMessages(1)->size() == 2);
+  // A message without an id is deduplicated by its event id, as before.
+  IngestItem no_id = Item("e9", "c1", "three");
+  no_id.mention.message_id.clear();
+  auto r2 = store->Ingest({no_id, no_id}, 3000);
+  REQUIRE(r2.ok());
+  CHECK_FALSE((*r2)[0].duplicate);
+  CHECK((*r2)[1].duplicate);
+  CHECK(store->ListMessages(1)->size() == 3);
+}
+
 TEST_CASE("ingest: a message whose parent is known joins the parent's conversation") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));

@@ -6,6 +6,11 @@
 #include "core/log.h"
 
 namespace duplex {
+namespace {
+
+constexpr std::chrono::milliseconds kFruitlessPassGap{10};
+
+}  // namespace
 
 DeliveryWorker::DeliveryWorker(DeliveryEngine& engine, int threads)
     : engine_(engine), threads_(threads < 1 ? 1 : threads) {}
@@ -31,6 +36,11 @@ void DeliveryWorker::Wake() {
 std::size_t DeliveryWorker::InFlight() const {
   std::lock_guard lock(mu_);
   return in_flight_ + queue_.size();
+}
+
+std::uint64_t DeliveryWorker::ClaimPasses() const {
+  std::lock_guard lock(mu_);
+  return passes_;
 }
 
 bool DeliveryWorker::WaitIdle(int timeout_ms) {
@@ -95,6 +105,7 @@ void DeliveryWorker::Dispatch() {
       quiet = queue_.empty() && in_flight_ == 0;
     }
     UnixMs wake_at = 0;
+    const auto pass_began = std::chrono::steady_clock::now();
     auto claimed = engine_.Claim(threads_ * 2, wake_at);
     std::unique_lock lock(mu_);
     if (stopping_) return;
@@ -115,6 +126,15 @@ void DeliveryWorker::Dispatch() {
     SystemClock clock;
     UnixMs wait = std::clamp<UnixMs>(wake_at - clock.NowMs(), 5, 1000);
     wake_cv_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return woken_ || stopping_; });
+    // Every ingest commit wakes the worker: hundreds of times a second under a burst, while
+    // the backlog it made waits on the chat's rate limit and each pass finds nothing it may
+    // send. A pass that claimed nothing is not followed by another sooner than
+    // kFruitlessPassGap, so a burst costs at most a hundred passes a second, and new work waits
+    // at most that long. A quiet worker's last pass is long past: its wake-up is immediate.
+    const auto next_pass = pass_began + kFruitlessPassGap;
+    if (woken_ && !stopping_ && std::chrono::steady_clock::now() < next_pass) {
+      wake_cv_.wait_until(lock, next_pass, [&] { return stopping_; });
+    }
     woken_ = false;
   }
 }

@@ -29,6 +29,9 @@ class DeliveryWorker {
   bool Stop(int deadline_ms = 10'000);
 
   std::size_t InFlight() const;
+  // Claim passes begun since Start: each is a query of the outbox, so a burst of wake-ups
+  // must not turn into as many passes (see kFruitlessPassGap).
+  std::uint64_t ClaimPasses() const;
 
   // Returns true once the worker is idle: a claim pass that began after this call found
   // nothing due (nothing held back by a rate limit either), with nothing claimed, queued or

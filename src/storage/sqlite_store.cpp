@@ -8,6 +8,7 @@
 #include "storage/maintenance.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_rows.h"
+#include "storage/wal_vfs.h"
 
 namespace duplex {
 
@@ -28,8 +29,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
   }
   if (Status s = storage::MakeDatabaseFilePrivate(options.path); !s.ok()) return s;
   try {
+    // The buffered WAL writes rely on the sync at every commit to reach the file before other
+    // connections can see the commit (storage/wal_vfs.h), which only FULL guarantees.
+    const char* vfs = options.synchronous == "FULL" ? storage::BufferedWalVfs() : nullptr;
     auto db = std::make_unique<SQLite::Database>(
-        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+        options.path.c_str(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
+        0, vfs);
     db->setBusyTimeout(options.busy_timeout_ms);
     const int version = storage::SchemaVersion(*db);
     const int latest =
@@ -133,14 +138,20 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
       }
     }
   }
-  auto dedup = Stmt(
-      "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
-  dedup->bind(1, m.platform);
-  dedup->bind(2, m.event_id);
-  dedup->bind(3, now);
-  if (dedup->exec() == 0) {
-    out.duplicate = true;
-    return out;
+  // A message stored under its identity is deduplicated by it (the unique index on
+  // (platform, message_identity)): a resent event carries the same message. Only a message
+  // without one (an edit, or a platform that gives no message id) needs its event id kept,
+  // which spares every other mention a row and an index entry in its transaction.
+  if (identity.empty()) {
+    auto dedup = Stmt(
+        "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
+    dedup->bind(1, m.platform);
+    dedup->bind(2, m.event_id);
+    dedup->bind(3, now);
+    if (dedup->exec() == 0) {
+      out.duplicate = true;
+      return out;
+    }
   }
 
   out.muted = IsMuted(m);
