@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "platforms/registry.h"
 #include "security/client_address.h"
 

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "chat/conversation_view.h"
-#include "chat/notices.h"
+#include "commands/conversation_view.h"
+#include "commands/notices.h"
 #include "core/log.h"
 
 namespace duplex {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "platforms/github/github_target.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"

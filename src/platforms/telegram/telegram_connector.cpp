@@ -6,7 +6,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "platforms/telegram/utf16.h"
 #include "security/crypto.h"
 #include "security/signatures.h"

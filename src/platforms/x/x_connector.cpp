@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "platforms/x/x_ids.h"
 #include "security/crypto.h"
 #include "security/signatures.h"

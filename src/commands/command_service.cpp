@@ -1,10 +1,10 @@
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 
 #include <algorithm>
 
-#include "chat/delivery_commands.h"
-#include "chat/notices.h"
-#include "chat/staff_commands.h"
+#include "commands/delivery_commands.h"
+#include "commands/notices.h"
+#include "commands/staff_commands.h"
 #include "core/log.h"
 #include "core/text.h"
 
