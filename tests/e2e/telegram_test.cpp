@@ -297,7 +297,7 @@ TEST_CASE(
   CHECK(tg.Count(kSendPath) == 3);
 
   // Bruno answers the bot's message in the supergroup: the same conversation.
-  json answer = GroupMention(804217010, 3);
+  json answer = GroupMention(804217010, 4);  // after our replies, 2 and 3
   answer["message"]["chat"] = {
       {"id", kSupergroup}, {"title", "Acme Beta Testers"}, {"type", "supergroup"}};
   answer["message"]["text"] = "Still logged out after the update";
