@@ -62,14 +62,12 @@ int RunPrintConfig(const std::string& path) {
   auto config = LoadConfigFile(path);
   if (!config.ok()) return PrintConfigErrors(path, config.status());
   std::vector<std::string> unset;
-  auto doc = LoadConfigDocument(path, unset);
-  if (!doc.ok()) return PrintConfigErrors(path, doc.status());
   // The file as written: a lookup that gives every ${NAME} back unexpanded.
   auto written = LoadConfigDocument(path, unset, [](const std::string& name) {
     return std::optional<std::string>("${" + name + "}");
   });
   if (!written.ok()) return PrintConfigErrors(path, written.status());
-  nlohmann::json effective = EffectiveConfig(*config, *doc);
+  nlohmann::json effective = EffectiveConfig(*config);
   RedactSecrets(effective);
   RedactEnvValues(effective, *written);
   std::cout << security::DumpJson(effective, 2) << "\n";
