@@ -322,6 +322,22 @@ Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env) {
   return ParseConfig(*text, env);
 }
 
+Result<Config> LoadConfigParts(const std::string& path, const std::vector<std::string>& sections,
+                               const EnvLookup& env) {
+  auto text = ReadConfigText(path);
+  if (!text.ok()) return text.status();
+  auto written = ParseConfigJson(*text);
+  if (!written.ok()) return written.status();
+  json part = {{"database", "(not used)"}, {"chat", {{"kind", "console"}}}};
+  for (const auto& section : sections) {
+    std::string pointer = "/" + section;
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    const json::json_pointer at(pointer);
+    if (written->contains(at)) part[at] = (*written)[at];
+  }
+  return ParseConfig(part.dump(), env);
+}
+
 Result<json> LoadConfigDocument(const std::string& path, std::vector<std::string>& unset,
                                 const EnvLookup& env) {
   auto text = ReadConfigText(path);

@@ -98,6 +98,12 @@ std::vector<std::string> EnvReferences(const std::string& s);
 Result<Config> ParseConfig(const std::string& text, const EnvLookup& env = ProcessEnv);
 Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env = ProcessEnv);
 
+// The parts of the config file a local client needs, validated alone: `sections` are the
+// dotted paths kept ("listen", "chat", "platforms.generic"); everything else is left out, so
+// only the variables those parts name must be set. A missing "chat" is a console chat.
+Result<Config> LoadConfigParts(const std::string& path, const std::vector<std::string>& sections,
+                               const EnvLookup& env = ProcessEnv);
+
 // The config file as JSON with ${ENV} expanded but not validated: for commands that read a
 // key or two and must work before every secret is in the environment (slack-manifest,
 // backup). A variable that is not set expands to "" and is listed in `unset` as
