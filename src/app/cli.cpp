@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "app/config.h"
+#include "app/config_files.h"
 #include "app/httplib_client.h"
 #include "app/version.h"
 #include "core/log.h"
@@ -95,6 +96,8 @@ int RunServe(const char* config_path, const char* log_format, const char* log_le
   if (!SetupLogging(log_format, log_level)) return 2;
   auto config = LoadConfigFile(config_path);
   if (!config.ok()) return ConfigError(config_path, config.status());
+  // Before anything is created: a certificate that cannot load must not leave a database.
+  if (Status files = CheckConfigFiles(*config); !files.ok()) return ConfigError(config_path, files);
 
   // Block the stop signals in every thread; this one waits for them below.
   sigset_t signals;
@@ -142,9 +145,10 @@ int RunCli(int argc, char** argv) {
   serve->add_option("--log-format", log_format, "text or json")->capture_default_str();
   serve->add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
 
-  auto* check = cli.add_subcommand(
-      "check-config",
-      "Validate a config file and the database path, and exit (0 = valid, 2 = not)");
+  auto* check =
+      cli.add_subcommand("check-config",
+                         "Validate a config file, load the files it names (certificates, CA files) "
+                         "and check the database path, and exit (0 = valid, 2 = not)");
   check->add_option("-c,--config", config_path, "Config file (JSON)")->required();
 
   auto* print = cli.add_subcommand(
