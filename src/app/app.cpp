@@ -144,7 +144,7 @@ Status App::Impl::ReloadRoutes() {
   if (!routes.ok()) return routes.status();
   const std::size_t count = routes->size();
   router->Set(std::make_shared<const Router>(std::move(*routes), config.chat.default_channel));
-  log::Info("routes loaded", {{"count", std::to_string(count)}});
+  log::Info("routes loaded", {{"count", count}});
   return Status::Ok();
 }
 
@@ -364,7 +364,7 @@ Status App::Start() {
   auto recovered = a.engine->Recover();
   if (!recovered.ok()) return recovered.status();
   if (*recovered > 0) {
-    log::Info("recovered deliveries interrupted by the last stop", {{"count", std::to_string(*recovered)}});
+    log::Info("recovered deliveries interrupted by the last stop", {{"count", *recovered}});
   }
   if (Status s = a.server->Start(); !s.ok()) return s;
   if (a.metrics_server) {
@@ -379,7 +379,7 @@ Status App::Start() {
   std::string platforms;
   for (const auto& [name, c] : a.connectors) platforms += (platforms.empty() ? "" : ",") + name;
   log::Info("duplex listening", {{"host", a.config.listen.host},
-                                 {"port", std::to_string(a.server->port())},
+                                 {"port", a.server->port()},
                                  {"tls", a.config.listen.tls_cert.empty() ? "off" : "on"},
                                  {"chat", a.config.chat.kind},
                                  {"platforms", platforms.empty() ? "(none)" : platforms}});
@@ -395,7 +395,7 @@ bool App::Shutdown(int deadline_ms) {
   a.committer->Stop();   // everything acknowledged is committed
   a.sla_scheduler->Stop();
   bool clean = a.worker->Stop(deadline_ms);
-  if (a.started) log::Info("duplex stopped", {{"clean", clean ? "yes" : "no"}});
+  if (a.started) log::Info("duplex stopped", {{"clean", clean}});
   return clean;
 }
 

@@ -98,7 +98,7 @@ CommandAnswer CommandService::ExecuteAdmin(const CommandSpec& spec, const Comman
       *id, answer.error ? AuditResult::kError : AuditResult::kOk,
       text::TruncateUtf8(FirstLine(answer.text), kAuditDetailChars));
   if (!finished.ok()) {
-    log::Error("audit log entry left as started", {{"id", std::to_string(*id)}, {"verb", spec.verb}});
+    log::Error("audit log entry left as started", {{"id", *id}, {"verb", spec.verb}});
   }
   return answer;
 }
