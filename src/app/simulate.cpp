@@ -6,7 +6,9 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -51,13 +53,88 @@ std::string KnownPlatformNames() {
   return known;
 }
 
+// Meta's other surfaces, for `duplex simulate whatsapp|instagram|messenger`: what Meta sends
+// for a customer's first message there, signed with platforms.meta.app_secret. (`meta` is
+// a Facebook Page comment, built by the connector.)
+const char* const kMetaSurfaces[] = {"whatsapp", "instagram", "messenger"};
+
+bool IsMetaSurface(const std::string& name) {
+  return std::find(std::begin(kMetaSurfaces), std::end(kMetaSurfaces), name) !=
+         std::end(kMetaSurfaces);
+}
+
+HttpRequest MetaSurfaceSample(const std::string& surface, const nlohmann::json& meta,
+                              const std::string& base, const std::string& body_text,
+                              const std::string& event_id, UnixMs now) {
+  using nlohmann::json;
+  // Graph ids are numeric: stable digits from the event id, so each run is a new message.
+  const std::string digits =
+      std::to_string(std::hash<std::string>{}(event_id) % 1'000'000'000'000ULL);
+  const std::string page_id =
+      meta.value("page_id", "").empty() ? "102030405060708" : meta.value("page_id", "");
+  const std::string ig_id =
+      meta.value("ig_user_id", "").empty() ? "17841400000000001" : meta.value("ig_user_id", "");
+  json body;
+  if (surface == "whatsapp") {
+    body = {
+        {"object", "whatsapp_business_account"},
+        {"entry",
+         {{{"id", "110200300400500"},
+           {"changes",
+            {{{"field", "messages"},
+              {"value",
+               {{"messaging_product", "whatsapp"},
+                {"metadata",
+                 {{"display_phone_number", "15550783881"}, {"phone_number_id", "106540352242922"}}},
+                {"contacts",
+                 {{{"profile", {{"name", "Ana Customer"}}}, {"wa_id", "447700900123"}}}},
+                {"messages",
+                 {{{"from", "447700900123"},
+                   {"id", "wamid.SIM" + digits},
+                   {"timestamp", std::to_string(now / 1000)},
+                   {"type", "text"},
+                   {"text", {{"body", body_text}}}}}}}}}}}}}}};
+  } else if (surface == "instagram") {
+    body = {{"object", "instagram"},
+            {"entry",
+             {{{"id", ig_id},
+               {"time", now / 1000},
+               {"changes",
+                {{{"field", "comments"},
+                  {"value",
+                   {{"from", {{"id", "17841455555555555"}, {"username", "ana.customer"}}},
+                    {"media", {{"id", "17900000000000777"}, {"media_product_type", "FEED"}}},
+                    {"id", "1786" + digits},
+                    {"text", body_text}}}}}}}}}};
+  } else {
+    body = {{"object", "page"},
+            {"entry",
+             {{{"id", page_id},
+               {"time", now},
+               {"messaging",
+                {{{"sender", {{"id", "24681357902468135"}}},
+                  {"recipient", {{"id", page_id}}},
+                  {"timestamp", now},
+                  {"message", {{"mid", "m_SIM" + digits}, {"text", body_text}}}}}}}}}};
+  }
+  HttpRequest req;
+  req.url = base + "/webhooks/meta";
+  req.body = security::DumpJson(body);
+  req.headers = {{"X-Hub-Signature-256",
+                  security::SignHubSignature256(meta.value("app_secret", ""), req.body)}};
+  return req;
+}
+
 }  // namespace
 
-int RunSimulate(const char* platform, const char* config_path, const char* text, const char* url) {
+int RunSimulate(const char* name, const char* config_path, const char* text, const char* url) {
+  const std::string surface = name;
+  const char* platform = IsMetaSurface(surface) ? "meta" : name;
   const PlatformEntry* entry = FindPlatform(platform);
   if (entry == nullptr) {
-    std::cerr << "duplex: unknown platform '" << platform << "' (known: " << KnownPlatformNames()
-              << ")\n";
+    std::cerr << "duplex: unknown platform '" << name << "' (known: " << KnownPlatformNames();
+    for (const char* s : kMetaSurfaces) std::cerr << ", " << s;
+    std::cerr << ")\n";
     return 2;
   }
   auto config = LoadConfigParts(config_path, {"listen", std::string("platforms.") + platform});
@@ -78,7 +155,10 @@ int RunSimulate(const char* platform, const char* config_path, const char* text,
   std::string body_text = *text ? text : "Hello from duplex simulate: is this thing on?";
   SystemClock clock;
   std::string event_id = "sim-" + security::HexEncode(security::RandomBytes(8));
-  HttpRequest req = connector->SampleWebhook(base, body_text, event_id, clock.NowMs());
+  HttpRequest req = IsMetaSurface(surface)
+                        ? MetaSurfaceSample(surface, config->platforms["meta"], base, body_text,
+                                            event_id, clock.NowMs())
+                        : connector->SampleWebhook(base, body_text, event_id, clock.NowMs());
   HttplibClient http;
   HttpResult res = http.Send(req);
   if (!res.ok()) {

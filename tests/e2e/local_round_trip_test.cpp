@@ -125,3 +125,40 @@ TEST_CASE("cli: an unknown command or platform is named, with the valid ones") {
 }
 
 }  // namespace duplex::test
+
+namespace duplex::test {
+
+TEST_CASE("simulate: whatsapp, instagram, messenger and meta samples are accepted and posted, "
+          "needing only the platform's own variables") {
+  TempDir dir;
+  const int port = FreePort();
+  const json meta = {{"app_secret", "meta-app-secret-for-simulate"},
+                     {"verify_token", "verify"},
+                     {"page_token", "page-token"},
+                     // Nothing listens there: lookups fail at once instead of reaching Meta.
+                     {"api_base", "http://127.0.0.1:" + std::to_string(FreePort())}};
+  const std::string config = LocalConfig(dir, port, FreePort(), {{"platforms", {{"meta", meta}}}});
+  DuplexProcess serve({"serve", "--config", config}, dir.path().string());
+  REQUIRE(WaitUntil([&] { return Contains(serve.Stderr(), "duplex listening"); }, 10'000));
+
+  // The same file with other sections' variables unset: simulate reads only platforms.meta.
+  json partial = json::parse(ReadFile(config));
+  partial["chat"]["signing_secret"] = "${DUPLEX_TEST_UNSET_CHAT}";
+  partial["platforms"]["generic"]["secret"] = "${DUPLEX_TEST_UNSET_GENERIC}";
+  WriteFile(dir.File("partial.json"), partial.dump());
+
+  for (const std::string surface : {"whatsapp", "instagram", "messenger", "meta"}) {
+    CAPTURE(surface);
+    const std::string text = "Hello from " + surface;
+    auto sent = RunDuplex({"simulate", surface, "--config", dir.File("partial.json"), "--text", text});
+    CHECK_MESSAGE(sent.exit_code == 0, sent.err);
+    CHECK(Contains(sent.out, "-> 200"));
+    CHECK(WaitUntil([&] { return Contains(serve.Stdout(), text); }, 10'000));
+  }
+  auto generic = RunDuplex({"simulate", "generic", "--config", dir.File("partial.json")});
+  CHECK(generic.exit_code == 2);
+  CHECK(Contains(generic.err, "DUPLEX_TEST_UNSET_GENERIC is not set"));
+  CHECK(serve.Signal(SIGTERM) == 0);
+}
+
+}  // namespace duplex::test
