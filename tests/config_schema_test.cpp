@@ -208,3 +208,18 @@ TEST_CASE("docs/configuration.md documents every key of the schema with the sche
 }
 
 }  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE("a WhatsApp-only Meta setup needs no page_token") {
+  auto c = ParseConfig(Console({{"platforms",
+                                 {{"meta",
+                                   {{"app_secret", "meta-app-secret-0123"},
+                                    {"verify_token", "verify"},
+                                    {"whatsapp_token", "whatsapp-token"}}}}}})
+                           .dump(),
+                       NoEnv);
+  CHECK_MESSAGE(c.ok(), c.status().message());
+}
+
+}  // namespace duplex

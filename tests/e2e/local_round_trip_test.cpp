@@ -86,7 +86,7 @@ TEST_CASE("local round trip: receive, serve, simulate and chat with deploy/local
   CHECK(receive.Signal(SIGTERM) == 0);
 }
 
-TEST_CASE("local round trip: chat signs with the configured secret; without one it explains") {
+TEST_CASE("local round trip: chat signs with the configured secret, and without one it explains") {
   TempDir dir;
   const int port = FreePort();
   const std::string config = LocalConfig(dir, port, FreePort());
@@ -128,8 +128,9 @@ TEST_CASE("cli: an unknown command or platform is named, with the valid ones") {
 
 namespace duplex::test {
 
-TEST_CASE("simulate: whatsapp, instagram, messenger and meta samples are accepted and posted, "
-          "needing only the platform's own variables") {
+TEST_CASE(
+    "simulate: whatsapp, instagram, messenger and meta samples are accepted and posted, "
+    "needing only the platform's own variables") {
   TempDir dir;
   const int port = FreePort();
   const json meta = {{"app_secret", "meta-app-secret-for-simulate"},
@@ -150,7 +151,8 @@ TEST_CASE("simulate: whatsapp, instagram, messenger and meta samples are accepte
   for (const std::string surface : {"whatsapp", "instagram", "messenger", "meta"}) {
     CAPTURE(surface);
     const std::string text = "Hello from " + surface;
-    auto sent = RunDuplex({"simulate", surface, "--config", dir.File("partial.json"), "--text", text});
+    auto sent =
+        RunDuplex({"simulate", surface, "--config", dir.File("partial.json"), "--text", text});
     CHECK_MESSAGE(sent.exit_code == 0, sent.err);
     CHECK(Contains(sent.out, "-> 200"));
     CHECK(WaitUntil([&] { return Contains(serve.Stdout(), text); }, 10'000));
