@@ -1,6 +1,6 @@
 #include "handlers/delivery_reports.h"
 
-#include "chat/notices.h"
+#include "commands/notices.h"
 #include "core/log.h"
 
 namespace duplex {

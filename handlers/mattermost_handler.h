@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 #include "chat/mattermost/mattermost_poster.h"
 #include "handlers/http_answer.h"
-#include "platforms/platform.h"
+#include "core/http_types.h"
 
 namespace duplex {
 

@@ -4,11 +4,11 @@
 
 #include <string>
 
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 #include "chat/form.h"
 #include "core/clock.h"
 #include "handlers/http_answer.h"
-#include "platforms/platform.h"
+#include "core/http_types.h"
 
 namespace duplex {
 

@@ -2,7 +2,7 @@
 //   POST /chat/slack/interactions — the buttons on a thread root (Reply / Assign to me / Close /
 //     Reopen) and the reply modal's submission; a form whose one field `payload` is JSON.
 //   POST /chat/slack/events — url_verification, then thread messages, handed to
-//     chat/thread_messages.h (`reply: …` goes to the customer, any other human message is
+//     commands/thread_messages.h (`reply: …` goes to the customer, any other human message is
 //     kept as a note); an @mention of duplex is the same (slack_messages.h), and one outside
 //     a conversation's thread gets a short ephemeral answer. Bot messages and edits are
 //     ignored; one Slack message is acted on once, whichever events carry it.
@@ -15,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chat/command_service.h"
-#include "chat/thread_messages.h"
+#include "commands/command_service.h"
+#include "commands/thread_messages.h"
 #include "handlers/http_answer.h"
-#include "platforms/platform.h"
+#include "core/http_types.h"
 #include "storage/store.h"
 
 namespace duplex {

@@ -2,8 +2,8 @@
 // in CommandService, and each verb's effect and answer, against a real SQLite store.
 #include <doctest/doctest.h>
 
-#include "chat/admin_commands.h"
-#include "chat/route_commands.h"
+#include "commands/admin_commands.h"
+#include "commands/route_commands.h"
 #include "chat/slack/slack_poster.h"
 #include "storage/sqlite_store.h"
 #include "support/fakes.h"

@@ -9,7 +9,7 @@
 
 #include "chat/console/console_poster.h"
 #include "chat/mattermost/mattermost_poster.h"
-#include "chat/notices.h"
+#include "commands/notices.h"
 #include "chat/slack/slack_poster.h"
 #include "handlers/slack_handler.h"
 #include "support/staff_rig.h"

@@ -84,7 +84,8 @@ TEST_CASE("every problem is listed with its JSON path") {
 }
 
 TEST_CASE("config-level refusals: not JSON, not an object, unknown chat kind, TLS half set, PostgreSQL") {
-  CHECK(ParseConfig("{", FakeEnv({})).status().message() == "config: not valid JSON");
+  CHECK(ParseConfig("{", FakeEnv({})).status().message().rfind(
+            "config: not valid JSON at line 1, column 2: ", 0) == 0);
   CHECK(ParseConfig("[]", FakeEnv({})).status().message() == "config: the top level must be a JSON object");
   auto c = ParseConfig(R"({"database":"postgresql://db/duplex","chat":{"kind":"irc"},"listen":{"tls_cert":"c.pem"}})",
                        FakeEnv({}));

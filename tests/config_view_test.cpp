@@ -29,7 +29,6 @@ const std::map<std::string, std::string> kSecretEnv = {
     {"GHS", "LEAK-github-secret-17"},
     {"GHT", "ghp_LEAK-github-token-18"},
     {"URLPW", "LEAK-url-password-19"},
-    {"CUSTOM", "LEAK-custom-api-password-20"},
 };
 
 std::optional<std::string> Env(const std::string& name) {
@@ -51,18 +50,13 @@ const char* kConfig = R"({
     "meta": {"app_secret": "${MAS}", "verify_token": "${MVT}", "page_token": "${MPT}", "whatsapp_token": "${MWT}"},
     "telegram": {"bot_token": "${TBT}", "secret_token": "${TST}"},
     "github": {"secret": "${GHS}", "token": "${GHT}"}
-  },
-  "extension": {"api_password": "${CUSTOM}", "visible": "yes"}
+  }
 })";
 
 json Printed() {
   auto config = ParseConfig(kConfig, Env);
   REQUIRE_MESSAGE(config.ok(), config.status().message());
-  json doc = json::parse(kConfig);
-  std::vector<std::string> unset;
-  ExpandEnv(doc, Env, "", unset);
-  REQUIRE(unset.empty());
-  json out = EffectiveConfig(*config, doc);
+  json out = EffectiveConfig(*config);
   RedactSecrets(out);
   return out;
 }
@@ -83,12 +77,10 @@ TEST_CASE("print-config: secrets read as ***, everything else as duplex runs it"
   CHECK(out["platforms"]["x"]["bearer_token"] == kRedacted);
   CHECK(out["platforms"]["meta"]["verify_token"] == kRedacted);
   CHECK(out["platforms"]["generic"]["reply_url"] == "https://crm.acme.test/replies?key=***");
-  CHECK(out["extension"]["api_password"] == kRedacted);
   // Not secrets: shown.
   CHECK(out["platforms"]["x"]["client_id"] == "client-id-visible");
   CHECK(out["platforms"]["x"]["account_id"] == "123");
   CHECK(out["chat"]["team_id"] == "T0001");
-  CHECK(out["extension"]["visible"] == "yes");
   // Defaults filled in.
   CHECK(out["listen"]["port"] == 9090);
   CHECK(out["listen"]["host"] == "0.0.0.0");
@@ -125,9 +117,9 @@ TEST_CASE("print-config: a value that came from ${VARIABLE} shows the variable, 
   const char* written = R"({
     "database": "${DB_PATH}",
     "chat": {"kind": "slack", "bot_token": "${BOT}", "signing_secret": "${SIGN}",
-             "team_id": "${TEAM}", "default_channel": "C0SOCIAL", "admins": ["U0ADMIN", "${ADMIN2}"]},
+             "team_id": "${TEAM}", "default_channel": "C0SOCIAL", "ca_file": "${EMPTY}", "admins": ["U0ADMIN", "${ADMIN2}"]},
     "platforms": {"generic": {"secret": "${GEN}", "reply_url": "${GENERIC_REPLY_URL}"}},
-    "extension": {"mixed": "https://${HOST}/x?k=${KEY}", "empty": "${EMPTY}"}
+    "public_url": "https://${HOST}/x?k=${KEY}"
   })";
   const std::map<std::string, std::string> env = {
       {"DB_PATH", "/srv/LEAK-db-path.db"},
@@ -147,12 +139,8 @@ TEST_CASE("print-config: a value that came from ${VARIABLE} shows the variable, 
   };
   auto config = ParseConfig(written, lookup);
   REQUIRE_MESSAGE(config.ok(), config.status().message());
-  json expanded = json::parse(written);
-  json unexpanded = expanded;
-  std::vector<std::string> unset;
-  ExpandEnv(expanded, lookup, "", unset);
-  REQUIRE(unset.empty());
-  json out = EffectiveConfig(*config, expanded);
+  json unexpanded = json::parse(written);
+  json out = EffectiveConfig(*config);
   RedactSecrets(out);
   RedactEnvValues(out, unexpanded);
 
@@ -161,8 +149,8 @@ TEST_CASE("print-config: a value that came from ${VARIABLE} shows the variable, 
   CHECK(out["chat"]["bot_token"] == "***(from ${BOT})");
   CHECK(out["chat"]["team_id"] == "***(from ${TEAM})");
   CHECK(out["chat"]["admins"] == json::array({"U0ADMIN", "***(from ${ADMIN2})"}));
-  CHECK(out["extension"]["mixed"] == "***(from ${HOST}, ${KEY})");
-  CHECK(out["extension"]["empty"] == "");
+  CHECK(out["public_url"] == "***(from ${HOST}, ${KEY})");
+  CHECK(out["chat"]["ca_file"] == "");
   CHECK(out["chat"]["default_channel"] == "C0SOCIAL");
   CHECK(out.dump().find("LEAK") == std::string::npos);
 }

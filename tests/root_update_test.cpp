@@ -2,7 +2,7 @@
 // chat_update deliveries as the state changes; reopening shows in the thread.
 #include <doctest/doctest.h>
 
-#include "chat/conversation_view.h"
+#include "commands/conversation_view.h"
 #include "support/staff_rig.h"
 
 namespace duplex {

@@ -1,10 +1,10 @@
-// A person's message in a conversation's chat thread (chat/thread_messages.h): a note or a
+// A person's message in a conversation's chat thread (commands/thread_messages.h): a note or a
 // reply, once per chat event, with the event's claim in the same transaction as either.
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/Database.h>
 
-#include "chat/thread_messages.h"
+#include "commands/thread_messages.h"
 #include "handlers/slack_interactive.h"
 #include "security/signatures.h"
 #include "support/staff_rig.h"

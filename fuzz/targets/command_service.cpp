@@ -2,7 +2,7 @@
 // type, Execute answers and never crashes.
 #include <nlohmann/json.hpp>
 
-#include "chat/admin_commands.h"
+#include "commands/admin_commands.h"
 #include "fuzz/fuzz_targets.h"
 #include "fuzz/targets/command_world.h"
 

@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 #include "chat/slack/slack_poster.h"
 #include "core/routing/router.h"
 #include "fuzz/targets/fuzz_support.h"
@@ -22,7 +22,7 @@ inline constexpr const char* kThreadTs2 = "1700000000.000200";
 struct CommandWorld {
   CommandWorld();
 
-  FakeClock clock{kFuzzNow};
+  FixedClock clock;
   SlackDialect dialect;
   ConnectorMap connectors;
   std::unique_ptr<SqliteStore> store;

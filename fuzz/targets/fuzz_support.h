@@ -17,6 +17,12 @@ namespace duplex::fuzz {
 // The fixed "now" of every target: 2023-11-14 22:13:20 UTC.
 inline constexpr UnixMs kFuzzNow = 1'700'000'000'000;
 
+// A clock that always reads kFuzzNow: the same input always meets the same time.
+class FixedClock final : public Clock {
+ public:
+  UnixMs NowMs() const override { return kFuzzNow; }
+};
+
 // "Name: value" lines become headers, "?key=value" lines query parameters, up to the first
 // empty line; the rest is the body. Without an empty line everything is the body.
 InboundRequest RequestFromBytes(std::string_view data, const std::string& method);

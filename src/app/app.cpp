@@ -8,8 +8,8 @@
 #include "app/background.h"
 #include "app/http_server.h"
 #include "app/httplib_client.h"
-#include "chat/admin_commands.h"
-#include "chat/command_service.h"
+#include "commands/admin_commands.h"
+#include "commands/command_service.h"
 #include "chat/console/console_poster.h"
 #include "chat/mattermost/mattermost_poster.h"
 #include "chat/slack/slack_poster.h"
@@ -152,7 +152,7 @@ Status App::Impl::ReloadRoutes() {
   if (!routes.ok()) return routes.status();
   const std::size_t count = routes->size();
   router->Set(std::make_shared<const Router>(std::move(*routes), config.chat.default_channel));
-  log::Info("routes loaded", {{"count", std::to_string(count)}});
+  log::Info("routes loaded", {{"count", count}});
   return Status::Ok();
 }
 
@@ -372,7 +372,7 @@ Status App::Start() {
   auto recovered = a.engine->Recover();
   if (!recovered.ok()) return recovered.status();
   if (*recovered > 0) {
-    log::Info("recovered deliveries interrupted by the last stop", {{"count", std::to_string(*recovered)}});
+    log::Info("recovered deliveries interrupted by the last stop", {{"count", *recovered}});
   }
   if (Status s = a.server->Start(); !s.ok()) return s;
   if (a.metrics_server) {
@@ -387,7 +387,7 @@ Status App::Start() {
   std::string platforms;
   for (const auto& [name, c] : a.connectors) platforms += (platforms.empty() ? "" : ",") + name;
   log::Info("duplex listening", {{"host", a.config.listen.host},
-                                 {"port", std::to_string(a.server->port())},
+                                 {"port", a.server->port()},
                                  {"tls", a.config.listen.tls_cert.empty() ? "off" : "on"},
                                  {"chat", a.config.chat.kind},
                                  {"platforms", platforms.empty() ? "(none)" : platforms}});
@@ -403,7 +403,7 @@ bool App::Shutdown(int deadline_ms) {
   a.committer->Stop();   // everything acknowledged is committed
   a.sla_scheduler->Stop();
   bool clean = a.worker->Stop(deadline_ms);
-  if (a.started) log::Info("duplex stopped", {{"clean", clean ? "yes" : "no"}});
+  if (a.started) log::Info("duplex stopped", {{"clean", clean}});
   return clean;
 }
 

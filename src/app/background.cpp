@@ -18,7 +18,7 @@ Background::~Background() {
   }
   cv_.notify_all();
   thread_.join();
-  if (dropped > 0) log::Warn("background jobs dropped at shutdown", {{"count", std::to_string(dropped)}});
+  if (dropped > 0) log::Warn("background jobs dropped at shutdown", {{"count", dropped}});
 }
 
 bool Background::Post(std::function<void()> job) {

@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "app/config.h"
+#include "app/config_files.h"
 #include "app/httplib_client.h"
 #include "app/version.h"
 #include "core/log.h"
@@ -38,7 +39,8 @@ int ConfigError(const std::string& path, const Status& s) {
 bool WantsJsonLogs(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--log-format=json" || (a == "--log-format" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
+    if (a == "--log-format=json" ||
+        (a == "--log-format" && i + 1 < argc && std::string(argv[i + 1]) == "json")) {
       return true;
     }
   }
@@ -94,6 +96,8 @@ int RunServe(const char* config_path, const char* log_format, const char* log_le
   if (!SetupLogging(log_format, log_level)) return 2;
   auto config = LoadConfigFile(config_path);
   if (!config.ok()) return ConfigError(config_path, config.status());
+  // Before anything is created: a certificate that cannot load must not leave a database.
+  if (Status files = CheckConfigFiles(*config); !files.ok()) return ConfigError(config_path, files);
 
   // Block the stop signals in every thread; this one waits for them below.
   sigset_t signals;
@@ -141,38 +145,87 @@ int RunCli(int argc, char** argv) {
   serve->add_option("--log-format", log_format, "text or json")->capture_default_str();
   serve->add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
 
-  auto* check = cli.add_subcommand(
-      "check-config", "Validate a config file and the database path, and exit (0 = valid, 2 = not)");
+  auto* check =
+      cli.add_subcommand("check-config",
+                         "Validate a config file, load the files it names (certificates, CA files) "
+                         "and check the database path, and exit (0 = valid, 2 = not)");
   check->add_option("-c,--config", config_path, "Config file (JSON)")->required();
 
-  auto* print = cli.add_subcommand("print-config", "Print the effective config (defaults filled in, secrets as ***)");
+  auto* print = cli.add_subcommand(
+      "print-config", "Print the effective config (defaults filled in, secrets as ***)");
   print->add_option("-c,--config", config_path, "Config file (JSON)")->required();
 
-  auto* manifest = cli.add_subcommand("slack-manifest",
-                                      "Print the Slack app manifest with URLs under the config's public_url");
+  auto* manifest = cli.add_subcommand(
+      "slack-manifest", "Print the Slack app manifest with URLs under the config's public_url");
   manifest->add_option("-c,--config", config_path, "Config file (JSON)")->required();
 
   std::string backup_to;
   bool backup_force = false;
-  auto* backup = cli.add_subcommand("backup", "Copy the live database to a file, consistent, while serve runs");
-  backup->add_option("-c,--config", config_path, "Config file (JSON): its database is copied")->required();
-  backup->add_option("--to", backup_to, "Backup file to write (refused if it exists, unless --force)")->required();
+  auto* backup = cli.add_subcommand(
+      "backup", "Copy the live database to a file, consistent, while serve runs");
+  backup->add_option("-c,--config", config_path, "Config file (JSON): its database is copied")
+      ->required();
+  backup
+      ->add_option("--to", backup_to, "Backup file to write (refused if it exists, unless --force)")
+      ->required();
   backup->add_flag("--force", backup_force, "Replace the backup file if it exists");
 
   cli.add_subcommand("demo", "Run the whole round trip locally: signed mentions in, a reply out");
 
   std::string platform, text, url;
-  auto* simulate = cli.add_subcommand("simulate", "Send a correctly signed sample webhook to a running server");
-  simulate->add_option("platform", platform, "Platform to imitate (generic, ...)")->required();
-  simulate->add_option("-c,--config", config_path, "The server's config file (for secrets and port)")->required();
+  auto* simulate =
+      cli.add_subcommand("simulate", "Send a correctly signed sample webhook to a running server");
+  simulate->add_option("platform", platform, "Platform to imitate: generic, x, telegram, meta (a Facebook comment), whatsapp, instagram, messenger, github")->required();
+  simulate
+      ->add_option("-c,--config", config_path, "The server's config file (for secrets and port)")
+      ->required();
   simulate->add_option("--text", text, "Text of the sample mention");
   simulate->add_option("--url", url, "duplex's base URL (default: from listen in the config)");
+
+  std::vector<std::string> chat_words;
+  std::string chat_user = "you";
+  std::string chat_channel;
+  auto* chat =
+      cli.add_subcommand("chat",
+                         "Send a staff command (reply 1 Thanks, queue, ...) to a running server, "
+                         "signed as the configured chat signs it, and print the answer");
+  chat->add_option("command", chat_words, "The command, as typed after /duplex")->required();
+  chat->add_option("-c,--config", config_path,
+                   "The server's config file (for chat.signing_secret and the port)")
+      ->required();
+  chat->add_option("--user", chat_user, "The chat user id the command comes from")
+      ->capture_default_str();
+  chat->add_option("--channel", chat_channel,
+                   "The channel it is typed in (default: chat.default_channel)");
+  chat->add_option("--url", url, "duplex's base URL (default: from listen in the config)");
+
+  auto* receive = cli.add_subcommand("receive",
+                                     "Receive the generic platform's replies at its reply_url on "
+                                     "this machine, check their signatures and print them");
+  receive->add_option("-c,--config", config_path, "The server's config file (platforms.generic)")
+      ->required();
 
   cli.add_subcommand("version", "Print the version");
 
   std::string probe_url = "http://127.0.0.1:8080/healthz";
-  auto* health = cli.add_subcommand("healthcheck", "Exit 0 if a running duplex answers its health URL (for containers)");
+  auto* health = cli.add_subcommand(
+      "healthcheck", "Exit 0 if a running duplex answers its health URL (for containers)");
   health->add_option("--url", probe_url, "URL to probe")->capture_default_str();
+
+  // CLI11 would say only that an argument was not expected.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const auto* sub : cli.get_subcommands({})) {
+      found = found || sub->get_name() == argv[1];
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!found) {
+      std::cerr << "duplex: unknown command '" << argv[1] << "' (commands: " << known
+                << "; duplex --help explains them)\n";
+      return 2;
+    }
+  }
 
   try {
     cli.parse(argc, argv);
@@ -206,8 +259,15 @@ int RunCli(int argc, char** argv) {
               << (r.ok() ? "HTTP " + std::to_string(r.response.status) : r.error_message) << ")\n";
     return 1;
   }
-  if (cli.got_subcommand("serve")) return RunServe(config_path.c_str(), log_format.c_str(), log_level.c_str());
+  if (cli.got_subcommand("serve"))
+    return RunServe(config_path.c_str(), log_format.c_str(), log_level.c_str());
   if (cli.got_subcommand("demo")) return RunDemo();
+  if (cli.got_subcommand("chat")) {
+    std::string command;
+    for (const auto& w : chat_words) command += (command.empty() ? "" : " ") + w;
+    return RunChat(config_path, command, chat_user, chat_channel, url);
+  }
+  if (cli.got_subcommand("receive")) return RunReceive(config_path);
   if (cli.got_subcommand("simulate")) {
     return RunSimulate(platform.c_str(), config_path.c_str(), text.c_str(), url.c_str());
   }

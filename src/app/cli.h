@@ -1,5 +1,5 @@
 // The `duplex` command line: serve, check-config, print-config, slack-manifest, backup, demo,
-// simulate, healthcheck, version.
+// simulate, chat, receive, healthcheck, version.
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
 #pragma once
 
@@ -13,6 +13,9 @@ int RunCli(int argc, char** argv);
 int RunServe(const char* config_path, const char* log_format, const char* log_level);
 int RunDemo();
 int RunSimulate(const char* platform, const char* config_path, const char* text, const char* url);
+int RunChat(const std::string& config_path, const std::string& command, const std::string& user,
+            const std::string& channel, const std::string& url);
+int RunReceive(const std::string& config_path);
 
 // Operator commands (ops_commands.cpp).
 int RunCheckConfig(const std::string& config_path);

@@ -16,38 +16,40 @@
 
 namespace duplex {
 
+// The values duplex runs with. ParseConfig sets every field; the defaults are in the config
+// schema (config_schema.cpp), and nowhere else.
 struct ListenConfig {
-  std::string host = "0.0.0.0";
-  int port = 8080;
+  std::string host;
+  int port = 0;
   std::string tls_cert;
   std::string tls_key;
-  std::int64_t max_body_bytes = 1 << 20;
-  int metrics_port = 0;        // 0: /metrics on the main port
-  int threads = 64;            // HTTP worker threads (each keep-alive connection holds one)
-  int read_timeout_s = 10;
-  int write_timeout_s = 10;
-  int request_timeout_s = 20;                 // a request must arrive whole within this
-  int max_queued_connections = 64;            // waiting for a thread; beyond: 503 at once
-  int max_connections_per_source = 32;        // open at once from one address (not trusted proxies)
-  int max_headers = 100;                      // more: 431
-  std::int64_t max_header_bytes = 32 * 1024;  // all header lines together; more: 431
-  double rate_limit_per_second = 100;         // per client address on /webhooks/; 0: no limit
-  double rate_limit_burst = 500;
+  std::int64_t max_body_bytes = 0;
+  int metrics_port = 0;  // 0: /metrics on the main port
+  int threads = 0;       // HTTP worker threads (each keep-alive connection holds one)
+  int read_timeout_s = 0;
+  int write_timeout_s = 0;
+  int request_timeout_s = 0;           // a request must arrive whole within this
+  int max_queued_connections = 0;      // waiting for a thread; beyond: 503 at once
+  int max_connections_per_source = 0;  // open at once from one address (not trusted proxies)
+  int max_headers = 0;                 // more: 431
+  std::int64_t max_header_bytes = 0;   // all header lines together; more: 431
+  double rate_limit_per_second = 0;    // per client address on /webhooks/; 0: no limit
+  double rate_limit_burst = 0;
   // Addresses/CIDRs whose X-Forwarded-For is believed; their own requests and connections are
-  // not limited. Default: loopback, where a local reverse proxy connects from.
-  std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
+  // not limited.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct ChatRateLimit {
-  double per_second = 1.0;
-  double burst = 3.0;
+  double per_second = 0;
+  double burst = 0;
 };
 
 struct ChatConfig {
-  std::string kind = "slack";  // slack | mattermost | console
+  std::string kind;  // slack | mattermost | console
   std::string api_base;
   std::string bot_token;
-  std::string signing_secret;  // Slack
+  std::string signing_secret;               // Slack; console: what `duplex chat` signs with
   std::vector<std::string> command_tokens;  // Mattermost
   std::string team_id;
   std::string default_channel;
@@ -57,16 +59,16 @@ struct ChatConfig {
 };
 
 struct SlaConfig {
-  int first_response_minutes = 20;
-  int remind_before_minutes = 5;
+  int first_response_minutes = 0;
+  int remind_before_minutes = 0;
   std::map<std::string, int> route_minutes;  // sla.routes: {"<route name>": minutes}
-  int check_seconds = 15;                    // how often reminders are looked for
+  int check_seconds = 0;                     // how often reminders are looked for
 };
 
 struct Config {
   ListenConfig listen;
-  std::string database = "duplex.db";
-  std::string synchronous = "FULL";
+  std::string database;
+  std::string synchronous;
   // false: one transaction (and fsync) per webhook request. For benchmarks only: it measures
   // what group commit gains (bench/README.md).
   bool group_commit = true;
@@ -74,9 +76,11 @@ struct Config {
   ChatConfig chat;
   nlohmann::json platforms = nlohmann::json::object();  // expanded; built by the registry
   SlaConfig sla;
-  std::int64_t vip_followers = 10'000;
-  int delivery_threads = 4;
-  ChatRateLimit platform_rate_limit{5.0, 10.0};
+  std::int64_t vip_followers = 0;
+  int delivery_threads = 0;
+  ChatRateLimit platform_rate_limit;
+  // The file as read: ${ENV} expanded and every default of the schema filled in.
+  nlohmann::json document;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -88,9 +92,17 @@ void ExpandEnv(nlohmann::json& doc, const EnvLookup& env, const std::string& pat
 // The NAMEs of the ${NAME} references in `s` that ExpandEnv replaces, in order.
 std::vector<std::string> EnvReferences(const std::string& s);
 
-// Parses and validates. On failure the Status message lists every problem, one per line.
+// Parses and validates. On failure the Status message lists every problem, one per line:
+// first unset variables, unknown keys and values of the wrong shape (alone, as they would
+// only cause misleading follow-on errors), then everything else.
 Result<Config> ParseConfig(const std::string& text, const EnvLookup& env = ProcessEnv);
 Result<Config> LoadConfigFile(const std::string& path, const EnvLookup& env = ProcessEnv);
+
+// The parts of the config file a local client needs, validated alone: `sections` are the
+// dotted paths kept ("listen", "chat", "platforms.generic"); everything else is left out, so
+// only the variables those parts name must be set. A missing "chat" is a console chat.
+Result<Config> LoadConfigParts(const std::string& path, const std::vector<std::string>& sections,
+                               const EnvLookup& env = ProcessEnv);
 
 // The config file as JSON with ${ENV} expanded but not validated: for commands that read a
 // key or two and must work before every secret is in the environment (slack-manifest,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "app/config_schema.h"
+#include "platforms/github/github_connector.h"
 #include "platforms/registry.h"
 
 namespace duplex {
@@ -117,7 +119,7 @@ void RedactTree(json& node) {
 
 }  // namespace
 
-json EffectiveConfig(const Config& c, const json& document) {
+json EffectiveConfig(const Config& c) {
   json effective = {
       {"listen",
        {{"host", c.listen.host},
@@ -128,22 +130,38 @@ json EffectiveConfig(const Config& c, const json& document) {
         {"metrics_port", c.listen.metrics_port},
         {"threads", c.listen.threads},
         {"read_timeout_seconds", c.listen.read_timeout_s},
-        {"write_timeout_seconds", c.listen.write_timeout_s}}},
+        {"write_timeout_seconds", c.listen.write_timeout_s},
+        {"request_timeout_seconds", c.listen.request_timeout_s},
+        {"max_queued_connections", c.listen.max_queued_connections},
+        {"max_connections_per_source", c.listen.max_connections_per_source},
+        {"max_headers", c.listen.max_headers},
+        {"max_header_bytes", c.listen.max_header_bytes},
+        {"rate_limit_per_source",
+         {{"per_second", c.listen.rate_limit_per_second}, {"burst", c.listen.rate_limit_burst}}},
+        {"trusted_proxies", c.listen.trusted_proxies}}},
       {"database", c.database},
       {"database_synchronous", c.synchronous},
       {"database_group_commit", c.group_commit},
       {"public_url", c.public_url},
       {"chat", ChatJson(c.chat)},
-      {"platforms", c.platforms},
       {"sla",
        {{"first_response_minutes", c.sla.first_response_minutes},
-        {"remind_before_minutes", c.sla.remind_before_minutes}}},
+        {"remind_before_minutes", c.sla.remind_before_minutes},
+        {"check_seconds", c.sla.check_seconds},
+        {"routes", c.sla.route_minutes}}},
       {"vip_followers", c.vip_followers},
       {"delivery",
        {{"threads", c.delivery_threads}, {"platform_rate_limit", RateJson(c.platform_rate_limit)}}},
   };
-  json out = document.is_object() ? document : json::object();
+  json out = c.document.is_object() ? c.document : json::object();
   Overlay(out, effective);
+  // The one platform key whose default follows another key.
+  if (out["platforms"].contains("github")) {
+    json& github = out["platforms"]["github"];
+    if (!github.contains("graphql_url") || github["graphql_url"].is_null()) {
+      github["graphql_url"] = GitHubGraphQlUrl(github.value("api_base", ""));
+    }
+  }
   return out;
 }
 
@@ -168,19 +186,12 @@ void RedactEnvValues(json& document, const json& unexpanded) {
 }
 
 void RedactSecrets(json& document) {
-  if (document.contains("platforms") && document["platforms"].is_object()) {
-    for (auto it = document["platforms"].begin(); it != document["platforms"].end(); ++it) {
-      const PlatformEntry* entry = FindPlatform(it.key());
-      if (entry == nullptr || !it.value().is_object()) continue;
-      for (const auto& key : entry->secret_keys) {
-        if (it.value().contains(key)) Mask(it.value()[key]);
-      }
-    }
-  }
-  if (document.contains("chat") && document["chat"].is_object()) {
-    for (const char* key : {"bot_token", "signing_secret", "command_token"}) {
-      if (document["chat"].contains(key)) Mask(document["chat"][key]);
-    }
+  for (const auto& key : ConfigSchema()) {
+    if (!key.secret) continue;
+    std::string pointer = "/" + key.path;
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    const json::json_pointer at(pointer);
+    if (document.contains(at)) Mask(document[at]);
   }
   RedactTree(document);
 }

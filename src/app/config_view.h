@@ -10,13 +10,13 @@ namespace duplex {
 
 inline constexpr const char* kRedacted = "***";
 
-// `config` (validated, defaults applied) as a config document with the same keys a config
-// file uses. Keys duplex does not model (and platform sections, whose defaults their
-// connectors keep) come from `document`, the file as read with ${ENV} expanded.
-nlohmann::json EffectiveConfig(const Config& config, const nlohmann::json& document);
+// `config` as a config document with the same keys a config file uses: every key of the
+// schema that has a value, defaults included, as duplex runs with it (lists normalised,
+// URLs without a trailing slash).
+nlohmann::json EffectiveConfig(const Config& config);
 
-// Replaces every secret in a config document with "***": the keys each platform's registry
-// entry lists as secret, chat.bot_token / signing_secret / command_token, any key whose name
+// Replaces every secret in a config document with "***": the keys the config schema marks
+// secret, any key whose name
 // contains "token", "secret", "password" or "private", and in any URL the user information
 // (user:password@ → ***@) and every query value (?api_key=*** ; a query item without "=" is
 // *** whole). Empty values stay empty, so "not set" remains visible.

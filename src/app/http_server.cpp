@@ -66,7 +66,10 @@ class GuardQueue final : public httplib::TaskQueue {
 };
 
 thread_local std::chrono::steady_clock::time_point t_request_start;
-thread_local const char* t_endpoint = "other";
+// The one label every path duplex does not serve shares, in logs and metrics, so that
+// unknown paths can neither grow the metric nor put what a scanner typed into the logs.
+constexpr const char* kUnknownPath = "unknown";
+thread_local const char* t_endpoint = kUnknownPath;
 // The Expect: 100-continue handler already let the current request through RefuseEarly.
 thread_local bool t_admitted = false;
 
@@ -209,16 +212,16 @@ HttpServer::HttpServer(HttpServerOptions options, const Clock& clock, Metrics* m
       }));
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     // cpp-httplib answers a bad request line or header without pre-routing: no stale label.
-    const char* endpoint = std::exchange(t_endpoint, "other");
+    const char* endpoint = std::exchange(t_endpoint, kUnknownPath);
     if (ConnectionGuard::Ended()) return;  // bytes after a closing answer: nobody hears this one
     ConnectionGuard::ResponseSent();
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - t_request_start)
                   .count();
     log::Info("request", {{"method", req.method},
-                          {"path", endpoint == std::string("other") ? "(other)" : req.path},
-                          {"status", std::to_string(res.status)},
-                          {"ms", std::to_string(us / 1000) + "." + std::to_string(us % 1000 / 100)},
+                          {"path", endpoint == kUnknownPath ? kUnknownPath : req.path.c_str()},
+                          {"status", res.status},
+                          {"ms", static_cast<double>(us / 100) / 10.0},
                           {"remote", req.remote_addr}});
     if (metrics_) {
       metrics_->Inc("duplex_http_requests_total",
@@ -240,7 +243,7 @@ const char* HttpServer::AddRoute(const std::string& path, bool post) {
 bool HttpServer::RefuseEarly(const httplib::Request& req, httplib::Response& res) {
   t_request_start = std::chrono::steady_clock::now();
   auto route = routes_.find(req.path);
-  t_endpoint = route != routes_.end() ? route->first.c_str() : "other";
+  t_endpoint = route != routes_.end() ? route->first.c_str() : kUnknownPath;
   if (ConnectionGuard::Ended()) {
     // Decrypted TLS bytes cpp-httplib held past a closing answer: never served, never heard.
     res.status = 400;

@@ -28,7 +28,7 @@
 #include "core/metrics.h"
 #include "core/status.h"
 #include "handlers/http_answer.h"
-#include "platforms/platform.h"
+#include "core/http_types.h"
 #include "security/client_address.h"
 #include "security/source_rate_limiter.h"
 

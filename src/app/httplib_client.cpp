@@ -1,6 +1,7 @@
 #include "app/httplib_client.h"
 
 #include <httplib.h>
+#include <netdb.h>
 
 #include "core/text.h"
 
@@ -13,9 +14,8 @@ bool ParseUrl(const std::string& url, ParsedUrl& out) {
   if (out.scheme != "http" && out.scheme != "https") return false;
   std::size_t host_start = scheme_end + 3;
   std::size_t path_start = url.find('/', host_start);
-  std::string authority = url.substr(host_start, path_start == std::string::npos
-                                                     ? std::string::npos
-                                                     : path_start - host_start);
+  std::string authority = url.substr(
+      host_start, path_start == std::string::npos ? std::string::npos : path_start - host_start);
   out.path_and_query = path_start == std::string::npos ? "/" : url.substr(path_start);
   out.port = out.scheme == "https" ? 443 : 80;
   std::size_t colon = authority.rfind(':');
@@ -34,7 +34,8 @@ namespace {
 
 TransportError Classify(httplib::Error e) {
   switch (e) {
-    case httplib::Error::Success: return TransportError::kNone;
+    case httplib::Error::Success:
+      return TransportError::kNone;
     // Nothing reached the server: no connection, no TLS session.
     case httplib::Error::Connection:
     case httplib::Error::BindIPAddress:
@@ -61,6 +62,25 @@ std::string ExplainError(httplib::Error e, const ParsedUrl& url, const std::stri
       return "TLS: cannot load " + trusted_by + " (nothing was sent)";
     case httplib::Error::SSLConnection:
       return "TLS handshake with " + url.host + " failed (nothing was sent)";
+    case httplib::Error::Connection: {
+      // cpp-httplib says only "Connection" whether the name did not resolve or nobody listened.
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* found = nullptr;
+      const bool resolves = getaddrinfo(url.host.c_str(), nullptr, &hints, &found) == 0;
+      if (found != nullptr) freeaddrinfo(found);
+      return resolves ? "connection refused or unreachable: " + url.host + ":" +
+                            std::to_string(url.port) + " (nothing was sent)"
+                      : "DNS: cannot resolve " + url.host + " (nothing was sent)";
+    }
+    case httplib::Error::ConnectionTimeout:
+      return "connection to " + url.host + ":" + std::to_string(url.port) +
+             " timed out (nothing was sent)";
+    case httplib::Error::Read:
+      return "no complete answer from " + url.host +
+             " (the connection closed or the read timed out; the request may have arrived)";
+    case httplib::Error::Write:
+      return "sending to " + url.host + " failed (the connection closed or the write timed out)";
     default:
       return httplib::to_string(e);
   }
@@ -95,7 +115,8 @@ HttpResult HttplibClient::Send(const HttpRequest& request) {
 
   httplib::Headers headers;
   for (const auto& [k, v] : request.headers) headers.emplace(k, v);
-  if (FindHeader(request.headers, "User-Agent").empty()) headers.emplace("User-Agent", "duplex/0.1");
+  if (FindHeader(request.headers, "User-Agent").empty())
+    headers.emplace("User-Agent", "duplex/0.1");
   httplib::Result res = [&] {
     if (request.method == "GET") return client->Get(url.path_and_query, headers);
     if (request.method == "PUT") {

@@ -4,6 +4,7 @@
 
 #include "app/cli.h"
 #include "app/config.h"
+#include "app/config_files.h"
 #include "app/config_view.h"
 #include "chat/slack/slack_manifest.h"
 #include "core/text.h"
@@ -47,6 +48,7 @@ std::string ConfigString(const std::string& path, const char* key, const char* w
 int RunCheckConfig(const std::string& path) {
   auto config = LoadConfigFile(path);
   if (!config.ok()) return PrintConfigErrors(path, config.status());
+  if (Status files = CheckConfigFiles(*config); !files.ok()) return PrintConfigErrors(path, files);
   storage::DatabaseCheck db = storage::CheckDatabase(config->database);
   if (!db.problems.empty()) {
     std::cerr << "duplex: config " << path << " is valid, but duplex could not run with it:\n";
@@ -62,14 +64,12 @@ int RunPrintConfig(const std::string& path) {
   auto config = LoadConfigFile(path);
   if (!config.ok()) return PrintConfigErrors(path, config.status());
   std::vector<std::string> unset;
-  auto doc = LoadConfigDocument(path, unset);
-  if (!doc.ok()) return PrintConfigErrors(path, doc.status());
   // The file as written: a lookup that gives every ${NAME} back unexpanded.
   auto written = LoadConfigDocument(path, unset, [](const std::string& name) {
     return std::optional<std::string>("${" + name + "}");
   });
   if (!written.ok()) return PrintConfigErrors(path, written.status());
-  nlohmann::json effective = EffectiveConfig(*config, *doc);
+  nlohmann::json effective = EffectiveConfig(*config);
   RedactSecrets(effective);
   RedactEnvValues(effective, *written);
   std::cout << security::DumpJson(effective, 2) << "\n";

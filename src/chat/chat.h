@@ -27,7 +27,7 @@ struct MentionCard {
   bool root = false;               // the conversation's thread root (carries the buttons)
   bool closed = false;             // the conversation is closed (roots offer "Reopen")
   std::string state_line;          // e.g. "Open · SLA: 12m left" (thread roots only), in
-                                   // the chat's dialect (chat/conversation_view.h)
+                                   // the chat's dialect (commands/conversation_view.h)
 };
 
 struct ChatMessage {

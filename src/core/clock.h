@@ -2,7 +2,6 @@
 // Times are unix epoch milliseconds throughout duplex (and in the database).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
 namespace duplex {
@@ -19,18 +18,6 @@ class Clock {
 class SystemClock final : public Clock {
  public:
   UnixMs NowMs() const override;
-};
-
-// A clock that only moves when told to. Thread-safe.
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(UnixMs start = 1'700'000'000'000) : now_(start) {}
-  UnixMs NowMs() const override { return now_.load(); }
-  void Advance(UnixMs ms) { now_ += ms; }
-  void Set(UnixMs ms) { now_ = ms; }
-
- private:
-  std::atomic<UnixMs> now_;
 };
 
 }  // namespace duplex

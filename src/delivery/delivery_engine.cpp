@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "chat/conversation_view.h"
-#include "chat/notices.h"
+#include "commands/conversation_view.h"
+#include "commands/notices.h"
 #include "core/log.h"
 
 namespace duplex {
@@ -71,7 +71,7 @@ void DeliveryEngine::Release(const Delivery& d) {
   update.next_attempt_at = deps_.clock->NowMs();
   update.error = d.last_error;
   if (!deps_.store->FinishDelivery(update, deps_.clock->NowMs()).ok()) {
-    log::Warn("could not release a claimed delivery", {{"delivery", std::to_string(d.id)}});
+    log::Warn("could not release a claimed delivery", {{"delivery", d.id}});
   }
 }
 
@@ -211,7 +211,7 @@ void DeliveryEngine::Execute(const Delivery& d) {
 void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
   const std::string reason = "internal error: " + why;
   const bool is_reply = d.kind == DeliveryKind::kPlatformReply;
-  log::Fields fields = {{"delivery", std::to_string(d.id)},
+  log::Fields fields = {{"delivery", d.id},
                         {"kind", ToString(d.kind)},
                         {"target", d.target},
                         {"result", is_reply ? "unknown" : "dead"},
@@ -394,7 +394,7 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
     std::this_thread::sleep_for(std::chrono::milliseconds(100 << i));
     s = deps_.store->FinishDelivery(update, now);
   }
-  log::Fields fields = {{"delivery", std::to_string(d.id)}, {"kind", ToString(d.kind)},
+  log::Fields fields = {{"delivery", d.id}, {"kind", ToString(d.kind)},
                         {"target", d.target}, {"result", result}};
   if (!outcome.error.empty()) fields.emplace_back("error", outcome.error);
   if (!s.ok()) {

@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "chat/conversation_view.h"
-#include "chat/notices.h"
+#include "commands/conversation_view.h"
+#include "commands/notices.h"
 #include "core/log.h"
 
 namespace duplex {
@@ -38,13 +38,13 @@ int SlaScheduler::Tick() {
     auto recorded = deps_.store->RecordSlaAlert(record, now);
     if (!recorded.ok()) {
       log::Warn("SLA alert not recorded",
-                {{"conversation", std::to_string(c.id)}, {"error", recorded.status().message()}});
+                {{"conversation", c.id}, {"error", recorded.status().message()}});
       break;
     }
     if (*recorded) {
       ++queued;
       log::Info(record.breach ? "SLA breached" : "SLA reminder",
-                {{"conversation", std::to_string(c.id)}});
+                {{"conversation", c.id}});
     }
   }
   if (queued > 0 && deps_.wake_delivery) deps_.wake_delivery();

@@ -74,7 +74,7 @@ bool DeliveryWorker::Stop(int deadline_ms) {
                              [&] { return in_flight_ == 0; });
     if (!idle) {
       log::Warn("deliveries still in flight at shutdown; they will be recovered at the next start",
-                {{"in_flight", std::to_string(in_flight_)}});
+                {{"in_flight", in_flight_}});
     }
   }
   for (auto& t : pool_) {

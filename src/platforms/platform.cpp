@@ -2,20 +2,6 @@
 
 namespace duplex {
 
-std::string InboundRequest::Query(const std::string& name) const {
-  for (const auto& [k, v] : query) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
-bool InboundRequest::HasQuery(const std::string& name) const {
-  for (const auto& [k, v] : query) {
-    if (k == name) return true;
-  }
-  return false;
-}
-
 Result<InboundResponse> PlatformConnector::Handshake(const InboundRequest&) const {
   return Status::NotFound("no handshake for this platform");
 }

@@ -17,31 +17,11 @@
 #include "core/clock.h"
 #include "core/delivery_outcome.h"
 #include "core/http_client.h"
+#include "core/http_types.h"
 #include "core/mention.h"
 #include "core/status.h"
 
 namespace duplex {
-
-// An HTTP request as a webhook handler received it.
-struct InboundRequest {
-  std::string method;
-  std::string path;
-  HeaderList headers;
-  std::vector<std::pair<std::string, std::string>> query;
-  std::string body;  // raw bytes, exactly as received
-  UnixMs now = 0;
-
-  std::string Header(const std::string& name) const { return FindHeader(headers, name); }
-  std::string Query(const std::string& name) const;
-  bool HasQuery(const std::string& name) const;
-};
-
-// A direct answer to the platform (handshakes, pings).
-struct InboundResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-};
 
 // A platform's later word on a message duplex sent and the platform accepted: the WhatsApp
 // Cloud API answers a send with 200 and an id, then reports in a webhook that it could not be

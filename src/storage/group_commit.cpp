@@ -76,7 +76,7 @@ void GroupCommitter::CommitBatch(Batch& batch) {
   if (!result.ok() && n_requests > 1) {
     // Isolate the failure: commit each request alone so the others still succeed.
     log::Warn("group commit failed; retrying requests one by one",
-              {{"requests", std::to_string(n_requests)}, {"error", result.status().message()}});
+              {{"requests", n_requests}, {"error", result.status().message()}});
     std::size_t offset = 0;
     bool any = false;
     for (const auto& items : batch.requests) {

@@ -10,7 +10,7 @@
 #include "core/log.h"
 #include "core/status.h"
 
-#include "storage/models.h"
+#include "core/models.h"
 #include "storage/outbox.h"
 
 namespace duplex::storage {

@@ -56,15 +56,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
       }
       log::Info("database backed up before the schema upgrade", {{"database", options.path},
                                                                  {"backup", backup},
-                                                                 {"from", std::to_string(version)},
-                                                                 {"to", std::to_string(latest)}});
+                                                                 {"from", version},
+                                                                 {"to", latest}});
     }
     std::string error = storage::Migrate(*db, options.extra_migrations);
     if (!error.empty()) return Status::Invalid(error);
     if (version > 0 && version < latest) {
       log::Info("database schema upgraded", {{"database", options.path},
-                                             {"from", std::to_string(version)},
-                                             {"to", std::to_string(latest)}});
+                                             {"from", version},
+                                             {"to", latest}});
     }
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
   } catch (const std::exception& e) {

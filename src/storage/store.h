@@ -15,10 +15,10 @@
 #include "core/routing/route.h"
 #include "core/stats.h"
 #include "core/status.h"
-#include "storage/admin_models.h"
-#include "storage/models.h"
+#include "core/admin_models.h"
+#include "core/models.h"
 #include "storage/outbox.h"
-#include "storage/staff_models.h"
+#include "core/staff_models.h"
 
 namespace duplex {
 
@@ -31,7 +31,7 @@ struct EventClaim {
 };
 
 // A staff reply to store and send. The caller chooses the customer message it answers
-// (chat/command_service.h, ReplyParent); the store only checks it is one of the
+// (commands/command_service.h, ReplyParent); the store only checks it is one of the
 // conversation's incoming messages.
 struct NewReply {
   std::int64_t conversation_id = 0;

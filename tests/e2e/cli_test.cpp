@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/httplib_client.h"
+#include "core/text.h"
 #include "support/e2e_env.h"
 #include "support/process.h"
 
@@ -14,13 +15,19 @@ using nlohmann::json;
 
 namespace {
 
-json ServeConfig(const TempDir& dir, int port, const std::string& slack_api, const std::string& reply_url) {
+json ServeConfig(const TempDir& dir, int port, const std::string& slack_api,
+                 const std::string& reply_url) {
   return {{"listen", {{"host", "127.0.0.1"}, {"port", port}}},
           {"database", dir.File("duplex.db")},
-          {"chat", {{"kind", "slack"}, {"api_base", slack_api}, {"bot_token", "${TEST_BOT_TOKEN}"},
-                    {"signing_secret", "${TEST_SIGNING_SECRET}"}, {"team_id", kTeam},
-                    {"default_channel", kDefaultChannel}}},
-          {"platforms", {{"generic", {{"secret", "${TEST_GENERIC_SECRET}"}, {"reply_url", reply_url}}}}}};
+          {"chat",
+           {{"kind", "slack"},
+            {"api_base", slack_api},
+            {"bot_token", "${TEST_BOT_TOKEN}"},
+            {"signing_secret", "${TEST_SIGNING_SECRET}"},
+            {"team_id", kTeam},
+            {"default_channel", kDefaultChannel}}},
+          {"platforms",
+           {{"generic", {{"secret", "${TEST_GENERIC_SECRET}"}, {"reply_url", reply_url}}}}}};
 }
 
 const std::map<std::string, std::string> kEnv = {{"TEST_BOT_TOKEN", "xoxb-cli-distinctive-token"},
@@ -29,14 +36,16 @@ const std::map<std::string, std::string> kEnv = {{"TEST_BOT_TOKEN", "xoxb-cli-di
 
 bool WaitHealthy(int port) {
   HttplibClient http;
-  return WaitUntil([&] {
-    HttpRequest r;
-    r.method = "GET";
-    r.url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
-    r.timeout_ms = 500;
-    auto res = http.Send(r);
-    return res.ok() && res.response.status == 200;
-  }, 10'000);
+  return WaitUntil(
+      [&] {
+        HttpRequest r;
+        r.method = "GET";
+        r.url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
+        r.timeout_ms = 500;
+        auto res = http.Send(r);
+        return res.ok() && res.response.status == 200;
+      },
+      10'000);
 }
 
 }  // namespace
@@ -59,7 +68,8 @@ TEST_CASE("duplex version and --help") {
 
 TEST_CASE("check-config: valid exits 0, invalid exits 2 naming JSON paths and never secrets") {
   TempDir dir;
-  WriteFile(dir.File("ok.json"), ServeConfig(dir, 8080, "https://slack.com/api", "https://crm/r").dump());
+  WriteFile(dir.File("ok.json"),
+            ServeConfig(dir, 8080, "https://slack.com/api", "https://crm/r").dump());
   auto ok = RunDuplex({"check-config", "--config", dir.File("ok.json")}, kEnv);
   CHECK(ok.exit_code == 0);
   CHECK(ok.out.find("is valid") != std::string::npos);
@@ -67,7 +77,8 @@ TEST_CASE("check-config: valid exits 0, invalid exits 2 naming JSON paths and ne
   auto missing_env = RunDuplex({"check-config", "--config", dir.File("ok.json")},
                                {{"TEST_BOT_TOKEN", "xoxb-cli-distinctive-token"}});
   CHECK(missing_env.exit_code == 2);
-  CHECK(missing_env.err.find("chat.signing_secret: environment variable TEST_SIGNING_SECRET is not set") !=
+  CHECK(missing_env.err.find(
+            "chat.signing_secret: environment variable TEST_SIGNING_SECRET is not set") !=
         std::string::npos);
   CHECK(missing_env.err.find("xoxb-cli-distinctive-token") == std::string::npos);
 
@@ -117,48 +128,93 @@ TEST_CASE("serve + simulate: a signed sample reaches Slack — SIGTERM stops cle
   FakeSlack slack;
   FakeHttpServer receiver;
   int port = FreePort();
-  WriteFile(dir.File("c.json"), ServeConfig(dir, port, slack.api_base(), receiver.url() + "/r").dump());
-  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"}, dir.path().string(), kEnv);
+  WriteFile(dir.File("c.json"),
+            ServeConfig(dir, port, slack.api_base(), receiver.url() + "/r").dump());
+  DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"},
+                       dir.path().string(), kEnv);
   REQUIRE(WaitHealthy(port));
 
-  auto health = RunDuplex({"healthcheck", "--url", "http://127.0.0.1:" + std::to_string(port) + "/healthz"});
+  auto health =
+      RunDuplex({"healthcheck", "--url", "http://127.0.0.1:" + std::to_string(port) + "/healthz"});
   CHECK(health.exit_code == 0);
 
-  auto sim = RunDuplex({"simulate", "generic", "--config", dir.File("c.json"), "--text", "simulated hello"}, kEnv);
+  auto sim = RunDuplex(
+      {"simulate", "generic", "--config", dir.File("c.json"), "--text", "simulated hello"}, kEnv);
   CHECK(sim.exit_code == 0);
   CHECK(sim.out.find("-> 200") != std::string::npos);
   REQUIRE(slack.WaitForPosts(1));
   CHECK(slack.Posts()[0]["text"].get<std::string>().find("simulated hello") != std::string::npos);
 
+  HttplibClient http;
+  HttpRequest scan;
+  scan.method = "GET";
+  scan.url = "http://127.0.0.1:" + std::to_string(port) + "/wp-admin/setup.php";
+  CHECK(http.Send(scan).response.status == 404);
+  HttpRequest metrics;
+  metrics.method = "GET";
+  metrics.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  const std::string exposition = http.Send(metrics).response.body;
+  CHECK(exposition.find("duplex_http_requests_total{path=\"unknown\",status=\"404\"} 1") !=
+        std::string::npos);
+  CHECK(exposition.find("wp-admin") == std::string::npos);
+  // docs/operations.md lists every metric duplex exports.
+  const std::string ops_doc =
+      ReadFile(std::string(DUPLEX_FIXTURES_DIR) + "/../../docs/operations.md");
+  for (const auto& line : text::Split(exposition, '\n')) {
+    if (line.rfind("# TYPE ", 0) != 0) continue;
+    const std::string name = line.substr(7, line.find(' ', 7) - 7);
+    CHECK_MESSAGE(ops_doc.find("| `" + name + "` |") != std::string::npos, name);
+  }
+
   CHECK(server.Signal(SIGTERM) == 0);
-  auto down = RunDuplex({"healthcheck", "--url", "http://127.0.0.1:" + std::to_string(port) + "/healthz"});
+  auto down =
+      RunDuplex({"healthcheck", "--url", "http://127.0.0.1:" + std::to_string(port) + "/healthz"});
   CHECK(down.exit_code == 1);
   std::string logs = server.Stderr();
   CHECK(logs.find("duplex stopped") != std::string::npos);
   CHECK(logs.find("xoxb-cli-distinctive-token") == std::string::npos);
   CHECK(logs.find(kGenericSecret) == std::string::npos);
-  // Every log line is one JSON object.
-  std::size_t start = 0, lines = 0;
+  // Every log line is one JSON object; numbers and booleans are JSON numbers and booleans,
+  // and a path duplex does not serve is "unknown".
+  std::size_t start = 0, lines = 0, requests = 0;
+  bool saw_stopped = false, saw_unknown = false;
   while (start < logs.size()) {
     std::size_t end = logs.find('\n', start);
     std::string line = logs.substr(start, end - start);
     if (!line.empty()) {
       CHECK_MESSAGE(json::accept(line), line);
       ++lines;
+      json entry = json::parse(line, nullptr, false);
+      if (entry.value("message", "") == "request") {
+        ++requests;
+        CHECK_MESSAGE(entry["status"].is_number_integer(), line);
+        CHECK_MESSAGE(entry["ms"].is_number(), line);
+        saw_unknown = saw_unknown || (entry["path"] == "unknown" && entry["status"] == 404);
+      }
+      if (entry.value("message", "") == "duplex listening") CHECK(entry["port"] == port);
+      if (entry.value("message", "") == "duplex stopped") {
+        saw_stopped = true;
+        CHECK(entry["clean"] == true);
+      }
     }
     if (end == std::string::npos) break;
     start = end + 1;
   }
   CHECK(lines >= 3);
+  CHECK(requests >= 2);
+  CHECK(saw_stopped);
+  CHECK(saw_unknown);
 }
 
 TEST_CASE("serve on a port in use fails with a clear message") {
   TempDir dir;
   FakeHttpServer occupant;
-  WriteFile(dir.File("c.json"), ServeConfig(dir, occupant.port(), "https://slack.com/api", "https://crm/r").dump());
+  WriteFile(dir.File("c.json"),
+            ServeConfig(dir, occupant.port(), "https://slack.com/api", "https://crm/r").dump());
   auto r = RunDuplex({"serve", "--config", dir.File("c.json")}, kEnv, 10'000);
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(occupant.port())) != std::string::npos);
+  CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(occupant.port())) !=
+        std::string::npos);
 }
 
 TEST_CASE("duplex demo runs the whole round trip and exits 0") {
@@ -181,19 +237,24 @@ TEST_CASE("duplex demo runs the whole round trip and exits 0") {
 
 namespace duplex::test {
 
-TEST_CASE("SIGTERM during a slow delivery lets it finish, exits 0, and the next start does not post it again") {
+TEST_CASE(
+    "SIGTERM during a slow delivery lets it finish, exits 0, and the next start does not post it "
+    "again") {
   TempDir dir;
   FakeSlack slack;
   FakeHttpServer receiver;
   // Slack answers the first post slowly: the delivery is in flight when SIGTERM arrives.
-  slack.server.Script("/api/chat.postMessage", FakeAnswer{200, R"({"ok":true,"ts":"1700000000.000001"})",
-                                                          "application/json", {}, 1500});
+  slack.server.Script(
+      "/api/chat.postMessage",
+      FakeAnswer{200, R"({"ok":true,"ts":"1700000000.000001"})", "application/json", {}, 1500});
   int port = FreePort();
-  WriteFile(dir.File("c.json"), ServeConfig(dir, port, slack.api_base(), receiver.url() + "/r").dump());
+  WriteFile(dir.File("c.json"),
+            ServeConfig(dir, port, slack.api_base(), receiver.url() + "/r").dump());
   {
     DuplexProcess server({"serve", "--config", dir.File("c.json")}, dir.path().string(), kEnv);
     REQUIRE(WaitHealthy(port));
-    auto sim = RunDuplex({"simulate", "generic", "--config", dir.File("c.json"), "--text", "slow one"}, kEnv);
+    auto sim = RunDuplex(
+        {"simulate", "generic", "--config", dir.File("c.json"), "--text", "slow one"}, kEnv);
     REQUIRE(sim.exit_code == 0);
     REQUIRE(slack.server.WaitForCount("/api/chat.postMessage", 1));
     auto start = std::chrono::steady_clock::now();

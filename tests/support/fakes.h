@@ -11,6 +11,7 @@
 #include "chat/console/console_poster.h"
 #include "core/http_client.h"
 #include "storage/store.h"
+#include "support/fake_clock.h"
 
 namespace duplex::test {
 

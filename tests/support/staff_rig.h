@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 #include "chat/slack/slack_poster.h"
 #include "delivery/delivery_engine.h"
 #include "delivery/sla_scheduler.h"

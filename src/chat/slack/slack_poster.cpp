@@ -455,7 +455,7 @@ DeliveryOutcome SlackPoster::CallWithPlainFallback(const std::string& method,
   log::Warn("slack refused the blocks; sending the message as plain text",
             {{"method", method},
              {"channel", message.channel},
-             {"ref", std::to_string(message.card->ref)},
+             {"ref", message.card->ref},
              {"error", error},
              {"detail", SlackMessagesOf(r)}});
   if (metrics_ != nullptr) {

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
 

@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "platforms/github/github_target.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
@@ -126,11 +126,11 @@ SelfIdentity::Answer GitHubConnector::LookUpLogin() const {
         "duplex does not know its own login: set platforms.github.bot_login (for an app, "
         "\"<app-slug>[bot]\") or app_id, or comments the account writes outside duplex are "
         "taken for customers'",
-        {{"status", std::to_string(status)}});
+        {{"status", status}});
     return {std::nullopt, true};
   }
   log::Warn("github: GET /user failed; asking again in a minute",
-            {{"status", std::to_string(status)}, {"error", res.error_message}});
+            {{"status", status}, {"error", res.error_message}});
   return {std::nullopt, false};
 }
 

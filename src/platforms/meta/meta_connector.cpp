@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "platforms/meta/meta_target.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"

@@ -6,7 +6,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "platforms/telegram/utf16.h"
 #include "security/crypto.h"
 #include "security/signatures.h"
@@ -134,7 +134,7 @@ Result<std::string> TelegramConnector::BotUsername() const {
   if (!res.ok() || res.response.status != 200 || !answer.is_object() ||
       !answer.contains("result") || !answer["result"].is_object() ||
       StringField(answer["result"], "username").empty()) {
-    log::Warn("Telegram getMe failed", {{"status", std::to_string(res.response.status)},
+    log::Warn("Telegram getMe failed", {{"status", res.response.status},
                                         {"error", Redact(res.error_message)}});
     return unavailable;
   }

@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 #include "platforms/x/x_ids.h"
 #include "security/crypto.h"
 #include "security/signatures.h"
@@ -225,7 +225,7 @@ std::optional<Author> XConnector::LookUpUser(const std::string& id, UnixMs now) 
   if (!res.ok() || (status != 200 && status != 400 && status != 404)) {
     lookups_paused_until_.store(now + kLookupPauseMs);
     log::Warn("X profile lookup failed; authors are shown by id for a minute",
-              {{"status", std::to_string(status)},
+              {{"status", status},
                {"error", res.ok() ? XErrorDetail(res.response.body) : res.error_message}});
     return std::nullopt;
   }

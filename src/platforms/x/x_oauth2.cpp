@@ -171,7 +171,7 @@ TokenResult XUserToken::RefreshLocked(HttpClient& http, UnixMs now) {
   }
   SaveFile();
   log::Info("X OAuth 2.0 user token refreshed",
-            {{"expires_in_s", std::to_string(expires_at_ ? (expires_at_ - now) / 1000 : 0)}});
+            {{"expires_in_s", expires_at_ ? (expires_at_ - now) / 1000 : 0}});
   return {access_token_, std::nullopt};
 }
 

@@ -1,9 +1,9 @@
-#include "chat/admin_commands.h"
+#include "commands/admin_commands.h"
 
 #include <algorithm>
 
-#include "chat/command_helpers.h"
-#include "chat/route_commands.h"
+#include "commands/command_helpers.h"
+#include "commands/route_commands.h"
 #include "core/log.h"
 #include "core/text.h"
 

@@ -1,4 +1,4 @@
-#include "platforms/config_section.h"
+#include "core/config_section.h"
 
 namespace duplex {
 

@@ -1,9 +1,9 @@
-#include "chat/staff_commands.h"
+#include "commands/staff_commands.h"
 
 #include <algorithm>
 
-#include "chat/conversation_view.h"
-#include "chat/notices.h"
+#include "commands/conversation_view.h"
+#include "commands/notices.h"
 #include "core/text.h"
 
 namespace duplex {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/clock.h"
-#include "storage/models.h"
+#include "core/models.h"
 
 namespace duplex {
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 #include "storage/store.h"
 
 namespace duplex {

@@ -1,4 +1,4 @@
-#include "chat/conversation_view.h"
+#include "commands/conversation_view.h"
 
 #include "core/text.h"
 

@@ -1,9 +1,9 @@
-#include "chat/route_commands.h"
+#include "commands/route_commands.h"
 
 #include <algorithm>
 #include <set>
 
-#include "chat/command_helpers.h"
+#include "commands/command_helpers.h"
 #include "core/log.h"
 #include "core/routing/text_match.h"
 #include "core/text.h"

@@ -1,4 +1,4 @@
-#include "chat/thread_messages.h"
+#include "commands/thread_messages.h"
 
 #include "core/log.h"
 #include "core/text.h"

@@ -1,6 +1,6 @@
 // `stats [24h|7d|30d]`: the maths is core/stats.h; this reads the window and renders it.
-#include "chat/conversation_view.h"
-#include "chat/staff_commands.h"
+#include "commands/conversation_view.h"
+#include "commands/staff_commands.h"
 #include "core/stats.h"
 #include "core/text.h"
 

@@ -7,7 +7,7 @@
 
 #include "chat/chat.h"
 #include "core/sla.h"
-#include "storage/models.h"
+#include "core/models.h"
 
 namespace duplex {
 

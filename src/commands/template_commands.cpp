@@ -1,6 +1,6 @@
 // `template list|add|rm` and the `:<name>` form of `reply`.
-#include "chat/notices.h"
-#include "chat/staff_commands.h"
+#include "commands/notices.h"
+#include "commands/staff_commands.h"
 #include "core/templates.h"
 #include "core/text.h"
 

@@ -1,10 +1,10 @@
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 
 #include <algorithm>
 
-#include "chat/delivery_commands.h"
-#include "chat/notices.h"
-#include "chat/staff_commands.h"
+#include "commands/delivery_commands.h"
+#include "commands/notices.h"
+#include "commands/staff_commands.h"
 #include "core/log.h"
 #include "core/text.h"
 
@@ -98,7 +98,7 @@ CommandAnswer CommandService::ExecuteAdmin(const CommandSpec& spec, const Comman
       *id, answer.error ? AuditResult::kError : AuditResult::kOk,
       text::TruncateUtf8(FirstLine(answer.text), kAuditDetailChars));
   if (!finished.ok()) {
-    log::Error("audit log entry left as started", {{"id", std::to_string(*id)}, {"verb", spec.verb}});
+    log::Error("audit log entry left as started", {{"id", *id}, {"verb", spec.verb}});
   }
   return answer;
 }

@@ -38,7 +38,7 @@ struct CommandContext {
   // a reply is used as typed, without undoing chat escapes.
   bool text_is_plain = false;
   // The chat event the command came from (a `reply:` written in a thread, see
-  // chat/thread_messages.h): `reply` takes it in the same transaction as the reply, and
+  // commands/thread_messages.h): `reply` takes it in the same transaction as the reply, and
   // answers `repeat` without queuing anything when it had been taken. Other verbs are never
   // given one.
   std::optional<EventClaim> claim;

@@ -1,6 +1,6 @@
-#include "chat/notices.h"
+#include "commands/notices.h"
 
-#include "chat/conversation_view.h"
+#include "commands/conversation_view.h"
 #include "core/text.h"
 
 namespace duplex::notices {

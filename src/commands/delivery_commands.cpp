@@ -1,7 +1,7 @@
-#include "chat/delivery_commands.h"
+#include "commands/delivery_commands.h"
 
-#include "chat/command_service.h"
-#include "chat/notices.h"
+#include "commands/command_service.h"
+#include "commands/notices.h"
 #include "core/text.h"
 
 namespace duplex {

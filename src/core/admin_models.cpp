@@ -1,4 +1,4 @@
-#include "storage/admin_models.h"
+#include "core/admin_models.h"
 
 namespace duplex {
 

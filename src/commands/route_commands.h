@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "chat/chat.h"
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 #include "core/routing/route.h"
 
 namespace duplex {

@@ -1,5 +1,5 @@
 // Small helpers shared by the command modules (admin, route, ...): answers, escaping of
-// user text in answers, list joining, time formatting. Internal to src/chat.
+// user text in answers, list joining, time formatting. Internal to src/commands.
 #pragma once
 
 #include <algorithm>
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 #include "core/text.h"
 #include "platforms/registry.h"
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "chat/command_service.h"
+#include "commands/command_service.h"
 
 namespace duplex {
 
