@@ -11,7 +11,7 @@ TEST_CASE("a thread message whose note cannot be stored answers 500 and Slack's 
   test::StaffRig rig;
   const auto id = rig.Ingest("m1", "conv-1");
   rig.Deliver();
-  const std::string ts = rig.Get(id).thread_ts;
+  const std::string ts = rig.Get(id).chat_thread;
   REQUIRE_FALSE(ts.empty());
   test::FailingStore store(*rig.store, /*fail_at=*/1);  // the note, with the event's claim
   SlackInteractiveDeps deps;
@@ -162,7 +162,7 @@ TEST_CASE(
   EventRig e;
   const auto id = e.rig.Ingest("m1", "conv-1");
   e.rig.Deliver();
-  const std::string root = e.rig.Get(id).thread_ts;
+  const std::string root = e.rig.Get(id).chat_thread;
   REQUIRE_FALSE(root.empty());
   CHECK(e.Send("Ev1", "app_mention", "9.1", root, "<@U0BOT> courier called").status == 200);
   CHECK(e.Send("Ev2", "message", "9.1", root, "<@U0BOT> courier called").status == 200);

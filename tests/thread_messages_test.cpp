@@ -32,7 +32,7 @@ struct Thread {
   Thread() : rig(Options()) {
     id = rig.Ingest("m1", "conv-1");
     rig.Deliver();
-    ts = rig.Get(id).thread_ts;
+    ts = rig.Get(id).chat_thread;
     REQUIRE_FALSE(ts.empty());
   }
   static test::StaffRigOptions Options() {
@@ -152,7 +152,7 @@ TEST_CASE(
   test::StaffRig rig;
   const auto id = rig.Ingest("m1", "conv-1");
   rig.Deliver();
-  const std::string ts = rig.Get(id).thread_ts;
+  const std::string ts = rig.Get(id).chat_thread;
   test::FailingStore store(*rig.store, /*fail_at=*/0);
   store.crash_on_note = true;
   SlackInteractiveDeps deps;

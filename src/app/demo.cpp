@@ -148,7 +148,7 @@ int RunDemo() {
     bool posted = WaitFor([&] {
       auto c1 = a.store().GetConversation(1);
       auto stats = a.store().GetOutboxStats();
-      return c1.ok() && c1->has_value() && !(*c1)->thread_ts.empty() && stats.ok() && stats->pending == 0;
+      return c1.ok() && c1->has_value() && !(*c1)->chat_thread.empty() && stats.ok() && stats->pending == 0;
     }, 10'000);
 
     Say("staff answer from chat: /duplex reply 1 … (a signed Slack-format command)");

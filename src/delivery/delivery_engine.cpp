@@ -111,16 +111,16 @@ DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& u
   }
   const Conversation& c = **conv;
   MentionCard card = CardFor(c, **msg);
-  if (c.thread_ts.empty()) {
+  if (c.chat_thread.empty()) {
     card.root = true;
     card.closed = c.state == ConversationState::kClosed;
     card.state_line = StateLine(deps_.chat->Dialect(), c, deps_.sla, deps_.clock->NowMs());
   }
-  ChatMessage post{c.channel, c.thread_ts, card, {}};
+  ChatMessage post{c.channel, c.chat_thread, card, {}};
   DeliveryOutcome o = deps_.chat->Post(post);
   if (o.kind == OutcomeKind::kDone) {
-    update.message_chat_ts = o.remote_id;
-    if (c.thread_ts.empty()) update.thread_ts_for_conversation = o.remote_id;
+    update.message_chat_post = o.remote_id;
+    if (c.chat_thread.empty()) update.chat_thread_for_conversation = o.remote_id;
   }
   return o;
 }
@@ -133,7 +133,7 @@ DeliveryOutcome DeliveryEngine::PostNotice(const Delivery& d, DeliveryUpdate&) {
     if (!conv.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
     if (!conv->has_value()) return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation missing");
     post.channel = (*conv)->channel;
-    post.thread = (*conv)->thread_ts;
+    post.thread = (*conv)->chat_thread;
   } else {
     post.channel = d.target.substr(d.target.find(':') + 1);
   }
@@ -148,19 +148,19 @@ DeliveryOutcome DeliveryEngine::UpdateRoot(const Delivery& d) {
   }
   const Conversation& c = **conv;
   // No root in chat (its post gave up, or every message was muted): nothing to edit.
-  if (c.thread_ts.empty()) return DeliveryOutcome::Done("");
+  if (c.chat_thread.empty()) return DeliveryOutcome::Done("");
   auto messages = deps_.store->ListMessages(c.id);
   if (!messages.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
   const StoredMessage* root = nullptr;
   for (const auto& m : *messages) {
-    if (m.direction == MessageDirection::kIn && m.chat_ts == c.thread_ts) root = &m;
+    if (m.direction == MessageDirection::kIn && m.chat_post == c.chat_thread) root = &m;
   }
   if (root == nullptr) return DeliveryOutcome::Done("");
   MentionCard card = CardFor(c, *root);
   card.root = true;
   card.closed = c.state == ConversationState::kClosed;
   card.state_line = StateLine(deps_.chat->Dialect(), c, deps_.sla, deps_.clock->NowMs());
-  return deps_.chat->Update({c.channel, "", card, {}}, c.thread_ts);
+  return deps_.chat->Update({c.channel, "", card, {}}, c.chat_thread);
 }
 
 DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, StoredMessage& reply,
