@@ -78,15 +78,13 @@ HttpAnswer OnBlockAction(const json& p, const std::string& team, const std::stri
   if (action == kActionClose) command = "close " + n;
   if (action == kActionReopen) command = "reopen " + n;
   if (action == kActionReply) {
-    auto conv = deps.store->GetConversation(*ref);
-    if (!conv.ok() || !conv->has_value()) {
-      deps.tell_user(response_url, conv.ok() ? "There is no conversation #" + n + "."
-                                             : "duplex could not read the database. Try again.");
+    auto author = ReplyAddressee(*deps.commands, *ref);
+    if (!author.ok() || !author->has_value()) {
+      deps.tell_user(response_url, author.ok() ? "There is no conversation #" + n + "."
+                                               : "duplex could not read the database. Try again.");
       return Empty();
     }
-    const Author& a = (*conv)->author;
-    const std::string author = !a.name.empty() ? a.name : !a.handle.empty() ? a.handle : a.id;
-    if (!deps.open_view(StringAt(p, {"trigger_id"}), ReplyModal(*ref, author))) {
+    if (!deps.open_view(StringAt(p, {"trigger_id"}), ReplyModal(*ref, **author))) {
       deps.tell_user(response_url,
                      "Slack did not open the reply form. Use `/duplex reply " + n + " …` instead.");
     }
@@ -193,8 +191,7 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
   ThreadMessage message{
       {"slack-event", SlackMessageClaim(team, channel, ts)},     team, channel, thread_ts, user,
       WithoutBotMention(StringAt(ev, {"text"}), SlackBotUser(p))};
-  auto outcome =
-      HandleThreadMessage(message, request.now, {deps.store, deps.commands, deps.dialect});
+  auto outcome = HandleThreadMessage(message, request.now, deps.threads);
   if (outcome.result == ThreadMessageResult::kNotOurs && event_type == "app_mention") {
     // A thread duplex did not start.
     return AnswerStrayMention(team, channel, ts, thread_ts, user, deps, request.now);

@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "chat/console/console_poster.h"
-#include "handlers/delivery_reports.h"
+#include "commands/delivery_reports.h"
 #include "handlers/webhook_handler.h"
 #include "platforms/meta/meta_connector.h"
 #include "security/signatures.h"

@@ -159,8 +159,7 @@ TEST_CASE(
   deps.signing_secret = "s3cret";
   deps.team_id = "T1";
   deps.commands = rig.commands.get();
-  deps.store = &store;
-  deps.dialect = &rig.dialect;
+  deps.threads = {&store, rig.commands.get(), &rig.dialect};
   const std::string body =
       R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message",)"
       R"("channel":"C1","user":"U9","text":"courier called","ts":"9.1","thread_ts":")" +

@@ -17,7 +17,7 @@
 #include "delivery/delivery_engine.h"
 #include "delivery/sla_scheduler.h"
 #include "delivery/worker.h"
-#include "handlers/delivery_reports.h"
+#include "commands/delivery_reports.h"
 #include "handlers/mattermost_handler.h"
 #include "handlers/ops_handler.h"
 #include "handlers/slack_handler.h"
@@ -320,8 +320,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.slack_interactive_deps.signing_secret = config.chat.signing_secret;
   a.slack_interactive_deps.team_id = config.chat.team_id;
   a.slack_interactive_deps.commands = a.commands.get();
-  a.slack_interactive_deps.store = a.store.get();
-  a.slack_interactive_deps.dialect = &a.chat->Dialect();
+  a.slack_interactive_deps.threads = {a.store.get(), a.commands.get(), &a.chat->Dialect()};
   a.mattermost_deps.command_tokens = config.chat.command_tokens;
   a.mattermost_deps.team_id = config.chat.team_id;
   a.mattermost_deps.commands = a.commands.get();

@@ -134,6 +134,14 @@ Result<std::optional<StoredMessage>> ReplyParent(Store& store, const Conversatio
   return store.LatestMessageFrom(c.id, c.author.id);
 }
 
+Result<std::optional<std::string>> ReplyAddressee(CommandService& service, std::int64_t ref) {
+  auto conv = service.deps().store->GetConversation(ref);
+  if (!conv.ok()) return conv.status();
+  if (!conv->has_value()) return std::optional<std::string>();
+  const Author& a = (*conv)->author;
+  return std::optional<std::string>(!a.name.empty() ? a.name : !a.handle.empty() ? a.handle : a.id);
+}
+
 namespace {
 
 CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const ParsedCommand& cmd) {

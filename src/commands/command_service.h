@@ -114,4 +114,8 @@ void RegisterCoreCommands(CommandService& service);
 // nullopt when the opener has no such message (all of theirs are muted).
 Result<std::optional<StoredMessage>> ReplyParent(Store& store, const Conversation& c);
 
+// Whom a reply to conversation `ref` goes to, as a reply form names them: the opener's name,
+// else their handle, else their id. nullopt when there is no conversation `ref`.
+Result<std::optional<std::string>> ReplyAddressee(CommandService& service, std::int64_t ref);
+
 }  // namespace duplex
