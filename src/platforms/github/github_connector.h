@@ -31,6 +31,10 @@
 
 namespace duplex {
 
+// The platform's name: its key under `platforms` in the config, its webhook path
+// (/webhooks/github), Name() and every Mention.platform it parses.
+inline constexpr const char kGitHubPlatform[] = "github";
+
 struct GitHubConfig {
   std::string secret;  // the webhook secret
   std::string token;   // for replies: a fine-grained/app token with issues and discussions write
@@ -45,7 +49,7 @@ struct GitHubConfig {
 class GitHubConnector final : public PlatformConnector {
  public:
   explicit GitHubConnector(GitHubConfig config) : config_(std::move(config)) {}
-  std::string Name() const override { return "github"; }
+  std::string Name() const override { return kGitHubPlatform; }
   std::string DisplayName() const override { return "GitHub"; }
   Status Verify(const InboundRequest& request) const override;
   Result<ParsedWebhook> Parse(const InboundRequest& request) const override;

@@ -41,6 +41,10 @@
 
 namespace duplex {
 
+// The platform's name: its key under `platforms` in the config, its webhook path
+// (/webhooks/meta), Name() and every Mention.platform it parses.
+inline constexpr const char kMetaPlatform[] = "meta";
+
 // The Graph API version duplex is written against: v27.0, released 2026-11-04, the newest in
 // December 2026 (docs/platforms/meta.md says when it expires).
 inline constexpr const char* kDefaultGraphApiBase = "https://graph.facebook.com/v27.0";
@@ -68,7 +72,7 @@ class MetaConnector final : public PlatformConnector {
   // `http` is used only to fetch Instagram mention text while parsing; may be null.
   MetaConnector(MetaConfig config, HttpClient* http) : config_(std::move(config)), http_(http) {}
 
-  std::string Name() const override { return "meta"; }
+  std::string Name() const override { return kMetaPlatform; }
   std::string DisplayName() const override { return "Meta"; }
   // "Facebook", "Instagram", "Messenger" or "WhatsApp", read from the stored reply target.
   std::string DisplayNameFor(const std::string& reply_target) const override;

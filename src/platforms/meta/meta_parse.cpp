@@ -137,7 +137,7 @@ void ParseFeedChange(Context& ctx, const std::string& page_id, const json& value
       is_reply ? thread_url + "&reply_comment_id=" + meta::LastPart(comment_id) : thread_url;
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "fb:comment:" + comment_id;
   m.kind = MentionKind::kComment;
   m.author.id = from_id;
@@ -192,7 +192,7 @@ void ParseMessaging(Context& ctx, const std::string& page_id, const json& event)
   }
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "messenger:" + mid;
   m.kind = MentionKind::kDm;
   m.author.id = psid;
@@ -231,7 +231,7 @@ void ParseInstagramComment(Context& ctx, const std::string& ig_user_id, const js
   const std::string thread = parent_id.empty() ? id : parent_id;
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "ig:comment:" + id;
   m.kind = MentionKind::kComment;
   m.author.id = from_id;
@@ -329,7 +329,7 @@ Status ParseInstagramMention(Context& ctx, const std::string& ig_user_id, const 
   const std::string key = comment_id.empty() ? "media:" + media_id : comment_id;
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "ig:mention:" + key;
   m.kind = MentionKind::kMention;
   m.author.handle = fetched->username.empty() ? "instagram-user" : fetched->username;
@@ -518,7 +518,7 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
     if (!who.username.empty() && who.username[0] == '@') who.username.erase(0, 1);
 
     Mention m;
-    m.platform = "meta";
+    m.platform = kMetaPlatform;
     m.event_id = "wa:" + wamid;
     m.kind = MentionKind::kDm;
     m.author.id = who.key();
@@ -583,7 +583,7 @@ void ParseInstagramDm(Context& ctx, const std::string& ig_user_id, const json& e
   }
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "ig:dm:" + mid;
   m.kind = MentionKind::kDm;
   m.author.id = igsid;
