@@ -10,7 +10,7 @@
 #include "app/app.h"
 #include "app/config.h"
 #include "app/httplib_client.h"
-#include "app/version.h"
+#include "core/version.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "storage/migrations.h"
@@ -131,7 +131,7 @@ int RunServe(const char* config_path, const char* log_format, const char* log_le
 int RunCli(int argc, char** argv) {
   CLI::App cli{"duplex: listen to customers on social platforms and answer them from team chat"};
   cli.require_subcommand(1);
-  cli.set_version_flag("--version", kVersion);
+  cli.set_version_flag("--version", Version());
 
   std::string config_path;
   std::string log_format = "text";
@@ -187,7 +187,7 @@ int RunCli(int argc, char** argv) {
   }
 
   if (cli.got_subcommand("version")) {
-    std::cout << "duplex " << kVersion << " (schema " << storage::LatestSchemaVersion() << ")\n";
+    std::cout << "duplex " << Version() << " (schema " << storage::LatestSchemaVersion() << ")\n";
     return 0;
   }
   if (cli.got_subcommand("check-config")) return RunCheckConfig(config_path);

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/version.h"
+#include "core/version.h"
 #include "core/text.h"
 #include "platforms/github/github_connector.h"
 #include "platforms/github/github_target.h"
@@ -123,7 +123,7 @@ HttpRequest GitHubConnector::ApiRequest(const std::string& path, std::string bod
   req.ca_file = config_.ca_file;
   req.headers = {{"Authorization", "Bearer " + config_.token},
                  {"Accept", "application/vnd.github+json"},
-                 {"User-Agent", std::string("duplex/") + kVersion},
+                 {"User-Agent", std::string("duplex/") + Version()},
                  {"X-GitHub-Api-Version", "2022-11-28"}};
   return req;
 }
