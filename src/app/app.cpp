@@ -235,16 +235,10 @@ void App::Impl::BuildDelivery(std::uint64_t seed) {
   dd.default_channel = config.chat.default_channel;
   const std::vector<std::string> config_admins = config.chat.admins;
   Store* admins_store = store.get();
+  // Without the database, the config's admins still hear about dead deliveries.
   dd.admins = [config_admins, admins_store] {
-    std::vector<std::string> all = config_admins;
-    if (auto stored = admins_store->ListAdmins(); stored.ok()) {
-      for (const auto& admin : *stored) {
-        if (std::find(all.begin(), all.end(), admin.user_id) == all.end()) {
-          all.push_back(admin.user_id);
-        }
-      }
-    }
-    return all;
+    auto all = AllAdmins(*admins_store, config_admins);
+    return all.ok() ? std::move(*all) : config_admins;
   };
   engine = std::make_unique<DeliveryEngine>(dd);
   worker = std::make_unique<DeliveryWorker>(*engine, config.delivery_threads);

@@ -21,6 +21,8 @@ namespace {
 // In json mode every line duplex writes is one JSON object, startup errors included.
 bool g_json_logs = false;
 
+}  // namespace
+
 int ConfigError(const std::string& path, const Status& s) {
   if (g_json_logs) {
     for (const auto& line : text::Split(s.message(), '\n')) {
@@ -32,6 +34,8 @@ int ConfigError(const std::string& path, const Status& s) {
   for (const auto& line : text::Split(s.message(), '\n')) std::cerr << "  " << line << "\n";
   return 2;
 }
+
+namespace {
 
 // `serve --log-format json` as written on the command line, known before CLI11 parses it,
 // so that even a usage error comes out as JSON.

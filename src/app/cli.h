@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "core/status.h"
+
 namespace duplex {
 
 int RunCli(int argc, char** argv);
@@ -13,6 +15,10 @@ int RunCli(int argc, char** argv);
 int RunServe(const char* config_path, const char* log_format, const char* log_level);
 int RunDemo();
 int RunSimulate(const char* platform, const char* config_path, const char* text, const char* url);
+
+// Reports an invalid config at `path` (one line of s.message() a problem: on stderr, or as
+// log lines in JSON mode) and returns exit code 2.
+int ConfigError(const std::string& path, const Status& s);
 
 // Operator commands (ops_commands.cpp).
 int RunCheckConfig(const std::string& config_path);

@@ -13,10 +13,7 @@ namespace duplex {
 
 int RunSimulate(const char* platform, const char* config_path, const char* text, const char* url) {
   auto config = LoadConfigFile(config_path);
-  if (!config.ok()) {
-    std::cerr << "duplex: invalid config " << config_path << ":\n  " << config.status().message() << "\n";
-    return 2;
-  }
+  if (!config.ok()) return ConfigError(config_path, config.status());
   const PlatformEntry* entry = FindPlatform(platform);
   if (entry == nullptr) {
     std::cerr << "duplex: unknown platform '" << platform << "'\n";

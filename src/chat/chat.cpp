@@ -74,14 +74,7 @@ std::string ChatDialect::Code(const std::string& text) const {
   return "`" + Escape(clean) + "`";
 }
 
-std::string ChatDialect::Time(UnixMs at) const {
-  std::time_t seconds = static_cast<std::time_t>(at / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &utc);
-  return buf;
-}
+std::string ChatDialect::Time(UnixMs at) const { return FormatUtc(at); }
 
 std::string RenderCardText(const MentionCard& card, const ChatDialect& d,
                            std::size_t max_text_chars) {

@@ -93,7 +93,7 @@ class CommandService {
   std::string Usage(const CommandSpec& spec) const;
   CommandAnswer UsageError(const CommandSpec& spec, const std::string& problem) const;
 
-  // Config admins, then admins added from chat.
+  // AllAdmins of this service's config admins and store.
   Result<std::vector<std::string>> Admins();
 
  private:
@@ -103,6 +103,11 @@ class CommandService {
   CommandDeps deps_;
   std::vector<CommandSpec> specs_;
 };
+
+// Who may run admin verbs: the config's `chat.admins`, then the admins added from chat that
+// are not among them.
+Result<std::vector<std::string>> AllAdmins(Store& store,
+                                           const std::vector<std::string>& config_admins);
 
 // The staff verbs of the skeleton: reply, help.
 void RegisterCoreCommands(CommandService& service);

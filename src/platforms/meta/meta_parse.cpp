@@ -8,6 +8,7 @@
 #include "platforms/meta/meta_connector.h"
 #include "platforms/meta/meta_target.h"
 #include "security/untrusted_json.h"
+#include "core/json_fields.h"
 
 namespace duplex {
 namespace {
@@ -72,10 +73,6 @@ class Reader {
 };
 
 // Lenient reads for fields that only refine a message (never throw on a wrong type).
-std::string SafeStr(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 bool IsTrue(const json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_boolean() && it->get<bool>();
@@ -187,7 +184,7 @@ void ParseMessaging(Context& ctx, const std::string& page_id, const json& event)
   }
   if (text.empty()) {
     for (const json* a : attachments) {
-      text += (text.empty() ? "" : " ") + AttachmentText(SafeStr(*a, "type"), "");
+      text += (text.empty() ? "" : " ") + AttachmentText(JsonString(*a, "type"), "");
     }
   }
 
@@ -399,10 +396,10 @@ std::string WhatsAppFailureReason(const json* error) {
     } else if (c != error->end() && c->is_string()) {
       code = text::ParseInt64(c->get<std::string>()).value_or(0);
     }
-    title = SafeStr(*error, "title");
-    message = SafeStr(*error, "message");
+    title = JsonString(*error, "title");
+    message = JsonString(*error, "message");
     if (auto d = error->find("error_data"); d != error->end() && d->is_object()) {
-      details = SafeStr(*d, "details");
+      details = JsonString(*d, "details");
     }
   }
   std::string why;
@@ -431,7 +428,7 @@ std::string WhatsAppFailureReason(const json* error) {
 // statuses[]: sent, delivered and read need nothing; a failed one is a report on our reply.
 void ParseWhatsAppStatuses(Context& ctx, const std::vector<const json*>& statuses) {
   for (const json* st : statuses) {
-    if (SafeStr(*st, "status") != "failed") continue;
+    if (JsonString(*st, "status") != "failed") continue;
     Reader rd;
     const std::string wamid = rd.Str(*st, "id", "value.statuses[]", true);
     std::vector<const json*> errors = rd.List(*st, "errors", "value.statuses[]");
@@ -506,12 +503,12 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
       continue;
     }
     for (const json* c : contacts) {
-      const bool same = (!who.phone.empty() && SafeStr(*c, "wa_id") == who.phone) ||
-                        (!who.bsuid.empty() && SafeStr(*c, "user_id") == who.bsuid);
+      const bool same = (!who.phone.empty() && JsonString(*c, "wa_id") == who.phone) ||
+                        (!who.bsuid.empty() && JsonString(*c, "user_id") == who.bsuid);
       if (!same) continue;
       if (auto p = c->find("profile"); p != c->end() && p->is_object()) {
-        who.name = SafeStr(*p, "name");
-        who.username = SafeStr(*p, "username");
+        who.name = JsonString(*p, "name");
+        who.username = JsonString(*p, "username");
       }
     }
     // Usernames are shown with an @ by chat; Meta's may or may not carry one.
@@ -575,7 +572,7 @@ void ParseInstagramDm(Context& ctx, const std::string& ig_user_id, const json& e
   }
   if (text.empty()) {
     for (const json* a : attachments) {
-      text += (text.empty() ? "" : " ") + AttachmentText(SafeStr(*a, "type"), "");
+      text += (text.empty() ? "" : " ") + AttachmentText(JsonString(*a, "type"), "");
     }
   }
   if (text.empty() && IsTrue(*message, "is_unsupported")) {
