@@ -1,7 +1,7 @@
 // Store: the persistence port. Everything duplex must not lose goes through it, and every
 // method that changes state is one transaction: it happens entirely or not at all.
 // Implementations are thread-safe. Nothing here exposes SQL or SQLite types, so a
-// PostgreSQL implementation can stand in (SPEC.md, Configuration).
+// PostgreSQL implementation can stand in for SQLite.
 #pragma once
 
 #include <cstdint>
