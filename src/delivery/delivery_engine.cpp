@@ -1,8 +1,6 @@
 #include "delivery/delivery_engine.h"
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 
 #include "commands/conversation_view.h"
 #include "commands/notices.h"
@@ -13,9 +11,36 @@ namespace duplex {
 DeliveryEngine::DeliveryEngine(DeliveryDeps deps)
     : deps_(std::move(deps)), rng_(deps_.seed ? deps_.seed : std::random_device{}()) {}
 
+void DeliveryEngine::RetryUnfinished() {
+  std::vector<Unfinished> pending;
+  {
+    std::lock_guard lock(finish_mu_);
+    pending.swap(unfinished_);
+  }
+  for (auto& u : pending) {
+    const Status s = deps_.store->FinishDelivery(u.update, u.at);
+    const log::Fields fields = {{"delivery", std::to_string(u.update.id)}};
+    if (s.ok()) {
+      log::Info("delivery outcome recorded on a later try", fields);
+    } else if (++u.tries < kFinishTries) {
+      std::lock_guard lock(finish_mu_);
+      unfinished_.push_back(std::move(u));
+    } else {
+      // The row stays `sending`; recovery at the next start settles it.
+      log::Error("delivery outcome not recorded", {{"delivery", std::to_string(u.update.id)},
+                                                   {"store_error", s.message()}});
+    }
+  }
+}
+
 std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
+  RetryUnfinished();
   const UnixMs now = deps_.clock->NowMs();
   wake_at = now + 60'000;
+  {
+    std::lock_guard lock(finish_mu_);
+    if (!unfinished_.empty()) wake_at = now + kFinishRetryMs;
+  }
   std::vector<Delivery> claimed;
   std::vector<std::string> skip;
   // A throttled target is skipped and the query repeated, so one busy channel cannot hide
@@ -60,6 +85,7 @@ int DeliveryEngine::RunDue(int limit) {
   UnixMs wake_at = 0;
   auto claimed = Claim(limit, wake_at);
   for (const auto& d : claimed) Execute(d);
+  RetryUnfinished();
   return static_cast<int>(claimed.size());
 }
 
@@ -388,19 +414,17 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
     }
   }
   NoteCredential(d, outcome, update);
-  // The store may be briefly busy; a few quick tries keep the row from staying `sending`.
-  Status s = deps_.store->FinishDelivery(update, now);
-  for (int i = 0; !s.ok() && i < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 << i));
-    s = deps_.store->FinishDelivery(update, now);
-  }
+  const Status s = deps_.store->FinishDelivery(update, now);
   log::Fields fields = {{"delivery", std::to_string(d.id)}, {"kind", ToString(d.kind)},
                         {"target", d.target}, {"result", result}};
   if (!outcome.error.empty()) fields.emplace_back("error", outcome.error);
   if (!s.ok()) {
-    // The row stays `sending`; recovery at the next start settles it.
+    // The store may be briefly busy: the outcome is written again at the next claims, and
+    // the row stays `sending` until then.
     fields.emplace_back("store_error", s.message());
-    log::Error("delivery outcome not recorded", fields);
+    log::Warn("delivery outcome not recorded yet; it is written again at the next claim", fields);
+    std::lock_guard lock(finish_mu_);
+    unfinished_.push_back({update, now, 1});
   } else if (result == "done") {
     log::Debug("delivered", fields);
   } else {
