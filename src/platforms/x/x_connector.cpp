@@ -134,10 +134,13 @@ XConnector::XConnector(XConfig config, HttpClient* http)
     oc.client_id = config_.client_id;
     oc.client_secret = config_.client_secret;
     oc.refresh_token = config_.refresh_token;
-    oc.token_file = config_.token_file;
     oc.ca_file = config_.ca_file;
     oc.timeout_ms = config_.timeout_ms;
-    user_token_ = std::make_unique<x::XUserToken>(std::move(oc));
+    std::unique_ptr<x::TokenStore> tokens;
+    if (!config_.token_file.empty()) {
+      tokens = std::make_unique<x::FileTokenStore>(config_.token_file);
+    }
+    user_token_ = std::make_unique<x::XUserToken>(std::move(oc), std::move(tokens));
   }
 }
 
