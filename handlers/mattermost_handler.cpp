@@ -3,10 +3,14 @@
 #include "chat/form.h"
 #include "core/log.h"
 #include "core/text.h"
-#include "handlers/slack_handler.h"
+#include "handlers/slash_command.h"
 #include "security/signatures.h"
 
 namespace duplex {
+
+std::string MattermostCommandResponse(const CommandAnswer& answer) {
+  return SlashCommandResponse(answer, text::TruncateUtf8(answer.text, kMattermostPostMax));
+}
 
 HttpAnswer HandleMattermostCommand(const InboundRequest& request, MattermostHandlerDeps& deps) {
   Form form = Form::Parse(request.body);
@@ -31,8 +35,8 @@ HttpAnswer HandleMattermostCommand(const InboundRequest& request, MattermostHand
   CommandContext ctx = SlashCommandContext(form);
   if (ctx.user_id.empty()) return JsonError(400, "user_id is missing");
   if (deps.directory) deps.directory->Learn(ctx.user_id, ctx.user_name);
-  // Mattermost reads the same {"response_type","text"} answer as Slack.
-  return {200, "application/json", SlackCommandResponse(deps.commands->Execute(ctx)), {}};
+  CommandAnswer answer = deps.commands->Execute(ctx);
+  return {200, "application/json", MattermostCommandResponse(answer), {}};
 }
 
 }  // namespace duplex

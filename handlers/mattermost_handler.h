@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "commands/command_service.h"
 #include "chat/mattermost/mattermost_poster.h"
-#include "handlers/http_answer.h"
+#include "commands/command_service.h"
 #include "core/http_types.h"
+#include "handlers/http_answer.h"
 
 namespace duplex {
 
@@ -18,6 +18,9 @@ struct MattermostHandlerDeps {
   CommandService* commands = nullptr;
   MattermostDirectory* directory = nullptr;
 };
+
+// The answer in Mattermost's dialect: the text cut to one post's length (kMattermostPostMax).
+std::string MattermostCommandResponse(const CommandAnswer& answer);
 
 HttpAnswer HandleMattermostCommand(const InboundRequest& request, MattermostHandlerDeps& deps);
 

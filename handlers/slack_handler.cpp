@@ -3,33 +3,21 @@
 #include "chat/form.h"
 #include "chat/slack/slack_limits.h"
 #include "core/log.h"
-#include "core/text.h"
+#include "handlers/slash_command.h"
 #include "security/signatures.h"
 
 namespace duplex {
 
 std::string SlackCommandResponse(const CommandAnswer& answer) {
   // Answers can quote customers (show, queue): an address they wrote is not previewed.
-  return std::string("{\"response_type\":\"") + (answer.in_channel ? "in_channel" : "ephemeral") +
-         "\",\"unfurl_links\":false,\"unfurl_media\":false,\"text\":" +
-         text::JsonQuote(slack::FitMrkdwn(answer.text, slack::kMessageTextMax)) + "}";
+  return SlashCommandResponse(answer, slack::FitMrkdwn(answer.text, slack::kMessageTextMax),
+                              {{"unfurl_links", false}, {"unfurl_media", false}});
 }
 
 Status VerifySlackRequest(const InboundRequest& request, const std::string& signing_secret) {
   return security::VerifySlackV0(signing_secret, request.Header("X-Slack-Request-Timestamp"),
-                                 request.Header("X-Slack-Signature"), request.body, request.now / 1000);
-}
-
-CommandContext SlashCommandContext(const Form& form) {
-  CommandContext ctx;
-  ctx.team_id = form.Get("team_id");
-  ctx.channel_id = form.Get("channel_id");
-  ctx.user_id = form.Get("user_id");
-  ctx.user_name = form.Get("user_name");
-  ctx.command = form.Get("command");
-  ctx.text = form.Get("text");
-  ctx.request_id = form.Get("trigger_id");
-  return ctx;
+                                 request.Header("X-Slack-Signature"), request.body,
+                                 request.now / 1000);
 }
 
 HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& deps) {

@@ -5,10 +5,9 @@
 #include <string>
 
 #include "commands/command_service.h"
-#include "chat/form.h"
 #include "core/clock.h"
-#include "handlers/http_answer.h"
 #include "core/http_types.h"
+#include "handlers/http_answer.h"
 
 namespace duplex {
 
@@ -23,10 +22,7 @@ Status VerifySlackRequest(const InboundRequest& request, const std::string& sign
 
 HttpAnswer HandleSlackCommand(const InboundRequest& request, SlackHandlerDeps& deps);
 
-// The fields Slack and Mattermost both send with a slash command (same names, same form).
-CommandContext SlashCommandContext(const Form& form);
-
-// {"response_type":"ephemeral"|"in_channel","text":…}
+// The answer in Slack's dialect: the text fitted to Slack's message limit, link previews off.
 std::string SlackCommandResponse(const CommandAnswer& answer);
 
 }  // namespace duplex

@@ -17,9 +17,8 @@
 
 #include "commands/command_service.h"
 #include "commands/thread_messages.h"
-#include "handlers/http_answer.h"
 #include "core/http_types.h"
-#include "storage/store.h"
+#include "handlers/http_answer.h"
 
 namespace duplex {
 
@@ -27,8 +26,7 @@ struct SlackInteractiveDeps {
   std::string signing_secret;
   std::string team_id;  // empty: any workspace
   CommandService* commands = nullptr;
-  Store* store = nullptr;
-  const ChatDialect* dialect = nullptr;
+  ThreadMessageDeps threads;  // messages written in a conversation's thread
   // views.open with the interaction's trigger_id; false when Slack refused or was unreachable.
   std::function<bool(const std::string& trigger_id, const nlohmann::json& view)> open_view;
   // Shows `text` to the user who clicked (the payload's response_url, ephemeral).

@@ -39,7 +39,8 @@ std::string WithoutBotMention(const std::string& text, const std::string& bot_us
 HttpAnswer AnswerStrayMention(const std::string& team, const std::string& channel,
                               const std::string& ts, const std::string& thread_ts,
                               const std::string& user, SlackInteractiveDeps& deps, UnixMs now) {
-  auto first = deps.store->ClaimEvent("slack-event", SlackMessageClaim(team, channel, ts), now);
+  auto first =
+      ClaimStrayMessage({"slack-event", SlackMessageClaim(team, channel, ts)}, now, deps.threads);
   if (!first.ok()) return JsonError(500, "database unavailable");
   if (*first && deps.tell_in_channel)
     deps.tell_in_channel(channel, user, thread_ts, kStrayMentionAnswer);

@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "chat/console/console_poster.h"
-#include "handlers/delivery_reports.h"
+#include "commands/delivery_reports.h"
 #include "handlers/webhook_handler.h"
 #include "platforms/meta/meta_connector.h"
 #include "security/signatures.h"
@@ -74,8 +74,8 @@ struct Fixture {
         u.id = d.id;
         u.state = DeliveryState::kDone;
         if (d.kind == DeliveryKind::kChatPost) {
-          u.thread_ts_for_conversation = ts;
-          u.message_chat_ts = ts;
+          u.chat_thread_for_conversation = ts;
+          u.message_chat_post = ts;
         }
         REQUIRE(store->FinishDelivery(u, kNow).ok());
         more = true;

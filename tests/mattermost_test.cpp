@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/mattermost/mattermost_poster.h"
+#include "core/text.h"
 #include "handlers/mattermost_handler.h"
 
 namespace duplex {
@@ -70,6 +71,19 @@ TEST_CASE(
   CHECK(status("&team_id=") == 403);
   CHECK(status("") == 403);
   CHECK(status("&team_id=team1") == 403);
+}
+
+}  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE("Mattermost command answers: Mattermost's own shape, cut to one post's length") {
+  auto body = nlohmann::json::parse(MattermostCommandResponse({"done", true}));
+  CHECK(body == nlohmann::json{{"response_type", "in_channel"}, {"text", "done"}});
+  auto long_answer =
+      nlohmann::json::parse(MattermostCommandResponse({std::string(20'000, 'x'), false}));
+  CHECK(long_answer["response_type"] == "ephemeral");
+  CHECK(text::CountCodePoints(long_answer["text"].get<std::string>()) == kMattermostPostMax);
 }
 
 }  // namespace duplex

@@ -49,7 +49,7 @@ TEST_CASE("a root update edits the root message in place with the current state"
   rig.Deliver();
   auto updates = rig.chat.updates();
   REQUIRE(updates.size() == 1);  // both changes, one update: it renders when it runs
-  CHECK(updates[0].first == rig.Get(id).thread_ts);
+  CHECK(updates[0].first == rig.Get(id).chat_thread);
   CHECK(updates[0].second.channel == "C1");
   CHECK(updates[0].second.thread.empty());
   REQUIRE(updates[0].second.card);
@@ -92,7 +92,7 @@ TEST_CASE(
   auto posts = rig.chat.posts();
   REQUIRE(posts.back().card);
   CHECK(posts.back().card->reopened);
-  CHECK(posts.back().thread == rig.Get(id).thread_ts);
+  CHECK(posts.back().thread == rig.Get(id).chat_thread);
   CHECK(Has(rig.LastStateLine(), "Open · SLA: 20m left"));
 }
 

@@ -1,4 +1,4 @@
-// Every signature scheme against its published vector (PROTOCOLS.md) and its failure modes.
+// Every signature scheme against the test vector its platform publishes, and its failure modes.
 #include <doctest/doctest.h>
 
 #include "security/crypto.h"

@@ -11,15 +11,14 @@ TEST_CASE("a thread message whose note cannot be stored answers 500 and Slack's 
   test::StaffRig rig;
   const auto id = rig.Ingest("m1", "conv-1");
   rig.Deliver();
-  const std::string ts = rig.Get(id).thread_ts;
+  const std::string ts = rig.Get(id).chat_thread;
   REQUIRE_FALSE(ts.empty());
   test::FailingStore store(*rig.store, /*fail_at=*/1);  // the note, with the event's claim
   SlackInteractiveDeps deps;
   deps.signing_secret = "s3cret";
   deps.team_id = "T1";
   deps.commands = rig.commands.get();
-  deps.store = &store;
-  deps.dialect = &rig.dialect;
+  deps.threads = {&store, rig.commands.get(), &rig.dialect};
   const std::string body =
       R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message",)"
       R"("channel":"C1","user":"U9","text":"courier called","ts":"9.1","thread_ts":")" + ts + R"("}})";
@@ -113,8 +112,7 @@ struct EventRig {
     deps.signing_secret = "s3cret";
     deps.team_id = "T1";
     deps.commands = rig.commands.get();
-    deps.store = rig.store.get();
-    deps.dialect = &rig.dialect;
+    deps.threads = {rig.store.get(), rig.commands.get(), &rig.dialect};
     deps.tell_in_channel = [this](const std::string& channel, const std::string& user,
                                   const std::string& thread_ts, const std::string& text) {
       told.push_back(channel + "|" + user + "|" + thread_ts + "|" + text);
@@ -162,7 +160,7 @@ TEST_CASE(
   EventRig e;
   const auto id = e.rig.Ingest("m1", "conv-1");
   e.rig.Deliver();
-  const std::string root = e.rig.Get(id).thread_ts;
+  const std::string root = e.rig.Get(id).chat_thread;
   REQUIRE_FALSE(root.empty());
   CHECK(e.Send("Ev1", "app_mention", "9.1", root, "<@U0BOT> courier called").status == 200);
   CHECK(e.Send("Ev2", "message", "9.1", root, "<@U0BOT> courier called").status == 200);

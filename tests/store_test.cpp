@@ -183,10 +183,10 @@ TEST_CASE("outbox: finishing a post sets the thread root, releases the next, rec
   DeliveryUpdate u;
   u.id = (*due)[0].id;
   u.state = DeliveryState::kDone;
-  u.thread_ts_for_conversation = "111.222";
-  u.message_chat_ts = "111.222";
+  u.chat_thread_for_conversation = "111.222";
+  u.message_chat_post = "111.222";
   REQUIRE(store->FinishDelivery(u, 1001).ok());
-  CHECK((*store->GetConversation((*r)[0].conversation_id))->thread_ts == "111.222");
+  CHECK((*store->GetConversation((*r)[0].conversation_id))->chat_thread == "111.222");
   auto next = store->DueDeliveries(1001, 10, {});
   REQUIRE(next->size() == 1);
   CHECK(next->front().message_id == (*r)[1].message_id);

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "chat/chat.h"
 #include "core/command_parser.h"
 #include "core/text.h"
 

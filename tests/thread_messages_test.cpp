@@ -32,7 +32,7 @@ struct Thread {
   Thread() : rig(Options()) {
     id = rig.Ingest("m1", "conv-1");
     rig.Deliver();
-    ts = rig.Get(id).thread_ts;
+    ts = rig.Get(id).chat_thread;
     REQUIRE_FALSE(ts.empty());
   }
   static test::StaffRigOptions Options() {
@@ -152,15 +152,14 @@ TEST_CASE(
   test::StaffRig rig;
   const auto id = rig.Ingest("m1", "conv-1");
   rig.Deliver();
-  const std::string ts = rig.Get(id).thread_ts;
+  const std::string ts = rig.Get(id).chat_thread;
   test::FailingStore store(*rig.store, /*fail_at=*/0);
   store.crash_on_note = true;
   SlackInteractiveDeps deps;
   deps.signing_secret = "s3cret";
   deps.team_id = "T1";
   deps.commands = rig.commands.get();
-  deps.store = &store;
-  deps.dialect = &rig.dialect;
+  deps.threads = {&store, rig.commands.get(), &rig.dialect};
   const std::string body =
       R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message",)"
       R"("channel":"C1","user":"U9","text":"courier called","ts":"9.1","thread_ts":")" +

@@ -4,20 +4,9 @@ namespace duplex::fuzz {
 
 const std::vector<FuzzTarget>& AllTargets() {
   static const std::vector<FuzzTarget> targets = {
-      {"generic", FuzzGeneric},
-      {"x", FuzzX},
-      {"meta", FuzzMeta},
-      {"telegram", FuzzTelegram},
-      {"github", FuzzGitHub},
-      {"signatures", FuzzSignatures},
-      {"untrusted_json", FuzzUntrustedJson},
-      {"form", FuzzForm},
-      {"command_parser", FuzzCommandParser},
-      {"slack_text", FuzzSlackText},
-      {"config", FuzzConfig},
-      {"command_service", FuzzCommandService},
-      {"chat_endpoints", FuzzChatEndpoints},
-      {"handshakes", FuzzHandshakes},
+#define DUPLEX_FUZZ_TARGET(name, function) {#name, function},
+#include "fuzz/targets.def"
+#undef DUPLEX_FUZZ_TARGET
   };
   return targets;
 }

@@ -66,8 +66,7 @@ int FuzzChatEndpoints(const std::uint8_t* data, std::size_t size) {
   deps.signing_secret = kSigningSecret;
   deps.team_id = "T0001";
   deps.commands = world.service.get();
-  deps.store = world.store.get();
-  deps.dialect = &world.dialect;
+  deps.threads = {world.store.get(), world.service.get(), &world.dialect};
   deps.open_view = [how](const std::string& trigger_id, const nlohmann::json& view) {
     (void)trigger_id.size();
     (void)view.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

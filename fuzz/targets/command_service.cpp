@@ -45,8 +45,8 @@ CommandWorld::CommandWorld() {
     if (!store->MarkSending({d.id}, kFuzzNow).ok()) __builtin_trap();
     DeliveryUpdate done;
     done.id = d.id;
-    done.thread_ts_for_conversation = d.conversation_id == 1 ? kThreadTs1 : kThreadTs2;
-    done.message_chat_ts = done.thread_ts_for_conversation;
+    done.chat_thread_for_conversation = d.conversation_id == 1 ? kThreadTs1 : kThreadTs2;
+    done.message_chat_post = done.chat_thread_for_conversation;
     if (!store->FinishDelivery(done, kFuzzNow).ok()) __builtin_trap();
   }
   connectors["generic"] =

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "chat/chat.h"
 #include "chat/form.h"
 #include "chat/slack/slack_limits.h"
 #include "chat/slack/slack_poster.h"

@@ -6,23 +6,18 @@
 #include <mutex>
 
 #include "app/background.h"
+#include "app/chats.h"
 #include "app/http_server.h"
 #include "app/httplib_client.h"
 #include "commands/admin_commands.h"
 #include "commands/command_service.h"
-#include "chat/console/console_poster.h"
-#include "chat/mattermost/mattermost_poster.h"
-#include "chat/slack/slack_poster.h"
 #include "core/log.h"
 #include "core/routing/router.h"
 #include "delivery/delivery_engine.h"
 #include "delivery/sla_scheduler.h"
 #include "delivery/worker.h"
-#include "handlers/delivery_reports.h"
-#include "handlers/mattermost_handler.h"
+#include "commands/delivery_reports.h"
 #include "handlers/ops_handler.h"
-#include "handlers/slack_handler.h"
-#include "handlers/slack_interactive.h"
 #include "handlers/webhook_handler.h"
 #include "platforms/registry.h"
 #include "storage/group_commit.h"
@@ -39,7 +34,8 @@ struct App::Impl {
   Metrics metrics;
   std::unique_ptr<Store> store;
   ConnectorMap connectors;
-  std::unique_ptr<ChatPoster> chat;
+  SlaSettings sla;
+  std::unique_ptr<Chat> chat;
   Background background;  // after `chat`: destroyed first, so no job outlives the poster
   RateLimiter limiter;
   std::unique_ptr<DeliveryEngine> engine;
@@ -50,10 +46,6 @@ struct App::Impl {
   std::mutex reload_mu;  // one rebuild at a time, so an older route set never replaces a newer one
   std::unique_ptr<SlaScheduler> sla_scheduler;
   WebhookDeps webhook_deps;
-  SlackHandlerDeps slack_deps;
-  SlackInteractiveDeps slack_interactive_deps;
-  MattermostDirectory mattermost_directory;
-  MattermostHandlerDeps mattermost_deps;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<HttpServer> metrics_server;
   bool started = false;
@@ -63,6 +55,11 @@ struct App::Impl {
   // Rebuilds the Router from the stored routes and swaps it in; webhooks never wait for it.
   Status ReloadRoutes();
   void RegisterRoutes(HttpServer& s, bool with_metrics);
+  // The builders App::Create runs in order, each on what the ones before it made.
+  void BuildDelivery(std::uint64_t seed);
+  void BuildCommands();
+  void BuildWebhooks();
+  void BuildServers();
 };
 
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -167,17 +164,154 @@ void App::Impl::RegisterRoutes(HttpServer& s, bool with_metrics) {
     s.Get(path, handler);
     s.Post(path, handler);
   }
-  if (config.chat.kind == "mattermost") {
-    s.PostForm("/chat/mattermost/commands",
-               [this](const InboundRequest& r) { return HandleMattermostCommand(r, mattermost_deps); });
+  chat->AddRoutes(s, *commands, {store.get(), commands.get(), &chat->poster().Dialect()});
+}
+
+namespace {
+
+// Requests the group committer holds before it answers 503 (a burst beyond what one
+// transaction a few milliseconds long can drain).
+constexpr std::size_t kMaxQueuedCommits = 10'000;
+
+Result<ConnectorMap> BuildConnectors(const Config& config, HttpClient* http) {
+  ConnectorMap connectors;
+  std::vector<std::string> errors;
+  for (auto it = config.platforms.begin(); it != config.platforms.end(); ++it) {
+    const PlatformEntry* entry = FindPlatform(it.key());
+    if (entry == nullptr) continue;
+    auto connector = entry->factory(it.value(), "platforms." + it.key(), errors, http);
+    if (connector) connectors[it.key()] = std::move(connector);
   }
-  if (config.chat.kind != "mattermost" && !slack_deps.signing_secret.empty()) {
-    s.PostForm("/chat/slack/commands",
-               [this](const InboundRequest& r) { return HandleSlackCommand(r, slack_deps); });
-    s.PostForm("/chat/slack/interactions",
-               [this](const InboundRequest& r) { return HandleSlackInteraction(r, slack_interactive_deps); });
-    s.Post("/chat/slack/events",
-           [this](const InboundRequest& r) { return HandleSlackEvent(r, slack_interactive_deps); });
+  if (!errors.empty()) return Status::Invalid(errors.front());
+  return connectors;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
+  SqliteOptions db;
+  db.path = config.database;
+  db.synchronous = config.synchronous;
+  auto store = SqliteStore::Open(db);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+HttpServerOptions ServerOptions(const ListenConfig& listen) {
+  HttpServerOptions so;
+  so.host = listen.host;
+  so.port = listen.port;
+  so.max_body_bytes = listen.max_body_bytes;
+  so.threads = listen.threads;
+  so.read_timeout_s = listen.read_timeout_s;
+  so.write_timeout_s = listen.write_timeout_s;
+  so.tls_cert = listen.tls_cert;
+  so.tls_key = listen.tls_key;
+  so.request_timeout_s = listen.request_timeout_s;
+  so.max_queued_connections = listen.max_queued_connections;
+  so.max_connections_per_source = listen.max_connections_per_source;
+  so.max_headers = listen.max_headers;
+  so.max_header_bytes = listen.max_header_bytes;
+  so.rate_limit = {listen.rate_limit_per_second, listen.rate_limit_burst};
+  so.trusted_proxies = listen.trusted_proxies;
+  return so;
+}
+
+// The separate /metrics listener: two threads are plenty for a scraper.
+HttpServerOptions MetricsServerOptions(const ListenConfig& listen) {
+  HttpServerOptions mo;
+  mo.host = listen.host;
+  mo.port = listen.metrics_port;
+  mo.threads = 2;
+  return mo;
+}
+
+}  // namespace
+
+void App::Impl::BuildDelivery(std::uint64_t seed) {
+  limiter.SetLimit("chat:", {config.chat.rate_limit.per_second, config.chat.rate_limit.burst});
+  limiter.SetLimit("", {config.platform_rate_limit.per_second, config.platform_rate_limit.burst});
+  DeliveryDeps dd;
+  dd.store = store.get();
+  dd.clock = clock;
+  dd.chat = &chat->poster();
+  dd.connectors = &connectors;
+  dd.http = http;
+  dd.limiter = &limiter;
+  dd.metrics = &metrics;
+  dd.vip_followers = config.vip_followers;
+  dd.sla = sla;
+  dd.seed = seed;
+  dd.default_channel = config.chat.default_channel;
+  const std::vector<std::string> config_admins = config.chat.admins;
+  Store* admins_store = store.get();
+  // Without the database, the config's admins still hear about dead deliveries.
+  dd.admins = [config_admins, admins_store] {
+    auto all = AllAdmins(*admins_store, config_admins);
+    return all.ok() ? std::move(*all) : config_admins;
+  };
+  engine = std::make_unique<DeliveryEngine>(dd);
+  worker = std::make_unique<DeliveryWorker>(*engine, config.delivery_threads);
+  DeliveryWorker* w = worker.get();
+  committer = std::make_unique<GroupCommitter>(
+      *store, *clock, kMaxQueuedCommits, [w] { w->Wake(); }, config.group_commit ? 0 : 1);
+}
+
+void App::Impl::BuildCommands() {
+  DeliveryWorker* w = worker.get();
+  CommandDeps cd;
+  cd.store = store.get();
+  cd.clock = clock;
+  cd.dialect = &chat->poster().Dialect();
+  cd.connectors = &connectors;
+  cd.wake_delivery = [w] { w->Wake(); };
+  cd.config_admins = config.chat.admins;
+  cd.default_channel = config.chat.default_channel;
+  SharedRouter* r = router.get();
+  cd.router = [r] { return r->Get(); };
+  cd.reload_routes = [this] { return ReloadRoutes(); };
+  cd.sla = sla;
+  cd.vip_followers = config.vip_followers;
+  commands = std::make_unique<CommandService>(cd);
+  RegisterAdminCommands(*commands);
+
+  SlaSchedulerDeps sd;
+  sd.store = store.get();
+  sd.clock = clock;
+  sd.dialect = &chat->poster().Dialect();
+  sd.sla = sla;
+  sd.wake_delivery = [w] { w->Wake(); };
+  sla_scheduler = std::make_unique<SlaScheduler>(sd);
+}
+
+void App::Impl::BuildWebhooks() {
+  DeliveryWorker* w = worker.get();
+  SharedRouter* r = router.get();
+  webhook_deps.committer = committer.get();
+  webhook_deps.metrics = &metrics;
+  webhook_deps.route = [r](Mention m) {
+    RouteDecision d = r->Get()->Decide(m);
+    return IngestItem{std::move(m), std::move(d.channel), std::move(d.route)};
+  };
+  Store* report_store = store.get();
+  const Clock* report_clock = clock;
+  const ChatDialect* dialect = &chat->poster().Dialect();
+  webhook_deps.record_reports = [report_store, report_clock, dialect, w](
+                                    const std::string& platform,
+                                    const std::vector<DeliveryReport>& reports) {
+    return RecordDeliveryReports(*report_store, *dialect, platform, reports,
+                                 report_clock->NowMs(), [w] { w->Wake(); });
+  };
+}
+
+void App::Impl::BuildServers() {
+  server = std::make_unique<HttpServer>(ServerOptions(config.listen), *clock, &metrics);
+  const bool separate_metrics = config.listen.metrics_port != 0;
+  RegisterRoutes(*server, !separate_metrics);
+  if (separate_metrics) {
+    metrics_server =
+        std::make_unique<HttpServer>(MetricsServerOptions(config.listen), *clock, nullptr);
+    metrics_server->Get("/metrics",
+                        [this](const InboundRequest&) { return HandleMetrics(metrics); });
+    metrics_server->Get("/healthz", [](const InboundRequest&) { return HandleHealthz(); });
   }
 }
 
@@ -185,184 +319,28 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   auto impl = std::make_unique<Impl>();
   Impl& a = *impl;
   a.config = config;
+  a.sla = ToSlaSettings(config.sla);
   a.clock = deps.clock ? deps.clock : &a.system_clock;
   a.http = deps.http ? deps.http : &a.default_http;
 
-  std::vector<std::string> errors;
-  for (auto it = config.platforms.begin(); it != config.platforms.end(); ++it) {
-    const PlatformEntry* entry = FindPlatform(it.key());
-    if (entry == nullptr) continue;
-    auto connector = entry->factory(it.value(), "platforms." + it.key(), errors, a.http);
-    if (connector) a.connectors[it.key()] = std::move(connector);
-  }
-  if (!errors.empty()) return Status::Invalid(errors.front());
-
-  SqliteOptions db;
-  db.path = config.database;
-  db.synchronous = config.synchronous;
-  auto store = SqliteStore::Open(db);
+  auto connectors = BuildConnectors(config, a.http);
+  if (!connectors.ok()) return connectors.status();
+  a.connectors = std::move(*connectors);
+  auto store = OpenStore(config);
   if (!store.ok()) return store.status();
   a.store = std::move(*store);
   a.router = std::make_unique<SharedRouter>(
       std::make_shared<const Router>(std::vector<Route>{}, config.chat.default_channel));
   if (Status s = a.ReloadRoutes(); !s.ok()) return s;
+  auto chat = MakeChat({a.config.chat, *a.http, *a.clock, a.metrics, a.background,
+                        deps.console ? *deps.console : std::cout});
+  if (!chat.ok()) return chat.status();
+  a.chat = std::move(*chat);
 
-  if (config.chat.kind == "slack") {
-    SlackConfig sc;
-    sc.api_base = config.chat.api_base;
-    sc.bot_token = config.chat.bot_token;
-    sc.ca_file = config.chat.ca_file;
-    auto slack = std::make_unique<SlackPoster>(sc, *a.http, a.clock, &a.metrics);
-    SlackPoster* poster = slack.get();
-    a.slack_interactive_deps.open_view = [poster](const std::string& trigger, const nlohmann::json& view) {
-      DeliveryOutcome o = poster->OpenView(trigger, view);
-      if (o.kind != OutcomeKind::kDone) log::Warn("slack views.open failed", {{"error", o.error}});
-      return o.kind == OutcomeKind::kDone;
-    };
-    // After the click's 200, on the background thread: a slow Slack must not hold the answer.
-    Background* background = &a.background;
-    a.slack_interactive_deps.tell_user = [poster, background](const std::string& url, const std::string& text) {
-      bool queued = background->Post([poster, url, text] {
-        DeliveryOutcome o = poster->Respond(url, text);
-        if (o.kind != OutcomeKind::kDone) log::Warn("slack response_url post failed", {{"error", o.error}});
-      });
-      if (!queued) log::Warn("slack response_url post dropped: too many waiting");
-    };
-    a.slack_interactive_deps.tell_in_channel =
-        [poster, background](const std::string& channel, const std::string& user,
-                             const std::string& thread_ts, const std::string& text) {
-          bool queued = background->Post([poster, channel, user, thread_ts, text] {
-            DeliveryOutcome o = poster->PostEphemeral(channel, user, thread_ts, text);
-            if (o.kind != OutcomeKind::kDone)
-              log::Warn("slack chat.postEphemeral failed", {{"error", o.error}});
-          });
-          if (!queued) log::Warn("slack ephemeral answer dropped: too many waiting");
-        };
-    a.chat = std::move(slack);
-  } else if (config.chat.kind == "mattermost") {
-    MattermostConfig mc;
-    mc.api_base = config.chat.api_base;
-    mc.bot_token = config.chat.bot_token;
-    mc.ca_file = config.chat.ca_file;
-    a.chat = std::make_unique<MattermostPoster>(mc, *a.http, a.mattermost_directory);
-  } else {
-    a.chat = std::make_unique<ConsolePoster>(deps.console ? *deps.console : std::cout);
-  }
-
-  a.limiter.SetLimit("chat:", {config.chat.rate_limit.per_second, config.chat.rate_limit.burst});
-  a.limiter.SetLimit("", {config.platform_rate_limit.per_second, config.platform_rate_limit.burst});
-
-  DeliveryDeps dd;
-  dd.store = a.store.get();
-  dd.clock = a.clock;
-  dd.chat = a.chat.get();
-  dd.connectors = &a.connectors;
-  dd.http = a.http;
-  dd.limiter = &a.limiter;
-  dd.metrics = &a.metrics;
-  dd.vip_followers = config.vip_followers;
-  const SlaSettings sla = ToSlaSettings(config.sla);
-  dd.sla = sla;
-  dd.seed = deps.seed;
-  dd.default_channel = config.chat.default_channel;
-  const std::vector<std::string> config_admins = config.chat.admins;
-  Store* store_for_admins = a.store.get();
-  dd.admins = [config_admins, store_for_admins] {
-    std::vector<std::string> all = config_admins;
-    if (auto stored = store_for_admins->ListAdmins(); stored.ok()) {
-      for (const auto& admin : *stored) {
-        if (std::find(all.begin(), all.end(), admin.user_id) == all.end()) all.push_back(admin.user_id);
-      }
-    }
-    return all;
-  };
-  a.engine = std::make_unique<DeliveryEngine>(dd);
-  a.worker = std::make_unique<DeliveryWorker>(*a.engine, config.delivery_threads);
-  DeliveryWorker* worker = a.worker.get();
-  a.committer = std::make_unique<GroupCommitter>(
-      *a.store, *a.clock, 10'000, [worker] { worker->Wake(); }, config.group_commit ? 0 : 1);
-
-  CommandDeps cd;
-  cd.store = a.store.get();
-  cd.clock = a.clock;
-  cd.dialect = &a.chat->Dialect();
-  cd.connectors = &a.connectors;
-  cd.wake_delivery = [worker] { worker->Wake(); };
-  cd.config_admins = config.chat.admins;
-  cd.default_channel = config.chat.default_channel;
-  SharedRouter* router = a.router.get();
-  cd.router = [router] { return router->Get(); };
-  Impl* self = &a;
-  cd.reload_routes = [self] { return self->ReloadRoutes(); };
-  cd.sla = sla;
-  cd.vip_followers = config.vip_followers;
-  a.commands = std::make_unique<CommandService>(cd);
-  RegisterAdminCommands(*a.commands);
-
-  SlaSchedulerDeps sd;
-  sd.store = a.store.get();
-  sd.clock = a.clock;
-  sd.dialect = &a.chat->Dialect();
-  sd.sla = sla;
-  sd.wake_delivery = [worker] { worker->Wake(); };
-  a.sla_scheduler = std::make_unique<SlaScheduler>(sd);
-
-  a.webhook_deps.committer = a.committer.get();
-  a.webhook_deps.metrics = &a.metrics;
-  a.webhook_deps.route = [router](Mention m) {
-    RouteDecision d = router->Get()->Decide(m);
-    return IngestItem{std::move(m), std::move(d.channel), std::move(d.route)};
-  };
-  Store* report_store = a.store.get();
-  const Clock* clock = a.clock;
-  const ChatDialect* dialect = &a.chat->Dialect();
-  a.webhook_deps.record_reports = [report_store, clock, dialect, worker](
-                                      const std::string& platform,
-                                      const std::vector<DeliveryReport>& reports) {
-    return RecordDeliveryReports(*report_store, *dialect, platform, reports, clock->NowMs(),
-                                 [worker] { worker->Wake(); });
-  };
-  a.slack_deps.signing_secret = config.chat.signing_secret;
-  a.slack_deps.team_id = config.chat.team_id;
-  a.slack_deps.commands = a.commands.get();
-  a.slack_interactive_deps.signing_secret = config.chat.signing_secret;
-  a.slack_interactive_deps.team_id = config.chat.team_id;
-  a.slack_interactive_deps.commands = a.commands.get();
-  a.slack_interactive_deps.store = a.store.get();
-  a.slack_interactive_deps.dialect = &a.chat->Dialect();
-  a.mattermost_deps.command_tokens = config.chat.command_tokens;
-  a.mattermost_deps.team_id = config.chat.team_id;
-  a.mattermost_deps.commands = a.commands.get();
-  a.mattermost_deps.directory = &a.mattermost_directory;
-
-  HttpServerOptions so;
-  so.host = config.listen.host;
-  so.port = config.listen.port;
-  so.max_body_bytes = config.listen.max_body_bytes;
-  so.threads = config.listen.threads;
-  so.read_timeout_s = config.listen.read_timeout_s;
-  so.write_timeout_s = config.listen.write_timeout_s;
-  so.tls_cert = config.listen.tls_cert;
-  so.tls_key = config.listen.tls_key;
-  so.request_timeout_s = config.listen.request_timeout_s;
-  so.max_queued_connections = config.listen.max_queued_connections;
-  so.max_connections_per_source = config.listen.max_connections_per_source;
-  so.max_headers = config.listen.max_headers;
-  so.max_header_bytes = config.listen.max_header_bytes;
-  so.rate_limit = {config.listen.rate_limit_per_second, config.listen.rate_limit_burst};
-  so.trusted_proxies = config.listen.trusted_proxies;
-  a.server = std::make_unique<HttpServer>(so, *a.clock, &a.metrics);
-  const bool separate_metrics = config.listen.metrics_port != 0;
-  a.RegisterRoutes(*a.server, !separate_metrics);
-  if (separate_metrics) {
-    HttpServerOptions mo;
-    mo.host = config.listen.host;
-    mo.port = config.listen.metrics_port;
-    mo.threads = 2;
-    a.metrics_server = std::make_unique<HttpServer>(mo, *a.clock, nullptr);
-    a.metrics_server->Get("/metrics", [self](const InboundRequest&) { return HandleMetrics(self->metrics); });
-    a.metrics_server->Get("/healthz", [](const InboundRequest&) { return HandleHealthz(); });
-  }
+  a.BuildDelivery(deps.seed);
+  a.BuildCommands();
+  a.BuildWebhooks();
+  a.BuildServers();
   a.DescribeMetrics();
   return std::unique_ptr<App>(new App(std::move(impl)));
 }

@@ -11,7 +11,7 @@
 #include "app/config.h"
 #include "app/config_files.h"
 #include "app/httplib_client.h"
-#include "app/version.h"
+#include "core/version.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "storage/migrations.h"
@@ -21,6 +21,8 @@ namespace {
 
 // In json mode every line duplex writes is one JSON object, startup errors included.
 bool g_json_logs = false;
+
+}  // namespace
 
 int ConfigError(const std::string& path, const Status& s) {
   if (g_json_logs) {
@@ -33,6 +35,8 @@ int ConfigError(const std::string& path, const Status& s) {
   for (const auto& line : text::Split(s.message(), '\n')) std::cerr << "  " << line << "\n";
   return 2;
 }
+
+namespace {
 
 // `serve --log-format json` as written on the command line, known before CLI11 parses it,
 // so that even a usage error comes out as JSON.
@@ -135,7 +139,7 @@ int RunServe(const char* config_path, const char* log_format, const char* log_le
 int RunCli(int argc, char** argv) {
   CLI::App cli{"duplex: listen to customers on social platforms and answer them from team chat"};
   cli.require_subcommand(1);
-  cli.set_version_flag("--version", kVersion);
+  cli.set_version_flag("--version", Version());
 
   std::string config_path;
   std::string log_format = "text";
@@ -240,7 +244,7 @@ int RunCli(int argc, char** argv) {
   }
 
   if (cli.got_subcommand("version")) {
-    std::cout << "duplex " << kVersion << " (schema " << storage::LatestSchemaVersion() << ")\n";
+    std::cout << "duplex " << Version() << " (schema " << storage::LatestSchemaVersion() << ")\n";
     return 0;
   }
   if (cli.got_subcommand("check-config")) return RunCheckConfig(config_path);

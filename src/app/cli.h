@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "core/status.h"
+
 namespace duplex {
 
 int RunCli(int argc, char** argv);
@@ -16,6 +18,10 @@ int RunSimulate(const char* platform, const char* config_path, const char* text,
 int RunChat(const std::string& config_path, const std::string& command, const std::string& user,
             const std::string& channel, const std::string& url);
 int RunReceive(const std::string& config_path);
+
+// Reports an invalid config at `path` (one line of s.message() a problem: on stderr, or as
+// log lines in JSON mode) and returns exit code 2.
+int ConfigError(const std::string& path, const Status& s);
 
 // Operator commands (ops_commands.cpp).
 int RunCheckConfig(const std::string& config_path);

@@ -188,11 +188,11 @@ int RunDemo() {
     // Posted: both roots, and ana's second message in the thread of her first.
     bool posted = WaitFor([&] {
       auto c1 = a.store().GetConversation(1);
-      if (!c1.ok() || !c1->has_value() || (*c1)->thread_ts.empty()) return false;
+      if (!c1.ok() || !c1->has_value() || (*c1)->chat_thread.empty()) return false;
       const std::string chat = console_record.Text();
       return chat.find("[chat #social] #1 · ") != std::string::npos &&
              chat.find("[chat #social] #2 · ") != std::string::npos &&
-             chat.find("[chat #social thread " + (*c1)->thread_ts + "] #1 · ") != std::string::npos;
+             chat.find("[chat #social thread " + (*c1)->chat_thread + "] #1 · ") != std::string::npos;
     }, 10'000);
 
     Say("staff answer from chat: /duplex reply 1 … (a signed Slack-format command)");
@@ -226,9 +226,9 @@ int RunDemo() {
     bool confirmed = WaitFor(
         [&] {
           auto c1 = a.store().GetConversation(1);
-          if (!c1.ok() || !c1->has_value() || (*c1)->thread_ts.empty()) return false;
+          if (!c1.ok() || !c1->has_value() || (*c1)->chat_thread.empty()) return false;
           const std::string line =
-              "[chat #social thread " + (*c1)->thread_ts + "] Reply by @U0STAFF posted on Webhook";
+              "[chat #social thread " + (*c1)->chat_thread + "] Reply by @U0STAFF posted on Webhook";
           if (console_record.Text().find(line) == std::string::npos) return false;
           auto done = a.store().ListDeliveries({DeliveryState::kDone}, 100);
           return done.ok() && std::any_of(done->begin(), done->end(), [](const Delivery& d) {

@@ -379,10 +379,6 @@ void HttpServer::Post(const std::string& path, Handler handler) {
       });
 }
 
-void HttpServer::PostForm(const std::string& path, Handler handler) {
-  Post(path, std::move(handler));
-}
-
 Status HttpServer::Start() {
   if (!server_->is_valid()) return Status::Invalid("cannot load TLS certificate or key");
   auto proxies = security::TrustedProxies::Parse(options_.trusted_proxies);

@@ -78,8 +78,6 @@ class HttpServer {
   // and the connection is closed. (cpp-httplib itself would read a chunked body without a
   // limit, and refuse form bodies over 8 KiB.)
   void Post(const std::string& path, Handler handler);
-  // The same as Post: forms and JSON are read alike.
-  void PostForm(const std::string& path, Handler handler);
 
   // Binds and starts serving on a background thread. Invalid if a trusted proxy entry is not
   // an address or network.

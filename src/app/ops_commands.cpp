@@ -14,19 +14,13 @@
 namespace duplex {
 namespace {
 
-int PrintConfigErrors(const std::string& path, const Status& s) {
-  std::cerr << "duplex: invalid config " << path << ":\n";
-  for (const auto& line : text::Split(s.message(), '\n')) std::cerr << "  " << line << "\n";
-  return 2;
-}
-
 // One top-level string of the config document, for commands that must not need every
 // secret in the environment. Empty with a message on stderr when it cannot be had.
 std::string ConfigString(const std::string& path, const char* key, const char* why) {
   std::vector<std::string> unset;
   auto doc = LoadConfigDocument(path, unset);
   if (!doc.ok()) {
-    PrintConfigErrors(path, doc.status());
+    ConfigError(path, doc.status());
     return {};
   }
   for (const auto& u : unset) {
@@ -47,8 +41,8 @@ std::string ConfigString(const std::string& path, const char* key, const char* w
 
 int RunCheckConfig(const std::string& path) {
   auto config = LoadConfigFile(path);
-  if (!config.ok()) return PrintConfigErrors(path, config.status());
-  if (Status files = CheckConfigFiles(*config); !files.ok()) return PrintConfigErrors(path, files);
+  if (!config.ok()) return ConfigError(path, config.status());
+  if (Status files = CheckConfigFiles(*config); !files.ok()) return ConfigError(path, files);
   storage::DatabaseCheck db = storage::CheckDatabase(config->database);
   if (!db.problems.empty()) {
     std::cerr << "duplex: config " << path << " is valid, but duplex could not run with it:\n";
@@ -62,13 +56,13 @@ int RunCheckConfig(const std::string& path) {
 
 int RunPrintConfig(const std::string& path) {
   auto config = LoadConfigFile(path);
-  if (!config.ok()) return PrintConfigErrors(path, config.status());
+  if (!config.ok()) return ConfigError(path, config.status());
   std::vector<std::string> unset;
   // The file as written: a lookup that gives every ${NAME} back unexpanded.
   auto written = LoadConfigDocument(path, unset, [](const std::string& name) {
     return std::optional<std::string>("${" + name + "}");
   });
-  if (!written.ok()) return PrintConfigErrors(path, written.status());
+  if (!written.ok()) return ConfigError(path, written.status());
   nlohmann::json effective = EffectiveConfig(*config);
   RedactSecrets(effective);
   RedactEnvValues(effective, *written);

@@ -25,12 +25,6 @@
 namespace duplex {
 namespace {
 
-int ConfigProblem(const std::string& path, const Status& s) {
-  std::cerr << "duplex: invalid config " << path << ":\n";
-  for (const auto& line : text::Split(s.message(), '\n')) std::cerr << "  " << line << "\n";
-  return 2;
-}
-
 // Where a client on this machine reaches the server `listen` describes.
 std::string LocalBaseUrl(const ListenConfig& listen) {
   std::string host = listen.host == "0.0.0.0" || listen.host == "::" || listen.host.empty()
@@ -138,7 +132,7 @@ int RunSimulate(const char* name, const char* config_path, const char* text, con
     return 2;
   }
   auto config = LoadConfigParts(config_path, {"listen", std::string("platforms.") + platform});
-  if (!config.ok()) return ConfigProblem(config_path, config.status());
+  if (!config.ok()) return ConfigError(config_path, config.status());
   if (!config->platforms.contains(platform)) {
     std::cerr << "duplex: platform '" << platform << "' is not configured in " << config_path
               << " (add platforms." << platform << ")\n";
@@ -174,7 +168,7 @@ int RunSimulate(const char* name, const char* config_path, const char* text, con
 int RunChat(const std::string& config_path, const std::string& command, const std::string& user,
             const std::string& channel, const std::string& url) {
   auto config = LoadConfigParts(config_path, {"listen", "chat"});
-  if (!config.ok()) return ConfigProblem(config_path, config.status());
+  if (!config.ok()) return ConfigError(config_path, config.status());
   const ChatConfig& chat = config->chat;
   if (chat.kind == "mattermost") {
     std::cerr << "duplex: chat.kind is \"mattermost\": send commands from Mattermost (duplex chat "
@@ -223,7 +217,7 @@ int RunChat(const std::string& config_path, const std::string& command, const st
 
 int RunReceive(const std::string& config_path) {
   auto config = LoadConfigParts(config_path, {"platforms.generic"});
-  if (!config.ok()) return ConfigProblem(config_path, config.status());
+  if (!config.ok()) return ConfigError(config_path, config.status());
   if (!config->platforms.contains("generic")) {
     std::cerr << "duplex: " << config_path << " has no platforms.generic to receive replies for\n";
     return 2;

@@ -12,7 +12,35 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && text::ToLowerAscii(s.substr(0, prefix.size())) == prefix;
 }
 
+bool IsIdChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-' || c == '.';
+}
+
+bool IsId(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!IsIdChar(c)) return false;
+  }
+  return true;
+}
+
+std::string ParseEscapedRef(std::string_view s, std::string_view sigil) {
+  if (s.size() > 2 && s.front() == '<' && s.back() == '>') {
+    s = s.substr(1, s.size() - 2);
+    if (s.substr(0, sigil.size()) != sigil) return {};
+    s.remove_prefix(sigil.size());
+    s = s.substr(0, s.find('|'));
+  } else if (!s.empty() && (s[0] == '#' || s[0] == '@')) {
+    s.remove_prefix(1);
+  }
+  return IsId(s) ? std::string(s) : std::string();
+}
+
 }  // namespace
+
+std::string ParseChannelRef(std::string_view s) { return ParseEscapedRef(s, "#"); }
+std::string ParseUserRef(std::string_view s) { return ParseEscapedRef(s, "@"); }
 
 bool IsLinkTarget(std::string_view url) {
   std::size_t host = 0;
@@ -46,14 +74,7 @@ std::string ChatDialect::Code(const std::string& text) const {
   return "`" + Escape(clean) + "`";
 }
 
-std::string ChatDialect::Time(UnixMs at) const {
-  std::time_t seconds = static_cast<std::time_t>(at / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &utc);
-  return buf;
-}
+std::string ChatDialect::Time(UnixMs at) const { return FormatUtc(at); }
 
 std::string RenderCardText(const MentionCard& card, const ChatDialect& d,
                            std::size_t max_text_chars) {

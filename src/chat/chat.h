@@ -43,6 +43,12 @@ struct ChatMessage {
 // "javascript:alert(1)", "https://a|b") is shown as text, never linked.
 bool IsLinkTarget(std::string_view url);
 
+// A channel or person as typed in a command: the chat's markup ("<#C024BE7LR|general>" →
+// C024BE7LR, "<@U123|ana>" → U123, as Slack writes them), "#id" / "@id", or a raw id.
+// Empty when `s` is not an id of that kind.
+std::string ParseChannelRef(std::string_view s);
+std::string ParseUserRef(std::string_view s);
+
 class ChatDialect {
  public:
   virtual ~ChatDialect() = default;

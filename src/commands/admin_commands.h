@@ -1,4 +1,4 @@
-// The admin verbs (SPEC.md, "Admins"): route … (see route_commands.h), mute, unmute, mutes,
+// The admin verbs (docs/commands-admin.md): route … (see route_commands.h), mute, unmute, mutes,
 // admin add|rm, admins, audit. CommandService enforces the role and writes the audit log for
 // them; these functions only do the work.
 //

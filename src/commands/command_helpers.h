@@ -44,15 +44,6 @@ inline std::vector<std::string> KnownPlatformNames() {
   return out;
 }
 
-inline std::string FormatUtc(UnixMs ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 // User text shown literally, in a code span (ChatDialect::Code), cut at 300 characters.
 inline std::string Code(const ChatDialect& d, std::string_view s) {
   return d.Code(text::TruncateUtf8(s, 300));

@@ -41,14 +41,19 @@ CommandAnswer CommandService::UsageError(const CommandSpec& spec, const std::str
   return {problem + "\n" + Usage(spec), false, true};
 }
 
-Result<std::vector<std::string>> CommandService::Admins() {
-  std::vector<std::string> out = deps_.config_admins;
-  auto stored = deps_.store->ListAdmins();
+Result<std::vector<std::string>> AllAdmins(Store& store,
+                                           const std::vector<std::string>& config_admins) {
+  std::vector<std::string> out = config_admins;
+  auto stored = store.ListAdmins();
   if (!stored.ok()) return stored.status();
   for (const auto& a : *stored) {
     if (std::find(out.begin(), out.end(), a.user_id) == out.end()) out.push_back(a.user_id);
   }
   return out;
+}
+
+Result<std::vector<std::string>> CommandService::Admins() {
+  return AllAdmins(*deps_.store, deps_.config_admins);
 }
 
 namespace {
@@ -132,6 +137,14 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
 
 Result<std::optional<StoredMessage>> ReplyParent(Store& store, const Conversation& c) {
   return store.LatestMessageFrom(c.id, c.author.id);
+}
+
+Result<std::optional<std::string>> ReplyAddressee(CommandService& service, std::int64_t ref) {
+  auto conv = service.deps().store->GetConversation(ref);
+  if (!conv.ok()) return conv.status();
+  if (!conv->has_value()) return std::optional<std::string>();
+  const Author& a = (*conv)->author;
+  return std::optional<std::string>(!a.name.empty() ? a.name : !a.handle.empty() ? a.handle : a.id);
 }
 
 namespace {

@@ -93,7 +93,7 @@ class CommandService {
   std::string Usage(const CommandSpec& spec) const;
   CommandAnswer UsageError(const CommandSpec& spec, const std::string& problem) const;
 
-  // Config admins, then admins added from chat.
+  // AllAdmins of this service's config admins and store.
   Result<std::vector<std::string>> Admins();
 
  private:
@@ -104,6 +104,11 @@ class CommandService {
   std::vector<CommandSpec> specs_;
 };
 
+// Who may run admin verbs: the config's `chat.admins`, then the admins added from chat that
+// are not among them.
+Result<std::vector<std::string>> AllAdmins(Store& store,
+                                           const std::vector<std::string>& config_admins);
+
 // The staff verbs of the skeleton: reply, help.
 void RegisterCoreCommands(CommandService& service);
 
@@ -113,5 +118,9 @@ void RegisterCoreCommands(CommandService& service);
 // issue with many commenters, a muted author answering the opener — never receive it.
 // nullopt when the opener has no such message (all of theirs are muted).
 Result<std::optional<StoredMessage>> ReplyParent(Store& store, const Conversation& c);
+
+// Whom a reply to conversation `ref` goes to, as a reply form names them: the opener's name,
+// else their handle, else their id. nullopt when there is no conversation `ref`.
+Result<std::optional<std::string>> ReplyAddressee(CommandService& service, std::int64_t ref);
 
 }  // namespace duplex

@@ -1,4 +1,4 @@
-// The route verbs: route add|list|rm|enable|disable|test (SPEC.md, "Admins").
+// The route verbs: route add|list|rm|enable|disable|test (docs/commands-admin.md).
 //
 // Guarantees:
 // - A route change is committed, then the routes in force are reloaded (CommandDeps::

@@ -1,4 +1,4 @@
-// Staff commands (SPEC.md, Chat commands; docs/commands-staff.md): note, assign, unassign,
+// Staff commands (docs/commands-staff.md): note, assign, unassign,
 // close, reopen, show, queue, template list|add|rm, stats — and templates in
 // `reply <ref> :<name>`. Any workspace member may run them. Each answers ephemerally; a
 // state change is committed before the answer, together with its thread notice and the

@@ -71,4 +71,8 @@ ThreadMessageOutcome HandleThreadMessage(const ThreadMessage& message, UnixMs no
   return out;
 }
 
+Result<bool> ClaimStrayMessage(const EventClaim& claim, UnixMs now, const ThreadMessageDeps& deps) {
+  return deps.store->ClaimEvent(claim.source, claim.id, now);
+}
+
 }  // namespace duplex

@@ -49,6 +49,11 @@ struct ThreadMessageDeps {
 ThreadMessageOutcome HandleThreadMessage(const ThreadMessage& message, UnixMs now,
                                          const ThreadMessageDeps& deps);
 
+// A message for duplex outside any conversation's thread (an @mention elsewhere), which the
+// chat answers once: true the first time its event is claimed, false for a repeat, an error
+// when the database fails (the chat should send it again).
+Result<bool> ClaimStrayMessage(const EventClaim& claim, UnixMs now, const ThreadMessageDeps& deps);
+
 // The text after "reply:" when a thread message is a reply for the customer ("reply: Thanks!",
 // any case, spaces allowed before the colon); nullopt otherwise.
 std::optional<std::string> ThreadReplyText(const std::string& message);

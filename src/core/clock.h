@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace duplex {
 
@@ -19,5 +20,8 @@ class SystemClock final : public Clock {
  public:
   UnixMs NowMs() const override;
 };
+
+// `at` in UTC as strftime writes it with `format` ("2024-05-01 14:02 UTC" by default).
+std::string FormatUtc(UnixMs at, const char* format = "%Y-%m-%d %H:%M UTC");
 
 }  // namespace duplex

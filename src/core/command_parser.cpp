@@ -10,19 +10,6 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 constexpr std::string_view kLeftCurly = "\xE2\x80\x9C";   // “
 constexpr std::string_view kRightCurly = "\xE2\x80\x9D";  // ”
 
-bool IsIdChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-' || c == '.';
-}
-
-bool IsId(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    if (!IsIdChar(c)) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string ParsedCommand::RestFrom(std::size_t index) const {
@@ -116,24 +103,5 @@ std::optional<std::int64_t> ParseRef(std::string_view s) {
   if (!v || *v <= 0) return std::nullopt;
   return v;
 }
-
-namespace {
-
-std::string ParseEscapedRef(std::string_view s, std::string_view sigil) {
-  if (s.size() > 2 && s.front() == '<' && s.back() == '>') {
-    s = s.substr(1, s.size() - 2);
-    if (s.substr(0, sigil.size()) != sigil) return {};
-    s.remove_prefix(sigil.size());
-    s = s.substr(0, s.find('|'));
-  } else if (!s.empty() && (s[0] == '#' || s[0] == '@')) {
-    s.remove_prefix(1);
-  }
-  return IsId(s) ? std::string(s) : std::string();
-}
-
-}  // namespace
-
-std::string ParseChannelRef(std::string_view s) { return ParseEscapedRef(s, "#"); }
-std::string ParseUserRef(std::string_view s) { return ParseEscapedRef(s, "@"); }
 
 }  // namespace duplex

@@ -36,9 +36,4 @@ Result<ParsedCommand> ParseCommandText(std::string_view text);
 // A conversation ref: "42" or "#42", a positive integer.
 std::optional<std::int64_t> ParseRef(std::string_view s);
 
-// Slack escapes in command text: "<#C024BE7LR|general>" → C024BE7LR, "<@U123|ana>" → U123;
-// raw ids pass through. Empty when `s` is not an id of that kind.
-std::string ParseChannelRef(std::string_view s);
-std::string ParseUserRef(std::string_view s);
-
 }  // namespace duplex

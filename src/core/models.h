@@ -21,7 +21,8 @@ struct Conversation {
   std::string platform;
   std::string conversation_key;
   std::string channel;    // chat channel chosen by routing when the conversation began
-  std::string thread_ts;  // chat thread root (Slack ts / Mattermost post id); empty until posted
+  std::string chat_thread;  // the thread root's id in chat (Slack ts, Mattermost post id);
+                            // empty until posted
   std::string route;      // name of the route that chose the channel; empty = default
   ConversationState state = ConversationState::kOpen;
   std::string assignee;   // chat user id
@@ -58,7 +59,7 @@ struct StoredMessage {
   std::string status;          // replies: queued | sent | failed | unknown
   bool muted = false;
   bool reopened = false;  // this customer message reopened a closed conversation
-  std::string chat_ts;    // where it stands in chat once posted (Slack ts)
+  std::string chat_post;  // its post's id in chat once posted (Slack ts, Mattermost post id)
   UnixMs created_at = 0;
 };
 

@@ -42,24 +42,6 @@ std::u32string Decode(std::string_view s) {
   return out;
 }
 
-void Encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // @ # $ and their full-width forms: mentions, hashtags (and issue refs), cashtags.
 bool IsSigil(char32_t c) {
   return c == '@' || c == '#' || c == '$' || c == 0xFF20 || c == 0xFF03 || c == 0xFF04;
@@ -94,11 +76,11 @@ std::string InertName(std::string_view name) {
   for (std::size_t i = start; i < end; ++i) {
     const char32_t c = in[i];
     const char32_t next = i + 1 < end ? in[i + 1] : 0;
-    Encode(c, out);
+    text::AppendCodePoint(out, c);
     const bool breaks = IsSigil(c) || c == '<' ||
                         ((c == ':' || c == '.') && next != 0 && !IsSpace(next)) ||
                         (c == ']' && (next == '(' || next == '['));
-    if (breaks) Encode(kWordJoiner, out);
+    if (breaks) text::AppendCodePoint(out, kWordJoiner);
   }
   return out;
 }
@@ -116,7 +98,7 @@ std::string InertHandle(std::string_view handle) {
   std::string inert = InertName(handle);
   if (inert.empty()) return inert;
   std::string out;
-  Encode(kWordJoiner, out);
+  text::AppendCodePoint(out, kWordJoiner);
   return out + inert;
 }
 

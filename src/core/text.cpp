@@ -76,19 +76,22 @@ std::optional<std::int64_t> ParseInt64(std::string_view s) {
   return v;
 }
 
+// Appends the UTF-8 sequence that starts at s[i] to `out`, or U+FFFD when no valid one does,
+// and returns where the next one starts.
+std::size_t AppendRepaired(std::string& out, std::string_view s, std::size_t i) {
+  const std::size_t len = Utf8SequenceLength(s, i);
+  if (len == 0) {
+    out.append(kReplacement);
+    return i + 1;
+  }
+  out.append(s.substr(i, len));
+  return i + len;
+}
+
 std::string SanitizeUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    std::size_t len = Utf8SequenceLength(s, i);
-    if (len == 0) {
-      out.append(kReplacement);
-      ++i;
-    } else {
-      out.append(s.substr(i, len));
-      i += len;
-    }
-  }
+  for (std::size_t i = 0; i < s.size();) i = AppendRepaired(out, s, i);
   return out;
 }
 
@@ -99,14 +102,7 @@ std::string JsonQuote(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      std::size_t len = Utf8SequenceLength(s, i);
-      if (len == 0) {
-        out.append(kReplacement);
-        ++i;
-      } else {
-        out.append(s.substr(i, len));
-        i += len;
-      }
+      i = AppendRepaired(out, s, i);
       continue;
     }
     switch (c) {
@@ -129,6 +125,24 @@ std::string JsonQuote(std::string_view s) {
   }
   out.push_back('"');
   return out;
+}
+
+void AppendCodePoint(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
 }
 
 std::size_t CountCodePoints(std::string_view s) {

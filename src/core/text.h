@@ -25,6 +25,8 @@ std::string SanitizeUtf8(std::string_view s);
 // At most `max_chars` code points, cut on a code point boundary, with "…" when cut.
 std::string TruncateUtf8(std::string_view s, std::size_t max_chars);
 std::size_t CountCodePoints(std::string_view s);
+// Appends the code point `cp` (at most U+10FFFF) to `out` as UTF-8.
+void AppendCodePoint(std::string& out, char32_t cp);
 
 // 12345 → "12,345".
 std::string FormatThousands(std::int64_t n);

@@ -1,8 +1,6 @@
 #include "delivery/delivery_engine.h"
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 
 #include "commands/conversation_view.h"
 #include "commands/notices.h"
@@ -13,9 +11,36 @@ namespace duplex {
 DeliveryEngine::DeliveryEngine(DeliveryDeps deps)
     : deps_(std::move(deps)), rng_(deps_.seed ? deps_.seed : std::random_device{}()) {}
 
+void DeliveryEngine::RetryUnfinished() {
+  std::vector<Unfinished> pending;
+  {
+    std::lock_guard lock(finish_mu_);
+    pending.swap(unfinished_);
+  }
+  for (auto& u : pending) {
+    const Status s = deps_.store->FinishDelivery(u.update, u.at);
+    const log::Fields fields = {{"delivery", std::to_string(u.update.id)}};
+    if (s.ok()) {
+      log::Info("delivery outcome recorded on a later try", fields);
+    } else if (++u.tries < kFinishTries) {
+      std::lock_guard lock(finish_mu_);
+      unfinished_.push_back(std::move(u));
+    } else {
+      // The row stays `sending`; recovery at the next start settles it.
+      log::Error("delivery outcome not recorded", {{"delivery", std::to_string(u.update.id)},
+                                                   {"store_error", s.message()}});
+    }
+  }
+}
+
 std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
+  RetryUnfinished();
   const UnixMs now = deps_.clock->NowMs();
   wake_at = now + 60'000;
+  {
+    std::lock_guard lock(finish_mu_);
+    if (!unfinished_.empty()) wake_at = now + kFinishRetryMs;
+  }
   std::vector<Delivery> claimed;
   std::vector<std::string> skip;
   // A throttled target is skipped and the query repeated, so one busy channel cannot hide
@@ -60,6 +85,7 @@ int DeliveryEngine::RunDue(int limit) {
   UnixMs wake_at = 0;
   auto claimed = Claim(limit, wake_at);
   for (const auto& d : claimed) Execute(d);
+  RetryUnfinished();
   return static_cast<int>(claimed.size());
 }
 
@@ -111,16 +137,16 @@ DeliveryOutcome DeliveryEngine::PostMention(const Delivery& d, DeliveryUpdate& u
   }
   const Conversation& c = **conv;
   MentionCard card = CardFor(c, **msg);
-  if (c.thread_ts.empty()) {
+  if (c.chat_thread.empty()) {
     card.root = true;
     card.closed = c.state == ConversationState::kClosed;
     card.state_line = StateLine(deps_.chat->Dialect(), c, deps_.sla, deps_.clock->NowMs());
   }
-  ChatMessage post{c.channel, c.thread_ts, card, {}};
+  ChatMessage post{c.channel, c.chat_thread, card, {}};
   DeliveryOutcome o = deps_.chat->Post(post);
   if (o.kind == OutcomeKind::kDone) {
-    update.message_chat_ts = o.remote_id;
-    if (c.thread_ts.empty()) update.thread_ts_for_conversation = o.remote_id;
+    update.message_chat_post = o.remote_id;
+    if (c.chat_thread.empty()) update.chat_thread_for_conversation = o.remote_id;
   }
   return o;
 }
@@ -133,7 +159,7 @@ DeliveryOutcome DeliveryEngine::PostNotice(const Delivery& d, DeliveryUpdate&) {
     if (!conv.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
     if (!conv->has_value()) return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation missing");
     post.channel = (*conv)->channel;
-    post.thread = (*conv)->thread_ts;
+    post.thread = (*conv)->chat_thread;
   } else {
     post.channel = d.target.substr(d.target.find(':') + 1);
   }
@@ -148,19 +174,19 @@ DeliveryOutcome DeliveryEngine::UpdateRoot(const Delivery& d) {
   }
   const Conversation& c = **conv;
   // No root in chat (its post gave up, or every message was muted): nothing to edit.
-  if (c.thread_ts.empty()) return DeliveryOutcome::Done("");
+  if (c.chat_thread.empty()) return DeliveryOutcome::Done("");
   auto messages = deps_.store->ListMessages(c.id);
   if (!messages.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
   const StoredMessage* root = nullptr;
   for (const auto& m : *messages) {
-    if (m.direction == MessageDirection::kIn && m.chat_ts == c.thread_ts) root = &m;
+    if (m.direction == MessageDirection::kIn && m.chat_post == c.chat_thread) root = &m;
   }
   if (root == nullptr) return DeliveryOutcome::Done("");
   MentionCard card = CardFor(c, *root);
   card.root = true;
   card.closed = c.state == ConversationState::kClosed;
   card.state_line = StateLine(deps_.chat->Dialect(), c, deps_.sla, deps_.clock->NowMs());
-  return deps_.chat->Update({c.channel, "", card, {}}, c.thread_ts);
+  return deps_.chat->Update({c.channel, "", card, {}}, c.chat_thread);
 }
 
 DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, StoredMessage& reply,
@@ -388,19 +414,17 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
     }
   }
   NoteCredential(d, outcome, update);
-  // The store may be briefly busy; a few quick tries keep the row from staying `sending`.
-  Status s = deps_.store->FinishDelivery(update, now);
-  for (int i = 0; !s.ok() && i < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 << i));
-    s = deps_.store->FinishDelivery(update, now);
-  }
+  const Status s = deps_.store->FinishDelivery(update, now);
   log::Fields fields = {{"delivery", d.id}, {"kind", ToString(d.kind)},
                         {"target", d.target}, {"result", result}};
   if (!outcome.error.empty()) fields.emplace_back("error", outcome.error);
   if (!s.ok()) {
-    // The row stays `sending`; recovery at the next start settles it.
+    // The store may be briefly busy: the outcome is written again at the next claims, and
+    // the row stays `sending` until then.
     fields.emplace_back("store_error", s.message());
-    log::Error("delivery outcome not recorded", fields);
+    log::Warn("delivery outcome not recorded yet; it is written again at the next claim", fields);
+    std::lock_guard lock(finish_mu_);
+    unfinished_.push_back({update, now, 1});
   } else if (result == "done") {
     log::Debug("delivered", fields);
   } else {

@@ -78,8 +78,13 @@ class DeliveryEngine {
   // Sets deliveries interrupted by a crash straight (see Store::RecoverInterrupted).
   Result<int> Recover();
 
+  // The clock due times are read on (DeliveryDeps::clock).
+  const Clock& clock() const { return *deps_.clock; }
+
  private:
   void Attempt(const Delivery& d);
+  // Writes again the outcomes the store refused (see unfinished_).
+  void RetryUnfinished();
   // Ends a delivery whose attempt threw `why`; logs if even that cannot be recorded.
   void GiveUp(const Delivery& d, const std::string& why);
   DeliveryOutcome PostMention(const Delivery& d, DeliveryUpdate& update);
@@ -101,6 +106,20 @@ class DeliveryEngine {
   std::mutex mu_;  // guards rng_ and alerted_
   std::mt19937_64 rng_;
   std::map<std::string, bool> alerted_;
+
+  // Outcomes the store could not record when the attempt ended (it may be briefly busy),
+  // written again at each claim (and after RunDue) up to kFinishTries times in all, never by
+  // sleeping on a delivery thread. One that never lands leaves its row `sending`, which
+  // recovery at the next start settles.
+  struct Unfinished {
+    DeliveryUpdate update;
+    UnixMs at = 0;
+    int tries = 0;
+  };
+  static constexpr int kFinishTries = 4;
+  static constexpr UnixMs kFinishRetryMs = 100;  // the worker looks again this soon
+  std::mutex finish_mu_;
+  std::vector<Unfinished> unfinished_;
 };
 
 }  // namespace duplex

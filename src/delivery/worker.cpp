@@ -123,8 +123,7 @@ void DeliveryWorker::Dispatch() {
     }
     // Sleep until the next due time, a wake-up, or at most a second (new work may come from
     // another path, such as a retry command).
-    SystemClock clock;
-    UnixMs wait = std::clamp<UnixMs>(wake_at - clock.NowMs(), 5, 1000);
+    UnixMs wait = std::clamp<UnixMs>(wake_at - engine_.clock().NowMs(), 5, 1000);
     wake_cv_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return woken_ || stopping_; });
     // Every ingest commit wakes the worker: hundreds of times a second under a burst, while
     // the backlog it made waits on the chat's rate limit and each pass finds nothing it may

@@ -10,14 +10,14 @@ namespace duplex {
 
 const std::vector<PlatformEntry>& KnownPlatforms() {
   static const std::vector<PlatformEntry> entries = {
-      {"generic", MakeGenericConnector, {"secret"}},
-      {"x",
+      {kGenericPlatform, MakeGenericConnector, {"secret"}},
+      {kXPlatform,
        MakeXConnector,
        {"consumer_secret", "consumer_key", "bearer_token", "client_secret", "refresh_token",
         "access_token", "access_token_secret"}},
-      {"telegram", MakeTelegramConnector, {"bot_token", "secret_token"}},
-      {"meta", MakeMetaConnector, {"app_secret", "verify_token", "page_token", "whatsapp_token"}},
-      {"github", MakeGitHubConnector, {"secret", "token"}},
+      {kTelegramPlatform, MakeTelegramConnector, {"bot_token", "secret_token"}},
+      {kMetaPlatform, MakeMetaConnector, {"app_secret", "verify_token", "page_token", "whatsapp_token"}},
+      {kGitHubPlatform, MakeGitHubConnector, {"secret", "token"}},
   };
   return entries;
 }

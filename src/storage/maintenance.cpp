@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "storage/migrations.h"
 
@@ -117,11 +118,7 @@ Status MakeDatabaseFilePrivate(const std::string& database) {
 }
 
 std::string UpgradeBackupPath(const std::string& database, int from_version) {
-  std::time_t now = std::time(nullptr);
-  std::tm t{};
-  gmtime_r(&now, &t);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &t);
+  const std::string stamp = FormatUtc(SystemClock().NowMs(), "%Y%m%dT%H%M%SZ");
   const std::string base = database + ".v" + std::to_string(from_version) + "-" + stamp;
   // A second attempt within the same second (a failed upgrade retried) gets its own file.
   std::string path = base + ".bak";

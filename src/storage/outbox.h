@@ -60,8 +60,8 @@ struct DeliveryUpdate {
   UnixMs next_attempt_at = 0;             // for kPending (retry)
   std::string error;
   // Effects of a successful post or send:
-  std::string thread_ts_for_conversation;  // set the conversation's thread root if unset
-  std::string message_chat_ts;             // where the message now stands in chat
+  std::string chat_thread_for_conversation;  // set the conversation's thread root if unset
+  std::string message_chat_post;             // where the message now stands in chat
   std::string message_remote_id;           // platform id of a sent reply
   std::string message_url;                 // link to it
   std::string message_status;              // new status of the reply message, if any

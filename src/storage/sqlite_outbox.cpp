@@ -116,20 +116,20 @@ Status SqliteStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
       q->bind(6, u.id);
       q->exec();
     }
-    if (!u.thread_ts_for_conversation.empty() && conversation_id != 0) {
+    if (!u.chat_thread_for_conversation.empty() && conversation_id != 0) {
       auto q = Stmt("UPDATE conversations SET thread_ts = ? WHERE id = ? AND thread_ts = ''");
-      q->bind(1, u.thread_ts_for_conversation);
+      q->bind(1, u.chat_thread_for_conversation);
       q->bind(2, conversation_id);
       q->exec();
     }
-    if (message_id != 0 && (!u.message_chat_ts.empty() || !u.message_remote_id.empty() ||
+    if (message_id != 0 && (!u.message_chat_post.empty() || !u.message_remote_id.empty() ||
                             !u.message_url.empty() || !u.message_status.empty())) {
       auto q = Stmt(
           "UPDATE messages SET chat_ts = CASE WHEN ?1 <> '' THEN ?1 ELSE chat_ts END,"
           " platform_message_id = CASE WHEN ?2 <> '' THEN ?2 ELSE platform_message_id END,"
           " permalink = CASE WHEN ?3 <> '' THEN ?3 ELSE permalink END,"
           " status = CASE WHEN ?4 <> '' THEN ?4 ELSE status END WHERE id = ?5");
-      q->bind(1, u.message_chat_ts);
+      q->bind(1, u.message_chat_post);
       q->bind(2, u.message_remote_id);
       q->bind(3, u.message_url);
       q->bind(4, u.message_status);

@@ -24,7 +24,7 @@ Conversation ReadConversation(SQLite::Statement& q) {
   c.platform = q.getColumn(1).getString();
   c.conversation_key = q.getColumn(2).getString();
   c.channel = q.getColumn(3).getString();
-  c.thread_ts = q.getColumn(4).getString();
+  c.chat_thread = q.getColumn(4).getString();
   c.route = q.getColumn(5).getString();
   c.state = ParseConversationState(q.getColumn(6).getString());
   c.assignee = q.getColumn(7).getString();
@@ -64,7 +64,7 @@ StoredMessage ReadMessage(SQLite::Statement& q) {
   m.muted = q.getColumn(16).getInt() != 0;
   m.created_at = q.getColumn(17).getInt64();
   m.reopened = q.getColumn(18).getInt() != 0;
-  m.chat_ts = q.getColumn(19).getString();
+  m.chat_post = q.getColumn(19).getString();
   return m;
 }
 

@@ -294,14 +294,14 @@ Result<std::optional<Conversation>> SqliteStore::GetConversation(std::int64_t id
 }
 
 Result<std::optional<Conversation>> SqliteStore::FindConversationByThread(
-    const std::string& channel, const std::string& thread_ts) {
+    const std::string& channel, const std::string& thread) {
   return storage::Guarded(mu_, "find_conversation", [&]() -> Result<std::optional<Conversation>> {
-    if (thread_ts.empty()) return std::optional<Conversation>();
+    if (thread.empty()) return std::optional<Conversation>();
     static const std::string kSql =
         std::string(storage::kConversationColumns) + " WHERE channel = ? AND thread_ts = ?";
     auto q = Stmt(kSql.c_str());
     q->bind(1, channel);
-    q->bind(2, thread_ts);
+    q->bind(2, thread);
     if (!q->executeStep()) return std::optional<Conversation>();
     return std::optional<Conversation>(ReadConversation(*q));
   });

@@ -45,7 +45,7 @@ class SqliteStore final : public Store {
   Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override;
   Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) override;
   Result<std::optional<Conversation>> FindConversationByThread(
-      const std::string& channel, const std::string& thread_ts) override;
+      const std::string& channel, const std::string& thread) override;
   Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
                                                          const std::string& author_id) override;
   Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;

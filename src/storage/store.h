@@ -1,7 +1,7 @@
 // Store: the persistence port. Everything duplex must not lose goes through it, and every
 // method that changes state is one transaction: it happens entirely or not at all.
 // Implementations are thread-safe. Nothing here exposes SQL or SQLite types, so a
-// PostgreSQL implementation can stand in (SPEC.md, Configuration).
+// PostgreSQL implementation can stand in for SQLite.
 #pragma once
 
 #include <cstdint>
@@ -85,9 +85,9 @@ class Store {
   virtual Result<std::optional<Conversation>> GetConversation(std::int64_t id) = 0;
   virtual Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) = 0;
   virtual Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) = 0;
-  // The conversation whose chat thread root is (channel, thread_ts).
+  // The conversation whose chat thread root is the post `thread` in `channel`.
   virtual Result<std::optional<Conversation>> FindConversationByThread(
-      const std::string& channel, const std::string& thread_ts) = 0;
+      const std::string& channel, const std::string& thread) = 0;
 
   // The newest incoming message of the conversation written by `author_id` and not muted.
   virtual Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,

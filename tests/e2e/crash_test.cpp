@@ -239,7 +239,7 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
           const std::string said = it->second.value("text", "");
           const std::string quoted = "\n> " + text;  // the notice ends with the reply, quoted
           flagged =
-              flagged || (it->second.value("thread_ts", "") == (*conversation)->thread_ts &&
+              flagged || (it->second.value("thread_ts", "") == (*conversation)->chat_thread &&
                           said.size() > quoted.size() &&
                           said.compare(said.size() - quoted.size(), quoted.size(), quoted) == 0);
         }

@@ -549,7 +549,7 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
         DeliveryUpdate u;
         u.id = d.id;
         u.state = DeliveryState::kDone;
-        u.message_chat_ts = "1.1";
+        u.message_chat_post = "1.1";
         REQUIRE((*store)->FinishDelivery(u, 2000).ok());
       }
     }

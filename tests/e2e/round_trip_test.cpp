@@ -223,7 +223,7 @@ TEST_CASE("a restarted server keeps its conversations and finishes pending deliv
   // The pending retry is due within the schedule's first wait (5 s ± jitter).
   REQUIRE(env.slack.WaitForPosts(1, 9000));
   CHECK(env.slack.Posts()[0]["text"].get<std::string>().find("while slack was down") != std::string::npos);
-  CHECK(WaitUntil([&] { return (*env.app().store().GetConversation(1))->thread_ts == env.slack.Posts()[0]["_ts"]; }));
+  CHECK(WaitUntil([&] { return (*env.app().store().GetConversation(1))->chat_thread == env.slack.Posts()[0]["_ts"]; }));
 }
 
 }  // namespace duplex::test

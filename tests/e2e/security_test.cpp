@@ -349,9 +349,9 @@ TEST_CASE(
   const std::string& signing = secrets.at("chat.signing_secret");
   REQUIRE(WaitUntil([&] {
     auto c = env.app().store().GetConversation(1);
-    return c.ok() && c->has_value() && !(*c)->thread_ts.empty();
+    return c.ok() && c->has_value() && !(*c)->chat_thread.empty();
   }));
-  const std::string thread = (*env.app().store().GetConversation(1))->thread_ts;
+  const std::string thread = (*env.app().store().GetConversation(1))->chat_thread;
   auto click = [](const char* action) {
     return json{{"type", "block_actions"},
                 {"channel", {{"id", kDefaultChannel}}},

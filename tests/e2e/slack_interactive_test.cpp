@@ -54,7 +54,7 @@ std::string StartConversation(E2eEnv& env) {
   // thread before then.
   REQUIRE(WaitUntil([&] {
     auto c = env.app().store().GetConversation(1);
-    return c.ok() && c->has_value() && (*c)->thread_ts == ts;
+    return c.ok() && c->has_value() && (*c)->chat_thread == ts;
   }));
   return ts;
 }

@@ -57,7 +57,7 @@ TEST_CASE(
   // The root's ts is kept: the conversation's thread works as with blocks.
   REQUIRE(WaitUntil([&] {
     auto c = env.app().store().GetConversation(1);
-    return c.ok() && c->has_value() && (*c)->thread_ts == root["_ts"];
+    return c.ok() && c->has_value() && (*c)->chat_thread == root["_ts"];
   }));
   CHECK(env.app().metrics().Get("duplex_slack_plain_fallbacks_total",
                                 {{"method", "chat.postMessage"}, {"error", "invalid_blocks"}}) ==

@@ -23,6 +23,10 @@ class MattermostDirectory {
   std::map<std::string, std::string> names_;
 };
 
+// Longest text duplex puts in one post or command answer (code points), under Mattermost's
+// default post limit of 16,383.
+inline constexpr std::size_t kMattermostPostMax = 16'000;
+
 class MattermostDialect final : public ChatDialect {
  public:
   explicit MattermostDialect(const MattermostDirectory& directory) : directory_(directory) {}
@@ -46,7 +50,7 @@ class MattermostDialect final : public ChatDialect {
   std::string Channel(const std::string& id) const override { return "~" + id; }
   // Mattermost ids are 26 lower-case letters and digits.
   bool IsUserId(const std::string& id) const override;
-  std::size_t MaxPostChars() const override { return 16'000; }
+  std::size_t MaxPostChars() const override { return kMattermostPostMax; }
 
  private:
   // [label](url), parentheses in the URL percent-encoded so they cannot close it.

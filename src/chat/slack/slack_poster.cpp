@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "security/untrusted_json.h"
+#include "core/json_fields.h"
 
 namespace duplex {
 
@@ -413,10 +414,7 @@ std::optional<std::string> SlackPoster::LookUpUserName(const std::string& user_i
   const json& u = answer["user"];
   const json profile =
       u.contains("profile") && u["profile"].is_object() ? u["profile"] : json::object();
-  auto string_at = [](const json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? text::Trim(it->get<std::string>()) : std::string();
-  };
+  auto string_at = [](const json& j, const char* key) { return text::Trim(JsonString(j, key)); };
   // The name Slack shows people: the display name they chose, else their full name.
   for (std::string name : {string_at(profile, "display_name"), string_at(profile, "real_name"),
                            string_at(u, "real_name"), string_at(u, "name")}) {
@@ -485,8 +483,8 @@ std::string SlackErrorOf(const HttpResult& result) {
   if (!result.ok() || result.response.status != 200) return "";
   auto answer = json::parse(result.response.body, nullptr, false);
   if (!answer.is_object() || answer.value("ok", true)) return "";
-  auto it = answer.find("error");
-  return it != answer.end() && it->is_string() ? it->get<std::string>() : "unknown_error";
+  const std::string error = JsonString(answer, "error");
+  return error.empty() ? "unknown_error" : error;
 }
 
 }  // namespace duplex

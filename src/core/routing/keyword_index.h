@@ -24,7 +24,6 @@ class KeywordIndex {
   void Find(std::string_view folded, std::vector<std::uint32_t>& out) const;
 
   std::size_t keyword_count() const { return lengths_.size(); }
-  std::size_t state_count() const { return fail_.size(); }
 
  private:
   static constexpr std::uint32_t kNone = UINT32_MAX;

@@ -1,4 +1,5 @@
-// Router: chooses the chat channel for a mention from a set of routes (SPEC.md, flow step 4).
+// Router: chooses the chat channel for a mention from a set of routes, after the webhook is
+// verified, parsed and deduplicated and before the mention is committed.
 // Guarantees:
 // - Route() returns the enabled route with the lowest (priority, name) whose filters all
 //   match, or the default channel with an empty route name when none does.

@@ -1,5 +1,7 @@
 #include "core/routing/text_match.h"
 
+#include "core/text.h"
+
 namespace duplex::routing {
 namespace {
 
@@ -45,24 +47,6 @@ char32_t DecodeBefore(std::string_view s, std::size_t end) {
   }
   Decoded d = DecodeAt(s, start);
   return d.valid && start + d.len == end ? d.cp : kReplacement;
-}
-
-void Encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 bool In(char32_t cp, char32_t lo, char32_t hi) {
@@ -193,7 +177,7 @@ std::string FoldForMatch(std::string_view text) {
       continue;
     }
     last_space = false;
-    Encode(FoldCase(d.cp), out);
+    text::AppendCodePoint(out, FoldCase(d.cp));
   }
   return out;
 }

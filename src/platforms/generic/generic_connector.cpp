@@ -42,7 +42,7 @@ Result<ParsedWebhook> GenericConnector::Parse(const InboundRequest& r) const {
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
 
   Mention m;
-  m.platform = "generic";
+  m.platform = kGenericPlatform;
   m.event_id = r.Header("webhook-id");
   // Header bytes are not checked by any JSON parser; stored ids must be text.
   if (text::SanitizeUtf8(m.event_id) != m.event_id)

@@ -17,6 +17,10 @@
 
 namespace duplex {
 
+// The platform's name: its key under `platforms` in the config, its webhook path
+// (/webhooks/generic), Name() and every Mention.platform it parses.
+inline constexpr const char kGenericPlatform[] = "generic";
+
 struct GenericConfig {
   std::string secret;
   std::string reply_url;  // empty: replies fail with a clear message
@@ -27,7 +31,7 @@ struct GenericConfig {
 class GenericConnector final : public PlatformConnector {
  public:
   explicit GenericConnector(GenericConfig config) : config_(std::move(config)) {}
-  std::string Name() const override { return "generic"; }
+  std::string Name() const override { return kGenericPlatform; }
   std::string DisplayName() const override { return "Webhook"; }
   Status Verify(const InboundRequest& request) const override;
   Result<ParsedWebhook> Parse(const InboundRequest& request) const override;

@@ -223,7 +223,7 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
 
   const std::string kind_prefix = issue_event ? "issue" : event;
   Mention m;
-  m.platform = "github";
+  m.platform = kGitHubPlatform;
   m.message_id = kind_prefix + ":" + std::to_string(item_id);
   if (edited) {
     // The version, not the delivery, is what must be posted once: the signed body names it.

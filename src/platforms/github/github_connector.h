@@ -40,6 +40,10 @@
 
 namespace duplex {
 
+// The platform's name: its key under `platforms` in the config, its webhook path
+// (/webhooks/github), Name() and every Mention.platform it parses.
+inline constexpr const char kGitHubPlatform[] = "github";
+
 struct GitHubConfig {
   std::string secret;  // the webhook secret
   std::string token;   // for replies: a fine-grained/app token with issues and discussions write
@@ -57,7 +61,7 @@ class GitHubConnector final : public PlatformConnector {
   // while parsing.
   explicit GitHubConnector(GitHubConfig config, HttpClient* http = nullptr)
       : config_(std::move(config)), http_(http), self_(std::make_unique<SelfIdentity>()) {}
-  std::string Name() const override { return "github"; }
+  std::string Name() const override { return kGitHubPlatform; }
   std::string DisplayName() const override { return "GitHub"; }
   Status Verify(const InboundRequest& request) const override;
   Result<ParsedWebhook> Parse(const InboundRequest& request) const override;

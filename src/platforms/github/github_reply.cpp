@@ -4,11 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/version.h"
+#include "core/version.h"
 #include "core/text.h"
 #include "platforms/github/github_connector.h"
 #include "platforms/github/github_target.h"
 #include "security/untrusted_json.h"
+#include "core/json_fields.h"
 
 namespace duplex {
 namespace {
@@ -17,12 +18,6 @@ using nlohmann::json;
 
 // GitHub asks to wait at least a minute after a secondary rate limit without retry-after.
 constexpr std::int64_t kDefaultRateLimitWaitMs = 60'000;
-
-std::string StrField(const json& obj, const char* key) {
-  if (!obj.is_object()) return {};
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 const json& Path(const json& root, std::initializer_list<const char*> keys) {
   static const json kNull;
@@ -54,8 +49,8 @@ DeliveryOutcome GraphQlErrors(const json& answer, const HttpResponse& res, UnixM
   bool rate_limited = false;
   if (errors.is_array()) {
     for (const auto& e : errors) {
-      rate_limited = rate_limited || StrField(e, "type") == "RATE_LIMITED";
-      std::string m = StrField(e, "message");
+      rate_limited = rate_limited || JsonString(e, "type") == "RATE_LIMITED";
+      std::string m = JsonString(e, "message");
       if (!m.empty()) messages += (messages.empty() ? "" : "; ") + m;
     }
   }
@@ -78,10 +73,10 @@ DeliveryOutcome ClassifyGitHubAnswer(const HttpResult& result, UnixMs now) {
   if (res.status >= 200 && res.status < 300) {
     const json& idv = Path(answer, {"id"});
     std::string id =
-        idv.is_number_integer() ? std::to_string(idv.get<std::int64_t>()) : StrField(answer, "id");
-    return DeliveryOutcome::Done(id, StrField(answer, "html_url"));
+        idv.is_number_integer() ? std::to_string(idv.get<std::int64_t>()) : JsonString(answer, "id");
+    return DeliveryOutcome::Done(id, JsonString(answer, "html_url"));
   }
-  const std::string message = text::TruncateUtf8(StrField(answer, "message"), 300);
+  const std::string message = text::TruncateUtf8(JsonString(answer, "message"), 300);
   const std::string what =
       "HTTP " + std::to_string(res.status) + (message.empty() ? "" : ": " + message);
   const bool limited =
@@ -123,7 +118,7 @@ HttpRequest GitHubConnector::ApiRequest(const std::string& path, std::string bod
   req.ca_file = config_.ca_file;
   req.headers = {{"Authorization", "Bearer " + config_.token},
                  {"Accept", "application/vnd.github+json"},
-                 {"User-Agent", std::string("duplex/") + kVersion},
+                 {"User-Agent", std::string("duplex/") + Version()},
                  {"X-GitHub-Api-Version", "2022-11-28"}};
   return req;
 }
@@ -135,8 +130,8 @@ DeliveryOutcome GitHubConnector::SendReply(const ReplyRequest& reply, HttpClient
         "platforms.github.token is not configured, so duplex cannot reply on GitHub");
   }
   auto target = json::parse(reply.reply_target, nullptr, false);
-  const std::string type = StrField(target, "type");
-  const std::string repo = StrField(target, "repo");
+  const std::string type = JsonString(target, "type");
+  const std::string repo = JsonString(target, "repo");
   const json& number = Path(target, {"number"});
   if (!github::IsRepoName(repo) || !number.is_number_integer()) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
@@ -170,12 +165,12 @@ DeliveryOutcome GitHubConnector::SendReply(const ReplyRequest& reply, HttpClient
 
 DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const ReplyRequest& reply,
                                                      HttpClient& http) const {
-  const std::string discussion_id = StrField(target, "discussion_id");
+  const std::string discussion_id = JsonString(target, "discussion_id");
   if (discussion_id.empty()) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
                                  "the stored reply target has no discussion id");
   }
-  std::string reply_to = StrField(target, "comment_id");
+  std::string reply_to = JsonString(target, "comment_id");
   if (!reply_to.empty() && Path(target, {"comment_is_reply"}) == true) {
     // Only top comments take replies: ask GitHub which one this reply belongs to. It is a
     // read, so any failure here is safe to retry.
@@ -205,14 +200,14 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
   if (o.kind != OutcomeKind::kDone) return o;
   auto answer = json::parse(res.response.body, nullptr, false);
   const json& comment = Path(answer, {"data", "addDiscussionComment", "comment"});
-  if (comment.is_object() && !StrField(comment, "id").empty()) {
+  if (comment.is_object() && !JsonString(comment, "id").empty()) {
     // The discussion_comment webhook names the comment by its database id, as Parse does.
     const json& database_id = Path(comment, {"databaseId"});
     return DeliveryOutcome::Done(
         database_id.is_number_integer()
             ? "discussion_comment:" + std::to_string(database_id.get<std::int64_t>())
-            : StrField(comment, "id"),
-        StrField(comment, "url"));
+            : JsonString(comment, "id"),
+        JsonString(comment, "url"));
   }
   if (Path(answer, {"errors"}).is_array()) return GraphQlErrors(answer, res.response, reply.now);
   return DeliveryOutcome::Fail(OutcomeKind::kUncertain,

@@ -51,6 +51,10 @@
 
 namespace duplex {
 
+// The platform's name: its key under `platforms` in the config, its webhook path
+// (/webhooks/meta), Name() and every Mention.platform it parses.
+inline constexpr const char kMetaPlatform[] = "meta";
+
 // The Graph API version duplex is written against: v27.0, released 2026-11-04, the newest in
 // December 2026 (docs/platforms/meta.md says when it expires).
 inline constexpr const char* kDefaultGraphApiBase = "https://graph.facebook.com/v27.0";
@@ -80,7 +84,7 @@ class MetaConnector final : public PlatformConnector {
   MetaConnector(MetaConfig config, HttpClient* http)
       : config_(std::move(config)), http_(http), self_(std::make_unique<SelfIdentity>()) {}
 
-  std::string Name() const override { return "meta"; }
+  std::string Name() const override { return kMetaPlatform; }
   std::string DisplayName() const override { return "Meta"; }
   // "Facebook", "Instagram", "Messenger" or "WhatsApp", read from the stored reply target.
   std::string DisplayNameFor(const std::string& reply_target) const override;

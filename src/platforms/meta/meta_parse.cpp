@@ -10,6 +10,7 @@
 #include "platforms/meta/meta_connector.h"
 #include "platforms/meta/meta_target.h"
 #include "security/untrusted_json.h"
+#include "core/json_fields.h"
 
 namespace duplex {
 namespace {
@@ -74,10 +75,6 @@ class Reader {
 };
 
 // Lenient reads for fields that only refine a message (never throw on a wrong type).
-std::string SafeStr(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 bool IsTrue(const json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_boolean() && it->get<bool>();
@@ -141,7 +138,7 @@ void ParseFeedChange(Context& ctx, const std::string& page_id, const json& value
       is_reply ? thread_url + "&reply_comment_id=" + meta::LastPart(comment_id) : thread_url;
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "fb:comment:" + comment_id;
   m.kind = MentionKind::kComment;
   m.author.id = from_id;
@@ -191,12 +188,12 @@ void ParseMessaging(Context& ctx, const std::string& page_id, const json& event)
   }
   if (text.empty()) {
     for (const json* a : attachments) {
-      text += (text.empty() ? "" : " ") + AttachmentText(SafeStr(*a, "type"), "");
+      text += (text.empty() ? "" : " ") + AttachmentText(JsonString(*a, "type"), "");
     }
   }
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "messenger:" + mid;
   m.kind = MentionKind::kDm;
   m.author.id = psid;
@@ -231,11 +228,11 @@ SelfIdentity::Answer LookUpUsername(const Context& ctx, const std::string& ig_us
   DeliveryOutcome o = ClassifyMetaAnswer(res, "the lookup of our Instagram username");
   if (o.kind == OutcomeKind::kDone) {
     auto body = json::parse(res.response.body, nullptr, false);
-    if (body.is_object() && SafeStr(body, "id") == ig_user_id &&
-        !SafeStr(body, "username").empty()) {
+    if (body.is_object() && JsonString(body, "id") == ig_user_id &&
+        !JsonString(body, "username").empty()) {
       log::Info("instagram: our own username learned; its comments are ignored",
-                {{"ig_user_id", ig_user_id}, {"username", SafeStr(body, "username")}});
-      return {SafeStr(body, "username"), false};
+                {{"ig_user_id", ig_user_id}, {"username", JsonString(body, "username")}});
+      return {JsonString(body, "username"), false};
     }
     o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Instagram answered without the username");
   }
@@ -280,7 +277,7 @@ void ParseInstagramComment(Context& ctx, const std::string& ig_user_id, const js
   const std::string thread = parent_id.empty() ? id : parent_id;
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "ig:comment:" + id;
   m.kind = MentionKind::kComment;
   m.author.id = from_id;
@@ -378,7 +375,7 @@ Status ParseInstagramMention(Context& ctx, const std::string& ig_user_id, const 
   const std::string key = comment_id.empty() ? "media:" + media_id : comment_id;
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "ig:mention:" + key;
   m.kind = MentionKind::kMention;
   m.author.handle = fetched->username.empty() ? "instagram-user" : fetched->username;
@@ -448,10 +445,10 @@ std::string WhatsAppFailureReason(const json* error) {
     } else if (c != error->end() && c->is_string()) {
       code = text::ParseInt64(c->get<std::string>()).value_or(0);
     }
-    title = SafeStr(*error, "title");
-    message = SafeStr(*error, "message");
+    title = JsonString(*error, "title");
+    message = JsonString(*error, "message");
     if (auto d = error->find("error_data"); d != error->end() && d->is_object()) {
-      details = SafeStr(*d, "details");
+      details = JsonString(*d, "details");
     }
   }
   std::string why;
@@ -480,7 +477,7 @@ std::string WhatsAppFailureReason(const json* error) {
 // statuses[]: sent, delivered and read need nothing; a failed one is a report on our reply.
 void ParseWhatsAppStatuses(Context& ctx, const std::vector<const json*>& statuses) {
   for (const json* st : statuses) {
-    if (SafeStr(*st, "status") != "failed") continue;
+    if (JsonString(*st, "status") != "failed") continue;
     Reader rd;
     const std::string wamid = rd.Str(*st, "id", "value.statuses[]", true);
     std::vector<const json*> errors = rd.List(*st, "errors", "value.statuses[]");
@@ -555,19 +552,19 @@ void ParseWhatsAppChange(Context& ctx, const json& value) {
       continue;
     }
     for (const json* c : contacts) {
-      const bool same = (!who.phone.empty() && SafeStr(*c, "wa_id") == who.phone) ||
-                        (!who.bsuid.empty() && SafeStr(*c, "user_id") == who.bsuid);
+      const bool same = (!who.phone.empty() && JsonString(*c, "wa_id") == who.phone) ||
+                        (!who.bsuid.empty() && JsonString(*c, "user_id") == who.bsuid);
       if (!same) continue;
       if (auto p = c->find("profile"); p != c->end() && p->is_object()) {
-        who.name = SafeStr(*p, "name");
-        who.username = SafeStr(*p, "username");
+        who.name = JsonString(*p, "name");
+        who.username = JsonString(*p, "username");
       }
     }
     // Usernames are shown with an @ by chat; Meta's may or may not carry one.
     if (!who.username.empty() && who.username[0] == '@') who.username.erase(0, 1);
 
     Mention m;
-    m.platform = "meta";
+    m.platform = kMetaPlatform;
     m.event_id = "wa:" + wamid;
     m.kind = MentionKind::kDm;
     m.author.id = who.key();
@@ -624,7 +621,7 @@ void ParseInstagramDm(Context& ctx, const std::string& ig_user_id, const json& e
   }
   if (text.empty()) {
     for (const json* a : attachments) {
-      text += (text.empty() ? "" : " ") + AttachmentText(SafeStr(*a, "type"), "");
+      text += (text.empty() ? "" : " ") + AttachmentText(JsonString(*a, "type"), "");
     }
   }
   if (text.empty() && IsTrue(*message, "is_unsupported")) {
@@ -632,7 +629,7 @@ void ParseInstagramDm(Context& ctx, const std::string& ig_user_id, const json& e
   }
 
   Mention m;
-  m.platform = "meta";
+  m.platform = kMetaPlatform;
   m.event_id = "ig:dm:" + mid;
   m.kind = MentionKind::kDm;
   m.author.id = igsid;

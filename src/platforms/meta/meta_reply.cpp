@@ -10,6 +10,7 @@
 #include "platforms/meta/meta_connector.h"
 #include "platforms/meta/meta_target.h"
 #include "security/untrusted_json.h"
+#include "core/json_fields.h"
 
 namespace duplex {
 namespace {
@@ -67,11 +68,6 @@ std::int64_t IntField(const json& obj, const char* key) {
   return 0;
 }
 
-std::string StrField(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // X-Business-Use-Case-Usage: {"<business id>":[{"type":"pages","call_count":100,...,
 // "estimated_time_to_regain_access":N}]}, N in minutes.
 std::optional<std::int64_t> BusinessUseCaseWaitMs(const std::string& header) {
@@ -100,13 +96,13 @@ std::string Describe(const std::string& message, std::int64_t code, std::int64_t
 // The id Meta gives the new comment or message.
 std::string RemoteId(const json& answer) {
   for (const char* key : {"id", "message_id"}) {
-    std::string v = StrField(answer, key);
+    std::string v = JsonString(answer, key);
     if (!v.empty()) return v;
   }
   auto messages = answer.find("messages");  // WhatsApp: {"messages":[{"id":"wamid..."}]}
   if (messages != answer.end() && messages->is_array() && !messages->empty() &&
       (*messages)[0].is_object()) {
-    return StrField((*messages)[0], "id");
+    return JsonString((*messages)[0], "id");
   }
   return {};
 }
@@ -130,10 +126,10 @@ DeliveryOutcome ClassifyMetaAnswer(const HttpResult& result, const std::string& 
 
   const std::int64_t code = IntField(*error, "code");
   const std::int64_t subcode = IntField(*error, "error_subcode");
-  std::string message = StrField(*error, "message");
+  std::string message = JsonString(*error, "message");
   // WhatsApp puts the useful sentence in error_data.details.
   if (auto data = error->find("error_data"); data != error->end() && data->is_object()) {
-    std::string details = StrField(*data, "details");
+    std::string details = JsonString(*data, "details");
     if (!details.empty()) message += ": " + details;
   }
   const std::string what = Describe(message, code, subcode);
@@ -211,8 +207,8 @@ DeliveryOutcome MetaConnector::SendReply(const ReplyRequest& reply, HttpClient& 
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
                                  "the customer's message has no Meta reply target");
   }
-  const std::string type = StrField(target, "type");
-  auto id = [&](const char* key) { return StrField(target, key); };
+  const std::string type = JsonString(target, "type");
+  auto id = [&](const char* key) { return JsonString(target, key); };
   auto bad_target = [&](const char* key) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
                                  std::string("the stored reply target has no valid ") + key);

@@ -11,6 +11,7 @@
 #include "security/crypto.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
+#include "core/json_fields.h"
 
 namespace duplex {
 
@@ -31,11 +32,6 @@ std::optional<std::int64_t> IntField(const json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_number_integer()) return std::nullopt;
   return it->get<std::int64_t>();
-}
-
-std::string StringField(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // Upgrades remembered at once; past this the cache starts over (Telegram's 400 refills it).
@@ -133,12 +129,12 @@ Result<std::string> TelegramConnector::BotUsername() const {
   auto answer = res.ok() ? json::parse(res.response.body, nullptr, false) : json();
   if (!res.ok() || res.response.status != 200 || !answer.is_object() ||
       !answer.contains("result") || !answer["result"].is_object() ||
-      StringField(answer["result"], "username").empty()) {
+      JsonString(answer["result"], "username").empty()) {
     log::Warn("Telegram getMe failed", {{"status", res.response.status},
                                         {"error", Redact(res.error_message)}});
     return unavailable;
   }
-  learned_username_ = StringField(answer["result"], "username");
+  learned_username_ = JsonString(answer["result"], "username");
   log::Info("learned the Telegram bot's username", {{"username", learned_username_}});
   return learned_username_;
 }
@@ -216,13 +212,13 @@ DeliveryOutcome TelegramConnector::Send(const json& target, const std::string& t
     if (answer.is_object() && answer.contains("result") && answer["result"].is_object()) {
       if (auto sent = IntField(answer["result"], "message_id")) {
         remote_id = std::to_string(chat_id) + ":" + std::to_string(*sent);
-        const std::string username = StringField(target, "chat_username");
+        const std::string username = JsonString(target, "chat_username");
         if (!username.empty()) url = "https://t.me/" + username + "/" + std::to_string(*sent);
       }
     }
     return DeliveryOutcome::Done(remote_id, url);
   }
-  std::string description = answer.is_object() ? StringField(answer, "description") : "";
+  std::string description = answer.is_object() ? JsonString(answer, "description") : "";
   description = Redact(text::TruncateUtf8(description, 300));
   const std::string suffix = description.empty() ? "" : ": " + description;
   const json* parameters =

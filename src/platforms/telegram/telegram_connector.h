@@ -44,6 +44,10 @@
 
 namespace duplex {
 
+// The platform's name: its key under `platforms` in the config, its webhook path
+// (/webhooks/telegram), Name() and every Mention.platform it parses.
+inline constexpr const char kTelegramPlatform[] = "telegram";
+
 struct TelegramConfig {
   std::string bot_token;
   std::string bot_id;        // the token's numeric prefix
@@ -61,7 +65,7 @@ class TelegramConnector final : public PlatformConnector {
   // `http` serves getMe when bot_username is not configured; may be null (then group
   // mentions by username cannot be recognised without bot_username).
   TelegramConnector(TelegramConfig config, HttpClient* http);
-  std::string Name() const override { return "telegram"; }
+  std::string Name() const override { return kTelegramPlatform; }
   std::string DisplayName() const override { return "Telegram"; }
   Status Verify(const InboundRequest& request) const override;
   Result<ParsedWebhook> Parse(const InboundRequest& request) const override;

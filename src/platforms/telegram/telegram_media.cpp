@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "core/text.h"
 
 namespace duplex::telegram {
@@ -21,9 +22,7 @@ const json* Object(const json& obj, const char* key) {
 }
 
 std::string Str(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return {};
-  return text::TruncateUtf8(it->get<std::string>(), kMaxPartChars);
+  return text::TruncateUtf8(JsonString(obj, key), kMaxPartChars);
 }
 
 std::optional<std::int64_t> Int(const json& obj, const char* key) {

@@ -181,7 +181,7 @@ Result<ParsedWebhook> TelegramConnector::Parse(const InboundRequest& request) co
   }
 
   Mention m;
-  m.platform = "telegram";
+  m.platform = kTelegramPlatform;
   m.account = config_.bot_id;
   m.event_id = std::to_string(update_id);
   m.kind = is_private ? MentionKind::kDm : MentionKind::kMention;

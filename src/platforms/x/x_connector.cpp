@@ -13,6 +13,7 @@
 #include "security/crypto.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
+#include "core/json_fields.h"
 
 namespace duplex {
 
@@ -31,17 +32,13 @@ constexpr UnixMs kLookupPauseMs = 60 * 1000;
 std::string XErrorDetail(const std::string& body) {
   auto answer = json::parse(body, nullptr, false);
   if (!answer.is_object()) return {};
-  auto str = [](const json& obj, const char* key) -> std::string {
-    auto it = obj.find(key);
-    return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
   std::string detail;
   if (auto errs = answer.find("errors");
       errs != answer.end() && errs->is_array() && !errs->empty() && (*errs)[0].is_object()) {
-    detail = str((*errs)[0], "message");
+    detail = JsonString((*errs)[0], "message");
   }
-  if (detail.empty()) detail = str(answer, "detail");
-  if (detail.empty()) detail = str(answer, "title");
+  if (detail.empty()) detail = JsonString(answer, "detail");
+  if (detail.empty()) detail = JsonString(answer, "title");
   return text::TruncateUtf8(detail, 300);
 }
 
@@ -64,11 +61,6 @@ std::optional<std::int64_t> ResetHintMs(const HttpResponse& r, UnixMs now, std::
   if (!hint) hint = reset_in("x-rate-limit-reset");
   if (!hint) hint = ParseRetryAfterMs(r.Header("Retry-After"));
   return hint;
-}
-
-std::string StringField(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -142,10 +134,13 @@ XConnector::XConnector(XConfig config, HttpClient* http)
     oc.client_id = config_.client_id;
     oc.client_secret = config_.client_secret;
     oc.refresh_token = config_.refresh_token;
-    oc.token_file = config_.token_file;
     oc.ca_file = config_.ca_file;
     oc.timeout_ms = config_.timeout_ms;
-    user_token_ = std::make_unique<x::XUserToken>(std::move(oc));
+    std::unique_ptr<x::TokenStore> tokens;
+    if (!config_.token_file.empty()) {
+      tokens = std::make_unique<x::FileTokenStore>(config_.token_file);
+    }
+    user_token_ = std::make_unique<x::XUserToken>(std::move(oc), std::move(tokens));
   }
 }
 
@@ -232,14 +227,14 @@ std::optional<Author> XConnector::LookUpUser(const std::string& id, UnixMs now) 
   // A suspended or deleted account is a 200 with `errors` and no `data`.
   auto answer = json::parse(res.response.body, nullptr, false);
   const json* data = answer.is_object() && answer.contains("data") ? &answer["data"] : nullptr;
-  if (status != 200 || data == nullptr || !data->is_object() || StringField(*data, "id") != id ||
-      StringField(*data, "username").empty()) {
+  if (status != 200 || data == nullptr || !data->is_object() || JsonString(*data, "id") != id ||
+      JsonString(*data, "username").empty()) {
     return std::nullopt;
   }
   Author author;
   author.id = id;
-  author.handle = StringField(*data, "username");
-  author.name = StringField(*data, "name");
+  author.handle = JsonString(*data, "username");
+  author.name = JsonString(*data, "name");
   if (auto metrics = data->find("public_metrics"); metrics != data->end() && metrics->is_object()) {
     if (auto followers = metrics->find("followers_count");
         followers != metrics->end() && followers->is_number_integer()) {
@@ -266,9 +261,9 @@ x::TokenResult XConnector::Authorization(HttpClient& http, const std::string& ur
 
 DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
   auto target = json::parse(reply.reply_target, nullptr, false);
-  const std::string tweet_id = target.is_object() ? StringField(target, "tweet_id") : "";
+  const std::string tweet_id = target.is_object() ? JsonString(target, "tweet_id") : "";
   const std::string participant =
-      target.is_object() ? StringField(target, "dm_participant_id") : "";
+      target.is_object() ? JsonString(target, "dm_participant_id") : "";
   const bool is_dm = tweet_id.empty();
   if (is_dm ? !x::IsNumericId(participant) : !x::IsNumericId(tweet_id)) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
@@ -306,7 +301,7 @@ DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& htt
     auto answer = json::parse(res.response.body, nullptr, false);
     std::string id;
     if (answer.is_object() && answer.contains("data") && answer["data"].is_object()) {
-      id = StringField(answer["data"], is_dm ? "dm_event_id" : "id");
+      id = JsonString(answer["data"], is_dm ? "dm_event_id" : "id");
     }
     std::string url;
     if (is_dm) {
@@ -361,11 +356,7 @@ HttpRequest XConnector::SampleWebhook(const std::string& base_url, const std::st
   char post_id[24];
   std::snprintf(post_id, sizeof post_id, "17%017llu", n);  // 7 bytes < 10^17
   const std::string own = config_.account_id.empty() ? "1500000000000000001" : config_.account_id;
-  const std::time_t seconds = static_cast<std::time_t>(now / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char created_at[32];
-  std::strftime(created_at, sizeof created_at, "%Y-%m-%dT%H:%M:%S.000Z", &utc);
+  const std::string created_at = FormatUtc(now, "%Y-%m-%dT%H:%M:%S.000Z");
   // An X Activity API mention, shaped like X's documented post.mention.create sample.
   json post = {
       {"id", post_id},

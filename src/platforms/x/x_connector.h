@@ -52,6 +52,10 @@
 
 namespace duplex {
 
+// The platform's name: its key under `platforms` in the config, its webhook path
+// (/webhooks/x), Name() and every Mention.platform it parses.
+inline constexpr const char kXPlatform[] = "x";
+
 struct XConfig {
   std::string consumer_secret;  // webhook signature and CRC (and OAuth 1.0a signing)
   std::string api_base = "https://api.x.com";
@@ -78,7 +82,7 @@ class XConnector final : public PlatformConnector {
  public:
   // `http` (may be null: no profile lookups) serves the author lookups made while parsing.
   explicit XConnector(XConfig config, HttpClient* http = nullptr);
-  std::string Name() const override { return "x"; }
+  std::string Name() const override { return kXPlatform; }
   std::string DisplayName() const override { return "X"; }
   Result<InboundResponse> Handshake(const InboundRequest& request) const override;
   Status Verify(const InboundRequest& request) const override;

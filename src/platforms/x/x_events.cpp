@@ -67,7 +67,7 @@ Result<std::optional<Mention>> ParseTweet(const json& t, const std::string& path
                                           const Context& ctx) {
   if (!t.is_object()) return Status::Invalid(path + " must be an object");
   Mention m;
-  m.platform = "x";
+  m.platform = kXPlatform;
   m.account = ctx.account;
   if (Status s = GetId(t, "id_str", path, m.message_id, true); !s.ok()) return s;
   const json* user = Member(t, "user");
@@ -121,7 +121,7 @@ Result<std::optional<Mention>> ParseDm(const json& e, const std::string& path, c
   if (Status s = security::GetString(e, "type", path, type); !s.ok()) return s;
   if (type != "message_create") return std::optional<Mention>();
   Mention m;
-  m.platform = "x";
+  m.platform = kXPlatform;
   m.account = ctx.account;
   m.kind = MentionKind::kDm;
   if (Status s = security::GetString(e, "id", path, m.message_id); !s.ok()) return s;
@@ -172,7 +172,7 @@ Result<std::optional<Mention>> ParsePost(const json& p, const std::string& path,
                                          const json* includes, bool reply_event,
                                          const Context& ctx) {
   Mention m;
-  m.platform = "x";
+  m.platform = kXPlatform;
   m.account = ctx.account;
   if (Status s = GetId(p, "id", path, m.message_id, true); !s.ok()) return s;
   if (Status s = GetId(p, "author_id", path, m.author.id, true); !s.ok()) return s;

@@ -1,12 +1,5 @@
 #include "platforms/x/x_oauth2.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -34,24 +27,23 @@ DeliveryOutcome RefreshFailure(OutcomeKind kind, const std::string& why) {
 
 }  // namespace
 
-XUserToken::XUserToken(XOAuth2Config config)
+XUserToken::XUserToken(XOAuth2Config config, std::unique_ptr<TokenStore> store)
     : config_(std::move(config)),
+      store_(std::move(store)),
       initial_refresh_token_(config_.refresh_token),
       access_token_(config_.bearer_token),
       refresh_token_(config_.refresh_token) {
-  if (!config_.token_file.empty() && !config_.refresh_token.empty()) LoadFile();
+  if (store_ && !config_.refresh_token.empty()) LoadSaved();
 }
 
-void XUserToken::LoadFile() {
-  std::ifstream in(config_.token_file);
-  if (!in) return;  // first start: nothing persisted yet
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto doc = json::parse(ss.str(), nullptr, false);
+void XUserToken::LoadSaved() {
+  const std::optional<std::string> saved = store_->Load();
+  if (!saved) return;  // first start: nothing persisted yet
+  auto doc = json::parse(*saved, nullptr, false);
   if (!doc.is_object() || doc.value("derived_from", "") != Fingerprint(config_.refresh_token) ||
       !doc.contains("refresh_token") || !doc["refresh_token"].is_string()) {
     log::Warn("ignoring platforms.x.token_file: it does not belong to the configured refresh_token",
-              {{"file", config_.token_file}});
+              {{"file", store_->Where()}});
     return;
   }
   refresh_token_ = doc["refresh_token"].get<std::string>();
@@ -63,27 +55,18 @@ void XUserToken::LoadFile() {
   }
 }
 
-void XUserToken::SaveFile() const {
-  if (config_.token_file.empty()) return;
+void XUserToken::Save() const {
+  if (!store_) return;
   const std::string content =
       security::DumpJson(json{{"derived_from", Fingerprint(initial_refresh_token_)},
                               {"refresh_token", refresh_token_},
                               {"access_token", access_token_},
                               {"expires_at_ms", expires_at_}});
-  const std::string tmp = config_.token_file + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0;
-  if (ok) {
-    ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
-    ok = ::fsync(fd) == 0 && ok;
-    ok = ::close(fd) == 0 && ok;
-  }
-  ok = ok && std::rename(tmp.c_str(), config_.token_file.c_str()) == 0;
-  if (!ok) {
+  if (!store_->Save(content)) {
     // The rotated token still works from memory; only a restart would need a new one.
     log::Warn(
         "could not write platforms.x.token_file; the refreshed X token is kept in memory only",
-        {{"file", config_.token_file}});
+        {{"file", store_->Where()}});
   }
 }
 
@@ -169,7 +152,7 @@ TokenResult XUserToken::RefreshLocked(HttpClient& http, UnixMs now) {
   if (answer.contains("expires_in") && answer["expires_in"].is_number_integer()) {
     expires_at_ = now + answer["expires_in"].get<std::int64_t>() * 1000;
   }
-  SaveFile();
+  Save();
   log::Info("X OAuth 2.0 user token refreshed",
             {{"expires_in_s", expires_at_ ? (expires_at_ - now) / 1000 : 0}});
   return {access_token_, std::nullopt};

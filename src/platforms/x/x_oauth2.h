@@ -4,15 +4,16 @@
 //    spent twice by concurrent deliveries.
 //  - Refreshes (POST {api_base}/2/oauth2/token, grant_type=refresh_token) when no access
 //    token is known, when the known one expires within 5 minutes, and when X rejected it.
-//  - X rotates refresh tokens: the new one replaces the old in memory, and in `token_file`
-//    when one is configured (written atomically, mode 0600). A token file is used at start
-//    only if it was derived from the refresh_token now in the config, so putting a fresh
-//    refresh_token in the config always wins over a stale file.
+//  - X rotates refresh tokens: the new one replaces the old in memory, and in the TokenStore
+//    when one is given (platforms.x.token_file). What was saved is used at start only if it
+//    was derived from the refresh_token now in the config, so putting a fresh refresh_token
+//    in the config always wins over a stale file.
 //  - Failures come back as a DeliveryOutcome for the reply that needed the token: the reply
 //    was not sent, so network trouble is kRetry; a refused refresh token is kPermanent with
 //    auth_failure. No message ever contains a token.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "core/clock.h"
 #include "core/delivery_outcome.h"
 #include "core/http_client.h"
+#include "platforms/x/x_token_store.h"
 
 namespace duplex::x {
 
@@ -29,7 +31,6 @@ struct XOAuth2Config {
   std::string client_id;      // required to refresh
   std::string client_secret;  // confidential clients: HTTP Basic on the token endpoint
   std::string refresh_token;  // empty: the bearer token is used until it stops working
-  std::string token_file;     // optional: where rotated tokens are kept across restarts
   std::string ca_file;
   int timeout_ms = 10'000;
 };
@@ -41,7 +42,8 @@ struct TokenResult {
 
 class XUserToken {
  public:
-  explicit XUserToken(XOAuth2Config config);
+  // `store`: where rotated tokens are kept across restarts; null for nowhere.
+  XUserToken(XOAuth2Config config, std::unique_ptr<TokenStore> store);
 
   bool CanRefresh() const { return !config_.client_id.empty() && !initial_refresh_token_.empty(); }
 
@@ -57,11 +59,12 @@ class XUserToken {
 
  private:
   TokenResult RefreshLocked(HttpClient& http, UnixMs now);
-  void LoadFile();
-  void SaveFile() const;
+  void LoadSaved();
+  void Save() const;
 
   std::mutex mu_;
   const XOAuth2Config config_;
+  const std::unique_ptr<TokenStore> store_;
   const std::string initial_refresh_token_;
   std::string access_token_;
   std::string refresh_token_;

@@ -1,4 +1,4 @@
-#include "handlers/delivery_reports.h"
+#include "commands/delivery_reports.h"
 
 #include "commands/notices.h"
 #include "core/log.h"

@@ -1,0 +1,7 @@
+#include "core/version.h"
+
+namespace duplex {
+
+const char* Version() { return DUPLEX_VERSION; }
+
+}  // namespace duplex
