@@ -292,9 +292,9 @@ TEST_CASE(
 TEST_CASE("recovery puts interrupted chat posts back to pending") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
-  store->Ingest({Item("e1", "c1", "one")}, 1000);
+  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
   auto due = store->DueDeliveries(1000, 10, {});
-  store->MarkSending({due->front().id}, 1000);
+  REQUIRE(store->MarkSending({due->front().id}, 1000).ok());
   CHECK(*store->RecoverInterrupted(2000, [](const StoredMessage&, std::int64_t) { return ""; }) == 1);
   CHECK(store->DueDeliveries(2000, 10, {})->size() == 1);
 }
@@ -302,7 +302,7 @@ TEST_CASE("recovery puts interrupted chat posts back to pending") {
 TEST_CASE("a closed conversation is reopened by a new customer message") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
-  store->Ingest({Item("e1", "c1", "one")}, 1000);
+  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
   {
     SQLite::Database db(dir.File("d.db"), SQLite::OPEN_READWRITE);
     db.exec("UPDATE conversations SET state = 'closed'");
@@ -315,7 +315,7 @@ TEST_CASE("a closed conversation is reopened by a new customer message") {
 TEST_CASE("an edit is posted in the thread but neither reopens nor restarts the SLA clock") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
-  store->Ingest({Item("e1", "c1", "one")}, 1000);
+  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
   auto edit = [](const std::string& event_id) {
     IngestItem item = Item(event_id, "c1", "✏️ edited: one, with more detail");
     item.mention.message_id = "msg-e1";

@@ -9,7 +9,6 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kUnauthenticated: return 401;
     case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kNotFound: return 404;
-    case StatusCode::kTooLarge: return 413;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kInternal: return 500;
   }

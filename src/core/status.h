@@ -16,12 +16,11 @@ enum class StatusCode {
   kUnauthenticated,   // bad or missing signature, stale timestamp: 401
   kPermissionDenied,  // failed handshake, foreign workspace: 403
   kNotFound,          // 404
-  kTooLarge,          // 413
   kUnavailable,       // database or dependency not usable: 503
   kInternal,          // a bug or an unexpected failure: 500
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -33,7 +32,6 @@ class Status {
   }
   static Status Forbidden(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-  static Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
@@ -50,7 +48,7 @@ class Status {
 int HttpStatusFor(StatusCode code);
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT
