@@ -34,19 +34,6 @@ const std::map<std::string, std::string> kEnv = {{"TEST_BOT_TOKEN", "xoxb-cli-di
                                                  {"TEST_SIGNING_SECRET", kSigningSecret},
                                                  {"TEST_GENERIC_SECRET", kGenericSecret}};
 
-bool WaitHealthy(int port) {
-  HttplibClient http;
-  return WaitUntil(
-      [&] {
-        HttpRequest r;
-        r.method = "GET";
-        r.url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
-        r.timeout_ms = 500;
-        auto res = http.Send(r);
-        return res.ok() && res.response.status == 200;
-      },
-      10'000);
-}
 
 }  // namespace
 

@@ -64,15 +64,6 @@ HttpResult SignedMention(HttplibClient& http, int port, const std::string& id, c
   return http.Send(req);
 }
 
-bool Healthy(int port) {
-  HttplibClient http;
-  HttpRequest r;
-  r.method = "GET";
-  r.url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
-  r.timeout_ms = 500;
-  auto res = http.Send(r);
-  return res.ok() && res.response.status == 200;
-}
 
 }  // namespace
 

@@ -47,17 +47,7 @@ TEST_CASE("local round trip: receive, serve, simulate and chat with deploy/local
   DuplexProcess receive({"receive", "--config", config}, dir.path().string());
   REQUIRE(WaitUntil([&] { return Contains(receive.Stdout(), "listening on"); }, 10'000));
   DuplexProcess serve({"serve", "--config", config}, dir.path().string());
-  HttplibClient http;
-  REQUIRE(WaitUntil(
-      [&] {
-        HttpRequest r;
-        r.method = "GET";
-        r.url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
-        r.timeout_ms = 500;
-        auto res = http.Send(r);
-        return res.ok() && res.response.status == 200;
-      },
-      10'000));
+  REQUIRE(WaitHealthy(port));
 
   auto mention =
       RunDuplex({"simulate", "generic", "--config", config, "--text", "Where is my parcel?"});

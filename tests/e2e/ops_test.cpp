@@ -61,19 +61,6 @@ std::string Base(int port) {
   return "http://127.0.0.1:" + std::to_string(port);
 }
 
-bool WaitHealthy(int port) {
-  HttplibClient http;
-  return WaitUntil(
-      [&] {
-        HttpRequest r;
-        r.method = "GET";
-        r.url = Base(port) + "/healthz";
-        r.timeout_ms = 500;
-        auto res = http.Send(r);
-        return res.ok() && res.response.status == 200;
-      },
-      10'000);
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;

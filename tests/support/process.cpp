@@ -116,6 +116,20 @@ int FreePort() {
   return port;
 }
 
+bool Healthy(int port) {
+  HttplibClient http;
+  HttpRequest r;
+  r.method = "GET";
+  r.url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
+  r.timeout_ms = 500;
+  auto res = http.Send(r);
+  return res.ok() && res.response.status == 200;
+}
+
+bool WaitHealthy(int port, int timeout_ms) {
+  return WaitUntil([&] { return Healthy(port); }, timeout_ms);
+}
+
 bool WaitOutboxDrained(int port, int timeout_ms) {
   HttplibClient http;
   return WaitUntil(

@@ -49,4 +49,8 @@ int FreePort();
 // by a late duplicate.
 bool WaitOutboxDrained(int port, int timeout_ms = 10'000);
 
+// Whether a `duplex serve` on 127.0.0.1:`port` answers /healthz 200 now, and a wait for it.
+bool Healthy(int port);
+bool WaitHealthy(int port, int timeout_ms = 10'000);
+
 }  // namespace duplex::test
