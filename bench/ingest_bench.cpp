@@ -1,15 +1,20 @@
-// Ingest benchmark (issue 8): correctly signed generic webhooks against `duplex serve` with
-// durable commits (WAL, synchronous=FULL), against a bare cpp-httplib server answering 200
-// to the same POSTs, with the same load tool (wrk, 2 threads), at 8 and 64 connections.
+// Ingest benchmark (issues 8, 18): correctly signed generic webhooks against `duplex serve`
+// with durable commits (WAL, synchronous=FULL), against two baselines with the same load tool
+// (wrk, 2 threads), at 8 and 64 connections:
+//  - the simplest durable server (durable_server.cpp): answers 200 only after the raw body is
+//    committed by one group-commit writer on the same disk — the same promise, no other work;
+//  - a bare cpp-httplib server answering 200 at once (no promise at all).
 // Also duplex with group commit off (one transaction and fsync per request), the batch sizes
-// group commit formed (from /metrics), and the memory (RSS) of both servers idle and loaded.
+// group commit formed (from /metrics), and the memory (RSS) of the servers idle and loaded.
 //
 //   build/bench/ingest_bench [--seconds S] [--rounds R] [--connections 8,64]
 //                            [--requests-per-thread N] [--sign-only PREFIX] [--compare
 //                            [LABEL=]DUPLEX]...
 //
-// Rounds are interleaved (bare, duplex, duplex without batching; then again) and each figure
-// is the best round, so a burst of load from elsewhere on the machine hurts one round only.
+// Rounds are paired: in each round every server runs back to back on the same request
+// files, and duplex's figures are divided by the baselines' of the same round. The disk's
+// fsync time drifts a lot between rounds on shared machines, so the tables give the median
+// of those per-round ratios (and of each raw figure), with every round's ratio listed.
 // Every duplex run gets a fresh database and fresh pre-signed requests (unique ids, signed
 // seconds before the run, inside the 5-minute window). The chat side is realistic and out
 // of the way: a fake Slack with duplex's default rate limit (one post per second).
@@ -32,6 +37,9 @@
 #ifndef BARE_SERVER_BINARY
 #error "BARE_SERVER_BINARY must name the bare_server executable"
 #endif
+#ifndef DURABLE_SERVER_BINARY
+#error "DURABLE_SERVER_BINARY must name the durable_server executable"
+#endif
 
 namespace duplex::bench {
 namespace {
@@ -50,18 +58,55 @@ struct Run {
   ProcMemory memory;
 };
 
+enum class Server { kBare, kDurable, kDuplex };
+
 struct Variant {
   std::string name;
-  bool duplex = false;
+  Server server = Server::kDuplex;
   bool group_commit = true;
   std::string binary = DUPLEX_BINARY;
-  std::vector<Run> runs;
-  std::string label;  // for --compare builds: what to call them in the table
-  const Run& Best() const {
-    return *std::max_element(runs.begin(), runs.end(),
-                             [](const Run& a, const Run& b) { return a.wrk.rps < b.wrk.rps; });
-  }
+  std::vector<Run> runs;  // one per round, in round order
+  std::string label;      // for --compare builds: what to call them in the table
+  bool duplex() const { return server == Server::kDuplex; }
 };
+
+double Median(std::vector<double> v) {
+  return Percentile(v, 50);
+}
+
+// The median over rounds of `figure(run)`.
+template <typename F>
+double MedianOf(const Variant& v, F figure) {
+  std::vector<double> values;
+  for (const auto& r : v.runs) values.push_back(figure(r));
+  return Median(values);
+}
+
+// Per-round ratios figure(a) / figure(b), a and b run in the same rounds.
+template <typename F>
+std::vector<double> Ratios(const Variant& a, const Variant& b, F figure) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < a.runs.size() && i < b.runs.size(); ++i) {
+    out.push_back(figure(a.runs[i]) / std::max(1e-9, figure(b.runs[i])));
+  }
+  return out;
+}
+
+double Rps(const Run& r) {
+  return r.wrk.rps;
+}
+double Cpu(const Run& r) {
+  return r.cpu_us_per_request;
+}
+double P99(const Run& r) {
+  return r.wrk.p99_ms;
+}
+
+std::string List(const std::vector<double>& v) {
+  std::string out;
+  for (double x : v) out += (out.empty() ? "" : ", ") + Fixed(x, 2);
+  return out;
+}
 
 void Log(const std::string& s) {
   std::fprintf(stderr, "%s\n", s.c_str());
@@ -108,13 +153,36 @@ Run RunDuplex(const TempDir& tmp, const std::string& name, const std::string& bi
   return r;
 }
 
+// The simplest durable server, on a fresh database like duplex.
+Run RunDurable(const TempDir& tmp, const std::string& name, int connections, double seconds,
+               const std::string& prefix, int http_threads, int keep_alive_max) {
+  const std::string dir = tmp.File(name);
+  std::filesystem::create_directories(dir);
+  const int port = FreePort();
+  Child server({DURABLE_SERVER_BINARY, "--port", std::to_string(port), "--db", dir + "/bodies.db",
+                "--threads", std::to_string(http_threads), "--keep-alive-max",
+                std::to_string(keep_alive_max)},
+               dir + "/server.log");
+  Run r;
+  if (!WaitForHttp(port, "/healthz")) return r;
+  const double cpu_before = ProcCpuSeconds(server.pid());
+  r.wrk =
+      RunWrk("http://127.0.0.1:" + std::to_string(port), kWrkThreads, connections, seconds, prefix);
+  r.cpu_us_per_request =
+      (ProcCpuSeconds(server.pid()) - cpu_before) * 1e6 / std::max(1.0, r.wrk.requests);
+  r.memory = ReadProcMemory(server.pid());
+  server.Stop();
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
 }  // namespace
 }  // namespace duplex::bench
 
 int main(int argc, char** argv) {
   using namespace duplex::bench;
-  double seconds = 5;
-  int rounds = 2;
+  double seconds = 4;
+  int rounds = 5;
   int per_file = 60'000;
   std::vector<int> connection_counts = {8, 64};
   std::string sign_only;
@@ -173,16 +241,18 @@ int main(int argc, char** argv) {
 
   std::vector<std::vector<Variant>> results;
   for (int connections : connection_counts) {
+    // Indexes: 0 bare, 1 durable, 2 duplex, 3 duplex commit per request, 4.. --compare builds.
     std::vector<Variant> variants = {
-        {"bare cpp-httplib server", false, true, "", {}, ""},
-        {"duplex, group commit (default)", true, true, DUPLEX_BINARY, {}, ""},
-        {"duplex, commit per request", true, false, DUPLEX_BINARY, {}, ""}};
+        {"bare cpp-httplib server", Server::kBare, true, "", {}, ""},
+        {"simplest durable server", Server::kDurable, true, "", {}, ""},
+        {"duplex, group commit (default)", Server::kDuplex, true, DUPLEX_BINARY, {}, ""},
+        {"duplex, commit per request", Server::kDuplex, false, DUPLEX_BINARY, {}, ""}};
     for (const auto& spec : compare) {
       // --compare LABEL=PATH or PATH
       const auto eq = spec.find('=');
       const std::string binary = eq == std::string::npos ? spec : spec.substr(eq + 1);
       variants.push_back({"duplex " + binary,
-                          true,
+                          Server::kDuplex,
                           true,
                           binary,
                           {},
@@ -194,9 +264,11 @@ int main(int argc, char** argv) {
                               "c" + std::to_string(connections) + "r" + std::to_string(round));
       for (auto& v : variants) {
         Run r;
-        if (v.duplex) {
-          r = RunDuplex(tmp, "db-" + std::to_string(connections) + "-" + std::to_string(round),
-                        v.binary, slack, v.group_commit, connections, seconds, prefix);
+        const std::string name = "db-" + std::to_string(connections) + "-" + std::to_string(round);
+        if (v.duplex()) {
+          r = RunDuplex(tmp, name, v.binary, slack, v.group_commit, connections, seconds, prefix);
+        } else if (v.server == Server::kDurable) {
+          r = RunDurable(tmp, name, connections, seconds, prefix, kHttpThreads, kKeepAliveMax);
         } else {
           const double cpu_before = ProcCpuSeconds(bare.pid());
           r.wrk = RunWrk("http://127.0.0.1:" + std::to_string(bare_port), kWrkThreads, connections,
@@ -225,32 +297,50 @@ int main(int argc, char** argv) {
                               MemTotal() + " RAM · load average " + load_before + " before, " +
                               load_after + " after";
   std::printf("@@section ingest\n");
-  std::printf("Run %s · %s · wrk -t%d, %.0f s per run, best of %d interleaved rounds\n\n",
-              Today().c_str(), machine.c_str(), kWrkThreads, seconds, rounds);
   std::printf(
-      "| connections | server | requests/s | **vs bare** | p50 ms | p99 ms | CPU µs/request | CPU "
-      "vs bare |\n");
-  std::printf("|---:|---|---:|---:|---:|---:|---:|---:|\n");
+      "Run %s · %s · wrk -t%d, %.0f s per run, %d paired rounds (every server back to back in "
+      "each round, on the same request files); each figure is the median over the rounds, each "
+      "ratio the median of the per-round ratios\n\n",
+      Today().c_str(), machine.c_str(), kWrkThreads, seconds, rounds);
+  std::printf(
+      "| connections | server | requests/s | **vs durable** | vs bare | p50 ms | p99 ms | CPU "
+      "µs/request | **CPU vs durable** |\n");
+  std::printf("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
   long failures = 0, wraps = 0;
   double accepted = 0, duplicates = 0;
   for (std::size_t c = 0; c < connection_counts.size(); ++c) {
-    const Run& base = results[c][0].Best();
-    for (std::size_t i = 0; i < 3; ++i) {
+    const Variant& bare_v = results[c][0];
+    const Variant& durable_v = results[c][1];
+    for (std::size_t i = 0; i < 4; ++i) {
       const Variant& v = results[c][i];
-      const Run& r = v.Best();
-      std::printf("| %d | %s | %s | **%.2f** | %.2f | %.2f | %.0f | %.1fx |\n",
-                  connection_counts[c], v.name.c_str(), Thousands(r.wrk.rps).c_str(),
-                  r.wrk.rps / base.wrk.rps, r.wrk.p50_ms, r.wrk.p99_ms, r.cpu_us_per_request,
-                  r.cpu_us_per_request / base.cpu_us_per_request);
+      std::printf("| %d | %s | %s | **%.2f** | %.2f | %.2f | %.2f | %.0f | **%.2fx** |\n",
+                  connection_counts[c], v.name.c_str(), Thousands(MedianOf(v, Rps)).c_str(),
+                  Median(Ratios(v, durable_v, Rps)), Median(Ratios(v, bare_v, Rps)),
+                  MedianOf(v, [](const Run& r) { return r.wrk.p50_ms; }), MedianOf(v, P99),
+                  MedianOf(v, Cpu), Median(Ratios(v, durable_v, Cpu)));
       for (const auto& run : v.runs) {
         failures += run.wrk.status_errors + run.wrk.errors;
-        if (v.duplex) {
+        if (v.duplex()) {
           wraps += run.wrk.wraps;
           accepted += run.accepted;
           duplicates += run.duplicates;
         }
       }
     }
+  }
+  std::printf("\nduplex (group commit) against the simplest durable server, round by round:\n\n");
+  std::printf(
+      "| connections | requests/s ratio per round | median | CPU/request ratio per round | "
+      "median | p99 ratio per round | median |\n|---:|---|---:|---|---:|---|---:|\n");
+  for (std::size_t c = 0; c < connection_counts.size(); ++c) {
+    const Variant& duplex_v = results[c][2];
+    const Variant& durable_v = results[c][1];
+    auto rps = Ratios(duplex_v, durable_v, Rps);
+    auto cpu = Ratios(duplex_v, durable_v, Cpu);
+    auto p99 = Ratios(duplex_v, durable_v, P99);
+    std::printf("| %d | %s | **%.2f** | %s | **%.2f** | %s | %.2f |\n", connection_counts[c],
+                List(rps).c_str(), Median(rps), List(cpu).c_str(), Median(cpu), List(p99).c_str(),
+                Median(p99));
   }
   std::printf(
       "\nAll runs: %ld failed or non-2xx requests; duplex accepted %s mentions, %s as duplicates "
@@ -259,14 +349,13 @@ int main(int argc, char** argv) {
 
   std::printf("@@section group-commit\n");
   std::printf(
-      "Same runs as above. With commit per request the writer always has a request waiting, so its "
-      "transactions per second are the disk's rate of durable commits as duplex sees it "
-      "(write-ahead "
-      "log append + fdatasync, under this run's load). With *c* connections each waiting for its "
-      "own "
-      "durable commit, no server can answer more than about *c* × that rate (**of ceiling** below: "
-      "requests/s ÷ (*c* × commits/s); 1.0 would mean every commit carried every connection's "
-      "request).\n\n");
+      "Same runs as above (medians over the rounds). With commit per request the writer always "
+      "has a request waiting, so its transactions per second are the disk's rate of durable "
+      "commits as duplex sees it (write-ahead log append + fdatasync, under this run's load). "
+      "With *c* connections each waiting for its own durable commit, a server that commits one "
+      "request at a time cannot answer more than about *c* × that rate (**of ceiling** below: "
+      "requests/s ÷ (*c* × commits/s)); group commit is how duplex and the simplest durable "
+      "server pass it.\n\n");
   std::printf(
       "| connections | commit | requests/s | **gain** | commits/s | of ceiling | requests per "
       "commit | largest |");
@@ -274,44 +363,50 @@ int main(int argc, char** argv) {
   std::printf("\n|---:|---|---:|---:|---:|---:|---:|---:|");
   for (int b = 0; b < 7; ++b) std::printf("---:|");
   std::printf("\n");
+  auto commit_rate = [](const Run& r) { return r.batches / std::max(1e-9, r.wrk.seconds); };
   for (std::size_t c = 0; c < connection_counts.size(); ++c) {
-    const Run& single = results[c][2].Best();
-    const double commit_rate = single.batches / std::max(1e-9, single.wrk.seconds);
-    const double ceiling = connection_counts[c] * commit_rate;
-    for (int i : {1, 2}) {
-      const Run& r = results[c][i].Best();
+    const Variant& single = results[c][3];
+    const double ceiling = connection_counts[c] * MedianOf(single, commit_rate);
+    for (int i : {2, 3}) {
+      const Variant& v = results[c][i];
+      const double batches = MedianOf(v, [](const Run& r) { return r.batches; });
+      const double committed = MedianOf(v, [](const Run& r) { return r.committed; });
       std::printf("| %d | %s | %s | **%.2fx** | %s | %.2f | %.1f | %.0f |", connection_counts[c],
-                  i == 1 ? "grouped (default)" : "one per request", Thousands(r.wrk.rps).c_str(),
-                  r.wrk.rps / single.wrk.rps,
-                  Thousands(r.batches / std::max(1e-9, r.wrk.seconds)).c_str(), r.wrk.rps / ceiling,
-                  r.batches > 0 ? r.committed / r.batches : 0.0, r.max_batch);
-      for (double n : r.buckets) std::printf(" %s |", Thousands(n).c_str());
+                  i == 2 ? "grouped (default)" : "one per request",
+                  Thousands(MedianOf(v, Rps)).c_str(), Median(Ratios(v, single, Rps)),
+                  Thousands(MedianOf(v, commit_rate)).c_str(), MedianOf(v, Rps) / ceiling,
+                  batches > 0 ? committed / batches : 0.0,
+                  MedianOf(v, [](const Run& r) { return r.max_batch; }));
+      for (int b = 0; b < 7; ++b) {
+        std::printf(" %s |",
+                    Thousands(MedianOf(v, [b](const Run& r) { return r.buckets[b]; })).c_str());
+      }
       std::printf("\n");
     }
   }
   std::printf(
-      "\nThe size columns count transactions by how many webhook requests they committed.\n");
+      "\nThe size columns count transactions by how many webhook requests they committed "
+      "(median over the rounds).\n");
 
   if (!compare.empty()) {
     std::printf("@@section before-after\n");
     std::printf(
-        "Run %s · %s · the builds below in the same interleaved rounds as this build (best of "
-        "%d)\n\n",
+        "Run %s · %s · the builds below in the same paired rounds as this build (medians of "
+        "%d rounds)\n\n",
         Today().c_str(), machine.c_str(), rounds);
     std::printf(
-        "| connections | duplex build | requests/s | vs bare | **this build vs it** | CPU "
-        "µs/request | "
-        "CPU vs this build |\n|---:|---|---:|---:|---:|---:|---:|\n");
+        "| connections | duplex build | requests/s | vs durable | **this build vs it** | CPU "
+        "µs/request | CPU vs this build |\n|---:|---|---:|---:|---:|---:|---:|\n");
     for (std::size_t c = 0; c < connection_counts.size(); ++c) {
-      const Run& base = results[c][0].Best();
-      const Run& now = results[c][1].Best();
-      for (std::size_t i = 1; i < results[c].size(); ++i) {
-        if (i == 2) continue;
-        const Run& r = results[c][i].Best();
+      const Variant& durable_v = results[c][1];
+      const Variant& now = results[c][2];
+      for (std::size_t i = 2; i < results[c].size(); ++i) {
+        if (i == 3) continue;
+        const Variant& v = results[c][i];
         std::printf("| %d | %s | %s | %.2f | **%.2fx** | %.0f | %.2fx |\n", connection_counts[c],
-                    i == 1 ? "this build" : results[c][i].label.c_str(),
-                    Thousands(r.wrk.rps).c_str(), r.wrk.rps / base.wrk.rps, now.wrk.rps / r.wrk.rps,
-                    r.cpu_us_per_request, r.cpu_us_per_request / now.cpu_us_per_request);
+                    i == 2 ? "this build" : v.label.c_str(), Thousands(MedianOf(v, Rps)).c_str(),
+                    Median(Ratios(v, durable_v, Rps)), Median(Ratios(now, v, Rps)),
+                    MedianOf(v, Cpu), Median(Ratios(v, now, Cpu)));
       }
     }
   }
@@ -319,7 +414,7 @@ int main(int argc, char** argv) {
   double duplex_peak = 0;
   long duplex_threads = 0;
   for (const auto& variants : results) {
-    for (const auto& r : variants[1].runs) {
+    for (const auto& r : variants[2].runs) {
       duplex_peak = std::max(duplex_peak, static_cast<double>(r.memory.hwm_kb));
       duplex_threads = std::max(duplex_threads, r.memory.threads);
     }

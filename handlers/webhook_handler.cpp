@@ -58,14 +58,20 @@ HttpAnswer HandleWebhook(const PlatformConnector& connector, const InboundReques
     Count(deps, platform, "unavailable");
     return AnswerFor(outcomes.status());
   }
-  int accepted = 0, duplicates = 0;
-  for (const auto& o : *outcomes) (o.duplicate ? duplicates : accepted)++;
+  int accepted = 0, duplicates = 0, echoes = 0;
+  for (const auto& o : *outcomes) (o.echo ? echoes : o.duplicate ? duplicates : accepted)++;
   Count(deps, platform, "accepted", accepted);
   Count(deps, platform, "duplicate", duplicates);
+  Count(deps, platform, "echo", echoes);
+  if (echoes > 0) {
+    log::Info("echo of our own reply dropped",
+              {{"platform", platform}, {"count", std::to_string(echoes)}});
+  }
   if (parsed->response) return {parsed->response->status, parsed->response->content_type, parsed->response->body, {}};
   return {200, "application/json",
           "{\"ok\":true,\"accepted\":" + std::to_string(accepted) +
-              ",\"duplicates\":" + std::to_string(duplicates) + "}",
+              ",\"duplicates\":" + std::to_string(duplicates) +
+              (echoes > 0 ? ",\"echoes\":" + std::to_string(echoes) : "") + "}",
           {}};
 }
 

@@ -1,6 +1,7 @@
 // POST/GET /webhooks/<platform>: handshake, verify → parse → route → commit → 200.
 // A 2xx is sent only after the mentions and delivery reports are committed; a failed commit
-// answers 503 so the platform sends again (and dedup makes that safe).
+// answers 503 so the platform sends again (and dedup makes that safe). Our own replies
+// coming back (IngestOutcome::echo) are acknowledged, logged and counted as result "echo".
 #pragma once
 
 #include <functional>

@@ -2,7 +2,10 @@
 // dead letters, unknown outcomes, ordering and pacing — in milliseconds.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -479,6 +482,8 @@ TEST_CASE(
            rig.Get(bad_reply->delivery_id).state != DeliveryState::kPending &&
            worker.InFlight() == 0;
   }));
+  // Every card is attempted by then, the one that throws included.
+  REQUIRE(worker.WaitIdle(10'000));
   // The reply may have reached the platform before the exception: unknown, never resent.
   Delivery bad = rig.Get(bad_reply->delivery_id);
   CHECK(bad.state == DeliveryState::kUnknown);
@@ -505,6 +510,116 @@ TEST_CASE(
   for (const auto& p : rig.chat.posts())
     posted_e3 = posted_e3 || (p.card && p.card->text == "text e3");
   CHECK(posted_e3);
+  CHECK(worker.Stop(5000));
+}
+
+namespace {
+
+// Holds every chat post until the test opens the gate; says when the first one arrives.
+class GatedPoster final : public ChatPoster {
+ public:
+  explicit GatedPoster(test::RecordingPoster& real) : real_(real) {}
+  const ChatDialect& Dialect() const override { return real_.Dialect(); }
+  DeliveryOutcome Post(const ChatMessage& m) override {
+    {
+      std::unique_lock lock(mu_);
+      ++waiting_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+    }
+    return real_.Post(m);
+  }
+  DeliveryOutcome Update(const ChatMessage& m, const std::string& id) override {
+    return real_.Update(m, id);
+  }
+  bool WaitForPost() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return waiting_ > 0; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  test::RecordingPoster& real_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
+
+DeliveryDeps WorkerDeps(Rig& rig, ChatPoster& chat) {
+  DeliveryDeps d;
+  d.store = rig.store.get();
+  d.clock = &rig.clock;
+  d.chat = &chat;
+  d.connectors = &rig.connectors;
+  d.http = &rig.http;
+  d.limiter = &rig.limiter;
+  d.retry.jitter = 0;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the worker is idle only when nothing is due or in flight: a post held in flight keeps it "
+    "busy, and once idle the post is recorded") {
+  Rig rig;
+  GatedPoster chat(rig.chat);
+  DeliveryEngine engine(WorkerDeps(rig, chat));
+  DeliveryWorker worker(engine, 2);
+  CHECK_FALSE(worker.WaitIdle(10));  // not running: never idle
+  worker.Start();
+  CHECK(worker.WaitIdle(5000));  // an empty outbox
+
+  rig.Ingest("e1", "c1");
+  worker.Wake();
+  REQUIRE(chat.WaitForPost());
+  CHECK_FALSE(worker.WaitIdle(200));  // the post is in flight
+  chat.Open();
+  REQUIRE(worker.WaitIdle(5000));
+  CHECK(rig.chat.posts().size() == 1);
+  CHECK(rig.Get(1).state == DeliveryState::kDone);
+  CHECK(worker.Stop(5000));
+  CHECK_FALSE(worker.WaitIdle(10));  // stopped
+}
+
+TEST_CASE("the worker is idle while a retry waits for later, and busy again when it falls due") {
+  Rig rig;
+  DeliveryEngine engine(WorkerDeps(rig, rig.chat));
+  DeliveryWorker worker(engine, 1);
+  rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack is down"));
+  rig.Ingest("e1", "c1");
+  worker.Start();
+  REQUIRE(test::WaitUntil([&] { return rig.Get(1).attempts == 1; }));
+  // Scheduled 5 s from now on the engine's clock, which does not move by itself.
+  CHECK(worker.WaitIdle(5000));
+  CHECK(rig.Get(1).state == DeliveryState::kPending);
+  CHECK(rig.chat.posts().empty());
+  rig.clock.Advance(5'000);
+  REQUIRE(worker.WaitIdle(5000));
+  CHECK(rig.Get(1).state == DeliveryState::kDone);
+  CHECK(rig.chat.posts().size() == 1);
+  CHECK(worker.Stop(5000));
+}
+
+TEST_CASE("due work held back by the rate limiter is not idle") {
+  Rig rig(/*per_second=*/1, /*burst=*/1);
+  DeliveryEngine engine(WorkerDeps(rig, rig.chat));
+  DeliveryWorker worker(engine, 1);
+  rig.Ingest("e1", "c1");
+  rig.Ingest("e2", "c2");
+  worker.Start();
+  REQUIRE(test::WaitUntil([&] { return rig.chat.posts().size() == 1; }));
+  // The second post is due, but the channel's one token is spent and the engine's clock
+  // stands still: the worker waits, and is not idle.
+  CHECK_FALSE(worker.WaitIdle(300));
+  rig.clock.Advance(1'000);
+  REQUIRE(worker.WaitIdle(5000));
+  CHECK(rig.chat.posts().size() == 2);
   CHECK(worker.Stop(5000));
 }
 

@@ -171,4 +171,24 @@ TEST_CASE(
   CHECK(parsed.status().message() == "webhook-id must be UTF-8");
 }
 
+TEST_CASE("generic: a reply's remote id is the message id of a webhook carrying it as its id") {
+  auto c = Connector();
+  test::FakeHttpClient http;
+  ReplyRequest req;
+  req.delivery_id = 17;
+  req.reply_target = R"({"conversation":"order-7","in_reply_to":"m2"})";
+  req.text = "on its way";
+  req.now = kNow;
+  http.PushStatus(200, "{}");
+  DeliveryOutcome o = c.SendReply(req, http);
+  REQUIRE(o.kind == OutcomeKind::kDone);
+  // A receiver that mirrors its messages back sends ours with the id duplex gave it.
+  auto p = c.Parse(Signed(R"({"id":"duplex-reply-17","conversation":"order-7",
+      "author":{"id":"agent"},"text":"on its way"})",
+                          "wh-echo"));
+  REQUIRE(p.ok());
+  CHECK(o.remote_id == "duplex-reply-17");
+  CHECK(p->mentions.at(0).message_id == o.remote_id);
+}
+
 }  // namespace duplex

@@ -2,7 +2,11 @@
 // payload shapes), malformed input, and the REST and GraphQL replies with every error class.
 #include <doctest/doctest.h>
 
+#include <mutex>
+
 #include <nlohmann/json.hpp>
+
+#include "core/log.h"
 
 #include "platforms/github/github_connector.h"
 #include "platforms/registry.h"
@@ -314,7 +318,7 @@ TEST_CASE("github: an issue reply is one REST comment with GitHub's headers") {
       R"({"id":2137465999,"html_url":"https://github.com/acme/widgets/issues/42#issuecomment-2137465999"})");
   DeliveryOutcome o = c->SendReply(Reply(kIssueTarget), http);
   CHECK(o.kind == OutcomeKind::kDone);
-  CHECK(o.remote_id == "2137465999");
+  CHECK(o.remote_id == "issue_comment:2137465999");
   CHECK(o.url == "https://github.com/acme/widgets/issues/42#issuecomment-2137465999");
   REQUIRE(http.requests().size() == 1);
   const HttpRequest req = http.requests()[0];
@@ -403,7 +407,7 @@ TEST_CASE("github: a review comment reply goes into its thread through REST") {
                  {"comment_id", 284312630}};
   DeliveryOutcome o = c->SendReply(Reply(target), http);
   CHECK(o.kind == OutcomeKind::kDone);
-  CHECK(o.remote_id == "284313001");
+  CHECK(o.remote_id == "pull_request_review_comment:284313001");
   CHECK(o.url == "https://github.com/Codertocat/Hello-World/pull/2#discussion_r284313001");
   REQUIRE(http.requests().size() == 1);
   const HttpRequest req = http.requests()[0];
@@ -539,6 +543,142 @@ TEST_CASE("github: the sample webhook is signed and parses into one issue commen
   REQUIRE(mentions.size() == 1);
   CHECK(mentions[0].event_id == "sim-7");
   CHECK(mentions[0].text == "hello from simulate");
+}
+
+namespace {
+
+// A copy of a fixture as GitHub would send it for the comment `id`, written by `login`.
+json CommentBy(const std::string& fixture, std::int64_t id, const std::string& login) {
+  json body = json::parse(Fixture(fixture));
+  body["comment"]["id"] = id;
+  body["comment"]["user"]["login"] = login;
+  body["sender"]["login"] = login;
+  return body;
+}
+
+struct LogCapture {
+  LogCapture() {
+    log::SetSink([this](const std::string& line) {
+      std::lock_guard lock(mu);
+      lines += line + "\n";
+    });
+  }
+  ~LogCapture() { log::ResetSink(); }
+  std::string Text() {
+    std::lock_guard lock(mu);
+    return lines;
+  }
+  std::mutex mu;
+  std::string lines;
+};
+
+InboundRequest At(InboundRequest r, UnixMs now) {
+  r.now = now;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("github: a reply's remote id is the message id GitHub's webhook for it parses to") {
+  // Without bot_login or a lookup, our own comment parses like anyone's: only its id tells.
+  json config = BaseConfig();
+  config.erase("bot_login");
+  auto c = Make(config);
+  FakeHttpClient http;
+  SUBCASE("an issue comment") {
+    http.PushStatus(201, R"({"id":2137465999,"html_url":"https://github.com/x"})");
+    DeliveryOutcome o = c->SendReply(Reply(kIssueTarget), http);
+    auto echo = ParseOk(
+        *c,
+        Event("issue_comment", CommentBy("issue_comment_created.json", 2137465999, "ours").dump()));
+    REQUIRE(echo.size() == 1);
+    CHECK(o.remote_id == echo[0].message_id);
+  }
+  SUBCASE("a review comment reply") {
+    http.PushStatus(201, R"({"id":284313001,"in_reply_to_id":284312630})");
+    json target = {{"type", "review_comment"},
+                   {"repo", "Codertocat/Hello-World"},
+                   {"number", 2},
+                   {"comment_id", 284312630}};
+    DeliveryOutcome o = c->SendReply(Reply(target), http);
+    auto echo = ParseOk(
+        *c, Event("pull_request_review_comment",
+                  CommentBy("pull_request_review_comment_reply.json", 284313001, "ours").dump()));
+    REQUIRE(echo.size() == 1);
+    CHECK(o.remote_id == echo[0].message_id);
+  }
+  SUBCASE("a discussion comment: its databaseId, not its node id") {
+    http.PushStatus(
+        200,
+        R"({"data":{"addDiscussionComment":{"comment":{"id":"DC_kwDOABCD5M4Ak6zz","databaseId":9612399,"url":"https://github.com/x"}}}})");
+    json target = {
+        {"type", "discussion"}, {"repo", "acme/widgets"}, {"number", 7}, {"discussion_id", "D_1"}};
+    DeliveryOutcome o = c->SendReply(Reply(target), http);
+    CHECK(json::parse(http.requests()[0].body)["query"].get<std::string>().find("databaseId") !=
+          std::string::npos);
+    auto echo =
+        ParseOk(*c, Event("discussion_comment",
+                          CommentBy("discussion_comment_reply.json", 9612399, "ours").dump()));
+    REQUIRE(echo.size() == 1);
+    CHECK(o.remote_id == "discussion_comment:9612399");
+    CHECK(o.remote_id == echo[0].message_id);
+  }
+}
+
+TEST_CASE(
+    "github: without bot_login our login is learned from GET /user, once, and what it writes is "
+    "ignored") {
+  json config = BaseConfig();
+  config.erase("bot_login");
+  FakeHttpClient http;
+  std::vector<std::string> errors;
+  auto c = MakeGitHubConnector(config, "platforms.github", errors, &http);
+  REQUIRE(errors.empty());
+  const std::string customer = Fixture("issue_comment_created.json");
+  SUBCASE("learned, cached, compared case-insensitively with the sender and the author") {
+    http.PushStatus(200, R"({"login":"Acme-Support","id":4242,"type":"User"})");
+    CHECK(ParseOk(*c, At(Event("issue_comment",
+                               CommentBy("issue_comment_created.json", 1, "acme-support").dump()),
+                         kNow))
+              .empty());
+    json by_sender = json::parse(customer);
+    by_sender["sender"]["login"] = "acme-support";
+    CHECK(ParseOk(*c, At(Event("issue_comment", by_sender.dump()), kNow)).empty());
+    json by_author = json::parse(Fixture("discussion_comment_reply.json"));
+    by_author["comment"]["user"]["login"] = "ACME-SUPPORT";
+    CHECK(ParseOk(*c, At(Event("discussion_comment", by_author.dump()), kNow)).empty());
+    CHECK(ParseOk(*c, At(Event("issue_comment", customer), kNow)).size() == 1);
+    REQUIRE(http.requests().size() == 1);
+    const HttpRequest req = http.requests()[0];
+    CHECK(req.method == "GET");
+    CHECK(req.url == std::string(kApi) + "/user");
+    CHECK(FindHeader(req.headers, "Authorization") == std::string("Bearer ") + kToken);
+    CHECK(req.timeout_ms <= 2000);
+  }
+  SUBCASE("a failure keeps events flowing and is asked again a minute later") {
+    http.PushError(TransportError::kNotSent, "connection refused");
+    http.PushStatus(200, R"({"login":"acme-support"})");
+    const std::string ours = CommentBy("issue_comment_created.json", 1, "acme-support").dump();
+    CHECK(ParseOk(*c, At(Event("issue_comment", ours), kNow)).size() == 1);
+    CHECK(ParseOk(*c, At(Event("issue_comment", ours), kNow + 30'000)).size() == 1);
+    CHECK(http.requests().size() == 1);
+    CHECK(ParseOk(*c, At(Event("issue_comment", ours), kNow + 60'000)).empty());
+    CHECK(http.requests().size() == 2);
+  }
+  SUBCASE("an app installation token (403) is never asked again, with a hint to set bot_login") {
+    LogCapture logs;
+    http.PushStatus(403, R"({"message":"Resource not accessible by integration"})");
+    CHECK(ParseOk(*c, At(Event("issue_comment", customer), kNow)).size() == 1);
+    CHECK(ParseOk(*c, At(Event("issue_comment", customer, "d-2"), kNow + 3'600'000)).size() == 1);
+    CHECK(http.requests().size() == 1);
+    CHECK(logs.Text().find("platforms.github.bot_login") != std::string::npos);
+  }
+  SUBCASE("bot_login, when set, wins and nothing is asked") {
+    config["bot_login"] = "duplex-app[bot]";
+    auto configured = MakeGitHubConnector(config, "platforms.github", errors, &http);
+    CHECK(ParseOk(*configured, At(Event("issue_comment", customer), kNow)).size() == 1);
+    CHECK(http.requests().empty());
+  }
 }
 
 }  // namespace duplex::test

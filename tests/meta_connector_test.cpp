@@ -993,4 +993,146 @@ TEST_CASE("meta: the Graph API version defaults to v27.0 and api_base stays over
   CHECK(dynamic_cast<MetaConnector*>(custom.get())->config().api_base == kApi);
 }
 
+namespace {
+
+// One change or messaging event wrapped as a webhook of `object` for `entry_id`.
+std::string Wrap(const std::string& object, const std::string& entry_id, const char* list,
+                 const json& item) {
+  return json{{"object", object}, {"entry", {{{"id", entry_id}, {"time", 1}, {list, {item}}}}}}
+      .dump();
+}
+
+json IgComment(const std::string& id, const std::string& from_id, const std::string& username) {
+  return {{"field", "comments"},
+          {"value",
+           {{"from", {{"id", from_id}, {"username", username}}},
+            {"media", {{"id", "17900000000000777"}, {"media_product_type", "FEED"}}},
+            {"id", id},
+            {"parent_id", "17860000000000111"},
+            {"text", "Yes, from next week!"}}}};
+}
+
+}  // namespace
+
+TEST_CASE("meta: a reply's remote id is the message id its echo parses to, on every surface") {
+  FakeHttpClient http;
+  auto c = Make();
+  SUBCASE("a Facebook comment: its echo is also ours by from.id, the Page") {
+    http.PushStatus(200, R"({"id":"4455667788_900100777"})");
+    DeliveryOutcome o = c->SendReply(Reply(kCommentTarget), http);
+    json echo = json::parse(Fixture("page_feed_batch.json"))["entry"][0]["changes"][1];
+    echo["value"]["comment_id"] = "4455667788_900100777";
+    echo["value"]["parent_id"] = "4455667788_900100200";
+    echo["value"]["from"] = {{"id", kPage}, {"name", "Acme"}};
+    CHECK(ParseOk(*c, Wrap("page", kPage, "changes", echo)).empty());
+    echo["value"]["from"] = {{"id", "7009998887"}, {"name", "Bruno Lima"}};
+    auto parsed = ParseOk(*c, Wrap("page", kPage, "changes", echo));
+    REQUIRE(parsed.size() == 1);
+    CHECK(o.remote_id == "4455667788_900100777");
+    CHECK(parsed[0].message_id == o.remote_id);
+  }
+  SUBCASE("an Instagram comment: its echo's from.id is an IGSID, only its id tells") {
+    http.PushStatus(200, R"({"id":"17860000000000999"})");
+    DeliveryOutcome o = c->SendReply(
+        Reply({{"type", "ig_comment"}, {"comment_id", "17860000000000111"}, {"media_id", "1"}}),
+        http);
+    auto parsed = ParseOk(*c, Wrap("instagram", kIgUser, "changes",
+                                   IgComment("17860000000000999", "17841499999999999", "acme")));
+    REQUIRE(parsed.size() == 1);
+    CHECK(o.remote_id == "17860000000000999");
+    CHECK(parsed[0].message_id == o.remote_id);
+  }
+  SUBCASE("Messenger and Instagram direct: the mid, which Meta echoes only as is_echo") {
+    for (const char* fixture : {"messenger.json", "instagram_dm.json"}) {
+      CAPTURE(fixture);
+      json body = json::parse(Fixture(fixture));
+      json& events = body["entry"][0]["messaging"];
+      const std::string object = body["object"];
+      const json target =
+          object == "page"
+              ? json{{"type", "messenger"}, {"page_id", kPage}, {"psid", "24681357902468135"}}
+              : json{{"type", "ig_dm"}, {"ig_user_id", kIgUser}, {"igsid", "1254459154682919"}};
+      const std::string mid = events[1]["message"]["mid"];
+      http.PushStatus(200, json{{"recipient_id", "1"}, {"message_id", mid}}.dump());
+      DeliveryOutcome o = c->SendReply(Reply(target), http);
+      CHECK(o.remote_id == mid);
+      json echo = events[1];
+      CHECK(ParseOk(*c, Wrap(object, body["entry"][0]["id"], "messaging", echo)).empty());
+      // Were it delivered as a message, it would carry the same id.
+      echo["message"].erase("is_echo");
+      std::swap(echo["sender"], echo["recipient"]);
+      auto parsed = ParseOk(*c, Wrap(object, body["entry"][0]["id"], "messaging", echo));
+      REQUIRE(parsed.size() == 1);
+      CHECK(parsed[0].message_id == o.remote_id);
+    }
+  }
+  SUBCASE("WhatsApp: the wamid, which comes back only in statuses") {
+    const json status = json::parse(Fixture("whatsapp_status_failed_131047.json"));
+    const std::string wamid = status["entry"][0]["changes"][0]["value"]["statuses"][0]["id"];
+    http.PushStatus(200,
+                    json{{"messaging_product", "whatsapp"},
+                         {"contacts", {{{"input", "447700900123"}, {"wa_id", "447700900123"}}}},
+                         {"messages", {{{"id", wamid}}}}}
+                        .dump());
+    DeliveryOutcome o = c->SendReply(Reply(kWhatsAppTarget), http);
+    auto parsed = c->Parse(SignedPost(status.dump()));
+    REQUIRE(parsed.ok());
+    CHECK(parsed->mentions.empty());
+    REQUIRE(parsed->delivery_reports.size() == 1);
+    CHECK(o.remote_id == wamid);
+    CHECK(parsed->delivery_reports[0].remote_id == o.remote_id);
+  }
+}
+
+TEST_CASE(
+    "meta: an Instagram comment by our own account is skipped — from.id the account id, or "
+    "from.username ours, learned once") {
+  FakeHttpClient http;
+  auto c = Make(&http);
+  const std::string lookup = std::string(kApi) + "/" + kIgUser + "?fields=id,username";
+  const std::string ours = Wrap("instagram", kIgUser, "changes",
+                                IgComment("17860000000000444", "17841499999999999", "Acme"));
+  const std::string theirs = Wrap("instagram", kIgUser, "changes",
+                                  IgComment("17860000000000555", "17841455555555555", "dana"));
+  auto at = [&](const std::string& body, UnixMs now) {
+    InboundRequest r = SignedPost(body);
+    r.now = now;
+    auto parsed = c->Parse(r);
+    REQUIRE(parsed.ok());
+    return parsed->mentions.size();
+  };
+  SUBCASE("learned with the page token and remembered") {
+    http.PushStatus(200, json{{"id", kIgUser}, {"username", "acme"}}.dump());
+    CHECK(at(ours, 1000) == 0);
+    CHECK(at(theirs, 1000) == 1);
+    CHECK(at(ours, 2000) == 0);
+    REQUIRE(http.requests().size() == 1);
+    CHECK(http.requests()[0].method == "GET");
+    CHECK(http.requests()[0].url == lookup);
+    CHECK(FindHeader(http.requests()[0].headers, "Authorization") ==
+          std::string("Bearer ") + kPageToken);
+    CHECK(http.requests()[0].timeout_ms <= 2000);
+  }
+  SUBCASE("from.id the account id needs no lookup") {
+    CHECK(at(Wrap("instagram", kIgUser, "changes", IgComment("17860000000000666", kIgUser, "acme")),
+             1000) == 0);
+    CHECK(http.requests().empty());
+  }
+  SUBCASE("a lookup that fails keeps comments flowing and is made again a minute later") {
+    http.PushStatus(503, "{}");
+    http.PushStatus(200, json{{"id", kIgUser}, {"username", "acme"}}.dump());
+    CHECK(at(ours, 1000) == 1);
+    CHECK(at(ours, 30'000) == 1);
+    CHECK(http.requests().size() == 1);
+    CHECK(at(ours, 61'000) == 0);
+    CHECK(http.requests().size() == 2);
+  }
+  SUBCASE("a refusal (a permission missing) is not asked again") {
+    http.PushStatus(400, ErrorBody(10, 0, "Application does not have permission").dump());
+    CHECK(at(ours, 1000) == 1);
+    CHECK(at(ours, 3'600'000) == 1);
+    CHECK(http.requests().size() == 1);
+  }
+}
+
 }  // namespace duplex::test

@@ -324,4 +324,112 @@ TEST_CASE("an edit is posted in the thread but neither reopens nor restarts the 
   CHECK(store->ListMessages(1)->size() == 3);
 }
 
+namespace {
+
+// Queues a reply to the conversation's first message and finishes its delivery as sent,
+// with the id the platform gave it.
+std::int64_t SendReply(SqliteStore& store, std::int64_t conversation, const std::string& remote_id,
+                       UnixMs now) {
+  auto messages = store.ListMessages(conversation);
+  REQUIRE(messages.ok());
+  REQUIRE_FALSE(messages->empty());
+  auto q =
+      store.QueueReply({conversation, messages->front().id, "U1", "on it", "generic:", {}}, now);
+  REQUIRE(q.ok());
+  REQUIRE(store.MarkSending({q->delivery_id}, now).ok());
+  DeliveryUpdate done;
+  done.id = q->delivery_id;
+  done.state = DeliveryState::kDone;
+  done.message_status = "sent";
+  done.message_remote_id = remote_id;
+  done.first_response = true;
+  REQUIRE(store.FinishDelivery(done, now).ok());
+  return q->message_id;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "ingest: a message whose platform id is a sent reply's is our echo — dropped, the "
+    "conversation untouched, while one whose id collides with nothing is stored") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  auto first = store->Ingest({Item("e1", "c1", "help")}, 1000);
+  REQUIRE(first.ok());
+  const auto conv = (*first)[0].conversation_id;
+  const auto reply = SendReply(*store, conv, "reply-77", 2000);
+  CHECK((*store->GetMessage(reply))->platform_message_id == "reply-77");
+  const Conversation before = **store->GetConversation(conv);
+  REQUIRE(before.state == ConversationState::kReplied);
+  const auto pending = store->GetOutboxStats()->pending;
+
+  IngestItem echo = Item("e2", "c1", "on it");
+  echo.mention.message_id = "reply-77";
+  IngestItem edited_echo = Item("reply-77@edit:1", "c1", "✏️ edited: on it!");
+  edited_echo.mention.message_id = "reply-77";
+  edited_echo.mention.edited = true;
+  IngestItem elsewhere = Item("e3", "c1", "same id on another platform");
+  elsewhere.mention.platform = "x";
+  elsewhere.mention.message_id = "reply-77";
+  IngestItem fresh = Item("e4", "c1", "thanks!");
+  auto r = store->Ingest({echo, edited_echo, elsewhere, fresh}, 3000);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].echo);
+  CHECK((*r)[0].duplicate);
+  CHECK((*r)[1].echo);
+  CHECK_FALSE((*r)[2].echo);
+  CHECK_FALSE((*r)[2].duplicate);
+  CHECK_FALSE((*r)[3].echo);
+  CHECK_FALSE((*r)[3].duplicate);
+  CHECK((*r)[3].conversation_id == conv);
+  // Only the customer's "thanks!" moved the conversation: it awaits an answer again.
+  const Conversation after = **store->GetConversation(conv);
+  CHECK(after.state == ConversationState::kOpen);
+  CHECK(after.sla_started_at == before.sla_started_at);
+  auto messages = store->ListMessages(conv);
+  REQUIRE(messages->size() == 3);  // help, our reply, thanks
+  CHECK(messages->back().text == "thanks!");
+  // The x message's post (its own conversation), and thanks' post and root update.
+  CHECK(store->GetOutboxStats()->pending == pending + 3);
+
+  SUBCASE("the echo alone changes nothing at all") {
+    IngestItem again = Item("e5", "c1", "on it");
+    again.mention.message_id = "reply-77";
+    const Conversation now_before = **store->GetConversation(conv);
+    const auto now_pending = store->GetOutboxStats()->pending;
+    auto r2 = store->Ingest({again}, 4000);
+    REQUIRE(r2.ok());
+    CHECK((*r2)[0].echo);
+    const Conversation now_after = **store->GetConversation(conv);
+    CHECK(now_after.updated_at == now_before.updated_at);
+    CHECK(store->GetOutboxStats()->pending == now_pending);
+    CHECK(store->ListMessages(conv)->size() == 3);
+  }
+}
+
+TEST_CASE(
+    "outbox: finishing a reply whose platform id an incoming message already holds succeeds, "
+    "and the id stays with that message") {
+  test::TempDir dir;
+  auto store = OpenStore(dir.File("d.db"));
+  auto first = store->Ingest({Item("e1", "c1", "help")}, 1000);
+  REQUIRE(first.ok());
+  const auto conv = (*first)[0].conversation_id;
+  // The platform's webhook for the reply got here before the worker recorded the send.
+  IngestItem early = Item("e2", "c1", "on it");
+  early.mention.message_id = "reply-77";
+  REQUIRE_FALSE((*store->Ingest({early}, 1500))[0].duplicate);
+  const auto reply = SendReply(*store, conv, "reply-77", 2000);
+  auto sent = store->GetMessage(reply);
+  CHECK((*sent)->status == "sent");
+  CHECK((*sent)->platform_message_id == "reply-77");
+  CHECK((*store->GetConversation(conv))->state == ConversationState::kReplied);
+  // A replay is the inbound message's duplicate, not an echo: the id was its first.
+  IngestItem replay = Item("e3", "c1", "on it");
+  replay.mention.message_id = "reply-77";
+  auto r = store->Ingest({replay}, 3000);
+  CHECK((*r)[0].duplicate);
+  CHECK_FALSE((*r)[0].echo);
+}
+
 }  // namespace duplex

@@ -552,4 +552,18 @@ TEST_CASE("the Telegram sample update carries the secret and parses into one dm"
   CHECK(c->SampleWebhook("http://h", "t", "sim-2", kNow).body != req.body);
 }
 
+TEST_CASE("a Telegram reply's remote id is the message id its message parses to") {
+  auto c = Make();
+  FakeHttpClient http;
+  http.PushStatus(200, R"({"ok":true,"result":{"message_id":4121,"chat":{"id":532178901}}})");
+  DeliveryOutcome o = c->SendReply(Reply({{"chat_id", 532178901}, {"message_id", 4120}}), http);
+  // Telegram never sends a bot its own messages; were it to, this is the id they would have.
+  json echo = json::parse(Fixture("private_message.json"));
+  echo["message"]["message_id"] = 4121;
+  auto parsed = ParseOk(*c, echo.dump());
+  REQUIRE(parsed.size() == 1);
+  CHECK(o.remote_id == "532178901:4121");
+  CHECK(parsed[0].message_id == o.remote_id);
+}
+
 }  // namespace duplex

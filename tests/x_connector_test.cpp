@@ -1353,4 +1353,54 @@ TEST_CASE("the X sample webhook is signed and parses into one mention with the g
   CHECK(c->SampleWebhook("http://h", "t", "sim-other", kNow).body != req.body);
 }
 
+TEST_CASE(
+    "X: a reply's remote id is the id its post or DM comes back with, and ours come back "
+    "skipped by author in both APIs") {
+  auto c = Make(BaseConfig());
+  FakeHttpClient http;
+  SUBCASE("a post, through the Account Activity API") {
+    http.PushStatus(201, R"({"data":{"id":"1790400000000000001","text":"Sorry!"}})");
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    json echo = json::parse(Fixture("tweet_reply_to_us.json"));
+    json& tweet = echo["tweet_create_events"][0];
+    tweet["id_str"] = o.remote_id;
+    tweet["user"]["id_str"] = kOurId;
+    CHECK(ParseOk(*c, echo.dump()).empty());
+    tweet["user"]["id_str"] = "2244994945";
+    auto parsed = ParseOk(*c, echo.dump());
+    REQUIRE(parsed.size() == 1);
+    CHECK(parsed[0].message_id == o.remote_id);
+  }
+  SUBCASE("a post, through the X Activity API") {
+    http.PushStatus(201, R"({"data":{"id":"1790400000000000001","text":"Sorry!"}})");
+    DeliveryOutcome o = c->SendReply(TweetReply(), http);
+    json echo = json::parse(Fixture("xaa_reply.json"));
+    json& post = echo["data"]["payload"];
+    post["id"] = o.remote_id;
+    post["edit_history_tweet_ids"] = {o.remote_id};
+    post["author_id"] = kOurId;
+    CHECK(ParseOk(*c, echo.dump()).empty());
+    post["author_id"] = "2244994945";
+    auto parsed = ParseOk(*c, echo.dump());
+    REQUIRE(parsed.size() == 1);
+    CHECK(parsed[0].message_id == o.remote_id);
+  }
+  SUBCASE("a DM: its dm_event_id") {
+    http.PushStatus(201, R"({"data":{"dm_event_id":"1790370000000000102"}})");
+    ReplyRequest r = TweetReply("Sure, send us the new address here.");
+    r.reply_target = json{{"dm_participant_id", "2244994945"}}.dump();
+    DeliveryOutcome o = c->SendReply(r, http);
+    json echo = json::parse(Fixture("dm_events.json"));
+    CHECK(echo["direct_message_events"][1]["id"] == o.remote_id);  // ours, as X sends it back
+    auto parsed = ParseOk(*c, echo.dump());
+    REQUIRE(parsed.size() == 1);  // ours is skipped by author
+    json& ours = echo["direct_message_events"][1]["message_create"];
+    ours["sender_id"] = "2244994945";
+    ours["target"]["recipient_id"] = kOurId;
+    parsed = ParseOk(*c, echo.dump());
+    REQUIRE(parsed.size() == 2);
+    CHECK(parsed[1].message_id == o.remote_id);
+  }
+}
+
 }  // namespace duplex

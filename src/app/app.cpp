@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <mutex>
 
@@ -77,6 +78,13 @@ Store& App::store() { return *impl_->store; }
 Metrics& App::metrics() { return impl_->metrics; }
 int App::RunSlaCheck() {
   return impl_->sla_scheduler->Tick();
+}
+bool App::WaitIdle(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (!impl_->worker->WaitIdle(timeout_ms)) return false;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return impl_->background.Drain(static_cast<int>(std::max<std::int64_t>(0, left.count())));
 }
 
 namespace {

@@ -42,6 +42,11 @@ class App {
   // One pass of the SLA scheduler now (it also runs every sla.check_seconds); returns the
   // reminders and breach notices queued.
   int RunSlaCheck();
+  // True once the app is idle: the delivery worker found nothing due, claimed or in flight
+  // in a pass that began after this call (DeliveryWorker::WaitIdle), and the background
+  // jobs (answers to Slack clicks) have run. False after `timeout_ms`. Tests ask this before
+  // checking that nothing more happened, so a late duplicate cannot arrive after the check.
+  bool WaitIdle(int timeout_ms = 10'000);
 
   struct Impl;
 

@@ -1,5 +1,7 @@
 #include "app/background.h"
 
+#include <chrono>
+
 #include "core/log.h"
 
 namespace duplex {
@@ -29,9 +31,10 @@ bool Background::Post(std::function<void()> job) {
   return true;
 }
 
-void Background::Drain() {
+bool Background::Drain(int timeout_ms) {
   std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [this] { return jobs_.empty() && !running_job_; });
+  return idle_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                           [this] { return jobs_.empty() && !running_job_; });
 }
 
 void Background::Run() {

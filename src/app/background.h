@@ -22,8 +22,8 @@ class Background {
 
   // Queues `job`; false (and the job is dropped) when max_pending jobs already wait.
   bool Post(std::function<void()> job);
-  // Waits until the queue is empty and no job runs (tests).
-  void Drain();
+  // Waits until the queue is empty and no job runs (tests); false after `timeout_ms`.
+  bool Drain(int timeout_ms = 10'000);
 
  private:
   void Run();

@@ -2,17 +2,21 @@
 // A temporary SQLite database, console chat, the generic platform, and a sample reply
 // receiver on a free loopback port. Signed mentions go in through HTTP, are stored, routed
 // and posted to the console; a signed `/duplex reply` goes in through the command endpoint
-// and comes out at the receiver, signed; the confirmation lands in the thread.
+// and comes out at the receiver, signed; the confirmation lands in the thread. Each step is
+// checked by what came out (the receiver's requests, the console chat's lines), not only by
+// what the outbox says.
 #include <httplib.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <thread>
 
 #include "app/app.h"
@@ -46,6 +50,38 @@ bool WaitFor(const std::function<bool()>& done, int timeout_ms) {
   }
   return done();
 }
+
+// The console chat's stream: shown on stdout as it is written, and kept, so the demo can
+// check what was actually posted.
+class ConsoleRecord final : public std::streambuf {
+ public:
+  std::string Text() const {
+    std::lock_guard lock(mu_);
+    return text_;
+  }
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    const char ch = static_cast<char>(c);
+    xsputn(&ch, 1);
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    std::cout.write(s, n);
+    std::lock_guard lock(mu_);
+    text_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int sync() override {
+    std::cout.flush();
+    return 0;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string text_;
+};
 
 void Say(const std::string& s) { std::cout << "\ndemo: " << s << "\n" << std::flush; }
 
@@ -94,10 +130,14 @@ int RunDemo() {
        {{"generic", {{"secret", secret},
                      {"reply_url", "http://127.0.0.1:" + std::to_string(receiver.port) + "/replies"}}}}}};
   auto config = ParseConfig(security::DumpJson(cfg));
+  ConsoleRecord console_record;
+  std::ostream console(&console_record);
+  AppDeps deps;
+  deps.console = &console;
   int exit_code = 1;
   if (!config.ok()) {
     std::cerr << "demo: internal config invalid: " << config.status().message() << "\n";
-  } else if (auto app = App::Create(*config); !app.ok()) {
+  } else if (auto app = App::Create(*config, deps); !app.ok()) {
     std::cerr << "demo: cannot start: " << app.status().message() << "\n";
   } else if (Status s = (*app)->Start(); !s.ok()) {
     std::cerr << "demo: cannot start: " << s.message() << "\n";
@@ -145,10 +185,14 @@ int RunDemo() {
     bool forged_refused = send_mention("m4", "x", "mallory", 1, "forged", "whsec_" + security::Base64Encode("wrong")) == 401;
 
     Say("the console chat shows each conversation as a thread (waiting for the posts)");
+    // Posted: both roots, and ana's second message in the thread of her first.
     bool posted = WaitFor([&] {
       auto c1 = a.store().GetConversation(1);
-      auto stats = a.store().GetOutboxStats();
-      return c1.ok() && c1->has_value() && !(*c1)->chat_thread.empty() && stats.ok() && stats->pending == 0;
+      if (!c1.ok() || !c1->has_value() || (*c1)->chat_thread.empty()) return false;
+      const std::string chat = console_record.Text();
+      return chat.find("[chat #social] #1 · ") != std::string::npos &&
+             chat.find("[chat #social] #2 · ") != std::string::npos &&
+             chat.find("[chat #social thread " + (*c1)->chat_thread + "] #1 · ") != std::string::npos;
     }, 10'000);
 
     Say("staff answer from chat: /duplex reply 1 … (a signed Slack-format command)");
@@ -177,10 +221,22 @@ int RunDemo() {
       if (!receiver.replies.empty()) reply = receiver.replies.front();
     }
     if (delivered) std::cout << "  receiver got: " << security::DumpJson(reply) << "\n";
-    bool confirmed = WaitFor([&] {
-      auto stats = a.store().GetOutboxStats();
-      return stats.ok() && stats->pending == 0;
-    }, 10'000);
+    // Confirmed: the console chat printed it in conversation 1's thread, and its delivery is
+    // recorded done.
+    bool confirmed = WaitFor(
+        [&] {
+          auto c1 = a.store().GetConversation(1);
+          if (!c1.ok() || !c1->has_value() || (*c1)->chat_thread.empty()) return false;
+          const std::string line =
+              "[chat #social thread " + (*c1)->chat_thread + "] Reply by @U0STAFF posted on Webhook";
+          if (console_record.Text().find(line) == std::string::npos) return false;
+          auto done = a.store().ListDeliveries({DeliveryState::kDone}, 100);
+          return done.ok() && std::any_of(done->begin(), done->end(), [](const Delivery& d) {
+                   return d.kind == DeliveryKind::kChatNotice && d.conversation_id == 1 &&
+                          d.payload.find("posted on Webhook") != std::string::npos;
+                 });
+        },
+        10'000);
     a.Shutdown(5'000);
 
     bool reply_right = delivered && reply.value("conversation", "") == "order-1042" &&

@@ -87,6 +87,9 @@ enum class FailureOutcome {
 
 struct IngestOutcome {
   bool duplicate = false;
+  // The message is one of duplex's own replies (or an edit of one) coming back from the
+  // platform: a duplicate that is ours, not the customer's. Implies `duplicate`.
+  bool echo = false;
   std::int64_t conversation_id = 0;
   std::int64_t message_id = 0;
   bool new_conversation = false;

@@ -58,8 +58,12 @@ class DeliveryEngine {
   explicit DeliveryEngine(DeliveryDeps deps);
 
   // Picks up to `limit` due deliveries whose targets have capacity and marks them sending.
-  // `wake_at` is set to when the next one may be due (for the worker's sleep).
+  // `wake_at` is set to when the next one may be due (for the worker's sleep): the claim's
+  // own `now` when something due was held back (a target at its rate limit, a conversation
+  // waiting for its head).
   std::vector<Delivery> Claim(int limit, UnixMs& wake_at);
+  // The engine's clock (the one Claim compares due times with).
+  UnixMs Now() const { return deps_.clock->NowMs(); }
   // One attempt of a claimed delivery, recorded in the store. Never throws: an exception
   // from a connector, a chat backend or a notice ends the delivery for good with the
   // exception's message as its reason (dead, or `unknown` for a customer reply, which may

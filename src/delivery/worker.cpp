@@ -33,6 +33,16 @@ std::size_t DeliveryWorker::InFlight() const {
   return in_flight_ + queue_.size();
 }
 
+bool DeliveryWorker::WaitIdle(int timeout_ms) {
+  std::unique_lock lock(mu_);
+  if (!dispatcher_.joinable() || stopping_) return false;
+  const std::uint64_t first_eligible = passes_ + 1;
+  woken_ = true;
+  wake_cv_.notify_one();
+  return idle_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                           [&] { return idle_pass_ >= first_eligible; });
+}
+
 bool DeliveryWorker::Stop(int deadline_ms) {
   std::deque<Delivery> not_started;
   {
@@ -71,6 +81,8 @@ bool DeliveryWorker::Stop(int deadline_ms) {
 
 void DeliveryWorker::Dispatch() {
   for (;;) {
+    std::uint64_t pass = 0;
+    bool quiet = false;  // nothing queued or running as the pass began
     {
       std::unique_lock lock(mu_);
       if (stopping_) return;
@@ -79,6 +91,8 @@ void DeliveryWorker::Dispatch() {
         wake_cv_.wait_for(lock, std::chrono::milliseconds(200));
         continue;
       }
+      pass = ++passes_;
+      quiet = queue_.empty() && in_flight_ == 0;
     }
     UnixMs wake_at = 0;
     auto claimed = engine_.Claim(threads_ * 2, wake_at);
@@ -88,6 +102,13 @@ void DeliveryWorker::Dispatch() {
     if (!claimed.empty()) {
       work_cv_.notify_all();
       continue;
+    }
+    // Only the dispatcher fills the queue, so a pass that began quiet ran alongside no
+    // attempt: nothing it read could change under it. Claim sets wake_at to its `now` when
+    // due work was held back, so a later wake_at means nothing is due.
+    if (quiet && wake_at > engine_.Now()) {
+      idle_pass_ = pass;
+      idle_cv_.notify_all();
     }
     // Sleep until the next due time, a wake-up, or at most a second (new work may come from
     // another path, such as a retry command).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -29,6 +30,13 @@ class DeliveryWorker {
 
   std::size_t InFlight() const;
 
+  // Returns true once the worker is idle: a claim pass that began after this call found
+  // nothing due (nothing held back by a rate limit either), with nothing claimed, queued or
+  // in flight. False after `timeout_ms`, or when the worker is not running. Work due later
+  // (a scheduled retry) does not count as due. For tests that check that nothing more
+  // happens: asked after the system is idle, "nothing more" cannot be a late arrival.
+  bool WaitIdle(int timeout_ms);
+
  private:
   void Dispatch();
   void Execute();
@@ -43,6 +51,8 @@ class DeliveryWorker {
   std::size_t in_flight_ = 0;
   bool woken_ = false;
   bool stopping_ = false;
+  std::uint64_t passes_ = 0;     // claim passes begun
+  std::uint64_t idle_pass_ = 0;  // the latest pass that found the worker idle
   std::thread dispatcher_;
   std::vector<std::thread> pool_;
 };

@@ -136,6 +136,16 @@ Status SqliteStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
       q->bind(5, message_id);
       q->exec();
     }
+    if (!u.message_remote_id.empty() && message_id != 0) {
+      // The reply's id marks the platform's webhook for it as our echo (IngestOne). OR IGNORE:
+      // an id some stored message already holds (an echo that arrived before this commit,
+      // stored as a customer message) stays with it, and the reply goes without.
+      auto q = Stmt(
+          "UPDATE OR IGNORE messages SET message_identity = ? WHERE id = ? AND direction = 'out'");
+      q->bind(1, u.message_remote_id);
+      q->bind(2, message_id);
+      q->exec();
+    }
     if (!u.parent_reply_target.empty() && message_id != 0) {
       auto q = Stmt(
           "UPDATE messages SET reply_target = ? WHERE id = (SELECT parent_id FROM messages"

@@ -114,18 +114,23 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   IngestOutcome out;
 
   // Event ids are not always signed (GitHub's delivery header is not): the message's own id,
-  // from the signed body, catches a replay under a new one.
+  // from the signed body, catches a replay under a new one. A sent reply carries its id too
+  // (FinishDelivery), so the platform's webhook for it, or for an edit of it, is our echo.
   const std::string identity = m.edited ? "" : m.message_id;
-  if (!identity.empty()) {
+  if (!m.message_id.empty()) {
     // The `<> ''` term lets SQLite use the partial index; without it, it scans every message.
     auto seen = Stmt(
-        "SELECT 1 FROM messages WHERE platform = ? AND message_identity = ?"
+        "SELECT direction FROM messages WHERE platform = ? AND message_identity = ?"
         " AND message_identity <> ''");
     seen->bind(1, m.platform);
-    seen->bind(2, identity);
+    seen->bind(2, m.message_id);
     if (seen->executeStep()) {
-      out.duplicate = true;
-      return out;
+      out.echo = seen->getColumn(0).getString() == "out";
+      // An edit of a customer message shares its id and is stored next to it.
+      if (out.echo || !m.edited) {
+        out.duplicate = true;
+        return out;
+      }
     }
   }
   auto dedup = Stmt(

@@ -70,7 +70,9 @@ class Store {
   // transaction for the whole batch. A mention from a muted author (see AddMute) is stored
   // with muted=true and gets no chat outbox entry. A mention whose (platform, event_id) was
   // seen before, or whose (platform, message_id) is a stored message's (edits aside, see
-  // Mention::edited), is reported duplicate and changes nothing. A mention whose conversation
+  // Mention::edited), is reported duplicate and changes nothing; when that stored message is
+  // a reply duplex sent (its platform id, see FinishDelivery), the mention, or an edit of it,
+  // is our own reply coming back and is reported `echo` as well. A mention whose conversation
   // is unknown but whose parent message is known joins the parent's conversation. A new message
   // reopens a closed conversation (with a new SLA clock) and makes a replied one open again (the
   // customer awaits an answer; the first-response clock stays stopped); either change also queues a
@@ -104,7 +106,9 @@ class Store {
                                                       const std::vector<std::string>& skip_targets) = 0;
   // Marks these deliveries `sending` (durably, before any call is made).
   virtual Status MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) = 0;
-  // Applies the end of one attempt with all its effects.
+  // Applies the end of one attempt with all its effects. A reply's message_remote_id also
+  // becomes its message id for Ingest's dedup, unless a stored message holds that id already
+  // (the reply then goes without; the attempt still finishes).
   virtual Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) = 0;
   virtual Result<std::optional<Delivery>> GetDelivery(std::int64_t id) = 0;
   // The earliest next_attempt_at among pending deliveries, if any.

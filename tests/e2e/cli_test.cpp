@@ -166,6 +166,15 @@ TEST_CASE("duplex demo runs the whole round trip and exits 0") {
   CHECK_MESSAGE(r.exit_code == 0, std::string(r.out + r.err));
   CHECK(r.out.find("[FAILED]") == std::string::npos);
   CHECK(r.out.find("reply delivered, signed") != std::string::npos);
+  // The confirmation itself, as the console chat printed it: in a thread, quoting the reply.
+  const std::string confirmation = "] Reply by @U0STAFF posted on Webhook in reply to @ana";
+  const std::size_t at = r.out.find(confirmation);
+  REQUIRE(at != std::string::npos);
+  const std::size_t line_start = r.out.rfind('\n', at) + 1;
+  const std::string in_thread = "[chat #social thread console-";
+  CHECK(r.out.compare(line_start, in_thread.size(), in_thread) == 0);
+  CHECK(r.out.find("> Sorry Ana! Your parcel ships today", at) != std::string::npos);
+  CHECK(r.out.find("[ok] confirmation posted in the conversation's thread") != std::string::npos);
 }
 
 }  // namespace duplex::test
@@ -195,7 +204,8 @@ TEST_CASE("SIGTERM during a slow delivery lets it finish, exits 0, and the next 
   {
     DuplexProcess again({"serve", "--config", dir.File("c.json")}, dir.path().string(), kEnv);
     REQUIRE(WaitHealthy(port));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // A post left for this run to make would be pending (or recovered to pending) until posted.
+    REQUIRE(WaitOutboxDrained(port));
     CHECK(again.Signal(SIGTERM) == 0);
   }
   CHECK(slack.server.Count("/api/chat.postMessage") == 1);

@@ -1,7 +1,8 @@
 // GitHub end to end: signed issue_comment webhook → Slack thread → /duplex reply → exactly one
 // REST comment on the fake GitHub API → confirmation with link; rate limit and locked issue;
 // a discussion answered through GitHub Enterprise Server's GraphQL path; a pull request
-// review comment answered in its thread; an edit shown as an edit.
+// review comment answered in its thread; an edit shown as an edit; our own comments coming
+// back (a reply's echo, a comment the bot account wrote outside duplex) ignored.
 #include <doctest/doctest.h>
 
 #include "core/clock.h"
@@ -63,7 +64,7 @@ TEST_CASE("github e2e: ping, our own bot's comment and a redelivery post nothing
   auto again = PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1");
   CHECK(json::parse(again.response.body)["duplicates"] == 1);
   REQUIRE(env.slack.WaitForPosts(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().size() == 1);
 }
 
@@ -132,7 +133,7 @@ TEST_CASE("github e2e: an issue comment round trip") {
   CHECK(said.find("posted on GitHub") != std::string::npos);
   CHECK(said.find("https://github.com/acme/widgets/pull/42#issuecomment-2137465999") !=
         std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(api.Count(kCommentsPath) == 1);
 }
 
@@ -155,7 +156,7 @@ TEST_CASE("github e2e: a rate-limited reply waits for x-ratelimit-reset and is p
   REQUIRE(api.WaitForCount(kCommentsPath, 2, 8000));
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
   REQUIRE(env.slack.WaitForPosts(2));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   REQUIRE(env.slack.Posts().size() == 2);
   CHECK(env.slack.Posts()[1]["text"].get<std::string>().find("posted on GitHub") !=
         std::string::npos);
@@ -178,7 +179,7 @@ TEST_CASE("github e2e: a locked issue ends in a clear message in the thread, not
   std::string said = env.slack.Posts()[1]["text"];
   CHECK(said.find("was NOT posted") != std::string::npos);
   CHECK(said.find("issue is locked") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  REQUIRE(env.WaitDrained());
   CHECK(api.Count(kCommentsPath) == 1);
   CHECK(env.slack.Posts().size() == 2);
 }
@@ -288,6 +289,123 @@ TEST_CASE(
   CHECK(env.slack.Posts().size() == posts + 1);
   CHECK(env.slack.Updates().size() == updates);  // the root still says closed
   CHECK(store.ListMessages(1)->size() == 2);
+}
+
+namespace {
+
+constexpr const char* kUserPath = "/api/v3/user";
+
+// GitHubPatch without bot_login: who we are comes from GET /user, or from nothing.
+json GitHubPatchWithoutLogin(const FakeHttpServer& api) {
+  json patch = GitHubPatch(api);
+  patch["platforms"]["github"].erase("bot_login");
+  return patch;
+}
+
+// GitHub's issue_comment webhook for comment `id` on acme/widgets#42 written by `login`.
+std::string CommentEvent(std::int64_t id, const std::string& login, const std::string& text) {
+  json body = json::parse(Fixture("issue_comment_created.json"));
+  body["comment"]["id"] = id;
+  body["comment"]["html_url"] =
+      "https://github.com/acme/widgets/pull/42#issuecomment-" + std::to_string(id);
+  body["comment"]["body"] = text;
+  body["comment"]["user"]["login"] = login;
+  body["sender"]["login"] = login;
+  return body.dump();
+}
+
+// The conversation #1 answered on GitHub: the customer's comment, the reply posted by the
+// fake (comment 2137465999) and its confirmation; everything delivered.
+Conversation Answered(E2eEnv& env, FakeHttpServer& api) {
+  REQUIRE(PostGitHub(env, "issue_comment", Fixture("issue_comment_created.json"), "c-1")
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 Fixed in 2.3.2, released today").response.status == 200);
+  REQUIRE(api.WaitForCount(kCommentsPath, 1));
+  REQUIRE(env.slack.WaitForPosts(2));
+  Store& store = env.app().store();
+  REQUIRE(WaitUntil([&] { return store.GetOutboxStats()->pending == 0; }));
+  const Conversation answered = **store.GetConversation(1);
+  REQUIRE(answered.state == ConversationState::kReplied);
+  REQUIRE(answered.sla_stopped_at.has_value());
+  return answered;
+}
+
+// Nothing changed since `before`: no post, no update, the conversation as it was.
+void CheckUntouched(E2eEnv& env, const Conversation& before, std::size_t posts, std::size_t updates,
+                    std::size_t messages) {
+  Store& store = env.app().store();
+  REQUIRE(WaitUntil([&] { return store.GetOutboxStats()->pending == 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a wrong post would show
+  const Conversation after = **store.GetConversation(1);
+  CHECK(after.state == ConversationState::kReplied);
+  CHECK(after.sla_started_at == before.sla_started_at);
+  CHECK(after.sla_stopped_at == before.sla_stopped_at);
+  CHECK(after.updated_at == before.updated_at);
+  CHECK(env.slack.Posts().size() == posts);
+  CHECK(env.slack.Updates().size() == updates);
+  CHECK(store.ListMessages(1)->size() == messages);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "github e2e: the webhook GitHub sends for our own reply is its echo: acknowledged, not "
+    "posted, the conversation stays replied and its SLA stopped") {
+  FakeHttpServer api;
+  api.On(kCommentsPath, [](const RecordedRequest&) { return Created(); });
+  // An app installation token: /user refused, no bot_login, so only the reply's id can tell.
+  api.On(kUserPath, [](const RecordedRequest&) {
+    return FakeAnswer{403, R"({"message":"Resource not accessible by integration"})"};
+  });
+  E2eEnv env(GitHubPatchWithoutLogin(api));
+  const Conversation answered = Answered(env, api);
+  const std::size_t posts = env.slack.Posts().size(), updates = env.slack.Updates().size();
+
+  auto echo = PostGitHub(
+      env, "issue_comment",
+      CommentEvent(2137465999, "acme-support[bot]", "Fixed in 2.3.2, released today"), "c-echo");
+  REQUIRE(echo.response.status == 200);
+  CHECK(json::parse(echo.response.body)["accepted"] == 0);
+  CHECK(json::parse(echo.response.body)["echoes"] == 1);
+  CheckUntouched(env, answered, posts, updates, 2);
+  CHECK(env.LogText().find("echo of our own reply") != std::string::npos);
+  CHECK(env.Get("/metrics")
+            .response.body.find("duplex_webhooks_total{platform=\"github\",result=\"echo\"} 1") !=
+        std::string::npos);
+  CHECK(api.Count(kUserPath) == 1);  // refused once, never asked again
+  // A customer's next comment still counts: the conversation awaits an answer again.
+  auto next = PostGitHub(env, "issue_comment",
+                         CommentEvent(2137466000, "ivan-ops", "Works now, thanks!"), "c-next");
+  CHECK(json::parse(next.response.body)["accepted"] == 1);
+  REQUIRE(env.slack.WaitForPosts(posts + 1));
+  REQUIRE(WaitUntil(
+      [&] { return (*env.app().store().GetConversation(1))->state == ConversationState::kOpen; }));
+}
+
+TEST_CASE(
+    "github e2e: a comment the bot account writes on GitHub outside duplex is ignored, its login "
+    "learned from GET /user") {
+  FakeHttpServer api;
+  api.On(kCommentsPath, [](const RecordedRequest&) { return Created(); });
+  api.On(kUserPath, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"login":"acme-support","id":4242,"type":"User"})"};
+  });
+  E2eEnv env(GitHubPatchWithoutLogin(api));
+  const Conversation answered = Answered(env, api);
+  const std::size_t posts = env.slack.Posts().size(), updates = env.slack.Updates().size();
+
+  auto own = PostGitHub(
+      env, "issue_comment",
+      CommentEvent(2137465777, "acme-support", "Also: 2.3.2 needs a restart after updating."),
+      "c-own");
+  REQUIRE(own.response.status == 200);
+  CHECK(json::parse(own.response.body)["accepted"] == 0);
+  CheckUntouched(env, answered, posts, updates, 2);
+  REQUIRE(api.Count(kUserPath) == 1);  // asked on the first webhook, then remembered
+  const RecordedRequest user = api.Requests(kUserPath)[0];
+  CHECK(user.method == "GET");
+  CHECK(user.Header("Authorization") == std::string("Bearer ") + kToken);
 }
 
 }  // namespace duplex::test

@@ -446,7 +446,7 @@ TEST_CASE(
   std::thread trickle([&] {
     for (int i = 0; i < 100 && !stop; ++i) {
       for (auto& s : refused) s->Send("x");
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the pace, not a wait
     }
   });
   const auto start = std::chrono::steady_clock::now();

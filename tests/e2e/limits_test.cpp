@@ -106,7 +106,7 @@ TEST_CASE(
   // Paced so the loopback cannot outrun the check: about 64 MB/s at most.
   while (sent < (64u << 20) && SecondsSince(start) < 20 && s.Send(chunk)) {
     sent += chunk.size();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pace, not a wait
   }
   MESSAGE("sent ", sent / 1024, " KiB before the server cut the connection");
   CHECK(sent < (64u << 20));
@@ -119,6 +119,8 @@ TEST_CASE("limits: slow senders are cut off at the request deadline and cannot h
       json{{"listen",
             {{"threads", 4}, {"request_timeout_seconds", 2}, {"max_connections_per_source", 0}}}});
   std::vector<std::unique_ptr<RawSocket>> slow;
+  // No connection can be cut before its deadline, 2 s after it was accepted.
+  const auto first_connect = Clock::now();
   for (int i = 0; i < 4; ++i) {
     slow.push_back(std::make_unique<RawSocket>(env.app().port(), "127.0.0.2"));
     REQUIRE(slow.back()->Send("POST /webhooks/generic HTTP/1.1\r\nHost: x\r\n"));
@@ -130,19 +132,22 @@ TEST_CASE("limits: slow senders are cut off at the request deadline and cannot h
     const auto start = Clock::now();
     while (!stop && SecondsSince(start) < 15) {
       for (std::size_t i = 0; i < slow.size(); ++i) {
-        if (open[i] && !slow[i]->Send("X")) {  // a byte every 200 ms: never idle, never done
+        if (open[i] && !slow[i]->Send("X")) {
           open[i] = false;
           ++cut;
         }
       }
+      // The pace, not a wait: a byte every 200 ms, never idle and never done.
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The four were accepted before this connection (one listening socket, served in accept
+  // order), so they hold all four threads: it is served only once the server cuts one.
   const auto start = Clock::now();
   auto res = Healthz(env, 10'000);
   const double waited = SecondsSince(start);
   CHECK(res.response.status == 200);
+  CHECK(SecondsSince(first_connect) >= 1.95);  // behind the trickling connections, not before
   CHECK(waited < 8.0);
   CHECK(WaitUntil([&] { return cut == 4; }, 8000));
   stop = true;
@@ -162,8 +167,11 @@ TEST_CASE(
   int refused = 0;
   for (int i = 0; i < 6; ++i) {
     held.push_back(std::make_unique<RawSocket>(env.app().port(), "127.0.0.3"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  // A refusal is counted after its 503 is written: once three are counted, every answer is in.
+  CHECK(WaitUntil([&] {
+    return Metric(env, "duplex_http_connections_refused_total{reason=\"overloaded\"}") == 3;
+  }));
   for (auto& s : held) {
     if (Status(s->Read(300, "\r\n")) == "HTTP/1.1 503 Service Unavailable") ++refused;
   }
@@ -179,11 +187,14 @@ TEST_CASE("limits: a full connection queue answers 503 at once, leaks no socket,
                     {"max_queued_connections", 1},
                     {"max_connections_per_source", 0},
                     {"request_timeout_seconds", 30}}}});
+  const int fds_idle = OpenFileCount();
   std::vector<std::unique_ptr<RawSocket>> silent;
   for (int i = 0; i < 3; ++i) {  // two hold the threads, one waits in the queue
     silent.push_back(std::make_unique<RawSocket>(env.app().port(), "127.0.0.4"));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Counted once the server holds them all: 3 client ends, 3 accepted sockets and the watch
+  // descriptors of the 2 being served.
+  REQUIRE(WaitUntil([&] { return OpenFileCount() >= fds_idle + 8; }));
   const int fds_before = OpenFileCount();
   const auto start = Clock::now();
   auto res = Healthz(env);

@@ -1,6 +1,7 @@
 // Meta end to end: signed webhook → Slack thread naming the surface, author and link →
 // signed /duplex reply → exactly one Graph API call on the right path with the right token
 // and reply target → confirmation with link in the thread. The Graph API is a fake server.
+// Instagram: our reply's echo and a comment our account writes outside duplex are ignored.
 #include <doctest/doctest.h>
 
 #include "core/text.h"
@@ -101,7 +102,7 @@ TEST_CASE("meta e2e: the verify handshake, and unsigned posts are refused") {
             .response.status == 403);
   CHECK(env.Get("/webhooks/meta").response.status == 400);
   CHECK(PostMeta(env, AnaComment(), "wrong-secret").response.status == 401);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().empty());
 }
 
@@ -157,7 +158,7 @@ TEST_CASE("meta e2e: a Page comment round trip") {
   std::string said = confirmation["text"];
   CHECK(said.find("posted on Facebook") != std::string::npos);
   CHECK(said.find("comment_id=900100200&reply_comment_id=900100555") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(graph.Count(kCommentPath) == 1);
 }
 
@@ -197,7 +198,7 @@ TEST_CASE(
   std::string said = env.slack.Posts()[2]["text"];
   CHECK(said.find("posted on WhatsApp") != std::string::npos);
   CHECK(said.find("https://wa.me/447700900123") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(graph.Count(path) == 1);
 }
 
@@ -244,7 +245,7 @@ TEST_CASE(
   std::string said = env.slack.Posts()[1]["text"];
   CHECK(said.find("posted on Instagram") != std::string::npos);
   CHECK(said.find("https://www.instagram.com/p/C7abcDEF/") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(graph.Count(reply_path) == 1);
 }
 
@@ -265,7 +266,7 @@ TEST_CASE("meta e2e: a rate-limited reply is retried after Meta's hint and poste
   REQUIRE(graph.WaitForCount(kCommentPath, 2, 8000));
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
   REQUIRE(env.slack.WaitForPosts(2));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   auto posts = env.slack.Posts();
   REQUIRE(posts.size() == 2);
   CHECK(posts[1]["text"].get<std::string>().find("posted on Facebook") != std::string::npos);
@@ -290,7 +291,7 @@ TEST_CASE("meta e2e: a deleted comment ends in a clear message in the thread, no
   std::string said = notice["text"];
   CHECK(said.find("was NOT posted") != std::string::npos);
   CHECK(said.find("does not exist") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  REQUIRE(env.WaitDrained());
   CHECK(graph.Count(kCommentPath) == 1);
   CHECK(env.slack.Posts().size() == 2);
 }
@@ -415,6 +416,107 @@ TEST_CASE("meta e2e: an over-long Messenger reply is refused at the command, not
   const std::string ok =
       CommandAnswer(env.SlackCommand("reply " + ref + " " + std::string(2000, 'x')));
   CHECK(ok.find("Queued reply") != std::string::npos);
+}
+
+namespace {
+
+constexpr const char* kIgUser = "17841400000000001";
+constexpr const char* kIgRepliesPath = "/v27.0/17860000000000111/replies";
+constexpr const char* kIgLookupPath = "/v27.0/17841400000000001";  // ?fields=id,username
+
+// Instagram's comments webhook for one comment on our media in the thread of 17860000000000111
+// (itself when `id` is that), from the Instagram-scoped id `from_id` with `username`.
+std::string IgComment(const std::string& id, const std::string& from_id,
+                      const std::string& username, const std::string& text) {
+  json value = {{"from", {{"id", from_id}, {"username", username}}},
+                {"media", {{"id", "17900000000000777"}, {"media_product_type", "FEED"}}},
+                {"id", id},
+                {"text", text}};
+  if (id != "17860000000000111") value["parent_id"] = "17860000000000111";
+  return json{{"object", "instagram"},
+              {"entry",
+               {{{"id", kIgUser},
+                 {"time", 1717000300},
+                 {"changes", {{{"field", "comments"}, {"value", value}}}}}}}}
+      .dump();
+}
+
+// Dana's comment answered on Instagram: the fake gives the reply the id 17860000000000999.
+Conversation AnsweredOnInstagram(E2eEnv& env, FakeHttpServer& graph) {
+  REQUIRE(PostMeta(env, IgComment("17860000000000111", "17841455555555555", "dana.designs",
+                                  "Love this! Is it available in blue?"))
+              .response.status == 200);
+  REQUIRE(env.slack.WaitForPosts(1));
+  REQUIRE(env.SlackCommand("reply 1 Yes, from next week!").response.status == 200);
+  REQUIRE(graph.WaitForCount(kIgRepliesPath, 1));
+  REQUIRE(WaitForPostWith(env, "posted on Instagram").is_object());
+  Store& store = env.app().store();
+  REQUIRE(WaitUntil([&] { return store.GetOutboxStats()->pending == 0; }));
+  const Conversation answered = **store.GetConversation(1);
+  REQUIRE(answered.state == ConversationState::kReplied);
+  return answered;
+}
+
+void CheckStillAnswered(E2eEnv& env, const Conversation& before, std::size_t posts) {
+  Store& store = env.app().store();
+  REQUIRE(WaitUntil([&] { return store.GetOutboxStats()->pending == 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a wrong post would show
+  const Conversation after = **store.GetConversation(1);
+  CHECK(after.state == ConversationState::kReplied);
+  CHECK(after.sla_started_at == before.sla_started_at);
+  CHECK(after.sla_stopped_at == before.sla_stopped_at);
+  CHECK(after.updated_at == before.updated_at);
+  CHECK(env.slack.Posts().size() == posts);
+  CHECK(store.ListMessages(1)->size() == 2);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "meta e2e: Instagram's webhook for our own reply is its echo even though from.id is not our "
+    "account's id: not posted, the conversation stays replied") {
+  FakeHttpServer graph;
+  graph.On(kIgRepliesPath, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"17860000000000999"})"};
+  });
+  // The page token may not read our username: only the reply's id can tell.
+  graph.On(kIgLookupPath, [](const RecordedRequest&) {
+    return FakeAnswer{400, ErrorBody(10, 0, "Application does not have permission")};
+  });
+  E2eEnv env(MetaPatch(graph));
+  const Conversation answered = AnsweredOnInstagram(env, graph);
+  const std::size_t posts = env.slack.Posts().size();
+  auto echo = PostMeta(
+      env, IgComment("17860000000000999", "17841499999999999", "acme", "Yes, from next week!"));
+  REQUIRE(echo.response.status == 200);
+  CHECK(json::parse(echo.response.body)["echoes"] == 1);
+  CheckStillAnswered(env, answered, posts);
+  CHECK(env.LogText().find("echo of our own reply") != std::string::npos);
+}
+
+TEST_CASE(
+    "meta e2e: an Instagram comment our account writes outside duplex is ignored, by the "
+    "username the Graph API gives") {
+  FakeHttpServer graph;
+  graph.On(kIgRepliesPath, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"17860000000000999"})"};
+  });
+  graph.On(kIgLookupPath, [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"id":"17841400000000001","username":"acme"})"};
+  });
+  E2eEnv env(MetaPatch(graph));
+  const Conversation answered = AnsweredOnInstagram(env, graph);
+  const std::size_t posts = env.slack.Posts().size();
+  auto own = PostMeta(env, IgComment("17860000000000888", "17841499999999999", "acme",
+                                     "PS: blue ships on Monday."));
+  REQUIRE(own.response.status == 200);
+  CHECK(json::parse(own.response.body)["accepted"] == 0);
+  CheckStillAnswered(env, answered, posts);
+  REQUIRE(graph.Count(kIgLookupPath) == 1);
+  const RecordedRequest lookup = graph.Requests(kIgLookupPath)[0];
+  CHECK(lookup.method == "GET");
+  CHECK(lookup.Param("fields") == "id,username");
+  CHECK(lookup.Header("Authorization") == std::string("Bearer ") + kPageToken);
 }
 
 }  // namespace duplex::test

@@ -587,16 +587,22 @@ TEST_CASE("backup under load: consistent, complete up to its start, and webhooks
     }
   };
   std::thread loader1(load), loader2(load);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // A baseline before the copy: enough answered webhooks for a rate to compare with.
+  const bool baseline = WaitUntil(
+      [&] {
+        std::lock_guard lock(mu);
+        return samples.size() >= 200;
+      },
+      30'000);
 
   const auto backup_start = SteadyClock::now();
   auto backup = RunDuplex({"backup", "--config", dir.File("c.json"), "--to", dir.File("backup.db")},
                           {}, 120'000);
   const auto backup_end = SteadyClock::now();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  stop = true;
+  stop = true;  // each loader finishes the request it has under way: join collects them all
   loader1.join();
   loader2.join();
+  REQUIRE(baseline);
   REQUIRE_MESSAGE(backup.exit_code == 0, backup.err);
   CHECK(server.Signal(SIGTERM) == 0);
 

@@ -34,7 +34,7 @@ TEST_CASE("a reply interrupted mid-send is flagged unknown after restart, listed
   CHECK(notice.find("may or may not have been posted") != std::string::npos);
   CHECK(notice.find("the interrupted reply") != std::string::npos);
   CHECK(notice.find("/duplex retry 2") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.receiver.Count("/replies") == 0);
 
   std::string list = Answer(env.SlackCommand("deadletters", "U0ADMIN"));
@@ -61,7 +61,7 @@ TEST_CASE("a permanent platform error dead-letters the reply with its reason in 
   std::string notice = env.slack.Posts()[1]["text"];
   CHECK(notice.find("was NOT posted") != std::string::npos);
   CHECK(notice.find("410 Gone") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(env.receiver.Count("/replies") == 1);
   CHECK(Answer(env.SlackCommand("deadletters", "U0ADMIN")).find("*dead*") != std::string::npos);
 }
@@ -102,7 +102,7 @@ TEST_CASE("a repeated slash command (same trigger_id) is answered but not run tw
   CHECK(Answer(first).find("Queued reply") != std::string::npos);
   CHECK(Answer(again).find("was not run twice") != std::string::npos);
   REQUIRE(env.receiver.WaitForCount("/replies", 1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.receiver.Count("/replies") == 1);
 }
 
@@ -117,7 +117,7 @@ TEST_CASE("a revoked chat token alerts the admins once, not once per message") {
   }
   // 5 posts + 1 alert attempt, each failing for good.
   REQUIRE(env.slack.server.WaitForCount("/api/chat.postMessage", 6));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   auto requests = env.slack.server.Requests("/api/chat.postMessage");
   CHECK(requests.size() == 6);
   int alerts = 0;
@@ -144,15 +144,18 @@ TEST_CASE("a flood is paced at the channel's rate and /metrics shows the backlog
                             "wh-" + std::to_string(i))
                 .response.status == 200);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  std::string m = env.Get("/metrics").response.body;
-  auto value = [&](const std::string& name) {
+  // Paced at 2 a second, the five need about 2 s: the backlog shows in /metrics meanwhile,
+  // its size and its age in the same scrape.
+  auto value = [](const std::string& m, const std::string& name) {
     auto pos = m.find("\n" + name + " ");
-    REQUIRE(pos != std::string::npos);
-    return std::stod(m.substr(pos + name.size() + 2));
+    return pos == std::string::npos ? -1.0 : std::stod(m.substr(pos + name.size() + 2));
   };
-  CHECK(value("duplex_outbox_pending") >= 2);
-  CHECK(value("duplex_outbox_oldest_pending_seconds") > 0.3);
+  std::string m;
+  CHECK(WaitUntil([&] {
+    m = env.Get("/metrics").response.body;
+    return value(m, "duplex_outbox_oldest_pending_seconds") > 0.3;
+  }));
+  CHECK(value(m, "duplex_outbox_pending") >= 2);
   REQUIRE(env.slack.WaitForPosts(5, 10'000));
   // 1 at once, then one every 500 ms: the fifth no earlier than ~2 s after the first.
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(1800));

@@ -58,7 +58,7 @@ TEST_CASE("the same webhook-id twice is acknowledged twice and posted once") {
   CHECK(again.response.status == 200);
   CHECK(json::parse(again.response.body)["duplicates"] == 1);
   REQUIRE(env.slack.WaitForPosts(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().size() == 1);
 }
 
@@ -80,7 +80,7 @@ TEST_CASE("bad, missing or stale signatures get 401 and store nothing") {
     CHECK(r.response.status == 401);
     CHECK(r.response.body.find("webhook-id") != std::string::npos);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   auto conv = env.app().store().GetConversation(1);
   REQUIRE(conv.ok());
   CHECK_FALSE(conv->has_value());
@@ -143,7 +143,7 @@ TEST_CASE("/duplex reply reaches the platform signed, in reply to the last messa
   CHECK(text.find("<@U0STAFF>") != std::string::npos);
   CHECK(text.find("Thanks, a fix is on its way") != std::string::npos);
   CHECK(text.find("https://crm.example.com/r/1") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(env.receiver.Count("/replies") == 1);
 }
 
@@ -174,7 +174,7 @@ TEST_CASE("a bad Slack signature is 401, another workspace is 403, and nothing i
   REQUIRE(env.slack.WaitForPosts(1));
   CHECK(env.SlackCommand("reply 1 hi", "U0STAFF", kTeam, "/duplex", "wrong-secret").response.status == 401);
   CHECK(env.SlackCommand("reply 1 hi", "U0STAFF", "T0OTHER").response.status == 403);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.receiver.Count("/replies") == 0);
   auto stats = env.app().store().GetOutboxStats();
   CHECK(stats->pending == 0);
@@ -203,7 +203,7 @@ TEST_CASE("Slack 429 with Retry-After: the post is delivered once after the wait
   REQUIRE(env.slack.WaitForPosts(1, 8000));
   auto waited = std::chrono::steady_clock::now() - start;
   CHECK(waited >= std::chrono::milliseconds(900));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().size() == 1);
   CHECK(env.slack.server.Count("/api/chat.postMessage") == 2);
 }

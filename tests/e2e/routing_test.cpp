@@ -125,7 +125,7 @@ TEST_CASE("a muted author's mention is stored but not posted") {
   CHECK(json::parse(r.response.body)["accepted"] == 1);
   REQUIRE(env.PostGeneric(Mention("m2", "c-ana", "a real question"), "wh-2").response.status == 200);
   REQUIRE(env.slack.WaitForPosts(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   REQUIRE(env.slack.Posts().size() == 1);
   CHECK(Has(env.slack.Posts()[0]["text"].get<std::string>(), "a real question"));
   auto conv = env.app().store().GetConversation(1);

@@ -141,7 +141,7 @@ TEST_CASE("replay: a signed webhook sent again inside its window is acknowledged
   CHECK(SignedGeneric(env, "wh-1", body, ts).response.body ==
         "{\"ok\":true,\"accepted\":0,\"duplicates\":1}");
   REQUIRE(env.slack.WaitForPosts(1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().size() == 1);
 }
 
@@ -211,7 +211,7 @@ TEST_CASE(
     posts += static_cast<std::size_t>(accepted);
   }
   REQUIRE(env.slack.WaitForPosts(posts));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().size() == posts);
 }
 

@@ -321,7 +321,7 @@ TEST_CASE("Slack interactions and events refuse bad signatures, stale timestamps
   CHECK(env.Send(not_json).response.status == 400);
 
   // Nothing of the above reached the customer or the conversation.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(env.receiver.Count("/replies") == 0);
   CHECK(Show(env, "1").find("hi") == std::string::npos);
 }

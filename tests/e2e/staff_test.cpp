@@ -167,7 +167,7 @@ TEST_CASE(
   CHECK(env.app().RunSlaCheck() == 0);
   env.clock.Advance(60 * kMinuteMs);
   CHECK(env.app().RunSlaCheck() == 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(CountPosts(env, "Reminder: #1") == 1);
   CHECK(CountPosts(env, "SLA breached: #1") == 1);
 }
@@ -186,7 +186,7 @@ TEST_CASE("alerts already sent are not repeated after a restart") {
   env.clock.Advance(3 * kMinuteMs);
   env.app().RunSlaCheck();
   WaitForPost(env, "SLA breached: #1");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(CountPosts(env, "Reminder: #1") == 1);
 }
 

@@ -101,7 +101,7 @@ TEST_CASE("Telegram: a group mention reaches Slack, /duplex reply sends one send
   REQUIRE(PostUpdate(env, answer).response.status == 200);
   REQUIRE(env.slack.WaitForPosts(3));
   CHECK(env.slack.Posts()[2]["thread_ts"] == root["_ts"]);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(tg.Count() == 1);
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("Telegram: a 429 is retried after retry_after and the reply is sent on
   REQUIRE(tg.WaitForCount(kSendPath, 2, 8000));
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(1000));
   REQUIRE(env.slack.WaitForPosts(2));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(tg.Count(kSendPath) == 2);
   CHECK(env.slack.Posts().size() == 2);
   CHECK(Contains(env.slack.Posts()[1], "posted on Telegram"));
@@ -223,7 +223,7 @@ TEST_CASE("Telegram: a wrong secret is 401, group chatter is acknowledged and no
   auto r = PostUpdate(env, chatter);
   CHECK(r.response.status == 200);
   CHECK(json::parse(r.response.body)["accepted"] == 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().empty());
 }
 
@@ -297,7 +297,7 @@ TEST_CASE(
   CHECK(tg.Count(kSendPath) == 3);
 
   // Bruno answers the bot's message in the supergroup: the same conversation.
-  json answer = GroupMention(804217010, 3);
+  json answer = GroupMention(804217010, 4);  // after our replies, 2 and 3
   answer["message"]["chat"] = {
       {"id", kSupergroup}, {"title", "Acme Beta Testers"}, {"type", "supergroup"}};
   answer["message"]["text"] = "Still logged out after the update";

@@ -130,7 +130,7 @@ TEST_CASE("X: a signed mention reaches Slack, /duplex reply posts one reply twee
   CHECK(confirmation["thread_ts"] == root["_ts"]);
   CHECK(Contains(confirmation, "posted on X"));
   CHECK(Contains(confirmation, "https://x.com/i/web/status/1800000000000000001"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(x_api.Count() == 1);
 }
 
@@ -369,7 +369,7 @@ TEST_CASE("X: a 429 is retried at x-rate-limit-reset and the reply is posted onc
   REQUIRE(x_api.WaitForCount("/2/tweets", 2, 8000));
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
   REQUIRE(env.slack.WaitForPosts(2));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(env.WaitDrained());
   CHECK(x_api.Count("/2/tweets") == 2);
   auto posts = env.slack.Posts();
   REQUIRE(posts.size() == 2);
@@ -390,7 +390,7 @@ TEST_CASE("X: replying to a deleted tweet ends in a clear message in the thread,
   CHECK(notice["thread_ts"] == env.slack.Posts()[0]["_ts"]);
   CHECK(Contains(notice, "was NOT posted"));
   CHECK(Contains(notice, "You attempted to reply to a Tweet that is deleted or not visible to you."));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  REQUIRE(env.WaitDrained());
   CHECK(x_api.Count("/2/tweets") == 1);
   CHECK(env.slack.Posts().size() == 2);
 }
@@ -411,7 +411,7 @@ TEST_CASE("X: the CRC check through the server, and unsigned or wrongly signed e
   auto truncated = PostRawX(env, body.dump().substr(0, 30));
   CHECK(truncated.response.status == 400);
   CHECK(truncated.response.body.find("invalid JSON") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(env.WaitDrained());
   CHECK(env.slack.Posts().empty());
 }
 

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "app/config.h"
 #include "chat/form.h"
 #include "core/clock.h"
@@ -243,6 +246,19 @@ void E2eEnv::Stop() {
 void E2eEnv::Restart() {
   Stop();
   Start();
+}
+
+bool E2eEnv::WaitDrained(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const bool empty = WaitUntil(
+      [&] {
+        auto stats = app_->store().GetOutboxStats();
+        return stats.ok() && stats->pending == 0;
+      },
+      timeout_ms);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return empty && app_->WaitIdle(static_cast<int>(std::max<std::int64_t>(1, left.count())));
 }
 
 std::string E2eEnv::LogText() const {

@@ -121,6 +121,12 @@ class E2eEnv {
 
   std::string LogText() const;
 
+  // Waits until the outbox holds nothing pending or sending (a retry scheduled for later
+  // counts as pending) and the app is idle (App::WaitIdle). Ask it before checking that
+  // nothing more happened: a duplicate still on its way would be in the outbox or in
+  // flight, so it is either posted before this returns or keeps this from returning true.
+  bool WaitDrained(int timeout_ms = 10'000);
+
   OffsetClock clock;  // the app's clock
   TempDir dir;
   FakeSlack slack;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "app/httplib_client.h"
 #include "support/test_util.h"
 
 namespace duplex::test {
@@ -113,6 +114,21 @@ int FreePort() {
   int port = ntohs(addr.sin_port);
   close(fd);
   return port;
+}
+
+bool WaitOutboxDrained(int port, int timeout_ms) {
+  HttplibClient http;
+  return WaitUntil(
+      [&] {
+        HttpRequest r;
+        r.method = "GET";
+        r.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+        r.timeout_ms = 2000;
+        auto res = http.Send(r);
+        return res.ok() && res.response.status == 200 &&
+               res.response.body.find("\nduplex_outbox_pending 0\n") != std::string::npos;
+      },
+      timeout_ms);
 }
 
 }  // namespace duplex::test

@@ -43,4 +43,10 @@ class DuplexProcess {
 // The first free TCP port on 127.0.0.1 (bound and released).
 int FreePort();
 
+// Polls the /metrics of a `duplex serve` on 127.0.0.1:`port` until duplex_outbox_pending
+// (deliveries pending or sending, scheduled retries included) is 0. A server is drained then:
+// whatever it was going to post is posted, so a count checked afterwards cannot be overtaken
+// by a late duplicate.
+bool WaitOutboxDrained(int port, int timeout_ms = 10'000);
+
 }  // namespace duplex::test

@@ -2,8 +2,11 @@
 // Replies are in github_reply.cpp.
 #include "platforms/github/github_connector.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
 #include "core/text.h"
 #include "core/config_section.h"
 #include "platforms/github/github_target.h"
@@ -14,6 +17,9 @@ namespace duplex {
 namespace {
 
 using nlohmann::json;
+
+// The /user lookup runs while GitHub waits for the webhook's answer (10 seconds at most).
+constexpr int kLoginLookupTimeoutMs = 2'000;
 
 // Required fields of an event payload; the first problem is kept.
 class Reader {
@@ -68,7 +74,7 @@ std::optional<std::int64_t> PerformedViaApp(const json& obj) {
 
 std::unique_ptr<PlatformConnector> MakeGitHubConnector(const json& config, const std::string& path,
                                                        std::vector<std::string>& errors,
-                                                       HttpClient* /*http*/) {
+                                                       HttpClient* http) {
   ConfigSection section(config, path, errors);
   GitHubConfig c;
   c.secret = section.Secret("secret");
@@ -79,7 +85,7 @@ std::unique_ptr<PlatformConnector> MakeGitHubConnector(const json& config, const
   if (section.Has("app_id")) c.app_id = section.Int("app_id", 0, 1, INT64_MAX);
   c.ca_file = section.String("ca_file");
   c.timeout_ms = static_cast<int>(section.Int("timeout_ms", c.timeout_ms, 100, 120'000));
-  return std::make_unique<GitHubConnector>(std::move(c));
+  return std::make_unique<GitHubConnector>(std::move(c), http);
 }
 
 std::string GitHubGraphQlUrl(const std::string& api_base) {
@@ -90,6 +96,42 @@ std::string GitHubGraphQlUrl(const std::string& api_base) {
     return api_base.substr(0, api_base.size() - kRestSuffix.size()) + "/api/graphql";
   }
   return api_base + "/graphql";
+}
+
+std::string GitHubConnector::OwnLogin(UnixMs now) const {
+  if (!config_.bot_login.empty()) return config_.bot_login;
+  return self_->Get("", now, [this] { return LookUpLogin(); }).value_or("");
+}
+
+SelfIdentity::Answer GitHubConnector::LookUpLogin() const {
+  if (http_ == nullptr || config_.token.empty()) return {std::nullopt, true};
+  HttpRequest req = ApiRequest("/user", "");
+  req.method = "GET";
+  req.timeout_ms = std::min(kLoginLookupTimeoutMs, config_.timeout_ms);
+  HttpResult res = http_->Send(req);
+  const int status = res.response.status;
+  if (res.ok() && status == 200) {
+    auto answer = json::parse(res.response.body, nullptr, false);
+    auto login = answer.is_object() ? answer.find("login") : answer.end();
+    if (answer.is_object() && login != answer.end() && login->is_string() &&
+        !login->get<std::string>().empty()) {
+      log::Info("github: our own login learned; its events are ignored",
+                {{"login", login->get<std::string>()}});
+      return {login->get<std::string>(), false};
+    }
+  }
+  if (res.ok() && (status == 401 || status == 403 || status == 404)) {
+    log::Warn(
+        "github: the token cannot read GET /user (a GitHub App installation token cannot), so "
+        "duplex does not know its own login: set platforms.github.bot_login (for an app, "
+        "\"<app-slug>[bot]\") or app_id, or comments the account writes outside duplex are "
+        "taken for customers'",
+        {{"status", std::to_string(status)}});
+    return {std::nullopt, true};
+  }
+  log::Warn("github: GET /user failed; asking again in a minute",
+            {{"status", std::to_string(status)}, {"error", res.error_message}});
+  return {std::nullopt, false};
 }
 
 Status GitHubConnector::Verify(const InboundRequest& r) const {
@@ -175,8 +217,9 @@ Result<ParsedWebhook> GitHubConnector::Parse(const InboundRequest& r) const {
     return Status::Invalid("body.repository.full_name is not owner/repo");
 
   // Our own comments come back as events: answering them would loop.
-  if (SameLogin(config_.bot_login, sender_login) || SameLogin(config_.bot_login, login)) return out;
   if (config_.app_id && PerformedViaApp(item) == config_.app_id) return out;
+  const std::string own = OwnLogin(r.now);
+  if (SameLogin(own, sender_login) || SameLogin(own, login)) return out;
 
   const std::string kind_prefix = issue_event ? "issue" : event;
   Mention m;

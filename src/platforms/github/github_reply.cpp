@@ -159,7 +159,13 @@ DeliveryOutcome GitHubConnector::SendReply(const ReplyRequest& reply, HttpClient
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "unknown GitHub reply target type");
   }
   HttpRequest req = ApiRequest(path, security::DumpJson(json{{"body", reply.text}}));
-  return ClassifyGitHubAnswer(http.Send(req), reply.now);
+  DeliveryOutcome o = ClassifyGitHubAnswer(http.Send(req), reply.now);
+  // The id Parse gives the webhook GitHub sends for this very comment: it is our echo.
+  if (o.kind == OutcomeKind::kDone && !o.remote_id.empty()) {
+    o.remote_id =
+        (type == github::kIssue ? "issue_comment:" : "pull_request_review_comment:") + o.remote_id;
+  }
+  return o;
 }
 
 DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const ReplyRequest& reply,
@@ -191,8 +197,8 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
   const json mutation = {
       {"query",
        "mutation($discussionId: ID!, $body: String!, $replyToId: ID) { addDiscussionComment(input: "
-       "{discussionId: $discussionId, body: $body, replyToId: $replyToId}) { comment { id url } } "
-       "}"},
+       "{discussionId: $discussionId, body: $body, replyToId: $replyToId}) { comment { id "
+       "databaseId url } } }"},
       {"variables", variables}};
   HttpResult res = http.Send(GraphQlRequest(security::DumpJson(mutation)));
   DeliveryOutcome o = ClassifyGitHubAnswer(res, reply.now);
@@ -200,7 +206,13 @@ DeliveryOutcome GitHubConnector::SendDiscussionReply(const json& target, const R
   auto answer = json::parse(res.response.body, nullptr, false);
   const json& comment = Path(answer, {"data", "addDiscussionComment", "comment"});
   if (comment.is_object() && !StrField(comment, "id").empty()) {
-    return DeliveryOutcome::Done(StrField(comment, "id"), StrField(comment, "url"));
+    // The discussion_comment webhook names the comment by its database id, as Parse does.
+    const json& database_id = Path(comment, {"databaseId"});
+    return DeliveryOutcome::Done(
+        database_id.is_number_integer()
+            ? "discussion_comment:" + std::to_string(database_id.get<std::int64_t>())
+            : StrField(comment, "id"),
+        StrField(comment, "url"));
   }
   if (Path(answer, {"errors"}).is_array()) return GraphQlErrors(answer, res.response, reply.now);
   return DeliveryOutcome::Fail(OutcomeKind::kUncertain,

@@ -13,6 +13,15 @@
 //   sent/delivered/read statuses, our own comments, unknown objects and fields) yield no
 //   mention and are acknowledged. A malformed item is skipped with a warning rather than
 //   failing the batch; only a body that is not a Meta notification at all is refused (400).
+// - Our own comments: on the Page, from.id is the Page's id. On Instagram, from.id is an
+//   Instagram-scoped id (IGSID), not our account's id, so a comment is ours when from.id is
+//   the account id (Meta's self-comment shape) or from.username is our username: learned
+//   with GET {api_base}/{ig-user-id}?fields=id,username and the page token on the first
+//   comment that needs it (a short timeout; after a failure that may pass, again a minute
+//   later; after a refusal, never), then remembered.
+// - A reply's remote id is the id Meta gave the new comment or message (comment id, mid,
+//   wamid), the message id Parse gives that comment or message, so a webhook for our own
+//   reply is recognised as its echo (Store::Ingest).
 // - A WhatsApp `failed` status becomes a DeliveryReport for the reply it names (by wamid),
 //   with Meta's reason in plain words; its dedup id is the wamid and the status.
 // - A WhatsApp customer without a phone number in the webhook (a username user) is known by
@@ -38,6 +47,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "platforms/platform.h"
+#include "platforms/self_identity.h"
 
 namespace duplex {
 
@@ -65,8 +75,10 @@ struct MetaConfig {
 
 class MetaConnector final : public PlatformConnector {
  public:
-  // `http` is used only to fetch Instagram mention text while parsing; may be null.
-  MetaConnector(MetaConfig config, HttpClient* http) : config_(std::move(config)), http_(http) {}
+  // `http` is used only to fetch Instagram mention text and our Instagram username while
+  // parsing; may be null.
+  MetaConnector(MetaConfig config, HttpClient* http)
+      : config_(std::move(config)), http_(http), self_(std::make_unique<SelfIdentity>()) {}
 
   std::string Name() const override { return "meta"; }
   std::string DisplayName() const override { return "Meta"; }
@@ -86,6 +98,7 @@ class MetaConnector final : public PlatformConnector {
  private:
   MetaConfig config_;
   HttpClient* http_;
+  std::unique_ptr<SelfIdentity> self_;  // our Instagram username per ig user id
 };
 
 std::unique_ptr<PlatformConnector> MakeMetaConnector(const nlohmann::json& config,

@@ -1,6 +1,8 @@
 // Meta webhook parsing: entry[].changes[] and entry[].messaging[] of the page, instagram and
 // whatsapp_business_account objects, one mention per customer message, and a delivery report
 // per failed WhatsApp status.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -95,6 +97,8 @@ std::string AttachmentText(const std::string& kind, const std::string& caption) 
 struct Context {
   const MetaConfig& config;
   HttpClient* http;
+  SelfIdentity& self;
+  UnixMs now;
   ParsedWebhook& out;
 };
 
@@ -209,6 +213,51 @@ void ParseMessaging(Context& ctx, const std::string& page_id, const json& event)
 
 // --- Instagram: comments and @mentions -------------------------------------------------------
 
+// The lookup of our own username runs while Meta waits for the webhook's answer.
+constexpr int kUsernameLookupTimeoutMs = 2'000;
+
+// GET {api_base}/{ig-user}?fields=id,username: our account's username, as comments show it.
+SelfIdentity::Answer LookUpUsername(const Context& ctx, const std::string& ig_user_id) {
+  if (ctx.http == nullptr || ctx.config.page_token.empty() || !meta::IsGraphId(ig_user_id)) {
+    return {std::nullopt, true};
+  }
+  HttpRequest req;
+  req.method = "GET";
+  req.url = ctx.config.api_base + "/" + ig_user_id + "?fields=id,username";
+  req.headers = {{"Authorization", "Bearer " + ctx.config.page_token}};
+  req.timeout_ms = std::min(kUsernameLookupTimeoutMs, ctx.config.fetch_timeout_ms);
+  req.ca_file = ctx.config.ca_file;
+  HttpResult res = ctx.http->Send(req);
+  DeliveryOutcome o = ClassifyMetaAnswer(res, "the lookup of our Instagram username");
+  if (o.kind == OutcomeKind::kDone) {
+    auto body = json::parse(res.response.body, nullptr, false);
+    if (body.is_object() && SafeStr(body, "id") == ig_user_id &&
+        !SafeStr(body, "username").empty()) {
+      log::Info("instagram: our own username learned; its comments are ignored",
+                {{"ig_user_id", ig_user_id}, {"username", SafeStr(body, "username")}});
+      return {SafeStr(body, "username"), false};
+    }
+    o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Instagram answered without the username");
+  }
+  const bool final = o.kind == OutcomeKind::kPermanent;
+  log::Warn(final ? "instagram: our own username cannot be read with the page token; our "
+                    "comments are recognised only by from.id and by the ids of replies sent"
+                  : "instagram: looking up our own username failed; asking again in a minute",
+            {{"ig_user_id", ig_user_id}, {"error", o.error}});
+  return {std::nullopt, final};
+}
+
+// Whether a comment's author is our own account. Meta gives commenters an Instagram-scoped
+// id, ours included, so the username decides unless from.id is the account id itself.
+bool IsOwnComment(Context& ctx, const std::string& ig_user_id, const std::string& from_id,
+                  const std::string& username) {
+  if (from_id == ig_user_id) return true;
+  if (username.empty()) return false;
+  std::optional<std::string> ours =
+      ctx.self.Get(ig_user_id, ctx.now, [&] { return LookUpUsername(ctx, ig_user_id); });
+  return ours && text::ToLowerAscii(*ours) == text::ToLowerAscii(username);
+}
+
 void ParseInstagramComment(Context& ctx, const std::string& ig_user_id, const json& value) {
   Reader rd;
   const std::string id = rd.Str(value, "id", "value", true);
@@ -223,7 +272,7 @@ void ParseInstagramComment(Context& ctx, const std::string& ig_user_id, const js
   if (const json* media = rd.Obj(value, "media", "value"))
     media_id = rd.Str(*media, "id", "value.media");
   if (!rd.ok()) return Skip(rd.why());
-  if (from_id == ig_user_id) return;  // our own comment or reply
+  if (IsOwnComment(ctx, ig_user_id, from_id, username)) return;  // our own comment or reply
   if (!meta::IsGraphId(id) || (!parent_id.empty() && !meta::IsGraphId(parent_id))) {
     return Skip("Instagram comment ids are not Graph ids");
   }
@@ -612,7 +661,7 @@ Result<ParsedWebhook> MetaConnector::Parse(const InboundRequest& r) const {
   if (!top.ok()) return Status::Invalid(top.why());
 
   ParsedWebhook out;
-  Context ctx{config_, http_, out};
+  Context ctx{config_, http_, *self_, r.now, out};
   const bool page = object == "page", instagram = object == "instagram",
              whatsapp = object == "whatsapp_business_account";
   // Other objects (user, permissions, application...) are acknowledged and ignored.
