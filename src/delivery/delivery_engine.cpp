@@ -6,54 +6,35 @@
 
 #include "commands/conversation_view.h"
 #include "commands/notices.h"
+#include "core/instance_id.h"
 #include "core/log.h"
 
 namespace duplex {
 
 DeliveryEngine::DeliveryEngine(DeliveryDeps deps)
-    : deps_(std::move(deps)), rng_(deps_.seed ? deps_.seed : std::random_device{}()) {}
+    : deps_(std::move(deps)), rng_(deps_.seed ? deps_.seed : std::random_device{}()) {
+  if (deps_.owner.empty()) deps_.owner = InstanceId();
+}
 
 std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
   const UnixMs now = deps_.clock->NowMs();
   wake_at = now + 60'000;
-  std::vector<Delivery> claimed;
-  std::vector<std::string> skip;
-  // A throttled target is skipped and the query repeated, so one busy channel cannot hide
-  // due work for the others behind the LIMIT.
-  for (int round = 0; round < 4 && static_cast<int>(claimed.size()) < limit; ++round) {
-    auto due = deps_.store->DueDeliveries(now, limit, skip);
-    if (!due.ok()) {
-      wake_at = now + 1000;
-      break;
-    }
-    bool skipped_any = false;
-    for (auto& d : *due) {
-      if (static_cast<int>(claimed.size()) >= limit) break;
-      // Rows claimed in an earlier round are not marked `sending` yet: the query sees them again.
-      bool already = std::any_of(claimed.begin(), claimed.end(), [&](const Delivery& c) { return c.id == d.id; });
-      if (already || std::find(skip.begin(), skip.end(), d.target) != skip.end()) continue;
-      if (!deps_.limiter->TryAcquire(d.target, now)) {
-        skip.push_back(d.target);
-        skipped_any = true;
+  // A throttled target is passed over inside the claim, so one busy channel cannot hide due
+  // work for the others behind the LIMIT, and its rows stay pending for other instances.
+  auto claimed =
+      deps_.store->ClaimDue(deps_.owner, now, deps_.lease_ms, limit, {}, [&](const Delivery& d) {
+        if (deps_.limiter->TryAcquire(d.target, now)) return true;
         wake_at = std::min(wake_at, deps_.limiter->NextAvailable(d.target, now));
-        continue;
-      }
-      claimed.push_back(std::move(d));
-    }
-    if (!skipped_any || static_cast<int>(due->size()) < limit) break;
-  }
-  if (!claimed.empty()) {
-    std::vector<std::int64_t> ids;
-    for (const auto& d : claimed) ids.push_back(d.id);
-    if (!deps_.store->MarkSending(ids, now).ok()) {
-      wake_at = now + 1000;
-      return {};
-    }
+        return false;
+      });
+  if (!claimed.ok()) {
+    wake_at = now + 1000;
+    return {};
   }
   if (auto next = deps_.store->NextDueAt(); next.ok() && next->has_value()) {
     wake_at = std::min(wake_at, std::max(now, **next));
   }
-  return claimed;
+  return std::move(*claimed);
 }
 
 int DeliveryEngine::RunDue(int limit) {
@@ -66,6 +47,7 @@ int DeliveryEngine::RunDue(int limit) {
 void DeliveryEngine::Release(const Delivery& d) {
   DeliveryUpdate update;
   update.id = d.id;
+  update.owner = d.owner;
   update.state = DeliveryState::kPending;
   update.count_attempt = false;
   update.next_attempt_at = deps_.clock->NowMs();
@@ -75,9 +57,25 @@ void DeliveryEngine::Release(const Delivery& d) {
   }
 }
 
+void DeliveryEngine::Heartbeat() {
+  const UnixMs now = deps_.clock->NowMs();
+  {
+    std::lock_guard lock(mu_);
+    if (now < next_heartbeat_) return;
+    next_heartbeat_ = now + std::max<UnixMs>(deps_.lease_ms / 6, 1);
+  }
+  if (auto renewed = deps_.store->RenewLeases(deps_.owner, now, deps_.lease_ms); !renewed.ok()) {
+    log::Warn("could not renew delivery leases", {{"error", renewed.status().message()}});
+  }
+  auto recovered = Recover();
+  if (recovered.ok() && *recovered > 0) {
+    log::Info("took over deliveries whose claim ran out", {{"count", std::to_string(*recovered)}});
+  }
+}
+
 Result<int> DeliveryEngine::Recover() {
   const ChatDialect& dialect = deps_.chat->Dialect();
-  return deps_.store->RecoverInterrupted(
+  return deps_.store->RecoverExpired(
       deps_.clock->NowMs(), [&](const StoredMessage& reply, std::int64_t delivery_id) {
         return notices::ReplyUnknown(dialect, reply.chat_user, reply.text,
                                      "duplex stopped while sending it", delivery_id);
@@ -219,6 +217,7 @@ void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
   try {
     DeliveryUpdate update;
     update.id = d.id;
+    update.owner = d.owner;
     update.error = reason;
     update.state = is_reply ? DeliveryState::kUnknown : DeliveryState::kDead;
     if (is_reply) {
@@ -243,7 +242,8 @@ void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
                          {{"kind", ToString(d.kind)}, {"result", is_reply ? "unknown" : "dead"}});
     }
   } catch (const std::exception& e) {
-    // The row stays `sending`; recovery at the next start settles it (a reply becomes unknown).
+    // The row stays `sending` until its lease runs out; recovery then settles it (a reply
+    // becomes unknown).
     fields.emplace_back("store_error", e.what());
     log::Error("delivery attempt threw and its end was not recorded", fields);
   }
@@ -252,6 +252,7 @@ void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
 void DeliveryEngine::Attempt(const Delivery& d) {
   DeliveryUpdate update;
   update.id = d.id;
+  update.owner = d.owner;
   DeliveryOutcome outcome;
   if (d.kind == DeliveryKind::kPlatformReply) {
     StoredMessage reply, parent;
@@ -389,8 +390,9 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
   }
   NoteCredential(d, outcome, update);
   // The store may be briefly busy; a few quick tries keep the row from staying `sending`.
+  // A lost claim (NotFound: the lease ran out and the row was settled) is not retried.
   Status s = deps_.store->FinishDelivery(update, now);
-  for (int i = 0; !s.ok() && i < 3; ++i) {
+  for (int i = 0; s.code() == StatusCode::kUnavailable && i < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100 << i));
     s = deps_.store->FinishDelivery(update, now);
   }
@@ -398,7 +400,7 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
                         {"target", d.target}, {"result", result}};
   if (!outcome.error.empty()) fields.emplace_back("error", outcome.error);
   if (!s.ok()) {
-    // The row stays `sending`; recovery at the next start settles it.
+    // The row stays `sending` until its lease runs out; then recovery settles it.
     fields.emplace_back("store_error", s.message());
     log::Error("delivery outcome not recorded", fields);
   } else if (result == "done") {

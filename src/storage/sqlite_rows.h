@@ -28,7 +28,7 @@ inline constexpr const char* kMessageColumns =
 
 inline constexpr const char* kDeliveryColumns =
     "SELECT id, kind, conversation_id, message_id, target, payload, state, attempts,"
-    " next_attempt_at, last_error, created_at FROM outbox";
+    " next_attempt_at, last_error, created_at, owner, lease_until FROM outbox";
 
 Conversation ReadConversation(SQLite::Statement& q);
 StoredMessage ReadMessage(SQLite::Statement& q);
