@@ -1,7 +1,9 @@
 // PgStore: the store on PostgreSQL, for several duplex instances sharing one database
 // (docs/postgresql.md). Being built role by role (storage/store.h): so far it opens its
-// connection pool, migrates the schema (storage/pg_migrations.h) and answers Ping; the
+// connection pool, migrates the schema (storage/pg_migrations.h), answers Ping and holds the
+// outbox (claims with FOR UPDATE SKIP LOCKED, so instances never claim the same row); the
 // other roles follow (issue 17), and until they do `serve` uses SQLite only.
+// Thread-safe: each call takes a connection of its own from the pool.
 #pragma once
 
 #include <memory>
@@ -19,7 +21,7 @@ struct PgStoreOptions {
   std::vector<std::string> extra_migrations = {};
 };
 
-class PgStore final : public MaintenanceStore {
+class PgStore final : public MaintenanceStore, public OutboxStore {
  public:
   // Connects and migrates. Unavailable when the server cannot be reached; InvalidArgument
   // for a database from a newer duplex (left untouched).
@@ -27,8 +29,31 @@ class PgStore final : public MaintenanceStore {
 
   Status Ping() override;
 
+  // Outbox (pg_outbox.cpp).
+  Result<std::vector<Delivery>> ClaimDue(
+      const std::string& owner, UnixMs now, UnixMs lease_ms, int limit,
+      const std::vector<std::string>& skip_targets,
+      const std::function<bool(const Delivery&)>& admit) override;
+  Result<int> RenewLeases(const std::string& owner, UnixMs now, UnixMs lease_ms) override;
+  Result<int> RecoverExpired(UnixMs now,
+                             const std::function<std::string(const StoredMessage&, std::int64_t)>&
+                                 unknown_notice) override;
+  Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) override;
+  Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override;
+  Result<std::optional<UnixMs>> NextDueAt() override;
+  Result<OutboxStats> GetOutboxStats() override;
+  Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states,
+                                               int limit) override;
+  Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
+
  private:
   explicit PgStore(std::unique_ptr<storage::PgPool> pool) : pool_(std::move(pool)) {}
+  // Inside a transaction on `conn` (they throw storage::PgError).
+  static std::int64_t InsertDelivery(PGconn* conn, const NewDelivery& d, UnixMs now);
+  static std::optional<Conversation> ReadConversationById(PGconn* conn, std::int64_t id,
+                                                          bool for_update);
+  static void SaveConversationState(PGconn* conn, const Conversation& c);
+
   std::unique_ptr<storage::PgPool> pool_;
 };
 

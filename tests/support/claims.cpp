@@ -4,7 +4,7 @@
 
 namespace duplex::test {
 
-std::vector<Delivery> ClaimDue(Store& store, UnixMs now, int limit,
+std::vector<Delivery> ClaimDue(OutboxStore& store, UnixMs now, int limit,
                                const std::vector<std::string>& skip_targets,
                                const std::string& owner) {
   auto claimed = store.ClaimDue(owner, now, kTestLeaseMs, limit, skip_targets, {});
@@ -12,7 +12,7 @@ std::vector<Delivery> ClaimDue(Store& store, UnixMs now, int limit,
   return std::move(*claimed);
 }
 
-Delivery ClaimOne(Store& store, std::int64_t id, UnixMs now, const std::string& owner) {
+Delivery ClaimOne(OutboxStore& store, std::int64_t id, UnixMs now, const std::string& owner) {
   auto claimed = store.ClaimDue(owner, now, kTestLeaseMs, 1000, {},
                                 [&](const Delivery& d) { return d.id == id; });
   REQUIRE_MESSAGE(claimed.ok(), claimed.status().message());
@@ -21,7 +21,7 @@ Delivery ClaimOne(Store& store, std::int64_t id, UnixMs now, const std::string& 
   return claimed->front();
 }
 
-void PostAllChat(Store& store, UnixMs now) {
+void PostAllChat(OutboxStore& store, UnixMs now) {
   for (;;) {
     auto claimed = store.ClaimDue(kTestOwner, now, kTestLeaseMs, 100, {}, [](const Delivery& d) {
       return d.kind != DeliveryKind::kPlatformReply;

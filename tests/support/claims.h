@@ -14,16 +14,17 @@ inline constexpr const char* kTestOwner = "test-owner";
 inline constexpr UnixMs kTestLeaseMs = 60'000;
 
 // Claims whatever is due at `now` (REQUIREs success).
-std::vector<Delivery> ClaimDue(Store& store, UnixMs now, int limit = 100,
+std::vector<Delivery> ClaimDue(OutboxStore& store, UnixMs now, int limit = 100,
                                const std::vector<std::string>& skip_targets = {},
                                const std::string& owner = kTestOwner);
 
 // Claims delivery `id`, which must be claimable at `now`, and nothing else.
-Delivery ClaimOne(Store& store, std::int64_t id, UnixMs now, const std::string& owner = kTestOwner);
+Delivery ClaimOne(OutboxStore& store, std::int64_t id, UnixMs now,
+                  const std::string& owner = kTestOwner);
 
 // Claims every due chat delivery (not platform replies) and finishes it as posted, until
 // none is left, so a reply queued behind them becomes its conversation's head.
-void PostAllChat(Store& store, UnixMs now);
+void PostAllChat(OutboxStore& store, UnixMs now);
 
 // An update of a delivery claimed by kTestOwner.
 DeliveryUpdate Finish(std::int64_t id, DeliveryState state);
