@@ -123,6 +123,13 @@ TEST_CASE(
   CHECK_FALSE(AwaitsAnswerAfterFailedReply(ConversationState::kOpen, false));
 }
 
+TEST_CASE("rules: a mute compares a handle without its leading @") {
+  CHECK(MuteKey("@troll") == "troll");
+  CHECK(MuteKey("troll") == "troll");
+  CHECK(MuteKey("") == "");
+  CHECK(MuteKey("a@b") == "a@b");
+}
+
 TEST_CASE("rules: a pending root update covers a new one; recovery retries chat, flags replies") {
   CHECK_FALSE(NeedsNewRootUpdate(true));
   CHECK(NeedsNewRootUpdate(false));

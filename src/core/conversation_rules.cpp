@@ -75,6 +75,10 @@ bool NeedsNewRootUpdate(bool root_update_pending) {
   return !root_update_pending;
 }
 
+std::string MuteKey(const std::string& handle) {
+  return !handle.empty() && handle[0] == '@' ? handle.substr(1) : handle;
+}
+
 ExpiredClaimAction OnExpiredClaim(bool customer_reply) {
   return customer_reply ? ExpiredClaimAction::kFlagUnknown : ExpiredClaimAction::kRetry;
 }

@@ -51,6 +51,10 @@ bool AwaitsAnswerAfterFailedReply(ConversationState state, bool later_reply_sent
 // covers a new request; one already sending may have read the state before this change.
 bool NeedsNewRootUpdate(bool root_update_pending);
 
+// The name a mute of `handle` is stored and compared under: without a leading '@'. An
+// author is muted when their id or this form of their handle is (case-insensitively).
+std::string MuteKey(const std::string& handle);
+
 // What becomes of a delivery whose claim ran out (its instance died or hung mid-attempt).
 enum class ExpiredClaimAction {
   kRetry,        // back to pending: a chat post, notice or root update may repeat

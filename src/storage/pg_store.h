@@ -21,13 +21,34 @@ struct PgStoreOptions {
   std::vector<std::string> extra_migrations = {};
 };
 
-class PgStore final : public MaintenanceStore, public OutboxStore {
+class PgStore final : public MaintenanceStore,
+                      public OutboxStore,
+                      public IngestStore,
+                      public ConversationReader {
  public:
   // Connects and migrates. Unavailable when the server cannot be reached; InvalidArgument
   // for a database from a newer duplex (left untouched).
   static Result<std::unique_ptr<PgStore>> Open(const PgStoreOptions& options);
 
   Status Ping() override;
+
+  // Ingest and reading conversations (pg_ingest.cpp). Repeats are caught across instances by
+  // unique constraints (INSERT … ON CONFLICT DO NOTHING), so whichever instance a resent
+  // webhook reaches, it is a duplicate once the first is committed.
+  Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
+                                            UnixMs now) override;
+  Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
+  Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
+      const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
+      const std::function<std::string(const StoredMessage&, std::int64_t, const std::string&)>&
+          notice) override;
+  Result<std::optional<Conversation>> GetConversation(std::int64_t id) override;
+  Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override;
+  Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) override;
+  Result<std::optional<Conversation>> FindConversationByThread(const std::string& channel,
+                                                               const std::string& thread) override;
+  Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
+                                                         const std::string& author_id) override;
 
   // Outbox (pg_outbox.cpp).
   Result<std::vector<Delivery>> ClaimDue(
@@ -53,6 +74,8 @@ class PgStore final : public MaintenanceStore, public OutboxStore {
   static std::optional<Conversation> ReadConversationById(PGconn* conn, std::int64_t id,
                                                           bool for_update);
   static void SaveConversationState(PGconn* conn, const Conversation& c);
+  static IngestOutcome IngestOne(PGconn* conn, const IngestItem& item, UnixMs now);
+  static bool TakeClaim(PGconn* conn, const std::string& source, const std::string& id, UnixMs now);
 
   std::unique_ptr<storage::PgPool> pool_;
 };

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include "core/text.h"
+#include "core/conversation_rules.h"
 #include "storage/sqlite_store.h"
 
 namespace duplex {
@@ -43,10 +44,6 @@ Route ReadRoute(SQLite::Statement& q) {
   return r;
 }
 
-std::string StripAt(const std::string& handle) {
-  return !handle.empty() && handle[0] == '@' ? handle.substr(1) : handle;
-}
-
 }  // namespace
 
 bool SqliteStore::IsMuted(const Mention& m) {
@@ -56,7 +53,7 @@ bool SqliteStore::IsMuted(const Mention& m) {
       "SELECT EXISTS (SELECT 1 FROM mutes WHERE platform = ?1 AND author = ?2)"
       " OR EXISTS (SELECT 1 FROM mutes WHERE platform = ?1 AND author = ?3)");
   q->bind(1, m.platform);
-  q->bind(2, StripAt(m.author.handle));
+  q->bind(2, MuteKey(m.author.handle));
   q->bind(3, m.author.id);
   return q->executeStep() && q->getColumn(0).getInt() != 0;
 }
@@ -129,7 +126,7 @@ Result<bool> SqliteStore::AddMute(const Mute& mute) {
         "INSERT OR IGNORE INTO mutes (platform, author, created_by, created_at) VALUES (?, ?, ?, "
         "?)");
     q->bind(1, mute.platform);
-    q->bind(2, StripAt(mute.author));
+    q->bind(2, MuteKey(mute.author));
     q->bind(3, mute.created_by);
     q->bind(4, mute.created_at);
     return q->exec() > 0;
@@ -140,7 +137,7 @@ Result<bool> SqliteStore::RemoveMute(const std::string& platform, const std::str
   return storage::Guarded(mu_, "remove_mute", [&]() -> Result<bool> {
     auto q = Stmt("DELETE FROM mutes WHERE platform = ? AND author = ?");
     q->bind(1, platform);
-    q->bind(2, StripAt(author));
+    q->bind(2, MuteKey(author));
     return q->exec() > 0;
   });
 }
