@@ -24,7 +24,8 @@ struct PgStoreOptions {
 class PgStore final : public MaintenanceStore,
                       public OutboxStore,
                       public IngestStore,
-                      public ConversationReader {
+                      public ConversationReader,
+                      public AdminStore {
  public:
   // Connects and migrates. Unavailable when the server cannot be reached; InvalidArgument
   // for a database from a newer duplex (left untouched).
@@ -49,6 +50,21 @@ class PgStore final : public MaintenanceStore,
                                                                const std::string& thread) override;
   Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
                                                          const std::string& author_id) override;
+
+  // Administration (pg_admin.cpp).
+  Result<std::vector<Route>> ListRoutes() override;
+  Result<bool> PutRoute(const Route& route, UnixMs now) override;
+  Result<bool> DeleteRoute(const std::string& name) override;
+  Result<bool> SetRouteEnabled(const std::string& name, bool enabled, UnixMs now) override;
+  Result<bool> AddMute(const Mute& mute) override;
+  Result<bool> RemoveMute(const std::string& platform, const std::string& author) override;
+  Result<std::vector<Mute>> ListMutes() override;
+  Result<bool> AddAdmin(const StoredAdmin& admin) override;
+  Result<bool> RemoveAdmin(const std::string& user_id, bool keep_last) override;
+  Result<std::vector<StoredAdmin>> ListAdmins() override;
+  Result<std::int64_t> AppendAudit(const AuditEntry& entry) override;
+  Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) override;
+  Result<std::vector<AuditEntry>> RecentAudit(int limit) override;
 
   // Outbox (pg_outbox.cpp).
   Result<std::vector<Delivery>> ClaimDue(

@@ -3,40 +3,19 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
-#include "core/text.h"
 #include "core/conversation_rules.h"
+#include "storage/route_fields.h"
 #include "storage/sqlite_store.h"
 
 namespace duplex {
 namespace {
 
-std::string Join(const std::vector<std::string>& items, char sep) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out.push_back(sep);
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitNonEmpty(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  for (auto& item : text::Split(s, sep)) {
-    if (!item.empty()) out.push_back(std::move(item));
-  }
-  return out;
-}
-
-// Keywords are normalized (no newlines), so one line each; platforms and kinds are names.
 Route ReadRoute(SQLite::Statement& q) {
   Route r;
   r.name = q.getColumn(0).getString();
   r.channel = q.getColumn(1).getString();
-  for (auto& p : SplitNonEmpty(q.getColumn(2).getString(), ',')) r.platforms.insert(std::move(p));
-  for (const auto& k : SplitNonEmpty(q.getColumn(3).getString(), ',')) {
-    if (auto kind = ParseMentionKind(k)) r.kinds.insert(*kind);
-  }
-  r.keywords = SplitNonEmpty(q.getColumn(4).getString(), '\n');
+  storage::DecodeRouteFields(
+      {q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getString()}, r);
   r.regex = q.getColumn(5).getString();
   if (!q.getColumn(6).isNull()) r.min_followers = q.getColumn(6).getInt64();
   r.priority = q.getColumn(7).getInt();
@@ -78,8 +57,7 @@ Result<bool> SqliteStore::PutRoute(const Route& r, UnixMs now) {
       q->bind(1, r.name);
       replaced = q->executeStep();
     }
-    std::vector<std::string> kinds;
-    for (MentionKind k : r.kinds) kinds.emplace_back(ToString(k));
+    const storage::RouteFields fields = storage::EncodeRouteFields(r);
     auto q = Stmt(
         "INSERT INTO routes (name, channel, platforms, kinds, keywords, regex, min_followers,"
         " priority, enabled, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
@@ -88,9 +66,9 @@ Result<bool> SqliteStore::PutRoute(const Route& r, UnixMs now) {
         " updated_at = ?10");
     q->bind(1, r.name);
     q->bind(2, r.channel);
-    q->bind(3, Join({r.platforms.begin(), r.platforms.end()}, ','));
-    q->bind(4, Join(kinds, ','));
-    q->bind(5, Join(r.keywords, '\n'));
+    q->bind(3, fields.platforms);
+    q->bind(4, fields.kinds);
+    q->bind(5, fields.keywords);
     q->bind(6, r.regex);
     storage::BindOptionalInt(*q, 7, r.min_followers);
     q->bind(8, r.priority);
