@@ -1,6 +1,7 @@
 // Claiming deliveries with an owner and a lease (Store::ClaimDue), so several duplex
 // instances can share one outbox: no row is claimed twice, a live claim is never taken, and
 // an expired one is settled the way a crash was before (chat posts retried, replies flagged).
+// The store-level cases are a contract, run against SQLite and PostgreSQL.
 #include <doctest/doctest.h>
 
 #include <set>
@@ -14,6 +15,7 @@
 #include "storage/sqlite_store.h"
 #include "support/claims.h"
 #include "support/fakes.h"
+#include "support/store_factory.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -100,9 +102,11 @@ TEST_CASE("claims: two owners never claim the same row, even on two connections 
   for (const auto& d : got_b) CHECK((*first->GetDelivery(d.id))->owner == "owner-b");
 }
 
-TEST_CASE("claims: only the head of each conversation's queue is claimable, across owners") {
-  test::TempDir dir;
-  auto store = Open(dir.File("d.db"));
+TEST_CASE_TEMPLATE("claims: only the head of each conversation's queue is claimable, across owners",
+                   F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   REQUIRE(store->Ingest({Item("e1", "c1"), Item("e2", "c1"), Item("e3", "c2")}, kNow).ok());
   auto a = test::ClaimDue(*store, kNow, 10, {}, "owner-a");
   REQUIRE(a.size() == 2);                                          // e1 and e3; e2 waits behind e1
@@ -115,9 +119,11 @@ TEST_CASE("claims: only the head of each conversation's queue is claimable, acro
   CHECK(b[0].message_id == 2);
 }
 
-TEST_CASE("claims: a restarted instance does not steal a live lease, nor finish it") {
-  test::TempDir dir;
-  auto store = Open(dir.File("d.db"));
+TEST_CASE_TEMPLATE("claims: a restarted instance does not steal a live lease, nor finish it", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   const QueuedReply q = ConversationWithReply(*store);
   const Delivery claimed = test::ClaimOne(*store, q.delivery_id, kNow, "before-restart");
   CHECK(claimed.lease_until == kNow + test::kTestLeaseMs);
@@ -145,11 +151,13 @@ TEST_CASE("claims: a restarted instance does not steal a live lease, nor finish 
   CHECK((**store->GetDelivery(q.delivery_id)).lease_until == 0);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "claims: an expired lease is recovered: a reply becomes unknown with a notice, a chat "
-    "post pending; the late owner's finish changes nothing") {
-  test::TempDir dir;
-  auto store = Open(dir.File("d.db"));
+    "post pending; the late owner's finish changes nothing",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   const QueuedReply q = ConversationWithReply(*store);
   REQUIRE(store->Ingest({Item("m2", "c2")}, kNow).ok());
   auto claimed = test::ClaimDue(*store, kNow, 10, {}, "dead-owner");
@@ -189,9 +197,11 @@ TEST_CASE(
   CHECK((**store->GetDelivery(post)).owner == "live-owner");
 }
 
-TEST_CASE("claims: renewing keeps every claim of its owner, and only its owner's") {
-  test::TempDir dir;
-  auto store = Open(dir.File("d.db"));
+TEST_CASE_TEMPLATE("claims: renewing keeps every claim of its owner, and only its owner's", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   REQUIRE(store->Ingest({Item("e1", "c1"), Item("e2", "c2")}, kNow).ok());
   test::ClaimOne(*store, 1, kNow, "owner-a");
   test::ClaimOne(*store, 2, kNow, "owner-b");
@@ -221,9 +231,11 @@ TEST_CASE(
   CHECK(test::ClaimDue(*store, kNow).size() == 1);
 }
 
-TEST_CASE("claims: a refused candidate stays pending and its target is passed over") {
-  test::TempDir dir;
-  auto store = Open(dir.File("d.db"));
+TEST_CASE_TEMPLATE("claims: a refused candidate stays pending and its target is passed over", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   IngestItem other = Item("e3", "c3");
   other.channel = "C2";
   REQUIRE(store->Ingest({Item("e1", "c1"), Item("e2", "c2"), other}, kNow).ok());

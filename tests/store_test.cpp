@@ -5,6 +5,7 @@
 #include "storage/migrations.h"
 #include "storage/sqlite_store.h"
 #include "support/claims.h"
+#include "support/store_factory.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -17,8 +18,8 @@ std::unique_ptr<SqliteStore> OpenStore(const std::string& path) {
   return std::move(*s);
 }
 
-IngestItem Item(const std::string& event_id, const std::string& conversation, const std::string& text,
-                const std::string& channel = "C1") {
+IngestItem Item(const std::string& event_id, const std::string& conversation,
+                const std::string& text, const std::string& channel = "C1") {
   Mention m;
   m.platform = "generic";
   m.event_id = event_id;
@@ -64,7 +65,8 @@ TEST_CASE("migrations: a database from a newer duplex is refused, not opened") {
   auto s = SqliteStore::Open({dir.File("d.db")});
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().code() == StatusCode::kInvalidArgument);
-  CHECK(s.status().message().find("schema version 999, newer than this duplex understands") != std::string::npos);
+  CHECK(s.status().message().find("schema version 999, newer than this duplex understands") !=
+        std::string::npos);
 }
 
 TEST_CASE("an unopenable path names the path") {
@@ -73,9 +75,11 @@ TEST_CASE("an unopenable path names the path") {
   CHECK(s.status().message().find("/nonexistent-dir/sub/d.db") != std::string::npos);
 }
 
-TEST_CASE("ingest: dedup, conversations, threads and the chat outbox in one transaction") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+TEST_CASE_TEMPLATE("ingest: dedup, conversations, threads and the chat outbox in one transaction",
+                   F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two"), Item("e1", "c1", "dup"),
                           Item("e3", "c2", "three", "C2")},
                          1000);
@@ -99,11 +103,13 @@ TEST_CASE("ingest: dedup, conversations, threads and the chat outbox in one tran
   CHECK((*messages)[1].author.followers == 10);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "ingest: a message whose platform id is stored is a duplicate under any event id, while an "
-    "edit sharing the id is stored") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "edit sharing the id is stored",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
   IngestItem replay = Item("e2", "c1", "one");
   replay.mention.message_id = "msg-e1";
@@ -137,9 +143,11 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("ingest: a message whose parent is known joins the parent's conversation") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+TEST_CASE_TEMPLATE("ingest: a message whose parent is known joins the parent's conversation", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto first = store->Ingest({Item("e1", "tweet-1", "root")}, 1000);
   IngestItem reply = Item("e2", "tweet-2", "reply to root");
   reply.mention.parent_message_id = "msg-e1";
@@ -148,9 +156,12 @@ TEST_CASE("ingest: a message whose parent is known joins the parent's conversati
   CHECK_FALSE((*second)[0].new_conversation);
 }
 
-TEST_CASE("outbox: finishing a post sets the thread root, releases the next, records errors") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+TEST_CASE_TEMPLATE(
+    "outbox: finishing a post sets the thread root, releases the next, records errors", F,
+    test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two")}, 1000);
   auto due = test::ClaimDue(*store, 1000, 10);
   REQUIRE(due.size() == 1);
@@ -180,11 +191,13 @@ TEST_CASE("outbox: finishing a post sets the thread root, releases the next, rec
   CHECK(again.front().last_error == "Slack server error");
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "outbox: a skipped target's backlog hides no other target's due work, in order, head of line "
-    "kept") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "kept",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   std::vector<IngestItem> backlog;
   for (int i = 0; i < 200; ++i)
     backlog.push_back(Item("b" + std::to_string(i), "busy" + std::to_string(i), "x"));
@@ -194,8 +207,8 @@ TEST_CASE(
       1001);
   auto c3 = store->Ingest({Item("l1", "l1", "x", "C3")}, 1002);
   // l1 (the 204th delivery) is rescheduled for later.
-  DeliveryUpdate later = test::Finish(test::ClaimOne(*store, 204, 1002).id,
-                                      DeliveryState::kPending);
+  DeliveryUpdate later =
+      test::Finish(test::ClaimOne(*store, 204, 1002).id, DeliveryState::kPending);
   later.next_attempt_at = 9000;
   REQUIRE(store->FinishDelivery(later, 1003).ok());
 
@@ -214,11 +227,13 @@ TEST_CASE(
   CHECK(busy.front().target == "chat:C1");
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "replies: queued against the customer message given, the newest of an author found — "
-    "recovery flags interrupted ones unknown") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "recovery flags interrupted ones unknown",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   IngestItem other = Item("e3", "c1", "three, by someone else");
   other.mention.author = {"b2", "bo", "Bo", 5};
   IngestItem muted = Item("e4", "c1", "four, muted");
@@ -251,9 +266,10 @@ TEST_CASE(
 
   test::PostAllChat(*store, 1002);
   test::ClaimOne(*store, q->delivery_id, 1002);
-  auto changed = store->RecoverExpired(1002 + test::kTestLeaseMs, [](const StoredMessage& m, std::int64_t id) {
-    return "unknown: " + m.text + " #" + std::to_string(id);
-  });
+  auto changed =
+      store->RecoverExpired(1002 + test::kTestLeaseMs, [](const StoredMessage& m, std::int64_t id) {
+        return "unknown: " + m.text + " #" + std::to_string(id);
+      });
   REQUIRE(changed.ok());
   CHECK(*changed == 1);
   CHECK((*store->GetDelivery(q->delivery_id))->state == DeliveryState::kUnknown);
@@ -262,9 +278,11 @@ TEST_CASE(
   CHECK(stats->unknown == 1);
 }
 
-TEST_CASE("recovery puts chat posts whose claim ran out back to pending") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+TEST_CASE_TEMPLATE("recovery puts chat posts whose claim ran out back to pending", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   store->Ingest({Item("e1", "c1", "one")}, 1000);
   REQUIRE(test::ClaimDue(*store, 1000).size() == 1);
   auto none = [](const StoredMessage&, std::int64_t) { return std::string(); };
@@ -329,7 +347,7 @@ namespace {
 
 // Queues a reply to the conversation's first message and finishes its delivery as sent,
 // with the id the platform gave it.
-std::int64_t SendReply(SqliteStore& store, std::int64_t conversation, const std::string& remote_id,
+std::int64_t SendReply(Store& store, std::int64_t conversation, const std::string& remote_id,
                        UnixMs now) {
   auto messages = store.ListMessages(conversation);
   REQUIRE(messages.ok());
@@ -349,11 +367,13 @@ std::int64_t SendReply(SqliteStore& store, std::int64_t conversation, const std:
 
 }  // namespace
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "ingest: a message whose platform id is a sent reply's is our echo — dropped, the "
-    "conversation untouched, while one whose id collides with nothing is stored") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "conversation untouched, while one whose id collides with nothing is stored",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto first = store->Ingest({Item("e1", "c1", "help")}, 1000);
   REQUIRE(first.ok());
   const auto conv = (*first)[0].conversation_id;
@@ -407,11 +427,13 @@ TEST_CASE(
   }
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "outbox: finishing a reply whose platform id an incoming message already holds succeeds, "
-    "and the id stays with that message") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "and the id stays with that message",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto first = store->Ingest({Item("e1", "c1", "help")}, 1000);
   REQUIRE(first.ok());
   const auto conv = (*first)[0].conversation_id;

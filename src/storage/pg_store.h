@@ -1,8 +1,9 @@
 // PgStore: the store on PostgreSQL, for several duplex instances sharing one database
-// (docs/postgresql.md). Being built role by role (storage/store.h): so far it opens its
-// connection pool, migrates the schema (storage/pg_migrations.h), answers Ping and holds the
-// outbox (claims with FOR UPDATE SKIP LOCKED, so instances never claim the same row); the
-// other roles follow (issue 17), and until they do `serve` uses SQLite only.
+// (docs/postgresql.md). Every role of storage/store.h, with the rules of
+// core/conversation_rules.h; the schema is migrated at open (storage/pg_migrations.h).
+// Claims use FOR UPDATE SKIP LOCKED, so instances never claim the same row; dedup uses
+// unique constraints (ON CONFLICT DO NOTHING), so a repeat reaching another instance is a
+// duplicate once the first is committed. `serve` does not choose it yet (issue 17).
 // Thread-safe: each call takes a connection of its own from the pool.
 #pragma once
 
@@ -21,11 +22,7 @@ struct PgStoreOptions {
   std::vector<std::string> extra_migrations = {};
 };
 
-class PgStore final : public MaintenanceStore,
-                      public OutboxStore,
-                      public IngestStore,
-                      public ConversationReader,
-                      public AdminStore {
+class PgStore final : public Store {
  public:
   // Connects and migrates. Unavailable when the server cannot be reached; InvalidArgument
   // for a database from a newer duplex (left untouched).
@@ -65,6 +62,19 @@ class PgStore final : public MaintenanceStore,
   Result<std::int64_t> AppendAudit(const AuditEntry& entry) override;
   Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) override;
   Result<std::vector<AuditEntry>> RecentAudit(int limit) override;
+
+  // Staff workflow (pg_staff.cpp).
+  Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
+  Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;
+  Result<std::int64_t> AddNote(const NewNote& note, UnixMs now) override;
+  Result<std::vector<QueueEntry>> ListQueue(const std::string& channel, int limit) override;
+  Result<std::vector<Conversation>> ListSlaCandidates(UnixMs started_before, int limit) override;
+  Result<bool> RecordSlaAlert(const SlaAlertRecord& alert, UnixMs now) override;
+  Result<std::vector<StatsRow>> ListStatsRows(UnixMs since) override;
+  Result<std::vector<ReplyTemplate>> ListTemplates() override;
+  Result<std::optional<ReplyTemplate>> GetTemplate(const std::string& name) override;
+  Result<bool> PutTemplate(const ReplyTemplate& t) override;
+  Result<bool> DeleteTemplate(const std::string& name) override;
 
   // Outbox (pg_outbox.cpp).
   Result<std::vector<Delivery>> ClaimDue(
