@@ -153,7 +153,7 @@ TEST_CASE_TEMPLATE("claims: a restarted instance does not steal a live lease, no
 
 TEST_CASE_TEMPLATE(
     "claims: an expired lease is recovered: a reply becomes unknown with a notice, a chat "
-    "post pending; the late owner's finish changes nothing",
+    "post pending — the late owner's finish changes nothing",
     F, test::SqliteFactory, test::PgFactory) {
   F f;
   if (!f.available()) return;
@@ -293,7 +293,7 @@ struct TwoInstances {
 }  // namespace
 
 TEST_CASE(
-    "engine: claims are this instance's; a peer's heartbeat takes over only once they "
+    "engine: claims are this instance's — a peer's heartbeat takes over only once they "
     "expire, and renews its own") {
   TwoInstances t;
   REQUIRE(t.store->Ingest({Item("e1", "c1")}, kNow).ok());

@@ -56,7 +56,7 @@ TEST_CASE("rules: a customer message makes a replied conversation await an answe
   CHECK(c.sla_breached_at == 1800);
 }
 
-TEST_CASE("rules: a muted author's message or an edit moves no state; open ones stay") {
+TEST_CASE("rules: a muted author's message or an edit moves no state — open ones stay") {
   for (auto state : {ConversationState::kClosed, ConversationState::kReplied}) {
     CHECK_FALSE(OnCustomerMessage(state, true, false).changes_state());
     CHECK_FALSE(OnCustomerMessage(state, false, true).changes_state());
@@ -130,7 +130,7 @@ TEST_CASE("rules: a mute compares a handle without its leading @") {
   CHECK(MuteKey("a@b") == "a@b");
 }
 
-TEST_CASE("rules: a pending root update covers a new one; recovery retries chat, flags replies") {
+TEST_CASE("rules: a pending root update covers a new one — recovery retries chat, flags replies") {
   CHECK_FALSE(NeedsNewRootUpdate(true));
   CHECK(NeedsNewRootUpdate(false));
   CHECK(OnExpiredClaim(true) == ExpiredClaimAction::kFlagUnknown);

@@ -120,7 +120,7 @@ TEST_CASE("postgres ingest: the same webhooks reaching two instances at once are
 
 TEST_CASE(
     "postgres ingest: a customer message reopens a closed conversation, makes a replied "
-    "one await an answer; muted authors and edits move nothing") {
+    "one await an answer — muted authors and edits move nothing") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
   auto store = Open(db);
@@ -151,7 +151,7 @@ TEST_CASE(
   CHECK(c.sla_stopped_at == 7);  // the cycle's first response is history
 }
 
-TEST_CASE("postgres ingest: our own sent reply coming back is an echo; claims are taken once") {
+TEST_CASE("postgres ingest: our own sent reply coming back is an echo — claims are taken once") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
   auto store = Open(db);

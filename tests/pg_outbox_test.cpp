@@ -127,7 +127,7 @@ TEST_CASE("postgres outbox: head of line per conversation, skipped and refused t
 }
 
 TEST_CASE(
-    "postgres outbox: a live lease is neither stolen nor finished by another owner; an "
+    "postgres outbox: a live lease is neither stolen nor finished by another owner — an "
     "expired one is recovered (reply unknown with a notice, chat post pending)") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;

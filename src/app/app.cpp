@@ -26,7 +26,7 @@
 #include "handlers/webhook_handler.h"
 #include "platforms/registry.h"
 #include "storage/group_commit.h"
-#include "storage/sqlite_store.h"
+#include "storage/open_store.h"
 
 namespace duplex {
 
@@ -197,10 +197,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   }
   if (!errors.empty()) return Status::Invalid(errors.front());
 
-  SqliteOptions db;
-  db.path = config.database;
-  db.synchronous = config.synchronous;
-  auto store = SqliteStore::Open(db);
+  auto store = storage::OpenStore(config.database, config.synchronous);
   if (!store.ok()) return store.status();
   a.store = std::move(*store);
   a.router = std::make_unique<SharedRouter>(
