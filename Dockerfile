@@ -5,7 +5,7 @@
 FROM debian:bookworm AS build
 WORKDIR /src
 COPY scripts/setup scripts/setup
-RUN bash scripts/setup && rm -rf /var/lib/apt/lists/*
+RUN DUPLEX_SETUP_BUILD_ONLY=1 bash scripts/setup && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUPLEX_TESTS=OFF \
  && cmake --build build --target duplex \
@@ -13,7 +13,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUPLEX_TESTS=OFF \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libcpp-httplib0.11 libssl3 libsqlite3-0 libre2-9 \
+ && apt-get install -y --no-install-recommends libcpp-httplib0.11 libssl3 libsqlite3-0 libpq5 libre2-9 \
       zlib1g libbrotli1 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/duplex --shell /usr/sbin/nologin duplex \

@@ -1,10 +1,13 @@
-// SqliteStore, administration half: routes, mutes (and their effect on ingest), admins added
-// from chat, the audit log; everything survives a reopen.
+// The administration role, on both stores (a contract: tests/support/store_factory.h):
+// routes, mutes (and their effect on ingest), admins added from chat, the audit log;
+// everything survives a reopen.
 #include <doctest/doctest.h>
 
 #include "storage/migrations.h"
 #include "storage/sqlite_store.h"
+#include "support/claims.h"
 #include "support/fakes.h"
+#include "support/store_factory.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -48,9 +51,11 @@ IngestItem Item(const std::string& event, const std::string& handle, const std::
 
 }  // namespace
 
-TEST_CASE("routes are created, replaced whole, listed by name, toggled and deleted") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("a.db"));
+TEST_CASE_TEMPLATE("routes are created, replaced whole, listed by name, toggled and deleted", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   CHECK(storage::LatestSchemaVersion() >= 2);  // the routing tables exist
   CHECK(store->ListRoutes()->empty());
 
@@ -80,16 +85,18 @@ TEST_CASE("routes are created, replaced whole, listed by name, toggled and delet
   CHECK(*store->DeleteRoute("all") == true);
   CHECK(*store->DeleteRoute("all") == false);
 
-  store.reset();
-  auto reopened = OpenStore(dir.File("a.db"));
-  auto after = reopened->ListRoutes();
+  f.Reopen();
+  auto after = f.store->ListRoutes();
   REQUIRE(after->size() == 1);
   replacement.enabled = false;
   CHECK(after->at(0) == replacement);
 }
 
-TEST_CASE("mutes: added once, listed, removed, and handles compare without case and without '@'") {
-  auto store = OpenStore(":memory:");
+TEST_CASE_TEMPLATE("mutes: added once, listed, removed, and handles compare without case and without '@'", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   CHECK(*store->AddMute({"x", "@SpamBot", "U0ADMIN", 1000}) == true);
   CHECK(*store->AddMute({"x", "spambot", "U0ADMIN", 1000}) == false);
   CHECK(*store->AddMute({"generic", "spambot", "U0ADMIN", 1000}) == true);
@@ -104,8 +111,11 @@ TEST_CASE("mutes: added once, listed, removed, and handles compare without case 
   CHECK(store->ListMutes()->size() == 1);
 }
 
-TEST_CASE("a muted author's mention is stored muted with no chat post, others are posted") {
-  auto store = OpenStore(":memory:");
+TEST_CASE_TEMPLATE("a muted author's mention is stored muted with no chat post, others are posted", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   REQUIRE(*store->AddMute({"generic", "Troll", "U0ADMIN", 1}));
   REQUIRE(*store->AddMute({"generic", "id-999", "U0ADMIN", 1}));
   auto out = store->Ingest({Item("e1", "@troll", "id-1"),         // by handle, any case, with '@'
@@ -123,19 +133,22 @@ TEST_CASE("a muted author's mention is stored muted with no chat post, others ar
   REQUIRE(stored->has_value());
   CHECK((*stored)->muted);
   CHECK((*stored)->text == "hello from @troll");
-  auto due = store->DueDeliveries(5000, 100, {});
-  REQUIRE(due->size() == 2);
-  CHECK(due->at(0).message_id == out->at(2).message_id);
-  CHECK(due->at(1).message_id == out->at(3).message_id);
+  auto due = test::ClaimDue(*store, 5000);
+  REQUIRE(due.size() == 2);
+  CHECK(due.at(0).message_id == out->at(2).message_id);
+  CHECK(due.at(1).message_id == out->at(3).message_id);
 
   REQUIRE(*store->RemoveMute("generic", "troll"));
   auto later = store->Ingest({Item("e5", "troll", "id-1")}, 2000);
   CHECK_FALSE(later->at(0).muted);
-  CHECK(store->DueDeliveries(5000, 100, {})->size() == 3);
+  CHECK(test::ClaimDue(*store, 5000).size() == 1);
 }
 
-TEST_CASE("admins added from chat: once each, oldest first, and the last one can be kept") {
-  auto store = OpenStore(":memory:");
+TEST_CASE_TEMPLATE("admins added from chat: once each, oldest first, and the last one can be kept", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   CHECK(*store->AddAdmin({"U1", "U0ADMIN", 1000}) == true);
   CHECK(*store->AddAdmin({"U1", "U0ADMIN", 1500}) == false);
   CHECK(*store->AddAdmin({"U2", "U1", 2000}) == true);
@@ -155,8 +168,11 @@ TEST_CASE("admins added from chat: once each, oldest first, and the last one can
   CHECK(store->ListAdmins()->empty());
 }
 
-TEST_CASE("the audit log keeps started entries until finished and lists newest first") {
-  auto store = OpenStore(":memory:");
+TEST_CASE_TEMPLATE("the audit log keeps started entries until finished and lists newest first", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto first = store->AppendAudit({0, 1000, "U0STAFF", "route add x channel=C1", AuditResult::kRefused, "not an admin"});
   auto second = store->AppendAudit({0, 2000, "U0ADMIN", "route rm x", AuditResult::kStarted, ""});
   REQUIRE(first.ok());

@@ -83,7 +83,7 @@ TEST_CASE("every problem is listed with its JSON path") {
   }
 }
 
-TEST_CASE("config-level refusals: not JSON, not an object, unknown chat kind, TLS half set, PostgreSQL") {
+TEST_CASE("config-level refusals: not JSON, not an object, unknown chat kind, TLS half set") {
   CHECK(ParseConfig("{", FakeEnv({})).status().message().rfind(
             "config: not valid JSON at line 1, column 2: ", 0) == 0);
   CHECK(ParseConfig("[]", FakeEnv({})).status().message() == "config: the top level must be a JSON object");
@@ -92,7 +92,14 @@ TEST_CASE("config-level refusals: not JSON, not an object, unknown chat kind, TL
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().message().find("chat.kind: must be") != std::string::npos);
   CHECK(c.status().message().find("listen.tls_key: tls_cert and tls_key go together") != std::string::npos);
-  CHECK(c.status().message().find("database: PostgreSQL is not supported yet") != std::string::npos);
+  CHECK(c.status().message().find("database") == std::string::npos);  // a PostgreSQL URL is fine
+}
+
+TEST_CASE("database: a postgresql:// or postgres:// URL, even from ${DATABASE_URL}, is accepted") {
+  auto c = ParseConfig(R"({"database":"${DATABASE_URL}","chat":{"kind":"console"}})",
+                       FakeEnv({{"DATABASE_URL", "postgres://u:p@db:5432/duplex"}}));
+  REQUIRE_MESSAGE(c.ok(), c.status().message());
+  CHECK(c->database == "postgres://u:p@db:5432/duplex");
 }
 
 TEST_CASE("group commit is on unless database_group_commit is false (for benchmarks)") {

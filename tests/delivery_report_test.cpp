@@ -10,6 +10,7 @@
 #include "platforms/meta/meta_connector.h"
 #include "security/signatures.h"
 #include "storage/sqlite_store.h"
+#include "support/claims.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -52,13 +53,11 @@ struct Fixture {
     REQUIRE(q.ok());
     reply_message = q->message_id;
     reply_delivery = q->delivery_id;
-    DeliveryUpdate sent;
-    sent.id = reply_delivery;
-    sent.state = DeliveryState::kDone;
+    DeliveryUpdate sent = test::Finish(reply_delivery, DeliveryState::kDone);
     sent.message_status = "sent";
     sent.message_remote_id = reply_wamid;
     sent.first_response = true;
-    REQUIRE(store->MarkSending({reply_delivery}, kNow + 2).ok());
+    test::ClaimOne(*store, reply_delivery, kNow + 2);
     REQUIRE(store->FinishDelivery(sent, kNow + 3).ok());
   }
 
@@ -66,13 +65,13 @@ struct Fixture {
   void RunAll(const std::string& ts = "ts-x") {
     for (bool more = true; more;) {
       more = false;
-      auto due = store->DueDeliveries(kNow + 10'000'000, 100, {});
+      auto due = store->ClaimDue(test::kTestOwner, kNow + 10'000'000, test::kTestLeaseMs, 100, {},
+                                 [](const Delivery& d) {
+                                   return d.kind != DeliveryKind::kPlatformReply;
+                                 });
       REQUIRE(due.ok());
       for (const auto& d : *due) {
-        if (d.kind == DeliveryKind::kPlatformReply) continue;
-        DeliveryUpdate u;
-        u.id = d.id;
-        u.state = DeliveryState::kDone;
+        DeliveryUpdate u = test::Finish(d.id, DeliveryState::kDone);
         if (d.kind == DeliveryKind::kChatPost) {
           u.chat_thread_for_conversation = ts;
           u.message_chat_post = ts;
@@ -156,12 +155,11 @@ TEST_CASE("delivery report: an unknown id is ignored, one for a reply in flight 
                                         "meta:106540352242922", std::nullopt},
                                kNow + 8);
   REQUIRE(q.ok());
-  REQUIRE(f.store->MarkSending({q->delivery_id}, kNow + 8).ok());
+  test::ClaimOne(*f.store, q->delivery_id, kNow + 8);
   Status s = f.Report("wamid.OUT2");
   CHECK(s.code() == StatusCode::kUnavailable);
   // Nothing was claimed: once the id is stored, the resent report is recorded.
-  DeliveryUpdate sent;
-  sent.id = q->delivery_id;
+  DeliveryUpdate sent = test::Finish(q->delivery_id, DeliveryState::kDone);
   sent.message_status = "sent";
   sent.message_remote_id = "wamid.OUT2";
   REQUIRE(f.store->FinishDelivery(sent, kNow + 9).ok());
@@ -179,8 +177,8 @@ TEST_CASE(
                                         "meta:106540352242922", std::nullopt},
                                kNow + 8);
   REQUIRE(q.ok());
-  DeliveryUpdate sent;
-  sent.id = q->delivery_id;
+  test::ClaimOne(*f.store, q->delivery_id, kNow + 8);
+  DeliveryUpdate sent = test::Finish(q->delivery_id, DeliveryState::kDone);
   sent.message_status = "sent";
   sent.message_remote_id = "wamid.OUT2";
   REQUIRE(f.store->FinishDelivery(sent, kNow + 9).ok());

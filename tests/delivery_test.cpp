@@ -344,7 +344,7 @@ TEST_CASE("a reply waits for its conversation's thread root") {
 TEST_CASE("a failed store write while recording an outcome is retried, then left for recovery") {
   Rig rig;
   rig.Ingest("e1", "c1");
-  test::FailingStore failing(*rig.store, 2);  // write 1: MarkSending, write 2: FinishDelivery
+  test::FailingStore failing(*rig.store, 2);  // write 1: ClaimDue, write 2: FinishDelivery
   DeliveryDeps d;
   d.store = &failing;
   d.clock = &rig.clock;

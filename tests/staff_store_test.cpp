@@ -6,6 +6,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include "storage/migrations.h"
+#include "support/claims.h"
 #include "support/staff_rig.h"
 
 namespace duplex {
@@ -91,7 +92,11 @@ TEST_CASE("a change queues its notice and a root update, a pending root update i
     CHECK(Pending(*rig.store).size() == 3);
   }
   SUBCASE("an update already sending is not reused") {
-    REQUIRE(rig.store->MarkSending({pending[1].id}, rig.clock.NowMs()).ok());
+    // The update waits for the notice before it.
+    DeliveryUpdate posted = test::Finish(
+        test::ClaimOne(*rig.store, pending[0].id, rig.clock.NowMs()).id, DeliveryState::kDone);
+    REQUIRE(rig.store->FinishDelivery(posted, rig.clock.NowMs()).ok());
+    test::ClaimOne(*rig.store, pending[1].id, rig.clock.NowMs());
     Edit(rig, id, ConversationOp::kReopen, "", "");
     auto now_pending = Pending(*rig.store);
     CHECK(CountKind(now_pending, DeliveryKind::kChatUpdate) == 1);
@@ -104,15 +109,15 @@ TEST_CASE("root updates wait for what was queued before them and hold back nothi
   auto id = rig.Ingest("e1", "c1");  // the root post, not delivered yet
   Edit(rig, id, ConversationOp::kAssign, "U2", "");
   rig.Ingest("e2", "c1");  // a second message in the thread
-  auto due = rig.store->DueDeliveries(rig.clock.NowMs(), 10, {});
-  REQUIRE(due.ok());
-  REQUIRE(due->size() == 1);
-  CHECK(due->at(0).kind == DeliveryKind::kChatPost);  // the root first
-  REQUIRE(rig.engine->RunDue() == 1);
-  due = rig.store->DueDeliveries(rig.clock.NowMs(), 10, {});
-  REQUIRE(due->size() == 2);  // the update and the later message, side by side
-  CHECK(due->at(0).kind == DeliveryKind::kChatUpdate);
-  CHECK(due->at(1).kind == DeliveryKind::kChatPost);
+  auto due = test::ClaimDue(*rig.store, rig.clock.NowMs(), 10, {}, rig.engine->owner());
+  REQUIRE(due.size() == 1);
+  CHECK(due.at(0).kind == DeliveryKind::kChatPost);  // the root first
+  rig.engine->Execute(due.at(0));
+  due = test::ClaimDue(*rig.store, rig.clock.NowMs(), 10, {}, rig.engine->owner());
+  REQUIRE(due.size() == 2);  // the update and the later message, side by side
+  CHECK(due.at(0).kind == DeliveryKind::kChatUpdate);
+  CHECK(due.at(1).kind == DeliveryKind::kChatPost);
+  for (const auto& d : due) rig.engine->Release(d);
   // A failing update retries later without holding back the conversation.
   rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack unreachable"));
   rig.engine->RunDue(1);
@@ -336,9 +341,12 @@ TEST_CASE(
   const std::string path = dir.File("old.db");
   { REQUIRE(SqliteStore::Open({path}).ok()); }
   {
-    // Back to schema 2: what the staff step (3), the outbox index (4) and unique message ids
-    // (5) add is removed, and two conversations are stored.
+    // Back to schema 2: what the staff step (3), the outbox index (4), unique message ids
+    // (5) and claims (6) add is removed, and two conversations are stored.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "DROP INDEX outbox_lease; DROP INDEX outbox_owner; ALTER TABLE outbox DROP COLUMN owner;"
+        " ALTER TABLE outbox DROP COLUMN lease_until;");
     db.exec(
         "DROP TABLE reply_templates; DROP INDEX conversations_sla; DROP INDEX conversations_state;"
         " DROP INDEX conversations_updated; DROP INDEX outbox_target_due;"

@@ -4,6 +4,8 @@
 
 #include "storage/migrations.h"
 #include "storage/sqlite_store.h"
+#include "support/claims.h"
+#include "support/store_factory.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -16,8 +18,8 @@ std::unique_ptr<SqliteStore> OpenStore(const std::string& path) {
   return std::move(*s);
 }
 
-IngestItem Item(const std::string& event_id, const std::string& conversation, const std::string& text,
-                const std::string& channel = "C1") {
+IngestItem Item(const std::string& event_id, const std::string& conversation,
+                const std::string& text, const std::string& channel = "C1") {
   Mention m;
   m.platform = "generic";
   m.event_id = event_id;
@@ -63,7 +65,8 @@ TEST_CASE("migrations: a database from a newer duplex is refused, not opened") {
   auto s = SqliteStore::Open({dir.File("d.db")});
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().code() == StatusCode::kInvalidArgument);
-  CHECK(s.status().message().find("schema version 999, newer than this duplex understands") != std::string::npos);
+  CHECK(s.status().message().find("schema version 999, newer than this duplex understands") !=
+        std::string::npos);
 }
 
 TEST_CASE("an unopenable path names the path") {
@@ -72,9 +75,11 @@ TEST_CASE("an unopenable path names the path") {
   CHECK(s.status().message().find("/nonexistent-dir/sub/d.db") != std::string::npos);
 }
 
-TEST_CASE("ingest: dedup, conversations, threads and the chat outbox in one transaction") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+TEST_CASE_TEMPLATE("ingest: dedup, conversations, threads and the chat outbox in one transaction",
+                   F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two"), Item("e1", "c1", "dup"),
                           Item("e3", "c2", "three", "C2")},
                          1000);
@@ -86,24 +91,25 @@ TEST_CASE("ingest: dedup, conversations, threads and the chat outbox in one tran
   CHECK((*r)[2].duplicate);
   CHECK((*r)[3].conversation_id != (*r)[0].conversation_id);
   CHECK((*(store->GetConversation((*r)[3].conversation_id)))->channel == "C2");
-  auto due = store->DueDeliveries(1000, 10, {});
-  REQUIRE(due.ok());
+  auto due = test::ClaimDue(*store, 1000, 10);
   // Head of line: only the first post of c1 and the post of c2 are due.
-  REQUIRE(due->size() == 2);
-  CHECK((*due)[0].message_id == (*r)[0].message_id);
-  CHECK((*due)[0].target == "chat:C1");
-  CHECK((*due)[1].message_id == (*r)[3].message_id);
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].message_id == (*r)[0].message_id);
+  CHECK(due[0].target == "chat:C1");
+  CHECK(due[1].message_id == (*r)[3].message_id);
   auto messages = store->ListMessages((*r)[0].conversation_id);
   REQUIRE(messages->size() == 2);
   CHECK((*messages)[1].text == "two");
   CHECK((*messages)[1].author.followers == 10);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "ingest: a message whose platform id is stored is a duplicate under any event id, while an "
-    "edit sharing the id is stored") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "edit sharing the id is stored",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
   IngestItem replay = Item("e2", "c1", "one");
   replay.mention.message_id = "msg-e1";
@@ -137,11 +143,13 @@ TEST_CASE(
   }
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "ingest: a message with an id of its own is deduplicated by that id, not by the event id "
-    "that brought it") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "that brought it",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
   // A sender that reuses an event id for another message loses nothing: it is a new message.
   IngestItem other = Item("e1", "c1", "two");
@@ -161,9 +169,11 @@ TEST_CASE(
   CHECK(store->ListMessages(1)->size() == 3);
 }
 
-TEST_CASE("ingest: a message whose parent is known joins the parent's conversation") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+TEST_CASE_TEMPLATE("ingest: a message whose parent is known joins the parent's conversation", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto first = store->Ingest({Item("e1", "tweet-1", "root")}, 1000);
   IngestItem reply = Item("e2", "tweet-2", "reply to root");
   reply.mention.parent_message_id = "msg-e1";
@@ -172,45 +182,48 @@ TEST_CASE("ingest: a message whose parent is known joins the parent's conversati
   CHECK_FALSE((*second)[0].new_conversation);
 }
 
-TEST_CASE("outbox: finishing a post sets the thread root, releases the next, records errors") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+TEST_CASE_TEMPLATE(
+    "outbox: finishing a post sets the thread root, releases the next, records errors", F,
+    test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two")}, 1000);
-  auto due = store->DueDeliveries(1000, 10, {});
-  REQUIRE(due->size() == 1);
-  REQUIRE(store->MarkSending({(*due)[0].id}, 1000).ok());
-  CHECK(store->DueDeliveries(1000, 10, {})->empty());  // the conversation is busy
-  DeliveryUpdate u;
-  u.id = (*due)[0].id;
-  u.state = DeliveryState::kDone;
+  auto due = test::ClaimDue(*store, 1000, 10);
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].state == DeliveryState::kSending);
+  CHECK(due[0].owner == test::kTestOwner);
+  CHECK(due[0].lease_until == 1000 + test::kTestLeaseMs);
+  CHECK(test::ClaimDue(*store, 1000, 10).empty());  // the conversation is busy
+  DeliveryUpdate u = test::Finish(due[0].id, DeliveryState::kDone);
   u.chat_thread_for_conversation = "111.222";
   u.message_chat_post = "111.222";
   REQUIRE(store->FinishDelivery(u, 1001).ok());
   CHECK((*store->GetConversation((*r)[0].conversation_id))->chat_thread == "111.222");
-  auto next = store->DueDeliveries(1001, 10, {});
-  REQUIRE(next->size() == 1);
-  CHECK(next->front().message_id == (*r)[1].message_id);
+  auto next = test::ClaimDue(*store, 1001, 10);
+  REQUIRE(next.size() == 1);
+  CHECK(next.front().message_id == (*r)[1].message_id);
 
-  DeliveryUpdate retry;
-  retry.id = next->front().id;
-  retry.state = DeliveryState::kPending;
+  DeliveryUpdate retry = test::Finish(next.front().id, DeliveryState::kPending);
   retry.next_attempt_at = 5000;
   retry.error = "Slack server error";
   REQUIRE(store->FinishDelivery(retry, 1002).ok());
-  CHECK(store->DueDeliveries(4999, 10, {})->empty());
+  CHECK(test::ClaimDue(*store, 4999, 10).empty());
   CHECK(store->NextDueAt()->value() == 5000);
-  auto again = store->DueDeliveries(5000, 10, {});
-  REQUIRE(again->size() == 1);
-  CHECK(again->front().attempts == 1);
-  CHECK(again->front().last_error == "Slack server error");
-  CHECK(store->DueDeliveries(5000, 10, {"chat:C1"})->empty());
+  CHECK(test::ClaimDue(*store, 5000, 10, {"chat:C1"}).empty());
+  auto again = test::ClaimDue(*store, 5000, 10);
+  REQUIRE(again.size() == 1);
+  CHECK(again.front().attempts == 1);
+  CHECK(again.front().last_error == "Slack server error");
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "outbox: a skipped target's backlog hides no other target's due work, in order, head of line "
-    "kept") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "kept",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   std::vector<IngestItem> backlog;
   for (int i = 0; i < 200; ++i)
     backlog.push_back(Item("b" + std::to_string(i), "busy" + std::to_string(i), "x"));
@@ -219,34 +232,34 @@ TEST_CASE(
       {Item("q1", "q1", "x", "C2"), Item("q2", "q2", "x", "C2"), Item("q3", "q2", "x", "C2")},
       1001);
   auto c3 = store->Ingest({Item("l1", "l1", "x", "C3")}, 1002);
-  auto c3_due = store->DueDeliveries(1002, 300, {});
-  REQUIRE(c3_due->size() == 203);  // 200 + q1 + q2 + l1; q3 waits behind q2
-  DeliveryUpdate later;
-  later.id = c3_due->back().id;
-  later.state = DeliveryState::kPending;
+  // l1 (the 204th delivery) is rescheduled for later.
+  DeliveryUpdate later =
+      test::Finish(test::ClaimOne(*store, 204, 1002).id, DeliveryState::kPending);
   later.next_attempt_at = 9000;
   REQUIRE(store->FinishDelivery(later, 1003).ok());
 
-  auto due = store->DueDeliveries(2000, 10, {"chat:C1"});
-  REQUIRE(due.ok());
-  REQUIRE(due->size() == 2);
-  CHECK((*due)[0].message_id == (*c2)[0].message_id);
-  CHECK((*due)[1].message_id == (*c2)[1].message_id);
-  auto one = store->DueDeliveries(2000, 1, {"chat:C1"});
-  REQUIRE(one->size() == 1);
-  CHECK(one->front().message_id == (*c2)[0].message_id);
-  CHECK(store->DueDeliveries(2000, 10, {"chat:C1", "chat:C2"})->empty());
-  auto all = store->DueDeliveries(9000, 10, {"chat:C1"});
-  REQUIRE(all->size() == 3);
-  CHECK((*all)[2].message_id == (*c3)[0].message_id);
-  CHECK(store->DueDeliveries(9000, 10, {"chat:C2"})->front().target == "chat:C1");
+  CHECK(test::ClaimDue(*store, 2000, 10, {"chat:C1", "chat:C2"}).empty());
+  auto one = test::ClaimDue(*store, 2000, 1, {"chat:C1"});
+  REQUIRE(one.size() == 1);
+  CHECK(one.front().message_id == (*c2)[0].message_id);
+  auto due = test::ClaimDue(*store, 2000, 10, {"chat:C1"});
+  REQUIRE(due.size() == 1);  // q2; q3 waits behind it
+  CHECK(due[0].message_id == (*c2)[1].message_id);
+  auto all = test::ClaimDue(*store, 9000, 10, {"chat:C1"});
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].message_id == (*c3)[0].message_id);
+  auto busy = test::ClaimDue(*store, 9000, 300, {"chat:C2"});
+  REQUIRE(busy.size() == 200);
+  CHECK(busy.front().target == "chat:C1");
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "replies: queued against the customer message given, the newest of an author found — "
-    "recovery flags interrupted ones unknown") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "recovery flags interrupted ones unknown",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   IngestItem other = Item("e3", "c1", "three, by someone else");
   other.mention.author = {"b2", "bo", "Bo", 5};
   IngestItem muted = Item("e4", "c1", "four, muted");
@@ -277,10 +290,12 @@ TEST_CASE(
   CHECK((*reply)->status == "queued");
   CHECK((*reply)->direction == MessageDirection::kOut);
 
-  REQUIRE(store->MarkSending({q->delivery_id}, 1002).ok());
-  auto changed = store->RecoverInterrupted(2000, [](const StoredMessage& m, std::int64_t id) {
-    return "unknown: " + m.text + " #" + std::to_string(id);
-  });
+  test::PostAllChat(*store, 1002);
+  test::ClaimOne(*store, q->delivery_id, 1002);
+  auto changed =
+      store->RecoverExpired(1002 + test::kTestLeaseMs, [](const StoredMessage& m, std::int64_t id) {
+        return "unknown: " + m.text + " #" + std::to_string(id);
+      });
   REQUIRE(changed.ok());
   CHECK(*changed == 1);
   CHECK((*store->GetDelivery(q->delivery_id))->state == DeliveryState::kUnknown);
@@ -289,14 +304,20 @@ TEST_CASE(
   CHECK(stats->unknown == 1);
 }
 
-TEST_CASE("recovery puts interrupted chat posts back to pending") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+TEST_CASE_TEMPLATE("recovery puts chat posts whose claim ran out back to pending", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
-  auto due = store->DueDeliveries(1000, 10, {});
-  REQUIRE(store->MarkSending({due->front().id}, 1000).ok());
-  CHECK(*store->RecoverInterrupted(2000, [](const StoredMessage&, std::int64_t) { return ""; }) == 1);
-  CHECK(store->DueDeliveries(2000, 10, {})->size() == 1);
+  REQUIRE(test::ClaimDue(*store, 1000).size() == 1);
+  auto none = [](const StoredMessage&, std::int64_t) { return std::string(); };
+  CHECK(*store->RecoverExpired(1000 + test::kTestLeaseMs - 1, none) == 0);  // still claimed
+  CHECK(*store->RecoverExpired(1000 + test::kTestLeaseMs, none) == 1);
+  auto again = test::ClaimDue(*store, 1000 + test::kTestLeaseMs, 10, {}, "another-owner");
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].owner == "another-owner");
+  CHECK(again[0].attempts == 0);  // an interrupted attempt does not count
 }
 
 TEST_CASE("a closed conversation is reopened by a new customer message") {
@@ -352,7 +373,7 @@ namespace {
 
 // Queues a reply to the conversation's first message and finishes its delivery as sent,
 // with the id the platform gave it.
-std::int64_t SendReply(SqliteStore& store, std::int64_t conversation, const std::string& remote_id,
+std::int64_t SendReply(Store& store, std::int64_t conversation, const std::string& remote_id,
                        UnixMs now) {
   auto messages = store.ListMessages(conversation);
   REQUIRE(messages.ok());
@@ -360,10 +381,9 @@ std::int64_t SendReply(SqliteStore& store, std::int64_t conversation, const std:
   auto q =
       store.QueueReply({conversation, messages->front().id, "U1", "on it", "generic:", {}}, now);
   REQUIRE(q.ok());
-  REQUIRE(store.MarkSending({q->delivery_id}, now).ok());
-  DeliveryUpdate done;
-  done.id = q->delivery_id;
-  done.state = DeliveryState::kDone;
+  test::PostAllChat(store, now);
+  test::ClaimOne(store, q->delivery_id, now);
+  DeliveryUpdate done = test::Finish(q->delivery_id, DeliveryState::kDone);
   done.message_status = "sent";
   done.message_remote_id = remote_id;
   done.first_response = true;
@@ -373,11 +393,13 @@ std::int64_t SendReply(SqliteStore& store, std::int64_t conversation, const std:
 
 }  // namespace
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "ingest: a message whose platform id is a sent reply's is our echo — dropped, the "
-    "conversation untouched, while one whose id collides with nothing is stored") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "conversation untouched, while one whose id collides with nothing is stored",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto first = store->Ingest({Item("e1", "c1", "help")}, 1000);
   REQUIRE(first.ok());
   const auto conv = (*first)[0].conversation_id;
@@ -431,11 +453,13 @@ TEST_CASE(
   }
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "outbox: finishing a reply whose platform id an incoming message already holds succeeds, "
-    "and the id stays with that message") {
-  test::TempDir dir;
-  auto store = OpenStore(dir.File("d.db"));
+    "and the id stays with that message",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   auto first = store->Ingest({Item("e1", "c1", "help")}, 1000);
   REQUIRE(first.ok());
   const auto conv = (*first)[0].conversation_id;

@@ -39,12 +39,12 @@ CommandWorld::CommandWorld() {
   };
   if (!store->Ingest(items, kFuzzNow).ok()) __builtin_trap();
   // Post both thread roots, as the delivery worker would, so thread messages find them.
-  auto due = store->DueDeliveries(kFuzzNow, 10, {});
+  auto due = store->ClaimDue("fuzz", kFuzzNow, 60'000, 10, {}, {});
   if (!due.ok() || due->size() != 2) __builtin_trap();
   for (const Delivery& d : *due) {
-    if (!store->MarkSending({d.id}, kFuzzNow).ok()) __builtin_trap();
     DeliveryUpdate done;
     done.id = d.id;
+    done.owner = d.owner;
     done.chat_thread_for_conversation = d.conversation_id == 1 ? kThreadTs1 : kThreadTs2;
     done.message_chat_post = done.chat_thread_for_conversation;
     if (!store->FinishDelivery(done, kFuzzNow).ok()) __builtin_trap();

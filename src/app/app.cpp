@@ -21,7 +21,7 @@
 #include "handlers/webhook_handler.h"
 #include "platforms/registry.h"
 #include "storage/group_commit.h"
-#include "storage/sqlite_store.h"
+#include "storage/open_store.h"
 
 namespace duplex {
 
@@ -186,15 +186,6 @@ Result<ConnectorMap> BuildConnectors(const Config& config, HttpClient* http) {
   return connectors;
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const Config& config) {
-  SqliteOptions db;
-  db.path = config.database;
-  db.synchronous = config.synchronous;
-  auto store = SqliteStore::Open(db);
-  if (!store.ok()) return store.status();
-  return std::unique_ptr<Store>(std::move(*store));
-}
-
 HttpServerOptions ServerOptions(const ListenConfig& listen) {
   HttpServerOptions so;
   so.host = listen.host;
@@ -326,7 +317,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   auto connectors = BuildConnectors(config, a.http);
   if (!connectors.ok()) return connectors.status();
   a.connectors = std::move(*connectors);
-  auto store = OpenStore(config);
+  auto store = storage::OpenStore(config.database, config.synchronous);
   if (!store.ok()) return store.status();
   a.store = std::move(*store);
   a.router = std::make_unique<SharedRouter>(

@@ -247,9 +247,6 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
   if (!root.Has("database")) root.Error("database", "required");
   c.database = String(root, "database");
   if (root.Has("database") && c.database.empty()) root.Error("database", "must not be empty");
-  if (c.database.rfind("postgresql://", 0) == 0 || c.database.rfind("postgres://", 0) == 0) {
-    root.Error("database", "PostgreSQL is not supported yet; use a SQLite file path");
-  }
   c.synchronous = String(root, "database_synchronous");
   if (c.synchronous != "FULL" && c.synchronous != "NORMAL") {
     root.Error("database_synchronous", "must be \"FULL\" or \"NORMAL\"");

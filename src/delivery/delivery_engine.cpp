@@ -4,12 +4,15 @@
 
 #include "commands/conversation_view.h"
 #include "commands/notices.h"
+#include "core/instance_id.h"
 #include "core/log.h"
 
 namespace duplex {
 
 DeliveryEngine::DeliveryEngine(DeliveryDeps deps)
-    : deps_(std::move(deps)), rng_(deps_.seed ? deps_.seed : std::random_device{}()) {}
+    : deps_(std::move(deps)), rng_(deps_.seed ? deps_.seed : std::random_device{}()) {
+  if (deps_.owner.empty()) deps_.owner = InstanceId();
+}
 
 void DeliveryEngine::RetryUnfinished() {
   std::vector<Unfinished> pending;
@@ -22,11 +25,11 @@ void DeliveryEngine::RetryUnfinished() {
     const log::Fields fields = {{"delivery", std::to_string(u.update.id)}};
     if (s.ok()) {
       log::Info("delivery outcome recorded on a later try", fields);
-    } else if (++u.tries < kFinishTries) {
+    } else if (s.code() != StatusCode::kNotFound && ++u.tries < kFinishTries) {
       std::lock_guard lock(finish_mu_);
       unfinished_.push_back(std::move(u));
     } else {
-      // The row stays `sending`; recovery at the next start settles it.
+      // The row stays `sending` until its lease runs out; recovery then settles it.
       log::Error("delivery outcome not recorded", {{"delivery", std::to_string(u.update.id)},
                                                    {"store_error", s.message()}});
     }
@@ -41,44 +44,22 @@ std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
     std::lock_guard lock(finish_mu_);
     if (!unfinished_.empty()) wake_at = now + kFinishRetryMs;
   }
-  std::vector<Delivery> claimed;
-  std::vector<std::string> skip;
-  // A throttled target is skipped and the query repeated, so one busy channel cannot hide
-  // due work for the others behind the LIMIT.
-  for (int round = 0; round < 4 && static_cast<int>(claimed.size()) < limit; ++round) {
-    auto due = deps_.store->DueDeliveries(now, limit, skip);
-    if (!due.ok()) {
-      wake_at = now + 1000;
-      break;
-    }
-    bool skipped_any = false;
-    for (auto& d : *due) {
-      if (static_cast<int>(claimed.size()) >= limit) break;
-      // Rows claimed in an earlier round are not marked `sending` yet: the query sees them again.
-      bool already = std::any_of(claimed.begin(), claimed.end(), [&](const Delivery& c) { return c.id == d.id; });
-      if (already || std::find(skip.begin(), skip.end(), d.target) != skip.end()) continue;
-      if (!deps_.limiter->TryAcquire(d.target, now)) {
-        skip.push_back(d.target);
-        skipped_any = true;
+  // A throttled target is passed over inside the claim, so one busy channel cannot hide due
+  // work for the others behind the LIMIT, and its rows stay pending for other instances.
+  auto claimed =
+      deps_.store->ClaimDue(deps_.owner, now, deps_.lease_ms, limit, {}, [&](const Delivery& d) {
+        if (deps_.limiter->TryAcquire(d.target, now)) return true;
         wake_at = std::min(wake_at, deps_.limiter->NextAvailable(d.target, now));
-        continue;
-      }
-      claimed.push_back(std::move(d));
-    }
-    if (!skipped_any || static_cast<int>(due->size()) < limit) break;
-  }
-  if (!claimed.empty()) {
-    std::vector<std::int64_t> ids;
-    for (const auto& d : claimed) ids.push_back(d.id);
-    if (!deps_.store->MarkSending(ids, now).ok()) {
-      wake_at = now + 1000;
-      return {};
-    }
+        return false;
+      });
+  if (!claimed.ok()) {
+    wake_at = now + 1000;
+    return {};
   }
   if (auto next = deps_.store->NextDueAt(); next.ok() && next->has_value()) {
     wake_at = std::min(wake_at, std::max(now, **next));
   }
-  return claimed;
+  return std::move(*claimed);
 }
 
 int DeliveryEngine::RunDue(int limit) {
@@ -92,6 +73,7 @@ int DeliveryEngine::RunDue(int limit) {
 void DeliveryEngine::Release(const Delivery& d) {
   DeliveryUpdate update;
   update.id = d.id;
+  update.owner = d.owner;
   update.state = DeliveryState::kPending;
   update.count_attempt = false;
   update.next_attempt_at = deps_.clock->NowMs();
@@ -101,9 +83,25 @@ void DeliveryEngine::Release(const Delivery& d) {
   }
 }
 
+void DeliveryEngine::Heartbeat() {
+  const UnixMs now = deps_.clock->NowMs();
+  {
+    std::lock_guard lock(mu_);
+    if (now < next_heartbeat_) return;
+    next_heartbeat_ = now + std::max<UnixMs>(deps_.lease_ms / 6, 1);
+  }
+  if (auto renewed = deps_.store->RenewLeases(deps_.owner, now, deps_.lease_ms); !renewed.ok()) {
+    log::Warn("could not renew delivery leases", {{"error", renewed.status().message()}});
+  }
+  auto recovered = Recover();
+  if (recovered.ok() && *recovered > 0) {
+    log::Info("took over deliveries whose claim ran out", {{"count", std::to_string(*recovered)}});
+  }
+}
+
 Result<int> DeliveryEngine::Recover() {
   const ChatDialect& dialect = deps_.chat->Dialect();
-  return deps_.store->RecoverInterrupted(
+  return deps_.store->RecoverExpired(
       deps_.clock->NowMs(), [&](const StoredMessage& reply, std::int64_t delivery_id) {
         return notices::ReplyUnknown(dialect, reply.chat_user, reply.text,
                                      "duplex stopped while sending it", delivery_id);
@@ -245,6 +243,7 @@ void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
   try {
     DeliveryUpdate update;
     update.id = d.id;
+    update.owner = d.owner;
     update.error = reason;
     update.state = is_reply ? DeliveryState::kUnknown : DeliveryState::kDead;
     if (is_reply) {
@@ -269,7 +268,8 @@ void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
                          {{"kind", ToString(d.kind)}, {"result", is_reply ? "unknown" : "dead"}});
     }
   } catch (const std::exception& e) {
-    // The row stays `sending`; recovery at the next start settles it (a reply becomes unknown).
+    // The row stays `sending` until its lease runs out; recovery then settles it (a reply
+    // becomes unknown).
     fields.emplace_back("store_error", e.what());
     log::Error("delivery attempt threw and its end was not recorded", fields);
   }
@@ -278,6 +278,7 @@ void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
 void DeliveryEngine::Attempt(const Delivery& d) {
   DeliveryUpdate update;
   update.id = d.id;
+  update.owner = d.owner;
   DeliveryOutcome outcome;
   if (d.kind == DeliveryKind::kPlatformReply) {
     StoredMessage reply, parent;
@@ -418,9 +419,14 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
   log::Fields fields = {{"delivery", d.id}, {"kind", ToString(d.kind)},
                         {"target", d.target}, {"result", result}};
   if (!outcome.error.empty()) fields.emplace_back("error", outcome.error);
-  if (!s.ok()) {
+  if (s.code() == StatusCode::kNotFound) {
+    // A lost claim: the lease ran out and recovery settled the row; this outcome is not ours
+    // to write any more.
+    fields.emplace_back("store_error", s.message());
+    log::Warn("delivery outcome not recorded: its claim had expired", fields);
+  } else if (!s.ok()) {
     // The store may be briefly busy: the outcome is written again at the next claims, and
-    // the row stays `sending` until then.
+    // the row stays `sending` until then (or until its lease runs out).
     fields.emplace_back("store_error", s.message());
     log::Warn("delivery outcome not recorded yet; it is written again at the next claim", fields);
     std::lock_guard lock(finish_mu_);

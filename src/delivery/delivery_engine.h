@@ -48,6 +48,12 @@ struct DeliveryDeps {
   std::int64_t vip_followers = 10'000;
   SlaSettings sla;         // for the SLA badge on thread roots
   std::uint64_t seed = 0;  // jitter seed; 0 = random
+  // Claims (Store::ClaimDue): this instance's id (empty: InstanceId()) and how long a claim
+  // stands unless renewed. Well above the longest attempt (an HTTP call's 10 s timeout) so a
+  // hiccup in the heartbeat costs nothing; short enough that a dead instance's work is taken
+  // over soon: its chat posts retried, its replies flagged unknown.
+  std::string owner;
+  UnixMs lease_ms = 30'000;
   // Where credential alerts go, and whom they mention.
   std::string default_channel;
   std::function<std::vector<std::string>()> admins;
@@ -57,7 +63,7 @@ class DeliveryEngine {
  public:
   explicit DeliveryEngine(DeliveryDeps deps);
 
-  // Picks up to `limit` due deliveries whose targets have capacity and marks them sending.
+  // Claims up to `limit` due deliveries whose targets have capacity (Store::ClaimDue).
   // `wake_at` is set to when the next one may be due (for the worker's sleep): the claim's
   // own `now` when something due was held back (a target at its rate limit, a conversation
   // waiting for its head).
@@ -75,8 +81,14 @@ class DeliveryEngine {
   // Claims and executes everything due now, serially. Returns how many ran.
   int RunDue(int limit = 64);
 
-  // Sets deliveries interrupted by a crash straight (see Store::RecoverInterrupted).
+  // Settles deliveries whose claim ran out: their instance died or hung (see
+  // Store::RecoverExpired). Claims of live instances are left alone.
   Result<int> Recover();
+  // Keeps this instance's claims alive and takes over expired ones: renews its leases and
+  // runs Recover, every lease_ms / 6 (a no-op in between). The worker calls it on every pass,
+  // busy or not.
+  void Heartbeat();
+  const std::string& owner() const { return deps_.owner; }
 
   // The clock due times are read on (DeliveryDeps::clock).
   const Clock& clock() const { return *deps_.clock; }
@@ -103,14 +115,14 @@ class DeliveryEngine {
   void NoteCredential(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
 
   DeliveryDeps deps_;
-  std::mutex mu_;  // guards rng_ and alerted_
+  std::mutex mu_;  // guards rng_, alerted_ and next_heartbeat_
   std::mt19937_64 rng_;
   std::map<std::string, bool> alerted_;
 
   // Outcomes the store could not record when the attempt ended (it may be briefly busy),
   // written again at each claim (and after RunDue) up to kFinishTries times in all, never by
   // sleeping on a delivery thread. One that never lands leaves its row `sending`, which
-  // recovery at the next start settles.
+  // recovery settles once its lease runs out.
   struct Unfinished {
     DeliveryUpdate update;
     UnixMs at = 0;
@@ -120,6 +132,7 @@ class DeliveryEngine {
   static constexpr UnixMs kFinishRetryMs = 100;  // the worker looks again this soon
   std::mutex finish_mu_;
   std::vector<Unfinished> unfinished_;
+  UnixMs next_heartbeat_ = 0;
 };
 
 }  // namespace duplex

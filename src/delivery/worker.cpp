@@ -73,7 +73,7 @@ bool DeliveryWorker::Stop(int deadline_ms) {
     idle = idle_cv_.wait_for(lock, std::chrono::milliseconds(deadline_ms),
                              [&] { return in_flight_ == 0; });
     if (!idle) {
-      log::Warn("deliveries still in flight at shutdown; they will be recovered at the next start",
+      log::Warn("deliveries still in flight at shutdown; they are recovered once their lease runs out",
                 {{"in_flight", in_flight_}});
     }
   }
@@ -91,6 +91,8 @@ bool DeliveryWorker::Stop(int deadline_ms) {
 
 void DeliveryWorker::Dispatch() {
   for (;;) {
+    // Claims in flight stay ours even while the pool is busy: renewed here, every pass.
+    engine_.Heartbeat();
     std::uint64_t pass = 0;
     bool quiet = false;  // nothing queued or running as the pass began
     {

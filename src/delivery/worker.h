@@ -23,7 +23,8 @@ class DeliveryWorker {
   // New work was committed: look now rather than at the next timer.
   void Wake();
   // Stops claiming; waits up to `deadline_ms` for attempts in flight to finish. Whatever
-  // is not finished stays in the outbox and is recovered at the next start. Returns false
+  // is not finished stays claimed in the outbox until its lease runs out, then is recovered
+  // (by this instance after a restart, or by another). Returns false
   // if some attempt was still running at the deadline (its thread is left detached, so the
   // engine must outlive it: the caller should exit the process without tearing down).
   bool Stop(int deadline_ms = 10'000);

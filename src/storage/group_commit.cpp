@@ -4,7 +4,7 @@
 
 namespace duplex {
 
-GroupCommitter::GroupCommitter(Store& store, const Clock& clock, std::size_t max_queued_requests,
+GroupCommitter::GroupCommitter(IngestStore& store, const Clock& clock, std::size_t max_queued_requests,
                                std::function<void()> on_commit, std::size_t max_batch_requests)
     : store_(store),
       clock_(clock),

@@ -31,7 +31,7 @@ class GroupCommitter {
   // `on_commit` runs on the writer thread after each successful commit (wakes the worker).
   // `max_batch_requests` caps the requests per transaction (0: no cap). 1 turns batching off,
   // one transaction and fsync per request: for benchmarks that measure what batching gains.
-  GroupCommitter(Store& store, const Clock& clock, std::size_t max_queued_requests = 10'000,
+  GroupCommitter(IngestStore& store, const Clock& clock, std::size_t max_queued_requests = 10'000,
                  std::function<void()> on_commit = {}, std::size_t max_batch_requests = 0);
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
@@ -58,7 +58,7 @@ class GroupCommitter {
   void Run();
   void CommitBatch(Batch& batch);
 
-  Store& store_;
+  IngestStore& store_;
   const Clock& clock_;
   const std::size_t max_queued_;
   const std::size_t max_batch_;

@@ -16,6 +16,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "storage/migrations.h"
+#include "storage/open_store.h"
+#include "storage/pg_connection.h"
+#include "storage/pg_migrations.h"
 
 namespace duplex::storage {
 namespace fs = std::filesystem;
@@ -129,6 +132,13 @@ std::string UpgradeBackupPath(const std::string& database, int from_version) {
 
 Result<BackupReport> BackupDatabase(const std::string& database, const std::string& to,
                                     bool overwrite) {
+  if (IsPostgresUrl(database)) {
+    // The server's own tools make a consistent copy; duplex does not reimplement them.
+    return Status::Invalid(
+        "the database is PostgreSQL (" + MaskDatabasePassword(database) +
+        "): back it up with pg_dump, e.g. pg_dump --format=custom --file=" + to +
+        " \"$DATABASE_URL\" (restore with pg_restore), or use your provider's backups");
+  }
   std::error_code ec;
   if (!fs::exists(database, ec)) {
     return Status::NotFound("database '" + database + "' does not exist");
@@ -195,6 +205,34 @@ DatabaseCheck CheckDatabase(const std::string& database) {
   DatabaseCheck check;
   auto problem = [&](const std::string& p) { check.problems.push_back("database: " + p); };
   if (database == ":memory:") return check;
+  if (IsPostgresUrl(database)) {
+    // Connects and reads the schema version; changes nothing (serve migrates).
+    PgOptions o;
+    o.url = database;
+    o.pool_size = 1;
+    auto pool = PgPool::Open(o);
+    if (!pool.ok()) {
+      problem(pool.status().message());
+      return check;
+    }
+    auto conn = (*pool)->Acquire();
+    auto version = conn.ok() ? PgSchemaVersion(conn->get()) : Result<int>(conn.status());
+    if (!version.ok()) {
+      problem(version.status().message());
+    } else if (*version > LatestSchemaVersion()) {
+      problem("PostgreSQL schema version " + std::to_string(*version) +
+              ", newer than this duplex understands (" + std::to_string(LatestSchemaVersion()) +
+              "): it was written by a newer duplex");
+    } else if (*version < LatestSchemaVersion()) {
+      check.notes.push_back("database: PostgreSQL reachable; " +
+                            std::string(*version == 0 ? "the schema will be created"
+                                                      : "the schema will be upgraded") +
+                            " at start");
+    } else {
+      check.notes.push_back("database: PostgreSQL reachable, schema current");
+    }
+    return check;
+  }
   const fs::path folder = FolderOf(database);
   std::error_code ec;
   if (!fs::exists(folder, ec)) {

@@ -157,6 +157,15 @@ UPDATE messages SET message_identity = platform_message_id
 CREATE UNIQUE INDEX messages_identity ON messages (platform, message_identity)
   WHERE message_identity <> '';
 )sql",
+      // 6: claims with an owner and a lease, so several instances share one outbox
+      // (Store::ClaimDue). Rows left `sending` by an older duplex have no lease: the next
+      // recovery settles them, as the restart of that version would have.
+      R"sql(
+ALTER TABLE outbox ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_lease ON outbox (lease_until) WHERE state = 'sending';
+CREATE INDEX outbox_owner ON outbox (owner) WHERE state = 'sending';
+)sql",
   };
   return steps;
 }

@@ -22,7 +22,8 @@ const char* ToString(DeliveryKind kind);
 DeliveryKind ParseDeliveryKind(const std::string& s);
 
 // pending → sending → done | dead | unknown; `pending` with a future next_attempt_at is a
-// scheduled retry.
+// scheduled retry. A `sending` row is claimed: one instance owns it until its lease ends
+// (Store::ClaimDue).
 enum class DeliveryState { kPending, kSending, kDone, kDead, kUnknown };
 const char* ToString(DeliveryState state);
 DeliveryState ParseDeliveryState(const std::string& s);
@@ -42,6 +43,10 @@ struct Delivery {
   UnixMs next_attempt_at = 0;
   std::string last_error;
   UnixMs created_at = 0;
+  // The claim: the instance that took the row (kept after it finishes: who attempted it
+  // last) and, while `sending`, until when the claim stands unless renewed.
+  std::string owner;
+  UnixMs lease_until = 0;
 };
 
 struct NewDelivery {
@@ -55,6 +60,9 @@ struct NewDelivery {
 // Everything that changes when one attempt ends, applied in one transaction.
 struct DeliveryUpdate {
   std::int64_t id = 0;
+  // The instance whose claim this attempt ran under (Delivery::owner): the update applies
+  // only while that claim stands.
+  std::string owner;
   DeliveryState state = DeliveryState::kDone;
   bool count_attempt = true;              // false for rate-limit waits
   UnixMs next_attempt_at = 0;             // for kPending (retry)

@@ -3,48 +3,24 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
-#include "core/text.h"
+#include "core/conversation_rules.h"
+#include "storage/route_fields.h"
 #include "storage/sqlite_store.h"
 
 namespace duplex {
 namespace {
 
-std::string Join(const std::vector<std::string>& items, char sep) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out.push_back(sep);
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitNonEmpty(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  for (auto& item : text::Split(s, sep)) {
-    if (!item.empty()) out.push_back(std::move(item));
-  }
-  return out;
-}
-
-// Keywords are normalized (no newlines), so one line each; platforms and kinds are names.
 Route ReadRoute(SQLite::Statement& q) {
   Route r;
   r.name = q.getColumn(0).getString();
   r.channel = q.getColumn(1).getString();
-  for (auto& p : SplitNonEmpty(q.getColumn(2).getString(), ',')) r.platforms.insert(std::move(p));
-  for (const auto& k : SplitNonEmpty(q.getColumn(3).getString(), ',')) {
-    if (auto kind = ParseMentionKind(k)) r.kinds.insert(*kind);
-  }
-  r.keywords = SplitNonEmpty(q.getColumn(4).getString(), '\n');
+  storage::DecodeRouteFields(
+      {q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getString()}, r);
   r.regex = q.getColumn(5).getString();
   if (!q.getColumn(6).isNull()) r.min_followers = q.getColumn(6).getInt64();
   r.priority = q.getColumn(7).getInt();
   r.enabled = q.getColumn(8).getInt() != 0;
   return r;
-}
-
-std::string StripAt(const std::string& handle) {
-  return !handle.empty() && handle[0] == '@' ? handle.substr(1) : handle;
 }
 
 }  // namespace
@@ -56,7 +32,7 @@ bool SqliteStore::IsMuted(const Mention& m) {
       "SELECT EXISTS (SELECT 1 FROM mutes WHERE platform = ?1 AND author = ?2)"
       " OR EXISTS (SELECT 1 FROM mutes WHERE platform = ?1 AND author = ?3)");
   q->bind(1, m.platform);
-  q->bind(2, StripAt(m.author.handle));
+  q->bind(2, MuteKey(m.author.handle));
   q->bind(3, m.author.id);
   return q->executeStep() && q->getColumn(0).getInt() != 0;
 }
@@ -81,8 +57,7 @@ Result<bool> SqliteStore::PutRoute(const Route& r, UnixMs now) {
       q->bind(1, r.name);
       replaced = q->executeStep();
     }
-    std::vector<std::string> kinds;
-    for (MentionKind k : r.kinds) kinds.emplace_back(ToString(k));
+    const storage::RouteFields fields = storage::EncodeRouteFields(r);
     auto q = Stmt(
         "INSERT INTO routes (name, channel, platforms, kinds, keywords, regex, min_followers,"
         " priority, enabled, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
@@ -91,9 +66,9 @@ Result<bool> SqliteStore::PutRoute(const Route& r, UnixMs now) {
         " updated_at = ?10");
     q->bind(1, r.name);
     q->bind(2, r.channel);
-    q->bind(3, Join({r.platforms.begin(), r.platforms.end()}, ','));
-    q->bind(4, Join(kinds, ','));
-    q->bind(5, Join(r.keywords, '\n'));
+    q->bind(3, fields.platforms);
+    q->bind(4, fields.kinds);
+    q->bind(5, fields.keywords);
     q->bind(6, r.regex);
     storage::BindOptionalInt(*q, 7, r.min_followers);
     q->bind(8, r.priority);
@@ -129,7 +104,7 @@ Result<bool> SqliteStore::AddMute(const Mute& mute) {
         "INSERT OR IGNORE INTO mutes (platform, author, created_by, created_at) VALUES (?, ?, ?, "
         "?)");
     q->bind(1, mute.platform);
-    q->bind(2, StripAt(mute.author));
+    q->bind(2, MuteKey(mute.author));
     q->bind(3, mute.created_by);
     q->bind(4, mute.created_at);
     return q->exec() > 0;
@@ -140,7 +115,7 @@ Result<bool> SqliteStore::RemoveMute(const std::string& platform, const std::str
   return storage::Guarded(mu_, "remove_mute", [&]() -> Result<bool> {
     auto q = Stmt("DELETE FROM mutes WHERE platform = ? AND author = ?");
     q->bind(1, platform);
-    q->bind(2, StripAt(author));
+    q->bind(2, MuteKey(author));
     return q->exec() > 0;
   });
 }

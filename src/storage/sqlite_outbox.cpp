@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "core/conversation_rules.h"
 #include "storage/sqlite_store.h"
 
 namespace duplex {
@@ -22,73 +23,106 @@ constexpr const char* kDueFilter =
 
 }  // namespace
 
-Result<std::vector<Delivery>> SqliteStore::DueDeliveries(
-    UnixMs now, int limit, const std::vector<std::string>& skip_targets) {
-  return storage::Guarded(mu_, "due_deliveries", [&]() -> Result<std::vector<Delivery>> {
-    std::vector<Delivery> out;
-    // "... FROM outbox" → "... FROM outbox o": the unqualified column names resolve to o.
-    // INDEXED BY: left to itself the planner picks outbox_state (state = ?), reads every
-    // pending row and sorts them, so each claim cost O(backlog) with the store locked.
-    if (skip_targets.empty()) {
-      static const std::string kSql = std::string(storage::kDeliveryColumns) +
-                                      " o INDEXED BY outbox_due" + kDueFilter +
-                                      " ORDER BY o.next_attempt_at, o.id LIMIT ?";
-      auto q = Stmt(kSql.c_str());
-      q->bind(1, now);
-      q->bind(2, limit);
-      while (q->executeStep()) out.push_back(storage::ReadDelivery(*q));
-      return out;
-    }
-    // A skipped (rate-limited) target may hold nearly all of the backlog. Rather than read
-    // past its rows, visit the other targets that have pending work, one index seek each
-    // (there are few: chat channels and platform accounts), and merge their due heads.
-    std::vector<std::string> targets;
-    {
-      auto first = Stmt(
-          "SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending'");
-      if (first->executeStep() && !first->getColumn(0).isNull())
-        targets.push_back(first->getColumn(0).getString());
-    }
-    while (!targets.empty()) {
-      auto next = Stmt(
-          "SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending' AND "
-          "target > ?");
-      next->bind(1, targets.back());
-      if (!next->executeStep() || next->getColumn(0).isNull()) break;
-      targets.push_back(next->getColumn(0).getString());
-    }
-    static const std::string kPerTarget =
-        std::string(storage::kDeliveryColumns) + " o INDEXED BY outbox_target_due" + kDueFilter +
-        " AND o.target = ? ORDER BY o.next_attempt_at, o.id LIMIT ?";
-    for (const auto& target : targets) {
-      if (std::find(skip_targets.begin(), skip_targets.end(), target) != skip_targets.end())
-        continue;
-      auto q = Stmt(kPerTarget.c_str());
-      q->bind(1, now);
-      q->bind(2, target);
-      q->bind(3, limit);
-      while (q->executeStep()) out.push_back(storage::ReadDelivery(*q));
-    }
-    std::sort(out.begin(), out.end(), [](const Delivery& a, const Delivery& b) {
-      return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at
-                                                    : a.id < b.id;
-    });
-    if (out.size() > static_cast<std::size_t>(limit)) out.resize(static_cast<std::size_t>(limit));
+std::vector<Delivery> SqliteStore::DueHeads(UnixMs now, int limit,
+                                            const std::vector<std::string>& skip_targets) {
+  std::vector<Delivery> out;
+  // "... FROM outbox" → "... FROM outbox o": the unqualified column names resolve to o.
+  // INDEXED BY: left to itself the planner picks outbox_state (state = ?), reads every
+  // pending row and sorts them, so each claim cost O(backlog) with the store locked.
+  if (skip_targets.empty()) {
+    static const std::string kSql = std::string(storage::kDeliveryColumns) +
+                                    " o INDEXED BY outbox_due" + kDueFilter +
+                                    " ORDER BY o.next_attempt_at, o.id LIMIT ?";
+    auto q = Stmt(kSql.c_str());
+    q->bind(1, now);
+    q->bind(2, limit);
+    while (q->executeStep()) out.push_back(storage::ReadDelivery(*q));
     return out;
+  }
+  // A skipped (rate-limited) target may hold nearly all of the backlog. Rather than read
+  // past its rows, visit the other targets that have pending work, one index seek each
+  // (there are few: chat channels and platform accounts), and merge their due heads.
+  std::vector<std::string> targets;
+  {
+    auto first =
+        Stmt("SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending'");
+    if (first->executeStep() && !first->getColumn(0).isNull())
+      targets.push_back(first->getColumn(0).getString());
+  }
+  while (!targets.empty()) {
+    auto next = Stmt(
+        "SELECT MIN(target) FROM outbox INDEXED BY outbox_target_due WHERE state = 'pending' AND "
+        "target > ?");
+    next->bind(1, targets.back());
+    if (!next->executeStep() || next->getColumn(0).isNull()) break;
+    targets.push_back(next->getColumn(0).getString());
+  }
+  static const std::string kPerTarget =
+      std::string(storage::kDeliveryColumns) + " o INDEXED BY outbox_target_due" + kDueFilter +
+      " AND o.target = ? ORDER BY o.next_attempt_at, o.id LIMIT ?";
+  for (const auto& target : targets) {
+    if (std::find(skip_targets.begin(), skip_targets.end(), target) != skip_targets.end()) continue;
+    auto q = Stmt(kPerTarget.c_str());
+    q->bind(1, now);
+    q->bind(2, target);
+    q->bind(3, limit);
+    while (q->executeStep()) out.push_back(storage::ReadDelivery(*q));
+  }
+  std::sort(out.begin(), out.end(), [](const Delivery& a, const Delivery& b) {
+    return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at
+                                                  : a.id < b.id;
+  });
+  if (out.size() > static_cast<std::size_t>(limit)) out.resize(static_cast<std::size_t>(limit));
+  return out;
+}
+
+Result<std::vector<Delivery>> SqliteStore::ClaimDue(
+    const std::string& owner, UnixMs now, UnixMs lease_ms, int limit,
+    const std::vector<std::string>& skip_targets,
+    const std::function<bool(const Delivery&)>& admit) {
+  return storage::Guarded(mu_, "claim_due", [&]() -> Result<std::vector<Delivery>> {
+    // One write transaction from the start (IMMEDIATE): another connection to the file
+    // waits for it (busy timeout) and then sees these rows `sending`, never claims them too.
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    std::vector<Delivery> claimed;
+    std::vector<std::string> skip = skip_targets;
+    // A refused target may fill the LIMIT: look again without it, a few times at most.
+    for (int round = 0; round < 4 && static_cast<int>(claimed.size()) < limit; ++round) {
+      const int want = limit - static_cast<int>(claimed.size());
+      auto due = DueHeads(now, want, skip);
+      bool refused_any = false;
+      for (auto& d : due) {
+        if (admit && !admit(d)) {
+          if (std::find(skip.begin(), skip.end(), d.target) == skip.end()) skip.push_back(d.target);
+          refused_any = true;
+          continue;
+        }
+        auto q = Stmt(
+            "UPDATE outbox SET state = 'sending', owner = ?, lease_until = ?, updated_at = ?"
+            " WHERE id = ? AND state = 'pending'");
+        q->bind(1, owner);
+        q->bind(2, now + lease_ms);
+        q->bind(3, now);
+        q->bind(4, d.id);
+        if (q->exec() != 1) continue;
+        d.state = DeliveryState::kSending;
+        d.owner = owner;
+        d.lease_until = now + lease_ms;
+        claimed.push_back(std::move(d));
+      }
+      if (!refused_any || static_cast<int>(due.size()) < want) break;
+    }
+    tx.commit();
+    return claimed;
   });
 }
 
-Status SqliteStore::MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) {
-  return storage::Guarded(mu_, "mark_sending", [&]() -> Status {
-    SQLite::Transaction tx(*db_);
-    for (std::int64_t id : ids) {
-      auto q = Stmt("UPDATE outbox SET state = 'sending', updated_at = ? WHERE id = ? AND state = 'pending'");
-      q->bind(1, now);
-      q->bind(2, id);
-      q->exec();
-    }
-    tx.commit();
-    return Status::Ok();
+Result<int> SqliteStore::RenewLeases(const std::string& owner, UnixMs now, UnixMs lease_ms) {
+  return storage::Guarded(mu_, "renew_leases", [&]() -> Result<int> {
+    auto q = Stmt("UPDATE outbox SET lease_until = ? WHERE owner = ? AND state = 'sending'");
+    q->bind(1, now + lease_ms);
+    q->bind(2, owner);
+    return q->exec();
   });
 }
 
@@ -98,16 +132,22 @@ Status SqliteStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
     std::int64_t conversation_id = 0;
     std::int64_t message_id = 0;
     {
-      auto q = Stmt("SELECT conversation_id, message_id FROM outbox WHERE id = ?");
+      auto q = Stmt(
+          "SELECT conversation_id, message_id FROM outbox WHERE id = ? AND state = 'sending'"
+          " AND owner = ?");
       q->bind(1, u.id);
-      if (!q->executeStep()) return Status::NotFound("no delivery " + std::to_string(u.id));
+      q->bind(2, u.owner);
+      if (!q->executeStep()) {
+        return Status::NotFound("delivery " + std::to_string(u.id) + " is not claimed by " +
+                                u.owner + " (its lease ran out and it was settled elsewhere)");
+      }
       conversation_id = q->getColumn(0).getInt64();
       message_id = q->getColumn(1).getInt64();
     }
     {
       auto q = Stmt(
           "UPDATE outbox SET state = ?, attempts = attempts + ?, next_attempt_at = ?,"
-          " last_error = ?, updated_at = ? WHERE id = ?");
+          " last_error = ?, updated_at = ?, lease_until = 0 WHERE id = ?");
       q->bind(1, ToString(u.state));
       q->bind(2, u.count_attempt ? 1 : 0);
       q->bind(3, u.state == DeliveryState::kPending ? u.next_attempt_at : now);
@@ -155,14 +195,10 @@ Status SqliteStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
       q->exec();
     }
     if (u.first_response && conversation_id != 0) {
-      auto q = Stmt(
-          "UPDATE conversations SET first_response_at = COALESCE(first_response_at, ?1),"
-          " sla_stopped_at = COALESCE(sla_stopped_at, ?1),"
-          " state = CASE WHEN state IN ('open', 'assigned') THEN 'replied' ELSE state END,"
-          " updated_at = ?1 WHERE id = ?2");
-      q->bind(1, now);
-      q->bind(2, conversation_id);
-      q->exec();
+      if (auto c = ReadConversationById(conversation_id)) {
+        ApplyReplySent(*c, now);
+        SaveConversationState(*c);
+      }
     }
     for (const auto& f : u.follow_ups) InsertDelivery(f, now);
     tx.commit();
@@ -268,33 +304,35 @@ Result<bool> SqliteStore::ClaimEvent(const std::string& source, const std::strin
   });
 }
 
-Result<int> SqliteStore::RecoverInterrupted(
-    UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) {
-  return storage::Guarded(mu_, "recover", [&]() -> Result<int> {
+Result<int> SqliteStore::RecoverExpired(
+    UnixMs now,
+    const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) {
+  return storage::Guarded(mu_, "recover_expired", [&]() -> Result<int> {
     SQLite::Transaction tx(*db_);
     int changed = 0;
+    std::vector<Delivery> expired;
     {
-      auto q = Stmt(
-          "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'"
-          " AND kind <> 'platform_reply'");
+      static const std::string kSql = std::string(storage::kDeliveryColumns) +
+                                      " INDEXED BY outbox_lease WHERE state = 'sending'"
+                                      " AND lease_until <= ?";
+      auto q = Stmt(kSql.c_str());
       q->bind(1, now);
+      while (q->executeStep()) expired.push_back(storage::ReadDelivery(*q));
+    }
+    std::vector<Delivery> replies;
+    for (auto& d : expired) {
+      if (OnExpiredClaim(d.kind == DeliveryKind::kPlatformReply) ==
+          ExpiredClaimAction::kFlagUnknown) {
+        replies.push_back(std::move(d));
+        continue;
+      }
+      auto q =
+          Stmt("UPDATE outbox SET state = 'pending', lease_until = 0, updated_at = ? WHERE id = ?");
+      q->bind(1, now);
+      q->bind(2, d.id);
       changed += q->exec();
     }
-    struct Interrupted {
-      std::int64_t id, conversation_id, message_id;
-    };
-    std::vector<Interrupted> replies;
-    {
-      auto q = Stmt(
-          "SELECT id, conversation_id, message_id FROM outbox WHERE state = 'sending'"
-          " AND kind = 'platform_reply'");
-      while (q->executeStep()) {
-        replies.push_back({q->getColumn(0).getInt64(), q->getColumn(1).getInt64(),
-                           q->getColumn(2).getInt64()});
-      }
-    }
-    static const std::string kMessageSql =
-        std::string(storage::kMessageColumns) + " WHERE id = ?";
+    static const std::string kMessageSql = std::string(storage::kMessageColumns) + " WHERE id = ?";
     for (const auto& r : replies) {
       StoredMessage message;
       {
@@ -310,7 +348,8 @@ Result<int> SqliteStore::RecoverInterrupted(
       }
       {
         auto q = Stmt(
-            "UPDATE outbox SET state = 'unknown', last_error = ?, updated_at = ? WHERE id = ?");
+            "UPDATE outbox SET state = 'unknown', last_error = ?, lease_until = 0, updated_at = ?"
+            " WHERE id = ?");
         q->bind(1, "interrupted while sending: the platform may or may not have posted it");
         q->bind(2, now);
         q->bind(3, r.id);
@@ -399,31 +438,30 @@ Result<std::vector<FailureOutcome>> SqliteStore::RecordDeliveryFailures(
             q->bind(3, delivery_id);
             q->exec();
           }
-          // The customer still awaits an answer, unless a later reply of theirs reached them.
-          int reopened = 0;
+          bool later_reply_sent = false;
           {
             auto q = Stmt(
-                "UPDATE conversations SET state = CASE WHEN assignee <> '' THEN 'assigned' ELSE "
-                "'open'"
-                " END, updated_at = ?1 WHERE id = ?2 AND state = 'replied' AND NOT EXISTS (SELECT 1"
-                " FROM messages WHERE conversation_id = ?2 AND direction = 'out' AND status = "
-                "'sent'"
-                " AND id > ?3)");
-            q->bind(1, now);
-            q->bind(2, reply->conversation_id);
-            q->bind(3, reply->id);
-            reopened = q->exec();
-          }
-          std::string channel;
-          {
-            auto q = Stmt("SELECT channel FROM conversations WHERE id = ?");
+                "SELECT 1 FROM messages WHERE conversation_id = ? AND direction = 'out'"
+                " AND status = 'sent' AND id > ? LIMIT 1");
             q->bind(1, reply->conversation_id);
-            if (q->executeStep()) channel = q->getColumn(0).getString();
+            q->bind(2, reply->id);
+            later_reply_sent = q->executeStep();
+          }
+          bool reopened = false;
+          std::string channel;
+          if (auto c = ReadConversationById(reply->conversation_id)) {
+            channel = c->channel;
+            if (AwaitsAnswerAfterFailedReply(c->state, later_reply_sent)) {
+              c->state = ActiveState(c->assignee);
+              c->updated_at = now;
+              SaveConversationState(*c);
+              reopened = true;
+            }
           }
           InsertDelivery({DeliveryKind::kChatNotice, reply->conversation_id, 0, ChatTarget(channel),
                           notice(*reply, delivery_id, f.reason)},
                          now);
-          if (reopened > 0) {
+          if (reopened) {
             InsertDelivery(
                 {DeliveryKind::kChatUpdate, reply->conversation_id, 0, ChatTarget(channel), ""},
                 now);

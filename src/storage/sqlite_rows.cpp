@@ -81,6 +81,8 @@ Delivery ReadDelivery(SQLite::Statement& q) {
   d.next_attempt_at = q.getColumn(8).getInt64();
   d.last_error = q.getColumn(9).getString();
   d.created_at = q.getColumn(10).getInt64();
+  d.owner = q.getColumn(11).getString();
+  d.lease_until = q.getColumn(12).getInt64();
   return d;
 }
 

@@ -1,4 +1,4 @@
-// Internal to the SQLite store: column lists, row readers and a cached-statement handle.
+// Internal to the SQLite store: row readers and a cached-statement handle.
 #pragma once
 
 #include <SQLiteCpp/Column.h>
@@ -11,24 +11,10 @@
 #include "core/status.h"
 
 #include "core/models.h"
+#include "storage/columns.h"
 #include "storage/outbox.h"
 
 namespace duplex::storage {
-
-inline constexpr const char* kConversationColumns =
-    "SELECT id, platform, conversation_key, channel, thread_ts, route, state, assignee,"
-    " author_id, author_handle, author_name, author_followers, account, created_at, updated_at,"
-    " first_response_at, sla_started_at, sla_stopped_at, sla_reminded_at, sla_breached_at"
-    " FROM conversations";
-
-inline constexpr const char* kMessageColumns =
-    "SELECT id, conversation_id, direction, kind, event_id, platform_message_id, author_id,"
-    " author_handle, author_name, author_followers, chat_user, text, permalink, reply_target,"
-    " parent_id, status, muted, created_at, reopened, chat_ts FROM messages";
-
-inline constexpr const char* kDeliveryColumns =
-    "SELECT id, kind, conversation_id, message_id, target, payload, state, attempts,"
-    " next_attempt_at, last_error, created_at FROM outbox";
 
 Conversation ReadConversation(SQLite::Statement& q);
 StoredMessage ReadMessage(SQLite::Statement& q);

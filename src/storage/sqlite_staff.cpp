@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "core/conversation_rules.h"
 #include "storage/sqlite_store.h"
 
 namespace duplex {
@@ -28,6 +29,23 @@ void BindOptional(SQLite::Statement& q, int index, const std::optional<UnixMs>& 
 
 }  // namespace
 
+void SqliteStore::SaveConversationState(const Conversation& c) {
+  auto q = Stmt(
+      "UPDATE conversations SET state = ?, assignee = ?, sla_started_at = ?, sla_stopped_at = ?,"
+      " sla_reminded_at = ?, sla_breached_at = ?, first_response_at = ?, updated_at = ?"
+      " WHERE id = ?");
+  q->bind(1, ToString(c.state));
+  q->bind(2, c.assignee);
+  q->bind(3, c.sla_started_at);
+  BindOptional(*q, 4, c.sla_stopped_at);
+  BindOptional(*q, 5, c.sla_reminded_at);
+  BindOptional(*q, 6, c.sla_breached_at);
+  BindOptional(*q, 7, c.first_response_at);
+  q->bind(8, c.updated_at);
+  q->bind(9, c.id);
+  q->exec();
+}
+
 std::optional<Conversation> SqliteStore::ReadConversationById(std::int64_t id) {
   static const std::string kSql = std::string(storage::kConversationColumns) + " WHERE id = ?";
   auto q = Stmt(kSql.c_str());
@@ -45,48 +63,9 @@ Result<EditOutcome> SqliteStore::EditConversation(const ConversationEdit& edit, 
     out.before = *found;
     Conversation& c = out.after;
     c = *found;
-    switch (edit.op) {
-      case ConversationOp::kAssign:
-        if (c.assignee == edit.assignee) break;
-        c.assignee = edit.assignee;
-        if (c.state == ConversationState::kOpen) c.state = ConversationState::kAssigned;
-        out.changed = true;
-        break;
-      case ConversationOp::kUnassign:
-        if (c.assignee.empty()) break;
-        c.assignee.clear();
-        if (c.state == ConversationState::kAssigned) c.state = ConversationState::kOpen;
-        out.changed = true;
-        break;
-      case ConversationOp::kClose:
-        if (c.state == ConversationState::kClosed) break;
-        c.state = ConversationState::kClosed;
-        out.changed = true;
-        break;
-      case ConversationOp::kReopen:
-        if (c.state != ConversationState::kClosed) break;
-        c.state = c.assignee.empty() ? ConversationState::kOpen : ConversationState::kAssigned;
-        c.sla_started_at = now;
-        c.sla_stopped_at.reset();
-        c.sla_reminded_at.reset();
-        c.sla_breached_at.reset();
-        out.changed = true;
-        break;
-    }
+    out.changed = ApplyEdit(c, edit, now);
     if (!out.changed) return out;
-    c.updated_at = now;
-    auto q = Stmt(
-        "UPDATE conversations SET state = ?, assignee = ?, sla_started_at = ?, sla_stopped_at = ?,"
-        " sla_reminded_at = ?, sla_breached_at = ?, updated_at = ? WHERE id = ?");
-    q->bind(1, ToString(c.state));
-    q->bind(2, c.assignee);
-    q->bind(3, c.sla_started_at);
-    BindOptional(*q, 4, c.sla_stopped_at);
-    BindOptional(*q, 5, c.sla_reminded_at);
-    BindOptional(*q, 6, c.sla_breached_at);
-    q->bind(7, now);
-    q->bind(8, c.id);
-    q->exec();
+    SaveConversationState(c);
     if (!edit.notice.empty()) {
       InsertDelivery({DeliveryKind::kChatNotice, c.id, 0, ChatTarget(c.channel), edit.notice}, now);
     }

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "core/conversation_rules.h"
 #include "core/log.h"
 #include "storage/maintenance.h"
 #include "storage/migrations.h"
@@ -97,7 +98,8 @@ std::int64_t SqliteStore::InsertDelivery(const NewDelivery& d, UnixMs now) {
         "SELECT id FROM outbox WHERE state = 'pending' AND conversation_id = ?"
         " AND kind = 'chat_update' LIMIT 1");
     pending->bind(1, d.conversation_id);
-    if (pending->executeStep()) return pending->getColumn(0).getInt64();
+    const bool found = pending->executeStep();
+    if (!NeedsNewRootUpdate(found)) return pending->getColumn(0).getInt64();
   }
   auto q = Stmt(
       "INSERT INTO outbox (kind, conversation_id, message_id, target, payload, state, attempts,"
@@ -205,11 +207,10 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
     channel = item.channel;
   }
 
-  // A muted author's message changes nothing the staff see: no reopen, no state change; nor
-  // does an edit, which is the same message again.
-  const bool moves_state = !out.muted && !m.edited;
-  out.reopened = state == "closed" && moves_state;
-  const bool awaits_answer_again = state == "replied" && moves_state;
+  const CustomerMessageEffect effect =
+      out.new_conversation ? CustomerMessageEffect{}
+                           : OnCustomerMessage(ParseConversationState(state), out.muted, m.edited);
+  out.reopened = effect.reopens;
 
   auto msg = Stmt(
       "INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
@@ -235,23 +236,13 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   msg->exec();
   out.message_id = db_->getLastInsertRowid();
 
-  // Reopening starts a new SLA cycle; a replied conversation only becomes the team's move
-  // again (its first response is history). Right-hand sides read the row before the update.
   // A conversation created above is already up to date, and one whose state stays needs
   // only its time: the full statement names the state and SLA columns, so SQLite rewrites
   // their index entries even when the values do not change (bench/README.md, issue 8).
-  if (out.reopened || awaits_answer_again) {
-    auto touch = Stmt(
-        "UPDATE conversations SET updated_at = ?1,"
-        " state = CASE WHEN assignee <> '' THEN 'assigned' ELSE 'open' END,"
-        " sla_started_at = CASE WHEN ?2 <> 0 THEN ?1 ELSE sla_started_at END,"
-        " sla_stopped_at = CASE WHEN ?2 <> 0 THEN NULL ELSE sla_stopped_at END,"
-        " sla_reminded_at = CASE WHEN ?2 <> 0 THEN NULL ELSE sla_reminded_at END,"
-        " sla_breached_at = CASE WHEN ?2 <> 0 THEN NULL ELSE sla_breached_at END WHERE id = ?3");
-    touch->bind(1, now);
-    touch->bind(2, out.reopened ? 1 : 0);
-    touch->bind(3, out.conversation_id);
-    touch->exec();
+  if (effect.changes_state()) {
+    Conversation c = *ReadConversationById(out.conversation_id);
+    ApplyCustomerMessage(c, effect, now);
+    SaveConversationState(c);
   } else if (!out.new_conversation) {
     auto touch = Stmt("UPDATE conversations SET updated_at = ? WHERE id = ?");
     touch->bind(1, now);
@@ -263,7 +254,7 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
     InsertDelivery(
         {DeliveryKind::kChatPost, out.conversation_id, out.message_id, ChatTarget(channel), ""},
         now);
-    if (out.reopened || awaits_answer_again) {
+    if (effect.changes_state()) {
       InsertDelivery({DeliveryKind::kChatUpdate, out.conversation_id, 0, ChatTarget(channel), ""},
                      now);
     }

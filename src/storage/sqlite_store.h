@@ -50,9 +50,13 @@ class SqliteStore final : public Store {
                                                          const std::string& author_id) override;
   Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
 
-  Result<std::vector<Delivery>> DueDeliveries(
-      UnixMs now, int limit, const std::vector<std::string>& skip_targets) override;
-  Status MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) override;
+  Result<std::vector<Delivery>> ClaimDue(const std::string& owner, UnixMs now, UnixMs lease_ms,
+                                         int limit, const std::vector<std::string>& skip_targets,
+                                         const std::function<bool(const Delivery&)>& admit) override;
+  Result<int> RenewLeases(const std::string& owner, UnixMs now, UnixMs lease_ms) override;
+  Result<int> RecoverExpired(
+      UnixMs now,
+      const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
   Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) override;
   Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override;
   Result<std::optional<UnixMs>> NextDueAt() override;
@@ -61,8 +65,6 @@ class SqliteStore final : public Store {
                                                int limit) override;
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
-  Result<int> RecoverInterrupted(
-      UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
   Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
       const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
       const std::function<std::string(const StoredMessage&, std::int64_t, const std::string&)>&
@@ -100,11 +102,16 @@ class SqliteStore final : public Store {
   // A cached prepared statement, reset and unbound, ready for binding.
   storage::StmtHandle Stmt(const char* sql);
   std::int64_t InsertDelivery(const NewDelivery& d, UnixMs now);
+  // The claimable heads (see ClaimDue), oldest due first, at most `limit`; reads only.
+  std::vector<Delivery> DueHeads(UnixMs now, int limit, const std::vector<std::string>& skip_targets);
   IngestOutcome IngestOne(const IngestItem& item, UnixMs now);
   // Inside a transaction: takes the claim; false if it had been taken already.
   bool TakeClaim(const EventClaim& claim, UnixMs now);
   bool IsMuted(const Mention& m);
   std::optional<Conversation> ReadConversationById(std::int64_t id);
+  // Writes the fields the rules (core/conversation_rules.h) change: state, assignee, the SLA
+  // cycle, the first response and updated_at.
+  void SaveConversationState(const Conversation& c);
 
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;

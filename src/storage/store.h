@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "core/admin_models.h"
 #include "core/clock.h"
+#include "core/models.h"
 #include "core/routing/route.h"
+#include "core/staff_models.h"
 #include "core/stats.h"
 #include "core/status.h"
-#include "core/admin_models.h"
-#include "core/models.h"
 #include "storage/outbox.h"
-#include "core/staff_models.h"
 
 namespace duplex {
 
@@ -58,14 +58,13 @@ struct NewNote {
   std::optional<EventClaim> claim;  // the chat event the note came from, if any
 };
 
-class Store {
+// The store is split by role: each caller takes the narrowest one it needs (GroupCommitter
+// takes an IngestStore; the commands and the delivery engine take several, through Store).
+
+// What webhooks write: mentions, repeatable requests' claims, reported delivery failures.
+class IngestStore {
  public:
-  virtual ~Store() = default;
-
-  // Cheap check that the database answers (for /readyz).
-  virtual Status Ping() = 0;
-
-  // --- Ingest -----------------------------------------------------------------------------
+  virtual ~IngestStore() = default;
   // Stores each routed mention with its conversation and its chat outbox entry, in one
   // transaction for the whole batch. A mention from a muted author (see AddMute) is stored
   // with muted=true and gets no chat outbox entry. A mention whose (platform, event_id) was
@@ -80,50 +79,6 @@ class Store {
   // message but changes neither state nor SLA. Returns one outcome per item, in order.
   virtual Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
                                                     UnixMs now) = 0;
-
-  // --- Conversations -----------------------------------------------------------------------
-  virtual Result<std::optional<Conversation>> GetConversation(std::int64_t id) = 0;
-  virtual Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) = 0;
-  virtual Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) = 0;
-  // The conversation whose chat thread root is the post `thread` in `channel`.
-  virtual Result<std::optional<Conversation>> FindConversationByThread(
-      const std::string& channel, const std::string& thread) = 0;
-
-  // The newest incoming message of the conversation written by `author_id` and not muted.
-  virtual Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
-                                                                 const std::string& author_id) = 0;
-  // Stores a staff reply to `reply.parent_id` and its outbox entry, and takes `reply.claim`,
-  // in one transaction; `repeat` and nothing stored when the claim had been taken. NotFound
-  // if the conversation does not exist or the parent is not one of its incoming messages.
-  virtual Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) = 0;
-
-  // --- Outbox ------------------------------------------------------------------------------
-  // Deliveries that may be attempted now: pending, due, and first in their conversation
-  // (no earlier delivery of the same conversation is pending or sending; root updates hold
-  // back nothing but later root updates, so a failing one never delays a message). Deliveries whose
-  // target is in `skip_targets` are passed over. Oldest due first.
-  virtual Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit,
-                                                      const std::vector<std::string>& skip_targets) = 0;
-  // Marks these deliveries `sending` (durably, before any call is made).
-  virtual Status MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) = 0;
-  // Applies the end of one attempt with all its effects. A reply's message_remote_id also
-  // becomes its message id for Ingest's dedup, unless a stored message holds that id already
-  // (the reply then goes without; the attempt still finishes).
-  virtual Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) = 0;
-  virtual Result<std::optional<Delivery>> GetDelivery(std::int64_t id) = 0;
-  // The earliest next_attempt_at among pending deliveries, if any.
-  virtual Result<std::optional<UnixMs>> NextDueAt() = 0;
-  virtual Result<OutboxStats> GetOutboxStats() = 0;
-  // After a restart: chat deliveries left `sending` go back to pending (chat is at least
-  // once); platform replies left `sending` become `unknown` (they may have been posted) and
-  // get a notice in their thread built by `unknown_notice(text)`. Returns how many changed.
-  // The latest deliveries in any of `states`, newest first.
-  virtual Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states,
-                                                       int limit) = 0;
-  // Puts a dead or unknown delivery back to pending, due now, with a fresh retry schedule
-  // (a reply's message goes back to "queued"). NotFound if there is no such delivery;
-  // InvalidArgument if it is not dead or unknown.
-  virtual Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) = 0;
 
   // Records that (source, id) was handled; false if it had been already. For requests that
   // a sender may repeat (Slack command retries); where the work is a reply or a note, the
@@ -141,32 +96,84 @@ class Store {
       const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
       const std::function<std::string(const StoredMessage& reply, std::int64_t delivery_id,
                                       const std::string& reason)>& notice) = 0;
+};
 
-  virtual Result<int> RecoverInterrupted(
-      UnixMs now, const std::function<std::string(const StoredMessage& reply, std::int64_t delivery_id)>& unknown_notice) = 0;
+// Reading conversations and their messages.
+class ConversationReader {
+ public:
+  virtual ~ConversationReader() = default;
+  virtual Result<std::optional<Conversation>> GetConversation(std::int64_t id) = 0;
+  virtual Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) = 0;
+  virtual Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) = 0;
+  // The conversation whose chat thread root is the post `thread` in `channel`.
+  virtual Result<std::optional<Conversation>> FindConversationByThread(
+      const std::string& channel, const std::string& thread) = 0;
 
-  // --- Administration: routes, mutes, admins added from chat, audit log -------------------
-  // Routes by name, in name order. PutRoute creates or replaces the whole route and returns
-  // true when it replaced one. Delete/SetRouteEnabled return false for an unknown name.
-  virtual Result<std::vector<Route>> ListRoutes() = 0;
-  virtual Result<bool> PutRoute(const Route& route, UnixMs now) = 0;
-  virtual Result<bool> DeleteRoute(const std::string& name) = 0;
-  virtual Result<bool> SetRouteEnabled(const std::string& name, bool enabled, UnixMs now) = 0;
-  // False when that author was already muted / was not muted. Platform order.
-  virtual Result<bool> AddMute(const Mute& mute) = 0;
-  virtual Result<bool> RemoveMute(const std::string& platform, const std::string& author) = 0;
-  virtual Result<std::vector<Mute>> ListMutes() = 0;
-  // False when already an admin / not one. With `keep_last`, removing the only stored admin
-  // is refused with InvalidArgument and changes nothing. Oldest first.
-  virtual Result<bool> AddAdmin(const StoredAdmin& admin) = 0;
-  virtual Result<bool> RemoveAdmin(const std::string& user_id, bool keep_last) = 0;
-  virtual Result<std::vector<StoredAdmin>> ListAdmins() = 0;
-  // Appends an entry and returns its id; FinishAudit sets the result of a started entry.
-  virtual Result<std::int64_t> AppendAudit(const AuditEntry& entry) = 0;
-  virtual Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) = 0;
-  // The latest `limit` entries, newest first.
-  virtual Result<std::vector<AuditEntry>> RecentAudit(int limit) = 0;
-  // --- Staff workflow: assignment, state, notes, queue, SLA alerts, templates, stats ------
+  // The newest incoming message of the conversation written by `author_id` and not muted.
+  virtual Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
+                                                                 const std::string& author_id) = 0;
+};
+
+// The outbox: claiming, finishing, recovering and listing deliveries.
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+  // Claims up to `limit` deliveries that may be attempted now, atomically, and returns exactly
+  // the rows claimed: each is now `sending`, owned by `owner` (an instance id, core/instance_id.h)
+  // until now + `lease_ms` (Delivery::owner, lease_until). No other claim, from this process or
+  // another sharing the database, returns a row while its claim stands; it ends when the
+  // delivery finishes (FinishDelivery) or its lease runs out (RecoverExpired).
+  // Claimable: pending, due, and first in their conversation (no earlier delivery of the same
+  // conversation is pending or sending; root updates hold back nothing but later root updates,
+  // so a failing one never delays a message). Deliveries whose target is in `skip_targets` are
+  // passed over. Oldest due first. `admit`, unless empty, is asked about each candidate in that
+  // order before it is claimed (the caller's rate limiter); a refused candidate stays pending,
+  // and its target is left out of any further look-up this claim makes.
+  virtual Result<std::vector<Delivery>> ClaimDue(
+      const std::string& owner, UnixMs now, UnixMs lease_ms, int limit,
+      const std::vector<std::string>& skip_targets,
+      const std::function<bool(const Delivery&)>& admit) = 0;
+  // Extends every claim `owner` holds to now + `lease_ms`: a live instance's heartbeat, so an
+  // attempt slower than the lease keeps its claim. Returns how many claims it extended.
+  virtual Result<int> RenewLeases(const std::string& owner, UnixMs now, UnixMs lease_ms) = 0;
+  // Settles deliveries whose claim's lease ran out by `now` (their instance died or hung): chat
+  // deliveries go back to pending (chat is at least once); platform replies become `unknown`
+  // (they may have been posted; never resent by themselves) and get a notice in their thread
+  // built by `unknown_notice(reply, delivery_id)`. Claims still standing are left alone.
+  // Returns how many changed.
+  virtual Result<int> RecoverExpired(
+      UnixMs now,
+      const std::function<std::string(const StoredMessage& reply, std::int64_t delivery_id)>&
+          unknown_notice) = 0;
+  // Applies the end of one attempt with all its effects, ending its claim. A reply's
+  // message_remote_id also becomes its message id for Ingest's dedup, unless a stored message
+  // holds that id already (the reply then goes without; the attempt still finishes).
+  // Applies only while `update.owner` holds the delivery's claim: otherwise (the lease ran out
+  // and the delivery was settled or claimed again) nothing changes and the answer is NotFound.
+  virtual Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) = 0;
+  virtual Result<std::optional<Delivery>> GetDelivery(std::int64_t id) = 0;
+  // The earliest next_attempt_at among pending deliveries, if any.
+  virtual Result<std::optional<UnixMs>> NextDueAt() = 0;
+  virtual Result<OutboxStats> GetOutboxStats() = 0;
+  // The latest deliveries in any of `states`, newest first.
+  virtual Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states,
+                                                       int limit) = 0;
+  // Puts a dead or unknown delivery back to pending, due now, with a fresh retry schedule
+  // (a reply's message goes back to "queued"). NotFound if there is no such delivery;
+  // InvalidArgument if it is not dead or unknown.
+  virtual Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) = 0;
+};
+
+// The staff workflow: replies, assignment and state, notes, the queue, SLA alerts, stats,
+// reply templates.
+class StaffStore {
+ public:
+  virtual ~StaffStore() = default;
+  // Stores a staff reply to `reply.parent_id` and its outbox entry, and takes `reply.claim`,
+  // in one transaction; `repeat` and nothing stored when the claim had been taken. NotFound
+  // if the conversation does not exist or the parent is not one of its incoming messages.
+  virtual Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) = 0;
+
   // A chat_update delivery (a thread root re-rendered from the conversation's state) is
   // queued by every method below that changes what the root shows; one still pending for
   // the conversation is reused rather than queued twice, since it renders when it runs.
@@ -197,6 +204,51 @@ class Store {
   virtual Result<std::optional<ReplyTemplate>> GetTemplate(const std::string& name) = 0;
   virtual Result<bool> PutTemplate(const ReplyTemplate& t) = 0;
   virtual Result<bool> DeleteTemplate(const std::string& name) = 0;
+};
+
+// Administration from chat: routes, mutes, admins, the audit log.
+class AdminStore {
+ public:
+  virtual ~AdminStore() = default;
+  // Routes by name, in name order. PutRoute creates or replaces the whole route and returns
+  // true when it replaced one. Delete/SetRouteEnabled return false for an unknown name.
+  virtual Result<std::vector<Route>> ListRoutes() = 0;
+  virtual Result<bool> PutRoute(const Route& route, UnixMs now) = 0;
+  virtual Result<bool> DeleteRoute(const std::string& name) = 0;
+  virtual Result<bool> SetRouteEnabled(const std::string& name, bool enabled, UnixMs now) = 0;
+  // False when that author was already muted / was not muted. Platform order.
+  virtual Result<bool> AddMute(const Mute& mute) = 0;
+  virtual Result<bool> RemoveMute(const std::string& platform, const std::string& author) = 0;
+  virtual Result<std::vector<Mute>> ListMutes() = 0;
+  // False when already an admin / not one. With `keep_last`, removing the only stored admin
+  // is refused with InvalidArgument and changes nothing. Oldest first.
+  virtual Result<bool> AddAdmin(const StoredAdmin& admin) = 0;
+  virtual Result<bool> RemoveAdmin(const std::string& user_id, bool keep_last) = 0;
+  virtual Result<std::vector<StoredAdmin>> ListAdmins() = 0;
+  // Appends an entry and returns its id; FinishAudit sets the result of a started entry.
+  virtual Result<std::int64_t> AppendAudit(const AuditEntry& entry) = 0;
+  virtual Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) = 0;
+  // The latest `limit` entries, newest first.
+  virtual Result<std::vector<AuditEntry>> RecentAudit(int limit) = 0;
+};
+
+// Operating the database itself.
+class MaintenanceStore {
+ public:
+  virtual ~MaintenanceStore() = default;
+  // Cheap check that the database answers (for /readyz).
+  virtual Status Ping() = 0;
+};
+
+// Every role, as one implementation (SqliteStore) provides them.
+class Store : public IngestStore,
+              public ConversationReader,
+              public OutboxStore,
+              public StaffStore,
+              public AdminStore,
+              public MaintenanceStore {
+ public:
+  ~Store() override = default;
 };
 
 }  // namespace duplex

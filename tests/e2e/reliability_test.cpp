@@ -26,7 +26,11 @@ TEST_CASE("a reply interrupted mid-send is flagged unknown after restart, listed
     auto store = std::move(*SqliteStore::Open(o));
     auto q = store->QueueReply({1, 1, "U0STAFF", "the interrupted reply", "generic:", {}}, 1);
     REQUIRE(q.ok());
-    REQUIRE(store->MarkSending({q->delivery_id}, 2).ok());
+    // Claimed by an instance long gone: its lease ran out long ago.
+    auto claimed = store->ClaimDue("gone-host-1-00000000", 2, 60'000, 10, {},
+                                   [&](const Delivery& d) { return d.id == q->delivery_id; });
+    REQUIRE(claimed.ok());
+    REQUIRE(claimed->size() == 1);
   }
   env.Start();
   REQUIRE(env.slack.WaitForPosts(2));

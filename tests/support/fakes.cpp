@@ -95,11 +95,6 @@ Result<QueuedReply> FailingStore::QueueReply(const NewReply& reply, UnixMs now) 
   return inner_.QueueReply(reply, now);
 }
 
-Status FailingStore::MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) {
-  if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
-  return inner_.MarkSending(ids, now);
-}
-
 Status FailingStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.FinishDelivery(u, now);
@@ -115,10 +110,10 @@ Result<bool> FailingStore::ClaimEvent(const std::string& source, const std::stri
   return inner_.ClaimEvent(source, id, now);
 }
 
-Result<int> FailingStore::RecoverInterrupted(UnixMs now,
-                                             const std::function<std::string(const StoredMessage&, std::int64_t)>& f) {
+Result<int> FailingStore::RecoverExpired(UnixMs now,
+                                         const std::function<std::string(const StoredMessage&, std::int64_t)>& f) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
-  return inner_.RecoverInterrupted(now, f);
+  return inner_.RecoverExpired(now, f);
 }
 
 Result<EditOutcome> FailingStore::EditConversation(const ConversationEdit& edit, UnixMs now) {

@@ -59,7 +59,7 @@ class RecordingPoster final : public ChatPoster {
 };
 
 // Wraps a real store; write number `fail_at` (1-based, counting Ingest, QueueReply,
-// MarkSending, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverInterrupted,
+// ClaimDue, RenewLeases, FinishDelivery, RequeueDelivery, ClaimEvent, RecoverExpired,
 // RecordDeliveryFailures, the administration writes (routes, mutes, admins, audit) and the
 // staff writes below) fails with Unavailable without touching the real store.
 class FailingStore final : public Store {
@@ -85,10 +85,14 @@ class FailingStore final : public Store {
     return inner_.LatestMessageFrom(id, author);
   }
   Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
-  Result<std::vector<Delivery>> DueDeliveries(UnixMs now, int limit, const std::vector<std::string>& skip) override {
-    return inner_.DueDeliveries(now, limit, skip);
+  Result<std::vector<Delivery>> ClaimDue(const std::string& owner, UnixMs now, UnixMs lease_ms,
+                                         int limit, const std::vector<std::string>& skip,
+                                         const std::function<bool(const Delivery&)>& admit) override {
+    return Write([&] { return inner_.ClaimDue(owner, now, lease_ms, limit, skip, admit); });
   }
-  Status MarkSending(const std::vector<std::int64_t>& ids, UnixMs now) override;
+  Result<int> RenewLeases(const std::string& owner, UnixMs now, UnixMs lease_ms) override {
+    return Write([&] { return inner_.RenewLeases(owner, now, lease_ms); });
+  }
   Status FinishDelivery(const DeliveryUpdate& u, UnixMs now) override;
   Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override { return inner_.GetDelivery(id); }
   Result<std::optional<UnixMs>> NextDueAt() override { return inner_.NextDueAt(); }
@@ -98,8 +102,8 @@ class FailingStore final : public Store {
   }
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
-  Result<int> RecoverInterrupted(UnixMs now,
-                                 const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
+  Result<int> RecoverExpired(UnixMs now,
+                             const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
   Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
       const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
       const std::function<std::string(const StoredMessage&, std::int64_t, const std::string&)>&

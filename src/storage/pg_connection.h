@@ -1,0 +1,95 @@
+// PostgreSQL connections for the PostgreSQL store, on libpq's C API (docs/postgresql.md says
+// why not libpqxx). Internal to src/storage: no libpq type leaves the storage layer.
+//
+// PgPool is small and simple: a mutex-guarded set of PGconn*, opened on demand up to `size`.
+// Every connection has connect_timeout and statement_timeout set, so no thread of duplex
+// waits forever on a dead server. A connection found broken (the server restarted, failed
+// over, or ended it) is reset before it is lent again; the call that found it broken fails
+// with Unavailable (its transaction did not commit, or its outcome is unknown), the next one
+// runs on a fresh connection.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace duplex::storage {
+
+struct PgOptions {
+  std::string url;                    // a libpq connection URI: postgresql://user:pass@host/db
+  int connect_timeout_s = 5;          // libpq's connect_timeout
+  int statement_timeout_ms = 10'000;  // the server ends a statement running longer
+  int pool_size = 4;
+};
+
+// A query's result, freed with it.
+class PgResult {
+ public:
+  explicit PgResult(PGresult* r) : r_(r, &PQclear) {}
+  int Rows() const { return PQntuples(r_.get()); }
+  bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string Text(int row, int col) const { return PQgetvalue(r_.get(), row, col); }
+  std::int64_t Int(int row, int col) const;
+  // Rows an INSERT/UPDATE/DELETE changed.
+  int Affected() const;
+  // PGRES_COMMAND_OK or PGRES_TUPLES_OK when the statement ran.
+  bool ok() const;
+  std::string Error() const;
+
+ private:
+  std::shared_ptr<PGresult> r_;
+};
+
+using PgParams = std::vector<std::optional<std::string>>;  // nullopt is NULL
+
+// Runs `sql` with text parameters ($1, $2, ...); without parameters `sql` may hold several
+// statements. A server error or a broken connection is
+// Unavailable with the server's message (no parameters in it).
+Result<PgResult> PgExec(PGconn* conn, const std::string& sql, const PgParams& params = {});
+
+class PgPool {
+ public:
+  // Connects once, so a wrong URL, password or unreachable server is reported now.
+  static Result<std::unique_ptr<PgPool>> Open(const PgOptions& options);
+  ~PgPool();
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  // A connection lent to one caller, given back when this goes away.
+  class Conn {
+   public:
+    Conn(PgPool* pool, PGconn* conn) : pool_(pool), conn_(conn) {}
+    Conn(Conn&& other) noexcept : pool_(other.pool_), conn_(other.conn_) { other.conn_ = nullptr; }
+    Conn& operator=(Conn&&) = delete;
+    ~Conn();
+    PGconn* get() const { return conn_; }
+
+   private:
+    PgPool* pool_;
+    PGconn* conn_;
+  };
+
+  // Waits for a free connection (or opens one); resets one that is broken. Unavailable when
+  // the server cannot be reached.
+  Result<Conn> Acquire();
+
+ private:
+  explicit PgPool(PgOptions options) : options_(std::move(options)) {}
+  Result<PGconn*> Connect() const;
+  void Release(PGconn* conn);
+
+  const PgOptions options_;
+  std::mutex mu_;
+  std::condition_variable free_cv_;
+  std::vector<PGconn*> idle_;
+  int open_ = 0;
+};
+
+}  // namespace duplex::storage

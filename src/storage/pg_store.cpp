@@ -1,0 +1,39 @@
+#include "storage/pg_store.h"
+
+#include "core/log.h"
+#include "storage/pg_migrations.h"
+
+namespace duplex {
+
+Result<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& options) {
+  auto pool = storage::PgPool::Open(options.connection);
+  if (!pool.ok()) return pool.status();
+  {
+    auto conn = (*pool)->Acquire();
+    if (!conn.ok()) return conn.status();
+    auto before = storage::PgSchemaVersion(conn->get());
+    if (!before.ok()) return before.status();
+    if (Status s = storage::PgMigrate(conn->get(), options.extra_migrations); !s.ok()) return s;
+    auto after = storage::PgSchemaVersion(conn->get());
+    if (after.ok() && *before > 0 && *after != *before) {
+      log::Info("database schema upgraded", {{"database", "postgresql"},
+                                             {"from", std::to_string(*before)},
+                                             {"to", std::to_string(*after)}});
+    }
+  }
+  return std::unique_ptr<PgStore>(new PgStore(std::move(*pool)));
+}
+
+Status PgStore::Ping() {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto r = storage::PgExec(conn->get(), "SELECT 1");
+  if (!r.ok()) {
+    log::Error("database operation failed",
+               {{"operation", "ping"}, {"error", r.status().message()}});
+    return Status::Unavailable("database unavailable");
+  }
+  return Status::Ok();
+}
+
+}  // namespace duplex

@@ -1,0 +1,155 @@
+// The PostgreSQL store so far: connection pool with timeouts and reconnection, and schema
+// migrations with SQLite's step numbers under an advisory lock. Each test gets a database
+// of its own on the throwaway server (scripts/with-postgres); skipped without one.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "storage/migrations.h"
+#include "storage/pg_connection.h"
+#include "storage/pg_migrations.h"
+#include "storage/pg_store.h"
+#include "support/pg_test_db.h"
+
+namespace duplex {
+namespace {
+
+PgStoreOptions Options(const test::PgTestDatabase& db) {
+  PgStoreOptions o;
+  o.connection.url = db.url();
+  return o;
+}
+
+std::string One(const std::string& url, const std::string& sql) {
+  storage::PgOptions o;
+  o.url = url;
+  auto pool = storage::PgPool::Open(o);
+  REQUIRE_MESSAGE(pool.ok(), pool.status().message());
+  auto conn = (*pool)->Acquire();
+  REQUIRE(conn.ok());
+  auto r = storage::PgExec(conn->get(), sql);
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  return r->Rows() > 0 ? r->Text(0, 0) : "";
+}
+
+}  // namespace
+
+TEST_CASE("postgres: an empty database gets the latest schema, with SQLite's step numbers") {
+  if (test::SkipWithoutPostgres()) return;
+  test::PgTestDatabase db;
+  auto store = PgStore::Open(Options(db));
+  REQUIRE_MESSAGE(store.ok(), store.status().message());
+  CHECK((*store)->Ping().ok());
+  CHECK(One(db.url(), "SELECT version FROM schema_version") ==
+        std::to_string(storage::LatestSchemaVersion()));
+  for (const char* table : {"conversations", "messages", "processed_events", "outbox", "routes",
+                            "mutes", "admins", "audit_log", "reply_templates"}) {
+    CAPTURE(table);
+    CHECK(One(db.url(), std::string("SELECT to_regclass('") + table + "') IS NOT NULL") == "t");
+  }
+  CHECK(One(db.url(),
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'outbox'"
+            " AND column_name IN ('owner', 'lease_until')") == "2");
+  // Opening again changes nothing.
+  REQUIRE(PgStore::Open(Options(db)).ok());
+  CHECK(One(db.url(), "SELECT count(*) FROM schema_version") == "1");
+}
+
+TEST_CASE("postgres: instances starting together migrate once, without racing") {
+  if (test::SkipWithoutPostgres()) return;
+  test::PgTestDatabase db;
+  // A slow extra step widens the window in which a racing migration would collide.
+  PgStoreOptions o = Options(db);
+  o.extra_migrations = {"SELECT pg_sleep(0.3); CREATE TABLE rehearsal (id INTEGER);"};
+  std::vector<Status> results(4);
+  std::vector<std::thread> instances;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    instances.emplace_back([&, i] {
+      auto s = PgStore::Open(o);
+      results[i] = s.ok() ? Status::Ok() : s.status();
+    });
+  }
+  for (auto& t : instances) t.join();
+  for (const auto& s : results) CHECK_MESSAGE(s.ok(), s.message());
+  CHECK(One(db.url(), "SELECT version FROM schema_version") ==
+        std::to_string(storage::LatestSchemaVersion() + 1));
+  CHECK(One(db.url(), "SELECT count(*) FROM schema_version") == "1");
+}
+
+TEST_CASE("postgres: a database from a newer duplex is refused and left untouched") {
+  if (test::SkipWithoutPostgres()) return;
+  test::PgTestDatabase db;
+  REQUIRE(PgStore::Open(Options(db)).ok());
+  One(db.url(), "UPDATE schema_version SET version = 999 RETURNING version");
+  auto s = PgStore::Open(Options(db));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == StatusCode::kInvalidArgument);
+  CHECK(s.status().message().find("schema version 999, newer than this duplex understands") !=
+        std::string::npos);
+  CHECK(One(db.url(), "SELECT version FROM schema_version") == "999");
+}
+
+TEST_CASE("postgres: a failing step keeps nothing of the upgrade") {
+  if (test::SkipWithoutPostgres()) return;
+  test::PgTestDatabase db;
+  PgStoreOptions o = Options(db);
+  o.extra_migrations = {"CREATE TABLE kept_if_racy (id INTEGER)", "THIS IS NOT SQL"};
+  auto s = PgStore::Open(o);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().message().find("schema step " + std::to_string(storage::LatestSchemaVersion() +
+                                                                  2)) != std::string::npos);
+  CHECK(One(db.url(), "SELECT to_regclass('schema_version') IS NULL") == "t");
+  CHECK(One(db.url(), "SELECT to_regclass('kept_if_racy') IS NULL") == "t");
+}
+
+TEST_CASE("postgres: statements time out, and a connection the server ended is reconnected") {
+  if (test::SkipWithoutPostgres()) return;
+  test::PgTestDatabase db;
+  storage::PgOptions o;
+  o.url = db.url();
+  o.statement_timeout_ms = 200;
+  o.pool_size = 1;
+  auto pool = storage::PgPool::Open(o);
+  REQUIRE(pool.ok());
+  std::string pid;
+  {
+    auto conn = (*pool)->Acquire();
+    REQUIRE(conn.ok());
+    const auto start = std::chrono::steady_clock::now();
+    auto slow = storage::PgExec(conn->get(), "SELECT pg_sleep(5)");
+    CHECK_FALSE(slow.ok());
+    CHECK(slow.status().code() == StatusCode::kUnavailable);
+    CHECK(slow.status().message().find("statement timeout") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+    pid = storage::PgExec(conn->get(), "SELECT pg_backend_pid()")->Text(0, 0);
+  }
+  // The server ends the pool's only connection (as a restart or failover would).
+  CHECK(One(db.url(), "SELECT pg_terminate_backend(" + pid + ")") == "t");
+  {
+    auto conn = (*pool)->Acquire();
+    REQUIRE(conn.ok());
+    auto broken = storage::PgExec(conn->get(), "SELECT 1");
+    CHECK_FALSE(broken.ok());  // the call that finds it broken fails...
+    CHECK(broken.status().code() == StatusCode::kUnavailable);
+  }
+  auto conn = (*pool)->Acquire();  // ...and the next one runs on a new connection
+  REQUIRE(conn.ok());
+  auto again = storage::PgExec(conn->get(), "SELECT pg_backend_pid()");
+  REQUIRE(again.ok());
+  CHECK(again->Text(0, 0) != pid);
+}
+
+TEST_CASE("postgres: an unreachable server or a wrong password is Unavailable, named, quickly") {
+  if (test::SkipWithoutPostgres()) return;
+  PgStoreOptions o;
+  o.connection.url = "postgresql://duplex_test:wrong@127.0.0.1:1/none";
+  o.connection.connect_timeout_s = 2;
+  auto s = PgStore::Open(o);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == StatusCode::kUnavailable);
+  CHECK(s.status().message().find("cannot connect to PostgreSQL") != std::string::npos);
+  CHECK(s.status().message().find("wrong") == std::string::npos);  // no password in it
+}
+
+}  // namespace duplex

@@ -1,0 +1,71 @@
+#include "support/pg_test_db.h"
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <stdexcept>
+
+namespace duplex::test {
+namespace {
+
+// Runs one statement on the server's maintenance connection (the URL's own database).
+void Admin(const std::string& sql) {
+  PGconn* conn = PQconnectdb(PgTestUrl()->c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string error = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("test PostgreSQL: " + error);
+  }
+  PGresult* r = PQexec(conn, sql.c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string error = ok ? "" : PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(conn);
+  if (!ok) throw std::runtime_error("test PostgreSQL: " + sql + ": " + error);
+}
+
+// The URL with its database (the path after the authority) replaced by `database`.
+std::string WithDatabase(const std::string& url, const std::string& database) {
+  const std::size_t authority = url.find("://");
+  const std::size_t path = url.find('/', authority == std::string::npos ? 0 : authority + 3);
+  const std::size_t query = url.find('?', path == std::string::npos ? 0 : path);
+  std::string base = url.substr(0, path == std::string::npos ? query : path);
+  return base + "/" + database + (query == std::string::npos ? "" : url.substr(query));
+}
+
+}  // namespace
+
+std::optional<std::string> PgTestUrl() {
+  const char* url = std::getenv("DUPLEX_TEST_PG_URL");
+  if (url == nullptr || *url == '\0') return std::nullopt;
+  return std::string(url);
+}
+
+bool SkipWithoutPostgres() {
+  if (PgTestUrl()) return false;
+  std::printf(
+      "DUPLEX-PG-SKIP: DUPLEX_TEST_PG_URL is unset, PostgreSQL test skipped "
+      "(run the suite with scripts/test or scripts/with-postgres)\n");
+  return true;
+}
+
+PgTestDatabase::PgTestDatabase() {
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  name_ = "duplex_t_" + std::to_string(rd() % 1000000000u) + "_" + std::to_string(++counter);
+  Admin("CREATE DATABASE " + name_);
+  url_ = WithDatabase(*PgTestUrl(), name_);
+}
+
+PgTestDatabase::~PgTestDatabase() {
+  try {
+    Admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+  }
+}
+
+}  // namespace duplex::test

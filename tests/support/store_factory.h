@@ -1,0 +1,38 @@
+// Store contract tests: the same test runs against each store implementation, through
+//   TEST_CASE_TEMPLATE("…", F, test::SqliteFactory, test::PgFactory) {
+//     F f;
+//     if (!f.available()) return;  // PostgreSQL without DUPLEX_TEST_PG_URL: skipped
+//     f.store->…
+//   }
+// Each factory makes a fresh, empty, migrated store (PostgreSQL: a database of its own) and
+// can reopen it, as a restart would.
+#pragma once
+
+#include <memory>
+
+#include "storage/pg_store.h"
+#include "storage/sqlite_store.h"
+#include "support/pg_test_db.h"
+#include "support/test_util.h"
+
+namespace duplex::test {
+
+struct SqliteFactory {
+  SqliteFactory() { Reopen(); }
+  bool available() const { return true; }
+  void Reopen();
+
+  TempDir dir;
+  std::unique_ptr<SqliteStore> store;
+};
+
+struct PgFactory {
+  PgFactory();  // prints the skip line when there is no server
+  bool available() const { return store != nullptr; }
+  void Reopen();
+
+  std::unique_ptr<PgTestDatabase> db;
+  std::unique_ptr<PgStore> store;
+};
+
+}  // namespace duplex::test
