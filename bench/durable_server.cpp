@@ -126,10 +126,11 @@ int main(int argc, char** argv) {
 
   sqlite3* db = nullptr;
   if (sqlite3_open(path.c_str(), &db) != SQLITE_OK ||
-      sqlite3_exec(db,
-                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                   " CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL)",
-                   nullptr, nullptr, nullptr) != SQLITE_OK) {
+      sqlite3_exec(
+          db,
+          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+          " CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL)",
+          nullptr, nullptr, nullptr) != SQLITE_OK) {
     std::fprintf(stderr, "durable_server: cannot open %s: %s\n", path.c_str(), sqlite3_errmsg(db));
     return 1;
   }

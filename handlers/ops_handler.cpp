@@ -2,11 +2,14 @@
 
 namespace duplex {
 
-HttpAnswer HandleHealthz() { return {200, "application/json", "{\"status\":\"ok\"}", {}}; }
+HttpAnswer HandleHealthz() {
+  return {200, "application/json", "{\"status\":\"ok\"}", {}};
+}
 
 HttpAnswer HandleReadyz(Store& store) {
   if (Status s = store.Ping(); !s.ok()) {
-    return {503, "application/json", "{\"status\":\"unavailable\",\"database\":\"unavailable\"}", {}};
+    return {
+        503, "application/json", "{\"status\":\"unavailable\",\"database\":\"unavailable\"}", {}};
   }
   return {200, "application/json", "{\"status\":\"ready\",\"database\":\"ok\"}", {}};
 }

@@ -178,7 +178,7 @@ HttpAnswer HandleSlackEvent(const InboundRequest& request, SlackInteractiveDeps&
   }
   // One Slack message is acted on once, whichever of message and app_mention brings it.
   ThreadMessage message{
-      {"slack-event", SlackMessageClaim(team, channel, ts)},     team, channel, thread_ts, user,
+      {"slack-event", SlackMessageClaim(team, channel, ts)},         team, channel, thread_ts, user,
       WithoutBotMention(JsonStringAt(ev, {"text"}), SlackBotUser(p))};
   auto outcome = HandleThreadMessage(message, request.now, deps.threads);
   if (outcome.result == ThreadMessageResult::kNotOurs && event_type == "app_mention") {

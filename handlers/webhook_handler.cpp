@@ -5,7 +5,8 @@
 namespace duplex {
 namespace {
 
-void Count(WebhookDeps& deps, const std::string& platform, const std::string& result, double n = 1) {
+void Count(WebhookDeps& deps, const std::string& platform, const std::string& result,
+           double n = 1) {
   if (deps.metrics && n > 0) {
     deps.metrics->Inc("duplex_webhooks_total", {{"platform", platform}, {"result", result}}, n);
   }
@@ -33,7 +34,8 @@ HttpAnswer HandleWebhook(const PlatformConnector& connector, const InboundReques
   auto parsed = connector.Parse(request);
   if (!parsed.ok()) {
     Count(deps, platform, "invalid");
-    log::Warn("webhook body rejected", {{"platform", platform}, {"reason", parsed.status().message()}});
+    log::Warn("webhook body rejected",
+              {{"platform", platform}, {"reason", parsed.status().message()}});
     return AnswerFor(parsed.status());
   }
   if (!parsed->delivery_reports.empty()) {
@@ -47,7 +49,8 @@ HttpAnswer HandleWebhook(const PlatformConnector& connector, const InboundReques
   }
   if (parsed->mentions.empty()) {
     Count(deps, platform, "ignored");
-    if (parsed->response) return {parsed->response->status, parsed->response->content_type, parsed->response->body, {}};
+    if (parsed->response)
+      return {parsed->response->status, parsed->response->content_type, parsed->response->body, {}};
     return {200, "application/json", "{\"ok\":true,\"accepted\":0,\"duplicates\":0}", {}};
   }
   std::vector<IngestItem> items;
@@ -67,8 +70,10 @@ HttpAnswer HandleWebhook(const PlatformConnector& connector, const InboundReques
     log::Info("echo of our own reply dropped",
               {{"platform", platform}, {"count", std::to_string(echoes)}});
   }
-  if (parsed->response) return {parsed->response->status, parsed->response->content_type, parsed->response->body, {}};
-  return {200, "application/json",
+  if (parsed->response)
+    return {parsed->response->status, parsed->response->content_type, parsed->response->body, {}};
+  return {200,
+          "application/json",
           "{\"ok\":true,\"accepted\":" + std::to_string(accepted) +
               ",\"duplicates\":" + std::to_string(duplicates) +
               (echoes > 0 ? ",\"echoes\":" + std::to_string(echoes) : "") + "}",

@@ -2,9 +2,9 @@
 // in CommandService, and each verb's effect and answer, against a real SQLite store.
 #include <doctest/doctest.h>
 
+#include "chat/slack/slack_poster.h"
 #include "commands/admin_commands.h"
 #include "commands/route_commands.h"
-#include "chat/slack/slack_poster.h"
 #include "storage/sqlite_store.h"
 #include "support/fakes.h"
 
@@ -33,12 +33,14 @@ bool Has(const std::string& haystack, const std::string& needle) {
 // CommandService wired like the App: a real store, Slack's dialect, routes reloaded into a
 // SharedRouter after each change.
 struct Fixture {
-  explicit Fixture(std::vector<std::string> config_admins = {"U0ADMIN"}, Store* store_override = nullptr) {
+  explicit Fixture(std::vector<std::string> config_admins = {"U0ADMIN"},
+                   Store* store_override = nullptr) {
     SqliteOptions o;
     o.path = ":memory:";
     real = std::move(*SqliteStore::Open(o));
     store = store_override ? store_override : real.get();
-    router = std::make_unique<SharedRouter>(std::make_shared<const Router>(std::vector<Route>{}, "C0SOCIAL"));
+    router = std::make_unique<SharedRouter>(
+        std::make_shared<const Router>(std::vector<Route>{}, "C0SOCIAL"));
     CommandDeps deps;
     deps.store = store;
     deps.clock = &clock;
@@ -68,7 +70,9 @@ struct Fixture {
     return service->Execute(ctx);
   }
 
-  std::string Text(const std::string& text, const std::string& user = "U0ADMIN") { return Run(text, user).text; }
+  std::string Text(const std::string& text, const std::string& user = "U0ADMIN") {
+    return Run(text, user).text;
+  }
 
   FakeClock clock{1'714'557'600'000};  // 2024-05-01 10:00 UTC
   SlackDialect dialect;
@@ -94,14 +98,16 @@ Mention MakeMention(const std::string& text, MentionKind kind = MentionKind::kMe
 }  // namespace
 
 TEST_CASE("route values typed in Slack are made plain: entities and links undone") {
-  Route r = Parse("r channel=C1 keywords=\"fish &amp; chips,<https://acme.com|acme.com>\" regex=a&lt;b");
+  Route r =
+      Parse("r channel=C1 keywords=\"fish &amp; chips,<https://acme.com|acme.com>\" regex=a&lt;b");
   CHECK(r.keywords == std::vector<std::string>{"fish & chips", "acme.com"});
   CHECK(r.regex == "a<b");
 }
 
 TEST_CASE("route add parsing: channel as a Slack escape or raw id, every key") {
-  Route r = Parse("Support channel=<#C024BE7LR|support> platform=x,META kind=direct,dm "
-                  "keywords=\"late order,Refund\" regex='(?i)\\border\\b' min_followers=10,000 priority=5");
+  Route r = Parse(
+      "Support channel=<#C024BE7LR|support> platform=x,META kind=direct,dm "
+      "keywords=\"late order,Refund\" regex='(?i)\\border\\b' min_followers=10,000 priority=5");
   CHECK(r.name == "support");
   CHECK(r.channel == "C024BE7LR");
   CHECK(r.platforms == std::set<std::string>{"x", "meta"});
@@ -117,8 +123,10 @@ TEST_CASE("route add parsing: channel as a Slack escape or raw id, every key") {
   CHECK(Parse("a channel=C1").priority == 100);
   CHECK(Parse("a channel=C1 keywords=“late order”,refund").keywords ==
         std::vector<std::string>{"late order", "refund"});
-  CHECK(Parse("a channel=C1 keyword=refund,refund,,REFUND").keywords == std::vector<std::string>{"refund"});
-  CHECK(Parse("a channel=C1 platforms=generic kinds=comment").kinds == std::set<MentionKind>{MentionKind::kComment});
+  CHECK(Parse("a channel=C1 keyword=refund,refund,,REFUND").keywords ==
+        std::vector<std::string>{"refund"});
+  CHECK(Parse("a channel=C1 platforms=generic kinds=comment").kinds ==
+        std::set<MentionKind>{MentionKind::kComment});
   CHECK(Parse("a channel=C1 keywords=acme.com").keywords == std::vector<std::string>{"acme.com"});
   CHECK(Parse("a channel=C1 keywords=<http://acme.com|acme.com>,a&amp;b").keywords ==
         std::vector<std::string>{"acme.com", "a&b"});
@@ -136,7 +144,8 @@ TEST_CASE("route add parsing: clear errors") {
   CHECK(Has(ParseError("a channel=C1 channel=C2"), "channel= is given twice"));
   CHECK(Has(ParseError("a channel="), "channel= needs a value"));
   CHECK(Has(ParseError("a channel=<@U1|ana>"), "is not a channel"));
-  CHECK(Has(ParseError("a channel=C1 platform=myspace"), "Unknown platform `myspace`. Platforms: generic, x, meta"));
+  CHECK(Has(ParseError("a channel=C1 platform=myspace"),
+            "Unknown platform `myspace`. Platforms: generic, x, meta"));
   CHECK(Has(ParseError("a channel=C1 kind=tweet"), "Unknown kind `tweet`"));
   CHECK(Has(ParseError("a channel=C1 keywords=,,"), "at least one keyword"));
   CHECK(Has(ParseError("a channel=C1 min_followers=lots"), "min_followers must be a whole number"));
@@ -195,21 +204,31 @@ TEST_CASE("when the audit log cannot be written, the admin command does not run"
 
 TEST_CASE("route add, list, disable, enable and rm change routing at once") {
   Fixture f;
-  std::string added = f.Text("route add support channel=<#C0SUP|support> kind=direct keywords=\"late order,refund\" priority=10");
-  CHECK(Has(added, "Created route `support` → <#C0SUP> · priority 10 · kind direct · keywords \"late order\", \"refund\""));
+  std::string added = f.Text(
+      "route add support channel=<#C0SUP|support> kind=direct keywords=\"late order,refund\" "
+      "priority=10");
+  CHECK(Has(added,
+            "Created route `support` → <#C0SUP> · priority 10 · kind direct · keywords \"late "
+            "order\", \"refund\""));
   CHECK(Has(added, "existing ones stay in their threads"));
-  CHECK(f.router->Get()->Decide(MakeMention("my late order", MentionKind::kDirect)).channel == "C0SUP");
-  CHECK(f.Text("route add vip channel=C0VIP min_followers=10000 priority=1").find("Created route `vip`") == 0);
+  CHECK(f.router->Get()->Decide(MakeMention("my late order", MentionKind::kDirect)).channel ==
+        "C0SUP");
+  CHECK(f.Text("route add vip channel=C0VIP min_followers=10000 priority=1")
+            .find("Created route `vip`") == 0);
 
   std::string list = f.Text("route list");
-  CHECK(Has(list, "Routes, in the order they are tried (2):\n1. `vip` → <#C0VIP> · priority 1 · min_followers 10,000\n2. `support`"));
+  CHECK(Has(list,
+            "Routes, in the order they are tried (2):\n1. `vip` → <#C0VIP> · priority 1 · "
+            "min_followers 10,000\n2. `support`"));
   CHECK(Has(list, "Anything else → <#C0SOCIAL> (the default channel)."));
 
   CHECK(Has(f.Text("route disable support"), "Disabled route `support`"));
-  CHECK(f.router->Get()->Decide(MakeMention("my late order", MentionKind::kDirect)).channel == "C0SOCIAL");
+  CHECK(f.router->Get()->Decide(MakeMention("my late order", MentionKind::kDirect)).channel ==
+        "C0SOCIAL");
   CHECK(Has(f.Text("route list"), "*disabled*"));
   CHECK(Has(f.Text("route enable SUPPORT"), "Enabled route `support`"));
-  CHECK(f.router->Get()->Decide(MakeMention("my late order", MentionKind::kDirect)).channel == "C0SUP");
+  CHECK(f.router->Get()->Decide(MakeMention("my late order", MentionKind::kDirect)).channel ==
+        "C0SUP");
 
   std::string replaced = f.Text("route add support channel=C0NEW");
   CHECK(replaced.find("Replaced route `support` → <#C0NEW>") == 0);
@@ -223,7 +242,8 @@ TEST_CASE("route add, list, disable, enable and rm change routing at once") {
   CHECK(f.Run("route rm").error);
   CHECK(Has(f.Text("route"), "`/duplex route test <platform> <kind> [followers=N] <text>`"));
   CHECK(Has(f.Text("route frob"), "Unknown route command `frob`"));
-  CHECK(Has(f.Text("route add x channel=C1 colour=red"), "Usage: `/duplex route add <name> channel=<#chan>"));
+  CHECK(Has(f.Text("route add x channel=C1 colour=red"),
+            "Usage: `/duplex route add <name> channel=<#chan>"));
 }
 
 TEST_CASE("a route change that cannot be reloaded is saved and says when it applies") {
@@ -231,7 +251,9 @@ TEST_CASE("a route change that cannot be reloaded is saved and says when it appl
   f.fail_reload = true;
   auto answer = f.Run("route add support channel=C1");
   CHECK_FALSE(answer.error);
-  CHECK(Has(answer.text, "Warning: the change is saved, but routing could not reload it (database unavailable)"));
+  CHECK(
+      Has(answer.text,
+          "Warning: the change is saved, but routing could not reload it (database unavailable)"));
   CHECK(f.store->ListRoutes()->size() == 1);
   CHECK(f.router->Get()->routes().empty());
 }
@@ -241,7 +263,9 @@ TEST_CASE("long listings are cut: routes after 50, keywords after 8, route test 
   for (int i = 0; i < 55; ++i) {
     char name[16];
     std::snprintf(name, sizeof name, "r%02d", i);
-    REQUIRE_FALSE(f.Run(std::string("route add ") + name + " channel=C1 keywords=k" + std::to_string(i)).error);
+    REQUIRE_FALSE(
+        f.Run(std::string("route add ") + name + " channel=C1 keywords=k" + std::to_string(i))
+            .error);
   }
   f.Run("route add zz-last channel=C9 keywords=winner priority=999");
   std::string list = f.Text("route list");
@@ -271,21 +295,28 @@ TEST_CASE("route test explains the winner and why the others were rejected") {
   f.Run("route add orders channel=C0ORD keywords=order,refund priority=3");
   f.Run("route add late channel=C0LATE regex=(?i)late priority=4");
   std::string t = f.Text("route test generic direct followers=500 Where is my LATE order?");
-  CHECK(Has(t, "A generic direct from an author with 500 followers would go to <#C0ORD> by route `orders`."));
-  CHECK(Has(t, "• `vip` (priority 1) → <#C0VIP>: rejected by min_followers (needs 10,000, the author has 500)."));
+  CHECK(Has(t,
+            "A generic direct from an author with 500 followers would go to <#C0ORD> by route "
+            "`orders`."));
+  CHECK(Has(t,
+            "• `vip` (priority 1) → <#C0VIP>: rejected by min_followers (needs 10,000, the author "
+            "has 500)."));
   CHECK(Has(t, "• `dms` (priority 2) → <#C0DM>: rejected by kind (direct is not dm)."));
   CHECK(Has(t, "• `orders` (priority 3) → <#C0ORD>: every filter matched; it wins."));
   CHECK(Has(t, "• `late` (priority 4) → <#C0LATE>: matched too, but `orders` comes first."));
 
   std::string none = f.Text("route test generic mention hello &amp; welcome");
-  CHECK(Has(none, "from an author whose followers are unknown would go to <#C0SOCIAL> (the default channel): no route matched."));
+  CHECK(Has(none,
+            "from an author whose followers are unknown would go to <#C0SOCIAL> (the default "
+            "channel): no route matched."));
   CHECK(Has(none, "min_followers (needs 10,000, the author has an unknown number)"));
   CHECK(Has(none, "keywords (\"order\", \"refund\" not found)"));
   CHECK(Has(none, "regex (no match)"));
 
   CHECK(Has(f.Text("route test myspace direct hi"), "Unknown platform `myspace`"));
   CHECK(Has(f.Text("route test generic tweet hi"), "Unknown kind `tweet`"));
-  CHECK(Has(f.Text("route test generic direct followers=many hi"), "followers must be a whole number"));
+  CHECK(Has(f.Text("route test generic direct followers=many hi"),
+            "followers must be a whole number"));
   CHECK(Has(f.Text("route test generic direct"), "Usage: `/duplex route test"));
   CHECK(Has(f.Text("route test generic direct followers=5"), "What text should be tried?"));
 }
@@ -311,7 +342,9 @@ TEST_CASE("admin add and rm: stored admins gain and lose the role, config admins
   CHECK(f.Text("admin add <@U0ANA|ana>") == "<@U0ANA> is now an admin.");
   CHECK(f.Text("admin add U0ANA") == "<@U0ANA> is already an admin.");
   CHECK_FALSE(f.Run("route list", "U0ANA").error);
-  CHECK(Has(f.Text("admins", "U0ANA"), "• <@U0ADMIN> — named in the config file\n• <@U0ANA> — added by <@U0ADMIN>, 2024-05-01 10:00 UTC"));
+  CHECK(Has(f.Text("admins", "U0ANA"),
+            "• <@U0ADMIN> — named in the config file\n• <@U0ANA> — added by <@U0ADMIN>, 2024-05-01 "
+            "10:00 UTC"));
   CHECK(Has(f.Text("admin add @U0ADMIN", "U0ANA"), "already an admin (named in the config file)"));
   auto config_rm = f.Run("admin rm <@U0ADMIN>", "U0ANA");
   CHECK(config_rm.error);
@@ -345,8 +378,10 @@ TEST_CASE("audit lists the latest entries, newest first, with results") {
   f.clock.Advance(60'000);
   f.Run("route add nope", "U0STAFF");
   std::string audit = f.Text("audit 2");
-  CHECK(Has(audit, "Latest admin commands, newest first:\n• 2024-05-01 10:01 UTC · <@U0ADMIN> · *started* · `audit 2`\n"
-                   "• 2024-05-01 10:01 UTC · <@U0STAFF> · *refused* · `route add nope` — not an admin"));
+  CHECK(Has(audit,
+            "Latest admin commands, newest first:\n• 2024-05-01 10:01 UTC · <@U0ADMIN> · *started* "
+            "· `audit 2`\n"
+            "• 2024-05-01 10:01 UTC · <@U0STAFF> · *refused* · `route add nope` — not an admin"));
   CHECK_FALSE(Has(audit, "route add support"));
   CHECK(Has(f.Text("audit"), "*ok* · `route add support channel=C1` — Created route `support`"));
   CHECK(Has(f.Text("audit 0"), "from 1 to 100"));
@@ -356,7 +391,9 @@ TEST_CASE("audit lists the latest entries, newest first, with results") {
 TEST_CASE("help marks the admin verbs") {
   Fixture f;
   std::string help = f.Text("help", "U0STAFF");
-  CHECK(Has(help, "`/duplex mute <platform>:<handle>` — store an author's mentions without posting them (admins)"));
+  CHECK(Has(help,
+            "`/duplex mute <platform>:<handle>` — store an author's mentions without posting them "
+            "(admins)"));
   CHECK(Has(help, "`/duplex audit [N]`"));
 }
 

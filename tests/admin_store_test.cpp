@@ -92,8 +92,9 @@ TEST_CASE_TEMPLATE("routes are created, replaced whole, listed by name, toggled 
   CHECK(after->at(0) == replacement);
 }
 
-TEST_CASE_TEMPLATE("mutes: added once, listed, removed, and handles compare without case and without '@'", F,
-                   test::SqliteFactory, test::PgFactory) {
+TEST_CASE_TEMPLATE(
+    "mutes: added once, listed, removed, and handles compare without case and without '@'", F,
+    test::SqliteFactory, test::PgFactory) {
   F f;
   if (!f.available()) return;
   auto& store = f.store;
@@ -111,16 +112,16 @@ TEST_CASE_TEMPLATE("mutes: added once, listed, removed, and handles compare with
   CHECK(store->ListMutes()->size() == 1);
 }
 
-TEST_CASE_TEMPLATE("a muted author's mention is stored muted with no chat post, others are posted", F,
-                   test::SqliteFactory, test::PgFactory) {
+TEST_CASE_TEMPLATE("a muted author's mention is stored muted with no chat post, others are posted",
+                   F, test::SqliteFactory, test::PgFactory) {
   F f;
   if (!f.available()) return;
   auto& store = f.store;
   REQUIRE(*store->AddMute({"generic", "Troll", "U0ADMIN", 1}));
   REQUIRE(*store->AddMute({"generic", "id-999", "U0ADMIN", 1}));
-  auto out = store->Ingest({Item("e1", "@troll", "id-1"),         // by handle, any case, with '@'
-                            Item("e2", "someone", "id-999"),      // by author id
-                            Item("e3", "troll", "id-1", "x"),     // another platform
+  auto out = store->Ingest({Item("e1", "@troll", "id-1"),      // by handle, any case, with '@'
+                            Item("e2", "someone", "id-999"),   // by author id
+                            Item("e3", "troll", "id-1", "x"),  // another platform
                             Item("e4", "ana", "id-2")},
                            1000);
   REQUIRE(out.ok());
@@ -144,8 +145,8 @@ TEST_CASE_TEMPLATE("a muted author's mention is stored muted with no chat post, 
   CHECK(test::ClaimDue(*store, 5000).size() == 1);
 }
 
-TEST_CASE_TEMPLATE("admins added from chat: once each, oldest first, and the last one can be kept", F,
-                   test::SqliteFactory, test::PgFactory) {
+TEST_CASE_TEMPLATE("admins added from chat: once each, oldest first, and the last one can be kept",
+                   F, test::SqliteFactory, test::PgFactory) {
   F f;
   if (!f.available()) return;
   auto& store = f.store;
@@ -173,7 +174,8 @@ TEST_CASE_TEMPLATE("the audit log keeps started entries until finished and lists
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  auto first = store->AppendAudit({0, 1000, "U0STAFF", "route add x channel=C1", AuditResult::kRefused, "not an admin"});
+  auto first = store->AppendAudit(
+      {0, 1000, "U0STAFF", "route add x channel=C1", AuditResult::kRefused, "not an admin"});
   auto second = store->AppendAudit({0, 2000, "U0ADMIN", "route rm x", AuditResult::kStarted, ""});
   REQUIRE(first.ok());
   REQUIRE(second.ok());
@@ -183,7 +185,8 @@ TEST_CASE_TEMPLATE("the audit log keeps started entries until finished and lists
   CHECK(recent->at(0).result == AuditResult::kStarted);
   CHECK(store->FinishAudit(*second, AuditResult::kOk, "Route x removed").ok());
   CHECK(store->FinishAudit(*second, AuditResult::kError, "again").code() == StatusCode::kNotFound);
-  CHECK(store->FinishAudit(*first, AuditResult::kOk, "refused stays refused").code() == StatusCode::kNotFound);
+  CHECK(store->FinishAudit(*first, AuditResult::kOk, "refused stays refused").code() ==
+        StatusCode::kNotFound);
   recent = store->RecentAudit(10);
   CHECK(recent->at(0).id == *second);
   CHECK(recent->at(0).result == AuditResult::kOk);

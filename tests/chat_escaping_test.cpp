@@ -9,8 +9,8 @@
 
 #include "chat/console/console_poster.h"
 #include "chat/mattermost/mattermost_poster.h"
-#include "commands/notices.h"
 #include "chat/slack/slack_poster.h"
+#include "commands/notices.h"
 #include "handlers/slack_handler.h"
 #include "support/staff_rig.h"
 

@@ -48,9 +48,11 @@ TEST_CASE("an unset environment variable is reported with its JSON path, not a v
   auto c = ParseConfig(kMinimal, FakeEnv({{"SLACK_BOT_TOKEN", "xoxb-secret-1"}}));
   REQUIRE_FALSE(c.ok());
   const std::string& m = c.status().message();
-  CHECK(m.find("chat.signing_secret: environment variable SLACK_SIGNING_SECRET is not set") != std::string::npos);
-  CHECK(m.find("platforms.generic.secret: environment variable GENERIC_WEBHOOK_SECRET is not set") !=
+  CHECK(m.find("chat.signing_secret: environment variable SLACK_SIGNING_SECRET is not set") !=
         std::string::npos);
+  CHECK(
+      m.find("platforms.generic.secret: environment variable GENERIC_WEBHOOK_SECRET is not set") !=
+      std::string::npos);
   CHECK(m.find("xoxb-secret-1") == std::string::npos);
 }
 
@@ -70,13 +72,15 @@ TEST_CASE("every problem is listed with its JSON path") {
     "chat": {"kind": "slack", "team_id": 7},
     "platforms": {"generic": {"reply_url": "ftp://x"}, "myspace": {}},
     "sla": {"first_response_minutes": 0}
-  })", FakeEnv({}));
+  })",
+                       FakeEnv({}));
   REQUIRE_FALSE(c.ok());
   const std::string& m = c.status().message();
   for (const char* expected :
-       {"listen.port: must be an integer", "listen.max_body_bytes: must be between", "database: required",
-        "chat.bot_token: required", "chat.signing_secret: required", "chat.team_id: must be a string",
-        "chat.default_channel: required", "platforms.generic.secret: required",
+       {"listen.port: must be an integer", "listen.max_body_bytes: must be between",
+        "database: required", "chat.bot_token: required", "chat.signing_secret: required",
+        "chat.team_id: must be a string", "chat.default_channel: required",
+        "platforms.generic.secret: required",
         "platforms.generic.reply_url: must be an http:// or https:// URL",
         "platforms.myspace: unknown platform", "sla.first_response_minutes: must be between"}) {
     CHECK_MESSAGE(m.find(expected) != std::string::npos, expected);
@@ -84,14 +88,19 @@ TEST_CASE("every problem is listed with its JSON path") {
 }
 
 TEST_CASE("config-level refusals: not JSON, not an object, unknown chat kind, TLS half set") {
-  CHECK(ParseConfig("{", FakeEnv({})).status().message().rfind(
-            "config: not valid JSON at line 1, column 2: ", 0) == 0);
-  CHECK(ParseConfig("[]", FakeEnv({})).status().message() == "config: the top level must be a JSON object");
-  auto c = ParseConfig(R"({"database":"postgresql://db/duplex","chat":{"kind":"irc"},"listen":{"tls_cert":"c.pem"}})",
-                       FakeEnv({}));
+  CHECK(ParseConfig("{", FakeEnv({}))
+            .status()
+            .message()
+            .rfind("config: not valid JSON at line 1, column 2: ", 0) == 0);
+  CHECK(ParseConfig("[]", FakeEnv({})).status().message() ==
+        "config: the top level must be a JSON object");
+  auto c = ParseConfig(
+      R"({"database":"postgresql://db/duplex","chat":{"kind":"irc"},"listen":{"tls_cert":"c.pem"}})",
+      FakeEnv({}));
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().message().find("chat.kind: must be") != std::string::npos);
-  CHECK(c.status().message().find("listen.tls_key: tls_cert and tls_key go together") != std::string::npos);
+  CHECK(c.status().message().find("listen.tls_key: tls_cert and tls_key go together") !=
+        std::string::npos);
   CHECK(c.status().message().find("database") == std::string::npos);  // a PostgreSQL URL is fine
 }
 

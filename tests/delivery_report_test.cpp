@@ -65,10 +65,9 @@ struct Fixture {
   void RunAll(const std::string& ts = "ts-x") {
     for (bool more = true; more;) {
       more = false;
-      auto due = store->ClaimDue(test::kTestOwner, kNow + 10'000'000, test::kTestLeaseMs, 100, {},
-                                 [](const Delivery& d) {
-                                   return d.kind != DeliveryKind::kPlatformReply;
-                                 });
+      auto due =
+          store->ClaimDue(test::kTestOwner, kNow + 10'000'000, test::kTestLeaseMs, 100, {},
+                          [](const Delivery& d) { return d.kind != DeliveryKind::kPlatformReply; });
       REQUIRE(due.ok());
       for (const auto& d : *due) {
         DeliveryUpdate u = test::Finish(d.id, DeliveryState::kDone);

@@ -26,7 +26,8 @@ InboundRequest Signed(const std::string& body, const std::string& id = "wh-1") {
   r.body = body;
   r.now = kNow;
   std::string ts = std::to_string(kNow / 1000);
-  r.headers = {{"Webhook-Id", id}, {"webhook-timestamp", ts},
+  r.headers = {{"Webhook-Id", id},
+               {"webhook-timestamp", ts},
                {"webhook-signature", security::SignStandardWebhook(kSecret, id, ts, body)}};
   return r;
 }
@@ -84,7 +85,8 @@ TEST_CASE("generic: malformed bodies are 400 with a reason") {
 
 TEST_CASE("generic: a 1 MiB text is accepted whole") {
   std::string text(1 << 20, 'a');
-  auto p = Connector().Parse(Signed(nlohmann::json{{"text", text}, {"author", {{"id", "a"}}}}.dump()));
+  auto p =
+      Connector().Parse(Signed(nlohmann::json{{"text", text}, {"author", {{"id", "a"}}}}.dump()));
   REQUIRE(p.ok());
   CHECK(p->mentions[0].text.size() == text.size());
 }
@@ -105,12 +107,16 @@ TEST_CASE("generic: replies are signed, keep their webhook-id across attempts, a
   auto sent = http.requests().at(0);
   CHECK(sent.url == "https://crm.example.com/replies");
   CHECK(FindHeader(sent.headers, "webhook-id") == "duplex-reply-17");
-  CHECK(security::VerifyStandardWebhook(kSecret, "duplex-reply-17", FindHeader(sent.headers, "webhook-timestamp"),
-                                        FindHeader(sent.headers, "webhook-signature"), sent.body, kNow / 1000)
+  CHECK(security::VerifyStandardWebhook(
+            kSecret, "duplex-reply-17", FindHeader(sent.headers, "webhook-timestamp"),
+            FindHeader(sent.headers, "webhook-signature"), sent.body, kNow / 1000)
             .ok());
   auto body = nlohmann::json::parse(sent.body);
-  CHECK(body == nlohmann::json{{"type", "reply"}, {"conversation", "order-7"}, {"in_reply_to", "m2"},
-                               {"text", "on its way"}, {"id", "duplex-reply-17"}});
+  CHECK(body == nlohmann::json{{"type", "reply"},
+                               {"conversation", "order-7"},
+                               {"in_reply_to", "m2"},
+                               {"text", "on its way"},
+                               {"id", "duplex-reply-17"}});
 
   req.now = kNow + 5000;
   http.PushStatus(503, "busy", {{"Retry-After", "7"}});
@@ -118,14 +124,16 @@ TEST_CASE("generic: replies are signed, keep their webhook-id across attempts, a
   CHECK(busy.kind == OutcomeKind::kRetry);
   CHECK(busy.retry_after_ms == 7000);
   CHECK(FindHeader(http.requests().at(1).headers, "webhook-id") == "duplex-reply-17");
-  CHECK(FindHeader(http.requests().at(1).headers, "webhook-timestamp") == std::to_string((kNow + 5000) / 1000));
+  CHECK(FindHeader(http.requests().at(1).headers, "webhook-timestamp") ==
+        std::to_string((kNow + 5000) / 1000));
 
   http.PushStatus(410, "");
   CHECK(c.SendReply(req, http).kind == OutcomeKind::kPermanent);
   http.PushStatus(400, "");
   CHECK(c.SendReply(req, http).kind == OutcomeKind::kPermanent);
   http.PushError(TransportError::kUnknown);
-  CHECK(c.SendReply(req, http).kind == OutcomeKind::kRetry);  // safe: the receiver dedups on webhook-id
+  CHECK(c.SendReply(req, http).kind ==
+        OutcomeKind::kRetry);  // safe: the receiver dedups on webhook-id
   http.PushError(TransportError::kNotSent);
   CHECK(c.SendReply(req, http).kind == OutcomeKind::kRetry);
 }

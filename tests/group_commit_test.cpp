@@ -186,8 +186,10 @@ TEST_CASE("a failed commit answers 503 so the platform retries, and leaves no ha
   req.body = R"({"id":"m1","text":"hi","author":{"id":"a"}})";
   req.now = clock.NowMs();
   std::string ts = std::to_string(req.now / 1000);
-  req.headers = {{"webhook-id", "wh-1"}, {"webhook-timestamp", ts},
-                 {"webhook-signature", security::SignStandardWebhook(gc.secret, "wh-1", ts, req.body)}};
+  req.headers = {
+      {"webhook-id", "wh-1"},
+      {"webhook-timestamp", ts},
+      {"webhook-signature", security::SignStandardWebhook(gc.secret, "wh-1", ts, req.body)}};
   HttpAnswer first = HandleWebhook(connector, req, deps);
   CHECK(first.status == 503);
   CHECK(first.body.find("database") != std::string::npos);

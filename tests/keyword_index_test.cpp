@@ -15,8 +15,8 @@ namespace {
 // Pieces chosen to collide: shared prefixes and suffixes, multi-byte letters, separators,
 // ideographs, emoji, and bytes that are not valid UTF-8.
 const std::vector<std::string> kPieces = {
-    "a", "b", "ab", "ba", "aa", "é", "É", "ö", " ", "  ", "-", "_", "!", "退", "款", "🙂",
-    "\xE2\x80\x8D", "\xFF", "\xC3", "1", "z", "ref", "und", "réf", "и", "Й"};
+    "a",  "b",  "ab",   "ba",           "aa",   "é",    "É", "ö", " ",   "  ",  "-",   "_", "!",
+    "退", "款", "🙂", "\xE2\x80\x8D", "\xFF", "\xC3", "1", "z", "ref", "und", "réf", "и", "Й"};
 
 std::string RandomText(std::mt19937& rng, int max_pieces) {
   std::uniform_int_distribution<int> count(0, max_pieces);
@@ -26,7 +26,8 @@ std::string RandomText(std::mt19937& rng, int max_pieces) {
   return s;
 }
 
-std::vector<std::uint32_t> NaiveFind(const std::vector<std::string>& keywords, const std::string& folded) {
+std::vector<std::uint32_t> NaiveFind(const std::vector<std::string>& keywords,
+                                     const std::string& folded) {
   std::vector<std::uint32_t> out;
   for (std::uint32_t i = 0; i < keywords.size(); ++i) {
     if (routing::ContainsKeyword(folded, keywords[i])) out.push_back(i);
@@ -44,7 +45,8 @@ std::string NaiveDecide(std::vector<Route> routes, const Mention& m) {
     if (!r.enabled) continue;
     if (!r.platforms.empty() && !r.platforms.count(m.platform)) continue;
     if (!r.kinds.empty() && !r.kinds.count(m.kind)) continue;
-    if (r.min_followers && (!m.author.followers || *m.author.followers < *r.min_followers)) continue;
+    if (r.min_followers && (!m.author.followers || *m.author.followers < *r.min_followers))
+      continue;
     if (!r.keywords.empty() &&
         std::none_of(r.keywords.begin(), r.keywords.end(),
                      [&](const std::string& k) { return routing::ContainsKeyword(folded, k); })) {
@@ -62,7 +64,8 @@ TEST_CASE("the Aho–Corasick index finds exactly what the naive matcher finds (
   for (int round = 0; round < 300; ++round) {
     std::vector<std::string> keywords;
     std::uniform_int_distribution<int> nk(0, 30);
-    for (int k = nk(rng); k > 0; --k) keywords.push_back(routing::NormalizeKeyword(RandomText(rng, 3)));
+    for (int k = nk(rng); k > 0; --k)
+      keywords.push_back(routing::NormalizeKeyword(RandomText(rng, 3)));
     routing::KeywordIndex index(keywords);
     std::vector<std::uint32_t> found;
     for (int t = 0; t < 20; ++t) {

@@ -11,7 +11,10 @@ namespace duplex {
 TEST_CASE("Mattermost dialect: no mention can be injected, people by username, Markdown links") {
   MattermostDirectory dir;
   MattermostDialect d(dir);
-  CHECK(d.Escape("hi @channel and @all") == "hi @\xE2\x80\x8B" "channel and @\xE2\x80\x8B" "all");
+  CHECK(d.Escape("hi @channel and @all") ==
+        "hi @\xE2\x80\x8B"
+        "channel and @\xE2\x80\x8B"
+        "all");
   CHECK(d.User("u1") == "@u1");
   dir.Learn("u1", "ana");
   CHECK(d.User("u1") == "@ana");
@@ -26,7 +29,8 @@ TEST_CASE("Mattermost post body: channel_id, message, root_id for threads") {
   MattermostPoster poster({"https://mm", "t", "", 1000}, http, dir);
   auto root = nlohmann::json::parse(poster.BuildPostBody({"ch1", "", std::nullopt, "notice"}));
   CHECK(root == nlohmann::json{{"channel_id", "ch1"}, {"message", "notice"}});
-  auto reply = nlohmann::json::parse(poster.BuildPostBody({"ch1", "p1", std::nullopt, std::string(20000, 'x')}));
+  auto reply = nlohmann::json::parse(
+      poster.BuildPostBody({"ch1", "p1", std::nullopt, std::string(20000, 'x')}));
   CHECK(reply["root_id"] == "p1");
   CHECK(reply["message"].get<std::string>().size() < 16383 * 3);
 }

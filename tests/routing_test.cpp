@@ -26,7 +26,9 @@ Route MakeRoute(const std::string& name, const std::string& channel) {
   return r;
 }
 
-std::string Winner(const Router& router, const Mention& m) { return router.Decide(m).route; }
+std::string Winner(const Router& router, const Mention& m) {
+  return router.Decide(m).route;
+}
 
 }  // namespace
 
@@ -203,9 +205,10 @@ TEST_CASE("keywords in Unicode text: accents, other scripts, emoji and CJK") {
   SUBCASE("accented letters are word characters and fold their case") {
     CHECK(matches("café", "Le CAFÉ est froid"));
     CHECK(matches("CAFÉ", "le café"));
-    CHECK_FALSE(matches("caf", "le café"));       // é continues the word
-    CHECK_FALSE(matches("fund", "réfund"));        // a non-ASCII letter before it too
-    CHECK_FALSE(matches("cafe", "cafe\xCC\x81"));  // decomposed é: the combining mark is a letter part
+    CHECK_FALSE(matches("caf", "le café"));  // é continues the word
+    CHECK_FALSE(matches("fund", "réfund"));  // a non-ASCII letter before it too
+    CHECK_FALSE(
+        matches("cafe", "cafe\xCC\x81"));  // decomposed é: the combining mark is a letter part
     CHECK(matches("straße", "STRAẞE gesperrt"));
     CHECK(matches("łódź", "Łódź airport"));
     CHECK(matches("trả hàng", "Tôi muốn TRẢ HÀNG"));
@@ -346,13 +349,15 @@ TEST_CASE("Explain names the winner and every filter that rejected each other ro
   CHECK(e.decision.channel == "CORD");
   REQUIRE(e.verdicts.size() == 5);
   CHECK(e.verdicts[0].route->name == "vip");
-  CHECK(e.verdicts[0].rejected_by == std::vector<RouteFilter>{RouteFilter::kPlatform, RouteFilter::kMinFollowers});
+  CHECK(e.verdicts[0].rejected_by ==
+        std::vector<RouteFilter>{RouteFilter::kPlatform, RouteFilter::kMinFollowers});
   CHECK(e.verdicts[1].rejected_by == std::vector<RouteFilter>{RouteFilter::kDisabled});
   CHECK(e.verdicts[2].won);
   CHECK(e.verdicts[2].rejected_by.empty());
   CHECK_FALSE(e.verdicts[3].won);  // matched too, but came later
   CHECK(e.verdicts[3].rejected_by.empty());
-  CHECK(e.verdicts[4].rejected_by == std::vector<RouteFilter>{RouteFilter::kKind, RouteFilter::kRegex});
+  CHECK(e.verdicts[4].rejected_by ==
+        std::vector<RouteFilter>{RouteFilter::kKind, RouteFilter::kRegex});
   CHECK(std::string(ToString(RouteFilter::kMinFollowers)) == "min_followers");
 }
 

@@ -12,9 +12,11 @@ constexpr const char* kSlackSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 constexpr const char* kSlackBody =
     "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&"
     "channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&"
-    "response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&"
+    "response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%"
+    "2F96rGlfmibIGlgcZRskXaIFfN&"
     "trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
-constexpr const char* kSlackSig = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+constexpr const char* kSlackSig =
+    "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
 constexpr std::int64_t kSlackTs = 1531420618;
 
 constexpr const char* kSwSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -40,27 +42,33 @@ TEST_CASE("Slack v0 verification refuses every kind of bad request") {
     CHECK_FALSE(VerifySlackV0(kSlackSecret, "1531420618", kSlackSig, body, kSlackTs).ok());
   }
   SUBCASE("missing headers") {
-    CHECK(VerifySlackV0(kSlackSecret, "", kSlackSig, kSlackBody, kSlackTs).message().find("Timestamp") !=
-          std::string::npos);
-    CHECK(VerifySlackV0(kSlackSecret, "1531420618", "", kSlackBody, kSlackTs).message().find("Signature") !=
-          std::string::npos);
+    CHECK(VerifySlackV0(kSlackSecret, "", kSlackSig, kSlackBody, kSlackTs)
+              .message()
+              .find("Timestamp") != std::string::npos);
+    CHECK(VerifySlackV0(kSlackSecret, "1531420618", "", kSlackBody, kSlackTs)
+              .message()
+              .find("Signature") != std::string::npos);
   }
   SUBCASE("stale or future timestamp, at the edge of the window") {
     CHECK(VerifySlackV0(kSlackSecret, "1531420618", kSlackSig, kSlackBody, kSlackTs + 300).ok());
-    CHECK_FALSE(VerifySlackV0(kSlackSecret, "1531420618", kSlackSig, kSlackBody, kSlackTs + 301).ok());
-    CHECK_FALSE(VerifySlackV0(kSlackSecret, "1531420618", kSlackSig, kSlackBody, kSlackTs - 301).ok());
+    CHECK_FALSE(
+        VerifySlackV0(kSlackSecret, "1531420618", kSlackSig, kSlackBody, kSlackTs + 301).ok());
+    CHECK_FALSE(
+        VerifySlackV0(kSlackSecret, "1531420618", kSlackSig, kSlackBody, kSlackTs - 301).ok());
   }
   SUBCASE("malformed timestamp") {
     CHECK(VerifySlackV0(kSlackSecret, "15314x0618", kSlackSig, kSlackBody, kSlackTs).message() ==
           "malformed timestamp");
-    CHECK_FALSE(VerifySlackV0(kSlackSecret, "99999999999999999999999", kSlackSig, kSlackBody, kSlackTs).ok());
+    CHECK_FALSE(
+        VerifySlackV0(kSlackSecret, "99999999999999999999999", kSlackSig, kSlackBody, kSlackTs)
+            .ok());
   }
   SUBCASE("signature in the wrong case or truncated") {
     std::string upper = kSlackSig;
     upper[5] = 'A';
     CHECK_FALSE(VerifySlackV0(kSlackSecret, "1531420618", upper, kSlackBody, kSlackTs).ok());
-    CHECK_FALSE(VerifySlackV0(kSlackSecret, "1531420618", std::string(kSlackSig).substr(0, 20), kSlackBody,
-                              kSlackTs)
+    CHECK_FALSE(VerifySlackV0(kSlackSecret, "1531420618", std::string(kSlackSig).substr(0, 20),
+                              kSlackBody, kSlackTs)
                     .ok());
   }
 }
@@ -73,22 +81,29 @@ TEST_CASE("Standard Webhooks signature matches the published vector") {
 TEST_CASE("Standard Webhooks accepts any matching v1 entry among several, and skips v1a") {
   std::string header = std::string("v1a,c29tZXRoaW5n v1,bm90IGl0 ") + kSwSig;
   CHECK(VerifyStandardWebhook(kSwSecret, kSwId, kSwTs, header, kSwBody, 1614265330).ok());
-  CHECK_FALSE(VerifyStandardWebhook(kSwSecret, kSwId, kSwTs, "v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-                                    kSwBody, 1614265330)
+  CHECK_FALSE(VerifyStandardWebhook(kSwSecret, kSwId, kSwTs,
+                                    "v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", kSwBody,
+                                    1614265330)
                   .ok());
 }
 
 TEST_CASE("Standard Webhooks verification refuses bad requests") {
-  CHECK(VerifyStandardWebhook(kSwSecret, "", kSwTs, kSwSig, kSwBody, 1614265330).message() == "missing webhook-id");
+  CHECK(VerifyStandardWebhook(kSwSecret, "", kSwTs, kSwSig, kSwBody, 1614265330).message() ==
+        "missing webhook-id");
   CHECK(VerifyStandardWebhook(kSwSecret, kSwId, "", kSwSig, kSwBody, 1614265330).message() ==
         "missing webhook-timestamp");
   CHECK(VerifyStandardWebhook(kSwSecret, kSwId, kSwTs, "", kSwBody, 1614265330).message() ==
         "missing webhook-signature");
-  CHECK_FALSE(VerifyStandardWebhook("whsec_d3Jvbmc=", kSwId, kSwTs, kSwSig, kSwBody, 1614265330).ok());
-  CHECK_FALSE(VerifyStandardWebhook(kSwSecret, "msg_other", kSwTs, kSwSig, kSwBody, 1614265330).ok());
-  CHECK(VerifyStandardWebhook(kSwSecret, kSwId, kSwTs, kSwSig, kSwBody, 1614265330 + 301).message() ==
-        "timestamp outside the 5-minute window");
-  CHECK_FALSE(VerifyStandardWebhook(kSwSecret, kSwId, kSwTs, kSwSig, "{\"test\": 2432232315}", 1614265330).ok());
+  CHECK_FALSE(
+      VerifyStandardWebhook("whsec_d3Jvbmc=", kSwId, kSwTs, kSwSig, kSwBody, 1614265330).ok());
+  CHECK_FALSE(
+      VerifyStandardWebhook(kSwSecret, "msg_other", kSwTs, kSwSig, kSwBody, 1614265330).ok());
+  CHECK(
+      VerifyStandardWebhook(kSwSecret, kSwId, kSwTs, kSwSig, kSwBody, 1614265330 + 301).message() ==
+      "timestamp outside the 5-minute window");
+  CHECK_FALSE(
+      VerifyStandardWebhook(kSwSecret, kSwId, kSwTs, kSwSig, "{\"test\": 2432232315}", 1614265330)
+          .ok());
 }
 
 TEST_CASE("GitHub's X-Hub-Signature-256 matches the published vector") {

@@ -96,8 +96,8 @@ TEST_CASE("the first reply that reaches the platform stops the clock, a queued o
   rig.ReplyAndDeliver(answered);
   rig.http.PushStatus(410, "gone");  // the other reply fails for good
   rig.ReplyAndDeliver(queued_only);
-  REQUIRE(test::QueueReplyToOpener(*rig.store, queued_only, "U1", "still queued", "generic:",
-                                   rig.clock.NowMs())
+  REQUIRE(test::QueueReplyToOpener(*rig.store, queued_only, "U1", "still queued",
+                                   "generic:", rig.clock.NowMs())
               .ok());
   rig.clock.Advance(60 * kMinuteMs);
   CHECK(rig.scheduler->Tick() == 1);

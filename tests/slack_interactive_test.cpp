@@ -21,7 +21,8 @@ TEST_CASE("a thread message whose note cannot be stored answers 500 and Slack's 
   deps.threads = {&store, rig.commands.get(), &rig.dialect};
   const std::string body =
       R"({"type":"event_callback","team_id":"T1","event_id":"Ev1","event":{"type":"message",)"
-      R"("channel":"C1","user":"U9","text":"courier called","ts":"9.1","thread_ts":")" + ts + R"("}})";
+      R"("channel":"C1","user":"U9","text":"courier called","ts":"9.1","thread_ts":")" +
+      ts + R"("}})";
   InboundRequest request;
   request.method = "POST";
   request.body = body;

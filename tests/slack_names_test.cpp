@@ -78,7 +78,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "the name Slack shows: display name, else real name, else user name, on one line, without a sigil") {
+    "the name Slack shows: display name, else real name, else user name, on one line, without a "
+    "sigil") {
   test::FakeHttpClient http;
   SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 10'000}, http);
   http.PushStatus(200, UserAnswer("  ", "Ana Lopez", "ana"));

@@ -177,11 +177,14 @@ TEST_CASE("Slack command text is made plain for customers") {
   CHECK(d.ToPlain("a < b and unclosed <tag") == "a < b and unclosed <tag");
   CHECK(d.ToPlain("<mailto:a@b.c|a@b.c>") == "a@b.c");
   // A link whose label is other words (Slack's link formatting): the customer gets both.
-  CHECK(d.ToPlain("see <https://acme.example/t/1|tracking>") == "see tracking (https://acme.example/t/1)");
-  CHECK(d.ToPlain("<https://acme.example/returns|returns>") == "returns (https://acme.example/returns)");
+  CHECK(d.ToPlain("see <https://acme.example/t/1|tracking>") ==
+        "see tracking (https://acme.example/t/1)");
+  CHECK(d.ToPlain("<https://acme.example/returns|returns>") ==
+        "returns (https://acme.example/returns)");
   CHECK(d.ToPlain("<http://acme.example/|acme.example>") == "acme.example");
   CHECK(d.ToPlain("<https://a.example/x|https://a.example/x>") == "https://a.example/x");
-  CHECK(d.ToPlain("<https://evil.example/|https://bank.example/>") == "https://bank.example/ (https://evil.example/)");
+  CHECK(d.ToPlain("<https://evil.example/|https://bank.example/>") ==
+        "https://bank.example/ (https://evil.example/)");
 }
 
 }  // namespace duplex
@@ -212,7 +215,9 @@ TEST_CASE("Slack root buttons: Reply, Assign to me and Close while open, only Re
   CHECK(actions_of(closed) == std::vector<std::string>{kActionReopen});
 }
 
-TEST_CASE("Slack reply modal: callback, ref in private_metadata, one multiline input, title within 24 chars") {
+TEST_CASE(
+    "Slack reply modal: callback, ref in private_metadata, one multiline input, title within 24 "
+    "chars") {
   json view = ReplyModal(1234567890123, "Ana");
   CHECK(view["type"] == "modal");
   CHECK(view["callback_id"] == kReplyModalCallback);
@@ -225,7 +230,9 @@ TEST_CASE("Slack reply modal: callback, ref in private_metadata, one multiline i
   CHECK(view["blocks"][0]["label"]["text"] == "Your reply to Ana");
 }
 
-TEST_CASE("Slack views.open and response_url: the trigger is passed on, response_url only on Slack's host, no token") {
+TEST_CASE(
+    "Slack views.open and response_url: the trigger is passed on, response_url only on Slack's "
+    "host, no token") {
   test::FakeHttpClient http;
   SlackPoster poster({"https://slack.test/api", "xoxb-1", "", 10'000}, http);
   http.PushStatus(200, R"({"ok":true})");
@@ -240,10 +247,13 @@ TEST_CASE("Slack views.open and response_url: the trigger is passed on, response
   CHECK(requests[0].timeout_ms < 3000);  // the trigger expires after 3 s
   CHECK(json::parse(requests[0].body)["trigger_id"] == "trig-1");
 
-  CHECK(poster.Respond("https://hooks.slack.com/actions/T1/1/xyz", "Nope").kind == OutcomeKind::kDone);
+  CHECK(poster.Respond("https://hooks.slack.com/actions/T1/1/xyz", "Nope").kind ==
+        OutcomeKind::kDone);
   CHECK(poster.Respond("https://slack.test/hooks/1", "Nope").kind == OutcomeKind::kDone);
-  CHECK(poster.Respond("https://evil.example/hooks.slack.com/", "Nope").kind == OutcomeKind::kPermanent);
-  CHECK(poster.Respond("https://hooks.slack.com.evil.example/x", "Nope").kind == OutcomeKind::kPermanent);
+  CHECK(poster.Respond("https://evil.example/hooks.slack.com/", "Nope").kind ==
+        OutcomeKind::kPermanent);
+  CHECK(poster.Respond("https://hooks.slack.com.evil.example/x", "Nope").kind ==
+        OutcomeKind::kPermanent);
   requests = http.requests();
   REQUIRE(requests.size() == 4);
   json body = json::parse(requests[2].body);

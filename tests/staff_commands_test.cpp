@@ -143,8 +143,8 @@ TEST_CASE("show: platform, author with reach, state and SLA, then every kind of 
   rig.Command("note 1 checking the order", "U2");
   rig.http.PushStatus(200, R"({"url":"https://crm.example.com/r/1"})");
   rig.ReplyAndDeliver(id, "U3");
-  REQUIRE(test::QueueReplyToOpener(*rig.store, id, "U3", "follow-up, not out yet", "generic:",
-                                   rig.clock.NowMs())
+  REQUIRE(test::QueueReplyToOpener(*rig.store, id, "U3", "follow-up, not out yet",
+                                   "generic:", rig.clock.NowMs())
               .ok());
   rig.Command("assign 1 U3");
 

@@ -25,7 +25,9 @@ std::string Fixture(const std::string& name) {
 }
 
 json Config() {
-  return {{"bot_token", kToken}, {"secret_token", kSecret}, {"api_base", "https://tg.test"},
+  return {{"bot_token", kToken},
+          {"secret_token", kSecret},
+          {"api_base", "https://tg.test"},
           {"bot_username", "acme_help_bot"}};
 }
 
@@ -70,7 +72,8 @@ ReplyRequest Reply(json target, const std::string& text = "Please restart the ro
   return r;
 }
 
-const json kGroupTarget = {{"chat_id", -1001234567890LL}, {"message_id", 88}, {"chat_username", "acme_community"}};
+const json kGroupTarget = {
+    {"chat_id", -1001234567890LL}, {"message_id", 88}, {"chat_username", "acme_community"}};
 
 }  // namespace
 
@@ -192,7 +195,8 @@ TEST_CASE("a reply to the bot's message is a mention that joins the replied-to c
 
   SUBCASE("a reply to someone else is not addressed to us") {
     json body = json::parse(Fixture("group_reply_to_bot.json"));
-    body["message"]["reply_to_message"]["from"] = {{"id", 700100201}, {"is_bot", false}, {"first_name", "Carla"}};
+    body["message"]["reply_to_message"]["from"] = {
+        {"id", 700100201}, {"is_bot", false}, {"first_name", "Carla"}};
     CHECK(ParseOk(*c, body.dump()).empty());
   }
 }
@@ -349,13 +353,19 @@ TEST_CASE("malformed Telegram updates are refused with a reason naming the field
     change(base);
     return ParseError(*c, base.dump());
   };
-  CHECK(with([](json& b) { b["message"].erase("chat"); }, body) == "body.message.chat must be an object");
-  CHECK(with([](json& b) { b["message"]["chat"]["id"] = "532178901"; }, body) == "body.message.chat.id must be an integer");
-  CHECK(with([](json& b) { b["message"].erase("message_id"); }, body) == "body.message.message_id is required");
-  CHECK(with([](json& b) { b["message"]["text"] = 5; }, body) == "body.message.text must be a string");
-  CHECK(with([](json& b) { b["message"]["from"]["is_bot"] = "no"; }, body) == "body.message.from.is_bot must be true or false");
+  CHECK(with([](json& b) { b["message"].erase("chat"); }, body) ==
+        "body.message.chat must be an object");
+  CHECK(with([](json& b) { b["message"]["chat"]["id"] = "532178901"; }, body) ==
+        "body.message.chat.id must be an integer");
+  CHECK(with([](json& b) { b["message"].erase("message_id"); }, body) ==
+        "body.message.message_id is required");
+  CHECK(with([](json& b) { b["message"]["text"] = 5; }, body) ==
+        "body.message.text must be a string");
+  CHECK(with([](json& b) { b["message"]["from"]["is_bot"] = "no"; }, body) ==
+        "body.message.from.is_bot must be true or false");
   json group = json::parse(Fixture("group_mention_emoji.json"));
-  CHECK(with([](json& b) { b["message"]["entities"] = "mention"; }, group) == "body.message.entities must be an array");
+  CHECK(with([](json& b) { b["message"]["entities"] = "mention"; }, group) ==
+        "body.message.entities must be an array");
   CHECK(with([](json& b) { b["message"]["entities"][0]["offset"] = 500; }, group) ==
         "body.message.entities[0] lies outside the text");
   CHECK(with([](json& b) { b["message"]["entities"][0].erase("length"); }, group) ==
@@ -384,7 +394,9 @@ TEST_CASE("without bot_username the bot's name is learned from getMe once, and o
   CHECK(http.requests().empty());  // none of these needed the name
 
   SUBCASE("getMe answers") {
-    http.PushStatus(200, R"({"ok":true,"result":{"id":123456789,"is_bot":true,"first_name":"Acme Help","username":"acme_help_bot","can_join_groups":true}})");
+    http.PushStatus(
+        200,
+        R"({"ok":true,"result":{"id":123456789,"is_bot":true,"first_name":"Acme Help","username":"acme_help_bot","can_join_groups":true}})");
     CHECK(ParseOk(*c, Fixture("group_mention_emoji.json")).size() == 1);
     CHECK(ParseOk(*c, Fixture("group_other_mention.json")).empty());
     auto reqs = http.requests();
@@ -393,7 +405,8 @@ TEST_CASE("without bot_username the bot's name is learned from getMe once, and o
     CHECK(reqs[0].url == std::string("https://tg.test/bot") + kToken + "/getMe");
   }
   SUBCASE("getMe fails: 503, so Telegram sends the update again") {
-    http.PushError(TransportError::kNotSent, std::string("could not connect to https://tg.test/bot") + kToken);
+    http.PushError(TransportError::kNotSent,
+                   std::string("could not connect to https://tg.test/bot") + kToken);
     auto parsed = c->Parse(Update(Fixture("group_mention_emoji.json")));
     REQUIRE_FALSE(parsed.ok());
     CHECK(parsed.status().code() == StatusCode::kUnavailable);
@@ -404,7 +417,9 @@ TEST_CASE("without bot_username the bot's name is learned from getMe once, and o
 TEST_CASE("a reply is sendMessage to the chat, in reply to the customer's message") {
   auto c = Make();
   FakeHttpClient http;
-  http.PushStatus(200, R"({"ok":true,"result":{"message_id":102,"from":{"id":123456789,"is_bot":true},"chat":{"id":-1001234567890,"type":"supergroup"},"date":1715682700,"text":"Please restart the router."}})");
+  http.PushStatus(
+      200,
+      R"({"ok":true,"result":{"message_id":102,"from":{"id":123456789,"is_bot":true},"chat":{"id":-1001234567890,"type":"supergroup"},"date":1715682700,"text":"Please restart the router."}})");
   DeliveryOutcome o = c->SendReply(Reply(kGroupTarget), http);
   CHECK(o.kind == OutcomeKind::kDone);
   CHECK(o.remote_id == "-1001234567890:102");
@@ -426,7 +441,8 @@ TEST_CASE("a reply is sendMessage to the chat, in reply to the customer's messag
     CHECK(dm.remote_id == "532178901:4122");
     CHECK(dm.url.empty());
     http.PushStatus(200, R"({"ok":true,"result":{"message_id":8}})");
-    c->SendReply(Reply({{"chat_id", -1005550002222LL}, {"message_id", 7}, {"message_thread_id", 5}}), http);
+    c->SendReply(
+        Reply({{"chat_id", -1005550002222LL}, {"message_id", 7}, {"message_thread_id", 5}}), http);
     CHECK(json::parse(http.requests().back().body)["message_thread_id"] == 5);
   }
 }
@@ -435,20 +451,27 @@ TEST_CASE("Telegram errors: 429 waits retry_after, refusals are permanent with t
   auto c = Make();
   FakeHttpClient http;
   SUBCASE("flood control") {
-    http.PushStatus(429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}})");
+    http.PushStatus(
+        429,
+        R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}})");
     DeliveryOutcome o = c->SendReply(Reply(kGroupTarget), http);
     CHECK(o.kind == OutcomeKind::kRetry);
     CHECK(o.retry_after_ms == 3000);
   }
   SUBCASE("the customer's message was deleted") {
-    http.PushStatus(400, R"({"ok":false,"error_code":400,"description":"Bad Request: message to be replied not found"})");
+    http.PushStatus(
+        400,
+        R"({"ok":false,"error_code":400,"description":"Bad Request: message to be replied not found"})");
     DeliveryOutcome o = c->SendReply(Reply(kGroupTarget), http);
     CHECK(o.kind == OutcomeKind::kPermanent);
     CHECK_FALSE(o.auth_failure);
-    CHECK(o.error == "Telegram refused the reply (HTTP 400): Bad Request: message to be replied not found");
+    CHECK(o.error ==
+          "Telegram refused the reply (HTTP 400): Bad Request: message to be replied not found");
   }
   SUBCASE("the user blocked the bot") {
-    http.PushStatus(403, R"({"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"})");
+    http.PushStatus(
+        403,
+        R"({"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"})");
     DeliveryOutcome o = c->SendReply(Reply(kGroupTarget), http);
     CHECK(o.kind == OutcomeKind::kPermanent);
     CHECK_FALSE(o.auth_failure);
@@ -515,7 +538,8 @@ TEST_CASE("the bot token never appears in an error, even when the transport quot
   const std::string url = std::string("https://tg.test/bot") + kToken + "/sendMessage";
   http.PushError(TransportError::kNotSent, "connect to " + url + " failed");
   DeliveryOutcome o = c->SendReply(Reply(kGroupTarget), http);
-  CHECK(o.error.find("connect to https://tg.test/bot<bot-token>/sendMessage failed") != std::string::npos);
+  CHECK(o.error.find("connect to https://tg.test/bot<bot-token>/sendMessage failed") !=
+        std::string::npos);
   CHECK(o.error.find(kToken) == std::string::npos);
   http.PushStatus(400, std::string(R"({"ok":false,"description":"bad token )") + kToken + "\"}");
   CHECK(c->SendReply(Reply(kGroupTarget), http).error.find(kToken) == std::string::npos);

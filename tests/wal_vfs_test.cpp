@@ -51,7 +51,8 @@ TEST_CASE(
   CHECK(again.execAndGet("PRAGMA integrity_check").getString() == "ok");
 }
 
-TEST_CASE("synchronous=NORMAL opens without the buffered WAL writes (they need a sync per commit)") {
+TEST_CASE(
+    "synchronous=NORMAL opens without the buffered WAL writes (they need a sync per commit)") {
   test::TempDir dir;
   SqliteOptions options{dir.File("d.db")};
   options.synchronous = "NORMAL";

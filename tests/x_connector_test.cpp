@@ -32,8 +32,10 @@ std::string Fixture(const std::string& name) {
 }
 
 json BaseConfig() {
-  return {{"consumer_secret", kVectorSecret}, {"bearer_token", "user-token-1"},
-          {"api_base", "https://api.x.test"}, {"account_id", kOurId}};
+  return {{"consumer_secret", kVectorSecret},
+          {"bearer_token", "user-token-1"},
+          {"api_base", "https://api.x.test"},
+          {"account_id", kOurId}};
 }
 
 std::unique_ptr<PlatformConnector> Make(const json& config,
@@ -126,7 +128,8 @@ TEST_CASE("X CRC answers the published vector, and a GET without crc_token is a 
   REQUIRE(answer.ok());
   CHECK(answer->status == 200);
   CHECK(answer->content_type == "application/json");
-  CHECK(json::parse(answer->body)["response_token"] == "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8=");
+  CHECK(json::parse(answer->body)["response_token"] ==
+        "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8=");
 
   get.query.clear();
   auto missing = c->Handshake(get);
@@ -235,7 +238,9 @@ TEST_CASE("X webhook signature: valid, missing, wrong secret, altered body") {
     CHECK(s.code() == StatusCode::kUnauthenticated);
     CHECK(s.message().find("x-twitter-webhooks-signature") != std::string::npos);
   }
-  SUBCASE("wrong secret") { CHECK(c->Verify(Signed(body, "another-secret")).code() == StatusCode::kUnauthenticated); }
+  SUBCASE("wrong secret") {
+    CHECK(c->Verify(Signed(body, "another-secret")).code() == StatusCode::kUnauthenticated);
+  }
   SUBCASE("body changed after signing") {
     InboundRequest r = Signed(body);
     r.body[r.body.size() / 2] ^= 1;
@@ -243,7 +248,8 @@ TEST_CASE("X webhook signature: valid, missing, wrong secret, altered body") {
   }
 }
 
-TEST_CASE("an @-mention tweet becomes a mention with string ids, author, permalink and reply target") {
+TEST_CASE(
+    "an @-mention tweet becomes a mention with string ids, author, permalink and reply target") {
   auto c = Make(BaseConfig());
   auto mentions = ParseOk(*c, Fixture("tweet_mention.json"));
   REQUIRE(mentions.size() == 1);
@@ -336,7 +342,8 @@ TEST_CASE("direct messages become dm mentions — our own DMs are ignored") {
   }
 }
 
-TEST_CASE("likes, follows, typing indicators, deletes and empty arrays are acknowledged and ignored") {
+TEST_CASE(
+    "likes, follows, typing indicators, deletes and empty arrays are acknowledged and ignored") {
   auto c = Make(BaseConfig());
   CHECK(ParseOk(*c, Fixture("other_events.json")).empty());
   CHECK(ParseOk(*c, R"({"for_user_id":"1500000000000000001","tweet_create_events":[]})").empty());
@@ -350,8 +357,10 @@ TEST_CASE("malformed X payloads are refused with a reason that names the field")
   const std::string good = Fixture("tweet_mention.json");
   CHECK(ParseError(*c, good.substr(0, good.size() / 2)).find("invalid JSON") != std::string::npos);
   CHECK(ParseError(*c, "[]") == "body must be a JSON object");
-  CHECK(ParseError(*c, R"({"tweet_create_events":{}})") == "body.tweet_create_events must be an array");
-  CHECK(ParseError(*c, R"({"tweet_create_events":[42]})") == "body.tweet_create_events[0] must be an object");
+  CHECK(ParseError(*c, R"({"tweet_create_events":{}})") ==
+        "body.tweet_create_events must be an array");
+  CHECK(ParseError(*c, R"({"tweet_create_events":[42]})") ==
+        "body.tweet_create_events[0] must be an object");
 
   json tweet = json::parse(good)["tweet_create_events"][0];
   auto with = [&](const std::function<void(json&)>& change) {
@@ -361,26 +370,33 @@ TEST_CASE("malformed X payloads are refused with a reason that names the field")
   };
   CHECK(with([](json& t) { t["id_str"] = 1790345678901234689ULL; }) ==
         "body.tweet_create_events[0].id_str must be a string");
-  CHECK(with([](json& t) { t.erase("id_str"); }) == "body.tweet_create_events[0].id_str is required");
+  CHECK(with([](json& t) { t.erase("id_str"); }) ==
+        "body.tweet_create_events[0].id_str is required");
   CHECK(with([](json& t) { t["id_str"] = "17903/../../2/users"; }) ==
         "body.tweet_create_events[0].id_str must be a numeric id");
-  CHECK(with([](json& t) { t.erase("user"); }) == "body.tweet_create_events[0].user must be an object");
-  CHECK(with([](json& t) { t["user"]["id_str"] = nullptr; }) == "body.tweet_create_events[0].user.id_str is required");
+  CHECK(with([](json& t) { t.erase("user"); }) ==
+        "body.tweet_create_events[0].user must be an object");
+  CHECK(with([](json& t) { t["user"]["id_str"] = nullptr; }) ==
+        "body.tweet_create_events[0].user.id_str is required");
   CHECK(with([](json& t) { t["user"]["followers_count"] = "many"; }) ==
         "body.tweet_create_events[0].user.followers_count must be an integer");
   CHECK(with([](json& t) { t.erase("text"); }) == "body.tweet_create_events[0].text is required");
-  CHECK(with([](json& t) { t["text"] = json::array(); }) == "body.tweet_create_events[0].text must be a string");
-  CHECK(with([](json& t) { t["truncated"] = "yes"; }) == "body.tweet_create_events[0].truncated must be true or false");
+  CHECK(with([](json& t) { t["text"] = json::array(); }) ==
+        "body.tweet_create_events[0].text must be a string");
+  CHECK(with([](json& t) { t["truncated"] = "yes"; }) ==
+        "body.tweet_create_events[0].truncated must be true or false");
   CHECK(with([](json& t) { t["in_reply_to_status_id_str"] = 5; }) ==
         "body.tweet_create_events[0].in_reply_to_status_id_str must be a string");
   CHECK(ParseError(*c, R"({"for_user_id":15})") == "body.for_user_id must be a string");
 
   json dm = json::parse(Fixture("dm_events.json"));
   dm["direct_message_events"][0]["message_create"]["sender_id"] = 2244994945;
-  CHECK(ParseError(*c, dm.dump()) == "body.direct_message_events[0].message_create.sender_id must be a string");
+  CHECK(ParseError(*c, dm.dump()) ==
+        "body.direct_message_events[0].message_create.sender_id must be a string");
   dm = json::parse(Fixture("dm_events.json"));
   dm["direct_message_events"][0]["message_create"].erase("message_data");
-  CHECK(ParseError(*c, dm.dump()) == "body.direct_message_events[0].message_create.message_data must be an object");
+  CHECK(ParseError(*c, dm.dump()) ==
+        "body.direct_message_events[0].message_create.message_data must be an object");
   dm = json::parse(Fixture("dm_events.json"));
   dm["users"] = json::array();
   CHECK(ParseError(*c, dm.dump()) == "body.users must be an object");
@@ -825,48 +841,60 @@ TEST_CASE("X config validation names exactly the keys that are missing or wrong"
 }
 
 TEST_CASE("OAuth 1.0a signatures match X's documented example and RFC 5849") {
-  const x::OAuthParams params = {{"status", "Hello Ladies + Gentlemen, a signed OAuth request!"},
-                                 {"oauth_consumer_key", "xvz1evFS4wEEPTGEFPHBog"},
-                                 {"oauth_nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"},
-                                 {"oauth_signature_method", "HMAC-SHA1"},
-                                 {"oauth_timestamp", "1318622958"},
-                                 {"oauth_token", "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"},
-                                 {"oauth_version", "1.0"}};
+  const x::OAuthParams params = {
+      {"status", "Hello Ladies + Gentlemen, a signed OAuth request!"},
+      {"oauth_consumer_key", "xvz1evFS4wEEPTGEFPHBog"},
+      {"oauth_nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"},
+      {"oauth_signature_method", "HMAC-SHA1"},
+      {"oauth_timestamp", "1318622958"},
+      {"oauth_token", "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"},
+      {"oauth_version", "1.0"}};
   const char* kConsumerSecret = "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw";
   const char* kTokenSecret = "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE";
   const std::string base = x::OAuth1SignatureBaseString(
       "post", "https://api.x.com/1.1/statuses/update.json?include_entities=true", params);
-  CHECK(base ==
-        "POST&https%3A%2F%2Fapi.x.com%2F1.1%2Fstatuses%2Fupdate.json&include_entities%3Dtrue%26"
-        "oauth_consumer_key%3Dxvz1evFS4wEEPTGEFPHBog%26oauth_nonce%3DkYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg%26"
-        "oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1318622958%26oauth_token%3D370773112-"
-        "GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb%26oauth_version%3D1.0%26status%3DHello%2520Ladies%2520%252B%2520"
-        "Gentlemen%252C%2520a%2520signed%2520OAuth%2520request%2521");
+  CHECK(
+      base ==
+      "POST&https%3A%2F%2Fapi.x.com%2F1.1%2Fstatuses%2Fupdate.json&include_entities%3Dtrue%26"
+      "oauth_consumer_key%3Dxvz1evFS4wEEPTGEFPHBog%26oauth_nonce%"
+      "3DkYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg%26"
+      "oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1318622958%26oauth_token%3D370773112-"
+      "GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb%26oauth_version%3D1.0%26status%3DHello%2520Ladies%"
+      "2520%252B%2520"
+      "Gentlemen%252C%2520a%2520signed%2520OAuth%2520request%2521");
   // docs.x.com "Creating a signature" (api.x.com); the same example on api.twitter.com/1.1.
   CHECK(x::OAuth1Signature(base, kConsumerSecret, kTokenSecret) == "Ls93hJiZbQ3akF3HF3x1Bz8/zU4=");
-  CHECK(x::OAuth1Signature(x::OAuth1SignatureBaseString(
-                               "POST", "https://api.twitter.com/1.1/statuses/update.json?include_entities=true", params),
-                           kConsumerSecret, kTokenSecret) == "hCtSmYh+iHYCEqBWrE7C7hYmtUk=");
+  CHECK(x::OAuth1Signature(
+            x::OAuth1SignatureBaseString(
+                "POST", "https://api.twitter.com/1.1/statuses/update.json?include_entities=true",
+                params),
+            kConsumerSecret, kTokenSecret) == "hCtSmYh+iHYCEqBWrE7C7hYmtUk=");
 
   // X's "Authorizing a request" header, built from the same example (api.twitter.com/1).
   x::OAuth1Credentials creds{"xvz1evFS4wEEPTGEFPHBog", kConsumerSecret,
                              "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb", kTokenSecret};
-  CHECK(x::OAuth1AuthorizationHeader(creds, "POST", "https://api.twitter.com/1/statuses/update.json?include_entities=true",
-                                     {{"status", "Hello Ladies + Gentlemen, a signed OAuth request!"}},
-                                     "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", "1318622958") ==
-        "OAuth oauth_consumer_key=\"xvz1evFS4wEEPTGEFPHBog\", "
-        "oauth_nonce=\"kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg\", "
-        "oauth_signature=\"tnnArxj06cWHq44gCs1OSKk%2FjLY%3D\", oauth_signature_method=\"HMAC-SHA1\", "
-        "oauth_timestamp=\"1318622958\", oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\", "
-        "oauth_version=\"1.0\"");
+  CHECK(
+      x::OAuth1AuthorizationHeader(
+          creds, "POST", "https://api.twitter.com/1/statuses/update.json?include_entities=true",
+          {{"status", "Hello Ladies + Gentlemen, a signed OAuth request!"}},
+          "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", "1318622958") ==
+      "OAuth oauth_consumer_key=\"xvz1evFS4wEEPTGEFPHBog\", "
+      "oauth_nonce=\"kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg\", "
+      "oauth_signature=\"tnnArxj06cWHq44gCs1OSKk%2FjLY%3D\", oauth_signature_method=\"HMAC-SHA1\", "
+      "oauth_timestamp=\"1318622958\", "
+      "oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\", "
+      "oauth_version=\"1.0\"");
 
   // RFC 5849 §1.2: a GET whose query parameters are signed.
-  const x::OAuthParams rfc = {{"oauth_consumer_key", "dpf43f3p2l4k3l03"}, {"oauth_token", "nnch734d00sl2jdk"},
-                              {"oauth_signature_method", "HMAC-SHA1"}, {"oauth_timestamp", "137131202"},
+  const x::OAuthParams rfc = {{"oauth_consumer_key", "dpf43f3p2l4k3l03"},
+                              {"oauth_token", "nnch734d00sl2jdk"},
+                              {"oauth_signature_method", "HMAC-SHA1"},
+                              {"oauth_timestamp", "137131202"},
                               {"oauth_nonce", "chapoH"}};
-  CHECK(x::OAuth1Signature(x::OAuth1SignatureBaseString(
-                               "GET", "http://photos.example.net/photos?file=vacation.jpg&size=original", rfc),
-                           "kd94hf93k423kf44", "pfkkdhi9sl3r4s00") == "MdpQcU8iPSUjWoN/UDMsK2sui9I=");
+  CHECK(x::OAuth1Signature(
+            x::OAuth1SignatureBaseString(
+                "GET", "http://photos.example.net/photos?file=vacation.jpg&size=original", rfc),
+            "kd94hf93k423kf44", "pfkkdhi9sl3r4s00") == "MdpQcU8iPSUjWoN/UDMsK2sui9I=");
   CHECK(x::OAuthPercentEncode("a b+c~é") == "a%20b%2Bc~%C3%A9");
 }
 
@@ -974,7 +1002,9 @@ TEST_CASE(
 TEST_CASE("a tweet reply goes to POST /2/tweets with the user token and the tweet it answers") {
   auto c = Make(BaseConfig());
   FakeHttpClient http;
-  http.PushStatus(201, R"({"data":{"id":"1790400000000000001","edit_history_tweet_ids":["1790400000000000001"],"text":"Sorry!"}})");
+  http.PushStatus(
+      201,
+      R"({"data":{"id":"1790400000000000001","edit_history_tweet_ids":["1790400000000000001"],"text":"Sorry!"}})");
   DeliveryOutcome o = c->SendReply(TweetReply(), http);
   CHECK(o.kind == OutcomeKind::kDone);
   CHECK(o.remote_id == "1790400000000000001");
@@ -993,7 +1023,9 @@ TEST_CASE("a tweet reply goes to POST /2/tweets with the user token and the twee
 TEST_CASE("a DM reply goes to the one-to-one conversation with the customer") {
   auto c = Make(BaseConfig());
   FakeHttpClient http;
-  http.PushStatus(201, R"({"data":{"dm_conversation_id":"1500000000000000001-2244994945","dm_event_id":"1790410000000000009"}})");
+  http.PushStatus(
+      201,
+      R"({"data":{"dm_conversation_id":"1500000000000000001-2244994945","dm_event_id":"1790410000000000009"}})");
   ReplyRequest r = TweetReply("Sure, what is the new address?");
   r.reply_target = json{{"dm_participant_id", "2244994945"}}.dump();
   DeliveryOutcome o = c->SendReply(r, http);
@@ -1009,7 +1041,8 @@ TEST_CASE("a DM reply goes to the one-to-one conversation with the customer") {
 TEST_CASE("a reply target without usable ids fails for good without calling X") {
   auto c = Make(BaseConfig());
   FakeHttpClient http;
-  for (const std::string target : {"", "{}", R"({"tweet_id":"12/../3"})", R"({"dm_participant_id":"x"})"}) {
+  for (const std::string target :
+       {"", "{}", R"({"tweet_id":"12/../3"})", R"({"dm_participant_id":"x"})"}) {
     ReplyRequest r = TweetReply();
     r.reply_target = target;
     CHECK(c->SendReply(r, http).kind == OutcomeKind::kPermanent);
@@ -1056,27 +1089,32 @@ TEST_CASE("OAuth 1.0a replies carry a verifiable HMAC-SHA1 Authorization header"
 TEST_CASE("X rate limits are retried at X's reset time, which never makes a reply permanent") {
   auto c = Make(BaseConfig());
   FakeHttpClient http;
-  const std::string kBody = R"({"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429})";
+  const std::string kBody =
+      R"({"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429})";
   SUBCASE("x-rate-limit-reset is epoch seconds") {
-    http.PushStatus(429, kBody, {{"x-rate-limit-limit", "200"}, {"x-rate-limit-remaining", "0"},
-                                 {"x-rate-limit-reset", std::to_string(kNow / 1000 + 90)}});
+    http.PushStatus(429, kBody,
+                    {{"x-rate-limit-limit", "200"},
+                     {"x-rate-limit-remaining", "0"},
+                     {"x-rate-limit-reset", std::to_string(kNow / 1000 + 90)}});
     DeliveryOutcome o = c->SendReply(TweetReply(), http);
     CHECK(o.kind == OutcomeKind::kRetry);
     CHECK(o.retry_after_ms == 90'000);
   }
   SUBCASE("the 24-hour user cap wins when it is the one used up") {
-    http.PushStatus(429, kBody, {{"x-rate-limit-reset", std::to_string(kNow / 1000 + 60)},
-                                 {"x-user-limit-24hour-limit", "100"},
-                                 {"x-user-limit-24hour-remaining", "0"},
-                                 {"x-user-limit-24hour-reset", std::to_string(kNow / 1000 + 7200)}});
+    http.PushStatus(429, kBody,
+                    {{"x-rate-limit-reset", std::to_string(kNow / 1000 + 60)},
+                     {"x-user-limit-24hour-limit", "100"},
+                     {"x-user-limit-24hour-remaining", "0"},
+                     {"x-user-limit-24hour-reset", std::to_string(kNow / 1000 + 7200)}});
     DeliveryOutcome o = c->SendReply(TweetReply(), http);
     CHECK(o.kind == OutcomeKind::kRetry);
     CHECK(o.retry_after_ms == 7'200'000);
     CHECK(o.error.find("24-hour") != std::string::npos);
   }
   SUBCASE("the app's 24-hour cap") {
-    http.PushStatus(429, kBody, {{"x-app-limit-24hour-remaining", "0"},
-                                 {"x-app-limit-24hour-reset", std::to_string(kNow / 1000 + 600)}});
+    http.PushStatus(429, kBody,
+                    {{"x-app-limit-24hour-remaining", "0"},
+                     {"x-app-limit-24hour-reset", std::to_string(kNow / 1000 + 600)}});
     CHECK(c->SendReply(TweetReply(), http).retry_after_ms == 600'000);
   }
   SUBCASE("a reset already past still waits a moment") {
@@ -1095,18 +1133,27 @@ TEST_CASE("X refusals are permanent and carry X's own explanation") {
   auto c = Make(BaseConfig());
   FakeHttpClient http;
   SUBCASE("a deleted tweet") {
-    http.PushStatus(403, R"({"detail":"You attempted to reply to a Tweet that is deleted or not visible to you.","type":"about:blank","title":"Forbidden","status":403})");
+    http.PushStatus(
+        403,
+        R"({"detail":"You attempted to reply to a Tweet that is deleted or not visible to you.","type":"about:blank","title":"Forbidden","status":403})");
     DeliveryOutcome o = c->SendReply(TweetReply(), http);
     CHECK(o.kind == OutcomeKind::kPermanent);
     CHECK_FALSE(o.auth_failure);
-    CHECK(o.error == "X refused the reply (HTTP 403): You attempted to reply to a Tweet that is deleted or not visible to you.");
+    CHECK(o.error ==
+          "X refused the reply (HTTP 403): You attempted to reply to a Tweet that is deleted or "
+          "not visible to you.");
   }
   SUBCASE("errors[].message is more specific than detail") {
-    http.PushStatus(400, R"({"errors":[{"parameters":{"text":[""]},"message":"text must not be empty"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"})");
-    CHECK(c->SendReply(TweetReply(), http).error == "X refused the reply (HTTP 400): text must not be empty");
+    http.PushStatus(
+        400,
+        R"({"errors":[{"parameters":{"text":[""]},"message":"text must not be empty"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"})");
+    CHECK(c->SendReply(TweetReply(), http).error ==
+          "X refused the reply (HTTP 400): text must not be empty");
   }
   SUBCASE("bad credentials alert the admins") {
-    http.PushStatus(401, R"({"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"})");
+    http.PushStatus(
+        401,
+        R"({"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"})");
     DeliveryOutcome o = c->SendReply(TweetReply(), http);
     CHECK(o.kind == OutcomeKind::kPermanent);
     CHECK(o.auth_failure);
@@ -1151,7 +1198,9 @@ TEST_CASE("OAuth 2.0: duplex refreshes the user token before use and before it e
                  {"api_base", "https://api.x.test"}};
   auto c = Make(config);
   FakeHttpClient http;
-  http.PushStatus(200, R"({"token_type":"bearer","expires_in":7200,"access_token":"access-1","scope":"tweet.write offline.access","refresh_token":"refresh-B"})");
+  http.PushStatus(
+      200,
+      R"({"token_type":"bearer","expires_in":7200,"access_token":"access-1","scope":"tweet.write offline.access","refresh_token":"refresh-B"})");
   http.PushStatus(201, R"({"data":{"id":"11"}})");
   http.PushStatus(201, R"({"data":{"id":"12"}})");
   REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
@@ -1171,7 +1220,9 @@ TEST_CASE("OAuth 2.0: duplex refreshes the user token before use and before it e
 
   // 1 h 56 min after the refresh the token is inside the 5-minute margin: refresh with the
   // rotated refresh token first.
-  http.PushStatus(200, R"({"token_type":"bearer","expires_in":7200,"access_token":"access-2","refresh_token":"refresh-C"})");
+  http.PushStatus(
+      200,
+      R"({"token_type":"bearer","expires_in":7200,"access_token":"access-2","refresh_token":"refresh-C"})");
   http.PushStatus(201, R"({"data":{"id":"13"}})");
   ReplyRequest expiring = TweetReply();
   expiring.now = kNow + 116 * 60 * 1000;
@@ -1192,7 +1243,8 @@ TEST_CASE("OAuth 2.0: a confidential client authenticates to the token endpoint 
   http.PushStatus(200, R"({"access_token":"a","expires_in":7200,"refresh_token":"r2"})");
   http.PushStatus(201, R"({"data":{"id":"1"}})");
   REQUIRE(c->SendReply(TweetReply(), http).kind == OutcomeKind::kDone);
-  CHECK(FindHeader(http.requests()[0].headers, "Authorization") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+  CHECK(FindHeader(http.requests()[0].headers, "Authorization") ==
+        "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
 }
 
 TEST_CASE("OAuth 2.0: a token X rejects is refreshed and the reply sent once more, once") {
@@ -1233,7 +1285,9 @@ TEST_CASE("OAuth 2.0: a failed refresh never sends the reply and says what to do
                  {"api_base", "https://api.x.test"}});
   FakeHttpClient http;
   SUBCASE("X refuses the refresh token") {
-    http.PushStatus(400, R"({"error":"invalid_request","error_description":"Value passed for the token was invalid."})");
+    http.PushStatus(
+        400,
+        R"({"error":"invalid_request","error_description":"Value passed for the token was invalid."})");
     DeliveryOutcome o = c->SendReply(TweetReply(), http);
     CHECK(o.kind == OutcomeKind::kPermanent);
     CHECK(o.auth_failure);

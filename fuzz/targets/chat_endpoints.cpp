@@ -76,8 +76,8 @@ int FuzzChatEndpoints(const std::uint8_t* data, std::size_t size) {
     (void)url.size();
     (void)text.size();
   };
-  HttpAnswer answer = endpoint == 1 ? HandleSlackInteraction(request, deps)
-                                    : HandleSlackEvent(request, deps);
+  HttpAnswer answer =
+      endpoint == 1 ? HandleSlackInteraction(request, deps) : HandleSlackEvent(request, deps);
   (void)answer.body.size();
   return 0;
 }

@@ -51,8 +51,8 @@ CommandWorld::CommandWorld() {
   }
   connectors["generic"] =
       MakeConnector("generic", {{"secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}, nullptr);
-  router =
-      std::make_unique<SharedRouter>(std::make_shared<const Router>(std::vector<Route>{}, "C0SOCIAL"));
+  router = std::make_unique<SharedRouter>(
+      std::make_shared<const Router>(std::vector<Route>{}, "C0SOCIAL"));
   CommandDeps deps;
   deps.store = store.get();
   deps.clock = &clock;

@@ -7,8 +7,8 @@
 
 #include <memory>
 
-#include "commands/command_service.h"
 #include "chat/slack/slack_poster.h"
+#include "commands/command_service.h"
 #include "core/routing/router.h"
 #include "fuzz/targets/fuzz_support.h"
 #include "storage/sqlite_store.h"

@@ -11,12 +11,12 @@
 #include "app/httplib_client.h"
 #include "commands/admin_commands.h"
 #include "commands/command_service.h"
+#include "commands/delivery_reports.h"
 #include "core/log.h"
 #include "core/routing/router.h"
 #include "delivery/delivery_engine.h"
 #include "delivery/sla_scheduler.h"
 #include "delivery/worker.h"
-#include "commands/delivery_reports.h"
 #include "handlers/ops_handler.h"
 #include "handlers/webhook_handler.h"
 #include "platforms/registry.h"
@@ -64,15 +64,22 @@ struct App::Impl {
 
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 App::~App() {
-  if (!Shutdown(0)) log::Warn("stopped with deliveries in flight; they are recovered at the next start");
+  if (!Shutdown(0))
+    log::Warn("stopped with deliveries in flight; they are recovered at the next start");
 }
 
-int App::port() const { return impl_->server->port(); }
+int App::port() const {
+  return impl_->server->port();
+}
 int App::metrics_port() const {
   return impl_->metrics_server ? impl_->metrics_server->port() : impl_->server->port();
 }
-Store& App::store() { return *impl_->store; }
-Metrics& App::metrics() { return impl_->metrics; }
+Store& App::store() {
+  return *impl_->store;
+}
+Metrics& App::metrics() {
+  return impl_->metrics;
+}
 int App::RunSlaCheck() {
   return impl_->sla_scheduler->Tick();
 }
@@ -101,9 +108,11 @@ SlaSettings ToSlaSettings(const SlaConfig& c) {
 void App::Impl::DescribeMetrics() {
   metrics.Describe("duplex_http_requests_total", "HTTP requests by endpoint and status", "counter");
   metrics.Describe("duplex_webhooks_total", "Webhook deliveries by platform and result", "counter");
-  metrics.Describe("duplex_deliveries_total", "Outbound delivery attempts by kind and result", "counter");
+  metrics.Describe("duplex_deliveries_total", "Outbound delivery attempts by kind and result",
+                   "counter");
   metrics.Describe("duplex_outbox_pending", "Deliveries waiting (pending or sending)", "gauge");
-  metrics.Describe("duplex_outbox_oldest_pending_seconds", "Age of the oldest waiting delivery", "gauge");
+  metrics.Describe("duplex_outbox_oldest_pending_seconds", "Age of the oldest waiting delivery",
+                   "gauge");
   metrics.Describe("duplex_outbox_dead", "Dead-lettered deliveries", "gauge");
   metrics.Describe("duplex_outbox_unknown", "Replies whose outcome is unknown", "gauge");
   metrics.Describe("duplex_group_commit_batches_total", "Ingest transactions", "counter");
@@ -156,11 +165,14 @@ Status App::Impl::ReloadRoutes() {
 void App::Impl::RegisterRoutes(HttpServer& s, bool with_metrics) {
   s.Get("/healthz", [](const InboundRequest&) { return HandleHealthz(); });
   s.Get("/readyz", [this](const InboundRequest&) { return HandleReadyz(*store); });
-  if (with_metrics) s.Get("/metrics", [this](const InboundRequest&) { return HandleMetrics(metrics); });
+  if (with_metrics)
+    s.Get("/metrics", [this](const InboundRequest&) { return HandleMetrics(metrics); });
   for (auto& [name, connector] : connectors) {
     const std::string path = "/webhooks/" + name;
     PlatformConnector* c = connector.get();
-    auto handler = [this, c](const InboundRequest& r) { return HandleWebhook(*c, r, webhook_deps); };
+    auto handler = [this, c](const InboundRequest& r) {
+      return HandleWebhook(*c, r, webhook_deps);
+    };
     s.Get(path, handler);
     s.Post(path, handler);
   }
@@ -288,8 +300,8 @@ void App::Impl::BuildWebhooks() {
   webhook_deps.record_reports = [report_store, report_clock, dialect, w](
                                     const std::string& platform,
                                     const std::vector<DeliveryReport>& reports) {
-    return RecordDeliveryReports(*report_store, *dialect, platform, reports,
-                                 report_clock->NowMs(), [w] { w->Wake(); });
+    return RecordDeliveryReports(*report_store, *dialect, platform, reports, report_clock->NowMs(),
+                                 [w] { w->Wake(); });
   };
 }
 
@@ -368,8 +380,8 @@ bool App::Shutdown(int deadline_ms) {
   if (a.stopped) return true;
   a.stopped = true;
   if (a.metrics_server) a.metrics_server->Stop();
-  a.server->Stop();      // no new requests; those in progress are answered
-  a.committer->Stop();   // everything acknowledged is committed
+  a.server->Stop();     // no new requests; those in progress are answered
+  a.committer->Stop();  // everything acknowledged is committed
   a.sla_scheduler->Stop();
   bool clean = a.worker->Stop(deadline_ms);
   if (a.started) log::Info("duplex stopped", {{"clean", clean}});

@@ -16,10 +16,10 @@
 namespace duplex {
 
 struct AppDeps {
-  const Clock* clock = nullptr;      // default: system clock
-  HttpClient* http = nullptr;        // default: cpp-httplib client
-  std::ostream* console = nullptr;   // console chat output; default: stdout
-  std::uint64_t seed = 0;            // retry jitter seed; 0 = random
+  const Clock* clock = nullptr;     // default: system clock
+  HttpClient* http = nullptr;       // default: cpp-httplib client
+  std::ostream* console = nullptr;  // console chat output; default: stdout
+  std::uint64_t seed = 0;           // retry jitter seed; 0 = random
 };
 
 class App {

@@ -6,7 +6,8 @@
 
 namespace duplex {
 
-Background::Background(std::size_t max_pending) : max_pending_(max_pending), thread_([this] { Run(); }) {}
+Background::Background(std::size_t max_pending)
+    : max_pending_(max_pending), thread_([this] { Run(); }) {}
 
 Background::~Background() {
   std::size_t dropped = 0;

@@ -11,9 +11,9 @@
 #include "app/config.h"
 #include "app/config_files.h"
 #include "app/httplib_client.h"
-#include "core/version.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "core/version.h"
 #include "storage/migrations.h"
 
 namespace duplex {
@@ -179,7 +179,11 @@ int RunCli(int argc, char** argv) {
   std::string platform, text, url;
   auto* simulate =
       cli.add_subcommand("simulate", "Send a correctly signed sample webhook to a running server");
-  simulate->add_option("platform", platform, "Platform to imitate: generic, x, telegram, meta (a Facebook comment), whatsapp, instagram, messenger, github")->required();
+  simulate
+      ->add_option("platform", platform,
+                   "Platform to imitate: generic, x, telegram, meta (a Facebook comment), "
+                   "whatsapp, instagram, messenger, github")
+      ->required();
   simulate
       ->add_option("-c,--config", config_path, "The server's config file (for secrets and port)")
       ->required();

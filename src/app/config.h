@@ -1,4 +1,5 @@
-// duplex's configuration: one JSON file (docs/configuration.md lists every key). Any string may hold
+// duplex's configuration: one JSON file (docs/configuration.md lists every key). Any string may
+// hold
 // ${ENV_NAME}; validation collects every problem with its JSON path. Secrets are read from
 // the file or the environment and never printed: errors name paths and variables only.
 #pragma once

@@ -83,7 +83,9 @@ class ConsoleRecord final : public std::streambuf {
   std::string text_;
 };
 
-void Say(const std::string& s) { std::cout << "\ndemo: " << s << "\n" << std::flush; }
+void Say(const std::string& s) {
+  std::cout << "\ndemo: " << s << "\n" << std::flush;
+}
 
 }  // namespace
 
@@ -102,10 +104,9 @@ int RunDemo() {
   receiver.server.set_tcp_nodelay(true);
   receiver.server.Post("/replies", [&](const httplib::Request& req, httplib::Response& res) {
     SystemClock clock;
-    Status s = security::VerifyStandardWebhook(secret, req.get_header_value("webhook-id"),
-                                               req.get_header_value("webhook-timestamp"),
-                                               req.get_header_value("webhook-signature"), req.body,
-                                               clock.NowSeconds());
+    Status s = security::VerifyStandardWebhook(
+        secret, req.get_header_value("webhook-id"), req.get_header_value("webhook-timestamp"),
+        req.get_header_value("webhook-signature"), req.body, clock.NowSeconds());
     if (!s.ok()) {
       receiver.bad_signatures++;
       res.status = 401;
@@ -124,11 +125,16 @@ int RunDemo() {
   json cfg = {
       {"listen", {{"host", "127.0.0.1"}, {"port", 0}}},
       {"database", (dir / "duplex.db").string()},
-      {"chat", {{"kind", "console"}, {"signing_secret", signing_secret}, {"team_id", "TDEMO"},
-                {"default_channel", "social"}, {"rate_limit", {{"per_second", 20}, {"burst", 20}}}}},
+      {"chat",
+       {{"kind", "console"},
+        {"signing_secret", signing_secret},
+        {"team_id", "TDEMO"},
+        {"default_channel", "social"},
+        {"rate_limit", {{"per_second", 20}, {"burst", 20}}}}},
       {"platforms",
-       {{"generic", {{"secret", secret},
-                     {"reply_url", "http://127.0.0.1:" + std::to_string(receiver.port) + "/replies"}}}}}};
+       {{"generic",
+         {{"secret", secret},
+          {"reply_url", "http://127.0.0.1:" + std::to_string(receiver.port) + "/replies"}}}}}};
   auto config = ParseConfig(security::DumpJson(cfg));
   ConsoleRecord console_record;
   std::ostream console(&console_record);
@@ -164,8 +170,10 @@ int RunDemo() {
       HttpRequest req;
       req.url = base + "/webhooks/generic";
       req.body = body;
-      req.headers = {{"webhook-id", "wh-" + id}, {"webhook-timestamp", ts},
-                     {"webhook-signature", security::SignStandardWebhook(sign_with, "wh-" + id, ts, body)}};
+      req.headers = {
+          {"webhook-id", "wh-" + id},
+          {"webhook-timestamp", ts},
+          {"webhook-signature", security::SignStandardWebhook(sign_with, "wh-" + id, ts, body)}};
       HttpResult r = http.Send(req);
       int status = r.ok() ? r.response.status : 0;
       std::cout << "  POST /webhooks/generic (" << id << ") -> " << status << " "
@@ -175,30 +183,40 @@ int RunDemo() {
 
     std::cout << "duplex demo: database " << config->database << ", server " << base
               << ", sample reply receiver on port " << receiver.port << "\n";
-    Say("three customers write in (Standard Webhooks, signed); one writes twice in the same conversation");
+    Say("three customers write in (Standard Webhooks, signed); one writes twice in the same "
+        "conversation");
     int accepted = 0;
-    accepted += send_mention("m1", "order-1042", "ana", 1250, "My order #1042 has not arrived, can you help?", secret) == 200;
-    accepted += send_mention("m2", "billing-7", "bruno", 48200, "Why was I charged twice this month?", secret) == 200;
-    accepted += send_mention("m3", "order-1042", "ana", 1250, "It was due last Friday.", secret) == 200;
+    accepted += send_mention("m1", "order-1042", "ana", 1250,
+                             "My order #1042 has not arrived, can you help?", secret) == 200;
+    accepted += send_mention("m2", "billing-7", "bruno", 48200,
+                             "Why was I charged twice this month?", secret) == 200;
+    accepted +=
+        send_mention("m3", "order-1042", "ana", 1250, "It was due last Friday.", secret) == 200;
     Say("the same webhook again (a platform retry) and one with a wrong signature");
-    bool dup_ok = send_mention("m3", "order-1042", "ana", 1250, "It was due last Friday.", secret) == 200;
-    bool forged_refused = send_mention("m4", "x", "mallory", 1, "forged", "whsec_" + security::Base64Encode("wrong")) == 401;
+    bool dup_ok =
+        send_mention("m3", "order-1042", "ana", 1250, "It was due last Friday.", secret) == 200;
+    bool forged_refused = send_mention("m4", "x", "mallory", 1, "forged",
+                                       "whsec_" + security::Base64Encode("wrong")) == 401;
 
     Say("the console chat shows each conversation as a thread (waiting for the posts)");
     // Posted: both roots, and ana's second message in the thread of her first.
-    bool posted = WaitFor([&] {
-      auto c1 = a.store().GetConversation(1);
-      if (!c1.ok() || !c1->has_value() || (*c1)->chat_thread.empty()) return false;
-      const std::string chat = console_record.Text();
-      return chat.find("[chat #social] #1 · ") != std::string::npos &&
-             chat.find("[chat #social] #2 · ") != std::string::npos &&
-             chat.find("[chat #social thread " + (*c1)->chat_thread + "] #1 · ") != std::string::npos;
-    }, 10'000);
+    bool posted = WaitFor(
+        [&] {
+          auto c1 = a.store().GetConversation(1);
+          if (!c1.ok() || !c1->has_value() || (*c1)->chat_thread.empty()) return false;
+          const std::string chat = console_record.Text();
+          return chat.find("[chat #social] #1 · ") != std::string::npos &&
+                 chat.find("[chat #social] #2 · ") != std::string::npos &&
+                 chat.find("[chat #social thread " + (*c1)->chat_thread + "] #1 · ") !=
+                     std::string::npos;
+        },
+        10'000);
 
     Say("staff answer from chat: /duplex reply 1 … (a signed Slack-format command)");
-    std::string form = "team_id=TDEMO&channel_id=social&user_id=U0STAFF&user_name=sam&command=%2Fduplex&text=" +
-                       text::UrlEncode("reply #1 Sorry Ana! Your parcel ships today, tracking follows by email.") +
-                       "&response_url=&trigger_id=demo";
+    std::string form =
+        "team_id=TDEMO&channel_id=social&user_id=U0STAFF&user_name=sam&command=%2Fduplex&text=" +
+        text::UrlEncode("reply #1 Sorry Ana! Your parcel ships today, tracking follows by email.") +
+        "&response_url=&trigger_id=demo";
     std::string ts = std::to_string(clock.NowSeconds());
     HttpRequest cmd;
     cmd.url = base + "/chat/slack/commands";
@@ -207,14 +225,16 @@ int RunDemo() {
     cmd.headers = {{"X-Slack-Request-Timestamp", ts},
                    {"X-Slack-Signature", security::SignSlackV0(signing_secret, ts, form)}};
     HttpResult cmd_res = http.Send(cmd);
-    std::cout << "  POST /chat/slack/commands -> " << (cmd_res.ok() ? cmd_res.response.status : 0) << " "
-              << (cmd_res.ok() ? cmd_res.response.body : cmd_res.error_message) << "\n";
+    std::cout << "  POST /chat/slack/commands -> " << (cmd_res.ok() ? cmd_res.response.status : 0)
+              << " " << (cmd_res.ok() ? cmd_res.response.body : cmd_res.error_message) << "\n";
 
     Say("the reply reaches the customer's system, signed, in reply to their last message");
-    bool delivered = WaitFor([&] {
-      std::lock_guard lock(receiver.mu);
-      return !receiver.replies.empty();
-    }, 10'000);
+    bool delivered = WaitFor(
+        [&] {
+          std::lock_guard lock(receiver.mu);
+          return !receiver.replies.empty();
+        },
+        10'000);
     json reply;
     {
       std::lock_guard lock(receiver.mu);
@@ -227,8 +247,8 @@ int RunDemo() {
         [&] {
           auto c1 = a.store().GetConversation(1);
           if (!c1.ok() || !c1->has_value() || (*c1)->chat_thread.empty()) return false;
-          const std::string line =
-              "[chat #social thread " + (*c1)->chat_thread + "] Reply by @U0STAFF posted on Webhook";
+          const std::string line = "[chat #social thread " + (*c1)->chat_thread +
+                                   "] Reply by @U0STAFF posted on Webhook";
           if (console_record.Text().find(line) == std::string::npos) return false;
           auto done = a.store().ListDeliveries({DeliveryState::kDone}, 100);
           return done.ok() && std::any_of(done->begin(), done->end(), [](const Delivery& d) {
@@ -251,8 +271,10 @@ int RunDemo() {
     all &= check(dup_ok, "a resent webhook was acknowledged and dropped as a duplicate");
     all &= check(forged_refused, "a forged signature was refused with 401");
     all &= check(posted, "mentions posted to chat, one thread per conversation");
-    all &= check(cmd_res.ok() && cmd_res.response.status == 200, "/duplex reply acknowledged at once");
-    all &= check(reply_right, "reply delivered, signed, in reply to the customer's last message (m3)");
+    all &=
+        check(cmd_res.ok() && cmd_res.response.status == 200, "/duplex reply acknowledged at once");
+    all &=
+        check(reply_right, "reply delivered, signed, in reply to the customer's last message (m3)");
     all &= check(confirmed, "confirmation posted in the conversation's thread");
     exit_code = all ? 0 : 1;
   }

@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/http_types.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "handlers/http_answer.h"
-#include "core/http_types.h"
 #include "security/client_address.h"
 #include "security/source_rate_limiter.h"
 

@@ -13,8 +13,8 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
 }
 
 bool IsIdChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-' || c == '.';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.';
 }
 
 bool IsId(std::string_view s) {
@@ -39,8 +39,12 @@ std::string ParseEscapedRef(std::string_view s, std::string_view sigil) {
 
 }  // namespace
 
-std::string ParseChannelRef(std::string_view s) { return ParseEscapedRef(s, "#"); }
-std::string ParseUserRef(std::string_view s) { return ParseEscapedRef(s, "@"); }
+std::string ParseChannelRef(std::string_view s) {
+  return ParseEscapedRef(s, "#");
+}
+std::string ParseUserRef(std::string_view s) {
+  return ParseEscapedRef(s, "@");
+}
 
 bool IsLinkTarget(std::string_view url) {
   std::size_t host = 0;
@@ -74,22 +78,28 @@ std::string ChatDialect::Code(const std::string& text) const {
   return "`" + Escape(clean) + "`";
 }
 
-std::string ChatDialect::Time(UnixMs at) const { return FormatUtc(at); }
+std::string ChatDialect::Time(UnixMs at) const {
+  return FormatUtc(at);
+}
 
 std::string RenderCardText(const MentionCard& card, const ChatDialect& d,
                            std::size_t max_text_chars) {
-  std::string head = "#" + std::to_string(card.ref) + " · " + card.platform_display + " " +
-                     ToString(card.kind);
+  std::string head =
+      "#" + std::to_string(card.ref) + " · " + card.platform_display + " " + ToString(card.kind);
   if (card.vip) head += " · VIP";
   if (card.reopened) head += " · reopened (it was closed)";
   std::string who = d.Escape(card.author.name.empty() ? card.author.handle : card.author.name);
-  if (!card.author.name.empty() && !card.author.handle.empty() && card.author.handle != card.author.name) {
+  if (!card.author.name.empty() && !card.author.handle.empty() &&
+      card.author.handle != card.author.name) {
     // The @ is escaped with the handle: a handle "here" must not become "@here".
     who += " (" + d.Escape("@" + card.author.handle) + ")";
   }
-  if (card.author.followers) who += " · " + text::FormatThousands(*card.author.followers) + " followers";
-  std::string out = head + "\n" + who + "\n" + d.Escape(text::TruncateUtf8(card.text, max_text_chars));
-  if (!card.permalink.empty()) out += "\n" + d.Link(card.permalink, "open on " + card.platform_display);
+  if (card.author.followers)
+    who += " · " + text::FormatThousands(*card.author.followers) + " followers";
+  std::string out =
+      head + "\n" + who + "\n" + d.Escape(text::TruncateUtf8(card.text, max_text_chars));
+  if (!card.permalink.empty())
+    out += "\n" + d.Link(card.permalink, "open on " + card.platform_display);
   if (!card.state_line.empty()) out += "\n" + card.state_line;
   return out;
 }

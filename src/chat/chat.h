@@ -15,26 +15,26 @@ namespace duplex {
 
 // One incoming customer message as chat shows it.
 struct MentionCard {
-  std::int64_t ref = 0;            // conversation #ref
-  std::string platform;            // connector name
-  std::string platform_display;    // "X", "Facebook", "Webhook"
+  std::int64_t ref = 0;          // conversation #ref
+  std::string platform;          // connector name
+  std::string platform_display;  // "X", "Facebook", "Webhook"
   MentionKind kind = MentionKind::kMention;
   Author author;
   std::string text;
   std::string permalink;
-  bool vip = false;                // author reach at or above vip_followers
-  bool reopened = false;           // this message reopened a closed conversation
-  bool root = false;               // the conversation's thread root (carries the buttons)
-  bool closed = false;             // the conversation is closed (roots offer "Reopen")
-  std::string state_line;          // e.g. "Open · SLA: 12m left" (thread roots only), in
-                                   // the chat's dialect (commands/conversation_view.h)
+  bool vip = false;        // author reach at or above vip_followers
+  bool reopened = false;   // this message reopened a closed conversation
+  bool root = false;       // the conversation's thread root (carries the buttons)
+  bool closed = false;     // the conversation is closed (roots offer "Reopen")
+  std::string state_line;  // e.g. "Open · SLA: 12m left" (thread roots only), in
+                           // the chat's dialect (commands/conversation_view.h)
 };
 
 struct ChatMessage {
   std::string channel;
   std::string thread;  // empty: a new top-level post (a thread root)
   std::optional<MentionCard> card;
-  std::string text;    // for notices: already in the chat's dialect
+  std::string text;  // for notices: already in the chat's dialect
 };
 
 // Whether `url` may become a link in chat: it starts with http:// or https:// and a host, and

@@ -67,7 +67,7 @@ inline std::optional<std::int64_t> ParseCount(std::string value) {
 }
 
 inline Status ParsePlatform(const std::string& raw, const std::vector<std::string>& known,
-                     std::string& out) {
+                            std::string& out) {
   out = Lower(raw);
   if (std::find(known.begin(), known.end(), out) != known.end()) return Status::Ok();
   return Status::Invalid("Unknown platform " + Quote(raw) + ". Platforms: " + Join(known, ", ") +

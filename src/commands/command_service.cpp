@@ -37,7 +37,8 @@ std::string CommandService::Usage(const CommandSpec& spec) const {
   return "Usage: `/duplex " + spec.usage + "`";
 }
 
-CommandAnswer CommandService::UsageError(const CommandSpec& spec, const std::string& problem) const {
+CommandAnswer CommandService::UsageError(const CommandSpec& spec,
+                                         const std::string& problem) const {
   return {problem + "\n" + Usage(spec), false, true};
 }
 
@@ -62,7 +63,9 @@ constexpr std::size_t kAuditCommandChars = 1000;
 constexpr std::size_t kAuditDetailChars = 300;
 constexpr std::size_t kAdminsNamedInRefusal = 5;
 
-std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string FirstLine(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
 
 }  // namespace
 
@@ -74,8 +77,9 @@ CommandAnswer CommandService::ExecuteAdmin(const CommandSpec& spec, const Comman
   entry.command = text::TruncateUtf8(text::Trim(cmd.raw), kAuditCommandChars);
   auto admins = Admins();
   if (!admins.ok()) {
-    return {"duplex could not check your role (database unavailable); nothing was changed. Try again.",
-            false, true};
+    return {
+        "duplex could not check your role (database unavailable); nothing was changed. Try again.",
+        false, true};
   }
   const bool is_admin = std::find(admins->begin(), admins->end(), ctx.user_id) != admins->end();
   if (!is_admin) {
@@ -89,19 +93,22 @@ CommandAnswer CommandService::ExecuteAdmin(const CommandSpec& spec, const Comman
     for (std::size_t i = 0; i < admins->size() && i < kAdminsNamedInRefusal; ++i) {
       who += (i ? ", " : "") + deps_.dialect->User((*admins)[i]);
     }
-    return {"`" + spec.verb + "` is an admin command and you are not an admin, so nothing was done." +
+    return {"`" + spec.verb +
+                "` is an admin command and you are not an admin, so nothing was done." +
                 (who.empty() ? std::string() : " Ask an admin: " + who + "."),
             false, true};
   }
   auto id = deps_.store->AppendAudit(entry);
   if (!id.ok()) {
-    return {"duplex could not write the audit log (database unavailable); nothing was changed. Try again.",
-            false, true};
+    return {
+        "duplex could not write the audit log (database unavailable); nothing was changed. Try "
+        "again.",
+        false, true};
   }
   CommandAnswer answer = spec.run(*this, ctx, cmd);
-  Status finished = deps_.store->FinishAudit(
-      *id, answer.error ? AuditResult::kError : AuditResult::kOk,
-      text::TruncateUtf8(FirstLine(answer.text), kAuditDetailChars));
+  Status finished =
+      deps_.store->FinishAudit(*id, answer.error ? AuditResult::kError : AuditResult::kOk,
+                               text::TruncateUtf8(FirstLine(answer.text), kAuditDetailChars));
   if (!finished.ok()) {
     log::Error("audit log entry left as started", {{"id", *id}, {"verb", spec.verb}});
   }
@@ -113,7 +120,8 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
   // `/reply 42 …` is `/duplex reply 42 …`.
   if (ctx.command == "/reply") text = "reply " + text;
   auto parsed = ParseCommandText(text);
-  if (!parsed.ok()) return {"Could not read that command: " + parsed.status().message(), false, true};
+  if (!parsed.ok())
+    return {"Could not read that command: " + parsed.status().message(), false, true};
   const CommandSpec* spec = Find(parsed->verb);
   if (spec == nullptr) {
     std::string verbs;
@@ -130,7 +138,8 @@ CommandAnswer CommandService::Execute(const CommandContext& ctx) {
               false, false, true};
     }
   }
-  CommandAnswer answer = spec->admin ? ExecuteAdmin(*spec, ctx, *parsed) : spec->run(*this, ctx, *parsed);
+  CommandAnswer answer =
+      spec->admin ? ExecuteAdmin(*spec, ctx, *parsed) : spec->run(*this, ctx, *parsed);
   log::Info("command", {{"verb", spec->verb}, {"user", ctx.user_id}, {"channel", ctx.channel_id}});
   return answer;
 }
@@ -151,19 +160,23 @@ namespace {
 
 CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const ParsedCommand& cmd) {
   const CommandSpec& spec = *svc.Find("reply");
-  if (cmd.args.empty()) return svc.UsageError(spec, "Which conversation? Give its ref, like `42` or `#42`.");
+  if (cmd.args.empty())
+    return svc.UsageError(spec, "Which conversation? Give its ref, like `42` or `#42`.");
   auto ref = ParseRef(cmd.args[0].value);
   if (!ref) {
     return svc.UsageError(spec,
                           svc.deps().dialect->Code(text::TruncateUtf8(cmd.args[0].value, 40)) +
                               " is not a conversation ref (use `42` or `#42`).");
   }
-  std::string reply_text = ctx.text_is_plain ? cmd.RestFrom(1) : svc.deps().dialect->ToPlain(cmd.RestFrom(1));
+  std::string reply_text =
+      ctx.text_is_plain ? cmd.RestFrom(1) : svc.deps().dialect->ToPlain(cmd.RestFrom(1));
   if (reply_text.empty()) return svc.UsageError(spec, "The reply text is empty.");
   auto& deps = svc.deps();
   auto conv = deps.store->GetConversation(*ref);
-  if (!conv.ok()) return {"duplex could not read the database; nothing was queued. Try again.", false, true};
-  if (!conv->has_value()) return {"There is no conversation #" + std::to_string(*ref) + ".", false, true};
+  if (!conv.ok())
+    return {"duplex could not read the database; nothing was queued. Try again.", false, true};
+  if (!conv->has_value())
+    return {"There is no conversation #" + std::to_string(*ref) + ".", false, true};
   const Conversation& c = **conv;
   auto it = deps.connectors->find(c.platform);
   if (it == deps.connectors->end()) {
@@ -196,9 +209,11 @@ CommandAnswer RunReply(CommandService& svc, const CommandContext& ctx, const Par
                  ctx.claim};
   auto queued = deps.store->QueueReply(reply, deps.clock->NowMs());
   if (!queued.ok()) {
-    if (queued.status().code() == StatusCode::kNotFound) return {queued.status().message() + ".", false, true};
-    return {"duplex could not save the reply (database unavailable); nothing was queued. Try again.",
-            false, true};
+    if (queued.status().code() == StatusCode::kNotFound)
+      return {queued.status().message() + ".", false, true};
+    return {
+        "duplex could not save the reply (database unavailable); nothing was queued. Try again.",
+        false, true};
   }
   if (queued->repeat) {
     return {"This reply was already received (the chat sent it again); it was not queued twice.",

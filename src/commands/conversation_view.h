@@ -6,8 +6,8 @@
 #include <string>
 
 #include "chat/chat.h"
-#include "core/sla.h"
 #include "core/models.h"
+#include "core/sla.h"
 
 namespace duplex {
 

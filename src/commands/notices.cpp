@@ -41,16 +41,17 @@ std::string ReplySent(const ChatDialect& d, const std::string& user, const std::
 
 std::string ReplyFailed(const ChatDialect& d, const std::string& user, const std::string& text,
                         const std::string& reason, std::int64_t delivery_id) {
-  return "Reply by " + d.User(user) + " was NOT posted: " + d.Escape(reason) + "\n" + Quote(d, text) +
-         "\n(delivery " + std::to_string(delivery_id) + "; an admin can send it again with `/duplex retry " +
-         std::to_string(delivery_id) + "`)";
+  return "Reply by " + d.User(user) + " was NOT posted: " + d.Escape(reason) + "\n" +
+         Quote(d, text) + "\n(delivery " + std::to_string(delivery_id) +
+         "; an admin can send it again with `/duplex retry " + std::to_string(delivery_id) + "`)";
 }
 
 std::string ReplyUnknown(const ChatDialect& d, const std::string& user, const std::string& text,
                          const std::string& reason, std::int64_t delivery_id) {
   return "Reply by " + d.User(user) + " may or may not have been posted (" + d.Escape(reason) +
          "). It was not re-sent automatically, so the customer cannot get it twice. Check the "
-         "platform; to send it again: `/duplex retry " + std::to_string(delivery_id) + "`\n" + Quote(d, text);
+         "platform; to send it again: `/duplex retry " +
+         std::to_string(delivery_id) + "`\n" + Quote(d, text);
 }
 
 std::string ReplyUndelivered(const ChatDialect& d, const std::string& user, const std::string& text,

@@ -130,9 +130,8 @@ CommandAnswer RouteUsages(const std::string& problem) {
 CommandAnswer RouteAdd(CommandService& svc, const ParsedCommand& cmd) {
   auto& deps = svc.deps();
   if (cmd.args.size() < 2) return UsageFail("Give the route a name and a channel.", kRouteAddUsage);
-  auto route =
-      ParseRouteSpec(std::string_view(cmd.raw).substr(cmd.args[1].begin), KnownPlatformNames(),
-                     *svc.deps().dialect);
+  auto route = ParseRouteSpec(std::string_view(cmd.raw).substr(cmd.args[1].begin),
+                              KnownPlatformNames(), *svc.deps().dialect);
   if (!route.ok()) return UsageFail(deps.dialect->Escape(route.status().message()), kRouteAddUsage);
   auto replaced = deps.store->PutRoute(*route, deps.clock->NowMs());
   if (!replaced.ok()) return Unavailable();
@@ -192,7 +191,8 @@ std::string RejectionDetail(const Router& router, std::size_t rank, RouteFilter 
                             const ChatDialect& d) {
   const Route& r = router.routes()[rank];
   switch (f) {
-    case RouteFilter::kDisabled: return "disabled";
+    case RouteFilter::kDisabled:
+      return "disabled";
     case RouteFilter::kPlatform:
       return "platform (" + m.platform + " is not " +
              Join({r.platforms.begin(), r.platforms.end()}, " or ") + ")";

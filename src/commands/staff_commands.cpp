@@ -22,7 +22,8 @@ Target LoadConversation(CommandService& svc, const CommandSpec& spec, const Pars
                                      " is not a conversation ref (use `42` or `#42`).")};
   }
   auto conv = svc.deps().store->GetConversation(*ref);
-  if (!conv.ok()) return {std::nullopt, {"duplex could not read the database. Try again.", false, true}};
+  if (!conv.ok())
+    return {std::nullopt, {"duplex could not read the database. Try again.", false, true}};
   if (!conv->has_value()) {
     return {std::nullopt, {"There is no conversation #" + std::to_string(*ref) + ".", false, true}};
   }

@@ -4,10 +4,14 @@ namespace duplex {
 
 const char* ToString(AuditResult result) {
   switch (result) {
-    case AuditResult::kStarted: return "started";
-    case AuditResult::kOk: return "ok";
-    case AuditResult::kError: return "error";
-    case AuditResult::kRefused: return "refused";
+    case AuditResult::kStarted:
+      return "started";
+    case AuditResult::kOk:
+      return "ok";
+    case AuditResult::kError:
+      return "error";
+    case AuditResult::kRefused:
+      return "refused";
   }
   return "started";
 }

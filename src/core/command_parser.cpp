@@ -5,7 +5,9 @@
 namespace duplex {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 constexpr std::string_view kLeftCurly = "\xE2\x80\x9C";   // “
 constexpr std::string_view kRightCurly = "\xE2\x80\x9D";  // ”

@@ -19,14 +19,14 @@ enum class OutcomeKind {
 
 struct DeliveryOutcome {
   OutcomeKind kind = OutcomeKind::kDone;
-  std::string error;                     // human-readable reason, safe for chat and logs
+  std::string error;                           // human-readable reason, safe for chat and logs
   std::optional<std::int64_t> retry_after_ms;  // the remote's own wait hint
-  bool auth_failure = false;             // revoked/invalid credentials: alert the admins
+  bool auth_failure = false;                   // revoked/invalid credentials: alert the admins
   // With auth_failure, when the fix is not a new token (an account out of credits): what
   // the admins should do.
   std::string admin_advice;
-  std::string remote_id;                 // chat ts / post id, or the platform's message id
-  std::string url;                       // link to what was posted, when known
+  std::string remote_id;  // chat ts / post id, or the platform's message id
+  std::string url;        // link to what was posted, when known
   // The platform moved the conversation (a Telegram group became a supergroup with a new
   // chat id): the reply target to store on the answered message in place of the old one, so
   // this delivery's next attempt and every later reply to that message go to the new place.

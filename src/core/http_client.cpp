@@ -9,8 +9,7 @@ namespace duplex {
 
 std::string FindHeader(const HeaderList& headers, const std::string& name) {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         })) {
@@ -51,8 +50,8 @@ DeliveryOutcome ClassifyHttpFailure(const HttpResult& result, const std::string&
     o.retry_after_ms = ParseRetryAfterMs(result.response.Header("Retry-After"));
     return o;
   }
-  auto o = DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                 api + " refused the request (HTTP " + std::to_string(status) + ")");
+  auto o = DeliveryOutcome::Fail(
+      OutcomeKind::kPermanent, api + " refused the request (HTTP " + std::to_string(status) + ")");
   o.auth_failure = status == 401;
   return o;
 }

@@ -4,10 +4,14 @@ namespace duplex {
 
 const char* ToString(MentionKind kind) {
   switch (kind) {
-    case MentionKind::kDirect: return "direct";
-    case MentionKind::kMention: return "mention";
-    case MentionKind::kComment: return "comment";
-    case MentionKind::kDm: return "dm";
+    case MentionKind::kDirect:
+      return "direct";
+    case MentionKind::kMention:
+      return "mention";
+    case MentionKind::kComment:
+      return "comment";
+    case MentionKind::kDm:
+      return "dm";
   }
   return "mention";
 }

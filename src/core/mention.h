@@ -28,13 +28,13 @@ struct Author {
 };
 
 struct Mention {
-  std::string platform;         // connector name: "generic", "x", "meta", ...
-  std::string event_id;         // the platform's id for this event: the dedup key
+  std::string platform;  // connector name: "generic", "x", "meta", ...
+  std::string event_id;  // the platform's id for this event: the dedup key
   MentionKind kind = MentionKind::kMention;
   Author author;
   std::string text;
-  std::string permalink;        // may be empty
-  std::string conversation_key; // the platform thread this message belongs to
+  std::string permalink;         // may be empty
+  std::string conversation_key;  // the platform thread this message belongs to
   // The platform's id of this message (for in-reply-to), taken from the signed payload: a
   // second message with the same id is a repeat of the first, whatever its event_id.
   std::string message_id;
@@ -45,8 +45,8 @@ struct Mention {
   // "<message_id>@edit:<edit time>", so each version is posted once.
   bool edited = false;
   std::string parent_message_id;  // the message it answers, if the platform says
-  std::string reply_target;     // connector-owned JSON: what the reply API needs
-  std::string account;          // our account on the platform (page, bot...) for pacing
+  std::string reply_target;       // connector-owned JSON: what the reply API needs
+  std::string account;            // our account on the platform (page, bot...) for pacing
 };
 
 }  // namespace duplex

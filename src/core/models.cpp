@@ -4,10 +4,14 @@ namespace duplex {
 
 const char* ToString(ConversationState state) {
   switch (state) {
-    case ConversationState::kOpen: return "open";
-    case ConversationState::kAssigned: return "assigned";
-    case ConversationState::kReplied: return "replied";
-    case ConversationState::kClosed: return "closed";
+    case ConversationState::kOpen:
+      return "open";
+    case ConversationState::kAssigned:
+      return "assigned";
+    case ConversationState::kReplied:
+      return "replied";
+    case ConversationState::kClosed:
+      return "closed";
   }
   return "open";
 }
@@ -21,9 +25,12 @@ ConversationState ParseConversationState(const std::string& s) {
 
 const char* ToString(MessageDirection d) {
   switch (d) {
-    case MessageDirection::kIn: return "in";
-    case MessageDirection::kOut: return "out";
-    case MessageDirection::kNote: return "note";
+    case MessageDirection::kIn:
+      return "in";
+    case MessageDirection::kOut:
+      return "out";
+    case MessageDirection::kNote:
+      return "note";
   }
   return "in";
 }

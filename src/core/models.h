@@ -20,14 +20,14 @@ struct Conversation {
   std::int64_t id = 0;  // the ref staff type: #42
   std::string platform;
   std::string conversation_key;
-  std::string channel;    // chat channel chosen by routing when the conversation began
+  std::string channel;      // chat channel chosen by routing when the conversation began
   std::string chat_thread;  // the thread root's id in chat (Slack ts, Mattermost post id);
                             // empty until posted
-  std::string route;      // name of the route that chose the channel; empty = default
+  std::string route;        // name of the route that chose the channel; empty = default
   ConversationState state = ConversationState::kOpen;
-  std::string assignee;   // chat user id
-  Author author;          // who started it
-  std::string account;    // our account on the platform
+  std::string assignee;  // chat user id
+  Author author;         // who started it
+  std::string account;   // our account on the platform
   UnixMs created_at = 0;
   UnixMs updated_at = 0;
   std::optional<UnixMs> first_response_at;  // the first reply that reached the platform, ever
@@ -50,8 +50,8 @@ struct StoredMessage {
   MentionKind kind = MentionKind::kMention;
   std::string event_id;
   std::string platform_message_id;
-  Author author;           // the customer, for incoming messages
-  std::string chat_user;   // the staff member, for replies and notes
+  Author author;          // the customer, for incoming messages
+  std::string chat_user;  // the staff member, for replies and notes
   std::string text;
   std::string permalink;
   std::string reply_target;

@@ -2,6 +2,8 @@
 
 namespace duplex {
 
-const char* Version() { return DUPLEX_VERSION; }
+const char* Version() {
+  return DUPLEX_VERSION;
+}
 
 }  // namespace duplex

@@ -30,8 +30,8 @@ void DeliveryEngine::RetryUnfinished() {
       unfinished_.push_back(std::move(u));
     } else {
       // The row stays `sending` until its lease runs out; recovery then settles it.
-      log::Error("delivery outcome not recorded", {{"delivery", std::to_string(u.update.id)},
-                                                   {"store_error", s.message()}});
+      log::Error("delivery outcome not recorded",
+                 {{"delivery", std::to_string(u.update.id)}, {"store_error", s.message()}});
     }
   }
 }
@@ -155,7 +155,8 @@ DeliveryOutcome DeliveryEngine::PostNotice(const Delivery& d, DeliveryUpdate&) {
   if (d.conversation_id != 0) {
     auto conv = deps_.store->GetConversation(d.conversation_id);
     if (!conv.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
-    if (!conv->has_value()) return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation missing");
+    if (!conv->has_value())
+      return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation missing");
     post.channel = (*conv)->channel;
     post.thread = (*conv)->chat_thread;
   } else {
@@ -191,7 +192,8 @@ DeliveryOutcome DeliveryEngine::SendReply(const Delivery& d, StoredMessage& repl
                                           StoredMessage& parent, std::string& platform_display) {
   auto conv = deps_.store->GetConversation(d.conversation_id);
   auto msg = deps_.store->GetMessage(d.message_id);
-  if (!conv.ok() || !msg.ok()) return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
+  if (!conv.ok() || !msg.ok())
+    return DeliveryOutcome::Fail(OutcomeKind::kRetry, "database unavailable");
   if (!conv->has_value() || !msg->has_value()) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent, "conversation or reply missing");
   }
@@ -289,7 +291,8 @@ void DeliveryEngine::Attempt(const Delivery& d) {
     NewDelivery notice{DeliveryKind::kChatNotice, d.conversation_id, 0, "", ""};
     // The root shows "replied" and the answer time once a reply lands while it awaits one.
     bool root_changes = false;
-    if (auto conv = deps_.store->GetConversation(d.conversation_id); conv.ok() && conv->has_value()) {
+    if (auto conv = deps_.store->GetConversation(d.conversation_id);
+        conv.ok() && conv->has_value()) {
       const Conversation& c = **conv;
       notice.target = ChatTarget(c.channel);
       root_changes = !c.sla_stopped_at || c.state == ConversationState::kOpen ||
@@ -310,12 +313,14 @@ void DeliveryEngine::Attempt(const Delivery& d) {
         }
         break;
       case OutcomeKind::kUncertain:
-        notice.payload = notices::ReplyUnknown(dialect, reply.chat_user, reply.text, outcome.error, d.id);
+        notice.payload =
+            notices::ReplyUnknown(dialect, reply.chat_user, reply.text, outcome.error, d.id);
         update.message_status = "unknown";
         update.follow_ups.push_back(notice);
         break;
       case OutcomeKind::kPermanent:
-        notice.payload = notices::ReplyFailed(dialect, reply.chat_user, reply.text, outcome.error, d.id);
+        notice.payload =
+            notices::ReplyFailed(dialect, reply.chat_user, reply.text, outcome.error, d.id);
         update.message_status = "failed";
         update.follow_ups.push_back(notice);
         break;
@@ -366,7 +371,8 @@ void DeliveryEngine::NoteCredential(const Delivery& d, const DeliveryOutcome& ou
            "succeeds."});
 }
 
-void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update) {
+void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome,
+                            DeliveryUpdate& update) {
   const UnixMs now = deps_.clock->NowMs();
   const bool is_reply = d.kind == DeliveryKind::kPlatformReply;
   std::string result;
@@ -416,8 +422,8 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome, D
   }
   NoteCredential(d, outcome, update);
   const Status s = deps_.store->FinishDelivery(update, now);
-  log::Fields fields = {{"delivery", d.id}, {"kind", ToString(d.kind)},
-                        {"target", d.target}, {"result", result}};
+  log::Fields fields = {
+      {"delivery", d.id}, {"kind", ToString(d.kind)}, {"target", d.target}, {"result", result}};
   if (!outcome.error.empty()) fields.emplace_back("error", outcome.error);
   if (s.code() == StatusCode::kNotFound) {
     // A lost claim: the lease ran out and recovery settled the row; this outcome is not ours

@@ -32,8 +32,8 @@ RateLimiter::Bucket& RateLimiter::Refill(const std::string& target, UnixMs now) 
     b.updated = now;
     b.initialized = true;
   } else if (now > b.updated) {
-    b.tokens = std::min(limit.burst,
-                        b.tokens + static_cast<double>(now - b.updated) / 1000.0 * limit.per_second);
+    b.tokens = std::min(
+        limit.burst, b.tokens + static_cast<double>(now - b.updated) / 1000.0 * limit.per_second);
     b.updated = now;
   }
   return b;

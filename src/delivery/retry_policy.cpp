@@ -16,7 +16,8 @@ UnixMs RetryPolicy::HintDelay(UnixMs hint_ms, std::mt19937_64& rng) const {
   hint_ms = std::max<UnixMs>(hint_ms, 0);
   if (jitter <= 0) return hint_ms;
   std::uniform_real_distribution<double> dist(0.0, jitter);
-  return hint_ms + static_cast<UnixMs>(static_cast<double>(std::max<UnixMs>(hint_ms, 100)) * dist(rng));
+  return hint_ms +
+         static_cast<UnixMs>(static_cast<double>(std::max<UnixMs>(hint_ms, 100)) * dist(rng));
 }
 
 }  // namespace duplex

@@ -16,8 +16,8 @@ namespace duplex {
 
 struct RetryPolicy {
   // Delay before attempt n+1, for n = 1..size (index 0 is the first attempt: immediately).
-  std::vector<UnixMs> schedule_ms = {0,           5'000,        300'000,     1'800'000,
-                                     7'200'000,   18'000'000,   36'000'000,  36'000'000};
+  std::vector<UnixMs> schedule_ms = {0,         5'000,      300'000,    1'800'000,
+                                     7'200'000, 18'000'000, 36'000'000, 36'000'000};
   double jitter = 0.1;  // ± fraction of each wait
   // A delivery older than this is dead-lettered even if rate limits kept it from using up
   // its attempts.

@@ -43,8 +43,7 @@ int SlaScheduler::Tick() {
     }
     if (*recorded) {
       ++queued;
-      log::Info(record.breach ? "SLA breached" : "SLA reminder",
-                {{"conversation", c.id}});
+      log::Info(record.breach ? "SLA breached" : "SLA reminder", {{"conversation", c.id}});
     }
   }
   if (queued > 0 && deps_.wake_delivery) deps_.wake_delivery();

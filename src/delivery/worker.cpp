@@ -15,7 +15,9 @@ constexpr std::chrono::milliseconds kFruitlessPassGap{10};
 DeliveryWorker::DeliveryWorker(DeliveryEngine& engine, int threads)
     : engine_(engine), threads_(threads < 1 ? 1 : threads) {}
 
-DeliveryWorker::~DeliveryWorker() { Stop(0); }
+DeliveryWorker::~DeliveryWorker() {
+  Stop(0);
+}
 
 void DeliveryWorker::Start() {
   std::lock_guard lock(mu_);
@@ -73,8 +75,9 @@ bool DeliveryWorker::Stop(int deadline_ms) {
     idle = idle_cv_.wait_for(lock, std::chrono::milliseconds(deadline_ms),
                              [&] { return in_flight_ == 0; });
     if (!idle) {
-      log::Warn("deliveries still in flight at shutdown; they are recovered once their lease runs out",
-                {{"in_flight", in_flight_}});
+      log::Warn(
+          "deliveries still in flight at shutdown; they are recovered once their lease runs out",
+          {{"in_flight", in_flight_}});
     }
   }
   for (auto& t : pool_) {

@@ -6,7 +6,9 @@ Result<InboundResponse> PlatformConnector::Handshake(const InboundRequest&) cons
   return Status::NotFound("no handshake for this platform");
 }
 
-std::string PlatformConnector::DisplayNameFor(const std::string&) const { return DisplayName(); }
+std::string PlatformConnector::DisplayNameFor(const std::string&) const {
+  return DisplayName();
+}
 
 Status PlatformConnector::ValidateReply(const std::string& text, const std::string&) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");

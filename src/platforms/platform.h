@@ -44,9 +44,9 @@ struct ReplyRequest {
   std::int64_t delivery_id = 0;  // stable across retries of the same reply
   std::int64_t conversation_id = 0;
   std::string conversation_key;
-  std::string reply_target;      // the connector's own JSON stored with the customer message
-  std::string in_reply_to;       // platform id of the customer message
-  UnixMs in_reply_to_at = 0;     // when duplex received that message (0: unknown)
+  std::string reply_target;   // the connector's own JSON stored with the customer message
+  std::string in_reply_to;    // platform id of the customer message
+  UnixMs in_reply_to_at = 0;  // when duplex received that message (0: unknown)
   std::string text;
   std::string account;
   UnixMs now = 0;

@@ -16,7 +16,9 @@ const std::vector<PlatformEntry>& KnownPlatforms() {
        {"consumer_secret", "consumer_key", "bearer_token", "client_secret", "refresh_token",
         "access_token", "access_token_secret"}},
       {kTelegramPlatform, MakeTelegramConnector, {"bot_token", "secret_token"}},
-      {kMetaPlatform, MakeMetaConnector, {"app_secret", "verify_token", "page_token", "whatsapp_token"}},
+      {kMetaPlatform,
+       MakeMetaConnector,
+       {"app_secret", "verify_token", "page_token", "whatsapp_token"}},
       {kGitHubPlatform, MakeGitHubConnector, {"secret", "token"}},
   };
   return entries;

@@ -58,9 +58,8 @@ std::string SignSlackV0(std::string_view signing_secret, std::string_view timest
 }
 
 Status VerifyStandardWebhook(std::string_view secret, std::string_view id_header,
-                             std::string_view timestamp_header,
-                             std::string_view signature_header, std::string_view body,
-                             std::int64_t now_seconds) {
+                             std::string_view timestamp_header, std::string_view signature_header,
+                             std::string_view body, std::int64_t now_seconds) {
   if (id_header.empty()) return Status::Unauthenticated("missing webhook-id");
   if (timestamp_header.empty()) return Status::Unauthenticated("missing webhook-timestamp");
   if (signature_header.empty()) return Status::Unauthenticated("missing webhook-signature");

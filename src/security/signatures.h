@@ -29,9 +29,8 @@ std::string SignSlackV0(std::string_view signing_secret, std::string_view timest
 // Standard Webhooks: "v1," + base64(HMAC-SHA256(base64dec(secret sans "whsec_"),
 // id + "." + ts + "." + body)); the header may list several space-separated signatures.
 Status VerifyStandardWebhook(std::string_view secret, std::string_view id_header,
-                             std::string_view timestamp_header,
-                             std::string_view signature_header, std::string_view body,
-                             std::int64_t now_seconds);
+                             std::string_view timestamp_header, std::string_view signature_header,
+                             std::string_view body, std::int64_t now_seconds);
 std::string SignStandardWebhook(std::string_view secret, std::string_view id,
                                 std::string_view timestamp, std::string_view body);
 // The HMAC key a Standard Webhooks secret stands for: base64-decoded after an optional

@@ -33,7 +33,8 @@ Result<nlohmann::json> ParseUntrustedJson(std::string_view body, int max_depth) 
   if (JsonNestingDepth(body, max_depth) > max_depth) {
     return Status::Invalid("JSON nested too deeply");
   }
-  auto parsed = nlohmann::json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  auto parsed =
+      nlohmann::json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Status::Invalid("invalid JSON body");
   return parsed;
 }
@@ -55,7 +56,8 @@ Status GetInt(const nlohmann::json& obj, const char* key, const std::string& pat
   if (it == obj.end() || it->is_null()) return Status::Ok();
   if (it->is_number_unsigned()) {
     auto v = it->get<std::uint64_t>();
-    if (v > static_cast<std::uint64_t>(INT64_MAX)) return Status::Invalid(path + "." + key + " is out of range");
+    if (v > static_cast<std::uint64_t>(INT64_MAX))
+      return Status::Invalid(path + "." + key + " is out of range");
     out = static_cast<std::int64_t>(v);
     return Status::Ok();
   }

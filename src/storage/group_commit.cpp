@@ -4,8 +4,9 @@
 
 namespace duplex {
 
-GroupCommitter::GroupCommitter(IngestStore& store, const Clock& clock, std::size_t max_queued_requests,
-                               std::function<void()> on_commit, std::size_t max_batch_requests)
+GroupCommitter::GroupCommitter(IngestStore& store, const Clock& clock,
+                               std::size_t max_queued_requests, std::function<void()> on_commit,
+                               std::size_t max_batch_requests)
     : store_(store),
       clock_(clock),
       max_queued_(max_queued_requests),
@@ -13,7 +14,9 @@ GroupCommitter::GroupCommitter(IngestStore& store, const Clock& clock, std::size
       on_commit_(std::move(on_commit)),
       writer_([this] { Run(); }) {}
 
-GroupCommitter::~GroupCommitter() { Stop(); }
+GroupCommitter::~GroupCommitter() {
+  Stop();
+}
 
 void GroupCommitter::Stop() {
   {

@@ -172,15 +172,20 @@ CREATE INDEX outbox_owner ON outbox (owner) WHERE state = 'sending';
 
 }  // namespace
 
-int LatestSchemaVersion() { return static_cast<int>(Steps().size()); }
+int LatestSchemaVersion() {
+  return static_cast<int>(Steps().size());
+}
 
-int SchemaVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+int SchemaVersion(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
 
 std::string NewerSchemaError(const std::string& path, int version, int latest) {
   return "database '" + path + "' has schema version " + std::to_string(version) +
          ", newer than this duplex understands (" + std::to_string(latest) +
          "): it was written by a newer duplex. Run that version again, or restore the backup "
-         "made before the upgrade (" + path + ".v" + std::to_string(latest) + "-*.bak)";
+         "made before the upgrade (" +
+         path + ".v" + std::to_string(latest) + "-*.bak)";
 }
 
 std::string Migrate(SQLite::Database& db, const std::vector<std::string>& extra_steps) {

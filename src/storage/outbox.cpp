@@ -4,10 +4,14 @@ namespace duplex {
 
 const char* ToString(DeliveryKind kind) {
   switch (kind) {
-    case DeliveryKind::kChatPost: return "chat_post";
-    case DeliveryKind::kChatNotice: return "chat_notice";
-    case DeliveryKind::kPlatformReply: return "platform_reply";
-    case DeliveryKind::kChatUpdate: return "chat_update";
+    case DeliveryKind::kChatPost:
+      return "chat_post";
+    case DeliveryKind::kChatNotice:
+      return "chat_notice";
+    case DeliveryKind::kPlatformReply:
+      return "platform_reply";
+    case DeliveryKind::kChatUpdate:
+      return "chat_update";
   }
   return "chat_post";
 }
@@ -21,11 +25,16 @@ DeliveryKind ParseDeliveryKind(const std::string& s) {
 
 const char* ToString(DeliveryState state) {
   switch (state) {
-    case DeliveryState::kPending: return "pending";
-    case DeliveryState::kSending: return "sending";
-    case DeliveryState::kDone: return "done";
-    case DeliveryState::kDead: return "dead";
-    case DeliveryState::kUnknown: return "unknown";
+    case DeliveryState::kPending:
+      return "pending";
+    case DeliveryState::kSending:
+      return "sending";
+    case DeliveryState::kDone:
+      return "done";
+    case DeliveryState::kDead:
+      return "dead";
+    case DeliveryState::kUnknown:
+      return "unknown";
   }
   return "pending";
 }

@@ -29,7 +29,9 @@ const char* ToString(DeliveryState state);
 DeliveryState ParseDeliveryState(const std::string& s);
 
 // Rate-limit key of posts into a chat channel.
-inline std::string ChatTarget(const std::string& channel) { return "chat:" + channel; }
+inline std::string ChatTarget(const std::string& channel) {
+  return "chat:" + channel;
+}
 
 struct Delivery {
   std::int64_t id = 0;
@@ -39,7 +41,7 @@ struct Delivery {
   std::string target;                // rate-limit key: chat channel, or platform:account
   std::string payload;               // notice text
   DeliveryState state = DeliveryState::kPending;
-  int attempts = 0;                  // attempts that count toward the retry schedule
+  int attempts = 0;  // attempts that count toward the retry schedule
   UnixMs next_attempt_at = 0;
   std::string last_error;
   UnixMs created_at = 0;
@@ -64,20 +66,20 @@ struct DeliveryUpdate {
   // only while that claim stands.
   std::string owner;
   DeliveryState state = DeliveryState::kDone;
-  bool count_attempt = true;              // false for rate-limit waits
-  UnixMs next_attempt_at = 0;             // for kPending (retry)
+  bool count_attempt = true;   // false for rate-limit waits
+  UnixMs next_attempt_at = 0;  // for kPending (retry)
   std::string error;
   // Effects of a successful post or send:
   std::string chat_thread_for_conversation;  // set the conversation's thread root if unset
   std::string message_chat_post;             // where the message now stands in chat
-  std::string message_remote_id;           // platform id of a sent reply
-  std::string message_url;                 // link to it
-  std::string message_status;              // new status of the reply message, if any
-  bool first_response = false;             // a reply reached the platform: stop the SLA clock
+  std::string message_remote_id;             // platform id of a sent reply
+  std::string message_url;                   // link to it
+  std::string message_status;                // new status of the reply message, if any
+  bool first_response = false;               // a reply reached the platform: stop the SLA clock
   // Replaces the reply target of the customer message a reply answers (its parent), whatever
   // the attempt's outcome (DeliveryOutcome::new_reply_target).
   std::string parent_reply_target;
-  std::vector<NewDelivery> follow_ups;     // e.g. the confirmation in the thread
+  std::vector<NewDelivery> follow_ups;  // e.g. the confirmation in the thread
 };
 
 struct OutboxStats {

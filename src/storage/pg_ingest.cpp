@@ -42,9 +42,8 @@ IngestOutcome PgStore::IngestOne(PGconn* conn, const IngestItem& item, UnixMs no
   // brought it; here the claim row is keyed by the identity, so the same message reaching two
   // instances at once is settled by the claim (the second waits, then finds it taken) rather
   // than by a unique-index error on the message.
-  const bool claimed = identity.empty()
-                           ? TakeClaim(conn, m.platform, m.event_id, now)
-                           : TakeClaim(conn, m.platform + ":message", identity, now);
+  const bool claimed = identity.empty() ? TakeClaim(conn, m.platform, m.event_id, now)
+                                        : TakeClaim(conn, m.platform + ":message", identity, now);
   if (!claimed) {
     out.duplicate = true;
     return out;

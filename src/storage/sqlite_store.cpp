@@ -55,17 +55,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
         return Status::Unavailable("not upgrading '" + options.path +
                                    "' without a backup: " + s.message());
       }
-      log::Info("database backed up before the schema upgrade", {{"database", options.path},
-                                                                 {"backup", backup},
-                                                                 {"from", version},
-                                                                 {"to", latest}});
+      log::Info(
+          "database backed up before the schema upgrade",
+          {{"database", options.path}, {"backup", backup}, {"from", version}, {"to", latest}});
     }
     std::string error = storage::Migrate(*db, options.extra_migrations);
     if (!error.empty()) return Status::Invalid(error);
     if (version > 0 && version < latest) {
-      log::Info("database schema upgraded", {{"database", options.path},
-                                             {"from", version},
-                                             {"to", latest}});
+      log::Info("database schema upgraded",
+                {{"database", options.path}, {"from", version}, {"to", latest}});
     }
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
   } catch (const std::exception& e) {
@@ -146,7 +144,8 @@ IngestOutcome SqliteStore::IngestOne(const IngestItem& item, UnixMs now) {
   // which spares every other mention a row and an index entry in its transaction.
   if (identity.empty()) {
     auto dedup = Stmt(
-        "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, ?)");
+        "INSERT OR IGNORE INTO processed_events (platform, event_id, received_at) VALUES (?, ?, "
+        "?)");
     dedup->bind(1, m.platform);
     dedup->bind(2, m.event_id);
     dedup->bind(3, now);

@@ -44,19 +44,20 @@ class SqliteStore final : public Store {
   Result<std::optional<Conversation>> GetConversation(std::int64_t id) override;
   Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override;
   Result<std::vector<StoredMessage>> ListMessages(std::int64_t conversation_id) override;
-  Result<std::optional<Conversation>> FindConversationByThread(
-      const std::string& channel, const std::string& thread) override;
+  Result<std::optional<Conversation>> FindConversationByThread(const std::string& channel,
+                                                               const std::string& thread) override;
   Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t conversation_id,
                                                          const std::string& author_id) override;
   Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
 
-  Result<std::vector<Delivery>> ClaimDue(const std::string& owner, UnixMs now, UnixMs lease_ms,
-                                         int limit, const std::vector<std::string>& skip_targets,
-                                         const std::function<bool(const Delivery&)>& admit) override;
+  Result<std::vector<Delivery>> ClaimDue(
+      const std::string& owner, UnixMs now, UnixMs lease_ms, int limit,
+      const std::vector<std::string>& skip_targets,
+      const std::function<bool(const Delivery&)>& admit) override;
   Result<int> RenewLeases(const std::string& owner, UnixMs now, UnixMs lease_ms) override;
-  Result<int> RecoverExpired(
-      UnixMs now,
-      const std::function<std::string(const StoredMessage&, std::int64_t)>& unknown_notice) override;
+  Result<int> RecoverExpired(UnixMs now,
+                             const std::function<std::string(const StoredMessage&, std::int64_t)>&
+                                 unknown_notice) override;
   Status FinishDelivery(const DeliveryUpdate& update, UnixMs now) override;
   Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override;
   Result<std::optional<UnixMs>> NextDueAt() override;
@@ -103,7 +104,8 @@ class SqliteStore final : public Store {
   storage::StmtHandle Stmt(const char* sql);
   std::int64_t InsertDelivery(const NewDelivery& d, UnixMs now);
   // The claimable heads (see ClaimDue), oldest due first, at most `limit`; reads only.
-  std::vector<Delivery> DueHeads(UnixMs now, int limit, const std::vector<std::string>& skip_targets);
+  std::vector<Delivery> DueHeads(UnixMs now, int limit,
+                                 const std::vector<std::string>& skip_targets);
   IngestOutcome IngestOne(const IngestItem& item, UnixMs now);
   // Inside a transaction: takes the claim; false if it had been taken already.
   bool TakeClaim(const EventClaim& claim, UnixMs now);

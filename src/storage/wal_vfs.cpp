@@ -21,7 +21,9 @@ constexpr std::size_t kMaxWrite = 124u << 10;
 std::atomic<std::uint64_t> wal_writes{0};
 std::atomic<std::uint64_t> wal_flushes{0};
 
-sqlite3_vfs* Real(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
+sqlite3_vfs* Real(sqlite3_vfs* vfs) {
+  return static_cast<sqlite3_vfs*>(vfs->pAppData);
+}
 
 // Our file: the wrapped file lives right after it, in the space SQLite allocates (szOsFile).
 struct File {
@@ -32,7 +34,9 @@ struct File {
   sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
 };
 
-File* Of(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
+File* Of(sqlite3_file* f) {
+  return reinterpret_cast<File*>(f);
+}
 
 int Flush(File* f) {
   if (!f->pending || f->pending->empty()) return SQLITE_OK;
@@ -218,17 +222,27 @@ int Access(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
 int FullPathname(sqlite3_vfs* vfs, const char* name, int n, char* out) {
   return Real(vfs)->xFullPathname(Real(vfs), name, n, out);
 }
-void* DlOpen(sqlite3_vfs* vfs, const char* name) { return Real(vfs)->xDlOpen(Real(vfs), name); }
-void DlError(sqlite3_vfs* vfs, int n, char* out) { Real(vfs)->xDlError(Real(vfs), n, out); }
+void* DlOpen(sqlite3_vfs* vfs, const char* name) {
+  return Real(vfs)->xDlOpen(Real(vfs), name);
+}
+void DlError(sqlite3_vfs* vfs, int n, char* out) {
+  Real(vfs)->xDlError(Real(vfs), n, out);
+}
 void (*DlSym(sqlite3_vfs* vfs, void* handle, const char* symbol))(void) {
   return Real(vfs)->xDlSym(Real(vfs), handle, symbol);
 }
-void DlClose(sqlite3_vfs* vfs, void* handle) { Real(vfs)->xDlClose(Real(vfs), handle); }
+void DlClose(sqlite3_vfs* vfs, void* handle) {
+  Real(vfs)->xDlClose(Real(vfs), handle);
+}
 int Randomness(sqlite3_vfs* vfs, int n, char* out) {
   return Real(vfs)->xRandomness(Real(vfs), n, out);
 }
-int Sleep(sqlite3_vfs* vfs, int micros) { return Real(vfs)->xSleep(Real(vfs), micros); }
-int CurrentTime(sqlite3_vfs* vfs, double* out) { return Real(vfs)->xCurrentTime(Real(vfs), out); }
+int Sleep(sqlite3_vfs* vfs, int micros) {
+  return Real(vfs)->xSleep(Real(vfs), micros);
+}
+int CurrentTime(sqlite3_vfs* vfs, double* out) {
+  return Real(vfs)->xCurrentTime(Real(vfs), out);
+}
 int GetLastError(sqlite3_vfs* vfs, int n, char* out) {
   return Real(vfs)->xGetLastError(Real(vfs), n, out);
 }

@@ -34,7 +34,6 @@ const std::map<std::string, std::string> kEnv = {{"TEST_BOT_TOKEN", "xoxb-cli-di
                                                  {"TEST_SIGNING_SECRET", kSigningSecret},
                                                  {"TEST_GENERIC_SECRET", kGenericSecret}};
 
-
 }  // namespace
 
 TEST_CASE("duplex version and --help") {

@@ -35,11 +35,13 @@ struct Shared {
   std::atomic<int> acked_count{0};
 };
 
-HttpResult SignedCommand(HttplibClient& http, int port, const std::string& text, const std::string& trigger) {
+HttpResult SignedCommand(HttplibClient& http, int port, const std::string& text,
+                         const std::string& trigger) {
   SystemClock clock;
-  std::string form = "team_id=" + std::string(kTeam) + "&channel_id=" + kDefaultChannel +
-                     "&user_id=U0STAFF&user_name=staff&command=%2Fduplex&text=" + text::UrlEncode(text) +
-                     "&trigger_id=" + trigger;
+  std::string form =
+      "team_id=" + std::string(kTeam) + "&channel_id=" + kDefaultChannel +
+      "&user_id=U0STAFF&user_name=staff&command=%2Fduplex&text=" + text::UrlEncode(text) +
+      "&trigger_id=" + trigger;
   std::string ts = std::to_string(clock.NowSeconds());
   HttpRequest req;
   req.url = "http://127.0.0.1:" + std::to_string(port) + "/chat/slack/commands";
@@ -51,7 +53,8 @@ HttpResult SignedCommand(HttplibClient& http, int port, const std::string& text,
   return http.Send(req);
 }
 
-HttpResult SignedMention(HttplibClient& http, int port, const std::string& id, const std::string& conversation) {
+HttpResult SignedMention(HttplibClient& http, int port, const std::string& id,
+                         const std::string& conversation) {
   SystemClock clock;
   std::string body = E2eEnv::GenericMention(id, conversation, "crash-marker:" + id + ":end").dump();
   std::string ts = std::to_string(clock.NowSeconds());
@@ -59,15 +62,18 @@ HttpResult SignedMention(HttplibClient& http, int port, const std::string& id, c
   req.url = "http://127.0.0.1:" + std::to_string(port) + "/webhooks/generic";
   req.body = body;
   req.timeout_ms = 5000;
-  req.headers = {{"webhook-id", "wh-" + id}, {"webhook-timestamp", ts},
-                 {"webhook-signature", security::SignStandardWebhook(kGenericSecret, "wh-" + id, ts, body)}};
+  req.headers = {
+      {"webhook-id", "wh-" + id},
+      {"webhook-timestamp", ts},
+      {"webhook-signature", security::SignStandardWebhook(kGenericSecret, "wh-" + id, ts, body)}};
   return http.Send(req);
 }
 
-
 }  // namespace
 
-TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention and posts no reply twice") {
+TEST_CASE(
+    "crash test: SIGKILL at random moments loses no acknowledged mention and posts no reply "
+    "twice") {
   TempDir dir;
   FakeSlack slack;
   FakeHttpServer receiver;
@@ -80,16 +86,23 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
     return FakeAnswer{200, R"({"url":"https://crm.example.com/r"})"};
   });
   const int port = FreePort();
-  json config = {{"listen", {{"host", "127.0.0.1"}, {"port", port}, {"threads", 32}}},
-                 {"database", dir.File("duplex.db")},
-                 {"chat", {{"kind", "slack"}, {"api_base", slack.api_base()}, {"bot_token", kBotToken},
-                           {"signing_secret", kSigningSecret}, {"team_id", kTeam},
-                           {"default_channel", kDefaultChannel},
-                           {"rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}},
-                 {"delivery", {{"threads", 4}}},
-                 {"platforms", {{"generic", {{"secret", kGenericSecret}, {"reply_url", receiver.url() + "/replies"}}}}}};
+  json config = {
+      {"listen", {{"host", "127.0.0.1"}, {"port", port}, {"threads", 32}}},
+      {"database", dir.File("duplex.db")},
+      {"chat",
+       {{"kind", "slack"},
+        {"api_base", slack.api_base()},
+        {"bot_token", kBotToken},
+        {"signing_secret", kSigningSecret},
+        {"team_id", kTeam},
+        {"default_channel", kDefaultChannel},
+        {"rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}},
+      {"delivery", {{"threads", 4}}},
+      {"platforms",
+       {{"generic", {{"secret", kGenericSecret}, {"reply_url", receiver.url() + "/replies"}}}}}};
   WriteFile(dir.File("c.json"), config.dump());
-  const std::vector<std::string> args = {"serve", "--config", dir.File("c.json"), "--log-level", "warn"};
+  const std::vector<std::string> args = {"serve", "--config", dir.File("c.json"), "--log-level",
+                                         "warn"};
   auto server = std::make_unique<DuplexProcess>(args, dir.path().string());
   REQUIRE(WaitUntil([&] { return Healthy(port); }, 10'000));
 
@@ -130,7 +143,8 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
       // Conversation refs are 1..N; the low ones certainly exist once mentions are acked.
       int ref = 1 + static_cast<int>(rng() % static_cast<unsigned>(std::max(1, known / 4)));
       std::string text = "reply-" + std::to_string(k);
-      HttpResult r = SignedCommand(http, port, "reply " + std::to_string(ref) + " " + text, "trig-" + std::to_string(k));
+      HttpResult r = SignedCommand(http, port, "reply " + std::to_string(ref) + " " + text,
+                                   "trig-" + std::to_string(k));
       if (r.ok() && r.response.status == 200) {
         std::string answer = json::parse(r.response.body, nullptr, false).value("text", "");
         long long delivery = 0;
@@ -144,7 +158,8 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
 
   std::mt19937 rng(7);
   int kills = 0;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(getenv("CRASH_SECONDS") ? atoi(getenv("CRASH_SECONDS")) : 25);
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::seconds(getenv("CRASH_SECONDS") ? atoi(getenv("CRASH_SECONDS")) : 25);
   const bool no_kill = getenv("CRASH_NOKILL") != nullptr;
   while (std::chrono::steady_clock::now() < until) {
     // The random moment of the next kill is the test's input, not a wait for something.
@@ -163,7 +178,9 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
   CHECK(WaitOutboxDrained(port, 60'000));
   CHECK(server->Signal(SIGTERM) == 0);
   if (getenv("CRASH_LOGS")) std::cout << server->Stderr().substr(0, 6000) << "\n";
-  if (getenv("CRASH_KEEP")) std::filesystem::copy_file(dir.File("duplex.db"), getenv("CRASH_KEEP"), std::filesystem::copy_options::overwrite_existing);
+  if (getenv("CRASH_KEEP"))
+    std::filesystem::copy_file(dir.File("duplex.db"), getenv("CRASH_KEEP"),
+                               std::filesystem::copy_options::overwrite_existing);
   if (getenv("CRASH_KEEP")) {
     std::ofstream out(std::string(getenv("CRASH_KEEP")) + ".posts");
     for (const auto& p : slack.Posts()) out << p.dump() << "\n";
@@ -241,7 +258,8 @@ TEST_CASE("crash test: SIGKILL at random moments loses no acknowledged mention a
         }
       } else {
         ++replies_missing;
-        MESSAGE("reply " << text << " (delivery " << delivery << ") state " << state << ", arrived " << n);
+        MESSAGE("reply " << text << " (delivery " << delivery << ") state " << state << ", arrived "
+                         << n);
       }
     }
   }

@@ -425,8 +425,16 @@ TEST_CASE(
   CHECK_FALSE(WaitUntil([&] { return env.app().store().GetConversation(1)->has_value(); }, 1000));
   CHECK(Talk(env.app().port(), SignedMention("proper")).Status() == "HTTP/1.1 200 OK");
   CHECK(env.app().store().GetConversation(1)->has_value());
-  CHECK(Metric(env, "duplex_http_requests_total{path=\"/webhooks/generic\",status=\"431\"}") == 1);
-  CHECK(Metric(env, "duplex_http_requests_total{path=\"/webhooks/generic\",status=\"200\"}") == 1);
+  // A request is counted once its answer is written, which the client may see first.
+  CHECK(WaitUntil(
+      [&] {
+        return Metric(env,
+                      "duplex_http_requests_total{path=\"/webhooks/generic\",status=\"431\"}") ==
+                   1 &&
+               Metric(env,
+                      "duplex_http_requests_total{path=\"/webhooks/generic\",status=\"200\"}") == 1;
+      },
+      5000));
 }
 
 TEST_CASE(

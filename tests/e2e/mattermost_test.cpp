@@ -44,26 +44,31 @@ json MattermostPatch(const std::string& api_base) {
             {"admins", {"u-admin"}}}}};
 }
 
-HttpResult Command(E2eEnv& env, const std::string& command, const std::string& text, const std::string& token,
-                   const std::string& team = "team1", bool token_in_header = false) {
+HttpResult Command(E2eEnv& env, const std::string& command, const std::string& text,
+                   const std::string& token, const std::string& team = "team1",
+                   bool token_in_header = false) {
   HttpRequest req;
   req.url = env.base_url() + "/chat/mattermost/commands";
   req.content_type = "application/x-www-form-urlencoded";
-  req.body = "channel_id=chan-social&team_id=" + team + "&user_id=u-sam&user_name=sam&command=" +
-             text::UrlEncode(command) + "&text=" + text::UrlEncode(text) +
-             (token_in_header ? "" : "&token=" + token);
+  req.body = "channel_id=chan-social&team_id=" + team +
+             "&user_id=u-sam&user_name=sam&command=" + text::UrlEncode(command) +
+             "&text=" + text::UrlEncode(text) + (token_in_header ? "" : "&token=" + token);
   if (token_in_header) req.headers = {{"Authorization", "Token " + token}};
   return env.Send(req);
 }
 
 }  // namespace
 
-TEST_CASE("Mattermost: mentions become root posts and threads, /reply answers with the command's own token") {
+TEST_CASE(
+    "Mattermost: mentions become root posts and threads, /reply answers with the command's own "
+    "token") {
   FakeMattermost mm;
   E2eEnv env(MattermostPatch(mm.server.url()));
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello @channel"), "wh-1").response.status == 200);
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello @channel"), "wh-1")
+              .response.status == 200);
   REQUIRE(WaitUntil([&] { return mm.Posts().size() == 1; }));
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m2", "c1", "again"), "wh-2").response.status == 200);
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m2", "c1", "again"), "wh-2").response.status ==
+          200);
   REQUIRE(WaitUntil([&] { return mm.Posts().size() == 2; }));
   auto posts = mm.Posts();
   CHECK(posts[0]["channel_id"] == "chan-social");
@@ -89,7 +94,8 @@ TEST_CASE("Mattermost: mentions become root posts and threads, /reply answers wi
   CHECK(confirmation["message"].get<std::string>().find("@sam") != std::string::npos);
 }
 
-TEST_CASE("Mattermost: token in the Authorization header works — wrong token is 401, another team 403") {
+TEST_CASE(
+    "Mattermost: token in the Authorization header works — wrong token is 401, another team 403") {
   FakeMattermost mm;
   E2eEnv env(MattermostPatch(mm.server.url()));
   CHECK(Command(env, "/duplex", "help", "tokduplex00000000000000001", "team1", true)
@@ -104,7 +110,8 @@ TEST_CASE("Mattermost: token in the Authorization header works — wrong token i
 
 TEST_CASE("Mattermost: API errors map to retries and dead letters") {
   FakeMattermost mm;
-  mm.server.Script("/api/v4/posts", FakeAnswer{429, "{}", "application/json", {{"X-Ratelimit-Reset", "1"}}});
+  mm.server.Script("/api/v4/posts",
+                   FakeAnswer{429, "{}", "application/json", {{"X-Ratelimit-Reset", "1"}}});
   E2eEnv env(MattermostPatch(mm.server.url()));
   REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hi"), "wh-1").response.status == 200);
   REQUIRE(WaitUntil([&] { return mm.Posts().size() == 1; }, 8000));

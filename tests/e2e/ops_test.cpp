@@ -61,7 +61,6 @@ std::string Base(int port) {
   return "http://127.0.0.1:" + std::to_string(port);
 }
 
-
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
   for (auto& line : text::Split(text, '\n')) {

@@ -10,13 +10,18 @@ using nlohmann::json;
 
 namespace {
 
-std::string Answer(const HttpResult& r) { return json::parse(r.response.body)["text"].get<std::string>(); }
+std::string Answer(const HttpResult& r) {
+  return json::parse(r.response.body)["text"].get<std::string>();
+}
 
 }  // namespace
 
-TEST_CASE("a reply interrupted mid-send is flagged unknown after restart, listed, and re-sent only on purpose") {
+TEST_CASE(
+    "a reply interrupted mid-send is flagged unknown after restart, listed, and re-sent only on "
+    "purpose") {
   E2eEnv env;
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status == 200);
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status ==
+          200);
   REQUIRE(env.slack.WaitForPosts(1));
   env.Stop();
   // What a crash between "sending" and the platform's answer leaves behind.
@@ -49,16 +54,22 @@ TEST_CASE("a reply interrupted mid-send is flagged unknown after restart, listed
   CHECK(retried.find("see the reply twice") != std::string::npos);
   REQUIRE(env.receiver.WaitForCount("/replies", 1));
   CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] == "the interrupted reply");
-  REQUIRE(WaitUntil([&] { return (*env.app().store().GetDelivery(2))->state == DeliveryState::kDone; }));
-  CHECK(Answer(env.SlackCommand("retry 2", "U0ADMIN")).find("delivery 2 is done, not dead or unknown") != std::string::npos);
-  CHECK(Answer(env.SlackCommand("retry 999", "U0ADMIN")).find("no delivery 999") != std::string::npos);
-  CHECK(Answer(env.SlackCommand("retry x", "U0ADMIN")).find("Usage: `/duplex retry <delivery-id>`") != std::string::npos);
+  REQUIRE(WaitUntil(
+      [&] { return (*env.app().store().GetDelivery(2))->state == DeliveryState::kDone; }));
+  CHECK(Answer(env.SlackCommand("retry 2", "U0ADMIN"))
+            .find("delivery 2 is done, not dead or unknown") != std::string::npos);
+  CHECK(Answer(env.SlackCommand("retry 999", "U0ADMIN")).find("no delivery 999") !=
+        std::string::npos);
+  CHECK(
+      Answer(env.SlackCommand("retry x", "U0ADMIN")).find("Usage: `/duplex retry <delivery-id>`") !=
+      std::string::npos);
 }
 
 TEST_CASE("a permanent platform error dead-letters the reply with its reason in the thread") {
   E2eEnv env;
   env.receiver.On("/replies", [](const RecordedRequest&) { return FakeAnswer{410, "gone"}; });
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status == 200);
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status ==
+          200);
   REQUIRE(env.slack.WaitForPosts(1));
   env.SlackCommand("reply 1 will fail");
   REQUIRE(env.slack.WaitForPosts(2));
@@ -99,10 +110,13 @@ TEST_CASE(
 
 TEST_CASE("a repeated slash command (same trigger_id) is answered but not run twice") {
   E2eEnv env;
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status == 200);
+  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hello"), "wh-1").response.status ==
+          200);
   REQUIRE(env.slack.WaitForPosts(1));
-  auto first = env.SlackCommand("reply 1 only once", "U0STAFF", kTeam, "/duplex", kSigningSecret, "trig-7");
-  auto again = env.SlackCommand("reply 1 only once", "U0STAFF", kTeam, "/duplex", kSigningSecret, "trig-7");
+  auto first =
+      env.SlackCommand("reply 1 only once", "U0STAFF", kTeam, "/duplex", kSigningSecret, "trig-7");
+  auto again =
+      env.SlackCommand("reply 1 only once", "U0STAFF", kTeam, "/duplex", kSigningSecret, "trig-7");
   CHECK(Answer(first).find("Queued reply") != std::string::npos);
   CHECK(Answer(again).find("was not run twice") != std::string::npos);
   REQUIRE(env.receiver.WaitForCount("/replies", 1));
@@ -144,8 +158,9 @@ TEST_CASE("a flood is paced at the channel's rate and /metrics shows the backlog
   E2eEnv env(json{{"chat", {{"rate_limit", {{"per_second", 2}, {"burst", 1}}}}}});
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 5; ++i) {
-    REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m" + std::to_string(i), "c" + std::to_string(i), "x"),
-                            "wh-" + std::to_string(i))
+    REQUIRE(env.PostGeneric(
+                   E2eEnv::GenericMention("m" + std::to_string(i), "c" + std::to_string(i), "x"),
+                   "wh-" + std::to_string(i))
                 .response.status == 200);
   }
   // Paced at 2 a second, the five need about 2 s: the backlog shows in /metrics meanwhile,

@@ -47,14 +47,20 @@ TEST_CASE("an admin sets up routes by slash command and mentions land in their c
   E2eEnv env;
   CHECK(Has(CommandText(env, "route add vip channel=<#C0VIP|vip> min_followers=10000 priority=1"),
             "Created route `vip` → <#C0VIP>"));
-  CHECK(Has(CommandText(env, "route add orders channel=<#C0ORDERS|orders> keywords=\"late order,refund\" priority=10"),
-            "Created route `orders` → <#C0ORDERS>"));
+  CHECK(Has(
+      CommandText(
+          env,
+          "route add orders channel=<#C0ORDERS|orders> keywords=\"late order,refund\" priority=10"),
+      "Created route `orders` → <#C0ORDERS>"));
   CHECK(Has(CommandText(env, "route add comments channel=C0COMMENTS kind=comment priority=20"),
             "Created route `comments` → <#C0COMMENTS>"));
 
-  REQUIRE(env.PostGeneric(Mention("m1", "c1", "Where is my LATE order?"), "wh-1").response.status == 200);
-  REQUIRE(env.PostGeneric(Mention("m2", "c2", "Nice product", "comment"), "wh-2").response.status == 200);
-  REQUIRE(env.PostGeneric(Mention("m3", "c3", "I need a refund", "direct", "star", 250'000), "wh-3").response.status == 200);
+  REQUIRE(env.PostGeneric(Mention("m1", "c1", "Where is my LATE order?"), "wh-1").response.status ==
+          200);
+  REQUIRE(env.PostGeneric(Mention("m2", "c2", "Nice product", "comment"), "wh-2").response.status ==
+          200);
+  REQUIRE(env.PostGeneric(Mention("m3", "c3", "I need a refund", "direct", "star", 250'000), "wh-3")
+              .response.status == 200);
   REQUIRE(env.PostGeneric(Mention("m4", "c4", "Just saying hello"), "wh-4").response.status == 200);
   REQUIRE(env.slack.WaitForPosts(4));
   CHECK(ChannelOf(env, "LATE order") == "C0ORDERS");
@@ -68,8 +74,10 @@ TEST_CASE("an admin sets up routes by slash command and mentions land in their c
 
   // A route change applies to new conversations; an existing one stays in its thread.
   CHECK(Has(CommandText(env, "route rm orders"), "Removed route `orders`"));
-  REQUIRE(env.PostGeneric(Mention("m5", "c1", "Still waiting for that order"), "wh-5").response.status == 200);
-  REQUIRE(env.PostGeneric(Mention("m6", "c6", "Another late order"), "wh-6").response.status == 200);
+  REQUIRE(env.PostGeneric(Mention("m5", "c1", "Still waiting for that order"), "wh-5")
+              .response.status == 200);
+  REQUIRE(env.PostGeneric(Mention("m6", "c6", "Another late order"), "wh-6").response.status ==
+          200);
   REQUIRE(env.slack.WaitForPosts(6));
   json root;
   for (const auto& p : env.slack.Posts()) {
@@ -123,7 +131,8 @@ TEST_CASE("a muted author's mention is stored but not posted") {
   auto r = env.PostGeneric(Mention("m1", "c-troll", "spam spam spam", "direct", "troll"), "wh-1");
   REQUIRE(r.response.status == 200);
   CHECK(json::parse(r.response.body)["accepted"] == 1);
-  REQUIRE(env.PostGeneric(Mention("m2", "c-ana", "a real question"), "wh-2").response.status == 200);
+  REQUIRE(env.PostGeneric(Mention("m2", "c-ana", "a real question"), "wh-2").response.status ==
+          200);
   REQUIRE(env.slack.WaitForPosts(1));
   REQUIRE(env.WaitDrained());
   REQUIRE(env.slack.Posts().size() == 1);
@@ -138,7 +147,9 @@ TEST_CASE("a muted author's mention is stored but not posted") {
   CHECK(Has(CommandText(env, "mutes"), "`generic:Troll` — by <@U0ADMIN>"));
 
   CHECK(Has(CommandText(env, "unmute generic:troll"), "Unmuted"));
-  REQUIRE(env.PostGeneric(Mention("m3", "c-troll", "now with a real question", "direct", "troll"), "wh-3").response.status == 200);
+  REQUIRE(env.PostGeneric(Mention("m3", "c-troll", "now with a real question", "direct", "troll"),
+                          "wh-3")
+              .response.status == 200);
   REQUIRE(env.slack.WaitForPosts(2));
   CHECK(Has(env.slack.Posts()[1]["text"].get<std::string>(), "now with a real question"));
 }
@@ -147,14 +158,19 @@ TEST_CASE("route test answers what routing does, without storing anything") {
   E2eEnv env;
   CommandText(env, "route add vip channel=C0VIP min_followers=10000 priority=1");
   CommandText(env, "route add orders channel=C0ORDERS keywords=\"late order\" priority=10");
-  std::string t = CommandText(env, "route test generic direct followers=50 my late order &amp; more");
+  std::string t =
+      CommandText(env, "route test generic direct followers=50 my late order &amp; more");
   CHECK(Has(t, "would go to <#C0ORDERS> by route `orders`."));
-  CHECK(Has(t, "`vip` (priority 1) → <#C0VIP>: rejected by min_followers (needs 10,000, the author has 50)."));
+  CHECK(Has(t,
+            "`vip` (priority 1) → <#C0VIP>: rejected by min_followers (needs 10,000, the author "
+            "has 50)."));
   std::string vip = CommandText(env, "route test generic direct followers=20000 my late order");
   CHECK(Has(vip, "would go to <#C0VIP> by route `vip`."));
   CHECK(Has(vip, "`orders` (priority 10) → <#C0ORDERS>: matched too, but `vip` comes first."));
-  CHECK(Has(CommandText(env, "route test generic dm hello"), "would go to <#C0SOCIAL> (the default channel)"));
-  CHECK(Has(CommandText(env, "route test generic direct followers=5 hi", "U0STAFF"), "you are not an admin"));
+  CHECK(Has(CommandText(env, "route test generic dm hello"),
+            "would go to <#C0SOCIAL> (the default channel)"));
+  CHECK(Has(CommandText(env, "route test generic direct followers=5 hi", "U0STAFF"),
+            "you are not an admin"));
   CHECK_FALSE(env.app().store().GetConversation(1)->has_value());
 }
 

@@ -22,14 +22,24 @@ TEST_CASE("healthz, readyz and metrics answer — metrics count requests, webhoo
   env.PostGeneric(E2eEnv::GenericMention("m1", "c1", "hi"), "wh-1");
   env.PostGeneric(E2eEnv::GenericMention("m2", "c1", "hi"), "wh-2", "whsec_d3Jvbmc=");
   REQUIRE(env.slack.WaitForPosts(1));
-  REQUIRE(WaitUntil([&] { return env.Get("/metrics").response.body.find("duplex_deliveries_total{kind=\"chat_post\",result=\"done\"} 1") != std::string::npos; }));
+  REQUIRE(WaitUntil([&] {
+    return env.Get("/metrics")
+               .response.body.find(
+                   "duplex_deliveries_total{kind=\"chat_post\",result=\"done\"} 1") !=
+           std::string::npos;
+  }));
   std::string m = env.Get("/metrics").response.body;
   CHECK(m.find("# TYPE duplex_webhooks_total counter") != std::string::npos);
-  CHECK(m.find("duplex_webhooks_total{platform=\"generic\",result=\"accepted\"} 1") != std::string::npos);
-  CHECK(m.find("duplex_webhooks_total{platform=\"generic\",result=\"duplicate\"} 1") != std::string::npos);
-  CHECK(m.find("duplex_webhooks_total{platform=\"generic\",result=\"unauthorized\"} 1") != std::string::npos);
-  CHECK(m.find("duplex_http_requests_total{path=\"/webhooks/generic\",status=\"200\"} 2") != std::string::npos);
-  CHECK(m.find("duplex_http_requests_total{path=\"/webhooks/generic\",status=\"401\"} 1") != std::string::npos);
+  CHECK(m.find("duplex_webhooks_total{platform=\"generic\",result=\"accepted\"} 1") !=
+        std::string::npos);
+  CHECK(m.find("duplex_webhooks_total{platform=\"generic\",result=\"duplicate\"} 1") !=
+        std::string::npos);
+  CHECK(m.find("duplex_webhooks_total{platform=\"generic\",result=\"unauthorized\"} 1") !=
+        std::string::npos);
+  CHECK(m.find("duplex_http_requests_total{path=\"/webhooks/generic\",status=\"200\"} 2") !=
+        std::string::npos);
+  CHECK(m.find("duplex_http_requests_total{path=\"/webhooks/generic\",status=\"401\"} 1") !=
+        std::string::npos);
   CHECK(m.find("duplex_outbox_pending 0") != std::string::npos);
   // Sent one after the other, the two signed webhooks were committed one per transaction.
   CHECK(m.find("duplex_group_commit_requests_total 2") != std::string::npos);
@@ -96,10 +106,12 @@ TEST_CASE("one log line per request with method, path, status and latency, and n
   // The line is written after the answer is sent, so wait for both.
   REQUIRE(WaitUntil([&] {
     std::string l = env.LogText();
-    return l.find("path=/webhooks/generic") != std::string::npos && l.find("status=404") != std::string::npos;
+    return l.find("path=/webhooks/generic") != std::string::npos &&
+           l.find("status=404") != std::string::npos;
   }));
   std::string logs = env.LogText();
-  CHECK(logs.find("request method=POST path=/webhooks/generic status=200 ms=") != std::string::npos);
+  CHECK(logs.find("request method=POST path=/webhooks/generic status=200 ms=") !=
+        std::string::npos);
   CHECK(logs.find("distinctive-body-text-123") == std::string::npos);
   CHECK(logs.find("token=abc") == std::string::npos);
   CHECK(logs.find("path=unknown status=404") != std::string::npos);
@@ -114,7 +126,9 @@ TEST_CASE("an exception in a handler becomes a bare 500 and its text stays in th
   o.port = 0;
   o.threads = 2;
   HttpServer server(o, clock, nullptr);
-  server.Get("/boom", [](const InboundRequest&) -> HttpAnswer { throw std::runtime_error("secret internals"); });
+  server.Get("/boom", [](const InboundRequest&) -> HttpAnswer {
+    throw std::runtime_error("secret internals");
+  });
   REQUIRE(server.Start().ok());
   HttplibClient http;
   HttpRequest r;

@@ -47,8 +47,9 @@ std::string Show(E2eEnv& env, const std::string& ref) {
 
 // A conversation #1 from "vera" whose root is posted; returns the root's ts.
 std::string StartConversation(E2eEnv& env) {
-  REQUIRE(env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Where is my parcel?", "vera"), "wh-1")
-              .response.status == 200);
+  REQUIRE(
+      env.PostGeneric(E2eEnv::GenericMention("m1", "conv-1", "Where is my parcel?", "vera"), "wh-1")
+          .response.status == 200);
   const std::string ts = WaitForPost(env, "Where is my parcel?")["_ts"];
   // Slack has the post a moment before duplex has stored its ts; no one can answer in a
   // thread before then.
@@ -73,11 +74,14 @@ json ViewSubmission(const std::string& ref, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("Slack buttons: the root offers Reply, Assign to me and Close, each acts as the clicker, and a closed root offers Reopen") {
+TEST_CASE(
+    "Slack buttons: the root offers Reply, Assign to me and Close, each acts as the clicker, and a "
+    "closed root offers Reopen") {
   E2eEnv env;
   const std::string ts = StartConversation(env);
   json root = env.slack.Posts()[0];
-  CHECK(ActionIds(root) == std::vector<std::string>{"duplex_reply", "duplex_assign_me", "duplex_close"});
+  CHECK(ActionIds(root) ==
+        std::vector<std::string>{"duplex_reply", "duplex_assign_me", "duplex_close"});
 
   auto r = env.SlackButton("duplex_assign_me", 1, "U0ANA");
   REQUIRE(r.ok());
@@ -106,7 +110,8 @@ TEST_CASE("Slack buttons: the root offers Reply, Assign to me and Close, each ac
   CHECK(told["text"].get<std::string>().find("no conversation #99") != std::string::npos);
 }
 
-TEST_CASE("Slack Reply button opens a modal whose submission reaches the customer exactly as typed") {
+TEST_CASE(
+    "Slack Reply button opens a modal whose submission reaches the customer exactly as typed") {
   E2eEnv env;
   const std::string ts = StartConversation(env);
   REQUIRE(env.SlackButton("duplex_reply", 1).response.status == 200);
@@ -115,7 +120,8 @@ TEST_CASE("Slack Reply button opens a modal whose submission reaches the custome
   CHECK(open["trigger_id"].get<std::string>().rfind("trigger-", 0) == 0);
   CHECK(open["view"]["callback_id"] == "duplex_reply_modal");
   CHECK(open["view"]["private_metadata"] == "1");
-  CHECK(open["view"]["blocks"][0]["label"]["text"].get<std::string>().find("vera") != std::string::npos);
+  CHECK(open["view"]["blocks"][0]["label"]["text"].get<std::string>().find("vera") !=
+        std::string::npos);
   auto views = env.slack.server.Requests("/api/views.open");
   CHECK(views[0].Header("Authorization") == std::string("Bearer ") + kBotToken);
 
@@ -137,14 +143,17 @@ TEST_CASE("Slack Reply button opens a modal whose submission reaches the custome
   CHECK(errors["errors"]["duplex_reply_block"].get<std::string>().find("The reply text is empty") !=
         std::string::npos);
   auto gone = json::parse(env.SlackInteraction(ViewSubmission("77", "hello")).response.body);
-  CHECK(gone["errors"]["duplex_reply_block"].get<std::string>().find("no conversation #77") != std::string::npos);
+  CHECK(gone["errors"]["duplex_reply_block"].get<std::string>().find("no conversation #77") !=
+        std::string::npos);
   CHECK(env.receiver.Count("/replies") == 1);
 
   // Slack refuses to open the modal (the trigger expired): the clicker is told what to type.
-  env.slack.server.Script("/api/views.open", FakeAnswer{200, R"({"ok":false,"error":"expired_trigger_id"})"});
+  env.slack.server.Script("/api/views.open",
+                          FakeAnswer{200, R"({"ok":false,"error":"expired_trigger_id"})"});
   REQUIRE(env.SlackButton("duplex_reply", 1).response.status == 200);
   REQUIRE(WaitUntil([&] { return env.slack.Responses().size() == 1; }));
-  CHECK(env.slack.Responses()[0]["text"].get<std::string>().find("/duplex reply 1") != std::string::npos);
+  CHECK(env.slack.Responses()[0]["text"].get<std::string>().find("/duplex reply 1") !=
+        std::string::npos);
 }
 
 TEST_CASE("Slack url_verification: unsigned is a 401 with no echo, a bad challenge a 400") {
@@ -171,18 +180,24 @@ TEST_CASE("Slack url_verification: unsigned is a 401 with no echo, a bad challen
   CHECK(env.SlackEvent(body).response.status == 200);
 }
 
-TEST_CASE("Slack thread messages: reply: goes to the customer, other words become internal notes, bots and edits are ignored") {
+TEST_CASE(
+    "Slack thread messages: reply: goes to the customer, other words become internal notes, bots "
+    "and edits are ignored") {
   E2eEnv env;
   const std::string ts = StartConversation(env);
 
-  auto challenge = env.SlackEvent({{"token", "unused"}, {"challenge", "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"},
-                                   {"type", "url_verification"}});
+  auto challenge =
+      env.SlackEvent({{"token", "unused"},
+                      {"challenge", "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"},
+                      {"type", "url_verification"}});
   REQUIRE(challenge.ok());
   CHECK(challenge.response.status == 200);
-  CHECK(json::parse(challenge.response.body)["challenge"] == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+  CHECK(json::parse(challenge.response.body)["challenge"] ==
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
 
   // Slack's markup is undone for the customer: &amp; is &, a link is its address.
-  auto r = env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev01", ts, "reply: Sorry &amp; thanks, see <https://acme.example/track|tracking>"));
+  auto r = env.SlackEvent(E2eEnv::ThreadMessageEvent(
+      "Ev01", ts, "reply: Sorry &amp; thanks, see <https://acme.example/track|tracking>"));
   CHECK(r.response.status == 200);
   REQUIRE(env.receiver.WaitForCount("/replies", 1));
   CHECK(json::parse(env.receiver.Requests("/replies")[0].body)["text"] ==
@@ -190,7 +205,8 @@ TEST_CASE("Slack thread messages: reply: goes to the customer, other words becom
   WaitForPost(env, "Reply by <@U0STAFF> posted on");
 
   const auto posts = env.slack.Posts().size();
-  CHECK(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev02", ts, "Asked the warehouse &amp; waiting", "U0BOB"))
+  CHECK(env.SlackEvent(
+               E2eEnv::ThreadMessageEvent("Ev02", ts, "Asked the warehouse &amp; waiting", "U0BOB"))
             .response.status == 200);
   json bot = E2eEnv::ThreadMessageEvent("Ev03", ts, "reply: from a bot");
   bot["event"]["bot_id"] = "B0001";
@@ -227,13 +243,16 @@ TEST_CASE("Slack thread messages: reply: goes to the customer, other words becom
   REQUIRE(env.receiver.WaitForCount("/replies", 2));
   WaitForPost(env, "Also on the channel");
   std::vector<std::string> sent;
-  for (const auto& r : env.receiver.Requests("/replies")) sent.push_back(json::parse(r.body)["text"]);
-  CHECK(sent == std::vector<std::string>{"Sorry & thanks, see tracking (https://acme.example/track)",
-                                         "Also on the channel"});
+  for (const auto& r : env.receiver.Requests("/replies"))
+    sent.push_back(json::parse(r.body)["text"]);
+  CHECK(sent ==
+        std::vector<std::string>{"Sorry & thanks, see tracking (https://acme.example/track)",
+                                 "Also on the channel"});
   int echoes = 0;
   for (const auto& p : env.slack.Posts()) {
     const std::string text = p.value("text", "");
-    echoes += text.find("Asked the warehouse") != std::string::npos || text.find("photo of the label") != std::string::npos;
+    echoes += text.find("Asked the warehouse") != std::string::npos ||
+              text.find("photo of the label") != std::string::npos;
   }
   CHECK(echoes == 0);  // a note written in the thread is not posted back into it
   CHECK(env.slack.Posts().size() == posts + 2);  // the reply confirmation and the refusal
@@ -270,10 +289,13 @@ TEST_CASE("Slack events are handled once: a retried event_id changes nothing") {
   CHECK(env.receiver.Count("/replies") == 1);
 }
 
-TEST_CASE("Slack interactions and events refuse bad signatures, stale timestamps, other workspaces and garbage") {
+TEST_CASE(
+    "Slack interactions and events refuse bad signatures, stale timestamps, other workspaces and "
+    "garbage") {
   E2eEnv env;
   const std::string ts = StartConversation(env);
-  CHECK(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev1", ts, "reply: hi"), "wrong-secret").response.status == 401);
+  CHECK(env.SlackEvent(E2eEnv::ThreadMessageEvent("Ev1", ts, "reply: hi"), "wrong-secret")
+            .response.status == 401);
   CHECK(env.SlackInteraction(ViewSubmission("1", "hi"), "wrong-secret").response.status == 401);
 
   json other = E2eEnv::ThreadMessageEvent("Ev2", ts, "reply: hi");
@@ -292,7 +314,8 @@ TEST_CASE("Slack interactions and events refuse bad signatures, stale timestamps
     HttpRequest req;
     req.url = env.base_url() + "/chat/slack/events";
     const std::string t = std::to_string(env.clock.NowSeconds() - age_seconds);
-    req.headers = {{"X-Slack-Request-Timestamp", t}, {"X-Slack-Signature", security::SignSlackV0(kSigningSecret, t, body)}};
+    req.headers = {{"X-Slack-Request-Timestamp", t},
+                   {"X-Slack-Signature", security::SignSlackV0(kSigningSecret, t, body)}};
     req.body = body;
     return env.Send(req).response.status;
   };
@@ -302,13 +325,18 @@ TEST_CASE("Slack interactions and events refuse bad signatures, stale timestamps
   for (const std::string body : {"{\"type\":\"event_callback\",", "[1,2]", "\"text\""}) {
     CHECK(signed_event(body, 0) == 400);
   }
-  json no_event = {{"type", "event_callback"}, {"team_id", kTeam}, {"event_id", "Ev4"}, {"event", "text"}};
+  json no_event = {
+      {"type", "event_callback"}, {"team_id", kTeam}, {"event_id", "Ev4"}, {"event", "text"}};
   CHECK(env.SlackEvent(no_event).response.status == 400);
   json wrong_types = E2eEnv::ThreadMessageEvent("Ev5", ts, "reply: hi");
-  wrong_types["event"]["thread_ts"] = 12345;  // a number where Slack sends a string: not a thread message
+  wrong_types["event"]["thread_ts"] =
+      12345;  // a number where Slack sends a string: not a thread message
   CHECK(env.SlackEvent(wrong_types).response.status == 200);
-  CHECK(env.SlackInteraction(json{{"type", "block_actions"}, {"actions", "none"}}).response.status == 400);
-  CHECK(env.SlackInteraction(json{{"type", "block_actions"}, {"user", {{"id", 7}}}}).response.status == 400);
+  CHECK(
+      env.SlackInteraction(json{{"type", "block_actions"}, {"actions", "none"}}).response.status ==
+      400);
+  CHECK(env.SlackInteraction(json{{"type", "block_actions"}, {"user", {{"id", 7}}}})
+            .response.status == 400);
   CHECK(env.SlackInteraction(json{{"type", "shortcut"}}).response.status == 200);
 
   HttpRequest not_json;
@@ -316,8 +344,9 @@ TEST_CASE("Slack interactions and events refuse bad signatures, stale timestamps
   not_json.content_type = "application/x-www-form-urlencoded";
   const std::string t = std::to_string(env.clock.NowSeconds());
   not_json.body = "payload=%7B%22type";
-  not_json.headers = {{"X-Slack-Request-Timestamp", t},
-                      {"X-Slack-Signature", security::SignSlackV0(kSigningSecret, t, not_json.body)}};
+  not_json.headers = {
+      {"X-Slack-Request-Timestamp", t},
+      {"X-Slack-Signature", security::SignSlackV0(kSigningSecret, t, not_json.body)}};
   CHECK(env.Send(not_json).response.status == 400);
 
   // Nothing of the above reached the customer or the conversation.

@@ -33,28 +33,44 @@ HttpResult PostUpdate(E2eEnv& env, const json& update, const std::string& secret
 
 // A supergroup message from Bruno that mentions the bot after an emoji (UTF-16 offset 8).
 json GroupMention(std::int64_t update_id, std::int64_t message_id) {
-  return {{"update_id", update_id},
-          {"message",
-           {{"message_id", message_id},
-            {"from", {{"id", 700100200}, {"is_bot", false}, {"first_name", "Bruno"}, {"username", "bruno_tg"}}},
-            {"chat", {{"id", -1001234567890LL}, {"title", "Acme Community"}, {"username", "acme_community"}, {"type", "supergroup"}}},
-            {"date", 1715682100},
-            {"text", "👋🏽 hi @acme_help_bot — is there an outage in Porto?"},
-            {"entities", {{{"offset", 8}, {"length", 14}, {"type", "mention"}}}}}}};
+  return {
+      {"update_id", update_id},
+      {"message",
+       {{"message_id", message_id},
+        {"from",
+         {{"id", 700100200}, {"is_bot", false}, {"first_name", "Bruno"}, {"username", "bruno_tg"}}},
+        {"chat",
+         {{"id", -1001234567890LL},
+          {"title", "Acme Community"},
+          {"username", "acme_community"},
+          {"type", "supergroup"}}},
+        {"date", 1715682100},
+        {"text", "👋🏽 hi @acme_help_bot — is there an outage in Porto?"},
+        {"entities", {{{"offset", 8}, {"length", 14}, {"type", "mention"}}}}}}};
 }
 
 json PrivateMessage(std::int64_t update_id, const std::string& text) {
   return {{"update_id", update_id},
           {"message",
            {{"message_id", 4120},
-            {"from", {{"id", 532178901}, {"is_bot", false}, {"first_name", "Ana"}, {"username", "ana_customer"}}},
-            {"chat", {{"id", 532178901}, {"first_name", "Ana"}, {"username", "ana_customer"}, {"type", "private"}}},
+            {"from",
+             {{"id", 532178901},
+              {"is_bot", false},
+              {"first_name", "Ana"},
+              {"username", "ana_customer"}}},
+            {"chat",
+             {{"id", 532178901},
+              {"first_name", "Ana"},
+              {"username", "ana_customer"},
+              {"type", "private"}}},
             {"date", 1715682000},
             {"text", text}}}};
 }
 
 FakeAnswer Sent(std::int64_t message_id) {
-  return FakeAnswer{200, json{{"ok", true}, {"result", {{"message_id", message_id}, {"date", 1715682700}}}}.dump()};
+  return FakeAnswer{
+      200,
+      json{{"ok", true}, {"result", {{"message_id", message_id}, {"date", 1715682700}}}}.dump()};
 }
 
 bool Contains(const json& post, const std::string& needle) {
@@ -63,7 +79,9 @@ bool Contains(const json& post, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("Telegram: a group mention reaches Slack, /duplex reply sends one sendMessage, the thread shows its link") {
+TEST_CASE(
+    "Telegram: a group mention reaches Slack, /duplex reply sends one sendMessage, the thread "
+    "shows its link") {
   FakeHttpServer tg;
   tg.On(kSendPath, [](const RecordedRequest&) { return Sent(102); });
   E2eEnv env(TelegramPatch(tg.url()));
@@ -96,8 +114,11 @@ TEST_CASE("Telegram: a group mention reaches Slack, /duplex reply sends one send
   answer["message"]["text"] = "Restarted, still red";
   answer["message"].erase("entities");
   answer["message"]["reply_to_message"] = {
-      {"message_id", 102}, {"from", {{"id", 123456789}, {"is_bot", true}, {"first_name", "Acme Help"}}},
-      {"chat", {{"id", -1001234567890LL}, {"type", "supergroup"}}}, {"date", 1715682700}, {"text", "No outage"}};
+      {"message_id", 102},
+      {"from", {{"id", 123456789}, {"is_bot", true}, {"first_name", "Acme Help"}}},
+      {"chat", {{"id", -1001234567890LL}, {"type", "supergroup"}}},
+      {"date", 1715682700},
+      {"text", "No outage"}};
   REQUIRE(PostUpdate(env, answer).response.status == 200);
   REQUIRE(env.slack.WaitForPosts(3));
   CHECK(env.slack.Posts()[2]["thread_ts"] == root["_ts"]);
@@ -109,7 +130,9 @@ TEST_CASE("Telegram: a private chat is one conversation, answered in that chat")
   FakeHttpServer tg;
   tg.On(kSendPath, [](const RecordedRequest&) { return Sent(4122); });
   E2eEnv env(TelegramPatch(tg.url()));
-  REQUIRE(PostUpdate(env, PrivateMessage(804215333, "My router shows a red light")).response.status == 200);
+  REQUIRE(
+      PostUpdate(env, PrivateMessage(804215333, "My router shows a red light")).response.status ==
+      200);
   json second = PrivateMessage(804215339, "…and the app says offline");
   second["message"]["message_id"] = 4121;
   REQUIRE(PostUpdate(env, second).response.status == 200);
@@ -157,7 +180,11 @@ TEST_CASE("Telegram: a 429 is retried after retry_after and the reply is sent on
   E2eEnv env(TelegramPatch(tg.url()));
   REQUIRE(PostUpdate(env, PrivateMessage(804215333, "hello")).response.status == 200);
   REQUIRE(env.slack.WaitForPosts(1));
-  tg.Script(kSendPath, FakeAnswer{429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})"});
+  tg.Script(
+      kSendPath,
+      FakeAnswer{
+          429,
+          R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})"});
   auto start = std::chrono::steady_clock::now();
   REQUIRE(env.SlackCommand("reply 1 On it").response.status == 200);
   REQUIRE(tg.WaitForCount(kSendPath, 2, 8000));
@@ -227,11 +254,14 @@ TEST_CASE("Telegram: a wrong secret is 401, group chatter is acknowledged and no
   CHECK(env.slack.Posts().empty());
 }
 
-TEST_CASE("Telegram: without bot_username the bot asks getMe once — the token never reaches the logs") {
+TEST_CASE(
+    "Telegram: without bot_username the bot asks getMe once — the token never reaches the logs") {
   FakeHttpServer tg;
   const std::string get_me = std::string("/bot") + kTgToken + "/getMe";
   tg.On(get_me, [](const RecordedRequest&) {
-    return FakeAnswer{200, R"({"ok":true,"result":{"id":123456789,"is_bot":true,"first_name":"Acme Help","username":"acme_help_bot"}})"};
+    return FakeAnswer{
+        200,
+        R"({"ok":true,"result":{"id":123456789,"is_bot":true,"first_name":"Acme Help","username":"acme_help_bot"}})"};
   });
   E2eEnv env(TelegramPatch(tg.url(), false));
   REQUIRE(PostUpdate(env, GroupMention(804215334, 88)).response.status == 200);

@@ -100,7 +100,8 @@ FakeSlack::FakeSlack() {
     body["_ts"] = ts;
     body["_auth"] = r.Header("Authorization");
     posts_.push_back(body);
-    return FakeAnswer{200, json{{"ok", true}, {"ts", ts}, {"channel", body.value("channel", "")}}.dump()};
+    return FakeAnswer{
+        200, json{{"ok", true}, {"ts", ts}, {"channel", body.value("channel", "")}}.dump()};
   });
   server.On("/api/chat.update", [this](const RecordedRequest& r) {
     json body = json::parse(r.body, nullptr, false);
@@ -121,7 +122,9 @@ FakeSlack::FakeSlack() {
   server.On("/api/views.open", [](const RecordedRequest&) {
     return FakeAnswer{200, R"({"ok":true,"view":{"id":"V0001"}})"};
   });
-  server.On("/hooks/actions/1", [](const RecordedRequest&) { return FakeAnswer{200, "ok", "text/plain"}; });
+  server.On("/hooks/actions/1", [](const RecordedRequest&) {
+    return FakeAnswer{200, "ok", "text/plain"};
+  });
   server.On("/api/chat.postEphemeral", [](const RecordedRequest&) {
     return FakeAnswer{200, R"({"ok":true,"message_ts":"1700000000.999999"})"};
   });
@@ -156,13 +159,15 @@ std::vector<json> FakeSlack::Ephemerals() const {
 
 std::vector<json> FakeSlack::Views() const {
   std::vector<json> out;
-  for (const auto& r : server.Requests("/api/views.open")) out.push_back(json::parse(r.body, nullptr, false));
+  for (const auto& r : server.Requests("/api/views.open"))
+    out.push_back(json::parse(r.body, nullptr, false));
   return out;
 }
 
 std::vector<json> FakeSlack::Responses() const {
   std::vector<json> out;
-  for (const auto& r : server.Requests("/hooks/actions/1")) out.push_back(json::parse(r.body, nullptr, false));
+  for (const auto& r : server.Requests("/hooks/actions/1"))
+    out.push_back(json::parse(r.body, nullptr, false));
   return out;
 }
 
@@ -207,7 +212,8 @@ E2eEnv::E2eEnv(const json& patch, bool start) {
         {"default_channel", kDefaultChannel},
         {"admins", {"U0ADMIN"}},
         {"rate_limit", {{"per_second", 50}, {"burst", 50}}}}},
-      {"platforms", {{"generic", {{"secret", kGenericSecret}, {"reply_url", receiver.url() + "/replies"}}}}},
+      {"platforms",
+       {{"generic", {{"secret", kGenericSecret}, {"reply_url", receiver.url() + "/replies"}}}}},
   };
   config.merge_patch(patch);
   log::SetSink([this](const std::string& line) {
@@ -267,16 +273,23 @@ std::string E2eEnv::LogText() const {
 }
 
 json E2eEnv::GenericMention(const std::string& id, const std::string& conversation,
-                            const std::string& text, const std::string& handle, std::int64_t followers) {
+                            const std::string& text, const std::string& handle,
+                            std::int64_t followers) {
   return {{"id", id},
           {"conversation", conversation},
           {"kind", "direct"},
-          {"author", {{"id", "id-" + handle}, {"handle", handle}, {"name", "Name " + handle}, {"followers", followers}}},
+          {"author",
+           {{"id", "id-" + handle},
+            {"handle", handle},
+            {"name", "Name " + handle},
+            {"followers", followers}}},
           {"text", text},
           {"url", "https://crm.example.com/m/" + id}};
 }
 
-HttpResult E2eEnv::Send(HttpRequest request) { return http_.Send(request); }
+HttpResult E2eEnv::Send(HttpRequest request) {
+  return http_.Send(request);
+}
 
 HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id,
                                const std::string& secret, std::int64_t timestamp) {
@@ -294,11 +307,14 @@ HttpResult E2eEnv::PostGeneric(const json& body, const std::string& webhook_id,
 HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user,
                                 const std::string& team, const std::string& command,
                                 const std::string& signing_secret, const std::string& trigger_id) {
-  std::string form = "token=unused&team_id=" + text::UrlEncode(team) + "&team_domain=acme&channel_id=" +
-                     kDefaultChannel + "&channel_name=social&user_id=" + text::UrlEncode(user) +
-                     "&user_name=staff&command=" + text::UrlEncode(command) + "&text=" + text::UrlEncode(text) +
-                     "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=" +
-                     text::UrlEncode(trigger_id.empty() ? "trigger-" + std::to_string(next_trigger_++) : trigger_id);
+  std::string form =
+      "token=unused&team_id=" + text::UrlEncode(team) +
+      "&team_domain=acme&channel_id=" + kDefaultChannel +
+      "&channel_name=social&user_id=" + text::UrlEncode(user) +
+      "&user_name=staff&command=" + text::UrlEncode(command) + "&text=" + text::UrlEncode(text) +
+      "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1&trigger_id=" +
+      text::UrlEncode(trigger_id.empty() ? "trigger-" + std::to_string(next_trigger_++)
+                                         : trigger_id);
   std::string ts = std::to_string(clock.NowSeconds());
   HttpRequest req;
   req.url = base_url() + "/chat/slack/commands";
@@ -310,8 +326,8 @@ HttpResult E2eEnv::SlackCommand(const std::string& text, const std::string& user
 }
 
 namespace {
-HttpRequest SignedSlackRequest(const std::string& url, const std::string& content_type, std::string body,
-                               const std::string& signing_secret, UnixMs now) {
+HttpRequest SignedSlackRequest(const std::string& url, const std::string& content_type,
+                               std::string body, const std::string& signing_secret, UnixMs now) {
   const std::string ts = std::to_string(now / 1000);
   HttpRequest req;
   req.url = url;
@@ -326,21 +342,23 @@ HttpRequest SignedSlackRequest(const std::string& url, const std::string& conten
 HttpResult E2eEnv::SlackInteraction(json payload, const std::string& signing_secret) {
   if (!payload.contains("team")) payload["team"] = {{"id", kTeam}, {"domain", "acme"}};
   if (!payload.contains("user")) payload["user"] = {{"id", "U0STAFF"}, {"username", "staff"}};
-  if (!payload.contains("trigger_id")) payload["trigger_id"] = "trigger-" + std::to_string(next_trigger_++);
+  if (!payload.contains("trigger_id"))
+    payload["trigger_id"] = "trigger-" + std::to_string(next_trigger_++);
   if (!payload.contains("response_url") && payload.value("type", "") == "block_actions") {
     payload["response_url"] = slack.response_url();
   }
-  return http_.Send(SignedSlackRequest(base_url() + "/chat/slack/interactions",
-                                       "application/x-www-form-urlencoded",
-                                       "payload=" + text::UrlEncode(payload.dump()), signing_secret,
-                                       clock.NowMs()));
+  return http_.Send(SignedSlackRequest(
+      base_url() + "/chat/slack/interactions", "application/x-www-form-urlencoded",
+      "payload=" + text::UrlEncode(payload.dump()), signing_secret, clock.NowMs()));
 }
 
-HttpResult E2eEnv::SlackButton(const std::string& action_id, std::int64_t ref, const std::string& user) {
+HttpResult E2eEnv::SlackButton(const std::string& action_id, std::int64_t ref,
+                               const std::string& user) {
   json payload = {{"type", "block_actions"},
                   {"user", {{"id", user}, {"username", "staff"}}},
                   {"api_app_id", "A0001"},
-                  {"container", {{"type", "message"}, {"channel_id", kDefaultChannel}, {"is_ephemeral", false}}},
+                  {"container",
+                   {{"type", "message"}, {"channel_id", kDefaultChannel}, {"is_ephemeral", false}}},
                   {"channel", {{"id", kDefaultChannel}, {"name", "social"}}},
                   {"actions",
                    {{{"type", "button"},
@@ -352,8 +370,8 @@ HttpResult E2eEnv::SlackButton(const std::string& action_id, std::int64_t ref, c
 }
 
 HttpResult E2eEnv::SlackEvent(const json& body, const std::string& signing_secret) {
-  return http_.Send(SignedSlackRequest(base_url() + "/chat/slack/events", "application/json", body.dump(),
-                                       signing_secret, clock.NowMs()));
+  return http_.Send(SignedSlackRequest(base_url() + "/chat/slack/events", "application/json",
+                                       body.dump(), signing_secret, clock.NowMs()));
 }
 
 json E2eEnv::ThreadMessageEvent(const std::string& event_id, const std::string& thread_ts,

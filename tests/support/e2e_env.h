@@ -106,11 +106,14 @@ class E2eEnv {
                           const std::string& trigger_id = "");
   // POST /chat/slack/interactions: the form `payload=<json>`, signed. team, user and
   // response_url are filled in when the payload lacks them, and a fresh trigger_id.
-  HttpResult SlackInteraction(nlohmann::json payload, const std::string& signing_secret = kSigningSecret);
+  HttpResult SlackInteraction(nlohmann::json payload,
+                              const std::string& signing_secret = kSigningSecret);
   // A button click on the root of conversation `ref` (block_actions).
-  HttpResult SlackButton(const std::string& action_id, std::int64_t ref, const std::string& user = "U0STAFF");
+  HttpResult SlackButton(const std::string& action_id, std::int64_t ref,
+                         const std::string& user = "U0STAFF");
   // POST /chat/slack/events with `body` as JSON, signed.
-  HttpResult SlackEvent(const nlohmann::json& body, const std::string& signing_secret = kSigningSecret);
+  HttpResult SlackEvent(const nlohmann::json& body,
+                        const std::string& signing_secret = kSigningSecret);
   // An event_callback carrying a message `text` by `user` in the thread `thread_ts`, delivered
   // for the bot user kBotUser; its ts follows from event_id.
   static nlohmann::json ThreadMessageEvent(const std::string& event_id,

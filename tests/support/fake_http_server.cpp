@@ -90,7 +90,9 @@ std::vector<RecordedRequest> FakeHttpServer::Requests(const std::string& path) c
   return out;
 }
 
-std::size_t FakeHttpServer::Count(const std::string& path) const { return Requests(path).size(); }
+std::size_t FakeHttpServer::Count(const std::string& path) const {
+  return Requests(path).size();
+}
 
 bool FakeHttpServer::WaitForCount(const std::string& path, std::size_t n, int timeout_ms) const {
   return WaitUntil([&] { return Count(path) >= n; }, timeout_ms);

@@ -30,10 +30,14 @@ struct RecordedRequest {
 };
 
 struct FakeAnswer {
-  FakeAnswer(int status_ = 200, std::string body_ = "{}", std::string content_type_ = "application/json",
-             HeaderList headers_ = {}, int delay_ms_ = 0)
-      : status(status_), body(std::move(body_)), content_type(std::move(content_type_)),
-        headers(std::move(headers_)), delay_ms(delay_ms_) {}
+  FakeAnswer(int status_ = 200, std::string body_ = "{}",
+             std::string content_type_ = "application/json", HeaderList headers_ = {},
+             int delay_ms_ = 0)
+      : status(status_),
+        body(std::move(body_)),
+        content_type(std::move(content_type_)),
+        headers(std::move(headers_)),
+        delay_ms(delay_ms_) {}
   int status;
   std::string body;
   std::string content_type;

@@ -85,7 +85,8 @@ void RecordingPoster::PushOutcome(DeliveryOutcome o) {
   scripted_.push_back(std::move(o));
 }
 
-Result<std::vector<IngestOutcome>> FailingStore::Ingest(const std::vector<IngestItem>& items, UnixMs now) {
+Result<std::vector<IngestOutcome>> FailingStore::Ingest(const std::vector<IngestItem>& items,
+                                                        UnixMs now) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.Ingest(items, now);
 }
@@ -105,13 +106,14 @@ Result<Delivery> FailingStore::RequeueDelivery(std::int64_t id, UnixMs now) {
   return inner_.RequeueDelivery(id, now);
 }
 
-Result<bool> FailingStore::ClaimEvent(const std::string& source, const std::string& id, UnixMs now) {
+Result<bool> FailingStore::ClaimEvent(const std::string& source, const std::string& id,
+                                      UnixMs now) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.ClaimEvent(source, id, now);
 }
 
-Result<int> FailingStore::RecoverExpired(UnixMs now,
-                                         const std::function<std::string(const StoredMessage&, std::int64_t)>& f) {
+Result<int> FailingStore::RecoverExpired(
+    UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& f) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
   return inner_.RecoverExpired(now, f);
 }

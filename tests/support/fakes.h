@@ -73,11 +73,19 @@ class FailingStore final : public Store {
   void Restart() { crashed_ = false; }
 
   Status Ping() override { return inner_.Ping(); }
-  Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items, UnixMs now) override;
-  Result<std::optional<Conversation>> GetConversation(std::int64_t id) override { return inner_.GetConversation(id); }
-  Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override { return inner_.GetMessage(id); }
-  Result<std::vector<StoredMessage>> ListMessages(std::int64_t id) override { return inner_.ListMessages(id); }
-  Result<std::optional<Conversation>> FindConversationByThread(const std::string& c, const std::string& t) override {
+  Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
+                                            UnixMs now) override;
+  Result<std::optional<Conversation>> GetConversation(std::int64_t id) override {
+    return inner_.GetConversation(id);
+  }
+  Result<std::optional<StoredMessage>> GetMessage(std::int64_t id) override {
+    return inner_.GetMessage(id);
+  }
+  Result<std::vector<StoredMessage>> ListMessages(std::int64_t id) override {
+    return inner_.ListMessages(id);
+  }
+  Result<std::optional<Conversation>> FindConversationByThread(const std::string& c,
+                                                               const std::string& t) override {
     return inner_.FindConversationByThread(c, t);
   }
   Result<std::optional<StoredMessage>> LatestMessageFrom(std::int64_t id,
@@ -85,25 +93,29 @@ class FailingStore final : public Store {
     return inner_.LatestMessageFrom(id, author);
   }
   Result<QueuedReply> QueueReply(const NewReply& reply, UnixMs now) override;
-  Result<std::vector<Delivery>> ClaimDue(const std::string& owner, UnixMs now, UnixMs lease_ms,
-                                         int limit, const std::vector<std::string>& skip,
-                                         const std::function<bool(const Delivery&)>& admit) override {
+  Result<std::vector<Delivery>> ClaimDue(
+      const std::string& owner, UnixMs now, UnixMs lease_ms, int limit,
+      const std::vector<std::string>& skip,
+      const std::function<bool(const Delivery&)>& admit) override {
     return Write([&] { return inner_.ClaimDue(owner, now, lease_ms, limit, skip, admit); });
   }
   Result<int> RenewLeases(const std::string& owner, UnixMs now, UnixMs lease_ms) override {
     return Write([&] { return inner_.RenewLeases(owner, now, lease_ms); });
   }
   Status FinishDelivery(const DeliveryUpdate& u, UnixMs now) override;
-  Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override { return inner_.GetDelivery(id); }
+  Result<std::optional<Delivery>> GetDelivery(std::int64_t id) override {
+    return inner_.GetDelivery(id);
+  }
   Result<std::optional<UnixMs>> NextDueAt() override { return inner_.NextDueAt(); }
   Result<OutboxStats> GetOutboxStats() override { return inner_.GetOutboxStats(); }
-  Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states, int limit) override {
+  Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states,
+                                               int limit) override {
     return inner_.ListDeliveries(states, limit);
   }
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
-  Result<int> RecoverExpired(UnixMs now,
-                             const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
+  Result<int> RecoverExpired(
+      UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
   Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
       const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,
       const std::function<std::string(const StoredMessage&, std::int64_t, const std::string&)>&
@@ -121,12 +133,16 @@ class FailingStore final : public Store {
   Result<bool> SetRouteEnabled(const std::string& name, bool enabled, UnixMs now) override {
     return Write([&] { return inner_.SetRouteEnabled(name, enabled, now); });
   }
-  Result<bool> AddMute(const Mute& m) override { return Write([&] { return inner_.AddMute(m); }); }
+  Result<bool> AddMute(const Mute& m) override {
+    return Write([&] { return inner_.AddMute(m); });
+  }
   Result<bool> RemoveMute(const std::string& platform, const std::string& author) override {
     return Write([&] { return inner_.RemoveMute(platform, author); });
   }
   Result<std::vector<Mute>> ListMutes() override { return inner_.ListMutes(); }
-  Result<bool> AddAdmin(const StoredAdmin& a) override { return Write([&] { return inner_.AddAdmin(a); }); }
+  Result<bool> AddAdmin(const StoredAdmin& a) override {
+    return Write([&] { return inner_.AddAdmin(a); });
+  }
   Result<bool> RemoveAdmin(const std::string& user_id, bool keep_last) override {
     return Write([&] { return inner_.RemoveAdmin(user_id, keep_last); });
   }
@@ -137,7 +153,9 @@ class FailingStore final : public Store {
   Status FinishAudit(std::int64_t id, AuditResult result, const std::string& detail) override {
     return Write([&] { return inner_.FinishAudit(id, result, detail); });
   }
-  Result<std::vector<AuditEntry>> RecentAudit(int limit) override { return inner_.RecentAudit(limit); }
+  Result<std::vector<AuditEntry>> RecentAudit(int limit) override {
+    return inner_.RecentAudit(limit);
+  }
   // Staff workflow: EditConversation, AddNote, RecordSlaAlert, PutTemplate and DeleteTemplate
   // count as writes.
   Result<EditOutcome> EditConversation(const ConversationEdit& edit, UnixMs now) override;

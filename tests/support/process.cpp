@@ -57,8 +57,8 @@ int WaitExit(pid_t pid, int timeout_ms, int& status, bool& reaped) {
 
 }  // namespace
 
-ProcessResult RunDuplex(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                        int timeout_ms) {
+ProcessResult RunDuplex(const std::vector<std::string>& args,
+                        const std::map<std::string, std::string>& env, int timeout_ms) {
   TempDir dir;
   std::string out = dir.File("out"), err = dir.File("err");
   pid_t pid = Spawn(args, env, out, err);
@@ -99,8 +99,12 @@ bool DuplexProcess::Running() {
   return !reaped_;
 }
 
-std::string DuplexProcess::Stdout() const { return ReadFile(out_path_); }
-std::string DuplexProcess::Stderr() const { return ReadFile(err_path_); }
+std::string DuplexProcess::Stdout() const {
+  return ReadFile(out_path_);
+}
+std::string DuplexProcess::Stderr() const {
+  return ReadFile(err_path_);
+}
 
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

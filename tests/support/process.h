@@ -18,7 +18,8 @@ struct ProcessResult {
 
 // Runs DUPLEX_BINARY with `args`; extra environment variables are added to the current ones.
 ProcessResult RunDuplex(const std::vector<std::string>& args,
-                        const std::map<std::string, std::string>& env = {}, int timeout_ms = 30'000);
+                        const std::map<std::string, std::string>& env = {},
+                        int timeout_ms = 30'000);
 
 class DuplexProcess {
  public:

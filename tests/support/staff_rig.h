@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "commands/command_service.h"
 #include "chat/slack/slack_poster.h"
+#include "commands/command_service.h"
 #include "delivery/delivery_engine.h"
 #include "delivery/sla_scheduler.h"
 #include "storage/sqlite_store.h"
@@ -25,7 +25,7 @@ Result<QueuedReply> QueueReplyToOpener(Store& store, std::int64_t conversation,
 struct StaffRigOptions {
   SlaSettings sla;  // default 20 min, reminder 5 min before
   std::int64_t vip_followers = 10'000;
-  const ChatDialect* dialect = nullptr;  // the chat's dialect; default: Slack's
+  const ChatDialect* dialect = nullptr;       // the chat's dialect; default: Slack's
   std::vector<std::string> extra_migrations;  // SqliteOptions::extra_migrations (fault injection)
 };
 

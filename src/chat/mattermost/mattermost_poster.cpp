@@ -147,7 +147,8 @@ DeliveryOutcome ClassifyMattermostAnswer(const HttpResult& result) {
   if (result.ok() && result.response.status == 429) {
     auto o = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Mattermost rate limit (HTTP 429)");
     o.retry_after_ms = ParseRetryAfterMs(result.response.Header("X-Ratelimit-Reset"));
-    if (!o.retry_after_ms) o.retry_after_ms = ParseRetryAfterMs(result.response.Header("Retry-After"));
+    if (!o.retry_after_ms)
+      o.retry_after_ms = ParseRetryAfterMs(result.response.Header("Retry-After"));
     return o;
   }
   DeliveryOutcome o = ClassifyHttpFailure(result, "Mattermost");
@@ -166,7 +167,8 @@ DeliveryOutcome MattermostPoster::Update(const ChatMessage& message, const std::
   req.method = "PUT";
   req.url = config_.api_base + "/api/v4/posts/" + text::UrlEncode(post_id) + "/patch";
   req.headers = {{"Authorization", "Bearer " + config_.bot_token}};
-  req.body = json{{"message", MessageText(message)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  req.body =
+      json{{"message", MessageText(message)}}.dump(-1, ' ', false, json::error_handler_t::replace);
   req.timeout_ms = config_.timeout_ms;
   req.ca_file = config_.ca_file;
   return ClassifyMattermostAnswer(http_.Send(req));

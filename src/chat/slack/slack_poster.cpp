@@ -7,10 +7,10 @@
 #include <set>
 
 #include "chat/slack/slack_limits.h"
+#include "core/json_fields.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "security/untrusted_json.h"
-#include "core/json_fields.h"
 
 namespace duplex {
 

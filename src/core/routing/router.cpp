@@ -10,12 +10,18 @@ namespace duplex {
 
 const char* ToString(RouteFilter filter) {
   switch (filter) {
-    case RouteFilter::kDisabled: return "disabled";
-    case RouteFilter::kPlatform: return "platform";
-    case RouteFilter::kKind: return "kind";
-    case RouteFilter::kMinFollowers: return "min_followers";
-    case RouteFilter::kKeywords: return "keywords";
-    case RouteFilter::kRegex: return "regex";
+    case RouteFilter::kDisabled:
+      return "disabled";
+    case RouteFilter::kPlatform:
+      return "platform";
+    case RouteFilter::kKind:
+      return "kind";
+    case RouteFilter::kMinFollowers:
+      return "min_followers";
+    case RouteFilter::kKeywords:
+      return "keywords";
+    case RouteFilter::kRegex:
+      return "regex";
   }
   return "?";
 }

@@ -84,15 +84,24 @@ char32_t FoldCase(char32_t cp) {
   if (In(cp, 0xC0, 0xDE) && cp != 0xD7) return cp + 0x20;
   if (IsEvenPairUpper(cp) || IsOddPairUpper(cp)) return cp + 1;
   switch (cp) {
-    case 0x0130: return 'i';     // İ
-    case 0x0178: return 0xFF;    // Ÿ
-    case 0x017F: return 's';     // ſ
-    case 0x1E9E: return 0xDF;    // ẞ
-    case 0x0386: return 0x03AC;  // Ά
-    case 0x038C: return 0x03CC;  // Ό
-    case 0x03C2: return 0x03C3;  // final sigma
-    case 0x04C0: return 0x04CF;  // Ӏ
-    default: break;
+    case 0x0130:
+      return 'i';  // İ
+    case 0x0178:
+      return 0xFF;  // Ÿ
+    case 0x017F:
+      return 's';  // ſ
+    case 0x1E9E:
+      return 0xDF;  // ẞ
+    case 0x0386:
+      return 0x03AC;  // Ά
+    case 0x038C:
+      return 0x03CC;  // Ό
+    case 0x03C2:
+      return 0x03C3;  // final sigma
+    case 0x04C0:
+      return 0x04CF;  // Ӏ
+    default:
+      break;
   }
   if (In(cp, 0x0388, 0x038A)) return cp + 37;
   if (In(cp, 0x038E, 0x038F)) return cp + 63;

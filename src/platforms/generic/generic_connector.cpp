@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/text.h"
 #include "core/config_section.h"
+#include "core/text.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
 
@@ -11,8 +11,7 @@ namespace duplex {
 
 using nlohmann::json;
 
-std::unique_ptr<PlatformConnector> MakeGenericConnector(const json& config,
-                                                        const std::string& path,
+std::unique_ptr<PlatformConnector> MakeGenericConnector(const json& config, const std::string& path,
                                                         std::vector<std::string>& errors,
                                                         HttpClient* /*http*/) {
   ConfigSection section(config, path, errors);
@@ -110,9 +109,10 @@ DeliveryOutcome GenericConnector::SendReply(const ReplyRequest& reply, HttpClien
   req.body = body;
   req.timeout_ms = config_.timeout_ms;
   req.ca_file = config_.ca_file;
-  req.headers = {{"webhook-id", id},
-                 {"webhook-timestamp", ts},
-                 {"webhook-signature", security::SignStandardWebhook(config_.secret, id, ts, body)}};
+  req.headers = {
+      {"webhook-id", id},
+      {"webhook-timestamp", ts},
+      {"webhook-signature", security::SignStandardWebhook(config_.secret, id, ts, body)}};
   HttpResult res = http.Send(req);
   if (res.ok() && res.response.status >= 200 && res.response.status < 300) {
     std::string url;
@@ -123,8 +123,9 @@ DeliveryOutcome GenericConnector::SendReply(const ReplyRequest& reply, HttpClien
     return DeliveryOutcome::Done(id, url);
   }
   if (res.ok() && res.response.status == 410) {
-    return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
-                                 "the reply receiver answered 410 Gone: it no longer accepts replies");
+    return DeliveryOutcome::Fail(
+        OutcomeKind::kPermanent,
+        "the reply receiver answered 410 Gone: it no longer accepts replies");
   }
   DeliveryOutcome o = ClassifyHttpFailure(res, "the reply receiver");
   // Same webhook-id on every attempt: the receiver drops repeats, so resending is safe.
@@ -149,10 +150,10 @@ HttpRequest GenericConnector::SampleWebhook(const std::string& base_url, const s
   HttpRequest req;
   req.url = base_url + "/webhooks/generic";
   req.body = body;
-  req.headers = {{"webhook-id", event_id},
-                 {"webhook-timestamp", ts},
-                 {"webhook-signature",
-                  security::SignStandardWebhook(config_.secret, event_id, ts, body)}};
+  req.headers = {
+      {"webhook-id", event_id},
+      {"webhook-timestamp", ts},
+      {"webhook-signature", security::SignStandardWebhook(config_.secret, event_id, ts, body)}};
   return req;
 }
 

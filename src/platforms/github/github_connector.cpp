@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config_section.h"
 #include "core/log.h"
 #include "core/text.h"
-#include "core/config_section.h"
 #include "platforms/github/github_target.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
@@ -138,7 +138,8 @@ Status GitHubConnector::Verify(const InboundRequest& r) const {
   return security::VerifyHubSignature256(config_.secret, r.Header("X-Hub-Signature-256"), r.body);
 }
 
-Status GitHubConnector::ValidateReply(const std::string& text, const std::string& /*conversation_key*/) const {
+Status GitHubConnector::ValidateReply(const std::string& text,
+                                      const std::string& /*conversation_key*/) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   if (text::CountCodePoints(text) > github::kMaxCommentChars) {
     return Status::Invalid("GitHub comments are limited to " +

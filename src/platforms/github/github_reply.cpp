@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/version.h"
+#include "core/json_fields.h"
 #include "core/text.h"
+#include "core/version.h"
 #include "platforms/github/github_connector.h"
 #include "platforms/github/github_target.h"
 #include "security/untrusted_json.h"
-#include "core/json_fields.h"
 
 namespace duplex {
 namespace {
@@ -72,8 +72,8 @@ DeliveryOutcome ClassifyGitHubAnswer(const HttpResult& result, UnixMs now) {
   auto answer = json::parse(res.body, nullptr, false);
   if (res.status >= 200 && res.status < 300) {
     const json& idv = Path(answer, {"id"});
-    std::string id =
-        idv.is_number_integer() ? std::to_string(idv.get<std::int64_t>()) : JsonString(answer, "id");
+    std::string id = idv.is_number_integer() ? std::to_string(idv.get<std::int64_t>())
+                                             : JsonString(answer, "id");
     return DeliveryOutcome::Done(id, JsonString(answer, "html_url"));
   }
   const std::string message = text::TruncateUtf8(JsonString(answer, "message"), 300);

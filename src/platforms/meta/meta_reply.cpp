@@ -6,11 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "core/text.h"
 #include "platforms/meta/meta_connector.h"
 #include "platforms/meta/meta_target.h"
 #include "security/untrusted_json.h"
-#include "core/json_fields.h"
 
 namespace duplex {
 namespace {

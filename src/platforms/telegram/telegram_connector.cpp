@@ -4,14 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config_section.h"
+#include "core/json_fields.h"
 #include "core/log.h"
 #include "core/text.h"
-#include "core/config_section.h"
 #include "platforms/telegram/utf16.h"
 #include "security/crypto.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
-#include "core/json_fields.h"
 
 namespace duplex {
 
@@ -130,8 +130,8 @@ Result<std::string> TelegramConnector::BotUsername() const {
   if (!res.ok() || res.response.status != 200 || !answer.is_object() ||
       !answer.contains("result") || !answer["result"].is_object() ||
       JsonString(answer["result"], "username").empty()) {
-    log::Warn("Telegram getMe failed", {{"status", res.response.status},
-                                        {"error", Redact(res.error_message)}});
+    log::Warn("Telegram getMe failed",
+              {{"status", res.response.status}, {"error", Redact(res.error_message)}});
     return unavailable;
   }
   learned_username_ = JsonString(answer["result"], "username");
@@ -139,7 +139,8 @@ Result<std::string> TelegramConnector::BotUsername() const {
   return learned_username_;
 }
 
-Status TelegramConnector::ValidateReply(const std::string& text, const std::string& /*conversation_key*/) const {
+Status TelegramConnector::ValidateReply(const std::string& text,
+                                        const std::string& /*conversation_key*/) const {
   if (text.empty()) return Status::Invalid("the reply text is empty");
   const std::size_t units = telegram::Utf16Length(text);
   if (units > kMaxTelegramTextUnits) {

@@ -6,14 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config_section.h"
+#include "core/json_fields.h"
 #include "core/log.h"
 #include "core/text.h"
-#include "core/config_section.h"
 #include "platforms/x/x_ids.h"
 #include "security/crypto.h"
 #include "security/signatures.h"
 #include "security/untrusted_json.h"
-#include "core/json_fields.h"
 
 namespace duplex {
 
@@ -262,8 +262,7 @@ x::TokenResult XConnector::Authorization(HttpClient& http, const std::string& ur
 DeliveryOutcome XConnector::SendReply(const ReplyRequest& reply, HttpClient& http) const {
   auto target = json::parse(reply.reply_target, nullptr, false);
   const std::string tweet_id = target.is_object() ? JsonString(target, "tweet_id") : "";
-  const std::string participant =
-      target.is_object() ? JsonString(target, "dm_participant_id") : "";
+  const std::string participant = target.is_object() ? JsonString(target, "dm_participant_id") : "";
   const bool is_dm = tweet_id.empty();
   if (is_dm ? !x::IsNumericId(participant) : !x::IsNumericId(tweet_id)) {
     return DeliveryOutcome::Fail(OutcomeKind::kPermanent,
