@@ -2,6 +2,7 @@
 // whatsapp_business_account objects, one mention per customer message, and a delivery report
 // per failed WhatsApp status.
 #include <algorithm>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -82,6 +83,56 @@ void ParseFeedChange(Context& ctx, const std::string& page_id, const json& value
   ctx.out.mentions.push_back(std::move(m));
 }
 
+// --- Send API messaging events (Messenger and Instagram direct) -----------------------------
+
+// A customer's message in entry[].messaging[]: the Send API shape Messenger and Instagram share.
+struct MessagingMessage {
+  std::string sender;     // the customer's page- or Instagram-scoped id
+  std::string recipient;  // our page or professional account
+  std::string mid;
+  std::string text;  // the text, or labels for its attachments
+  std::string reply_to;
+};
+
+// Reads `message` of a messaging event; nullopt (logged when malformed) for anything that is
+// not a customer's message to us: echoes of our own, ids that are not Graph ids, our own
+// account as the sender. `recipient` is who we are when the event does not say.
+std::optional<MessagingMessage> ReadMessagingMessage(Reader& rd, const json& event,
+                                                     const json& message,
+                                                     const std::string& recipient,
+                                                     const char* surface) {
+  const json* sender = rd.Obj(event, "sender", "messaging[]", true);
+  const json* to = rd.Obj(event, "recipient", "messaging[]");
+  MessagingMessage m;
+  m.recipient = recipient;
+  if (sender) m.sender = rd.Str(*sender, "id", "messaging[].sender", true);
+  if (to) {
+    std::string r = rd.Str(*to, "id", "messaging[].recipient");
+    if (!r.empty()) m.recipient = r;
+  }
+  m.mid = rd.Str(message, "mid", "messaging[].message", true);
+  m.text = rd.Str(message, "text", "messaging[].message");
+  if (const json* rt = rd.Obj(message, "reply_to", "messaging[].message")) {
+    m.reply_to = rd.Str(*rt, "mid", "messaging[].message.reply_to");
+  }
+  std::vector<const json*> attachments = rd.List(message, "attachments", "messaging[].message");
+  if (!rd.ok()) {
+    Skip(rd.why());
+    return std::nullopt;
+  }
+  if (m.sender == m.recipient) return std::nullopt;
+  if (!meta::IsGraphId(m.sender) || !meta::IsGraphId(m.recipient)) {
+    Skip(std::string(surface) + " messaging[] sender or recipient is not a Graph id");
+    return std::nullopt;
+  }
+  if (m.text.empty()) {
+    for (const json* a : attachments) {
+      m.text += (m.text.empty() ? "" : " ") + AttachmentText(JsonString(*a, "type"), "");
+    }
+  }
+  return m;
+}
+
 // --- Messenger -------------------------------------------------------------------------------
 
 void ParseMessaging(Context& ctx, const std::string& page_id, const json& event) {
@@ -91,31 +142,11 @@ void ParseMessaging(Context& ctx, const std::string& page_id, const json& event)
   if (!rd.ok()) return Skip(rd.why());
   if (!message) return;
   if (IsTrue(*message, "is_echo")) return;  // our own message, echoed back
-  const json* sender = rd.Obj(event, "sender", "messaging[]", true);
-  const json* recipient = rd.Obj(event, "recipient", "messaging[]");
-  std::string psid, our_page = page_id;
-  if (sender) psid = rd.Str(*sender, "id", "messaging[].sender", true);
-  if (recipient) {
-    std::string r = rd.Str(*recipient, "id", "messaging[].recipient");
-    if (!r.empty()) our_page = r;
-  }
-  const std::string mid = rd.Str(*message, "mid", "messaging[].message", true);
-  std::string text = rd.Str(*message, "text", "messaging[].message");
-  std::string reply_to;
-  if (const json* rt = rd.Obj(*message, "reply_to", "messaging[].message")) {
-    reply_to = rd.Str(*rt, "mid", "messaging[].message.reply_to");
-  }
-  std::vector<const json*> attachments = rd.List(*message, "attachments", "messaging[].message");
-  if (!rd.ok()) return Skip(rd.why());
-  if (psid == our_page) return;
-  if (!meta::IsGraphId(psid) || !meta::IsGraphId(our_page)) {
-    return Skip("messaging[] sender or recipient is not a Graph id");
-  }
-  if (text.empty()) {
-    for (const json* a : attachments) {
-      text += (text.empty() ? "" : " ") + AttachmentText(JsonString(*a, "type"), "");
-    }
-  }
+  auto read = ReadMessagingMessage(rd, event, *message, page_id, "messenger");
+  if (!read) return;
+  const std::string &psid = read->sender, &our_page = read->recipient, &mid = read->mid;
+  const std::string& reply_to = read->reply_to;
+  std::string text = read->text;
 
   Mention m;
   m.platform = kMetaPlatform;
@@ -331,31 +362,11 @@ void ParseInstagramDm(Context& ctx, const std::string& ig_user_id, const json& e
   if (!message) return;
   // Our own messages come back as echoes; a deletion removes a message, it asks nothing.
   if (IsTrue(*message, "is_echo") || IsTrue(*message, "is_deleted")) return;
-  const json* sender = rd.Obj(event, "sender", "messaging[]", true);
-  const json* recipient = rd.Obj(event, "recipient", "messaging[]");
-  std::string igsid, ours = ig_user_id;
-  if (sender) igsid = rd.Str(*sender, "id", "messaging[].sender", true);
-  if (recipient) {
-    std::string r = rd.Str(*recipient, "id", "messaging[].recipient");
-    if (!r.empty()) ours = r;
-  }
-  const std::string mid = rd.Str(*message, "mid", "messaging[].message", true);
-  std::string text = rd.Str(*message, "text", "messaging[].message");
-  std::string reply_to;
-  if (const json* rt = rd.Obj(*message, "reply_to", "messaging[].message")) {
-    reply_to = rd.Str(*rt, "mid", "messaging[].message.reply_to");
-  }
-  std::vector<const json*> attachments = rd.List(*message, "attachments", "messaging[].message");
-  if (!rd.ok()) return Skip(rd.why());
-  if (igsid == ours) return;
-  if (!meta::IsGraphId(igsid) || !meta::IsGraphId(ours)) {
-    return Skip("instagram messaging[] sender or recipient is not a Graph id");
-  }
-  if (text.empty()) {
-    for (const json* a : attachments) {
-      text += (text.empty() ? "" : " ") + AttachmentText(JsonString(*a, "type"), "");
-    }
-  }
+  auto read = ReadMessagingMessage(rd, event, *message, ig_user_id, "instagram");
+  if (!read) return;
+  const std::string &igsid = read->sender, &ours = read->recipient, &mid = read->mid;
+  const std::string& reply_to = read->reply_to;
+  std::string text = read->text;
   if (text.empty() && IsTrue(*message, "is_unsupported")) {
     text = "[a message Instagram does not pass on: open Instagram to read it]";
   }
