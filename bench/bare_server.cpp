@@ -10,20 +10,11 @@
 //   bare_server --port P [--threads 64] [--keep-alive-max N] [--relay http://127.0.0.1:S/api]
 #include <httplib.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-namespace {
-
-httplib::Server* g_server = nullptr;
-
-void OnSignal(int) {
-  if (g_server) g_server->stop();
-}
-
-}  // namespace
+#include "baseline_server.h"
 
 int main(int argc, char** argv) {
   int port = 0;
@@ -49,19 +40,7 @@ int main(int argc, char** argv) {
   }
 
   httplib::Server server;
-  server.set_tcp_nodelay(true);
-  server.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  server.set_payload_max_length(1 << 20);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  server.set_keep_alive_timeout(5);
-  if (keep_alive_max > 0) server.set_keep_alive_max_count(static_cast<std::size_t>(keep_alive_max));
-  server.new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
+  duplex::bench::SetUpLikeDuplex(server, threads, keep_alive_max);
 
   // "http://127.0.0.1:PORT/api" → host, port, path prefix.
   std::string relay_host, relay_path;
@@ -92,17 +71,6 @@ int main(int argc, char** argv) {
     res.status = 200;
     res.set_content("{\"ok\":true,\"accepted\":1,\"duplicates\":0}", "application/json");
   });
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{\"ok\":true}", "application/json");
-  });
 
-  g_server = &server;
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  if (!server.bind_to_port("127.0.0.1", port)) {
-    std::fprintf(stderr, "bare_server: cannot listen on 127.0.0.1:%d\n", port);
-    return 1;
-  }
-  server.listen_after_bind();
-  return 0;
+  return duplex::bench::ServeUntilSignalled(server, port, "bare_server");
 }

@@ -10,7 +10,6 @@
 #include <sqlite3.h>
 
 #include <condition_variable>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -20,13 +19,9 @@
 #include <thread>
 #include <vector>
 
+#include "baseline_server.h"
+
 namespace {
-
-httplib::Server* g_server = nullptr;
-
-void OnSignal(int) {
-  if (g_server) g_server->stop();
-}
 
 // Bodies join the newest batch until the writer takes it; the writer answers the whole batch
 // with one broadcast after its commit.
@@ -136,19 +131,8 @@ int main(int argc, char** argv) {
   }
 
   httplib::Server server;
-  server.set_tcp_nodelay(true);
-  server.set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  server.set_payload_max_length(1 << 20);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  server.set_keep_alive_timeout(5);
-  if (keep_alive_max > 0) server.set_keep_alive_max_count(static_cast<std::size_t>(keep_alive_max));
-  server.new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
+  int exit_code = 0;
+  duplex::bench::SetUpLikeDuplex(server, threads, keep_alive_max);
 
   {
     Writer writer(db);
@@ -161,19 +145,9 @@ int main(int argc, char** argv) {
       res.status = 200;
       res.set_content("{\"ok\":true,\"accepted\":1,\"duplicates\":0}", "application/json");
     });
-    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("{\"ok\":true}", "application/json");
-    });
 
-    g_server = &server;
-    std::signal(SIGTERM, OnSignal);
-    std::signal(SIGINT, OnSignal);
-    if (!server.bind_to_port("127.0.0.1", port)) {
-      std::fprintf(stderr, "durable_server: cannot listen on 127.0.0.1:%d\n", port);
-      return 1;
-    }
-    server.listen_after_bind();
+    exit_code = duplex::bench::ServeUntilSignalled(server, port, "durable_server");
   }
   sqlite3_close(db);
-  return 0;
+  return exit_code;
 }
