@@ -10,53 +10,23 @@
 #include "storage/pg_store.h"
 #include "support/claims.h"
 #include "support/pg_test_db.h"
+#include "support/store_factory.h"
 
 namespace duplex {
 namespace {
 
 constexpr UnixMs kNow = 1'700'000'000'000;
 
-std::unique_ptr<PgStore> Open(const test::PgTestDatabase& db) {
-  PgStoreOptions o;
-  o.connection.url = db.url();
-  auto s = PgStore::Open(o);
-  REQUIRE_MESSAGE(s.ok(), s.status().message());
-  return std::move(*s);
-}
-
-void Sql(const test::PgTestDatabase& db, const std::string& sql) {
-  storage::PgOptions o;
-  o.url = db.url();
-  auto pool = storage::PgPool::Open(o);
-  REQUIRE(pool.ok());
-  auto conn = (*pool)->Acquire();
-  REQUIRE(conn.ok());
-  auto r = storage::PgExec(conn->get(), sql);
-  REQUIRE_MESSAGE(r.ok(), r.status().message());
-}
-
-IngestItem Item(const std::string& event_id, const std::string& conversation,
-                const std::string& text, const std::string& channel = "C1") {
-  Mention m;
-  m.platform = "generic";
-  m.event_id = event_id;
-  m.message_id = "msg-" + event_id;
-  m.conversation_key = conversation;
-  m.text = text;
-  m.author = {"a1", "ana", "Ana", 10};
-  m.reply_target = "{}";
-  return {m, channel, ""};
-}
-
 }  // namespace
 
 TEST_CASE("postgres ingest: dedup, conversations and the chat outbox, head of line kept") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
-  auto store = Open(db);
-  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two"), Item("e1", "c1", "dup"),
-                          Item("e3", "c2", "three", "C2")},
-                         kNow);
+  auto store = test::OpenPgStore(db.url());
+  auto r = store->Ingest(
+      {test::MentionItem("e1", "c1", "one"), test::MentionItem("e2", "c1", "two"),
+       test::MentionItem("e1", "c1", "dup"), test::MentionItem("e3", "c2", "three", "C2")},
+      kNow);
   REQUIRE(r.ok());
   REQUIRE(r->size() == 4);
   CHECK((*r)[0].new_conversation);
@@ -74,26 +44,27 @@ TEST_CASE("postgres ingest: dedup, conversations and the chat outbox, head of li
   CHECK((*messages)[1].author.followers == 10);
   CHECK((*store->LatestMessageFrom((*r)[0].conversation_id, "a1"))->id == (*r)[1].message_id);
   // A replay under a new event id is a duplicate by its message id.
-  IngestItem replay = Item("e9", "c1", "one");
+  IngestItem replay = test::MentionItem("e9", "c1", "one");
   replay.mention.message_id = "msg-e1";
   CHECK((*store->Ingest({replay}, kNow))[0].duplicate);
   // A message whose parent is known joins the parent's conversation.
-  IngestItem child = Item("e4", "other-key", "reply to one");
+  IngestItem child = test::MentionItem("e4", "other-key", "reply to one");
   child.mention.parent_message_id = "msg-e1";
-  Sql(db, "UPDATE messages SET platform_message_id = message_identity");
+  test::PgQuery(db.url(), "UPDATE messages SET platform_message_id = message_identity");
   CHECK((*store->Ingest({child}, kNow))[0].conversation_id == (*r)[0].conversation_id);
 }
 
 TEST_CASE("postgres ingest: the same webhooks reaching two instances at once are stored once") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
-  auto first = Open(db);
-  auto second = Open(db);
+  auto first = test::OpenPgStore(db.url());
+  auto second = test::OpenPgStore(db.url());
   std::atomic<int> stored{0}, duplicates{0}, failed{0};
   auto send = [&](PgStore& store) {
     for (int i = 0; i < 100; ++i) {
-      auto r = store.Ingest({Item("ev" + std::to_string(i), "conv" + std::to_string(i % 10), "x")},
-                            kNow);
+      auto r = store.Ingest(
+          {test::MentionItem("ev" + std::to_string(i), "conv" + std::to_string(i % 10), "x")},
+          kNow);
       if (!r.ok()) {
         ++failed;
         continue;
@@ -123,10 +94,10 @@ TEST_CASE(
     "one await an answer — muted authors and edits move nothing") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
-  auto store = Open(db);
-  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, kNow).ok());
-  Sql(db, "UPDATE conversations SET state = 'closed', sla_stopped_at = 5");
-  auto r = store->Ingest({Item("e2", "c1", "again")}, kNow + 10);
+  auto store = test::OpenPgStore(db.url());
+  REQUIRE(store->Ingest({test::MentionItem("e1", "c1", "one")}, kNow).ok());
+  test::PgQuery(db.url(), "UPDATE conversations SET state = 'closed', sla_stopped_at = 5");
+  auto r = store->Ingest({test::MentionItem("e2", "c1", "again")}, kNow + 10);
   CHECK((*r)[0].reopened);
   auto c = **store->GetConversation(1);
   CHECK(c.state == ConversationState::kOpen);
@@ -134,18 +105,20 @@ TEST_CASE(
   CHECK_FALSE(c.sla_stopped_at);
   CHECK((*store->GetMessage((*r)[0].message_id))->reopened);
 
-  Sql(db, "UPDATE conversations SET state = 'replied', assignee = 'U2', sla_stopped_at = 7");
-  IngestItem edit = Item("e3", "c1", "(edited) again");
+  test::PgQuery(db.url(),
+                "UPDATE conversations SET state = 'replied', assignee = 'U2', sla_stopped_at = 7");
+  IngestItem edit = test::MentionItem("e3", "c1", "(edited) again");
   edit.mention.message_id = "msg-e2";
   edit.mention.edited = true;
   CHECK_FALSE((*store->Ingest({edit}, kNow + 20))[0].duplicate);
   CHECK((**store->GetConversation(1)).state == ConversationState::kReplied);
-  Sql(db, "INSERT INTO mutes (platform, author, created_at) VALUES ('generic', 'ANA', 1)");
-  auto muted = store->Ingest({Item("e4", "c1", "muted")}, kNow + 30);
+  test::PgQuery(db.url(),
+                "INSERT INTO mutes (platform, author, created_at) VALUES ('generic', 'ANA', 1)");
+  auto muted = store->Ingest({test::MentionItem("e4", "c1", "muted")}, kNow + 30);
   CHECK((*muted)[0].muted);
   CHECK((**store->GetConversation(1)).state == ConversationState::kReplied);
-  Sql(db, "DELETE FROM mutes");
-  CHECK_FALSE((*store->Ingest({Item("e5", "c1", "hello?")}, kNow + 40))[0].muted);
+  test::PgQuery(db.url(), "DELETE FROM mutes");
+  CHECK_FALSE((*store->Ingest({test::MentionItem("e5", "c1", "hello?")}, kNow + 40))[0].muted);
   c = **store->GetConversation(1);
   CHECK(c.state == ConversationState::kAssigned);
   CHECK(c.sla_stopped_at == 7);  // the cycle's first response is history
@@ -154,10 +127,11 @@ TEST_CASE(
 TEST_CASE("postgres ingest: our own sent reply coming back is an echo — claims are taken once") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
-  auto store = Open(db);
-  REQUIRE(store->Ingest({Item("e1", "c1", "help")}, kNow).ok());
+  auto store = test::OpenPgStore(db.url());
+  REQUIRE(store->Ingest({test::MentionItem("e1", "c1", "help")}, kNow).ok());
   test::PostAllChat(*store, kNow);
-  Sql(db,
+  test::PgQuery(
+      db.url(),
       "INSERT INTO messages (conversation_id, platform, direction, chat_user, text, parent_id,"
       " status, created_at) VALUES (1, 'generic', 'out', 'U1', 'on it', 1, 'queued', 1);"
       " INSERT INTO outbox (kind, conversation_id, message_id, target, next_attempt_at,"
@@ -169,7 +143,7 @@ TEST_CASE("postgres ingest: our own sent reply coming back is an echo — claims
   sent.first_response = true;
   REQUIRE(store->FinishDelivery(sent, kNow + 1).ok());
   CHECK((**store->GetConversation(1)).state == ConversationState::kReplied);
-  IngestItem echo = Item("e2", "c1", "on it");
+  IngestItem echo = test::MentionItem("e2", "c1", "on it");
   echo.mention.message_id = "reply-77";
   auto r = store->Ingest({echo}, kNow + 2);
   CHECK((*r)[0].duplicate);

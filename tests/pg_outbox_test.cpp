@@ -16,25 +16,6 @@ namespace {
 
 constexpr UnixMs kNow = 1'700'000'000'000;
 
-std::unique_ptr<PgStore> Open(const test::PgTestDatabase& db) {
-  PgStoreOptions o;
-  o.connection.url = db.url();
-  auto s = PgStore::Open(o);
-  REQUIRE_MESSAGE(s.ok(), s.status().message());
-  return std::move(*s);
-}
-
-void Sql(const test::PgTestDatabase& db, const std::string& sql) {
-  storage::PgOptions o;
-  o.url = db.url();
-  auto pool = storage::PgPool::Open(o);
-  REQUIRE(pool.ok());
-  auto conn = (*pool)->Acquire();
-  REQUIRE(conn.ok());
-  auto r = storage::PgExec(conn->get(), sql);
-  REQUIRE_MESSAGE(r.ok(), r.status().message());
-}
-
 // Conversation `n` (channel C1) with one customer message `n`, and its chat post pending.
 std::string SeedConversation(int n) {
   const std::string id = std::to_string(n);
@@ -65,11 +46,11 @@ std::string Unknown(const StoredMessage& reply, std::int64_t delivery) {
 TEST_CASE("postgres outbox: instances claiming at once never claim the same row") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
-  auto first = Open(db);
-  auto second = Open(db);
+  auto first = test::OpenPgStore(db.url());
+  auto second = test::OpenPgStore(db.url());
   std::string seed;
   for (int i = 1; i <= 300; ++i) seed += SeedConversation(i) + Outbox(i, "chat_post", i);
-  Sql(db, seed);
+  test::PgQuery(db.url(), seed);
   std::vector<Delivery> got_a, got_b;
   auto drain = [](PgStore& store, const std::string& owner, std::vector<Delivery>& got) {
     for (int empty = 0; empty < 3;) {
@@ -98,10 +79,10 @@ TEST_CASE("postgres outbox: instances claiming at once never claim the same row"
 TEST_CASE("postgres outbox: head of line per conversation, skipped and refused targets") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
-  auto store = Open(db);
-  Sql(db, SeedConversation(1) + SeedConversation(2) + Outbox(1, "chat_post", 1) +
-              Outbox(1, "chat_notice", 0) + Outbox(1, "chat_update", 0) +
-              Outbox(2, "chat_post", 2, "chat:C2"));
+  auto store = test::OpenPgStore(db.url());
+  test::PgQuery(db.url(), SeedConversation(1) + SeedConversation(2) + Outbox(1, "chat_post", 1) +
+                              Outbox(1, "chat_notice", 0) + Outbox(1, "chat_update", 0) +
+                              Outbox(2, "chat_post", 2, "chat:C2"));
   CHECK(test::ClaimDue(*store, kNow, 10, {"chat:C1", "chat:C2"}).empty());
   std::vector<std::string> asked;
   auto refused = store->ClaimDue("o", kNow, 60'000, 10, {}, [&](const Delivery& d) {
@@ -131,13 +112,15 @@ TEST_CASE(
     "expired one is recovered (reply unknown with a notice, chat post pending)") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
-  auto store = Open(db);
-  Sql(db, SeedConversation(1) + SeedConversation(2) +
-              "INSERT INTO messages (id, conversation_id, platform, direction, chat_user, text,"
-              " parent_id, status, created_at) VALUES (3, 1, 'generic', 'out', 'U1', 'on its way',"
-              " 1, 'queued', " +
-              std::to_string(kNow) + ");" + Outbox(1, "platform_reply", 3, "generic:") +
-              Outbox(2, "chat_post", 2));
+  auto store = test::OpenPgStore(db.url());
+  test::PgQuery(
+      db.url(),
+      SeedConversation(1) + SeedConversation(2) +
+          "INSERT INTO messages (id, conversation_id, platform, direction, chat_user, text,"
+          " parent_id, status, created_at) VALUES (3, 1, 'generic', 'out', 'U1', 'on its way',"
+          " 1, 'queued', " +
+          std::to_string(kNow) + ");" + Outbox(1, "platform_reply", 3, "generic:") +
+          Outbox(2, "chat_post", 2));
   auto claimed = test::ClaimDue(*store, kNow, 10, {}, "dead-owner");
   REQUIRE(claimed.size() == 2);
 
@@ -180,12 +163,14 @@ TEST_CASE(
     "postgres outbox: a sent reply stops the SLA clock, marks replied and queues follow-ups") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
-  auto store = Open(db);
-  Sql(db, SeedConversation(1) +
-              "INSERT INTO messages (id, conversation_id, platform, direction, chat_user, text,"
-              " parent_id, status, created_at) VALUES (2, 1, 'generic', 'out', 'U1', 'hi', 1,"
-              " 'queued', " +
-              std::to_string(kNow) + ");" + Outbox(1, "platform_reply", 2, "generic:"));
+  auto store = test::OpenPgStore(db.url());
+  test::PgQuery(
+      db.url(),
+      SeedConversation(1) +
+          "INSERT INTO messages (id, conversation_id, platform, direction, chat_user, text,"
+          " parent_id, status, created_at) VALUES (2, 1, 'generic', 'out', 'U1', 'hi', 1,"
+          " 'queued', " +
+          std::to_string(kNow) + ");" + Outbox(1, "platform_reply", 2, "generic:"));
   test::ClaimOne(*store, 1, kNow);
   DeliveryUpdate sent = test::Finish(1, DeliveryState::kDone);
   sent.message_status = "sent";

@@ -21,18 +21,6 @@ PgStoreOptions Options(const test::PgTestDatabase& db) {
   return o;
 }
 
-std::string One(const std::string& url, const std::string& sql) {
-  storage::PgOptions o;
-  o.url = url;
-  auto pool = storage::PgPool::Open(o);
-  REQUIRE_MESSAGE(pool.ok(), pool.status().message());
-  auto conn = (*pool)->Acquire();
-  REQUIRE(conn.ok());
-  auto r = storage::PgExec(conn->get(), sql);
-  REQUIRE_MESSAGE(r.ok(), r.status().message());
-  return r->Rows() > 0 ? r->Text(0, 0) : "";
-}
-
 }  // namespace
 
 TEST_CASE("postgres: an empty database gets the latest schema, with SQLite's step numbers") {
@@ -41,19 +29,20 @@ TEST_CASE("postgres: an empty database gets the latest schema, with SQLite's ste
   auto store = PgStore::Open(Options(db));
   REQUIRE_MESSAGE(store.ok(), store.status().message());
   CHECK((*store)->Ping().ok());
-  CHECK(One(db.url(), "SELECT version FROM schema_version") ==
+  CHECK(test::PgQuery(db.url(), "SELECT version FROM schema_version") ==
         std::to_string(storage::LatestSchemaVersion()));
   for (const char* table : {"conversations", "messages", "processed_events", "outbox", "routes",
                             "mutes", "admins", "audit_log", "reply_templates"}) {
     CAPTURE(table);
-    CHECK(One(db.url(), std::string("SELECT to_regclass('") + table + "') IS NOT NULL") == "t");
+    CHECK(test::PgQuery(db.url(), std::string("SELECT to_regclass('") + table + "') IS NOT NULL") ==
+          "t");
   }
-  CHECK(One(db.url(),
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'outbox'"
-            " AND column_name IN ('owner', 'lease_until')") == "2");
+  CHECK(test::PgQuery(db.url(),
+                      "SELECT count(*) FROM information_schema.columns WHERE table_name = 'outbox'"
+                      " AND column_name IN ('owner', 'lease_until')") == "2");
   // Opening again changes nothing.
   REQUIRE(PgStore::Open(Options(db)).ok());
-  CHECK(One(db.url(), "SELECT count(*) FROM schema_version") == "1");
+  CHECK(test::PgQuery(db.url(), "SELECT count(*) FROM schema_version") == "1");
 }
 
 TEST_CASE("postgres: instances starting together migrate once, without racing") {
@@ -72,22 +61,22 @@ TEST_CASE("postgres: instances starting together migrate once, without racing") 
   }
   for (auto& t : instances) t.join();
   for (const auto& s : results) CHECK_MESSAGE(s.ok(), s.message());
-  CHECK(One(db.url(), "SELECT version FROM schema_version") ==
+  CHECK(test::PgQuery(db.url(), "SELECT version FROM schema_version") ==
         std::to_string(storage::LatestSchemaVersion() + 1));
-  CHECK(One(db.url(), "SELECT count(*) FROM schema_version") == "1");
+  CHECK(test::PgQuery(db.url(), "SELECT count(*) FROM schema_version") == "1");
 }
 
 TEST_CASE("postgres: a database from a newer duplex is refused and left untouched") {
   if (test::SkipWithoutPostgres()) return;
   test::PgTestDatabase db;
   REQUIRE(PgStore::Open(Options(db)).ok());
-  One(db.url(), "UPDATE schema_version SET version = 999 RETURNING version");
+  test::PgQuery(db.url(), "UPDATE schema_version SET version = 999 RETURNING version");
   auto s = PgStore::Open(Options(db));
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().code() == StatusCode::kInvalidArgument);
   CHECK(s.status().message().find("schema version 999, newer than this duplex understands") !=
         std::string::npos);
-  CHECK(One(db.url(), "SELECT version FROM schema_version") == "999");
+  CHECK(test::PgQuery(db.url(), "SELECT version FROM schema_version") == "999");
 }
 
 TEST_CASE("postgres: a failing step keeps nothing of the upgrade") {
@@ -99,8 +88,8 @@ TEST_CASE("postgres: a failing step keeps nothing of the upgrade") {
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().message().find("schema step " + std::to_string(storage::LatestSchemaVersion() +
                                                                   2)) != std::string::npos);
-  CHECK(One(db.url(), "SELECT to_regclass('schema_version') IS NULL") == "t");
-  CHECK(One(db.url(), "SELECT to_regclass('kept_if_racy') IS NULL") == "t");
+  CHECK(test::PgQuery(db.url(), "SELECT to_regclass('schema_version') IS NULL") == "t");
+  CHECK(test::PgQuery(db.url(), "SELECT to_regclass('kept_if_racy') IS NULL") == "t");
 }
 
 TEST_CASE("postgres: statements time out, and a connection the server ended is reconnected") {
@@ -125,7 +114,7 @@ TEST_CASE("postgres: statements time out, and a connection the server ended is r
     pid = storage::PgExec(conn->get(), "SELECT pg_backend_pid()")->Text(0, 0);
   }
   // The server ends the pool's only connection (as a restart or failover would).
-  CHECK(One(db.url(), "SELECT pg_terminate_backend(" + pid + ")") == "t");
+  CHECK(test::PgQuery(db.url(), "SELECT pg_terminate_backend(" + pid + ")") == "t");
   {
     auto conn = (*pool)->Acquire();
     REQUIRE(conn.ok());

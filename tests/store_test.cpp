@@ -18,19 +18,6 @@ std::unique_ptr<SqliteStore> OpenStore(const std::string& path) {
   return std::move(*s);
 }
 
-IngestItem Item(const std::string& event_id, const std::string& conversation,
-                const std::string& text, const std::string& channel = "C1") {
-  Mention m;
-  m.platform = "generic";
-  m.event_id = event_id;
-  m.message_id = "msg-" + event_id;
-  m.conversation_key = conversation;
-  m.text = text;
-  m.author = {"a1", "ana", "Ana", 10};
-  m.reply_target = "{}";
-  return {m, channel, ""};
-}
-
 }  // namespace
 
 TEST_CASE("migrations: an empty database gets the latest schema, WAL and FULL sync") {
@@ -48,7 +35,7 @@ TEST_CASE("migrations: reopening an existing database keeps its data") {
   test::TempDir dir;
   {
     auto store = OpenStore(dir.File("d.db"));
-    REQUIRE(store->Ingest({Item("e1", "c1", "hello")}, 1000).ok());
+    REQUIRE(store->Ingest({test::MentionItem("e1", "c1", "hello")}, 1000).ok());
   }
   auto store = OpenStore(dir.File("d.db"));
   auto c = store->GetConversation(1);
@@ -80,9 +67,10 @@ TEST_CASE_TEMPLATE("ingest: dedup, conversations, threads and the chat outbox in
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two"), Item("e1", "c1", "dup"),
-                          Item("e3", "c2", "three", "C2")},
-                         1000);
+  auto r = store->Ingest(
+      {test::MentionItem("e1", "c1", "one"), test::MentionItem("e2", "c1", "two"),
+       test::MentionItem("e1", "c1", "dup"), test::MentionItem("e3", "c2", "three", "C2")},
+      1000);
   REQUIRE(r.ok());
   REQUIRE(r->size() == 4);
   CHECK((*r)[0].new_conversation);
@@ -110,13 +98,13 @@ TEST_CASE_TEMPLATE(
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
-  IngestItem replay = Item("e2", "c1", "one");
+  REQUIRE(store->Ingest({test::MentionItem("e1", "c1", "one")}, 1000).ok());
+  IngestItem replay = test::MentionItem("e2", "c1", "one");
   replay.mention.message_id = "msg-e1";
-  IngestItem other_platform = Item("e3", "c9", "same id elsewhere");
+  IngestItem other_platform = test::MentionItem("e3", "c9", "same id elsewhere");
   other_platform.mention.platform = "x";
   other_platform.mention.message_id = "msg-e1";
-  IngestItem edit = Item("e4", "c1", "(edited) one");
+  IngestItem edit = test::MentionItem("e4", "c1", "(edited) one");
   edit.mention.message_id = "msg-e1";
   edit.mention.edited = true;
   auto r = store->Ingest({replay, replay, other_platform, edit}, 2000);
@@ -130,10 +118,10 @@ TEST_CASE_TEMPLATE(
   REQUIRE(messages->size() == 2);
   CHECK((*messages)[1].text == "(edited) one");
   SUBCASE("a second edit is stored too, and a replay of the original still is not") {
-    IngestItem again = Item("e5", "c1", "(edited) one!");
+    IngestItem again = test::MentionItem("e5", "c1", "(edited) one!");
     again.mention.message_id = "msg-e1";
     again.mention.edited = true;
-    IngestItem replay2 = Item("e6", "c1", "one");
+    IngestItem replay2 = test::MentionItem("e6", "c1", "one");
     replay2.mention.message_id = "msg-e1";
     auto r2 = store->Ingest({again, replay2}, 3000);
     REQUIRE(r2.ok());
@@ -150,9 +138,9 @@ TEST_CASE_TEMPLATE(
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
+  REQUIRE(store->Ingest({test::MentionItem("e1", "c1", "one")}, 1000).ok());
   // A sender that reuses an event id for another message loses nothing: it is a new message.
-  IngestItem other = Item("e1", "c1", "two");
+  IngestItem other = test::MentionItem("e1", "c1", "two");
   other.mention.message_id = "msg-other";
   auto r = store->Ingest({other, other}, 2000);
   REQUIRE(r.ok());
@@ -160,7 +148,7 @@ TEST_CASE_TEMPLATE(
   CHECK((*r)[1].duplicate);  // the same message again is one, by its id
   CHECK(store->ListMessages(1)->size() == 2);
   // A message without an id is deduplicated by its event id, as before.
-  IngestItem no_id = Item("e9", "c1", "three");
+  IngestItem no_id = test::MentionItem("e9", "c1", "three");
   no_id.mention.message_id.clear();
   auto r2 = store->Ingest({no_id, no_id}, 3000);
   REQUIRE(r2.ok());
@@ -174,8 +162,8 @@ TEST_CASE_TEMPLATE("ingest: a message whose parent is known joins the parent's c
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  auto first = store->Ingest({Item("e1", "tweet-1", "root")}, 1000);
-  IngestItem reply = Item("e2", "tweet-2", "reply to root");
+  auto first = store->Ingest({test::MentionItem("e1", "tweet-1", "root")}, 1000);
+  IngestItem reply = test::MentionItem("e2", "tweet-2", "reply to root");
   reply.mention.parent_message_id = "msg-e1";
   auto second = store->Ingest({reply}, 1001);
   CHECK((*second)[0].conversation_id == (*first)[0].conversation_id);
@@ -188,7 +176,8 @@ TEST_CASE_TEMPLATE(
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two")}, 1000);
+  auto r = store->Ingest(
+      {test::MentionItem("e1", "c1", "one"), test::MentionItem("e2", "c1", "two")}, 1000);
   auto due = test::ClaimDue(*store, 1000, 10);
   REQUIRE(due.size() == 1);
   CHECK(due[0].state == DeliveryState::kSending);
@@ -226,12 +215,13 @@ TEST_CASE_TEMPLATE(
   auto& store = f.store;
   std::vector<IngestItem> backlog;
   for (int i = 0; i < 200; ++i)
-    backlog.push_back(Item("b" + std::to_string(i), "busy" + std::to_string(i), "x"));
+    backlog.push_back(test::MentionItem("b" + std::to_string(i), "busy" + std::to_string(i), "x"));
   REQUIRE(store->Ingest(backlog, 1000).ok());
   auto c2 = store->Ingest(
-      {Item("q1", "q1", "x", "C2"), Item("q2", "q2", "x", "C2"), Item("q3", "q2", "x", "C2")},
+      {test::MentionItem("q1", "q1", "x", "C2"), test::MentionItem("q2", "q2", "x", "C2"),
+       test::MentionItem("q3", "q2", "x", "C2")},
       1001);
-  auto c3 = store->Ingest({Item("l1", "l1", "x", "C3")}, 1002);
+  auto c3 = store->Ingest({test::MentionItem("l1", "l1", "x", "C3")}, 1002);
   // l1 (the 204th delivery) is rescheduled for later.
   DeliveryUpdate later =
       test::Finish(test::ClaimOne(*store, 204, 1002).id, DeliveryState::kPending);
@@ -260,12 +250,14 @@ TEST_CASE_TEMPLATE(
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  IngestItem other = Item("e3", "c1", "three, by someone else");
+  IngestItem other = test::MentionItem("e3", "c1", "three, by someone else");
   other.mention.author = {"b2", "bo", "Bo", 5};
-  IngestItem muted = Item("e4", "c1", "four, muted");
+  IngestItem muted = test::MentionItem("e4", "c1", "four, muted");
   REQUIRE(store->AddMute({"generic", "ana-muted", "U1", 900}).ok());
   muted.mention.author = {"ana-muted", "ana-muted", "Ana", 10};
-  auto r = store->Ingest({Item("e1", "c1", "one"), Item("e2", "c1", "two"), other, muted}, 1000);
+  auto r = store->Ingest(
+      {test::MentionItem("e1", "c1", "one"), test::MentionItem("e2", "c1", "two"), other, muted},
+      1000);
   REQUIRE(r.ok());
   const auto conv = (*r)[0].conversation_id;
   auto latest = store->LatestMessageFrom(conv, "a1");
@@ -279,7 +271,7 @@ TEST_CASE_TEMPLATE(
   CHECK(store->QueueReply({999, (*r)[1].message_id, "U1", "hi", "generic:", {}}, 1000)
             .status()
             .code() == StatusCode::kNotFound);
-  auto elsewhere = store->Ingest({Item("e5", "c2", "another conversation")}, 1000);
+  auto elsewhere = store->Ingest({test::MentionItem("e5", "c2", "another conversation")}, 1000);
   CHECK(store->QueueReply({conv, (*elsewhere)[0].message_id, "U1", "hi", "generic:", {}}, 1000)
             .status()
             .code() == StatusCode::kNotFound);
@@ -309,7 +301,7 @@ TEST_CASE_TEMPLATE("recovery puts chat posts whose claim ran out back to pending
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
+  REQUIRE(store->Ingest({test::MentionItem("e1", "c1", "one")}, 1000).ok());
   REQUIRE(test::ClaimDue(*store, 1000).size() == 1);
   auto none = [](const StoredMessage&, std::int64_t) { return std::string(); };
   CHECK(*store->RecoverExpired(1000 + test::kTestLeaseMs - 1, none) == 0);  // still claimed
@@ -323,12 +315,12 @@ TEST_CASE_TEMPLATE("recovery puts chat posts whose claim ran out back to pending
 TEST_CASE("a closed conversation is reopened by a new customer message") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
-  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
+  REQUIRE(store->Ingest({test::MentionItem("e1", "c1", "one")}, 1000).ok());
   {
     SQLite::Database db(dir.File("d.db"), SQLite::OPEN_READWRITE);
     db.exec("UPDATE conversations SET state = 'closed'");
   }
-  auto r = store->Ingest({Item("e2", "c1", "again")}, 2000);
+  auto r = store->Ingest({test::MentionItem("e2", "c1", "again")}, 2000);
   CHECK((*r)[0].reopened);
   CHECK((*store->GetConversation(1))->state == ConversationState::kOpen);
 }
@@ -336,9 +328,9 @@ TEST_CASE("a closed conversation is reopened by a new customer message") {
 TEST_CASE("an edit is posted in the thread but neither reopens nor restarts the SLA clock") {
   test::TempDir dir;
   auto store = OpenStore(dir.File("d.db"));
-  REQUIRE(store->Ingest({Item("e1", "c1", "one")}, 1000).ok());
+  REQUIRE(store->Ingest({test::MentionItem("e1", "c1", "one")}, 1000).ok());
   auto edit = [](const std::string& event_id) {
-    IngestItem item = Item(event_id, "c1", "✏️ edited: one, with more detail");
+    IngestItem item = test::MentionItem(event_id, "c1", "✏️ edited: one, with more detail");
     item.mention.message_id = "msg-e1";
     item.mention.edited = true;
     return item;
@@ -400,7 +392,7 @@ TEST_CASE_TEMPLATE(
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  auto first = store->Ingest({Item("e1", "c1", "help")}, 1000);
+  auto first = store->Ingest({test::MentionItem("e1", "c1", "help")}, 1000);
   REQUIRE(first.ok());
   const auto conv = (*first)[0].conversation_id;
   const auto reply = SendReply(*store, conv, "reply-77", 2000);
@@ -409,15 +401,15 @@ TEST_CASE_TEMPLATE(
   REQUIRE(before.state == ConversationState::kReplied);
   const auto pending = store->GetOutboxStats()->pending;
 
-  IngestItem echo = Item("e2", "c1", "on it");
+  IngestItem echo = test::MentionItem("e2", "c1", "on it");
   echo.mention.message_id = "reply-77";
-  IngestItem edited_echo = Item("reply-77@edit:1", "c1", "✏️ edited: on it!");
+  IngestItem edited_echo = test::MentionItem("reply-77@edit:1", "c1", "✏️ edited: on it!");
   edited_echo.mention.message_id = "reply-77";
   edited_echo.mention.edited = true;
-  IngestItem elsewhere = Item("e3", "c1", "same id on another platform");
+  IngestItem elsewhere = test::MentionItem("e3", "c1", "same id on another platform");
   elsewhere.mention.platform = "x";
   elsewhere.mention.message_id = "reply-77";
-  IngestItem fresh = Item("e4", "c1", "thanks!");
+  IngestItem fresh = test::MentionItem("e4", "c1", "thanks!");
   auto r = store->Ingest({echo, edited_echo, elsewhere, fresh}, 3000);
   REQUIRE(r.ok());
   CHECK((*r)[0].echo);
@@ -439,7 +431,7 @@ TEST_CASE_TEMPLATE(
   CHECK(store->GetOutboxStats()->pending == pending + 3);
 
   SUBCASE("the echo alone changes nothing at all") {
-    IngestItem again = Item("e5", "c1", "on it");
+    IngestItem again = test::MentionItem("e5", "c1", "on it");
     again.mention.message_id = "reply-77";
     const Conversation now_before = **store->GetConversation(conv);
     const auto now_pending = store->GetOutboxStats()->pending;
@@ -460,11 +452,11 @@ TEST_CASE_TEMPLATE(
   F f;
   if (!f.available()) return;
   auto& store = f.store;
-  auto first = store->Ingest({Item("e1", "c1", "help")}, 1000);
+  auto first = store->Ingest({test::MentionItem("e1", "c1", "help")}, 1000);
   REQUIRE(first.ok());
   const auto conv = (*first)[0].conversation_id;
   // The platform's webhook for the reply got here before the worker recorded the send.
-  IngestItem early = Item("e2", "c1", "on it");
+  IngestItem early = test::MentionItem("e2", "c1", "on it");
   early.mention.message_id = "reply-77";
   REQUIRE_FALSE((*store->Ingest({early}, 1500))[0].duplicate);
   const auto reply = SendReply(*store, conv, "reply-77", 2000);
@@ -473,7 +465,7 @@ TEST_CASE_TEMPLATE(
   CHECK((*sent)->platform_message_id == "reply-77");
   CHECK((*store->GetConversation(conv))->state == ConversationState::kReplied);
   // A replay is the inbound message's duplicate, not an echo: the id was its first.
-  IngestItem replay = Item("e3", "c1", "on it");
+  IngestItem replay = test::MentionItem("e3", "c1", "on it");
   replay.mention.message_id = "reply-77";
   auto r = store->Ingest({replay}, 3000);
   CHECK((*r)[0].duplicate);

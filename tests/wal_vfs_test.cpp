@@ -4,21 +4,16 @@
 
 #include "storage/sqlite_store.h"
 #include "storage/wal_vfs.h"
+#include "support/store_factory.h"
 #include "support/test_util.h"
 
 namespace duplex {
 namespace {
 
+// Mention `n` of a batch: seven conversations, 400 characters of text.
 IngestItem Item(int n) {
-  duplex::Mention m;
-  m.platform = "generic";
-  m.event_id = "e" + std::to_string(n);
-  m.message_id = "m" + std::to_string(n);
-  m.conversation_key = "c" + std::to_string(n % 7);
-  m.text = std::string(400, 'x');
-  m.author = {"a" + std::to_string(n), "ana", "Ana", 10};
-  m.reply_target = "{}";
-  return {m, "C1", ""};
+  return test::MentionItem("e" + std::to_string(n), "c" + std::to_string(n % 7),
+                           std::string(400, 'x'));
 }
 
 }  // namespace

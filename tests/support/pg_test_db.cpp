@@ -1,5 +1,6 @@
 #include "support/pg_test_db.h"
 
+#include <doctest/doctest.h>
 #include <libpq-fe.h>
 
 #include <atomic>
@@ -7,6 +8,9 @@
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
+
+#include "storage/pg_connection.h"
+#include "storage/pg_store.h"
 
 namespace duplex::test {
 namespace {
@@ -66,6 +70,26 @@ PgTestDatabase::~PgTestDatabase() {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
   }
+}
+
+std::unique_ptr<PgStore> OpenPgStore(const std::string& url) {
+  PgStoreOptions o;
+  o.connection.url = url;
+  auto s = PgStore::Open(o);
+  REQUIRE_MESSAGE(s.ok(), s.status().message());
+  return std::move(*s);
+}
+
+std::string PgQuery(const std::string& url, const std::string& sql) {
+  storage::PgOptions o;
+  o.url = url;
+  auto pool = storage::PgPool::Open(o);
+  REQUIRE_MESSAGE(pool.ok(), pool.status().message());
+  auto conn = (*pool)->Acquire();
+  REQUIRE(conn.ok());
+  auto r = storage::PgExec(conn->get(), sql);
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  return r->Rows() > 0 ? r->Text(0, 0) : "";
 }
 
 }  // namespace duplex::test

@@ -3,8 +3,13 @@
 // skipped (ctest reports it "Skipped", tests/CMakeLists.txt) and checks nothing.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+
+namespace duplex {
+class PgStore;
+}
 
 namespace duplex::test {
 
@@ -29,5 +34,13 @@ class PgTestDatabase {
   std::string name_;
   std::string url_;
 };
+
+// A migrated PostgreSQL store on `url` (a PgTestDatabase's); fails the test when it cannot be
+// opened.
+std::unique_ptr<PgStore> OpenPgStore(const std::string& url);
+
+// Runs `sql` on a connection of its own to `url`, failing the test on an error. The first
+// row's first column, or "" when there is no row.
+std::string PgQuery(const std::string& url, const std::string& sql);
 
 }  // namespace duplex::test

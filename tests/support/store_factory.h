@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "storage/pg_store.h"
 #include "storage/sqlite_store.h"
@@ -16,6 +17,11 @@
 #include "support/test_util.h"
 
 namespace duplex::test {
+
+// A generic mention from Ana (message id "msg-<event_id>"), routed to `channel`: what the store
+// tests ingest.
+IngestItem MentionItem(const std::string& event_id, const std::string& conversation,
+                       const std::string& text, const std::string& channel = "C1");
 
 struct SqliteFactory {
   SqliteFactory() { Reopen(); }
