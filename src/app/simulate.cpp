@@ -10,6 +10,7 @@
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/cli.h"
@@ -33,6 +34,19 @@ std::string LocalBaseUrl(const ListenConfig& listen) {
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   return (listen.tls_cert.empty() ? "http://" : "https://") + host + ":" +
          std::to_string(listen.port);
+}
+
+// Sends `req` to the running server; nullopt, with the reason on stderr, when it cannot be
+// reached.
+std::optional<HttpResponse> SendToServer(const HttpRequest& req) {
+  HttplibClient http;
+  HttpResult res = http.Send(req);
+  if (!res.ok()) {
+    std::cerr << "duplex: could not reach " << req.url << ": " << res.error_message
+              << " (is `duplex serve` running?)\n";
+    return std::nullopt;
+  }
+  return res.response;
 }
 
 std::string BaseUrl(const Config& config, const std::string& url) {
@@ -153,16 +167,10 @@ int RunSimulate(const char* name, const char* config_path, const char* text, con
                         ? MetaSurfaceSample(surface, config->platforms["meta"], base, body_text,
                                             event_id, clock.NowMs())
                         : connector->SampleWebhook(base, body_text, event_id, clock.NowMs());
-  HttplibClient http;
-  HttpResult res = http.Send(req);
-  if (!res.ok()) {
-    std::cerr << "duplex: could not reach " << req.url << ": " << res.error_message
-              << " (is `duplex serve` running?)\n";
-    return 1;
-  }
-  std::cout << "POST " << req.url << " -> " << res.response.status << " " << res.response.body
-            << "\n";
-  return res.response.status >= 200 && res.response.status < 300 ? 0 : 1;
+  auto res = SendToServer(req);
+  if (!res) return 1;
+  std::cout << "POST " << req.url << " -> " << res->status << " " << res->body << "\n";
+  return res->status >= 200 && res->status < 300 ? 0 : 1;
 }
 
 int RunChat(const std::string& config_path, const std::string& command, const std::string& user,
@@ -195,23 +203,18 @@ int RunChat(const std::string& config_path, const std::string& command, const st
   req.body = form;
   req.headers = {{"X-Slack-Request-Timestamp", ts},
                  {"X-Slack-Signature", security::SignSlackV0(chat.signing_secret, ts, form)}};
-  HttplibClient http;
-  HttpResult res = http.Send(req);
-  if (!res.ok()) {
-    std::cerr << "duplex: could not reach " << req.url << ": " << res.error_message
-              << " (is `duplex serve` running?)\n";
-    return 1;
-  }
-  auto answer = nlohmann::json::parse(res.response.body, nullptr, false);
+  auto res = SendToServer(req);
+  if (!res) return 1;
+  auto answer = nlohmann::json::parse(res->body, nullptr, false);
   const bool has_text = answer.is_object() && answer.contains("text") && answer["text"].is_string();
   const bool has_error =
       answer.is_object() && answer.contains("error") && answer["error"].is_string();
   const std::string shown = has_text    ? answer["text"].get<std::string>()
                             : has_error ? answer["error"].get<std::string>()
-                                        : res.response.body;
-  const bool ok = res.response.status >= 200 && res.response.status < 300;
-  (ok ? std::cout : std::cerr)
-      << (ok ? "" : "duplex: HTTP " + std::to_string(res.response.status) + ": ") << shown << "\n";
+                                        : res->body;
+  const bool ok = res->status >= 200 && res->status < 300;
+  (ok ? std::cout : std::cerr) << (ok ? "" : "duplex: HTTP " + std::to_string(res->status) + ": ")
+                               << shown << "\n";
   return ok ? 0 : 1;
 }
 
