@@ -661,3 +661,40 @@ TEST_CASE(
 }
 
 }  // namespace duplex
+
+namespace duplex {
+
+TEST_CASE(
+    "a delivery claimed as the worker stops goes back to pending at once, not claimed until its "
+    "lease runs out") {
+  Rig rig;
+  rig.Ingest("e1", "c1");
+  test::FailingStore store(*rig.store, /*fail_at=*/0);
+  DeliveryDeps d = WorkerDeps(rig, rig.chat);
+  d.store = &store;
+  DeliveryEngine engine(d);
+  DeliveryWorker worker(engine, 1);
+  std::thread stopper;
+  store.after_claim = [&](const std::vector<Delivery>& claimed) {
+    if (claimed.empty() || stopper.joinable()) return;
+    // Stop begins between the claim and the hand-over to the pool.
+    stopper = std::thread([&] { worker.Stop(5000); });
+    REQUIRE(test::WaitUntil([&] { return worker.Stopping(); }));
+  };
+  worker.Start();
+  REQUIRE(test::WaitUntil([&] { return stopper.joinable(); }));
+  stopper.join();
+  CHECK(rig.chat.posts().empty());
+  const Delivery root = rig.Get(1);
+  CHECK(root.state == DeliveryState::kPending);
+  CHECK(root.lease_until == 0);
+}
+
+TEST_CASE("every engine is its own claim owner: a restart in the same process is a new owner") {
+  Rig rig;
+  DeliveryEngine again(WorkerDeps(rig, rig.chat));
+  CHECK_FALSE(rig.engine->owner().empty());
+  CHECK(again.owner() != rig.engine->owner());
+}
+
+}  // namespace duplex

@@ -371,7 +371,8 @@ Status App::Start() {
                                  {"port", a.server->port()},
                                  {"tls", a.config.listen.tls_cert.empty() ? "off" : "on"},
                                  {"chat", a.config.chat.kind},
-                                 {"platforms", platforms.empty() ? "(none)" : platforms}});
+                                 {"platforms", platforms.empty() ? "(none)" : platforms},
+                                 {"instance", a.engine->owner()}});
   return Status::Ok();
 }
 

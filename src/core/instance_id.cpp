@@ -17,9 +17,4 @@ std::string NewInstanceId() {
   return std::string(host) + "-" + std::to_string(getpid()) + "-" + suffix;
 }
 
-const std::string& InstanceId() {
-  static const std::string id = NewInstanceId();
-  return id;
-}
-
 }  // namespace duplex

@@ -11,7 +11,7 @@ namespace duplex {
 
 DeliveryEngine::DeliveryEngine(DeliveryDeps deps)
     : deps_(std::move(deps)), rng_(deps_.seed ? deps_.seed : std::random_device{}()) {
-  if (deps_.owner.empty()) deps_.owner = InstanceId();
+  if (deps_.owner.empty()) deps_.owner = NewInstanceId();
 }
 
 void DeliveryEngine::RetryUnfinished() {

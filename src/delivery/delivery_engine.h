@@ -48,7 +48,7 @@ struct DeliveryDeps {
   std::int64_t vip_followers = 10'000;
   SlaSettings sla;         // for the SLA badge on thread roots
   std::uint64_t seed = 0;  // jitter seed; 0 = random
-  // Claims (Store::ClaimDue): this instance's id (empty: InstanceId()) and how long a claim
+  // Claims (Store::ClaimDue): this instance's id (empty: a NewInstanceId()) and how long a claim
   // stands unless renewed. Well above the longest attempt (an HTTP call's 10 s timeout) so a
   // hiccup in the heartbeat costs nothing; short enough that a dead instance's work is taken
   // over soon: its chat posts retried, its replies flagged unknown.

@@ -40,6 +40,11 @@ std::size_t DeliveryWorker::InFlight() const {
   return in_flight_ + queue_.size();
 }
 
+bool DeliveryWorker::Stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 std::uint64_t DeliveryWorker::ClaimPasses() const {
   std::lock_guard lock(mu_);
   return passes_;
@@ -113,7 +118,13 @@ void DeliveryWorker::Dispatch() {
     const auto pass_began = std::chrono::steady_clock::now();
     auto claimed = engine_.Claim(threads_ * 2, wake_at);
     std::unique_lock lock(mu_);
-    if (stopping_) return;
+    if (stopping_) {
+      // Stop began while this pass claimed: these were never attempted, so they go back to
+      // pending now rather than sit claimed until their lease runs out.
+      lock.unlock();
+      for (const auto& d : claimed) engine_.Release(d);
+      return;
+    }
     for (auto& d : claimed) queue_.push_back(std::move(d));
     if (!claimed.empty()) {
       work_cv_.notify_all();

@@ -22,13 +22,16 @@ class DeliveryWorker {
   void Start();
   // New work was committed: look now rather than at the next timer.
   void Wake();
-  // Stops claiming; waits up to `deadline_ms` for attempts in flight to finish. Whatever
+  // Stops claiming; waits up to `deadline_ms` for attempts in flight to finish. Deliveries
+  // claimed but not yet attempted go back to pending at once. Whatever was attempted and
   // is not finished stays claimed in the outbox until its lease runs out, then is recovered
   // (by this instance after a restart, or by another). Returns false
   // if some attempt was still running at the deadline (its thread is left detached, so the
   // engine must outlive it: the caller should exit the process without tearing down).
   bool Stop(int deadline_ms = 10'000);
 
+  // True once Stop has begun.
+  bool Stopping() const;
   std::size_t InFlight() const;
   // Claim passes begun since Start: each is a query of the outbox, so a burst of wake-ups
   // must not turn into as many passes (see kFruitlessPassGap).

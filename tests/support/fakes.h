@@ -71,6 +71,9 @@ class FailingStore final : public Store {
   // there (nothing that would have run after that point runs).
   bool crash_on_note = false;
   void Restart() { crashed_ = false; }
+  // Runs after every ClaimDue that succeeded, with what it claimed: a test acts between a
+  // claim and its use.
+  std::function<void(const std::vector<Delivery>&)> after_claim;
 
   Status Ping() override { return inner_.Ping(); }
   Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
@@ -97,7 +100,9 @@ class FailingStore final : public Store {
       const std::string& owner, UnixMs now, UnixMs lease_ms, int limit,
       const std::vector<std::string>& skip,
       const std::function<bool(const Delivery&)>& admit) override {
-    return Write([&] { return inner_.ClaimDue(owner, now, lease_ms, limit, skip, admit); });
+    auto claimed = Write([&] { return inner_.ClaimDue(owner, now, lease_ms, limit, skip, admit); });
+    if (claimed.ok() && after_claim) after_claim(*claimed);
+    return claimed;
   }
   Result<int> RenewLeases(const std::string& owner, UnixMs now, UnixMs lease_ms) override {
     return Write([&] { return inner_.RenewLeases(owner, now, lease_ms); });
