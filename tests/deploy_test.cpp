@@ -5,6 +5,8 @@
 #include <map>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "app/config.h"
 #include "core/text.h"
 #include "security/client_address.h"
@@ -95,6 +97,61 @@ TEST_CASE("deploy: compose, Caddyfile, Dockerfile and the systemd unit agree on 
         "ProtectHome=yes", "CapabilityBoundingSet=\n"}) {
     CHECK_MESSAGE(Has(unit, line), line);
   }
+}
+
+TEST_CASE(
+    "deploy: compose.postgres.yaml runs two instances on PostgreSQL 15 behind Caddy, with the "
+    "same config as the single-host setup but the database") {
+  std::string compose = Deploy("compose.postgres.yaml");
+  std::string caddy = Deploy("Caddyfile.postgres");
+  // The URL compose gives duplex, with the password it takes from duplex.env.
+  const std::string key = "DATABASE_URL: ";
+  auto at = compose.find(key);
+  REQUIRE(at != std::string::npos);
+  std::string url = compose.substr(at + key.size(), compose.find('\n', at) - at - key.size());
+  const std::string password_ref = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in duplex.env}";
+  REQUIRE(Has(url, password_ref));
+  url.replace(url.find(password_ref), password_ref.size(), "s3cret");
+  CHECK(url == "postgresql://duplex:s3cret@postgres:5432/duplex?sslmode=disable");
+
+  auto env = EnvFile(Deploy("duplex.env.example"));
+  env["DATABASE_URL"] = url;
+  auto lookup = [&](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  auto config = ParseConfig(Deploy("duplex.postgres.json"), lookup);
+  REQUIRE_MESSAGE(config.ok(), config.status().message());
+  CHECK(config->database == url);
+  CHECK(config->listen.port == 8080);
+  // Everything but the database is the single-host example's, so the two cannot drift.
+  auto single = nlohmann::json::parse(Deploy("duplex.json"));
+  auto pg = nlohmann::json::parse(Deploy("duplex.postgres.json"));
+  CHECK(pg["database"] == "${DATABASE_URL}");
+  single.erase("database");
+  pg.erase("database");
+  CHECK(single == pg);
+
+  // PostgreSQL's role, database and password are the ones in the URL.
+  for (const char* line : {"image: postgres:15", "POSTGRES_USER: duplex", "POSTGRES_DB: duplex",
+                           "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?", "pg_isready",
+                           "postgres-data:/var/lib/postgresql/data"}) {
+    CHECK_MESSAGE(Has(compose, line), line);
+  }
+  // Two instances from one definition, each waiting for the database, both behind Caddy,
+  // which checks each one's readiness.
+  CHECK(Has(compose, "duplex-1: *duplex"));
+  CHECK(Has(compose, "duplex-2: *duplex"));
+  CHECK(Has(compose, "./duplex.postgres.json:/etc/duplex/duplex.json:ro"));
+  CHECK(Has(compose, "./Caddyfile.postgres:/etc/caddy/Caddyfile:ro"));
+  CHECK(Has(compose, "image: caddy:2"));
+  CHECK(Has(compose, "\"443:443\""));
+  CHECK(Has(caddy, "{$DUPLEX_DOMAIN}"));
+  CHECK(Has(caddy, "reverse_proxy duplex-1:8080 duplex-2:8080"));
+  CHECK(Has(caddy, "health_uri /readyz"));
+  CHECK(Has(caddy, "lb_try_duration"));
+  CHECK(Has(caddy, "respond @internal 404"));
 }
 
 }  // namespace duplex
