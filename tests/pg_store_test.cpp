@@ -129,6 +129,51 @@ TEST_CASE("postgres: statements time out, and a connection the server ended is r
   CHECK(again->Text(0, 0) != pid);
 }
 
+TEST_CASE(
+    "postgres: a statement with parameters is prepared once per connection, and prepared again "
+    "after a reconnect") {
+  if (test::SkipWithoutPostgres()) return;
+  test::PgTestDatabase db;
+  storage::PgOptions o;
+  o.url = db.url();
+  o.pool_size = 1;
+  auto pool = storage::PgPool::Open(o);
+  REQUIRE(pool.ok());
+  const std::string sql = "SELECT $1::int + 1";
+  auto prepared_here = [&](PGconn* conn) {
+    return storage::PgExec(
+               conn, "SELECT count(*) FROM pg_prepared_statements WHERE statement = '" + sql + "'")
+        ->Text(0, 0);
+  };
+  std::string pid;
+  {
+    auto conn = (*pool)->Acquire();
+    REQUIRE(conn.ok());
+    CHECK(prepared_here(conn->get()) == "0");
+    for (int i = 0; i < 3; ++i) {
+      auto r = storage::PgExec(conn->get(), sql, {std::to_string(i)});
+      REQUIRE(r.ok());
+      CHECK(r->Text(0, 0) == std::to_string(i + 1));
+    }
+    CHECK(prepared_here(conn->get()) == "1");  // once, however often it ran
+    pid = storage::PgExec(conn->get(), "SELECT pg_backend_pid()")->Text(0, 0);
+  }
+  CHECK(test::PgQuery(db.url(), "SELECT pg_terminate_backend(" + pid + ")") == "t");
+  {
+    auto conn = (*pool)->Acquire();
+    REQUIRE(conn.ok());
+    CHECK_FALSE(storage::PgExec(conn->get(), "SELECT 1").ok());  // finds it broken
+  }
+  // The new session has none of the old one's statements: the store prepares it again
+  // rather than naming a statement the server does not know.
+  auto conn = (*pool)->Acquire();
+  REQUIRE(conn.ok());
+  auto r = storage::PgExec(conn->get(), sql, {"41"});
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  CHECK(r->Text(0, 0) == "42");
+  CHECK(prepared_here(conn->get()) == "1");
+}
+
 TEST_CASE("postgres: an unreachable server or a wrong password is Unavailable, named, quickly") {
   if (test::SkipWithoutPostgres()) return;
   PgStoreOptions o;

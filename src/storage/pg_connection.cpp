@@ -1,9 +1,53 @@
 #include "storage/pg_connection.h"
 
 #include <cstdlib>
+#include <unordered_map>
 
 namespace duplex::storage {
 namespace {
+
+// The statements prepared on each open connection, by SQL text. A statement the store runs is
+// parsed and planned once per connection, not on every call; the store's SQL is a fixed set,
+// so the cache stays small (and past kMaxPrepared a new text simply runs unprepared). A
+// connection that is reset or closed forgets its statements, so after a reconnect (server
+// restart, failover) they are prepared again on first use.
+class PreparedStatements {
+ public:
+  static constexpr std::size_t kMaxPrepared = 256;
+
+  // The name `sql` has on `conn`; `fresh` when it must be prepared first; empty when the
+  // connection holds as many as it may.
+  std::string NameFor(PGconn* conn, const std::string& sql, bool& fresh) {
+    std::lock_guard lock(mu_);
+    auto& names = by_conn_[conn];
+    if (auto it = names.find(sql); it != names.end()) {
+      fresh = false;
+      return it->second;
+    }
+    if (names.size() >= kMaxPrepared) return "";
+    fresh = true;
+    std::string name = "duplex_" + std::to_string(names.size() + 1);
+    names.emplace(sql, name);
+    return name;
+  }
+  void Drop(PGconn* conn, const std::string& sql) {
+    std::lock_guard lock(mu_);
+    if (auto it = by_conn_.find(conn); it != by_conn_.end()) it->second.erase(sql);
+  }
+  void Forget(PGconn* conn) {
+    std::lock_guard lock(mu_);
+    by_conn_.erase(conn);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<PGconn*, std::unordered_map<std::string, std::string>> by_conn_;
+};
+
+PreparedStatements& Prepared() {
+  static PreparedStatements* prepared = new PreparedStatements();  // outlives every pool
+  return *prepared;
+}
 
 std::string FirstLine(const char* message) {
   std::string m = message ? message : "";
@@ -34,11 +78,27 @@ Result<PgResult> PgExec(PGconn* conn, const std::string& sql, const PgParams& pa
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  // Without parameters, the simple protocol: it also runs a script of several statements
-  // (a schema step), which the extended protocol refuses.
-  PgResult r(params.empty() ? PQexec(conn, sql.c_str())
-                            : PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()),
-                                           nullptr, values.data(), nullptr, nullptr, 0));
+  const int n = static_cast<int>(values.size());
+  auto result = [&]() -> PgResult {
+    // Without parameters, the simple protocol: it also runs a script of several statements
+    // (a schema step), which the extended protocol refuses.
+    if (params.empty()) return PgResult(PQexec(conn, sql.c_str()));
+    bool fresh = false;
+    const std::string name = Prepared().NameFor(conn, sql, fresh);
+    if (name.empty()) {
+      return PgResult(
+          PQexecParams(conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0));
+    }
+    if (fresh) {
+      PgResult prepared(PQprepare(conn, name.c_str(), sql.c_str(), n, nullptr));
+      if (!prepared.ok()) {
+        Prepared().Drop(conn, sql);
+        return prepared;
+      }
+    }
+    return PgResult(PQexecPrepared(conn, name.c_str(), n, values.data(), nullptr, nullptr, 0));
+  };
+  PgResult r = result();
   if (!r.ok()) {
     std::string error = r.Error();
     if (error.empty()) error = FirstLine(PQerrorMessage(conn));
@@ -58,7 +118,10 @@ Result<std::unique_ptr<PgPool>> PgPool::Open(const PgOptions& options) {
 }
 
 PgPool::~PgPool() {
-  for (PGconn* c : idle_) PQfinish(c);
+  for (PGconn* c : idle_) {
+    Prepared().Forget(c);
+    PQfinish(c);
+  }
 }
 
 Result<PGconn*> PgPool::Connect() const {
@@ -102,7 +165,9 @@ Result<PgPool::Conn> PgPool::Acquire() {
     }
     conn = *fresh;
   } else if (PQstatus(conn) != CONNECTION_OK) {
-    // Broken since it was last used: reconnect with the same parameters.
+    // Broken since it was last used: reconnect with the same parameters (a new session,
+    // without the statements prepared on the old one).
+    Prepared().Forget(conn);
     PQreset(conn);
     if (PQstatus(conn) != CONNECTION_OK) {
       std::string error = FirstLine(PQerrorMessage(conn));
