@@ -56,37 +56,44 @@ TEST_CASE("postgres ingest: dedup, conversations and the chat outbox, head of li
 
 TEST_CASE("postgres ingest: the same webhooks reaching two instances at once are stored once") {
   if (test::SkipWithoutPostgres()) return;
-  test::PgTestDatabase db;
-  auto first = test::OpenPgStore(db.url());
-  auto second = test::OpenPgStore(db.url());
-  std::atomic<int> stored{0}, duplicates{0}, failed{0};
-  auto send = [&](PgStore& store) {
-    for (int i = 0; i < 100; ++i) {
-      auto r = store.Ingest(
-          {test::MentionItem("ev" + std::to_string(i), "conv" + std::to_string(i % 10), "x")},
-          kNow);
-      if (!r.ok()) {
-        ++failed;
-        continue;
+  // The same message under the same event id (a platform's retry), or under another one (a
+  // platform that delivers one message as two events: X's mention and reply events).
+  for (const bool same_event : {true, false}) {
+    CAPTURE(same_event);
+    test::PgTestDatabase db;
+    auto first = test::OpenPgStore(db.url());
+    auto second = test::OpenPgStore(db.url());
+    std::atomic<int> stored{0}, duplicates{0}, failed{0};
+    auto send = [&](PgStore& store, const std::string& instance) {
+      for (int i = 0; i < 100; ++i) {
+        const std::string n = std::to_string(i);
+        IngestItem item = test::MentionItem((same_event ? "ev" : instance) + n,
+                                            "conv" + std::to_string(i % 10), "x");
+        item.mention.message_id = "msg-" + n;
+        auto r = store.Ingest({item}, kNow);
+        if (!r.ok()) {
+          ++failed;
+          continue;
+        }
+        ((*r)[0].duplicate ? duplicates : stored)++;
       }
-      ((*r)[0].duplicate ? duplicates : stored)++;
+    };
+    std::thread a([&] { send(*first, "a"); });
+    std::thread b([&] { send(*second, "b"); });
+    a.join();
+    b.join();
+    CHECK(failed == 0);
+    CHECK(stored == 100);
+    CHECK(duplicates == 100);
+    std::int64_t messages = 0;
+    for (std::int64_t c = 1; c <= 10; ++c) {
+      auto conv = first->GetConversation(c);
+      REQUIRE(conv.ok());
+      if (conv->has_value()) messages += static_cast<std::int64_t>(first->ListMessages(c)->size());
     }
-  };
-  std::thread a([&] { send(*first); });
-  std::thread b([&] { send(*second); });
-  a.join();
-  b.join();
-  CHECK(failed == 0);
-  CHECK(stored == 100);
-  CHECK(duplicates == 100);
-  std::int64_t messages = 0;
-  for (std::int64_t c = 1; c <= 10; ++c) {
-    auto conv = first->GetConversation(c);
-    REQUIRE(conv.ok());
-    if (conv->has_value()) messages += static_cast<std::int64_t>(first->ListMessages(c)->size());
+    CHECK(messages == 100);  // ten conversations, created once each despite the race
+    CHECK(first->GetOutboxStats()->pending == 100);
   }
-  CHECK(messages == 100);  // ten conversations, created once each despite the race
-  CHECK(first->GetOutboxStats()->pending == 100);
 }
 
 TEST_CASE(
