@@ -181,7 +181,8 @@ int RunCli(int argc, char** argv) {
       "first)");
   migrate
       ->add_option("--from", migrate_from,
-                   "The SQLite database file (the config's \"database\"); it is not changed")
+                   "The SQLite database file (the config's \"database\"); only read, after an "
+                   "upgrade to this version if it is older")
       ->required();
   migrate
       ->add_option("--to", migrate_to,

@@ -107,8 +107,11 @@ int RunBackup(const std::string& path, const std::string& to, bool force) {
 }
 
 int RunMigrateStore(const std::string& from, const std::string& to) {
-  const std::string shown = storage::MaskDatabasePassword(to);
-  std::cout << "copying " << from << " into " << shown << "\n" << std::flush;
+  // Not echoed unless it is a URL whose password the mask knows how to hide.
+  if (storage::IsPostgresUrl(to)) {
+    std::cout << "copying " << from << " into " << storage::MaskDatabasePassword(to) << "\n"
+              << std::flush;
+  }
   auto report = storage::MigrateSqliteToPostgres(from, to);
   if (!report.ok()) {
     std::cerr << "duplex: migrate-store failed: " << report.status().message() << "\n";
@@ -120,14 +123,15 @@ int RunMigrateStore(const std::string& from, const std::string& to) {
             << "\n";
   for (const auto& t : report->tables) {
     std::cout << std::left << std::setw(20) << t.name << std::right << std::setw(12)
-              << t.source_rows << std::setw(12) << t.target_rows << std::setw(12)
-              << (t.next_id > 0 ? std::to_string(t.next_id) : "") << "\n";
+              << t.source_rows << std::setw(12) << t.target_rows;
+    if (t.next_id > 0) std::cout << std::setw(12) << t.next_id;
+    std::cout << "\n";
     rows += t.target_rows;
   }
   std::cout << "all " << report->tables.size() << " tables match: " << rows << " rows copied in "
             << report->copy_ms << " ms (schema " << report->schema_version
-            << ")\nnext: set \"database\" in the config to " << shown
-            << " (or ${DATABASE_URL}), run duplex check-config, then start duplex\n";
+            << ")\nnext: set \"database\" in the config to this URL (or to ${DATABASE_URL}), run "
+               "duplex check-config, then start duplex\n";
   return 0;
 }
 

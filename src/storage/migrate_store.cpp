@@ -348,10 +348,10 @@ Result<MigrateStoreReport> CopyAll(SQLite::Database& source, PGconn* conn) {
 Result<MigrateStoreReport> MigrateSqliteToPostgres(const std::string& sqlite_path,
                                                    const std::string& postgres_url) {
   if (!IsPostgresUrl(postgres_url)) {
+    // Not repeated: a value that is no PostgreSQL URL may hold a password the mask misses.
     return Status::Invalid(
-        "--to must be a PostgreSQL URL (postgresql://user:password@host/db "
-        "or postgres://…), not '" +
-        MaskDatabasePassword(postgres_url) + "'");
+        "--to must be a PostgreSQL URL: postgresql://user:password@host:5432/db or "
+        "postgres://…");
   }
   auto version = SourceVersion(sqlite_path);
   if (!version.ok()) return version.status();

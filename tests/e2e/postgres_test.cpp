@@ -246,9 +246,11 @@ TEST_CASE(
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("does not exist") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.File("nope.db")));
-  auto not_pg = RunDuplex({"migrate-store", "--from", sqlite, "--to", dir.File("other.db")});
+  auto not_pg = RunDuplex({"migrate-store", "--from", sqlite, "--to", "mysql://u:pw-9z@h/db"});
   CHECK(not_pg.exit_code == 2);
   CHECK(not_pg.err.find("must be a PostgreSQL URL") != std::string::npos);
+  CHECK(not_pg.out.find("pw-9z") == std::string::npos);
+  CHECK(not_pg.err.find("pw-9z") == std::string::npos);
 
   auto check = RunDuplex({"check-config", "--config", dir.File("pg.json")}, env);
   CHECK_MESSAGE(check.exit_code == 0, check.err);
