@@ -174,6 +174,22 @@ int RunCli(int argc, char** argv) {
       ->required();
   backup->add_flag("--force", backup_force, "Replace the backup file if it exists");
 
+  std::string migrate_from, migrate_to;
+  auto* migrate = cli.add_subcommand(
+      "migrate-store",
+      "Copy a SQLite database into an empty PostgreSQL database, ids included (stop duplex "
+      "first)");
+  migrate
+      ->add_option("--from", migrate_from,
+                   "The SQLite database file (the config's \"database\"); only read, after an "
+                   "upgrade to this version if it is older")
+      ->required();
+  migrate
+      ->add_option("--to", migrate_to,
+                   "The PostgreSQL database URL: postgresql://user:password@host:5432/db "
+                   "(refused unless its tables are empty)")
+      ->required();
+
   cli.add_subcommand("demo", "Run the whole round trip locally: signed mentions in, a reply out");
 
   std::string platform, text, url;
@@ -255,6 +271,7 @@ int RunCli(int argc, char** argv) {
   if (cli.got_subcommand("print-config")) return RunPrintConfig(config_path);
   if (cli.got_subcommand("slack-manifest")) return RunSlackManifest(config_path);
   if (cli.got_subcommand("backup")) return RunBackup(config_path, backup_to, backup_force);
+  if (cli.got_subcommand("migrate-store")) return RunMigrateStore(migrate_from, migrate_to);
   if (cli.got_subcommand("healthcheck")) {
     HttplibClient http;
     HttpRequest req;

@@ -1,5 +1,5 @@
-// The `duplex` command line: serve, check-config, print-config, slack-manifest, backup, demo,
-// simulate, chat, receive, healthcheck, version.
+// The `duplex` command line: serve, check-config, print-config, slack-manifest, backup,
+// migrate-store, demo, simulate, chat, receive, healthcheck, version.
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad config.
 #pragma once
 
@@ -28,5 +28,8 @@ int RunCheckConfig(const std::string& config_path);
 int RunPrintConfig(const std::string& config_path);
 int RunSlackManifest(const std::string& config_path);
 int RunBackup(const std::string& config_path, const std::string& to, bool force);
+// Copies the SQLite database `from` into the empty PostgreSQL database `to` (a URL) and prints
+// the row counts of both; 2 when refused, 1 when the copy failed (nothing kept).
+int RunMigrateStore(const std::string& from, const std::string& to);
 
 }  // namespace duplex

@@ -1,5 +1,7 @@
-// The operator's subcommands: check-config, print-config, slack-manifest and backup. They
-// run beside (or before) a server, never start one, and print nothing secret.
+// The operator's subcommands: check-config, print-config, slack-manifest, backup and
+// migrate-store. They run beside (or before) a server, never start one, and print nothing
+// secret.
+#include <iomanip>
 #include <iostream>
 
 #include "app/cli.h"
@@ -10,6 +12,8 @@
 #include "core/text.h"
 #include "security/untrusted_json.h"
 #include "storage/maintenance.h"
+#include "storage/migrate_store.h"
+#include "storage/open_store.h"
 
 namespace duplex {
 namespace {
@@ -99,6 +103,35 @@ int RunBackup(const std::string& path, const std::string& to, bool force) {
   std::cout << "backed up " << database << " (schema " << report->schema_version << ") to " << to
             << ": " << report->bytes << " bytes, copied in " << report->copy_ms
             << " ms, integrity_check ok in " << report->verify_ms << " ms\n";
+  return 0;
+}
+
+int RunMigrateStore(const std::string& from, const std::string& to) {
+  // Not echoed unless it is a URL whose password the mask knows how to hide.
+  if (storage::IsPostgresUrl(to)) {
+    std::cout << "copying " << from << " into " << storage::MaskDatabasePassword(to) << "\n"
+              << std::flush;
+  }
+  auto report = storage::MigrateSqliteToPostgres(from, to);
+  if (!report.ok()) {
+    std::cerr << "duplex: migrate-store failed: " << report.status().message() << "\n";
+    return report.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  std::int64_t rows = 0;
+  std::cout << std::left << std::setw(20) << "table" << std::right << std::setw(12) << "SQLite"
+            << std::setw(12) << "PostgreSQL" << std::setw(12) << "next id"
+            << "\n";
+  for (const auto& t : report->tables) {
+    std::cout << std::left << std::setw(20) << t.name << std::right << std::setw(12)
+              << t.source_rows << std::setw(12) << t.target_rows;
+    if (t.next_id > 0) std::cout << std::setw(12) << t.next_id;
+    std::cout << "\n";
+    rows += t.target_rows;
+  }
+  std::cout << "all " << report->tables.size() << " tables match: " << rows << " rows copied in "
+            << report->copy_ms << " ms (schema " << report->schema_version
+            << ")\nnext: set \"database\" in the config to this URL (or to ${DATABASE_URL}), run "
+               "duplex check-config, then start duplex\n";
   return 0;
 }
 

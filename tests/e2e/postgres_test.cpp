@@ -181,4 +181,104 @@ TEST_CASE(
   CHECK(b.Signal(SIGTERM) == 0);
 }
 
+TEST_CASE(
+    "postgres e2e: migrate-store moves a SQLite duplex to PostgreSQL — refused while serve "
+    "runs, then a reply to a migrated conversation reaches the platform from the new server") {
+  if (SkipWithoutPostgres()) return;
+  PgTestDatabase db;
+  TempDir dir;
+  FakeSlack slack;
+  FakeHttpServer receiver;
+  receiver.On("/replies", [](const RecordedRequest&) {
+    return FakeAnswer{200, R"({"url":"https://crm/r/1"})"};
+  });
+  const std::string sqlite = dir.File("duplex.db");
+  const int port = FreePort();
+  WriteFile(dir.File("sqlite.json"),
+            Config(sqlite, port, slack.api_base(), receiver.url() + "/replies").dump());
+  WriteFile(dir.File("pg.json"),
+            Config("${DATABASE_URL}", port, slack.api_base(), receiver.url() + "/replies").dump());
+  const std::map<std::string, std::string> env = {{"DATABASE_URL", db.url()}};
+  const std::vector<std::string> migrate = {"migrate-store", "--from", sqlite, "--to", db.url()};
+  std::filesystem::create_directories(dir.File("logs-sqlite"));
+  std::filesystem::create_directories(dir.File("logs-pg"));
+
+  std::size_t marker_1_posts = 0;
+  {
+    DuplexProcess serve({"serve", "--config", dir.File("sqlite.json"), "--log-level", "warn"},
+                        dir.File("logs-sqlite"));
+    REQUIRE(WaitUntil([&] { return Ready(port); }, 15'000));
+    REQUIRE(SignedMention(port, "m1", "conv-1", "order mig-marker-1?").response.status == 200);
+    REQUIRE(SignedMention(port, "m2", "conv-2", "order mig-marker-2?").response.status == 200);
+    REQUIRE(slack.WaitForPosts(2, 10'000));
+    auto replied = SignedCommand(port, "reply 1 answered-on-sqlite", "trig-m1");
+    REQUIRE(replied.ok());
+    CHECK(replied.response.body.find("Queued reply to #1") != std::string::npos);
+    REQUIRE(receiver.WaitForCount("/replies", 1, 10'000));
+    REQUIRE(WaitOutboxDrained(port, 10'000));
+    marker_1_posts = PostsWith(slack, "mig-marker-1");  // the root, the reply's confirmation
+
+    // The running server has the file open: nothing is copied from a database still changing.
+    auto busy = RunDuplex(migrate);
+    CHECK(busy.exit_code == 1);
+    CHECK_MESSAGE(busy.err.find("stop duplex first") != std::string::npos, busy.err);
+    CHECK(serve.Signal(SIGTERM) == 0);
+  }
+
+  auto moved = RunDuplex(migrate);
+  REQUIRE_MESSAGE(moved.exit_code == 0, moved.out << moved.err);
+  const std::string password =
+      db.url().substr(db.url().find(':', 14) + 1, db.url().find('@') - db.url().find(':', 14) - 1);
+  CHECK(moved.out.find(password) == std::string::npos);
+  CHECK(moved.out.find(":***@127.0.0.1:") != std::string::npos);
+  // conversations: 2 on each side, the next one is #3.
+  CHECK_MESSAGE(moved.out.find("conversations                  2           2           3") !=
+                    std::string::npos,
+                moved.out);
+  CHECK(moved.out.find("tables match") != std::string::npos);
+
+  // Run again: the target is no longer empty.
+  auto again = RunDuplex(migrate);
+  CHECK(again.exit_code == 2);
+  CHECK(again.err.find("already holds rows in table conversations") != std::string::npos);
+  // A missing source is refused, and not created.
+  auto missing = RunDuplex({"migrate-store", "--from", dir.File("nope.db"), "--to", db.url()});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("does not exist") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.File("nope.db")));
+  auto not_pg = RunDuplex({"migrate-store", "--from", sqlite, "--to", "mysql://u:pw-9z@h/db"});
+  CHECK(not_pg.exit_code == 2);
+  CHECK(not_pg.err.find("must be a PostgreSQL URL") != std::string::npos);
+  CHECK(not_pg.out.find("pw-9z") == std::string::npos);
+  CHECK(not_pg.err.find("pw-9z") == std::string::npos);
+
+  auto check = RunDuplex({"check-config", "--config", dir.File("pg.json")}, env);
+  CHECK_MESSAGE(check.exit_code == 0, check.err);
+  CHECK(check.out.find("PostgreSQL reachable, schema current") != std::string::npos);
+
+  DuplexProcess serve({"serve", "--config", dir.File("pg.json"), "--log-level", "warn"},
+                      dir.File("logs-pg"), env);
+  REQUIRE(WaitUntil([&] { return Ready(port); }, 15'000));
+  // #2 was migrated: staff answer it on the new server, and the customer gets the reply.
+  auto replied = SignedCommand(port, "reply 2 answered-on-postgres", "trig-m2");
+  REQUIRE(replied.ok());
+  CHECK_MESSAGE(replied.response.body.find("Queued reply to #2") != std::string::npos,
+                replied.response.body);
+  REQUIRE(receiver.WaitForCount("/replies", 2, 10'000));
+  const auto last = receiver.Requests("/replies").back();
+  CHECK(last.body.find("answered-on-postgres") != std::string::npos);
+  CHECK(last.body.find("conv-2") != std::string::npos);
+  // A repeat of a migrated webhook is still a duplicate; a new conversation is #3.
+  CHECK(SignedMention(port, "m1", "conv-1", "order mig-marker-1?").response.status == 200);
+  REQUIRE(SignedMention(port, "m3", "conv-3", "order mig-marker-3?").response.status == 200);
+  REQUIRE(WaitOutboxDrained(port, 10'000));
+  CHECK(PostsWith(slack, "mig-marker-1") == marker_1_posts);
+  CHECK(PostsWith(slack, "mig-marker-3") == 1);
+  auto shown = SignedCommand(port, "show 3", "trig-show-3");
+  REQUIRE(shown.ok());
+  CHECK_MESSAGE(shown.response.body.find("mig-marker-3") != std::string::npos, shown.response.body);
+  CHECK(receiver.Count("/replies") == 2);
+  CHECK(serve.Signal(SIGTERM) == 0);
+}
+
 }  // namespace duplex::test
