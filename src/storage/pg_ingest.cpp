@@ -19,40 +19,71 @@ bool PgStore::TakeClaim(PGconn* conn, const std::string& source, const std::stri
              .Affected() > 0;
 }
 
+namespace {
+
+// Dedup, the claim and the mute check in one round trip (a store across the network pays for
+// each one, per message, inside the batch's transaction). The same decisions as
+// SqliteStore::IngestOne, in its order: a message already stored under its identity is a
+// duplicate (or our echo) unless this is an edit of a customer's message; otherwise the
+// claim decides, and an instance taking the same claim at once waits for this transaction,
+// then finds it taken. $1 platform, $2 message id, $3 edited, $4/$5 the claim's source and
+// id, $6 now, $7/$8 the author as mutes name them.
+constexpr const char* kDedupClaimMute =
+    "WITH seen AS (SELECT direction FROM messages WHERE platform = $1 AND message_identity = $2"
+    " AND message_identity <> '' LIMIT 1),"
+    " claim AS (INSERT INTO processed_events (platform, event_id, received_at)"
+    " SELECT $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM seen WHERE direction = 'out'"
+    " OR NOT $3::boolean) ON CONFLICT DO NOTHING RETURNING 1)"
+    " SELECT (SELECT direction FROM seen), EXISTS (SELECT 1 FROM claim),"
+    " EXISTS (SELECT 1 FROM mutes WHERE platform = $1 AND lower(author) IN (lower($7), lower($8)))";
+
+// The message, the conversation's updated_at (unless $17 says its state is saved anyway) and
+// the chat post (unless muted, $18) in one round trip; the message's id comes back.
+constexpr const char* kInsertMessage =
+    "WITH m AS (INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
+    " platform_message_id, author_id, author_handle, author_name, author_followers, text,"
+    " permalink, reply_target, muted, created_at, reopened, message_identity)"
+    " VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    " RETURNING id),"
+    " touch AS (UPDATE conversations SET updated_at = $14 WHERE id = $1 AND $17::boolean),"
+    " post AS (INSERT INTO outbox (kind, conversation_id, message_id, target, payload, state,"
+    " attempts, next_attempt_at, created_at, updated_at)"
+    " SELECT 'chat_post', $1, m.id, $19, '', 'pending', 0, $14, $14, $14 FROM m"
+    " WHERE NOT $18::boolean)"
+    " SELECT id FROM m";
+
+std::string Bool(bool b) {
+  return b ? "true" : "false";
+}
+
+}  // namespace
+
 IngestOutcome PgStore::IngestOne(PGconn* conn, const IngestItem& item, UnixMs now) {
   const Mention& m = item.mention;
   IngestOutcome out;
   // See SqliteStore::IngestOne: the message's own id catches a replay under a new event id,
-  // and a sent reply's id marks its webhook as our echo.
+  // and a sent reply's id marks its webhook as our echo. A message with an identity is
+  // deduplicated by it, not by the event id that brought it: the claim row is keyed by the
+  // identity, so the same message reaching two instances at once is settled by the claim
+  // rather than by a unique-index error on the message.
   const std::string identity = m.edited ? "" : m.message_id;
-  if (!m.message_id.empty()) {
-    auto seen = Q(conn,
-                  "SELECT direction FROM messages WHERE platform = $1 AND message_identity = $2"
-                  " AND message_identity <> ''",
-                  {m.platform, m.message_id});
-    if (seen.Rows() > 0) {
-      out.echo = seen.Text(0, 0) == "out";
-      if (out.echo || !m.edited) {
-        out.duplicate = true;
-        return out;
-      }
+  const bool by_identity = !identity.empty();
+  auto gate = Q(
+      conn, kDedupClaimMute,
+      {m.platform, m.message_id, Bool(m.edited), by_identity ? m.platform + ":message" : m.platform,
+       by_identity ? identity : m.event_id, P(now), MuteKey(m.author.handle), m.author.id});
+  if (!gate.IsNull(0, 0)) {
+    out.echo = gate.Text(0, 0) == "out";
+    if (out.echo || !m.edited) {
+      out.duplicate = true;
+      return out;
     }
   }
-  // As in SQLite, a message with an identity is deduplicated by it, not by the event id that
-  // brought it; here the claim row is keyed by the identity, so the same message reaching two
-  // instances at once is settled by the claim (the second waits, then finds it taken) rather
-  // than by a unique-index error on the message.
-  const bool claimed = identity.empty() ? TakeClaim(conn, m.platform, m.event_id, now)
-                                        : TakeClaim(conn, m.platform + ":message", identity, now);
-  if (!claimed) {
+  if (gate.Text(0, 1) != "t") {
     out.duplicate = true;
     return out;
   }
-  out.muted = Q(conn,
-                "SELECT EXISTS (SELECT 1 FROM mutes WHERE platform = $1"
-                " AND lower(author) IN (lower($2), lower($3)))",
-                {m.platform, MuteKey(m.author.handle), m.author.id})
-                  .Text(0, 0) == "t";
+  out.muted = gate.Text(0, 2) == "t";
 
   std::optional<Conversation> found;
   {
@@ -97,26 +128,17 @@ IngestOutcome PgStore::IngestOne(PGconn* conn, const IngestItem& item, UnixMs no
                                            ? CustomerMessageEffect{}
                                            : OnCustomerMessage(c.state, out.muted, m.edited);
   out.reopened = effect.reopens;
-  auto msg = Q(conn,
-               "INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
-               " platform_message_id, author_id, author_handle, author_name, author_followers,"
-               " text, permalink, reply_target, muted, created_at, reopened, message_identity)"
-               " VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-               " $16) RETURNING id",
+  const bool touch = !effect.changes_state() && !out.new_conversation;
+  auto msg = Q(conn, kInsertMessage,
                {P(c.id), m.platform, ToString(m.kind), m.event_id, m.message_id, m.author.id,
                 m.author.handle, m.author.name, P(m.author.followers), m.text, m.permalink,
-                m.reply_target, P(out.muted ? 1 : 0), P(now), P(out.reopened ? 1 : 0), identity});
+                m.reply_target, P(out.muted ? 1 : 0), P(now), P(out.reopened ? 1 : 0), identity,
+                Bool(touch), Bool(out.muted), ChatTarget(c.channel)});
   out.message_id = msg.Int(0, 0);
   if (effect.changes_state()) {
     ApplyCustomerMessage(c, effect, now);
     SaveConversationState(conn, c);
-  } else if (!out.new_conversation) {
-    Q(conn, "UPDATE conversations SET updated_at = $1 WHERE id = $2", {P(now), P(c.id)});
-  }
-  if (!out.muted) {
-    InsertDelivery(conn, {DeliveryKind::kChatPost, c.id, out.message_id, ChatTarget(c.channel), ""},
-                   now);
-    if (effect.changes_state()) {
+    if (!out.muted) {
       InsertDelivery(conn, {DeliveryKind::kChatUpdate, c.id, 0, ChatTarget(c.channel), ""}, now);
     }
   }
