@@ -112,6 +112,8 @@ TEST_CASE("postgres: statements time out, and a connection the server ended is r
     CHECK(slow.status().message().find("statement timeout") != std::string::npos);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
     pid = storage::PgExec(conn->get(), "SELECT pg_backend_pid()")->Text(0, 0);
+    // No JIT: it compiled the claim query on every pass (half a second of server CPU each).
+    CHECK(storage::PgExec(conn->get(), "SHOW jit")->Text(0, 0) == "off");
   }
   // The server ends the pool's only connection (as a restart or failover would).
   CHECK(test::PgQuery(db.url(), "SELECT pg_terminate_backend(" + pid + ")") == "t");

@@ -127,9 +127,13 @@ PgPool::~PgPool() {
 Result<PGconn*> PgPool::Connect() const {
   // expand_dbname: `dbname` holds the whole URI; the keys after it add to what it says.
   const std::string connect_timeout = std::to_string(options_.connect_timeout_s);
+  // jit=off: the store's statements are short lookups, but the planner's estimates for the
+  // claim query (a correlated NOT EXISTS over the outbox) pass jit_above_cost, and PostgreSQL
+  // then compiled it on every claim pass: measured, half a second of server CPU for a
+  // statement that runs in a tenth of a millisecond.
   const std::string server_options =
       "-c statement_timeout=" + std::to_string(options_.statement_timeout_ms) +
-      " -c client_min_messages=warning";
+      " -c client_min_messages=warning -c jit=off";
   const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
   const char* values[] = {options_.url.c_str(), connect_timeout.c_str(), server_options.c_str(),
                           "duplex", nullptr};

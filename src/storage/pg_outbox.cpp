@@ -19,13 +19,31 @@ namespace {
 // every pass a writing transaction, and a pass that claims nothing (the chat's rate limit
 // holds a backlog back) would still cost a WAL flush: measured, a hundred fsyncs a second
 // beside the ingest commits, which cut durable ingest to a sixth.
-constexpr const char* kClaimCandidates =
+constexpr const char* kClaimFilter =
     " WHERE o.state = 'pending' AND o.next_attempt_at <= $1 AND NOT (o.target = ANY($2::text[]))"
     " AND (o.conversation_id = 0 OR NOT EXISTS (SELECT 1 FROM outbox p"
     " WHERE p.conversation_id = o.conversation_id AND p.id < o.id"
     " AND p.state IN ('pending', 'sending')"
-    " AND (o.kind = 'chat_update' OR p.kind <> 'chat_update')))"
-    " ORDER BY o.next_attempt_at, o.id LIMIT $3";
+    " AND (o.kind = 'chat_update' OR p.kind <> 'chat_update')))";
+constexpr const char* kClaimOrder = " ORDER BY o.next_attempt_at, o.id LIMIT $3";
+
+// The same with targets to skip. A skipped (rate-limited) target may hold nearly all of the
+// backlog, and reading past its rows would make every claim pass cost O(backlog) while the
+// chat's limit holds a flood back. Instead: the targets with pending work (few: chat
+// channels and platform accounts), one index seek each on outbox_target_due, and the due
+// heads of each target not skipped — as SqliteStore::DueHeads does, in one statement.
+const std::string& ClaimCandidatesSkipping() {
+  static const std::string sql =
+      std::string("WITH RECURSIVE targets(t) AS (") +
+      "(SELECT target FROM outbox WHERE state = 'pending' ORDER BY target LIMIT 1)"
+      " UNION ALL SELECT (SELECT target FROM outbox WHERE state = 'pending' AND target > t"
+      " ORDER BY target LIMIT 1) FROM targets WHERE t IS NOT NULL)"
+      " SELECT d.* FROM targets, LATERAL (" +
+      storage::kDeliveryColumns + " o" + kClaimFilter + " AND o.target = targets.t" + kClaimOrder +
+      ") d WHERE targets.t IS NOT NULL AND NOT (targets.t = ANY($2::text[]))"
+      " ORDER BY d.next_attempt_at, d.id LIMIT $3";
+  return sql;
+}
 
 }  // namespace
 
@@ -77,7 +95,10 @@ Result<std::vector<Delivery>> PgStore::ClaimDue(const std::string& owner, UnixMs
         // A refused target may fill the LIMIT: look again without it, a few times at most.
         for (int round = 0; round < 4 && static_cast<int>(admitted.size()) < limit; ++round) {
           const int want = limit - static_cast<int>(admitted.size());
-          auto due = Q(conn, std::string(storage::kDeliveryColumns) + " o" + kClaimCandidates,
+          auto due = Q(conn,
+                       skip.empty() ? std::string(storage::kDeliveryColumns) + " o" + kClaimFilter +
+                                          kClaimOrder
+                                    : ClaimCandidatesSkipping(),
                        {P(now), storage::TextArray(skip), P(want)});
           bool refused_any = false;
           for (int i = 0; i < due.Rows(); ++i) {
