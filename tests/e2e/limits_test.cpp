@@ -231,7 +231,11 @@ TEST_CASE("limits: idle keep-alive connections give their thread up when others 
   const double waited = SecondsSince(start);
   MESSAGE("waited ", waited, " s behind 2 idle keep-alive connections on 2 threads");
   CHECK(waited < 3.0);
-  for (auto& s : idle) CHECK(s->WaitClosed(3000));
+  // The thread it got was given up by an idle connection, closed for it. Only as many give
+  // theirs up as others wait for: once the waiting request has its thread, the other idle
+  // connection may stay until its keep-alive ends (on a slow machine its quarter-second of
+  // grace may not have run out before the waiting request was taken).
+  CHECK(WaitUntil([&] { return idle[0]->WaitClosed(50) || idle[1]->WaitClosed(50); }, 3000));
 }
 
 TEST_CASE(
