@@ -55,19 +55,32 @@ void Log(const std::string& s) {
   std::fflush(stderr);
 }
 
-// CPU seconds used so far by every process named `postgres` (the server and its backends).
-// A backend that exits during a run takes its time with it; duplex's pooled connections
-// live as long as duplex, so the runs here lose nothing.
-double PostgresCpuSeconds() {
-  double total = 0;
+// The parent of a process, from /proc/PID/stat (0 if it is gone).
+pid_t ParentOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string state;
+  long ppid = 0;
+  rest >> state >> ppid;
+  return static_cast<pid_t>(ppid);
+}
+
+// CPU seconds used so far by the PostgreSQL server `postmaster` and its children (backends,
+// WAL writer, checkpointer): this bench's server only, not another one on the machine. A
+// backend that exits during a run takes its time with it; duplex's pooled connections live
+// as long as duplex, so the runs here lose nothing.
+double PostgresCpuSeconds(pid_t postmaster) {
+  double total = ProcCpuSeconds(postmaster);
   DIR* proc = opendir("/proc");
-  if (!proc) return 0;
+  if (!proc) return total;
   while (dirent* e = readdir(proc)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream comm(std::string("/proc/") + e->d_name + "/comm");
-    std::string name;
-    if (!std::getline(comm, name) || name != "postgres") continue;
-    total += ProcCpuSeconds(static_cast<pid_t>(std::atol(e->d_name)));
+    const auto pid = static_cast<pid_t>(std::atol(e->d_name));
+    if (ParentOf(pid) == postmaster) total += ProcCpuSeconds(pid);
   }
   closedir(proc);
   return total;
@@ -84,6 +97,22 @@ std::string WithDatabase(const std::string& base, const std::string& db) {
 bool Psql(const std::string& url, const std::string& sql) {
   const std::string cmd = "psql -X -q -v ON_ERROR_STOP=1 '" + url + "' -c '" + sql + "' 2>&1";
   return std::system(cmd.c_str()) == 0;
+}
+
+// The server's postmaster: the parent of its background processes (which pg_stat_activity
+// lists, though without their type to a role that is not a superuser, and which outlive
+// the query, unlike its own backend).
+pid_t Postmaster(const std::string& url) {
+  const std::string cmd = "psql -X -A -t -q '" + url + "' -c 'SELECT pid FROM pg_stat_activity'";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return 0;
+  char buf[64] = {};
+  pid_t parent = 0;
+  while (std::fgets(buf, sizeof buf, p)) {
+    if (const pid_t up = ParentOf(static_cast<pid_t>(std::atol(buf))); up > 1) parent = up;
+  }
+  pclose(p);
+  return parent;
 }
 
 // The load split over `urls`: one wrk per URL, run at once, `connections` shared between
@@ -119,7 +148,7 @@ WrkResult RunSplitWrk(const std::vector<std::string>& urls, int connections, dou
   return r;
 }
 
-Run RunVariant(const TempDir& tmp, const Variant& v, const std::string& pg_base,
+Run RunVariant(const TempDir& tmp, const Variant& v, const std::string& pg_base, pid_t postmaster,
                const FakeSlack& slack, int connections, double seconds, const std::string& prefix,
                const std::string& tag) {
   std::string database_url;
@@ -151,11 +180,11 @@ Run RunVariant(const TempDir& tmp, const Variant& v, const std::string& pg_base,
   };
   Run r;
   const double duplex_before = duplex_cpu();
-  const double pg_before = v.postgres ? PostgresCpuSeconds() : 0;
+  const double pg_before = v.postgres ? PostgresCpuSeconds(postmaster) : 0;
   r.wrk = RunSplitWrk(urls, connections, seconds, prefix);
   const double requests = std::max(1.0, r.wrk.requests);
   r.duplex_cpu_us = (duplex_cpu() - duplex_before) * 1e6 / requests;
-  if (v.postgres) r.postgres_cpu_us = (PostgresCpuSeconds() - pg_before) * 1e6 / requests;
+  if (v.postgres) r.postgres_cpu_us = (PostgresCpuSeconds(postmaster) - pg_before) * 1e6 / requests;
   for (int port : ports) {
     r.accepted += Metric(HttpGet(port, "/metrics"),
                          "duplex_webhooks_total{platform=\"generic\",result=\"accepted\"}");
@@ -243,6 +272,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pg_ingest_bench: --postgres URL is required (see --help)\n");
     return 2;
   }
+  const pid_t postmaster = Postmaster(pg_url);
+  if (postmaster <= 1) {
+    std::fprintf(stderr,
+                 "pg_ingest_bench: cannot reach PostgreSQL at --postgres, or find its server"
+                 " process on this machine\n");
+    return 1;
+  }
   const std::string load_before = LoadAverage();
   TempDir tmp;
   FakeSlack slack;
@@ -262,7 +298,7 @@ int main(int argc, char** argv) {
           WriteSignedRequestFiles(prefix + "-" + std::to_string(i), kWrkThreads, per_file,
                                   tag + "i" + std::to_string(i));
         }
-        Run r = RunVariant(tmp, v, pg_url, slack, connections, seconds, prefix, tag);
+        Run r = RunVariant(tmp, v, pg_url, postmaster, slack, connections, seconds, prefix, tag);
         for (int i = 0; i < v.instances; ++i) {
           for (int t = 0; t < kWrkThreads; ++t) {
             std::filesystem::remove(prefix + "-" + std::to_string(i) + "." + std::to_string(t));
