@@ -15,6 +15,7 @@
 #include "support/cluster.h"
 #include "support/e2e_env.h"
 #include "support/pg_test_db.h"
+#include "support/signed_requests.h"
 
 namespace duplex::test {
 

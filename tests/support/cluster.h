@@ -1,7 +1,7 @@
 // Several `duplex serve` processes on one PostgreSQL database, as a team runs them behind a
 // load balancer: each instance has its own port, log directory and config file (the same
 // config but for the port), and can be killed with SIGKILL and started again on its port.
-// Signed requests (a generic-platform webhook, a Slack slash command) go to any instance.
+// Requests go to any instance (support/signed_requests.h).
 #pragma once
 
 #include <memory>
@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/http_client.h"
 #include "support/process.h"
 #include "support/test_util.h"
 
@@ -57,14 +56,5 @@ class Cluster {
   std::vector<int> ports_;
   std::vector<std::unique_ptr<DuplexProcess>> processes_;
 };
-
-// /readyz answers 200: the instance is up and reaches the database.
-bool Ready(int port);
-
-// A generic-platform mention (Standard Webhooks, signed) with webhook id "wh-<id>".
-HttpResult SignedMention(int port, const std::string& id, const std::string& conversation,
-                         const std::string& text);
-// A Slack slash command `/duplex <text>` by U0STAFF in the default channel.
-HttpResult SignedCommand(int port, const std::string& text, const std::string& trigger);
 
 }  // namespace duplex::test
