@@ -36,7 +36,10 @@ TEST_CASE(
   Cluster cluster(kInstances, db.url(), slack.api_base(), receiver.url() + "/replies",
                   {{"listen", {{"threads", 32}}},
                    {"chat", {{"rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}},
-                   {"delivery", {{"threads", 4}, {"lease_seconds", 5}}}});
+                   {"delivery",
+                    {{"threads", 4},
+                     {"lease_seconds", 5},
+                     {"platform_rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}}});
   REQUIRE(cluster.StartAll());
 
   // Round robin over the instances, request by request; a request to an instance that is

@@ -44,7 +44,8 @@ TEST_CASE(
         {"team_id", kTeam},
         {"default_channel", kDefaultChannel},
         {"rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}},
-      {"delivery", {{"threads", 4}}},
+      {"delivery",
+       {{"threads", 4}, {"platform_rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}},
       {"platforms",
        {{"generic", {{"secret", kGenericSecret}, {"reply_url", receiver.url() + "/replies"}}}}}};
   WriteFile(dir.File("c.json"), config.dump());

@@ -16,7 +16,7 @@ namespace duplex::test {
 using nlohmann::json;
 
 CrashLoad::CrashLoad(std::function<int()> pick_port, int senders)
-    : pick_port_(std::move(pick_port)) {
+    : pick_port_(std::move(pick_port)), senders_(senders) {
   for (int t = 0; t < senders; ++t) threads_.emplace_back([this, t] { Send(t); });
   threads_.emplace_back([this] { Reply(); });
 }
@@ -36,7 +36,7 @@ void CrashLoad::Send(int sender) {
   for (int n = 0; !stop_; ++n) {
     const std::string id = "t" + std::to_string(sender) + "-" + std::to_string(n);
     const std::string conversation =
-        "conv-" + std::to_string(sender) + "-" + std::to_string(n % 40);
+        "conv-" + std::to_string(sender) + "-" + std::to_string(n % kConversationsPerSender);
     // Like a platform: resend until acknowledged (each resend is a duplicate for duplex).
     for (int attempt = 0; attempt < 200 && !stop_; ++attempt) {
       HttpResult r = SignedMention(pick_port_(), id, conversation, "crash-marker:" + id + ":end");
@@ -61,8 +61,10 @@ void CrashLoad::Reply() {
     WaitUntil([&] { return stop_ || acked_count_.load() >= known + 4; }, 60'000);
     known = acked_count_.load();
     if (stop_) break;
-    // Conversation refs are 1..N; the low ones certainly exist once mentions are acked.
-    const int ref = 1 + static_cast<int>(rng() % static_cast<unsigned>(std::max(1, known / 4)));
+    // Conversation refs are 1..N, N at most the number of conversations the senders write
+    // to; the low ones certainly exist once mentions are acked.
+    const int conversations = std::min(std::max(1, known / 4), senders_ * kConversationsPerSender);
+    const int ref = 1 + static_cast<int>(rng() % static_cast<unsigned>(conversations));
     const std::string text = "reply-" + std::to_string(k);
     HttpResult r = SignedCommand(pick_port_(), "reply " + std::to_string(ref) + " " + text,
                                  "trig-" + std::to_string(k));

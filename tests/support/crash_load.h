@@ -1,10 +1,11 @@
 // The crash tests' load and their verdict, for one server or several instances on one
 // database alike.
 //
-// The load: senders post signed mentions, each resent until acknowledged as a platform does
-// (every resend a duplicate for duplex), and a replier queues staff replies with slash
-// commands, keeping pace with the acknowledged mentions. Every request goes to the port the
-// caller's picker names at that moment (one server, or any instance behind a balancer).
+// The load: senders post signed mentions into 40 conversations each, every mention resent
+// until acknowledged as a platform does (every resend a duplicate for duplex), and a replier
+// queues staff replies to those conversations with slash commands, one for every four
+// acknowledged mentions (the servers' platform rate limit must keep up). Every request goes to the
+// port the caller's picker names at that moment (one server, or any instance behind a balancer).
 //
 // The verdict, read once the load has stopped and the outbox has drained: every acknowledged
 // mention reached the fake Slack (duplicates counted); no reply reached the fake platform
@@ -48,7 +49,9 @@ class CrashLoad {
   void Send(int sender);
   void Reply();
 
+  static constexpr int kConversationsPerSender = 40;
   std::function<int()> pick_port_;
+  int senders_;
   std::atomic<bool> stop_{false};
   std::atomic<int> acked_count_{0};
   std::mutex mu_;
