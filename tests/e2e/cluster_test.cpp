@@ -90,8 +90,10 @@ TEST_CASE(
                   {{"chat", {{"rate_limit", {{"per_second", 1000}, {"burst", 1000}}}}}});
   REQUIRE(cluster.StartAll());
 
-  // Each webhook reaches all three instances at the same moment (a platform's resend racing
-  // its original through the balancer): every copy is acknowledged, one is stored.
+  // Each message reaches all three instances at the same moment (a platform's resend racing
+  // its original through the balancer): every copy is acknowledged, one is stored. The odd
+  // ones come under a new webhook id each time, as a platform that re-emits an event does:
+  // the message id alone makes them one.
   constexpr int kConversations = 6;
   for (int k = 0; k < kConversations; ++k) {
     const std::string id = "m" + std::to_string(k);
@@ -99,8 +101,10 @@ TEST_CASE(
     std::vector<std::thread> copies;
     std::atomic<int> accepted{0};
     for (int i = 0; i < kInstances; ++i) {
-      copies.emplace_back([&, i] {
-        if (Accepted(SignedMention(cluster.port(i), id, "conv-" + std::to_string(k), text)))
+      const std::string webhook_id = k % 2 ? "wh-" + id + "-via-" + std::to_string(i) : "";
+      copies.emplace_back([&, i, webhook_id] {
+        if (Accepted(
+                SignedMention(cluster.port(i), id, "conv-" + std::to_string(k), text, webhook_id)))
           ++accepted;
       });
     }

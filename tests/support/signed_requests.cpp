@@ -9,7 +9,8 @@
 namespace duplex::test {
 
 HttpResult SignedMention(int port, const std::string& id, const std::string& conversation,
-                         const std::string& text) {
+                         const std::string& text, const std::string& webhook_id) {
+  const std::string event = webhook_id.empty() ? "wh-" + id : webhook_id;
   HttplibClient http;
   SystemClock clock;
   const std::string body = E2eEnv::GenericMention(id, conversation, text).dump();
@@ -19,9 +20,9 @@ HttpResult SignedMention(int port, const std::string& id, const std::string& con
   req.body = body;
   req.timeout_ms = 5000;
   req.headers = {
-      {"webhook-id", "wh-" + id},
+      {"webhook-id", event},
       {"webhook-timestamp", ts},
-      {"webhook-signature", security::SignStandardWebhook(kGenericSecret, "wh-" + id, ts, body)}};
+      {"webhook-signature", security::SignStandardWebhook(kGenericSecret, event, ts, body)}};
   return http.Send(req);
 }
 

@@ -8,10 +8,10 @@
 
 namespace duplex::test {
 
-// A generic-platform mention (Standard Webhooks, signed), webhook id "wh-<id>", message id
-// `id`, in `conversation`.
+// A generic-platform mention (Standard Webhooks, signed): message id `id`, in
+// `conversation`, under the webhook id `webhook_id` ("wh-<id>" when empty).
 HttpResult SignedMention(int port, const std::string& id, const std::string& conversation,
-                         const std::string& text);
+                         const std::string& text, const std::string& webhook_id = "");
 // The Slack slash command `/duplex <text>` by U0STAFF in the default channel.
 HttpResult SignedCommand(int port, const std::string& text, const std::string& trigger);
 
