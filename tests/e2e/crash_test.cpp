@@ -44,8 +44,12 @@ TEST_CASE(
         {"team_id", kTeam},
         {"default_channel", kDefaultChannel},
         {"rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}},
+      // A 5-s lease: what a killed run held is settled 5 s after it died, not 30, so the last
+      // run drains soon.
       {"delivery",
-       {{"threads", 4}, {"platform_rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}},
+       {{"threads", 4},
+        {"lease_seconds", 5},
+        {"platform_rate_limit", {{"per_second", 5000}, {"burst", 5000}}}}},
       {"platforms",
        {{"generic", {{"secret", kGenericSecret}, {"reply_url", receiver.url() + "/replies"}}}}}};
   WriteFile(dir.File("c.json"), config.dump());
