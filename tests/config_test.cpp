@@ -281,4 +281,23 @@ TEST_CASE("sla.routes overrides the first-response target per route, bad entries
   CHECK(not_object.status().message().find("sla.routes: must be an object") != std::string::npos);
 }
 
+TEST_CASE("delivery.lease_seconds: 30 by default, 5 to 3600") {
+  auto defaults = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"}})", FakeEnv({}));
+  REQUIRE_MESSAGE(defaults.ok(), defaults.status().message());
+  CHECK(defaults->delivery_lease_seconds == 30);
+  auto set =
+      ParseConfig(R"({"database":"x.db","chat":{"kind":"console"},"delivery":{"lease_seconds":5}})",
+                  FakeEnv({}));
+  REQUIRE_MESSAGE(set.ok(), set.status().message());
+  CHECK(set->delivery_lease_seconds == 5);
+  for (const char* bad : {"4", "0", "3601"}) {
+    auto refused = ParseConfig(std::string(R"({"database":"x.db","chat":{"kind":"console"},)") +
+                                   R"("delivery":{"lease_seconds":)" + bad + "}}",
+                               FakeEnv({}));
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().message().find("delivery.lease_seconds: must be between 5 and 3600") !=
+          std::string::npos);
+  }
+}
+
 }  // namespace duplex

@@ -91,6 +91,7 @@ TEST_CASE("print-config: secrets read as ***, everything else as duplex runs it"
   CHECK(out["sla"]["first_response_minutes"] == 20);
   CHECK(out["vip_followers"] == 10000);
   CHECK(out["delivery"]["threads"] == 4);
+  CHECK(out["delivery"]["lease_seconds"] == 30);
 }
 
 TEST_CASE("print-config: a URL's user information and query values are masked, under any key") {

@@ -243,6 +243,7 @@ void App::Impl::BuildDelivery(std::uint64_t seed) {
   dd.vip_followers = config.vip_followers;
   dd.sla = sla;
   dd.seed = seed;
+  dd.lease_ms = static_cast<UnixMs>(config.delivery_lease_seconds) * 1000;
   dd.default_channel = config.chat.default_channel;
   const std::vector<std::string> config_admins = config.chat.admins;
   Store* admins_store = store.get();

@@ -284,6 +284,7 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
   c.vip_followers = Int(root, "vip_followers");
   ConfigSection delivery = root.Child("delivery");
   c.delivery_threads = SmallInt(delivery, "threads");
+  c.delivery_lease_seconds = SmallInt(delivery, "lease_seconds");
   c.platform_rate_limit = Rate(delivery.Child("platform_rate_limit"));
 
   // A key whose variable is unset or whose value has the wrong shape has said so once: what

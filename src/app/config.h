@@ -79,6 +79,9 @@ struct Config {
   SlaConfig sla;
   std::int64_t vip_followers = 0;
   int delivery_threads = 0;
+  // How long an instance's claim on a delivery stands unless its heartbeat renews it
+  // (DeliveryDeps::lease_ms): a dead instance's work is taken over this long after it died.
+  int delivery_lease_seconds = 0;
   ChatRateLimit platform_rate_limit;
   // The file as read: ${ENV} expanded and every default of the schema filled in.
   nlohmann::json document;

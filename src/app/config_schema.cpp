@@ -67,6 +67,7 @@ std::vector<ConfigKey> BuildSchema() {
 
       {"delivery", K::kObject, json::object()},
       {"delivery.threads", K::kInt, 4, 1, 64},
+      {"delivery.lease_seconds", K::kInt, 30, 5, 3600},
       {"delivery.platform_rate_limit", K::kObject, json::object()},
       {"delivery.platform_rate_limit.per_second", K::kNumber, 5, 0.01, 10'000},
       {"delivery.platform_rate_limit.burst", K::kNumber, 10, 1, 100'000},

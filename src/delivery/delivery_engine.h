@@ -49,9 +49,10 @@ struct DeliveryDeps {
   SlaSettings sla;         // for the SLA badge on thread roots
   std::uint64_t seed = 0;  // jitter seed; 0 = random
   // Claims (Store::ClaimDue): this instance's id (empty: a NewInstanceId()) and how long a claim
-  // stands unless renewed. Well above the longest attempt (an HTTP call's 10 s timeout) so a
-  // hiccup in the heartbeat costs nothing; short enough that a dead instance's work is taken
-  // over soon: its chat posts retried, its replies flagged unknown.
+  // stands unless renewed (`delivery.lease_seconds`). Well above a heartbeat's interval
+  // (lease_ms / 6) and a slow store call, so a hiccup in the heartbeat costs nothing; short
+  // enough that a dead instance's work is taken over soon: its chat posts retried, its
+  // replies flagged unknown.
   std::string owner;
   UnixMs lease_ms = 30'000;
   // Where credential alerts go, and whom they mention.

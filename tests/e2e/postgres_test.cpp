@@ -8,12 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/httplib_client.h"
-#include "core/text.h"
-#include "security/signatures.h"
 #include "support/e2e_env.h"
 #include "support/pg_test_db.h"
 #include "support/process.h"
+#include "support/signed_requests.h"
 
 namespace duplex::test {
 
@@ -33,52 +31,6 @@ json Config(const std::string& database, int port, const std::string& slack_api,
             {"team_id", kTeam},
             {"default_channel", kDefaultChannel}}},
           {"platforms", {{"generic", {{"secret", kGenericSecret}, {"reply_url", reply_url}}}}}};
-}
-
-HttpResult SignedMention(int port, const std::string& id, const std::string& conversation,
-                         const std::string& text) {
-  HttplibClient http;
-  SystemClock clock;
-  const std::string body = E2eEnv::GenericMention(id, conversation, text).dump();
-  const std::string ts = std::to_string(clock.NowSeconds());
-  HttpRequest req;
-  req.url = "http://127.0.0.1:" + std::to_string(port) + "/webhooks/generic";
-  req.body = body;
-  req.timeout_ms = 5000;
-  req.headers = {
-      {"webhook-id", "wh-" + id},
-      {"webhook-timestamp", ts},
-      {"webhook-signature", security::SignStandardWebhook(kGenericSecret, "wh-" + id, ts, body)}};
-  return http.Send(req);
-}
-
-HttpResult SignedCommand(int port, const std::string& text, const std::string& trigger) {
-  HttplibClient http;
-  SystemClock clock;
-  const std::string form =
-      "team_id=" + std::string(kTeam) + "&channel_id=" + kDefaultChannel +
-      "&user_id=U0STAFF&user_name=staff&command=%2Fduplex&text=" + text::UrlEncode(text) +
-      "&trigger_id=" + trigger;
-  const std::string ts = std::to_string(clock.NowSeconds());
-  HttpRequest req;
-  req.url = "http://127.0.0.1:" + std::to_string(port) + "/chat/slack/commands";
-  req.content_type = "application/x-www-form-urlencoded";
-  req.body = form;
-  req.timeout_ms = 5000;
-  req.headers = {{"X-Slack-Request-Timestamp", ts},
-                 {"X-Slack-Signature", security::SignSlackV0(kSigningSecret, ts, form)}};
-  return http.Send(req);
-}
-
-// Ready: /readyz answers 200 (the database is reachable).
-bool Ready(int port) {
-  HttplibClient http;
-  HttpRequest r;
-  r.method = "GET";
-  r.url = "http://127.0.0.1:" + std::to_string(port) + "/readyz";
-  r.timeout_ms = 500;
-  auto res = http.Send(r);
-  return res.ok() && res.response.status == 200;
 }
 
 std::size_t PostsWith(const FakeSlack& slack, const std::string& needle) {

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+
 #include "support/test_util.h"
 
 namespace duplex::test {
@@ -39,6 +41,11 @@ void FakeHttpServer::Listen() {
 }
 
 FakeHttpServer::~FakeHttpServer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  held_cv_.notify_all();
   server_->stop();
   if (thread_.joinable()) thread_.join();
 }
@@ -58,11 +65,40 @@ void FakeHttpServer::Script(const std::string& path, FakeAnswer answer, int coun
   for (int i = 0; i < count; ++i) scripted_[path].push_back(answer);
 }
 
+void FakeHttpServer::Hold(const std::string& path, const std::string& needle, int count) {
+  std::lock_guard lock(mu_);
+  holds_.push_back({path, needle, count});
+}
+
+std::size_t FakeHttpServer::Held() const {
+  std::lock_guard lock(mu_);
+  return held_;
+}
+
+void FakeHttpServer::ReleaseHeld() {
+  {
+    std::lock_guard lock(mu_);
+    ++release_generation_;
+  }
+  held_cv_.notify_all();
+}
+
 FakeAnswer FakeHttpServer::Answer(const RecordedRequest& r) {
   Handler handler;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     requests_.push_back(r);
+    auto hold = std::find_if(holds_.begin(), holds_.end(), [&](const HoldRule& h) {
+      return h.count > 0 && h.path == r.path && r.body.find(h.needle) != std::string::npos;
+    });
+    if (hold != holds_.end()) {
+      --hold->count;
+      ++held_;
+      const std::uint64_t generation = release_generation_;
+      held_cv_.wait(lock, [&] { return stopping_ || release_generation_ != generation; });
+      --held_;
+      return FakeAnswer{503, R"({"ok":false,"error":"held"})"};
+    }
     auto s = scripted_.find(r.path);
     if (s != scripted_.end() && !s->second.empty()) {
       FakeAnswer a = s->second.front();

@@ -3,6 +3,8 @@
 // the test sets per path (default: 200 {}), so tests can script 429s, 500s and slow answers.
 #pragma once
 
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,6 +70,15 @@ class FakeHttpServer {
 
   void ClearScripts();
 
+  // The next `count` requests to `path` whose body contains `needle` are recorded and then
+  // held open, unanswered, until ReleaseHeld() or the server stops: a remote that took the
+  // request and hangs, for tests that kill the caller meanwhile. A released request is answered
+  // 503 without reaching the path's handler or script (its caller is gone by then).
+  void Hold(const std::string& path, const std::string& needle, int count = 1);
+  // Requests held open right now.
+  std::size_t Held() const;
+  void ReleaseHeld();
+
   std::vector<RecordedRequest> Requests(const std::string& path = "") const;
   std::size_t Count(const std::string& path = "") const;
   bool WaitForCount(const std::string& path, std::size_t n, int timeout_ms = 5000) const;
@@ -86,6 +97,16 @@ class FakeHttpServer {
   std::map<std::string, Handler> handlers_;
   Handler fallback_;
   std::map<std::string, std::vector<FakeAnswer>> scripted_;
+  struct HoldRule {
+    std::string path;
+    std::string needle;
+    int count = 0;
+  };
+  std::vector<HoldRule> holds_;
+  std::condition_variable held_cv_;
+  std::size_t held_ = 0;
+  std::uint64_t release_generation_ = 0;
+  bool stopping_ = false;
 };
 
 }  // namespace duplex::test

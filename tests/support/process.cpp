@@ -130,6 +130,16 @@ bool Healthy(int port) {
   return res.ok() && res.response.status == 200;
 }
 
+bool Ready(int port) {
+  HttplibClient http;
+  HttpRequest r;
+  r.method = "GET";
+  r.url = "http://127.0.0.1:" + std::to_string(port) + "/readyz";
+  r.timeout_ms = 1000;
+  auto res = http.Send(r);
+  return res.ok() && res.response.status == 200;
+}
+
 bool WaitHealthy(int port, int timeout_ms) {
   return WaitUntil([&] { return Healthy(port); }, timeout_ms);
 }

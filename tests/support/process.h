@@ -53,5 +53,7 @@ bool WaitOutboxDrained(int port, int timeout_ms = 10'000);
 // Whether a `duplex serve` on 127.0.0.1:`port` answers /healthz 200 now, and a wait for it.
 bool Healthy(int port);
 bool WaitHealthy(int port, int timeout_ms = 10'000);
+// Whether it answers /readyz 200 now: up, and reaching its database.
+bool Ready(int port);
 
 }  // namespace duplex::test
