@@ -342,8 +342,9 @@ TEST_CASE(
   { REQUIRE(SqliteStore::Open({path}).ok()); }
   {
     // Back to schema 2: what the staff step (3), the outbox index (4), unique message ids
-    // (5) and claims (6) add is removed, and two conversations are stored.
+    // (5), claims (6) and leases (7) add is removed, and two conversations are stored.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("DROP TABLE singletons");
     db.exec(
         "DROP INDEX outbox_lease; DROP INDEX outbox_owner; ALTER TABLE outbox DROP COLUMN owner;"
         " ALTER TABLE outbox DROP COLUMN lease_until;");

@@ -37,13 +37,14 @@ struct App::Impl {
   SlaSettings sla;
   std::unique_ptr<Chat> chat;
   Background background;  // after `chat`: destroyed first, so no job outlives the poster
-  RateLimiter limiter;
+  std::unique_ptr<RateLimiter> limiter;  // pacing state in the store: shared on PostgreSQL
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<DeliveryWorker> worker;
   std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<SharedRouter> router;
   std::mutex reload_mu;  // one rebuild at a time, so an older route set never replaces a newer one
+  std::unique_ptr<Lease> sla_lease;  // one SLA scheduler among the instances
   std::unique_ptr<SlaScheduler> sla_scheduler;
   WebhookDeps webhook_deps;
   std::unique_ptr<HttpServer> server;
@@ -230,15 +231,16 @@ HttpServerOptions MetricsServerOptions(const ListenConfig& listen) {
 }  // namespace
 
 void App::Impl::BuildDelivery(std::uint64_t seed) {
-  limiter.SetLimit("chat:", {config.chat.rate_limit.per_second, config.chat.rate_limit.burst});
-  limiter.SetLimit("", {config.platform_rate_limit.per_second, config.platform_rate_limit.burst});
+  limiter = std::make_unique<RateLimiter>(*store);
+  limiter->SetLimit("chat:", {config.chat.rate_limit.per_second, config.chat.rate_limit.burst});
+  limiter->SetLimit("", {config.platform_rate_limit.per_second, config.platform_rate_limit.burst});
   DeliveryDeps dd;
   dd.store = store.get();
   dd.clock = clock;
   dd.chat = &chat->poster();
   dd.connectors = &connectors;
   dd.http = http;
-  dd.limiter = &limiter;
+  dd.limiter = limiter.get();
   dd.metrics = &metrics;
   dd.vip_followers = config.vip_followers;
   dd.sla = sla;
@@ -277,8 +279,13 @@ void App::Impl::BuildCommands() {
   commands = std::make_unique<CommandService>(cd);
   RegisterAdminCommands(*commands);
 
+  // Renewed at every pass; a few passes long, so one slow pass does not hand it over.
+  const UnixMs check_ms = config.sla.check_seconds * 1000LL;
+  sla_lease = std::make_unique<Lease>(*store, "sla-scheduler", engine->owner(),
+                                      std::max<UnixMs>(3 * check_ms, 30'000));
   SlaSchedulerDeps sd;
   sd.store = store.get();
+  sd.lease = sla_lease.get();
   sd.clock = clock;
   sd.dialect = &chat->poster().Dialect();
   sd.sla = sla;
@@ -342,6 +349,12 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
   a.chat = std::move(*chat);
 
   a.BuildDelivery(deps.seed);
+  if (storage::IsPostgresUrl(config.database)) {
+    // Instances share this database: connectors keep their run-time credentials there.
+    for (auto& [name, connector] : a.connectors) {
+      connector->ShareAcrossInstances(*a.store, a.engine->owner());
+    }
+  }
   a.BuildCommands();
   a.BuildWebhooks();
   a.BuildServers();

@@ -1,6 +1,7 @@
 #include "delivery/delivery_engine.h"
 
 #include <algorithm>
+#include <set>
 
 #include "commands/conversation_view.h"
 #include "commands/notices.h"
@@ -45,11 +46,18 @@ std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
     if (!unfinished_.empty()) wake_at = now + kFinishRetryMs;
   }
   // A throttled target is passed over inside the claim, so one busy channel cannot hide due
-  // work for the others behind the LIMIT, and its rows stay pending for other instances.
+  // work for the others behind the LIMIT, and its rows stay pending for other instances. A
+  // target refused once is refused for the rest of the pass without asking the limiter again:
+  // with a shared pacing state each question is a round trip to the database, so a pass costs
+  // one per claimed delivery plus one per throttled target, not one per row it skips.
+  std::set<std::string> refused;
   auto claimed =
       deps_.store->ClaimDue(deps_.owner, now, deps_.lease_ms, limit, {}, [&](const Delivery& d) {
-        if (deps_.limiter->TryAcquire(d.target, now)) return true;
-        wake_at = std::min(wake_at, deps_.limiter->NextAvailable(d.target, now));
+        if (refused.count(d.target) > 0) return false;
+        const Admission admission = deps_.limiter->Acquire(d.target, now);
+        if (admission.granted) return true;
+        refused.insert(d.target);
+        wake_at = std::min(wake_at, admission.next_at);
         return false;
       });
   if (!claimed.ok()) {

@@ -9,7 +9,8 @@
 // - chat posts are retried on any transient failure (at least once);
 // - a customer reply is resent automatically only when the platform certainly did not act
 //   (kRetry); an uncertain outcome becomes `unknown` and is flagged in the thread;
-// - targets are paced by the rate limiter; a remote's wait hint holds its whole target;
+// - targets are paced by the rate limiter, for all instances together when they share the
+//   database; a remote's wait hint holds its whole target, on every instance;
 // - a thread root shows the conversation's state and SLA badge: posted with them, and
 //   re-rendered by chat_update deliveries (queued on each change, after the root post).
 // Claim() and Execute() are synchronous, so tests drive them with a FakeClock.

@@ -1,9 +1,22 @@
 #include "delivery/rate_limiter.h"
 
-#include <algorithm>
-#include <cmath>
+#include "core/log.h"
+#include "storage/memory_pacing.h"
 
 namespace duplex {
+
+namespace {
+
+// How soon a target refused for want of its pacing state is asked about again.
+constexpr UnixMs kPacingRetryMs = 1000;
+
+}  // namespace
+
+RateLimiter::RateLimiter() : own_(std::make_unique<storage::MemoryPacing>()), pacing_(*own_) {}
+
+RateLimiter::RateLimiter(PacingStore& pacing) : pacing_(pacing) {}
+
+RateLimiter::~RateLimiter() = default;
 
 void RateLimiter::SetLimit(const std::string& prefix, RateLimit limit) {
   std::lock_guard lock(mu_);
@@ -11,6 +24,7 @@ void RateLimiter::SetLimit(const std::string& prefix, RateLimit limit) {
 }
 
 RateLimit RateLimiter::LimitFor(const std::string& target) const {
+  std::lock_guard lock(mu_);
   RateLimit best{1.0, 3.0};
   std::size_t best_len = 0;
   bool found = false;
@@ -24,44 +38,21 @@ RateLimit RateLimiter::LimitFor(const std::string& target) const {
   return best;
 }
 
-RateLimiter::Bucket& RateLimiter::Refill(const std::string& target, UnixMs now) {
-  Bucket& b = buckets_[target];
-  RateLimit limit = LimitFor(target);
-  if (!b.initialized) {
-    b.tokens = limit.burst;
-    b.updated = now;
-    b.initialized = true;
-  } else if (now > b.updated) {
-    b.tokens = std::min(
-        limit.burst, b.tokens + static_cast<double>(now - b.updated) / 1000.0 * limit.per_second);
-    b.updated = now;
-  }
-  return b;
-}
-
-bool RateLimiter::TryAcquire(const std::string& target, UnixMs now) {
-  std::lock_guard lock(mu_);
-  Bucket& b = Refill(target, now);
-  if (now < b.blocked_until || b.tokens < 1.0) return false;
-  b.tokens -= 1.0;
-  return true;
-}
-
-UnixMs RateLimiter::NextAvailable(const std::string& target, UnixMs now) {
-  std::lock_guard lock(mu_);
-  Bucket& b = Refill(target, now);
-  UnixMs at = now;
-  if (b.tokens < 1.0) {
-    RateLimit limit = LimitFor(target);
-    at = now + static_cast<UnixMs>(std::ceil((1.0 - b.tokens) / limit.per_second * 1000.0));
-  }
-  return std::max(at, b.blocked_until);
+Admission RateLimiter::Acquire(const std::string& target, UnixMs now) {
+  auto admission = pacing_.TakePace(target, LimitFor(target), now);
+  if (admission.ok()) return *admission;
+  log::Warn("pacing state unavailable; the target waits",
+            {{"target", target}, {"error", admission.status().message()}});
+  return {false, now + kPacingRetryMs};
 }
 
 void RateLimiter::Penalize(const std::string& target, UnixMs until) {
-  std::lock_guard lock(mu_);
-  Bucket& b = buckets_[target];
-  b.blocked_until = std::max(b.blocked_until, until);
+  if (Status s = pacing_.BlockPace(target, until); !s.ok()) {
+    // The delivery that got the hint still waits (its next attempt is set from it); only the
+    // target's other deliveries may go before the remote's wait is over.
+    log::Warn("could not hold a target back as its remote asked",
+              {{"target", target}, {"error", s.message()}});
+  }
 }
 
 }  // namespace duplex

@@ -16,6 +16,7 @@ SlaScheduler::~SlaScheduler() {
 
 int SlaScheduler::Tick() {
   const UnixMs now = deps_.clock->NowMs();
+  if (deps_.lease != nullptr && !deps_.lease->Hold(now)) return 0;
   auto candidates = deps_.store->ListSlaCandidates(now - deps_.sla.EarliestAlertMs(), deps_.batch);
   if (!candidates.ok()) {
     log::Warn("SLA check skipped", {{"error", candidates.status().message()}});
@@ -23,6 +24,8 @@ int SlaScheduler::Tick() {
   }
   int queued = 0;
   for (const Conversation& c : *candidates) {
+    // A pass longer than the lease must not go on beside the instance that took over.
+    if (deps_.lease != nullptr && !deps_.lease->Holding(deps_.clock->NowMs())) break;
     const std::int64_t target = deps_.sla.FirstResponseMs(c.route);
     const SlaAlert alert =
         DueSlaAlert({c.sla_started_at, c.sla_stopped_at}, target, deps_.sla.remind_before_ms,
@@ -66,13 +69,17 @@ void SlaScheduler::Start(int interval_ms) {
 }
 
 void SlaScheduler::Stop() {
+  bool running = false;
   {
     std::lock_guard lock(mu_);
-    if (!thread_.joinable()) return;
+    running = thread_.joinable();
     stopping_ = true;
   }
-  cv_.notify_all();
-  thread_.join();
+  if (running) {
+    cv_.notify_all();
+    thread_.join();
+  }
+  if (deps_.lease != nullptr) deps_.lease->Release();
 }
 
 }  // namespace duplex

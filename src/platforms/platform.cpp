@@ -15,4 +15,6 @@ Status PlatformConnector::ValidateReply(const std::string& text, const std::stri
   return Status::Ok();
 }
 
+void PlatformConnector::ShareAcrossInstances(LeaseStore&, const std::string&) {}
+
 }  // namespace duplex

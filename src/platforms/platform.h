@@ -18,6 +18,7 @@
 #include "core/delivery_outcome.h"
 #include "core/http_client.h"
 #include "core/http_types.h"
+#include "core/lease.h"
 #include "core/mention.h"
 #include "core/status.h"
 
@@ -81,6 +82,12 @@ class PlatformConnector {
   // `base_url` is duplex's own (http://host:port); the request's url is absolute.
   virtual HttpRequest SampleWebhook(const std::string& base_url, const std::string& text,
                                     const std::string& event_id, UnixMs now) const = 0;
+
+  // Several duplex instances share the store (PostgreSQL): what the connector learns at run
+  // time (a rotated token) must be kept where all of them read it, and what it must do once
+  // at a time across them (a token refresh) goes under a lease (core/lease.h). `owner` is this
+  // instance's id. Called once, before the first delivery; nothing to share by default.
+  virtual void ShareAcrossInstances(LeaseStore& leases, const std::string& owner);
 };
 
 }  // namespace duplex

@@ -166,6 +166,18 @@ ALTER TABLE outbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_lease ON outbox (lease_until) WHERE state = 'sending';
 CREATE INDEX outbox_owner ON outbox (owner) WHERE state = 'sending';
 )sql",
+      // 7: leases for the jobs one instance runs at a time (core/lease.h): who holds each, until
+      // when, and the state the job hands to its next holder. The delivery pacing state has a
+      // table on PostgreSQL only: with SQLite it stays in memory (storage/memory_pacing.h).
+      R"sql(
+CREATE TABLE singletons (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  lease_until INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT '',
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
   };
   return steps;
 }

@@ -162,6 +162,25 @@ ALTER TABLE outbox ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX outbox_lease ON outbox (lease_until) WHERE state = 'sending';
 CREATE INDEX outbox_owner ON outbox (owner) WHERE state = 'sending';
 )sql",
+      // 7, and the pacing state of each delivery target (core/pacing.h), shared by every
+      // instance. UNLOGGED: it changes at every claimed delivery and is worth nothing after a
+      // crash or a failover (the table is then empty and every target starts with a full burst),
+      // so its updates skip the write-ahead log and its commits wait for no flush.
+      R"sql(
+CREATE TABLE singletons (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  lease_until BIGINT NOT NULL,
+  state TEXT NOT NULL DEFAULT '',
+  updated_at BIGINT NOT NULL
+);
+CREATE UNLOGGED TABLE pacing (
+  target TEXT PRIMARY KEY,
+  tat DOUBLE PRECISION NOT NULL,
+  blocked_until BIGINT NOT NULL DEFAULT 0,
+  granted BOOLEAN NOT NULL DEFAULT FALSE
+);
+)sql",
   };
   return steps;
 }

@@ -5,6 +5,14 @@
 
 namespace duplex {
 
+namespace {
+
+// Pacing questions come from the claiming thread and wait hints from the delivery threads;
+// lease calls are rare. Each is one short statement.
+constexpr int kCoordinationConnections = 2;
+
+}  // namespace
+
 Result<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& options) {
   auto pool = storage::PgPool::Open(options.connection);
   if (!pool.ok()) return pool.status();
@@ -21,7 +29,11 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const PgStoreOptions& options) {
                                              {"to", std::to_string(*after)}});
     }
   }
-  return std::unique_ptr<PgStore>(new PgStore(std::move(*pool)));
+  storage::PgOptions coordination = options.connection;
+  coordination.pool_size = kCoordinationConnections;
+  auto coordination_pool = storage::PgPool::Open(coordination);
+  if (!coordination_pool.ok()) return coordination_pool.status();
+  return std::unique_ptr<PgStore>(new PgStore(std::move(*pool), std::move(*coordination_pool)));
 }
 
 Status PgStore::Ping() {

@@ -93,8 +93,22 @@ class PgStore final : public Store {
                                                int limit) override;
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
 
+  // Pacing and leases (pg_coordination.cpp), each one statement on a small pool of their own:
+  // the rate limiter is asked from inside ClaimDue, which holds a connection of the main pool,
+  // so its question must never wait for the main pool, nor queue behind webhook commits.
+  Result<Admission> TakePace(const std::string& target, const RateLimit& limit,
+                             UnixMs now) override;
+  Status BlockPace(const std::string& target, UnixMs until) override;
+  Result<bool> TakeLease(const std::string& name, const std::string& owner, UnixMs now,
+                         UnixMs lease_ms) override;
+  Status DropLease(const std::string& name, const std::string& owner) override;
+  Result<std::string> LeaseState(const std::string& name) override;
+  Result<bool> SaveLeaseState(const std::string& name, const std::string& owner, UnixMs now,
+                              const std::string& state) override;
+
  private:
-  explicit PgStore(std::unique_ptr<storage::PgPool> pool) : pool_(std::move(pool)) {}
+  PgStore(std::unique_ptr<storage::PgPool> pool, std::unique_ptr<storage::PgPool> coordination)
+      : pool_(std::move(pool)), coordination_(std::move(coordination)) {}
   // Inside a transaction on `conn` (they throw storage::PgError).
   static std::int64_t InsertDelivery(PGconn* conn, const NewDelivery& d, UnixMs now);
   static std::optional<Conversation> ReadConversationById(PGconn* conn, std::int64_t id,
@@ -104,6 +118,7 @@ class PgStore final : public Store {
   static bool TakeClaim(PGconn* conn, const std::string& source, const std::string& id, UnixMs now);
 
   std::unique_ptr<storage::PgPool> pool_;
+  std::unique_ptr<storage::PgPool> coordination_;  // pacing and leases
 };
 
 }  // namespace duplex

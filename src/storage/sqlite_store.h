@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/memory_pacing.h"
 #include "storage/sqlite_rows.h"
 #include "storage/store.h"
 
@@ -97,6 +98,18 @@ class SqliteStore final : public Store {
   Result<bool> PutTemplate(const ReplyTemplate& t) override;
   Result<bool> DeleteTemplate(const std::string& name) override;
 
+  // Pacing in this process's memory (one process owns the file), leases in the database
+  // (sqlite_coordination.cpp).
+  Result<Admission> TakePace(const std::string& target, const RateLimit& limit,
+                             UnixMs now) override;
+  Status BlockPace(const std::string& target, UnixMs until) override;
+  Result<bool> TakeLease(const std::string& name, const std::string& owner, UnixMs now,
+                         UnixMs lease_ms) override;
+  Status DropLease(const std::string& name, const std::string& owner) override;
+  Result<std::string> LeaseState(const std::string& name) override;
+  Result<bool> SaveLeaseState(const std::string& name, const std::string& owner, UnixMs now,
+                              const std::string& state) override;
+
  private:
   explicit SqliteStore(std::unique_ptr<SQLite::Database> db);
 
@@ -118,6 +131,7 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;
   std::unordered_map<const char*, std::unique_ptr<SQLite::Statement>> statements_;
+  storage::MemoryPacing pacing_;
 };
 
 }  // namespace duplex

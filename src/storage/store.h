@@ -13,7 +13,9 @@
 
 #include "core/admin_models.h"
 #include "core/clock.h"
+#include "core/lease.h"
 #include "core/models.h"
+#include "core/pacing.h"
 #include "core/routing/route.h"
 #include "core/staff_models.h"
 #include "core/stats.h"
@@ -240,13 +242,31 @@ class MaintenanceStore {
   virtual Status Ping() = 0;
 };
 
-// Every role, as one implementation (SqliteStore) provides them.
+// The pacing state of each delivery target (core/pacing.h), for the rate limiter
+// (delivery/rate_limiter.h). It is as shared as the store: SQLite keeps it in this process's
+// memory (one process owns the file) and writes nothing; PostgreSQL keeps a row per target, so
+// the limits hold for all instances together.
+class PacingStore {
+ public:
+  virtual ~PacingStore() = default;
+  // Admits one call to `target` at `now` under `limit` if its state allows (core/pacing.h,
+  // TakePace), in one atomic step.
+  virtual Result<Admission> TakePace(const std::string& target, const RateLimit& limit,
+                                     UnixMs now) = 0;
+  // Holds `target` back until `until` (or later, if it is held longer already).
+  virtual Status BlockPace(const std::string& target, UnixMs until) = 0;
+};
+
+// Every role, as one implementation (SqliteStore) provides them. Leases (core/lease.h) are
+// a role too.
 class Store : public IngestStore,
               public ConversationReader,
               public OutboxStore,
               public StaffStore,
               public AdminStore,
-              public MaintenanceStore {
+              public MaintenanceStore,
+              public PacingStore,
+              public LeaseStore {
  public:
   ~Store() override = default;
 };

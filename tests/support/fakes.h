@@ -181,6 +181,28 @@ class FailingStore final : public Store {
   }
   Result<bool> PutTemplate(const ReplyTemplate& t) override;
   Result<bool> DeleteTemplate(const std::string& name) override;
+  // Pacing and leases pass through, not counted as writes.
+  Result<Admission> TakePace(const std::string& target, const RateLimit& limit,
+                             UnixMs now) override {
+    return inner_.TakePace(target, limit, now);
+  }
+  Status BlockPace(const std::string& target, UnixMs until) override {
+    return inner_.BlockPace(target, until);
+  }
+  Result<bool> TakeLease(const std::string& name, const std::string& owner, UnixMs now,
+                         UnixMs lease_ms) override {
+    return inner_.TakeLease(name, owner, now, lease_ms);
+  }
+  Status DropLease(const std::string& name, const std::string& owner) override {
+    return inner_.DropLease(name, owner);
+  }
+  Result<std::string> LeaseState(const std::string& name) override {
+    return inner_.LeaseState(name);
+  }
+  Result<bool> SaveLeaseState(const std::string& name, const std::string& owner, UnixMs now,
+                              const std::string& state) override {
+    return inner_.SaveLeaseState(name, owner, now, state);
+  }
 
  private:
   bool ShouldFail() { return crashed_ || ++writes_ == fail_at_; }

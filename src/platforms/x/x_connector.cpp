@@ -144,6 +144,14 @@ XConnector::XConnector(XConfig config, HttpClient* http)
   }
 }
 
+void XConnector::ShareAcrossInstances(LeaseStore& leases, const std::string& owner) {
+  if (!user_token_ || !user_token_->CanRefresh()) return;
+  // Several times one refresh call's timeout, so a live holder never loses it mid-refresh;
+  // after a holder dies, the others wait this long at most to refresh themselves.
+  const UnixMs lease_ms = std::max<UnixMs>(60'000, 3LL * config_.timeout_ms);
+  user_token_->Share(std::make_unique<Lease>(leases, "x-token-refresh", owner, lease_ms));
+}
+
 Result<InboundResponse> XConnector::Handshake(const InboundRequest& request) const {
   const std::string token = request.Query("crc_token");
   if (token.empty()) return Status::Invalid("crc_token is required");

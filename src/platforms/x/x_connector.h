@@ -91,6 +91,9 @@ class XConnector final : public PlatformConnector {
   Status ValidateReply(const std::string& text, const std::string& conversation_key) const override;
   HttpRequest SampleWebhook(const std::string& base_url, const std::string& text,
                             const std::string& event_id, UnixMs now) const override;
+  // OAuth 2.0 with a refresh token: the tokens go to the database and one instance refreshes
+  // at a time (XUserToken::Share, lease "x-token-refresh").
+  void ShareAcrossInstances(LeaseStore& leases, const std::string& owner) override;
 
  private:
   Result<ParsedWebhook> ParseActivity(const nlohmann::json& body, UnixMs now) const;

@@ -16,6 +16,8 @@ namespace {
 // Refresh this long before X's stated expiry, so a reply never leaves with a token that
 // expires in flight.
 constexpr UnixMs kRefreshMarginMs = 5 * 60 * 1000;
+// The wait hint for a reply whose token another instance is refreshing: about one refresh.
+constexpr UnixMs kSharedRefreshWaitMs = 2'000;
 
 std::string Fingerprint(const std::string& refresh_token) {
   return security::HexEncode(security::Sha256("duplex-x-refresh:" + refresh_token));
@@ -33,17 +35,26 @@ XUserToken::XUserToken(XOAuth2Config config, std::unique_ptr<TokenStore> store)
       initial_refresh_token_(config_.refresh_token),
       access_token_(config_.bearer_token),
       refresh_token_(config_.refresh_token) {
-  if (store_ && !config_.refresh_token.empty()) LoadSaved();
+  if (store_ && !config_.refresh_token.empty()) {
+    // Nothing saved yet is a first start.
+    if (const std::optional<std::string> saved = store_->Load()) {
+      Adopt(*saved, "platforms.x.token_file (" + store_->Where() + ")");
+    }
+  }
 }
 
-void XUserToken::LoadSaved() {
-  const std::optional<std::string> saved = store_->Load();
-  if (!saved) return;  // first start: nothing persisted yet
-  auto doc = json::parse(*saved, nullptr, false);
+void XUserToken::Share(std::unique_ptr<Lease> refresh) {
+  std::lock_guard lock(mu_);
+  shared_ = std::move(refresh);
+  if (auto saved = shared_->State(); saved.ok() && !saved->empty()) Adopt(*saved, "the database");
+}
+
+void XUserToken::Adopt(const std::string& saved, const std::string& where) {
+  auto doc = json::parse(saved, nullptr, false);
   if (!doc.is_object() || doc.value("derived_from", "") != Fingerprint(config_.refresh_token) ||
       !doc.contains("refresh_token") || !doc["refresh_token"].is_string()) {
-    log::Warn("ignoring platforms.x.token_file: it does not belong to the configured refresh_token",
-              {{"file", store_->Where()}});
+    log::Warn("ignoring saved X tokens: they do not belong to the configured refresh_token",
+              {{"from", where}});
     return;
   }
   refresh_token_ = doc["refresh_token"].get<std::string>();
@@ -55,13 +66,23 @@ void XUserToken::LoadSaved() {
   }
 }
 
-void XUserToken::Save() const {
-  if (!store_) return;
+void XUserToken::Save(UnixMs now) const {
   const std::string content =
       security::DumpJson(json{{"derived_from", Fingerprint(initial_refresh_token_)},
                               {"refresh_token", refresh_token_},
                               {"access_token", access_token_},
                               {"expires_at_ms", expires_at_}});
+  if (shared_) {
+    auto saved = shared_->SaveState(now, content);
+    if (!saved.ok() || !*saved) {
+      // Only a holder that stalled for longer than the lease gets here; the other instances
+      // refresh again when they need to (with the refresh token they have, which X may refuse).
+      log::Error("the refreshed X token was not saved for the other instances",
+                 {{"reason", saved.ok() ? "the refresh lease ran out" : saved.status().message()}});
+    }
+    return;
+  }
+  if (!store_) return;
   if (!store_->Save(content)) {
     // The rotated token still works from memory; only a restart would need a new one.
     log::Warn(
@@ -70,10 +91,13 @@ void XUserToken::Save() const {
   }
 }
 
+bool XUserToken::Fresh(UnixMs now) const {
+  return !access_token_.empty() && (expires_at_ == 0 || now < expires_at_ - kRefreshMarginMs);
+}
+
 TokenResult XUserToken::Get(HttpClient& http, UnixMs now) {
   std::lock_guard lock(mu_);
-  const bool expiring = expires_at_ != 0 && now >= expires_at_ - kRefreshMarginMs;
-  if ((access_token_.empty() || expiring) && CanRefresh()) return RefreshLocked(http, now);
+  if (!Fresh(now) && CanRefresh()) return Refresh(http, now, "");
   if (access_token_.empty()) {
     return {{}, DeliveryOutcome::Fail(OutcomeKind::kPermanent, "no X access token is configured")};
   }
@@ -82,8 +106,7 @@ TokenResult XUserToken::Get(HttpClient& http, UnixMs now) {
 
 std::optional<std::string> XUserToken::Peek(UnixMs now) {
   std::unique_lock lock(mu_, std::try_to_lock);
-  if (!lock.owns_lock() || access_token_.empty()) return std::nullopt;
-  if (expires_at_ != 0 && now >= expires_at_ - kRefreshMarginMs) return std::nullopt;
+  if (!lock.owns_lock() || !Fresh(now)) return std::nullopt;
   return access_token_;
 }
 
@@ -96,7 +119,34 @@ TokenResult XUserToken::RefreshAfterRejection(HttpClient& http, UnixMs now,
     o.auth_failure = true;
     return {{}, o};
   }
-  return RefreshLocked(http, now);
+  return Refresh(http, now, rejected);
+}
+
+TokenResult XUserToken::Refresh(HttpClient& http, UnixMs now, const std::string& rejected) {
+  return shared_ ? RefreshShared(http, now, rejected) : RefreshLocked(http, now);
+}
+
+TokenResult XUserToken::RefreshShared(HttpClient& http, UnixMs now, const std::string& rejected) {
+  if (!shared_->Hold(now)) {
+    auto o = RefreshFailure(OutcomeKind::kRetry,
+                            "another duplex instance is refreshing the token, or the database "
+                            "cannot say which");
+    o.retry_after_ms = kSharedRefreshWaitMs;
+    return {{}, o};
+  }
+  TokenResult result;
+  // The tokens as the last holder left them: it may have refreshed since this instance last
+  // looked, and then its refresh token is the only one X still takes.
+  auto saved = shared_->State();
+  if (!saved.ok()) {
+    result = {{}, RefreshFailure(OutcomeKind::kRetry, "the shared tokens could not be read")};
+  } else {
+    if (!saved->empty()) Adopt(*saved, "the database");
+    result = Fresh(now) && access_token_ != rejected ? TokenResult{access_token_, std::nullopt}
+                                                     : RefreshLocked(http, now);
+  }
+  shared_->Release();
+  return result;
 }
 
 TokenResult XUserToken::RefreshLocked(HttpClient& http, UnixMs now) {
@@ -152,7 +202,7 @@ TokenResult XUserToken::RefreshLocked(HttpClient& http, UnixMs now) {
   if (answer.contains("expires_in") && answer["expires_in"].is_number_integer()) {
     expires_at_ = now + answer["expires_in"].get<std::int64_t>() * 1000;
   }
-  Save();
+  Save(now);
   log::Info("X OAuth 2.0 user token refreshed",
             {{"expires_in_s", expires_at_ ? (expires_at_ - now) / 1000 : 0}});
   return {access_token_, std::nullopt};

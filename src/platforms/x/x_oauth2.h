@@ -8,6 +8,12 @@
 //    when one is given (platforms.x.token_file). What was saved is used at start only if it
 //    was derived from the refresh_token now in the config, so putting a fresh refresh_token
 //    in the config always wins over a stale file.
+//  - Several instances on one database (Share): one refresh at a time across all of them,
+//    under a lease (core/lease.h); the tokens live in the lease's state, in the database,
+//    instead of the TokenStore. Before refreshing, the holder reads them: when another instance
+//    refreshed meanwhile, its token is used and X is not called, so a rotating refresh token is
+//    never spent twice by two instances either. An instance that finds the lease held answers
+//    kRetry with a short wait hint: its reply goes out once the refresh is done.
 //  - Failures come back as a DeliveryOutcome for the reply that needed the token: the reply
 //    was not sent, so network trouble is kRetry; a refused refresh token is kPermanent with
 //    auth_failure. No message ever contains a token.
@@ -21,6 +27,7 @@
 #include "core/clock.h"
 #include "core/delivery_outcome.h"
 #include "core/http_client.h"
+#include "core/lease.h"
 #include "platforms/x/x_token_store.h"
 
 namespace duplex::x {
@@ -47,6 +54,11 @@ class XUserToken {
 
   bool CanRefresh() const { return !config_.client_id.empty() && !initial_refresh_token_.empty(); }
 
+  // From now on the tokens are shared with the other instances through `refresh` (its state
+  // holds them; its holder refreshes); tokens already there replace those read at start, which
+  // are used until the first refresh otherwise. Call before the first Get.
+  void Share(std::unique_ptr<Lease> refresh);
+
   // The token to send now, refreshed first if needed.
   TokenResult Get(HttpClient& http, UnixMs now);
   // The current token when it is known and not about to expire, without refreshing and
@@ -58,13 +70,21 @@ class XUserToken {
   TokenResult RefreshAfterRejection(HttpClient& http, UnixMs now, const std::string& rejected);
 
  private:
+  // Under mu_: a refresh, under the lease when shared. `rejected` is the token X refused, if
+  // any: a shared token equal to it is not good enough.
+  TokenResult Refresh(HttpClient& http, UnixMs now, const std::string& rejected);
+  TokenResult RefreshShared(HttpClient& http, UnixMs now, const std::string& rejected);
   TokenResult RefreshLocked(HttpClient& http, UnixMs now);
-  void LoadSaved();
-  void Save() const;
+  // The access token is known and not about to expire.
+  bool Fresh(UnixMs now) const;
+  // Takes saved tokens (JSON, see Save) if they derive from the configured refresh_token.
+  void Adopt(const std::string& saved, const std::string& where);
+  void Save(UnixMs now) const;
 
   std::mutex mu_;
   const XOAuth2Config config_;
   const std::unique_ptr<TokenStore> store_;
+  std::unique_ptr<Lease> shared_;  // set by Share
   const std::string initial_refresh_token_;
   std::string access_token_;
   std::string refresh_token_;
