@@ -9,6 +9,7 @@
 #include "app/chats.h"
 #include "app/http_server.h"
 #include "app/httplib_client.h"
+#include "app/periodic.h"
 #include "commands/admin_commands.h"
 #include "commands/command_service.h"
 #include "commands/delivery_reports.h"
@@ -24,6 +25,12 @@
 #include "storage/open_store.h"
 
 namespace duplex {
+namespace {
+
+// How soon a route changed through one instance is used by the others (PostgreSQL).
+constexpr int kRouteRefreshMs = 2'000;
+
+}  // namespace
 
 struct App::Impl {
   Config config;
@@ -44,6 +51,10 @@ struct App::Impl {
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<SharedRouter> router;
   std::mutex reload_mu;  // one rebuild at a time, so an older route set never replaces a newer one
+  std::vector<Route> loaded_routes;  // what the router was last built from (under reload_mu)
+  // On a shared database, routes another instance's admin command changed: looked for every
+  // kRouteRefreshMs (the command reloads its own instance's at once).
+  std::unique_ptr<Periodic> route_refresh;
   std::unique_ptr<Lease> sla_lease;  // one SLA scheduler among the instances
   std::unique_ptr<SlaScheduler> sla_scheduler;
   WebhookDeps webhook_deps;
@@ -54,7 +65,9 @@ struct App::Impl {
 
   void DescribeMetrics();
   // Rebuilds the Router from the stored routes and swaps it in; webhooks never wait for it.
-  Status ReloadRoutes();
+  // `only_if_changed`: nothing happens (and nothing is logged) while the stored routes are
+  // the ones it was last built from.
+  Status ReloadRoutes(bool only_if_changed = false);
   void RegisterRoutes(HttpServer& s, bool with_metrics);
   // The builders App::Create runs in order, each on what the ones before it made.
   void BuildDelivery(std::uint64_t seed);
@@ -153,13 +166,16 @@ void App::Impl::DescribeMetrics() {
   });
 }
 
-Status App::Impl::ReloadRoutes() {
+Status App::Impl::ReloadRoutes(bool only_if_changed) {
   std::lock_guard lock(reload_mu);
   auto routes = store->ListRoutes();
   if (!routes.ok()) return routes.status();
+  if (only_if_changed && *routes == loaded_routes) return Status::Ok();
+  loaded_routes = *routes;
   const std::size_t count = routes->size();
   router->Set(std::make_shared<const Router>(std::move(*routes), config.chat.default_channel));
-  log::Info("routes loaded", {{"count", count}});
+  log::Info(only_if_changed ? "routes changed in the database; reloaded" : "routes loaded",
+            {{"count", count}});
   return Status::Ok();
 }
 
@@ -350,10 +366,16 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, AppDeps deps) {
 
   a.BuildDelivery(deps.seed);
   if (storage::IsPostgresUrl(config.database)) {
-    // Instances share this database: connectors keep their run-time credentials there.
+    // Instances share this database: connectors keep their run-time credentials there, and
+    // a route an admin changes through one instance reaches the others.
     for (auto& [name, connector] : a.connectors) {
       connector->ShareAcrossInstances(*a.store, a.engine->owner());
     }
+    a.route_refresh = std::make_unique<Periodic>([&a] {
+      if (Status s = a.ReloadRoutes(/*only_if_changed=*/true); !s.ok()) {
+        log::Warn("could not look for changed routes", {{"error", s.message()}});
+      }
+    });
   }
   a.BuildCommands();
   a.BuildWebhooks();
@@ -378,6 +400,7 @@ Status App::Start() {
   }
   a.worker->Start();
   a.sla_scheduler->Start(a.config.sla.check_seconds * 1000);
+  if (a.route_refresh) a.route_refresh->Start(kRouteRefreshMs);
   a.started = true;
   std::string platforms;
   for (const auto& [name, c] : a.connectors) platforms += (platforms.empty() ? "" : ",") + name;
@@ -398,6 +421,7 @@ bool App::Shutdown(int deadline_ms) {
   a.server->Stop();     // no new requests; those in progress are answered
   a.committer->Stop();  // everything acknowledged is committed
   a.sla_scheduler->Stop();
+  if (a.route_refresh) a.route_refresh->Stop();
   bool clean = a.worker->Stop(deadline_ms);
   if (a.started) log::Info("duplex stopped", {{"clean", clean}});
   return clean;

@@ -287,3 +287,69 @@ TEST_CASE(
 }
 
 }  // namespace duplex::test
+
+namespace duplex::test {
+
+TEST_CASE(
+    "cluster e2e: a route an admin adds or removes through one instance is used by the others "
+    "within seconds, without a restart") {
+  if (SkipWithoutPostgres()) return;
+  PgTestDatabase db;
+  FakeSlack slack;
+  FakeHttpServer receiver;
+  Cluster cluster(
+      kInstances, db.url(), slack.api_base(), receiver.url() + "/replies",
+      {{"chat",
+        {{"admins", {"U0STAFF"}}, {"rate_limit", {{"per_second", 1000}, {"burst", 1000}}}}}});
+  REQUIRE(cluster.StartAll());
+  int sent = 0;
+  // The channel a new refund mention through instance `i` is posted to.
+  auto route_of_refund = [&](int i) {
+    const std::string text = "refund " + std::to_string(++sent) + " via instance " +
+                             std::to_string(i) + " (route-marker)";
+    REQUIRE(Accepted(SignedMention(cluster.port(i), "r" + std::to_string(sent),
+                                   "conv-r" + std::to_string(sent), text)));
+    std::string channel;
+    REQUIRE(WaitUntil(
+        [&] {
+          for (const auto& p : slack.Posts()) {
+            if (p.value("text", "").find(text) != std::string::npos) {
+              channel = p.value("channel", "");
+              return true;
+            }
+          }
+          return false;
+        },
+        10'000));
+    return channel;
+  };
+  // Until instance `i` routes refunds to `channel` (each look is a new mention), at most 10 s.
+  auto routes_to = [&](int i, const std::string& channel) {
+    const auto start = std::chrono::steady_clock::now();
+    while (SecondsSince(start) < 10) {
+      if (route_of_refund(i) == channel) return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < kInstances; ++i) CHECK(route_of_refund(i) == kDefaultChannel);
+
+  auto added = SignedCommand(cluster.port(0), "route add refunds channel=C0REFUNDS keywords=refund",
+                             "trig-add");
+  REQUIRE(added.ok());
+  CHECK(added.response.body.find("refunds") != std::string::npos);
+  CHECK(route_of_refund(0) == "C0REFUNDS");  // the instance that ran the command: at once
+  for (int i = 1; i < kInstances; ++i) {
+    CAPTURE(i);
+    CHECK(routes_to(i, "C0REFUNDS"));  // the others: on their own, within seconds
+  }
+
+  REQUIRE(SignedCommand(cluster.port(1), "route rm refunds", "trig-rm").ok());
+  CHECK(route_of_refund(1) == kDefaultChannel);
+  for (int i : {0, 2}) {
+    CAPTURE(i);
+    CHECK(routes_to(i, kDefaultChannel));
+  }
+  for (int i = 0; i < kInstances; ++i) CHECK(cluster.Stop(i) == 0);
+}
+
+}  // namespace duplex::test
