@@ -1,6 +1,9 @@
 #include "storage/pg_connection.h"
 
 #include <cstdlib>
+#include <utility>
+
+#include "core/log.h"
 
 namespace duplex::storage {
 namespace {
@@ -11,7 +14,65 @@ std::string FirstLine(const char* message) {
   return m;
 }
 
+// libpq's keyword and value arrays for `options`. `dbname` holds the whole URI
+// (expand_dbname); the keys after it add to what it says.
+class ConnectParams {
+ public:
+  explicit ConnectParams(const PgOptions& o) {
+    const int keepalive_s = o.keepalive_idle_s + o.keepalive_interval_s * o.keepalive_count;
+    pairs_ = {{"dbname", o.url},
+              {"connect_timeout", std::to_string(o.connect_timeout_s)},
+              {"options", "-c statement_timeout=" + std::to_string(o.statement_timeout_ms) +
+                              " -c client_min_messages=warning"},
+              {"application_name", "duplex"},
+              {"keepalives", "1"},
+              {"keepalives_idle", std::to_string(o.keepalive_idle_s)},
+              {"keepalives_interval", std::to_string(o.keepalive_interval_s)},
+              {"keepalives_count", std::to_string(o.keepalive_count)},
+              {"tcp_user_timeout", std::to_string(keepalive_s * 1000)}};
+    for (const auto& [k, v] : pairs_) {
+      keys_.push_back(k.c_str());
+      values_.push_back(v.c_str());
+    }
+    keys_.push_back(nullptr);
+    values_.push_back(nullptr);
+  }
+  const char* const* keys() const { return keys_.data(); }
+  const char* const* values() const { return values_.data(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> pairs_;
+  std::vector<const char*> keys_;
+  std::vector<const char*> values_;
+};
+
+// A server that restarted or failed over closed its connections; one that sat idle in the
+// pool still reads as open until libpq reads the socket. The server usually says why before
+// it closes, so the second read reaches the close, which marks the connection broken.
+bool StillOpen(PGconn* conn) {
+  for (int i = 0; i < 2 && PQstatus(conn) == CONNECTION_OK; ++i) PQconsumeInput(conn);
+  return PQstatus(conn) == CONNECTION_OK;
+}
+
+// The server's last words on a connection it ends (FATAL: terminating connection …) arrive
+// while the connection is idle, where libpq hands them to the notice processor, whose
+// default prints them raw on stderr. The log has them in its own format.
+void LogNotice(void*, const char* message) {
+  log::Debug("PostgreSQL notice", {{"message", FirstLine(message)}});
+}
+
 }  // namespace
+
+PGconn* PgConnectStart(const PgOptions& options) {
+  const ConnectParams params(options);
+  PGconn* conn = PQconnectStartParams(params.keys(), params.values(), /*expand_dbname=*/1);
+  if (conn != nullptr) PQsetNoticeProcessor(conn, LogNotice, nullptr);
+  return conn;
+}
+
+std::string PgConnError(PGconn* conn) {
+  return FirstLine(PQerrorMessage(conn));
+}
 
 std::int64_t PgResult::Int(int row, int col) const {
   return std::strtoll(PQgetvalue(r_.get(), row, col), nullptr, 10);
@@ -41,7 +102,7 @@ Result<PgResult> PgExec(PGconn* conn, const std::string& sql, const PgParams& pa
                                            nullptr, values.data(), nullptr, nullptr, 0));
   if (!r.ok()) {
     std::string error = r.Error();
-    if (error.empty()) error = FirstLine(PQerrorMessage(conn));
+    if (error.empty()) error = PgConnError(conn);
     return Status::Unavailable("PostgreSQL: " + error);
   }
   return r;
@@ -62,22 +123,57 @@ PgPool::~PgPool() {
 }
 
 Result<PGconn*> PgPool::Connect() const {
-  // expand_dbname: `dbname` holds the whole URI; the keys after it add to what it says.
-  const std::string connect_timeout = std::to_string(options_.connect_timeout_s);
-  const std::string server_options =
-      "-c statement_timeout=" + std::to_string(options_.statement_timeout_ms) +
-      " -c client_min_messages=warning";
-  const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
-  const char* values[] = {options_.url.c_str(), connect_timeout.c_str(), server_options.c_str(),
-                          "duplex", nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  const ConnectParams params(options_);
+  PGconn* conn = PQconnectdbParams(params.keys(), params.values(), /*expand_dbname=*/1);
   if (conn == nullptr) return Status::Unavailable("PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string error = FirstLine(PQerrorMessage(conn));
+    std::string error = PgConnError(conn);
     PQfinish(conn);
     return Status::Unavailable("cannot connect to PostgreSQL: " + error);
   }
+  PQsetNoticeProcessor(conn, LogNotice, nullptr);
   return conn;
+}
+
+Result<PGconn*> PgPool::Reconnect(PGconn* conn) {
+  const auto now = std::chrono::steady_clock::now();
+  bool probe = false;
+  {
+    std::lock_guard lock(mu_);
+    if (unreachable_) {
+      if (probing_ || now < next_try_) {
+        return Status::Unavailable("PostgreSQL unreachable: " + last_error_);
+      }
+      probing_ = probe = true;
+    }
+  }
+  Result<PGconn*> out = conn;
+  if (conn == nullptr) {
+    out = Connect();
+  } else {
+    // The same parameters again; the notice processor stays.
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+      out = Status::Unavailable("cannot reconnect to PostgreSQL: " + PgConnError(conn));
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (probe) probing_ = false;
+  if (out.ok()) {
+    if (unreachable_) log::Info("database reachable again", {{"database", "postgresql"}});
+    unreachable_ = false;
+  } else {
+    if (!unreachable_) {
+      log::Warn("database unreachable; new connections are tried every " +
+                    std::to_string(options_.retry_connect_ms) + " ms",
+                {{"database", "postgresql"}, {"error", out.status().message()}});
+    }
+    unreachable_ = true;
+    last_error_ = out.status().message();
+    next_try_ =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.retry_connect_ms);
+  }
+  return out;
 }
 
 Result<PgPool::Conn> PgPool::Acquire() {
@@ -92,25 +188,19 @@ Result<PgPool::Conn> PgPool::Acquire() {
       ++open_;
     }
   }
-  if (conn == nullptr) {
-    auto fresh = Connect();
-    if (!fresh.ok()) {
+  if (conn != nullptr && StillOpen(conn)) return Conn(this, conn);
+  auto fresh = Reconnect(conn);
+  if (!fresh.ok()) {
+    if (conn != nullptr) {
+      Release(conn);  // broken, kept for the next caller to reset
+    } else {
       std::lock_guard lock(mu_);
       --open_;
       free_cv_.notify_one();
-      return fresh.status();
     }
-    conn = *fresh;
-  } else if (PQstatus(conn) != CONNECTION_OK) {
-    // Broken since it was last used: reconnect with the same parameters.
-    PQreset(conn);
-    if (PQstatus(conn) != CONNECTION_OK) {
-      std::string error = FirstLine(PQerrorMessage(conn));
-      Release(conn);
-      return Status::Unavailable("cannot reconnect to PostgreSQL: " + error);
-    }
+    return fresh.status();
   }
-  return Conn(this, conn);
+  return Conn(this, *fresh);
 }
 
 void PgPool::Release(PGconn* conn) {
