@@ -40,6 +40,9 @@ struct App::Impl {
   RateLimiter limiter;
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<DeliveryWorker> worker;
+  // Wakes the worker when another instance commits a delivery (PostgreSQL); after `worker`,
+  // so it is destroyed before the worker it wakes.
+  std::unique_ptr<OutboxWatch> outbox_watch;
   std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<SharedRouter> router;
@@ -127,6 +130,10 @@ void App::Impl::DescribeMetrics() {
                    "counter");
   metrics.Describe("duplex_http_connections_refused_total",
                    "Connections answered 503 (overloaded) or cut off (timeout, too_large)",
+                   "counter");
+  metrics.Describe("duplex_outbox_notifications_total",
+                   "Wake-ups of the delivery worker by deliveries any instance committed "
+                   "(PostgreSQL LISTEN), reconnections included",
                    "counter");
   metrics.OnRender([this](Metrics& m) {
     if (auto s = store->GetOutboxStats(); s.ok()) {
@@ -362,7 +369,17 @@ Status App::Start() {
       return s;
     }
   }
-  a.worker->Start();
+  if (a.config.delivery_enabled) {
+    a.worker->Start();
+    DeliveryWorker* w = a.worker.get();
+    Metrics* m = &a.metrics;
+    a.outbox_watch = a.store->WatchOutbox([w, m] {
+      m->Inc("duplex_outbox_notifications_total");
+      w->Wake();
+    });
+  } else {
+    log::Info("delivery disabled on this instance: the others sharing the database send");
+  }
   a.sla_scheduler->Start(a.config.sla.check_seconds * 1000);
   a.started = true;
   std::string platforms;
@@ -384,6 +401,7 @@ bool App::Shutdown(int deadline_ms) {
   a.server->Stop();     // no new requests; those in progress are answered
   a.committer->Stop();  // everything acknowledged is committed
   a.sla_scheduler->Stop();
+  a.outbox_watch.reset();
   bool clean = a.worker->Stop(deadline_ms);
   if (a.started) log::Info("duplex stopped", {{"clean", clean}});
   return clean;

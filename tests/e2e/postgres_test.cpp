@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -70,15 +72,35 @@ HttpResult SignedCommand(int port, const std::string& text, const std::string& t
   return http.Send(req);
 }
 
-// Ready: /readyz answers 200 (the database is reachable).
-bool Ready(int port) {
+// /readyz's status, or 0 when it does not answer within `timeout_ms`.
+int ReadyStatus(int port, int timeout_ms = 500) {
   HttplibClient http;
   HttpRequest r;
   r.method = "GET";
   r.url = "http://127.0.0.1:" + std::to_string(port) + "/readyz";
-  r.timeout_ms = 500;
+  r.timeout_ms = timeout_ms;
   auto res = http.Send(r);
-  return res.ok() && res.response.status == 200;
+  return res.ok() ? res.response.status : 0;
+}
+
+// Ready: /readyz answers 200 (the database is reachable).
+bool Ready(int port) {
+  return ReadyStatus(port) == 200;
+}
+
+// The value of an unlabelled series on /metrics, or -1 when it is not there.
+double Metric(int port, const std::string& name) {
+  HttplibClient http;
+  HttpRequest r;
+  r.method = "GET";
+  r.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  r.timeout_ms = 2000;
+  auto res = http.Send(r);
+  if (!res.ok()) return -1;
+  const std::string line = "\n" + name + " ";
+  const auto at = res.response.body.find(line);
+  if (at == std::string::npos) return -1;
+  return std::stod(res.response.body.substr(at + line.size()));
 }
 
 std::size_t PostsWith(const FakeSlack& slack, const std::string& needle) {
@@ -177,6 +199,113 @@ TEST_CASE(
   CHECK(receiver.Count("/replies") == 1);
   CHECK(PostsWith(slack, "pg-reply-once") >= 1);  // the confirmation in the thread
 
+  CHECK(a.Signal(SIGTERM) == 0);
+  CHECK(b.Signal(SIGTERM) == 0);
+}
+
+namespace {
+
+// Chat and platform pacing out of the way: what these tests time is the hand-over between
+// instances, not a token bucket.
+json Unpaced(json config) {
+  config["chat"]["rate_limit"] = {{"per_second", 1000}, {"burst", 1000}};
+  config["delivery"]["platform_rate_limit"] = {{"per_second", 1000}, {"burst", 1000}};
+  return config;
+}
+
+// Replies a reply receiver accepted, with when (wall clock, as the outbox's created_at).
+class ReceivedReplies {
+ public:
+  FakeAnswer Accept(const RecordedRequest& r) {
+    std::lock_guard lock(mu_);
+    at_.push_back(SystemClock().NowMs());
+    bodies_.push_back(r.body);
+    return FakeAnswer{200, R"({"url":"https://crm/r/1"})"};
+  }
+  std::size_t Count() const {
+    std::lock_guard lock(mu_);
+    return at_.size();
+  }
+  UnixMs At(std::size_t i) const {
+    std::lock_guard lock(mu_);
+    return at_.at(i);
+  }
+  std::size_t With(const std::string& needle) const {
+    std::lock_guard lock(mu_);
+    return static_cast<std::size_t>(std::count_if(bodies_.begin(), bodies_.end(), [&](auto& b) {
+      return b.find(needle) != std::string::npos;
+    }));
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<UnixMs> at_;
+  std::vector<std::string> bodies_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "postgres e2e: a reply committed on an instance that does not send is sent by the other, "
+    "woken by the commit (LISTEN/NOTIFY), not by its next poll") {
+  if (SkipWithoutPostgres()) return;
+  PgTestDatabase db;
+  TempDir dir;
+  FakeSlack slack;
+  FakeHttpServer receiver;
+  ReceivedReplies from_a, from_b;  // each instance posts replies to a path of its own
+  receiver.On("/replies-a", [&](const RecordedRequest& r) { return from_a.Accept(r); });
+  receiver.On("/replies-b", [&](const RecordedRequest& r) { return from_b.Accept(r); });
+  const int port_a = FreePort();
+  const int port_b = FreePort();
+  // a takes webhooks and commands and sends nothing (delivery.enabled false); b sends.
+  json a_config =
+      Unpaced(Config(db.url(), port_a, slack.api_base(), receiver.url() + "/replies-a"));
+  a_config["delivery"]["enabled"] = false;
+  WriteFile(dir.File("a.json"), a_config.dump());
+  WriteFile(
+      dir.File("b.json"),
+      Unpaced(Config(db.url(), port_b, slack.api_base(), receiver.url() + "/replies-b")).dump());
+  std::filesystem::create_directories(dir.File("a"));
+  std::filesystem::create_directories(dir.File("b"));
+  DuplexProcess a({"serve", "--config", dir.File("a.json"), "--log-level", "warn"}, dir.File("a"));
+  DuplexProcess b({"serve", "--config", dir.File("b.json"), "--log-level", "warn"}, dir.File("b"));
+  REQUIRE(WaitUntil([&] { return Ready(port_a) && Ready(port_b); }, 15'000));
+
+  auto mention = SignedMention(port_a, "w1", "conv-w", "where is order wake-marker?");
+  REQUIRE(mention.ok());
+  CHECK(mention.response.status == 200);
+  REQUIRE(slack.WaitForPosts(1, 10'000));  // posted by b
+  REQUIRE(WaitOutboxDrained(port_b, 10'000));
+
+  constexpr int kTries = 8;
+  std::vector<UnixMs> latencies;
+  for (int i = 0; i < kTries; ++i) {
+    CAPTURE(i);
+    const std::string marker = "wake-reply-" + std::to_string(i);
+    auto queued = SignedCommand(port_a, "reply 1 " + marker, "trig-w" + std::to_string(i));
+    REQUIRE(queued.ok());
+    REQUIRE(queued.response.body.find("Queued reply to #1") != std::string::npos);
+    REQUIRE(WaitUntil([&] { return from_b.Count() > static_cast<std::size_t>(i); }, 10'000));
+    CHECK(from_b.With(marker) == 1);
+    // Committed at the row's created_at (taken in the transaction, just before COMMIT).
+    const UnixMs committed = std::stoll(
+        PgQuery(db.url(),
+                "SELECT o.created_at FROM outbox o JOIN messages m ON m.id = o.message_id"
+                " WHERE o.kind = 'platform_reply' AND m.text LIKE '%" +
+                    marker + "%'"));
+    latencies.push_back(from_b.At(static_cast<std::size_t>(i)) - committed);
+    // The confirmation in the thread goes before the next reply of the conversation.
+    REQUIRE(WaitOutboxDrained(port_b, 10'000));
+  }
+  CHECK(from_a.Count() == 0);
+  CHECK(from_b.Count() == static_cast<std::size_t>(kTries));
+  // b heard each commit of a's: the wake-ups came through the database.
+  CHECK(Metric(port_b, "duplex_outbox_notifications_total") >= kTries);
+  std::sort(latencies.begin(), latencies.end());
+  MESSAGE("commit on a -> reply at the platform from b, ms over "
+          << kTries << " tries: median " << latencies[kTries / 2] << ", max " << latencies.back()
+          << ", min " << latencies.front());
   CHECK(a.Signal(SIGTERM) == 0);
   CHECK(b.Signal(SIGTERM) == 0);
 }

@@ -118,6 +118,9 @@ class FailingStore final : public Store {
     return inner_.ListDeliveries(states, limit);
   }
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
+  std::unique_ptr<OutboxWatch> WatchOutbox(std::function<void()> on_change) override {
+    return inner_.WatchOutbox(std::move(on_change));
+  }
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
   Result<int> RecoverExpired(
       UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;
