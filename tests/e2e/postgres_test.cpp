@@ -14,6 +14,7 @@
 #include "core/text.h"
 #include "security/signatures.h"
 #include "support/e2e_env.h"
+#include "support/pg_private_server.h"
 #include "support/pg_test_db.h"
 #include "support/process.h"
 
@@ -308,6 +309,118 @@ TEST_CASE(
           << ", min " << latencies.front());
   CHECK(a.Signal(SIGTERM) == 0);
   CHECK(b.Signal(SIGTERM) == 0);
+}
+
+TEST_CASE(
+    "postgres e2e: the database restarts (fast, then immediate): webhooks get 503 and /readyz "
+    "says not ready meanwhile, then all comes back without restarting duplex, nothing "
+    "acknowledged lost") {
+  if (PgPrivateServer::Skip()) return;
+  PgPrivateServer pg;  // private: the shared test server must keep running
+  TempDir dir;
+  FakeSlack slack;
+  FakeHttpServer receiver;
+  ReceivedReplies replies;
+  std::mutex first_mu;
+  bool refused_once = false;
+  // The first attempt of the reply fails (a 500: retried about 5 s later), so it is still
+  // queued when the database goes away.
+  receiver.On("/replies", [&](const RecordedRequest& r) {
+    {
+      std::lock_guard lock(first_mu);
+      if (!refused_once) {
+        refused_once = true;
+        return FakeAnswer{500, "{}"};
+      }
+    }
+    return replies.Accept(r);
+  });
+  const int port = FreePort();
+  WriteFile(dir.File("c.json"),
+            Unpaced(Config(pg.url(), port, slack.api_base(), receiver.url() + "/replies")).dump());
+  DuplexProcess duplex({"serve", "--config", dir.File("c.json")}, dir.path().string());
+  INFO("duplex's log:\n" << duplex.Stderr());  // read if a check fails
+  REQUIRE(WaitUntil([&] { return Ready(port); }, 15'000));
+
+  std::vector<std::string> acknowledged;                     // markers of mentions answered 2xx
+  std::vector<std::pair<std::string, std::string>> refused;  // (id, marker) answered 503
+  auto mention = [&](const std::string& id) {
+    const std::string marker = "outage-marker-" + id;
+    auto r = SignedMention(port, id, "conv-" + id, "where is " + marker + "?");
+    if (r.ok() && r.response.status == 200) acknowledged.push_back(marker);
+    return r;
+  };
+  // Conversation #1, which the reply answers (its thread notice quotes it, so it has no marker).
+  auto anchor = SignedMention(port, "anchor", "conv-anchor", "please answer me");
+  REQUIRE(anchor.ok());
+  REQUIRE(anchor.response.status == 200);
+  REQUIRE(mention("before").response.status == 200);
+  REQUIRE(slack.WaitForPosts(2, 10'000));
+  auto queued = SignedCommand(port, "reply 1 queued-before-the-outage", "trig-outage");
+  REQUIRE(queued.ok());
+  REQUIRE(queued.response.body.find("Queued reply to #1") != std::string::npos);
+  REQUIRE(WaitUntil(
+      [&] {
+        std::lock_guard lock(first_mu);
+        return refused_once;
+      },
+      10'000));
+
+  UnixMs first_stop = 0;
+  for (const std::string mode : {"fast", "immediate"}) {
+    CAPTURE(mode);
+    pg.Stop(mode);
+    if (first_stop == 0) first_stop = SystemClock().NowMs();
+    const auto start = std::chrono::steady_clock::now();
+    auto during = mention("during-" + mode);
+    // Answered (no hang: the client gives up after 5 s), and 503, so the platform resends.
+    REQUIRE(during.ok());
+    CHECK(during.response.status == 503);
+    refused.emplace_back("during-" + mode, "outage-marker-during-" + mode);
+    CHECK(ReadyStatus(port, 5000) == 503);
+    MESSAGE("pg_ctl stop -m " << mode << ": webhook and /readyz answered 503 in "
+                              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count()
+                              << " ms");
+
+    pg.Start();
+    const auto restarted = std::chrono::steady_clock::now();
+    REQUIRE(WaitUntil([&] { return Ready(port); }, 15'000));
+    MESSAGE("ready again " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - restarted)
+                                  .count()
+                           << " ms after the server accepted connections");
+    auto after = mention("after-" + mode);
+    REQUIRE(after.ok());
+    CHECK(after.response.status == 200);
+  }
+  // The platform resends what was refused: now accepted.
+  for (const auto& [id, marker] : refused) {
+    auto resent = mention(id);
+    REQUIRE(resent.ok());
+    CHECK(resent.response.status == 200);
+  }
+
+  // Everything acknowledged is stored and posted once; the reply queued before is sent after.
+  REQUIRE(WaitUntil([&] { return replies.Count() >= 1; }, 20'000));
+  REQUIRE(WaitOutboxDrained(port, 20'000));
+  CHECK(acknowledged.size() == 5);
+  for (const auto& marker : acknowledged) {
+    CAPTURE(marker);
+    CHECK(PgQuery(pg.url(), "SELECT count(*) FROM messages WHERE text LIKE '%" + marker + "%'") ==
+          "1");
+    CHECK(PostsWith(slack, marker) == 1);
+  }
+  CHECK(replies.Count() == 1);
+  CHECK(replies.With("queued-before-the-outage") == 1);
+  CHECK(replies.At(0) > first_stop);
+
+  const std::string log = duplex.Stderr();
+  CHECK(log.find("database unreachable") != std::string::npos);
+  CHECK(log.find("database reachable again") != std::string::npos);
+  CHECK(log.find("outbox listener reconnected") != std::string::npos);
+  CHECK(duplex.Signal(SIGTERM) == 0);
 }
 
 }  // namespace duplex::test

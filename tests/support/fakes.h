@@ -71,9 +71,14 @@ class FailingStore final : public Store {
   // there (nothing that would have run after that point runs).
   bool crash_on_note = false;
   void Restart() { crashed_ = false; }
+  // Every write fails from now until Restart(), as while the database is away.
+  void Crash() { crashed_ = true; }
   // Runs after every ClaimDue that succeeded, with what it claimed: a test acts between a
   // claim and its use.
   std::function<void(const std::vector<Delivery>&)> after_claim;
+  // The next this many ClaimDue calls claim in the real store but answer Unavailable, as when
+  // the connection breaks after the commit.
+  int lose_claim_answers = 0;
 
   Status Ping() override { return inner_.Ping(); }
   Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
@@ -101,6 +106,10 @@ class FailingStore final : public Store {
       const std::vector<std::string>& skip,
       const std::function<bool(const Delivery&)>& admit) override {
     auto claimed = Write([&] { return inner_.ClaimDue(owner, now, lease_ms, limit, skip, admit); });
+    if (claimed.ok() && lose_claim_answers > 0) {
+      --lose_claim_answers;
+      return Status::Unavailable("connection lost after the commit (injected)");
+    }
     if (claimed.ok() && after_claim) after_claim(*claimed);
     return claimed;
   }
