@@ -125,6 +125,23 @@ TEST_CASE("group commit is on unless database_group_commit is false (for benchma
   CHECK(bad.status().message().find("database_group_commit: must be") != std::string::npos);
 }
 
+TEST_CASE("delivery is on unless delivery.enabled is false, which needs a shared PostgreSQL") {
+  auto on = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"}})", FakeEnv({}));
+  REQUIRE_MESSAGE(on.ok(), on.status().message());
+  CHECK(on->delivery_enabled);
+  auto off = ParseConfig(R"({"database":"postgresql://db/duplex","chat":{"kind":"console"},)"
+                         R"("delivery":{"enabled":false}})",
+                         FakeEnv({}));
+  REQUIRE_MESSAGE(off.ok(), off.status().message());
+  CHECK_FALSE(off->delivery_enabled);
+  // On SQLite no other process could send what this one stores.
+  auto alone = ParseConfig(
+      R"({"database":"x.db","chat":{"kind":"console"},"delivery":{"enabled":false}})", FakeEnv({}));
+  REQUIRE_FALSE(alone.ok());
+  CHECK(alone.status().message().find("delivery.enabled: false needs a PostgreSQL database") !=
+        std::string::npos);
+}
+
 TEST_CASE("console chat needs no Slack credentials") {
   auto c = ParseConfig(R"({"database":"x.db","chat":{"kind":"console"}})", FakeEnv({}));
   REQUIRE_MESSAGE(c.ok(), c.status().message());

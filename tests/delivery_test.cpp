@@ -358,6 +358,90 @@ TEST_CASE("a failed store write while recording an outcome is retried, then left
   CHECK(rig.Get(1).state == DeliveryState::kDone);
 }
 
+TEST_CASE(
+    "an outcome the database was away to record is written once it is back, within the "
+    "attempt's lease — after it, left for recovery") {
+  Rig rig;
+  rig.Ingest("e1", "c1");
+  rig.Ingest("e2", "c2");
+  test::FailingStore failing(*rig.store, 0);
+  DeliveryDeps d;
+  d.store = &failing;
+  d.clock = &rig.clock;
+  d.chat = &rig.chat;
+  d.connectors = &rig.connectors;
+  d.http = &rig.http;
+  d.limiter = &rig.limiter;
+  DeliveryEngine engine(d);
+  // The database goes away while the attempts run: the posts are made, their outcomes wait.
+  failing.after_claim = [&](const std::vector<Delivery>&) { failing.Crash(); };
+  engine.RunDue();
+  CHECK(rig.chat.posts().size() == 2);
+  // Away for 10 s, many more passes than the few quick tries.
+  for (int s = 0; s < 10; ++s) {
+    rig.clock.Advance(1'000);
+    engine.RunDue();
+  }
+  failing.after_claim = nullptr;
+  failing.Restart();
+  rig.clock.Advance(1'000);
+  engine.RunDue();
+  CHECK(rig.Get(1).state == DeliveryState::kDone);
+  CHECK(rig.Get(2).state == DeliveryState::kDone);
+  CHECK(rig.chat.posts().size() == 2);
+
+  // Away longer than the lease: the outcome is given up, recovery settles the row.
+  rig.Ingest("e3", "c3");
+  failing.after_claim = [&](const std::vector<Delivery>&) { failing.Crash(); };
+  engine.RunDue();
+  rig.clock.Advance(d.lease_ms + 1'000);
+  engine.RunDue();
+  failing.after_claim = nullptr;
+  failing.Restart();
+  engine.RunDue();
+  CHECK(rig.Get(3).state == DeliveryState::kSending);
+}
+
+TEST_CASE(
+    "a claim that committed as its connection broke is given back once the database answers, "
+    "and sent once") {
+  Rig rig;
+  rig.Ingest("e1", "c1");
+  test::FailingStore failing(*rig.store, 0);
+  DeliveryDeps d;
+  d.store = &failing;
+  d.clock = &rig.clock;
+  d.chat = &rig.chat;
+  d.connectors = &rig.connectors;
+  d.http = &rig.http;
+  d.limiter = &rig.limiter;
+  DeliveryEngine engine(d);
+  failing.lose_claim_answers = 1;
+  CHECK(engine.RunDue() == 0);  // claimed in the store; the engine never heard of it
+  CHECK(rig.Get(1).state == DeliveryState::kSending);
+  CHECK(rig.Get(1).owner == engine.owner());
+  CHECK(engine.RunDue() == 1);  // given back, then claimed and sent
+  CHECK(rig.Get(1).state == DeliveryState::kDone);
+  CHECK(rig.chat.posts().size() == 1);
+  // Claims the engine holds (queued or running) are left alone.
+  rig.Ingest("e2", "c2");
+  UnixMs wake_at = 0;
+  auto held = engine.Claim(10, wake_at);
+  REQUIRE(held.size() == 1);
+  rig.Ingest("e3", "c3");
+  failing.lose_claim_answers = 1;
+  CHECK(engine.Claim(10, wake_at).empty());
+  auto again = engine.Claim(10, wake_at);  // e3 given back and claimed again, e2 kept
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].id == 3);
+  CHECK(rig.Get(2).state == DeliveryState::kSending);
+  engine.Execute(held[0]);
+  engine.Execute(again[0]);
+  CHECK(rig.Get(2).state == DeliveryState::kDone);
+  CHECK(rig.Get(3).state == DeliveryState::kDone);
+  CHECK(rig.chat.posts().size() == 3);
+}
+
 }  // namespace duplex
 
 namespace duplex {

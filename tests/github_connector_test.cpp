@@ -2,11 +2,7 @@
 // payload shapes), malformed input, and the REST and GraphQL replies with every error class.
 #include <doctest/doctest.h>
 
-#include <mutex>
-
 #include <nlohmann/json.hpp>
-
-#include "core/log.h"
 
 #include "platforms/github/github_connector.h"
 #include "platforms/registry.h"
@@ -555,22 +551,6 @@ json CommentBy(const std::string& fixture, std::int64_t id, const std::string& l
   body["sender"]["login"] = login;
   return body;
 }
-
-struct LogCapture {
-  LogCapture() {
-    log::SetSink([this](const std::string& line) {
-      std::lock_guard lock(mu);
-      lines += line + "\n";
-    });
-  }
-  ~LogCapture() { log::ResetSink(); }
-  std::string Text() {
-    std::lock_guard lock(mu);
-    return lines;
-  }
-  std::mutex mu;
-  std::string lines;
-};
 
 InboundRequest At(InboundRequest r, UnixMs now) {
   r.now = now;

@@ -6,9 +6,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <mutex>
 
-#include "core/log.h"
 #include "storage/maintenance.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_store.h"
@@ -82,21 +80,7 @@ struct UsualUmask {
   mode_t old;
 };
 
-struct LogCapture {
-  LogCapture() {
-    log::SetSink([this](const std::string& line) {
-      std::lock_guard lock(mu);
-      lines += line + "\n";
-    });
-  }
-  ~LogCapture() { log::ResetSink(); }
-  std::string Text() {
-    std::lock_guard lock(mu);
-    return lines;
-  }
-  std::mutex mu;
-  std::string lines;
-};
+using test::LogCapture;
 
 }  // namespace
 

@@ -1,7 +1,12 @@
-// The PostgreSQL store so far: connection pool with timeouts and reconnection, and schema
-// migrations with SQLite's step numbers under an advisory lock. Each test gets a database
+// The PostgreSQL store so far: connection pool with timeouts and reconnection (after a
+// restart or while the server is unreachable: on a private server, tests/support/
+// pg_private_server.h), and schema migrations with SQLite's step numbers under an advisory
+// lock. Each test gets a database
 // of its own on the throwaway server (scripts/with-postgres); skipped without one.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -10,7 +15,9 @@
 #include "storage/pg_connection.h"
 #include "storage/pg_migrations.h"
 #include "storage/pg_store.h"
+#include "support/pg_private_server.h"
 #include "support/pg_test_db.h"
+#include "support/test_util.h"
 
 namespace duplex {
 namespace {
@@ -19,6 +26,32 @@ PgStoreOptions Options(const test::PgTestDatabase& db) {
   PgStoreOptions o;
   o.connection.url = db.url();
   return o;
+}
+
+// Accepts TCP connections on 127.0.0.1:`port` (the kernel completes them) and never answers:
+// a server gone silent, as a host lost behind a load balancer or a frozen primary looks.
+class SilentPort {
+ public:
+  explicit SilentPort(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    const int on = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    ok_ = bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && listen(fd_, 16) == 0;
+  }
+  ~SilentPort() { close(fd_); }
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_;
+  bool ok_ = false;
+};
+
+std::chrono::milliseconds Since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start);
 }
 
 }  // namespace
@@ -115,13 +148,18 @@ TEST_CASE("postgres: statements time out, and a connection the server ended is r
     // No JIT: it compiled the claim query on every pass (half a second of server CPU each).
     CHECK(storage::PgExec(conn->get(), "SHOW jit")->Text(0, 0) == "off");
   }
-  // The server ends the pool's only connection (as a restart or failover would).
-  CHECK(test::PgQuery(db.url(), "SELECT pg_terminate_backend(" + pid + ")") == "t");
   {
+    // The server ends the pool's only connection while a call holds it (as a restart or
+    // failover would mid-call; one ended while idle: tests/pg_listener_test.cpp).
     auto conn = (*pool)->Acquire();
     REQUIRE(conn.ok());
+    CHECK(test::PgQuery(db.url(), "SELECT pg_terminate_backend(" + pid + ")") == "t");
+    REQUIRE(test::WaitUntil([&] {
+      return test::PgQuery(db.url(), "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) ==
+             "0";
+    }));
     auto broken = storage::PgExec(conn->get(), "SELECT 1");
-    CHECK_FALSE(broken.ok());  // the call that finds it broken fails...
+    CHECK_FALSE(broken.ok());  // the call whose connection broke under it fails...
     CHECK(broken.status().code() == StatusCode::kUnavailable);
   }
   auto conn = (*pool)->Acquire();  // ...and the next one runs on a new connection
@@ -186,6 +224,68 @@ TEST_CASE("postgres: an unreachable server or a wrong password is Unavailable, n
   CHECK(s.status().code() == StatusCode::kUnavailable);
   CHECK(s.status().message().find("cannot connect to PostgreSQL") != std::string::npos);
   CHECK(s.status().message().find("wrong") == std::string::npos);  // no password in it
+}
+
+TEST_CASE(
+    "postgres: a connection the server closed while it sat idle is replaced before it is lent") {
+  if (test::SkipWithoutPostgres()) return;
+  test::PgTestDatabase db;
+  storage::PgOptions o;
+  o.url = db.url();
+  o.pool_size = 1;
+  auto pool = storage::PgPool::Open(o);
+  REQUIRE(pool.ok());
+  std::string pid;
+  {
+    auto conn = (*pool)->Acquire();
+    REQUIRE(conn.ok());
+    pid = storage::PgExec(conn->get(), "SELECT pg_backend_pid()")->Text(0, 0);
+  }
+  // The server ends the pool's only connection, as a restart or failover would.
+  CHECK(test::PgQuery(db.url(), "SELECT pg_terminate_backend(" + pid + ")") == "t");
+  REQUIRE(test::WaitUntil([&] {
+    return test::PgQuery(db.url(), "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) ==
+           "0";
+  }));
+  auto conn = (*pool)->Acquire();
+  REQUIRE(conn.ok());
+  auto fresh = storage::PgExec(conn->get(), "SELECT pg_backend_pid()");
+  REQUIRE_MESSAGE(fresh.ok(), fresh.status().message());
+  CHECK(fresh->Text(0, 0) != pid);
+}
+
+TEST_CASE(
+    "postgres: while the server cannot be reached, one caller at a time tries to connect — the "
+    "others fail at once, and it is logged when it goes and when it comes back") {
+  if (test::PgPrivateServer::Skip()) return;
+  test::PgPrivateServer server;
+  storage::PgOptions o;
+  o.url = server.url();
+  o.connect_timeout_s = 2;  // libpq's least
+  o.pool_size = 2;
+  o.retry_connect_ms = 1500;
+  auto pool = storage::PgPool::Open(o);
+  REQUIRE(pool.ok());
+  test::LogCapture logs;
+  server.Stop("fast");
+  {
+    SilentPort silent(server.port());
+    REQUIRE(silent.ok());
+    auto start = std::chrono::steady_clock::now();
+    auto first = (*pool)->Acquire();  // waits out connect_timeout
+    CHECK_FALSE(first.ok());
+    CHECK(Since(start) >= std::chrono::milliseconds(1500));
+    CHECK(logs.Text().find("database unreachable") != std::string::npos);
+    start = std::chrono::steady_clock::now();
+    auto second = (*pool)->Acquire();
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().code() == StatusCode::kUnavailable);
+    CHECK(second.status().message().find("PostgreSQL unreachable") != std::string::npos);
+    CHECK(Since(start) < std::chrono::milliseconds(500));
+  }
+  server.Start();
+  REQUIRE(test::WaitUntil([&] { return (*pool)->Acquire().ok(); }, 10'000));
+  CHECK(logs.Text().find("database reachable again") != std::string::npos);
 }
 
 }  // namespace duplex

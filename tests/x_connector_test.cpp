@@ -5,12 +5,10 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
-#include "core/log.h"
 #include "core/text.h"
 #include "platforms/x/x_connector.h"
 #include "security/signatures.h"
@@ -55,21 +53,7 @@ std::unique_ptr<PlatformConnector> MakeWithHttp(const json& config, HttpClient& 
   return c;
 }
 
-struct LogCapture {
-  LogCapture() {
-    log::SetSink([this](const std::string& line) {
-      std::lock_guard lock(mu);
-      lines += line + "\n";
-    });
-  }
-  ~LogCapture() { log::ResetSink(); }
-  std::string Text() {
-    std::lock_guard lock(mu);
-    return lines;
-  }
-  std::mutex mu;
-  std::string lines;
-};
+using test::LogCapture;
 
 constexpr const char* kAnaProfile =
     R"({"data":{"id":"2244994945","name":"Ana Customer","username":"ana_customer","public_metrics":{"followers_count":12345,"following_count":321,"tweet_count":4021,"listed_count":4,"like_count":26,"media_count":3}}})";

@@ -47,6 +47,9 @@ struct App::Impl {
   std::unique_ptr<RateLimiter> limiter;  // pacing state in the store: shared on PostgreSQL
   std::unique_ptr<DeliveryEngine> engine;
   std::unique_ptr<DeliveryWorker> worker;
+  // Wakes the worker when another instance commits a delivery (PostgreSQL); after `worker`,
+  // so it is destroyed before the worker it wakes.
+  std::unique_ptr<OutboxWatch> outbox_watch;
   std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<SharedRouter> router;
@@ -141,6 +144,10 @@ void App::Impl::DescribeMetrics() {
                    "counter");
   metrics.Describe("duplex_http_connections_refused_total",
                    "Connections answered 503 (overloaded) or cut off (timeout, too_large)",
+                   "counter");
+  metrics.Describe("duplex_outbox_notifications_total",
+                   "Wake-ups of the delivery worker by deliveries any instance committed "
+                   "(PostgreSQL LISTEN), reconnections included",
                    "counter");
   metrics.OnRender([this](Metrics& m) {
     if (auto s = store->GetOutboxStats(); s.ok()) {
@@ -398,7 +405,17 @@ Status App::Start() {
       return s;
     }
   }
-  a.worker->Start();
+  if (a.config.delivery_enabled) {
+    a.worker->Start();
+    DeliveryWorker* w = a.worker.get();
+    Metrics* m = &a.metrics;
+    a.outbox_watch = a.store->WatchOutbox([w, m] {
+      m->Inc("duplex_outbox_notifications_total");
+      w->Wake();
+    });
+  } else {
+    log::Info("delivery disabled on this instance: the others sharing the database send");
+  }
   a.sla_scheduler->Start(a.config.sla.check_seconds * 1000);
   if (a.route_refresh) a.route_refresh->Start(kRouteRefreshMs);
   a.started = true;
@@ -422,6 +439,7 @@ bool App::Shutdown(int deadline_ms) {
   a.committer->Stop();  // everything acknowledged is committed
   a.sla_scheduler->Stop();
   if (a.route_refresh) a.route_refresh->Stop();
+  a.outbox_watch.reset();
   bool clean = a.worker->Stop(deadline_ms);
   if (a.started) log::Info("duplex stopped", {{"clean", clean}});
   return clean;

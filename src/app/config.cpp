@@ -9,6 +9,7 @@
 #include "core/config_section.h"
 #include "platforms/registry.h"
 #include "security/client_address.h"
+#include "storage/open_store.h"
 
 namespace duplex {
 
@@ -283,6 +284,12 @@ Result<Config> ParseConfig(const std::string& text, const EnvLookup& env) {
   }
   c.vip_followers = Int(root, "vip_followers");
   ConfigSection delivery = root.Child("delivery");
+  c.delivery_enabled = Bool(delivery, "enabled");
+  if (!c.delivery_enabled && !c.database.empty() && !storage::IsPostgresUrl(c.database)) {
+    delivery.Error("enabled",
+                   "false needs a PostgreSQL database shared with instances that send; on SQLite "
+                   "nothing would ever be sent");
+  }
   c.delivery_threads = SmallInt(delivery, "threads");
   c.delivery_lease_seconds = SmallInt(delivery, "lease_seconds");
   c.platform_rate_limit = Rate(delivery.Child("platform_rate_limit"));

@@ -78,6 +78,8 @@ struct Config {
   nlohmann::json platforms = nlohmann::json::object();  // expanded; built by the registry
   SlaConfig sla;
   std::int64_t vip_followers = 0;
+  // false: this instance sends nothing; the instances sharing its PostgreSQL database do.
+  bool delivery_enabled = true;
   int delivery_threads = 0;
   // How long an instance's claim on a delivery stands unless its heartbeat renews it
   // (DeliveryDeps::lease_ms): a dead instance's work is taken over this long after it died.

@@ -66,6 +66,7 @@ std::vector<ConfigKey> BuildSchema() {
       {"sla.routes", K::kRouteMinutes, json::object(), 1, 100'000},
 
       {"delivery", K::kObject, json::object()},
+      {"delivery.enabled", K::kBool, true},
       {"delivery.threads", K::kInt, 4, 1, 64},
       {"delivery.lease_seconds", K::kInt, 30, 5, 3600},
       {"delivery.platform_rate_limit", K::kObject, json::object()},

@@ -24,9 +24,11 @@ void DeliveryEngine::RetryUnfinished() {
   for (auto& u : pending) {
     const Status s = deps_.store->FinishDelivery(u.update, u.at);
     const log::Fields fields = {{"delivery", std::to_string(u.update.id)}};
+    if (s.ok() || s.code() == StatusCode::kNotFound) Settled(u.update.id);
     if (s.ok()) {
       log::Info("delivery outcome recorded on a later try", fields);
-    } else if (s.code() != StatusCode::kNotFound && ++u.tries < kFinishTries) {
+    } else if (s.code() != StatusCode::kNotFound &&
+               (++u.tries < kFinishTries || deps_.clock->NowMs() - u.at < deps_.lease_ms)) {
       std::lock_guard lock(finish_mu_);
       unfinished_.push_back(std::move(u));
     } else {
@@ -37,8 +39,37 @@ void DeliveryEngine::RetryUnfinished() {
   }
 }
 
+void DeliveryEngine::Settled(std::int64_t id) {
+  std::lock_guard lock(finish_mu_);
+  held_.erase(id);
+}
+
+void DeliveryEngine::ReleaseOrphans() {
+  {
+    std::lock_guard lock(finish_mu_);
+    if (!claims_unknown_) return;
+  }
+  auto sending = deps_.store->ListDeliveries({DeliveryState::kSending}, kOrphanScan);
+  if (!sending.ok()) return;  // the database is still away: next pass
+  std::vector<Delivery> orphans;
+  {
+    std::lock_guard lock(finish_mu_);
+    claims_unknown_ = false;
+    for (const auto& d : *sending) {
+      if (d.owner == deps_.owner && held_.count(d.id) == 0) orphans.push_back(d);
+    }
+  }
+  // Release sets claims_unknown_ again for one it cannot give back.
+  for (const auto& d : orphans) Release(d);
+  if (!orphans.empty()) {
+    log::Info("released deliveries claimed as the database connection broke",
+              {{"count", orphans.size()}});
+  }
+}
+
 std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
   RetryUnfinished();
+  ReleaseOrphans();
   const UnixMs now = deps_.clock->NowMs();
   wake_at = now + 60'000;
   {
@@ -61,8 +92,16 @@ std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
         return false;
       });
   if (!claimed.ok()) {
+    // It may have committed as the connection broke: rows claimed for no one, until
+    // ReleaseOrphans finds them.
+    std::lock_guard lock(finish_mu_);
+    claims_unknown_ = true;
     wake_at = now + 1000;
     return {};
+  }
+  {
+    std::lock_guard lock(finish_mu_);
+    for (const auto& d : *claimed) held_.insert(d.id);
   }
   if (auto next = deps_.store->NextDueAt(); next.ok() && next->has_value()) {
     wake_at = std::min(wake_at, std::max(now, **next));
@@ -86,8 +125,13 @@ void DeliveryEngine::Release(const Delivery& d) {
   update.count_attempt = false;
   update.next_attempt_at = deps_.clock->NowMs();
   update.error = d.last_error;
-  if (!deps_.store->FinishDelivery(update, deps_.clock->NowMs()).ok()) {
+  const Status s = deps_.store->FinishDelivery(update, deps_.clock->NowMs());
+  Settled(d.id);
+  if (!s.ok() && s.code() != StatusCode::kNotFound) {
     log::Warn("could not release a claimed delivery", {{"delivery", d.id}});
+    // Never attempted: ReleaseOrphans gives it back once the database answers.
+    std::lock_guard lock(finish_mu_);
+    claims_unknown_ = true;
   }
 }
 
@@ -269,6 +313,7 @@ void DeliveryEngine::GiveUp(const Delivery& d, const std::string& why) {
       }
     }
     Status s = deps_.store->FinishDelivery(update, deps_.clock->NowMs());
+    if (s.ok() || s.code() == StatusCode::kNotFound) Settled(d.id);
     if (!s.ok()) fields.emplace_back("store_error", s.message());
     log::Error(s.ok() ? "delivery attempt threw; the delivery was given up"
                       : "delivery attempt threw and its end was not recorded",
@@ -430,6 +475,7 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome,
   }
   NoteCredential(d, outcome, update);
   const Status s = deps_.store->FinishDelivery(update, now);
+  if (s.ok() || s.code() == StatusCode::kNotFound) Settled(d.id);
   log::Fields fields = {
       {"delivery", d.id}, {"kind", ToString(d.kind)}, {"target", d.target}, {"result", result}};
   if (!outcome.error.empty()) fields.emplace_back("error", outcome.error);
@@ -439,8 +485,9 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome,
     fields.emplace_back("store_error", s.message());
     log::Warn("delivery outcome not recorded: its claim had expired", fields);
   } else if (!s.ok()) {
-    // The store may be briefly busy: the outcome is written again at the next claims, and
-    // the row stays `sending` until then (or until its lease runs out).
+    // The store may be briefly busy, or the database away (a restart, a failover): the
+    // outcome is written again at the next claims, and the row stays `sending` until then
+    // (or until its lease runs out).
     fields.emplace_back("store_error", s.message());
     log::Warn("delivery outcome not recorded yet; it is written again at the next claim", fields);
     std::lock_guard lock(finish_mu_);

@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,13 @@ class DeliveryEngine {
   void Attempt(const Delivery& d);
   // Writes again the outcomes the store refused (see unfinished_).
   void RetryUnfinished();
+  // The claim of `id` ended: its outcome is recorded, or it was released or settled elsewhere.
+  void Settled(std::int64_t id);
+  // After a claim whose outcome is unknown (its connection broke, maybe after the commit),
+  // gives back the rows this owner holds in the store but not in held_: claimed, never
+  // attempted, and otherwise kept `sending` by this owner's own heartbeat for as long as it
+  // lives.
+  void ReleaseOrphans();
   // Ends a delivery whose attempt threw `why`; logs if even that cannot be recorded.
   void GiveUp(const Delivery& d, const std::string& why);
   DeliveryOutcome PostMention(const Delivery& d, DeliveryUpdate& update);
@@ -121,10 +129,12 @@ class DeliveryEngine {
   std::mt19937_64 rng_;
   std::map<std::string, bool> alerted_;
 
-  // Outcomes the store could not record when the attempt ended (it may be briefly busy),
-  // written again at each claim (and after RunDue) up to kFinishTries times in all, never by
-  // sleeping on a delivery thread. One that never lands leaves its row `sending`, which
-  // recovery settles once its lease runs out.
+  // Outcomes the store could not record when the attempt ended (it may be briefly busy, or
+  // the database away for a restart or failover), written again at each claim (and after
+  // RunDue), never by sleeping on a delivery thread: kFinishTries times at least, and for as
+  // long as the attempt's lease (lease_ms from its end), so a reply sent just before the
+  // database went away is recorded sent once it is back rather than flagged unknown. One
+  // that never lands leaves its row `sending`, which recovery settles once its lease runs out.
   struct Unfinished {
     DeliveryUpdate update;
     UnixMs at = 0;
@@ -134,6 +144,12 @@ class DeliveryEngine {
   static constexpr UnixMs kFinishRetryMs = 100;  // the worker looks again this soon
   std::mutex finish_mu_;
   std::vector<Unfinished> unfinished_;
+  // Guarded by finish_mu_: the deliveries this engine claimed whose claim has not ended
+  // (attempts in flight, outcomes waiting in unfinished_ or given up), and whether a claim
+  // may have committed unseen (see ReleaseOrphans).
+  std::set<std::int64_t> held_;
+  bool claims_unknown_ = false;
+  static constexpr int kOrphanScan = 10'000;  // `sending` rows read to find them
   UnixMs next_heartbeat_ = 0;
 };
 

@@ -2,52 +2,12 @@
 
 #include <cstdlib>
 #include <unordered_map>
+#include <utility>
+
+#include "core/log.h"
 
 namespace duplex::storage {
 namespace {
-
-// The statements prepared on each open connection, by SQL text. A statement the store runs is
-// parsed and planned once per connection, not on every call; the store's SQL is a fixed set,
-// so the cache stays small (and past kMaxPrepared a new text simply runs unprepared). A
-// connection that is reset or closed forgets its statements, so after a reconnect (server
-// restart, failover) they are prepared again on first use.
-class PreparedStatements {
- public:
-  static constexpr std::size_t kMaxPrepared = 256;
-
-  // The name `sql` has on `conn`; `fresh` when it must be prepared first; empty when the
-  // connection holds as many as it may.
-  std::string NameFor(PGconn* conn, const std::string& sql, bool& fresh) {
-    std::lock_guard lock(mu_);
-    auto& names = by_conn_[conn];
-    if (auto it = names.find(sql); it != names.end()) {
-      fresh = false;
-      return it->second;
-    }
-    if (names.size() >= kMaxPrepared) return "";
-    fresh = true;
-    std::string name = "duplex_" + std::to_string(names.size() + 1);
-    names.emplace(sql, name);
-    return name;
-  }
-  void Drop(PGconn* conn, const std::string& sql) {
-    std::lock_guard lock(mu_);
-    if (auto it = by_conn_.find(conn); it != by_conn_.end()) it->second.erase(sql);
-  }
-  void Forget(PGconn* conn) {
-    std::lock_guard lock(mu_);
-    by_conn_.erase(conn);
-  }
-
- private:
-  std::mutex mu_;
-  std::unordered_map<PGconn*, std::unordered_map<std::string, std::string>> by_conn_;
-};
-
-PreparedStatements& Prepared() {
-  static PreparedStatements* prepared = new PreparedStatements();  // outlives every pool
-  return *prepared;
-}
 
 std::string FirstLine(const char* message) {
   std::string m = message ? message : "";
@@ -55,7 +15,121 @@ std::string FirstLine(const char* message) {
   return m;
 }
 
+// libpq's keyword and value arrays for `options`. `dbname` holds the whole URI
+// (expand_dbname); the keys after it add to what it says.
+class ConnectParams {
+ public:
+  explicit ConnectParams(const PgOptions& o) {
+    const int keepalive_s = o.keepalive_idle_s + o.keepalive_interval_s * o.keepalive_count;
+    pairs_ = {{"dbname", o.url},
+              {"connect_timeout", std::to_string(o.connect_timeout_s)},
+              // jit=off: the store's statements are short lookups, but the planner's
+              // estimates for the claim query (a correlated NOT EXISTS over the outbox) pass
+              // jit_above_cost, and PostgreSQL then compiled it on every claim pass:
+              // measured, half a second of server CPU for a statement that runs in a tenth
+              // of a millisecond.
+              {"options", "-c statement_timeout=" + std::to_string(o.statement_timeout_ms) +
+                              " -c client_min_messages=warning -c jit=off"},
+              {"application_name", "duplex"},
+              {"keepalives", "1"},
+              {"keepalives_idle", std::to_string(o.keepalive_idle_s)},
+              {"keepalives_interval", std::to_string(o.keepalive_interval_s)},
+              {"keepalives_count", std::to_string(o.keepalive_count)},
+              {"tcp_user_timeout", std::to_string(keepalive_s * 1000)}};
+    for (const auto& [k, v] : pairs_) {
+      keys_.push_back(k.c_str());
+      values_.push_back(v.c_str());
+    }
+    keys_.push_back(nullptr);
+    values_.push_back(nullptr);
+  }
+  const char* const* keys() const { return keys_.data(); }
+  const char* const* values() const { return values_.data(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> pairs_;
+  std::vector<const char*> keys_;
+  std::vector<const char*> values_;
+};
+
+// A server that restarted or failed over closed its connections; one that sat idle in the
+// pool still reads as open until libpq reads the socket. The server usually says why before
+// it closes, so the second read reaches the close, which marks the connection broken.
+bool StillOpen(PGconn* conn) {
+  for (int i = 0; i < 2 && PQstatus(conn) == CONNECTION_OK; ++i) PQconsumeInput(conn);
+  return PQstatus(conn) == CONNECTION_OK;
+}
+
+// The server's last words on a connection it ends (FATAL: terminating connection …) arrive
+// while the connection is idle, where libpq hands them to the notice processor, whose
+// default prints them raw on stderr. The log has them in its own format.
+void LogNotice(void*, const char* message) {
+  log::Debug("PostgreSQL notice", {{"message", FirstLine(message)}});
+}
+
+// The statements prepared on each open connection, by SQL text. A statement the store runs is
+// parsed and planned once per connection, not on every call; the store's SQL is a fixed set,
+// so the cache stays small (and past kMaxPrepared a new text simply runs unprepared). The
+// entries of a connection are tied to its server session (the backend's pid): after a
+// reconnect (server restart, failover), or a new connection that happens to reuse a closed
+// one's address, the session is new and its statements are prepared again on first use.
+class PreparedStatements {
+ public:
+  static constexpr std::size_t kMaxPrepared = 256;
+
+  // The name `sql` has on `conn`; `fresh` when it must be prepared first; empty when the
+  // connection holds as many as it may.
+  std::string NameFor(PGconn* conn, const std::string& sql, bool& fresh) {
+    const int session = PQbackendPID(conn);
+    std::lock_guard lock(mu_);
+    Session& s = by_conn_[conn];
+    if (s.backend_pid != session) s = Session{session, {}};
+    if (auto it = s.names.find(sql); it != s.names.end()) {
+      fresh = false;
+      return it->second;
+    }
+    if (s.names.size() >= kMaxPrepared) return "";
+    fresh = true;
+    std::string name = "duplex_" + std::to_string(s.names.size() + 1);
+    s.names.emplace(sql, name);
+    return name;
+  }
+  void Drop(PGconn* conn, const std::string& sql) {
+    std::lock_guard lock(mu_);
+    if (auto it = by_conn_.find(conn); it != by_conn_.end()) it->second.names.erase(sql);
+  }
+  // A connection about to be closed: its entries go with it.
+  void Forget(PGconn* conn) {
+    std::lock_guard lock(mu_);
+    by_conn_.erase(conn);
+  }
+
+ private:
+  struct Session {
+    int backend_pid = 0;
+    std::unordered_map<std::string, std::string> names;
+  };
+  std::mutex mu_;
+  std::unordered_map<PGconn*, Session> by_conn_;
+};
+
+PreparedStatements& Prepared() {
+  static PreparedStatements* prepared = new PreparedStatements();  // outlives every pool
+  return *prepared;
+}
+
 }  // namespace
+
+PGconn* PgConnectStart(const PgOptions& options) {
+  const ConnectParams params(options);
+  PGconn* conn = PQconnectStartParams(params.keys(), params.values(), /*expand_dbname=*/1);
+  if (conn != nullptr) PQsetNoticeProcessor(conn, LogNotice, nullptr);
+  return conn;
+}
+
+std::string PgConnError(PGconn* conn) {
+  return FirstLine(PQerrorMessage(conn));
+}
 
 std::int64_t PgResult::Int(int row, int col) const {
   return std::strtoll(PQgetvalue(r_.get(), row, col), nullptr, 10);
@@ -101,7 +175,7 @@ Result<PgResult> PgExec(PGconn* conn, const std::string& sql, const PgParams& pa
   PgResult r = result();
   if (!r.ok()) {
     std::string error = r.Error();
-    if (error.empty()) error = FirstLine(PQerrorMessage(conn));
+    if (error.empty()) error = PgConnError(conn);
     return Status::Unavailable("PostgreSQL: " + error);
   }
   return r;
@@ -125,26 +199,59 @@ PgPool::~PgPool() {
 }
 
 Result<PGconn*> PgPool::Connect() const {
-  // expand_dbname: `dbname` holds the whole URI; the keys after it add to what it says.
-  const std::string connect_timeout = std::to_string(options_.connect_timeout_s);
-  // jit=off: the store's statements are short lookups, but the planner's estimates for the
-  // claim query (a correlated NOT EXISTS over the outbox) pass jit_above_cost, and PostgreSQL
-  // then compiled it on every claim pass: measured, half a second of server CPU for a
-  // statement that runs in a tenth of a millisecond.
-  const std::string server_options =
-      "-c statement_timeout=" + std::to_string(options_.statement_timeout_ms) +
-      " -c client_min_messages=warning -c jit=off";
-  const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
-  const char* values[] = {options_.url.c_str(), connect_timeout.c_str(), server_options.c_str(),
-                          "duplex", nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  const ConnectParams params(options_);
+  PGconn* conn = PQconnectdbParams(params.keys(), params.values(), /*expand_dbname=*/1);
   if (conn == nullptr) return Status::Unavailable("PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string error = FirstLine(PQerrorMessage(conn));
+    std::string error = PgConnError(conn);
     PQfinish(conn);
     return Status::Unavailable("cannot connect to PostgreSQL: " + error);
   }
+  PQsetNoticeProcessor(conn, LogNotice, nullptr);
   return conn;
+}
+
+Result<PGconn*> PgPool::Reconnect(PGconn* conn) {
+  const auto now = std::chrono::steady_clock::now();
+  bool probe = false;
+  {
+    std::lock_guard lock(mu_);
+    if (unreachable_) {
+      if (probing_ || now < next_try_) {
+        return Status::Unavailable("PostgreSQL unreachable: " + last_error_);
+      }
+      probing_ = probe = true;
+    }
+  }
+  Result<PGconn*> out = conn;
+  if (conn == nullptr) {
+    out = Connect();
+  } else {
+    // The same parameters again; the notice processor stays. A new session, without the
+    // statements prepared on the old one.
+    Prepared().Forget(conn);
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+      out = Status::Unavailable("cannot reconnect to PostgreSQL: " + PgConnError(conn));
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (probe) probing_ = false;
+  if (out.ok()) {
+    if (unreachable_) log::Info("database reachable again", {{"database", "postgresql"}});
+    unreachable_ = false;
+  } else {
+    if (!unreachable_) {
+      log::Warn("database unreachable; new connections are tried every " +
+                    std::to_string(options_.retry_connect_ms) + " ms",
+                {{"database", "postgresql"}, {"error", out.status().message()}});
+    }
+    unreachable_ = true;
+    last_error_ = out.status().message();
+    next_try_ =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.retry_connect_ms);
+  }
+  return out;
 }
 
 Result<PgPool::Conn> PgPool::Acquire() {
@@ -159,27 +266,19 @@ Result<PgPool::Conn> PgPool::Acquire() {
       ++open_;
     }
   }
-  if (conn == nullptr) {
-    auto fresh = Connect();
-    if (!fresh.ok()) {
+  if (conn != nullptr && StillOpen(conn)) return Conn(this, conn);
+  auto fresh = Reconnect(conn);
+  if (!fresh.ok()) {
+    if (conn != nullptr) {
+      Release(conn);  // broken, kept for the next caller to reset
+    } else {
       std::lock_guard lock(mu_);
       --open_;
       free_cv_.notify_one();
-      return fresh.status();
     }
-    conn = *fresh;
-  } else if (PQstatus(conn) != CONNECTION_OK) {
-    // Broken since it was last used: reconnect with the same parameters (a new session,
-    // without the statements prepared on the old one).
-    Prepared().Forget(conn);
-    PQreset(conn);
-    if (PQstatus(conn) != CONNECTION_OK) {
-      std::string error = FirstLine(PQerrorMessage(conn));
-      Release(conn);
-      return Status::Unavailable("cannot reconnect to PostgreSQL: " + error);
-    }
+    return fresh.status();
   }
-  return Conn(this, conn);
+  return Conn(this, *fresh);
 }
 
 void PgPool::Release(PGconn* conn) {

@@ -2,15 +2,19 @@
 // why not libpqxx). Internal to src/storage: no libpq type leaves the storage layer.
 //
 // PgPool is small and simple: a mutex-guarded set of PGconn*, opened on demand up to `size`.
-// Every connection has connect_timeout and statement_timeout set, so no thread of duplex
-// waits forever on a dead server. A connection found broken (the server restarted, failed
-// over, or ended it) is reset before it is lent again; the call that found it broken fails
-// with Unavailable (its transaction did not commit, or its outcome is unknown), the next one
-// runs on a fresh connection.
+// Every connection has connect_timeout, statement_timeout and TCP keepalives set, so no
+// thread of duplex waits forever on a dead server, even one that vanished without closing
+// its connections. A connection found broken (the server restarted, failed over, or ended
+// it) is reset before it is lent again: one the server closed while it sat idle is noticed
+// when it is lent, so its caller runs on a fresh one; a call whose connection breaks under it
+// fails with Unavailable (its transaction did not commit, or its outcome is unknown). While
+// the server cannot be reached, a new connection is tried at most every `retry_connect_ms`
+// by one caller; the others fail at once rather than each wait out connect_timeout.
 #pragma once
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -27,7 +31,21 @@ struct PgOptions {
   int connect_timeout_s = 5;          // libpq's connect_timeout
   int statement_timeout_ms = 10'000;  // the server ends a statement running longer
   int pool_size = 4;
+  // TCP keepalives: a server gone without closing the connection (its host lost, the network
+  // cut) is noticed after about idle + interval × count seconds; sent data unacknowledged
+  // that long ends the connection too (tcp_user_timeout).
+  int keepalive_idle_s = 10;
+  int keepalive_interval_s = 3;
+  int keepalive_count = 3;
+  int retry_connect_ms = 250;  // see PgPool
 };
+
+// Starts connecting with `options`' parameters without waiting (PQconnectStartParams): the
+// caller drives it with PQconnectPoll. Null when libpq is out of memory.
+PGconn* PgConnectStart(const PgOptions& options);
+
+// The first line of libpq's message about `conn`, without parameters or passwords.
+std::string PgConnError(PGconn* conn);
 
 // A query's result, freed with it.
 class PgResult {
@@ -81,9 +99,14 @@ class PgPool {
   // the server cannot be reached.
   Result<Conn> Acquire();
 
+  const PgOptions& options() const { return options_; }
+
  private:
   explicit PgPool(PgOptions options) : options_(std::move(options)) {}
   Result<PGconn*> Connect() const;
+  // Opens `conn` anew (or a new one when it is null), unless the server was unreachable a
+  // moment ago (see retry_connect_ms); logs when the server becomes unreachable or comes back.
+  Result<PGconn*> Reconnect(PGconn* conn);
   void Release(PGconn* conn);
 
   const PgOptions options_;
@@ -91,6 +114,11 @@ class PgPool {
   std::condition_variable free_cv_;
   std::vector<PGconn*> idle_;
   int open_ = 0;
+  // The last connection attempt failed: at most one caller tries again, not before next_try_.
+  bool unreachable_ = false;
+  bool probing_ = false;
+  std::chrono::steady_clock::time_point next_try_;
+  std::string last_error_;
 };
 
 }  // namespace duplex::storage

@@ -1,6 +1,7 @@
 // PgStore: ingest, claims of repeatable requests, reported delivery failures, and reading
 // conversations and messages. The rules are core/conversation_rules.h's, as in SQLite.
 #include "core/conversation_rules.h"
+#include "storage/pg_listener.h"
 #include "storage/pg_rows.h"
 #include "storage/pg_store.h"
 
@@ -38,7 +39,8 @@ constexpr const char* kDedupClaimMute =
     " EXISTS (SELECT 1 FROM mutes WHERE platform = $1 AND lower(author) IN (lower($7), lower($8)))";
 
 // The message, the conversation's updated_at (unless $17 says its state is saved anyway) and
-// the chat post (unless muted, $18) in one round trip; the message's id comes back.
+// the chat post (unless muted, $18) with its notification to the listeners on channel $20
+// (see PgStore::InsertDelivery) in one round trip; the message's id comes back.
 constexpr const char* kInsertMessage =
     "WITH m AS (INSERT INTO messages (conversation_id, platform, direction, kind, event_id,"
     " platform_message_id, author_id, author_handle, author_name, author_followers, text,"
@@ -49,8 +51,8 @@ constexpr const char* kInsertMessage =
     " post AS (INSERT INTO outbox (kind, conversation_id, message_id, target, payload, state,"
     " attempts, next_attempt_at, created_at, updated_at)"
     " SELECT 'chat_post', $1, m.id, $19, '', 'pending', 0, $14, $14, $14 FROM m"
-    " WHERE NOT $18::boolean)"
-    " SELECT id FROM m";
+    " WHERE NOT $18::boolean RETURNING id)"
+    " SELECT m.id, (SELECT pg_notify($20, '') FROM post) FROM m";
 
 std::string Bool(bool b) {
   return b ? "true" : "false";
@@ -130,10 +132,26 @@ IngestOutcome PgStore::IngestOne(PGconn* conn, const IngestItem& item, UnixMs no
   out.reopened = effect.reopens;
   const bool touch = !effect.changes_state() && !out.new_conversation;
   auto msg = Q(conn, kInsertMessage,
-               {P(c.id), m.platform, ToString(m.kind), m.event_id, m.message_id, m.author.id,
-                m.author.handle, m.author.name, P(m.author.followers), m.text, m.permalink,
-                m.reply_target, P(out.muted ? 1 : 0), P(now), P(out.reopened ? 1 : 0), identity,
-                Bool(touch), Bool(out.muted), ChatTarget(c.channel)});
+               {P(c.id),
+                m.platform,
+                ToString(m.kind),
+                m.event_id,
+                m.message_id,
+                m.author.id,
+                m.author.handle,
+                m.author.name,
+                P(m.author.followers),
+                m.text,
+                m.permalink,
+                m.reply_target,
+                P(out.muted ? 1 : 0),
+                P(now),
+                P(out.reopened ? 1 : 0),
+                identity,
+                Bool(touch),
+                Bool(out.muted),
+                ChatTarget(c.channel),
+                storage::kOutboxChannel});
   out.message_id = msg.Int(0, 0);
   if (effect.changes_state()) {
     ApplyCustomerMessage(c, effect, now);

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "core/conversation_rules.h"
+#include "storage/pg_listener.h"
 #include "storage/pg_rows.h"
 #include "storage/pg_store.h"
 
@@ -45,6 +46,12 @@ const std::string& ClaimCandidatesSkipping() {
   return sql;
 }
 
+// Every instance's listener hears of it when the transaction commits (nothing if it rolls
+// back); repeats within one transaction are delivered once.
+void NotifyOutbox(PGconn* conn) {
+  Q(conn, "SELECT pg_notify($1, '')", {storage::kOutboxChannel});
+}
+
 }  // namespace
 
 std::int64_t PgStore::InsertDelivery(PGconn* conn, const NewDelivery& d, UnixMs now) {
@@ -55,12 +62,15 @@ std::int64_t PgStore::InsertDelivery(PGconn* conn, const NewDelivery& d, UnixMs 
                      {P(d.conversation_id)});
     if (!NeedsNewRootUpdate(pending.Rows() > 0)) return pending.Int(0, 0);
   }
+  // Due at once, so the listeners are notified, in the same round trip (see NotifyOutbox).
   auto r =
       Q(conn,
-        "INSERT INTO outbox (kind, conversation_id, message_id, target, payload, state,"
+        "WITH d AS (INSERT INTO outbox (kind, conversation_id, message_id, target, payload, state,"
         " attempts, next_attempt_at, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6) RETURNING id",
-        {ToString(d.kind), P(d.conversation_id), P(d.message_id), d.target, d.payload, P(now)});
+        " VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6) RETURNING id)"
+        " SELECT id, pg_notify($7, '') FROM d",
+        {ToString(d.kind), P(d.conversation_id), P(d.message_id), d.target, d.payload, P(now),
+         storage::kOutboxChannel});
   return r.Int(0, 0);
 }
 
@@ -155,6 +165,7 @@ Result<int> PgStore::RecoverExpired(
                          " WHERE state = 'sending' AND lease_until <= $1 FOR UPDATE SKIP LOCKED",
                      {P(now)});
     int changed = 0;
+    bool retried = false;  // pending again, due now
     for (int i = 0; i < expired.Rows(); ++i) {
       const Delivery d = storage::ReadDelivery(expired, i);
       if (OnExpiredClaim(d.kind == DeliveryKind::kPlatformReply) == ExpiredClaimAction::kRetry) {
@@ -163,6 +174,7 @@ Result<int> PgStore::RecoverExpired(
                      " WHERE id = $2",
                      {P(now), P(d.id)})
                        .Affected();
+        retried = true;
         continue;
       }
       StoredMessage message;
@@ -180,6 +192,7 @@ Result<int> PgStore::RecoverExpired(
                      now);
       ++changed;
     }
+    if (retried) NotifyOutbox(conn);
     tx.Commit();
     return changed;
   });
@@ -238,6 +251,8 @@ Status PgStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
       }
     }
     for (const auto& f : u.follow_ups) InsertDelivery(conn, f, now);
+    // Released unattempted (its worker is stopping): another instance may take it now.
+    if (u.state == DeliveryState::kPending && u.next_attempt_at <= now) NotifyOutbox(conn);
     tx.Commit();
     return Status::Ok();
   });
@@ -310,6 +325,7 @@ Result<Delivery> PgStore::RequeueDelivery(std::int64_t id, UnixMs now) {
     if (d.kind == DeliveryKind::kPlatformReply && d.message_id != 0) {
       Q(conn, "UPDATE messages SET status = 'queued' WHERE id = $1", {P(d.message_id)});
     }
+    NotifyOutbox(conn);
     tx.Commit();
     d.state = DeliveryState::kPending;
     d.attempts = 0;

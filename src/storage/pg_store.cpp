@@ -1,6 +1,7 @@
 #include "storage/pg_store.h"
 
 #include "core/log.h"
+#include "storage/pg_listener.h"
 #include "storage/pg_migrations.h"
 
 namespace duplex {
@@ -46,6 +47,11 @@ Status PgStore::Ping() {
     return Status::Unavailable("database unavailable");
   }
   return Status::Ok();
+}
+
+std::unique_ptr<OutboxWatch> PgStore::WatchOutbox(std::function<void()> on_change) {
+  return std::make_unique<storage::PgListener>(pool_->options(), storage::kOutboxChannel,
+                                               std::move(on_change));
 }
 
 }  // namespace duplex

@@ -3,7 +3,9 @@
 // core/conversation_rules.h; the schema is migrated at open (storage/pg_migrations.h).
 // Claims use FOR UPDATE SKIP LOCKED, so instances never claim the same row; dedup uses
 // unique constraints (ON CONFLICT DO NOTHING), so a repeat reaching another instance is a
-// duplicate once the first is committed. `serve` does not choose it yet (issue 17).
+// duplicate once the first is committed. Every transaction that makes a delivery due at once
+// also NOTIFYs the outbox channel (storage/pg_listener.h), so every instance's worker hears
+// of it on commit (WatchOutbox).
 // Thread-safe: each call takes a connection of its own from the pool.
 #pragma once
 
@@ -92,6 +94,9 @@ class PgStore final : public Store {
   Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states,
                                                int limit) override;
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
+  // A connection of its own LISTENing for the NOTIFY that every transaction making a
+  // delivery due sends (storage/pg_listener.h).
+  std::unique_ptr<OutboxWatch> WatchOutbox(std::function<void()> on_change) override;
 
   // Pacing and leases (pg_coordination.cpp), each one statement on a small pool of their own:
   // the rate limiter is asked from inside ClaimDue, which holds a connection of the main pool,

@@ -66,6 +66,8 @@ class SqliteStore final : public Store {
   Result<std::vector<Delivery>> ListDeliveries(const std::vector<DeliveryState>& states,
                                                int limit) override;
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
+  // Null: only this process writes the file, and it wakes its own worker.
+  std::unique_ptr<OutboxWatch> WatchOutbox(std::function<void()>) override { return nullptr; }
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
   Result<std::vector<FailureOutcome>> RecordDeliveryFailures(
       const std::string& platform, const std::vector<ReportedFailure>& failures, UnixMs now,

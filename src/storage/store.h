@@ -116,10 +116,25 @@ class ConversationReader {
                                                                  const std::string& author_id) = 0;
 };
 
+// Work committed to the outbox by any process sharing the database, as it happens (see
+// OutboxStore::WatchOutbox). Watching ends when this is destroyed.
+class OutboxWatch {
+ public:
+  virtual ~OutboxWatch() = default;
+};
+
 // The outbox: claiming, finishing, recovering and listing deliveries.
 class OutboxStore {
  public:
   virtual ~OutboxStore() = default;
+  // Calls `on_change` soon after any process sharing the database commits a delivery that is
+  // due at once (queued, requeued, released or recovered), and once after every connection
+  // of the watch, the first included: changes may have passed unseen while it was away. A
+  // watch whose database goes away keeps trying to reconnect until it is destroyed.
+  // `on_change` runs on the watch's own thread, must be quick, and may be called when there
+  // is nothing new. Null where no other process can share the database (SQLite): a process's
+  // own commits are all there is, and it wakes its worker itself.
+  virtual std::unique_ptr<OutboxWatch> WatchOutbox(std::function<void()> on_change) = 0;
   // Claims up to `limit` deliveries that may be attempted now, atomically, and returns exactly
   // the rows claimed: each is now `sending`, owned by `owner` (an instance id, core/instance_id.h)
   // until now + `lease_ms` (Delivery::owner, lease_until). No other claim, from this process or

@@ -71,9 +71,14 @@ class FailingStore final : public Store {
   // there (nothing that would have run after that point runs).
   bool crash_on_note = false;
   void Restart() { crashed_ = false; }
+  // Every write fails from now until Restart(), as while the database is away.
+  void Crash() { crashed_ = true; }
   // Runs after every ClaimDue that succeeded, with what it claimed: a test acts between a
   // claim and its use.
   std::function<void(const std::vector<Delivery>&)> after_claim;
+  // The next this many ClaimDue calls claim in the real store but answer Unavailable, as when
+  // the connection breaks after the commit.
+  int lose_claim_answers = 0;
 
   Status Ping() override { return inner_.Ping(); }
   Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,
@@ -101,6 +106,10 @@ class FailingStore final : public Store {
       const std::vector<std::string>& skip,
       const std::function<bool(const Delivery&)>& admit) override {
     auto claimed = Write([&] { return inner_.ClaimDue(owner, now, lease_ms, limit, skip, admit); });
+    if (claimed.ok() && lose_claim_answers > 0) {
+      --lose_claim_answers;
+      return Status::Unavailable("connection lost after the commit (injected)");
+    }
     if (claimed.ok() && after_claim) after_claim(*claimed);
     return claimed;
   }
@@ -118,6 +127,9 @@ class FailingStore final : public Store {
     return inner_.ListDeliveries(states, limit);
   }
   Result<Delivery> RequeueDelivery(std::int64_t id, UnixMs now) override;
+  std::unique_ptr<OutboxWatch> WatchOutbox(std::function<void()> on_change) override {
+    return inner_.WatchOutbox(std::move(on_change));
+  }
   Result<bool> ClaimEvent(const std::string& source, const std::string& id, UnixMs now) override;
   Result<int> RecoverExpired(
       UnixMs now, const std::function<std::string(const StoredMessage&, std::int64_t)>& f) override;

@@ -7,7 +7,25 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/log.h"
+
 namespace duplex::test {
+
+LogCapture::LogCapture() {
+  log::SetSink([this](const std::string& line) {
+    std::lock_guard lock(mu_);
+    lines_ += line + "\n";
+  });
+}
+
+LogCapture::~LogCapture() {
+  log::ResetSink();
+}
+
+std::string LogCapture::Text() const {
+  std::lock_guard lock(mu_);
+  return lines_;
+}
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/duplex-test-XXXXXX";

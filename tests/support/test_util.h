@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <string>
 
 namespace duplex::test {
@@ -24,6 +25,20 @@ class TempDir {
 
 // Polls `done` every few milliseconds until it is true or `timeout_ms` passes.
 bool WaitUntil(const std::function<bool()>& done, int timeout_ms = 5000);
+
+// Every log line written while this lives, instead of on stderr.
+class LogCapture {
+ public:
+  LogCapture();
+  ~LogCapture();
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string Text() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::string lines_;
+};
 
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& content);
