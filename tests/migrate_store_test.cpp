@@ -113,6 +113,7 @@ std::vector<std::string> Dump(Store& store) {
     lines.push_back("audit #" + std::to_string(a.id) + " " + std::to_string(a.at) + " " +
                     a.user_id + " " + a.command + " " + ToString(a.result) + " " + a.detail);
   }
+  lines.push_back("lease state x-token-refresh=" + Must(store.LeaseState("x-token-refresh")));
   for (const auto& t : Must(store.ListTemplates())) {
     lines.push_back("template " + t.name + "=" + t.text + " by " + t.created_by + " at " +
                     std::to_string(t.updated_at));
@@ -210,6 +211,10 @@ void FillSqlite(Store& s) {
   Must(s.AppendAudit({0, kNow + 85, "U7", "admin add U7", AuditResult::kRefused, "not an admin"}));
   REQUIRE_FALSE(Must(s.PutTemplate({"thanks", "Thanks, {name}!", "U1", kNow + 86})));
   REQUIRE_FALSE(Must(s.PutTemplate({"sorry", "Sorry for the wait", "U2", kNow + 87})));
+  // A singleton's lease and the state it keeps (X's tokens live there on PostgreSQL).
+  REQUIRE(Must(s.TakeLease("x-token-refresh", "old-host-1-abc", kNow + 88, 60'000)));
+  REQUIRE(Must(s.SaveLeaseState("x-token-refresh", "old-host-1-abc", kNow + 89,
+                                R"({"access_token":"at-1","refresh_token":"rt-1"})")));
 }
 
 struct FilledSqlite {
@@ -282,7 +287,7 @@ TEST_CASE(
   }
   CHECK(copied == sqlite_tables);
   for (const char* known : {"conversations", "messages", "processed_events", "outbox", "routes",
-                            "mutes", "admins", "audit_log", "reply_templates"}) {
+                            "mutes", "admins", "audit_log", "reply_templates", "singletons"}) {
     CHECK_MESSAGE(std::find(copied.begin(), copied.end(), known) != copied.end(), known);
   }
 
@@ -300,6 +305,9 @@ TEST_CASE(
   // A muted author stays muted, whatever the case.
   auto muted = Must(store->Ingest({From("e6", "conv-c", "again", "SPAMMER")}, kNow + 90));
   CHECK(muted[0].muted);
+  // A singleton's lease stands for its holder until it runs out, as it did in the file.
+  CHECK_FALSE(Must(store->TakeLease("x-token-refresh", "new-host-2-def", kNow + 90, 60'000)));
+  CHECK(Must(store->TakeLease("x-token-refresh", "new-host-2-def", kNow + 88 + 60'000, 60'000)));
 
   // The claim of the process that stopped stands until its lease ends, then is settled as any
   // restart would: the reply is flagged unknown, never sent again by itself.
@@ -397,7 +405,7 @@ TEST_CASE(
   CHECK_MESSAGE(failed.status().message().find("nothing was kept") != std::string::npos,
                 failed.status().message());
   for (const char* table : {"conversations", "messages", "processed_events", "outbox", "routes",
-                            "mutes", "admins", "audit_log", "reply_templates"}) {
+                            "mutes", "admins", "audit_log", "reply_templates", "singletons"}) {
     CHECK_MESSAGE(PgCount(pg.url(), table) == 0, table);
   }
 
