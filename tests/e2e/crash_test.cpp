@@ -18,7 +18,6 @@
 #include "app/httplib_client.h"
 #include "core/text.h"
 #include "security/signatures.h"
-#include "storage/sqlite_store.h"
 #include "support/e2e_env.h"
 #include "support/process.h"
 
@@ -75,6 +74,7 @@ TEST_CASE(
     "crash test: SIGKILL at random moments loses no acknowledged mention and posts no reply "
     "twice") {
   TempDir dir;
+  E2eDatabase database(dir);
   FakeSlack slack;
   FakeHttpServer receiver;
   std::mutex replies_mu;
@@ -88,7 +88,7 @@ TEST_CASE(
   const int port = FreePort();
   json config = {
       {"listen", {{"host", "127.0.0.1"}, {"port", port}, {"threads", 32}}},
-      {"database", dir.File("duplex.db")},
+      {"database", database.config()},
       {"chat",
        {{"kind", "slack"},
         {"api_base", slack.api_base()},
@@ -178,8 +178,8 @@ TEST_CASE(
   CHECK(WaitOutboxDrained(port, 60'000));
   CHECK(server->Signal(SIGTERM) == 0);
   if (getenv("CRASH_LOGS")) std::cout << server->Stderr().substr(0, 6000) << "\n";
-  if (getenv("CRASH_KEEP"))
-    std::filesystem::copy_file(dir.File("duplex.db"), getenv("CRASH_KEEP"),
+  if (getenv("CRASH_KEEP") && !database.postgres())
+    std::filesystem::copy_file(database.config(), getenv("CRASH_KEEP"),
                                std::filesystem::copy_options::overwrite_existing);
   if (getenv("CRASH_KEEP")) {
     std::ofstream out(std::string(getenv("CRASH_KEEP")) + ".posts");
@@ -220,8 +220,7 @@ TEST_CASE(
 
   // No reply reached the platform twice; each queued reply arrived or is flagged unknown, in
   // the store (read through duplex's own store, the server being stopped) and in its thread.
-  auto store = SqliteStore::Open({dir.File("duplex.db")});
-  REQUIRE(store.ok());
+  auto store = database.Open();
   std::size_t replies_twice = 0, replies_delivered = 0, replies_unknown = 0, replies_missing = 0;
   std::size_t unknown_unflagged = 0;
   {
@@ -231,14 +230,14 @@ TEST_CASE(
     }
     for (const auto& [text, delivery] : shared.queued) {
       int n = reply_counts.count(text) ? reply_counts[text] : 0;
-      auto stored = (*store)->GetDelivery(delivery);
+      auto stored = store->GetDelivery(delivery);
       REQUIRE(stored.ok());
       const std::string state = stored->has_value() ? ToString((*stored)->state) : "missing";
       if (n == 1) {
         ++replies_delivered;
       } else if (state == "unknown") {
         ++replies_unknown;
-        auto conversation = (*store)->GetConversation((*stored)->conversation_id);
+        auto conversation = store->GetConversation((*stored)->conversation_id);
         REQUIRE(conversation.ok());
         REQUIRE(conversation->has_value());
         bool flagged = false;

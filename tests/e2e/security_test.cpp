@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -398,17 +397,9 @@ TEST_CASE(
     post.erase("_auth");  // the bot token belongs in the Authorization header, and only there
     chat += post.dump() + "\n";
   }
-  auto database = [&] {
-    std::string bytes;
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      const std::string path = env.dir.File(std::string("duplex.db") + suffix);
-      if (std::filesystem::exists(path)) bytes += ReadFile(path);
-    }
-    return bytes;
-  };
-  const std::string db_running = database();
+  const std::string db_running = env.database.Contents();
   env.Stop();
-  const std::string db_stopped = database();
+  const std::string db_stopped = env.database.Contents();
   const std::string logs = env.LogText();
   CHECK(logs.find("delivery not done") != std::string::npos);  // the failures were logged
   for (const auto& [key, secret] : secrets) {
