@@ -250,9 +250,12 @@ TEST_CASE("links: only http(s) addresses without markup characters become links,
   CHECK(console.Link("https://x.com/\x1b]0;owned\x07", "open") == "open: https://x.com/]0;owned");
 }
 
-TEST_CASE("the generic receiver's returned url is linked only when it is an http(s) address") {
+TEST_CASE_TEMPLATE(
+    "the generic receiver's returned url is linked only when it is an http(s) address", F,
+    test::SqliteFactory, test::PgFactory) {
   for (const char* url : {"!channel", "javascript:alert(1)", "https://a|b", "https://x.com>"}) {
-    test::StaffRig rig;
+    test::StaffRig rig(F::kKind);
+    if (!rig.available()) return;
     auto id = rig.Ingest("e1", "c1");
     rig.Deliver();
     rig.http.PushStatus(200, json{{"url", url}}.dump());
@@ -272,12 +275,15 @@ TEST_CASE("the generic receiver's returned url is linked only when it is an http
             "[view it on Webhook](https://crm.example.com/r/1)"));
 }
 
-TEST_CASE("Mattermost command answers: show, queue and stats keep customer text inert") {
+TEST_CASE_TEMPLATE("Mattermost command answers: show, queue and stats keep customer text inert", F,
+                   test::SqliteFactory, test::PgFactory) {
   MattermostDirectory dir;
   MattermostDialect mm(dir);
   test::StaffRigOptions options;
+  options.store = F::kKind;
   options.dialect = &mm;
   test::StaffRig rig(options);
+  if (!rig.available()) return;
   auto ingested = rig.store->Ingest(
       {{HostileMention("e1", "[Verify your SSO login](https://phish)", "here",
                        "![](https://attacker/px.png) please @channel", "javascript:alert(1)"),

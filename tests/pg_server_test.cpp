@@ -6,6 +6,7 @@
 #include <string>
 
 #include "support/pg_test_db.h"
+#include "support/test_util.h"
 
 namespace duplex {
 namespace {
@@ -36,11 +37,11 @@ TEST_CASE("postgres test server: fsync on, loopback only, a fresh empty database
     test::PgTestDatabase other;
     CHECK(other.name() != db.name());
   }
-  // Dropped with the object.
+  // Dropped with the object: the DROP is on its way, nothing waits for it.
   PGconn* conn = PQconnectdb(test::PgTestUrl()->c_str());
   REQUIRE(PQstatus(conn) == CONNECTION_OK);
   const std::string sql = "SELECT count(*) FROM pg_database WHERE datname = '" + first_name + "'";
-  CHECK(One(conn, sql.c_str()) == "0");
+  CHECK(test::WaitUntil([&] { return One(conn, sql.c_str()) == "0"; }, 10'000));
   PQfinish(conn);
 }
 

@@ -26,8 +26,10 @@ TEST_CASE("countdowns round up, so a fresh conversation reads the full target") 
   CHECK(TimeLeft(3 * 60 * kMinuteMs - 30'000) == "3h");
 }
 
-TEST_CASE("a thread root is posted with its state and SLA badge, thread messages are not") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a thread root is posted with its state and SLA badge, thread messages are not",
+                   F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1", "ana", 50'000);
   rig.clock.Advance(2 * kMinuteMs);
   rig.Ingest("e2", "c1");
@@ -39,8 +41,10 @@ TEST_CASE("a thread root is posted with its state and SLA badge, thread messages
   CHECK(posts[1].card->state_line.empty());
 }
 
-TEST_CASE("a root update edits the root message in place with the current state") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a root update edits the root message in place with the current state", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Ingest("e2", "c1");
   rig.Deliver();
@@ -57,8 +61,11 @@ TEST_CASE("a root update edits the root message in place with the current state"
   CHECK(updates[0].second.card->state_line == "Closed · assigned to <@U0BOB>");
 }
 
-TEST_CASE("the first reply on the platform updates the root to replied, with the answer time") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "the first reply on the platform updates the root to replied, with the answer time", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.clock.Advance(8 * kMinuteMs);
@@ -69,8 +76,10 @@ TEST_CASE("the first reply on the platform updates the root to replied, with the
   CHECK(rig.chat.updates().size() == count);
 }
 
-TEST_CASE("a late first reply shows it missed the SLA") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a late first reply shows it missed the SLA", F, test::SqliteFactory,
+                   test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.clock.Advance(32 * kMinuteMs);
@@ -78,9 +87,11 @@ TEST_CASE("a late first reply shows it missed the SLA") {
   CHECK(Has(rig.LastStateLine(), "Replied · answered in 32m, over the 20m SLA"));
 }
 
-TEST_CASE(
-    "a customer message that reopens a closed conversation says so in the thread and on the root") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "a customer message that reopens a closed conversation says so in the thread and on the root",
+    F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.Command("close 1");
@@ -96,8 +107,10 @@ TEST_CASE(
   CHECK(Has(rig.LastStateLine(), "Open · SLA: 20m left"));
 }
 
-TEST_CASE("a root update for a conversation whose root never reached chat does nothing") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a root update for a conversation whose root never reached chat does nothing", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.chat.PushOutcome(
       DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: channel_not_found"));
@@ -112,8 +125,10 @@ TEST_CASE("a root update for a conversation whose root never reached chat does n
   CHECK(update_done);
 }
 
-TEST_CASE("a root update is retried on a transient failure, like any chat post") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a root update is retried on a transient failure, like any chat post", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.Command("assign 1");

@@ -22,10 +22,12 @@ int Count(const std::vector<std::string>& notices, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "a reminder remind_before ahead and a breach after the deadline, each once, mentioning the "
-    "assignee") {
-  test::StaffRig rig;  // 20 minutes, reminder 5 minutes before
+    "assignee",
+    F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);  // 20 minutes, reminder 5 minutes before
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.Command("assign 1 U0BOB");
@@ -60,8 +62,10 @@ TEST_CASE(
   CHECK(rig.Get(id).sla_breached_at.has_value());
 }
 
-TEST_CASE("with nobody assigned, the alert says how to take the conversation") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("with nobody assigned, the alert says how to take the conversation", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.clock.Advance(16 * kMinuteMs);
@@ -70,8 +74,10 @@ TEST_CASE("with nobody assigned, the alert says how to take the conversation") {
   CHECK(Has(rig.Notices().back(), "Nobody is assigned: `/duplex assign 1 me` takes it."));
 }
 
-TEST_CASE("a restarted scheduler does not repeat alerts") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a restarted scheduler does not repeat alerts", F, test::SqliteFactory,
+                   test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.clock.Advance(16 * kMinuteMs);
   REQUIRE(rig.scheduler->Tick() == 1);
@@ -87,8 +93,11 @@ TEST_CASE("a restarted scheduler does not repeat alerts") {
   CHECK(rig.scheduler->Tick() == 0);
 }
 
-TEST_CASE("the first reply that reaches the platform stops the clock, a queued one does not") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "the first reply that reaches the platform stops the clock, a queued one does not", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto answered = rig.Ingest("e1", "c1");
   auto queued_only = rig.Ingest("e2", "c2");
   rig.Deliver();
@@ -106,8 +115,10 @@ TEST_CASE("the first reply that reaches the platform stops the clock, a queued o
   CHECK(Has(rig.Command("show 1"), "answered in 10m"));
 }
 
-TEST_CASE("a late start owes only the breach, not a stale reminder") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a late start owes only the breach, not a stale reminder", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.clock.Advance(3 * 60 * kMinuteMs);
   CHECK(rig.scheduler->Tick() == 1);
@@ -118,10 +129,13 @@ TEST_CASE("a late start owes only the breach, not a stale reminder") {
   CHECK(rig.scheduler->Tick() == 0);
 }
 
-TEST_CASE("a route's own SLA target decides its reminders") {
+TEST_CASE_TEMPLATE("a route's own SLA target decides its reminders", F, test::SqliteFactory,
+                   test::PgFactory) {
   test::StaffRigOptions options;
+  options.store = F::kKind;
   options.sla.route_first_response_ms = {{"vip", 10 * kMinuteMs}, {"slow", 120 * kMinuteMs}};
   test::StaffRig rig(options);
+  if (!rig.available()) return;
   auto vip = rig.Ingest("e1", "c1", "ana", 10, "C1", "vip");
   auto normal = rig.Ingest("e2", "c2", "bob", 10, "C1", "");
   auto slow = rig.Ingest("e3", "c3", "cy", 10, "C1", "slow");
@@ -144,8 +158,11 @@ TEST_CASE("a route's own SLA target decides its reminders") {
   CHECK(Has(rig.Command("show 3"), "SLA: 5m left"));  // 5m less the millisecond, rounded up
 }
 
-TEST_CASE("closed conversations owe nothing, a reopened one gets a new clock and new alerts") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "closed conversations owe nothing, a reopened one gets a new clock and new alerts", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.clock.Advance(21 * kMinuteMs);
   REQUIRE(rig.scheduler->Tick() == 1);  // breach of the first cycle
@@ -168,8 +185,10 @@ TEST_CASE("closed conversations owe nothing, a reopened one gets a new clock and
   CHECK(Count(rig.Notices(), "SLA breached") == 2);
 }
 
-TEST_CASE("a store failure while recording leaves the alert for the next pass") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a store failure while recording leaves the alert for the next pass", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.clock.Advance(16 * kMinuteMs);
   test::FailingStore failing(*rig.store, 1);
@@ -184,8 +203,10 @@ TEST_CASE("a store failure while recording leaves the alert for the next pass") 
   CHECK(scheduler.Tick() == 1);
 }
 
-TEST_CASE("the background scheduler runs passes until stopped") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("the background scheduler runs passes until stopped", F, test::SqliteFactory,
+                   test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.clock.Advance(16 * kMinuteMs);
   int woken = 0;

@@ -7,8 +7,11 @@
 
 namespace duplex {
 
-TEST_CASE("a thread message whose note cannot be stored answers 500 and Slack's retry stores it") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "a thread message whose note cannot be stored answers 500 and Slack's retry stores it", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   const auto id = rig.Ingest("m1", "conv-1");
   rig.Deliver();
   const std::string ts = rig.Get(id).chat_thread;
@@ -109,7 +112,8 @@ struct EventRig {
   SlackInteractiveDeps deps;
   std::vector<std::string> told;  // "channel|user|thread_ts|text"
 
-  EventRig() {
+  explicit EventRig(test::StoreKind store) : rig(store) {
+    if (!rig.available()) return;
     deps.signing_secret = "s3cret";
     deps.team_id = "T1";
     deps.commands = rig.commands.get();
@@ -155,10 +159,12 @@ struct EventRig {
 
 }  // namespace
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "one Slack message is one note, whether it comes as message, app_mention or both, in any "
-    "order, resent") {
-  EventRig e;
+    "order, resent",
+    F, test::SqliteFactory, test::PgFactory) {
+  EventRig e(F::kKind);
+  if (!e.rig.available()) return;
   const auto id = e.rig.Ingest("m1", "conv-1");
   e.rig.Deliver();
   const std::string root = e.rig.Get(id).chat_thread;
@@ -171,10 +177,12 @@ TEST_CASE(
   CHECK(e.told.empty());
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "an @mention of duplex outside a conversation's thread is answered once, privately, and stores "
-    "nothing") {
-  EventRig e;
+    "nothing",
+    F, test::SqliteFactory, test::PgFactory) {
+  EventRig e(F::kKind);
+  if (!e.rig.available()) return;
   const auto id = e.rig.Ingest("m1", "conv-1");
   e.rig.Deliver();
   CHECK(e.Send("Ev1", "app_mention", "9.1", "", "<@U0BOT> hello?").status == 200);

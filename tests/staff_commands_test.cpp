@@ -16,8 +16,11 @@ bool Has(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("note: stored as an internal note, posted in the thread by its author, never sent") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "note: stored as an internal note, posted in the thread by its author, never sent", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   CHECK(Has(rig.Command("note #1 Called them; refund approved <tomorrow>", "U7"),
@@ -38,8 +41,10 @@ TEST_CASE("note: stored as an internal note, posted in the thread by its author,
   CHECK(rig.chat.updates().empty());  // a note changes nothing the root shows
 }
 
-TEST_CASE("note: usage errors name the problem and change nothing") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("note: usage errors name the problem and change nothing", F, test::SqliteFactory,
+                   test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   CHECK(Has(rig.Command("note"), "Which conversation?"));
   CHECK(Has(rig.Command("note"), "Usage: `/duplex note <ref> <text>`"));
@@ -49,9 +54,11 @@ TEST_CASE("note: usage errors name the problem and change nothing") {
   CHECK(rig.store->ListMessages(1)->size() == 1);
 }
 
-TEST_CASE(
-    "assign: me by default, or a mention in any form Slack sends, the thread and root say who") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "assign: me by default, or a mention in any form Slack sends, the thread and root say who", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   SUBCASE("default is me") {
@@ -98,8 +105,10 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("unassign: back to open and into nobody's hands") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("unassign: back to open and into nobody's hands", F, test::SqliteFactory,
+                   test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   CHECK(Has(rig.Command("unassign 1"), "#1 is not assigned to anyone."));
   rig.Command("assign 1 U0A");
@@ -110,8 +119,10 @@ TEST_CASE("unassign: back to open and into nobody's hands") {
   CHECK(Has(rig.LastStateLine(), "Open · SLA:"));
 }
 
-TEST_CASE("close and reopen: state, notices, a new SLA clock on reopen, and the root") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("close and reopen: state, notices, a new SLA clock on reopen, and the root", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   CHECK(
@@ -135,8 +146,11 @@ TEST_CASE("close and reopen: state, notices, a new SLA clock on reopen, and the 
   CHECK(Has(rig.LastStateLine(), "Assigned to <@U0A> · SLA: 20m left"));
 }
 
-TEST_CASE("show: platform, author with reach, state and SLA, then every kind of message in order") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "show: platform, author with reach, state and SLA, then every kind of message in order", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1", "ana", 25'000);
   rig.Deliver();
   rig.clock.Advance(3 * kMinuteMs);
@@ -169,10 +183,12 @@ TEST_CASE("show: platform, author with reach, state and SLA, then every kind of 
   CHECK(text.find("left out") == std::string::npos);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "show: a long conversation keeps the first and the latest messages and says how many are left "
-    "out") {
-  test::StaffRig rig;
+    "out",
+    F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e0", "c1");
   for (int i = 1; i <= 40; ++i) {
     rig.Command("note 1 note number " + std::to_string(i) + " " + std::string(200, 'x'));
@@ -192,8 +208,10 @@ TEST_CASE(
   CHECK(Has(text, "41 messages, oldest first:"));
 }
 
-TEST_CASE("show: an open conversation's SLA reads live, an overdue one says by how much") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("show: an open conversation's SLA reads live, an overdue one says by how much",
+                   F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.clock.Advance(8 * kMinuteMs);
   CHECK(Has(rig.Command("show 1"), "Open · SLA: 12m left · due <!date^"));
@@ -202,8 +220,11 @@ TEST_CASE("show: an open conversation's SLA reads live, an overdue one says by h
   CHECK(Has(rig.Command("show 1"), "(5m)"));
 }
 
-TEST_CASE("queue: this channel by default, VIPs first then oldest, with SLA, reach and owner") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "queue: this channel by default, VIPs first then oldest, with SLA, reach and owner", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("a", "A", "ana", 50, "C1");
   rig.clock.Advance(kMinuteMs);
   rig.Ingest("b", "B", "bob", 20'000, "C1");
@@ -238,8 +259,10 @@ TEST_CASE("queue: this channel by default, VIPs first then oldest, with SLA, rea
   CHECK(Has(rig.Command("queue <@U1>"), "is not a channel"));
 }
 
-TEST_CASE("queue: at most 25 lines, and how many more") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("queue: at most 25 lines, and how many more", F, test::SqliteFactory,
+                   test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   for (int i = 0; i < 30; ++i) rig.Ingest("e" + std::to_string(i), "c" + std::to_string(i));
   std::string text = rig.Command("queue");
   CHECK(Has(text, "30 waiting in <#C1>"));
@@ -248,8 +271,10 @@ TEST_CASE("queue: at most 25 lines, and how many more") {
   CHECK(text.find("#26 ·") == std::string::npos);
 }
 
-TEST_CASE("template: add, list, replace, remove, names are checked") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("template: add, list, replace, remove, names are checked", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   CHECK(Has(rig.Command("template list"), "No reply templates yet."));
   CHECK(Has(rig.Command("template add Thanks Thank you, {author}!\nWe are on it.", "U7"),
             "Saved template `:thanks`"));
@@ -268,10 +293,12 @@ TEST_CASE("template: add, list, replace, remove, names are checked") {
   CHECK(rig.store->ListTemplates()->size() == 1);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "reply :name sends the template filled in for the customer answered: the conversation's "
-    "opener, not a later writer in its thread") {
-  test::StaffRig rig;
+    "opener, not a later writer in its thread",
+    F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1", "ana");  // the reply answers this one
   rig.Ingest("e2", "c1", "bea");
   rig.Deliver();
@@ -294,8 +321,10 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("help lists the staff verbs with their usage") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("help lists the staff verbs with their usage", F, test::SqliteFactory,
+                   test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   std::string help = rig.Command("help");
   for (const char* usage :
        {"note <ref> <text>", "assign <ref> [@user|me]", "unassign <ref>", "close <ref>",
@@ -305,8 +334,10 @@ TEST_CASE("help lists the staff verbs with their usage") {
   }
 }
 
-TEST_CASE("a database failure changes nothing and says so") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a database failure changes nothing and says so", F, test::SqliteFactory,
+                   test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   test::FailingStore failing(*rig.store, 1);
   CommandDeps cd;
@@ -363,10 +394,12 @@ std::string InReplyToSent(test::StaffRig& rig, std::size_t n) {
 
 }  // namespace
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "reply answers the opener's newest message: a muted author or a stranger answering in the "
-    "thread never receives it, and the thread says which message it answered") {
-  test::StaffRig rig;
+    "thread never receives it, and the thread says which message it answered",
+    F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   const auto id = rig.Ingest("vip-1", "order-1042", "vera", 50'000);
   REQUIRE(rig.store->AddMute({"generic", "spammer", "U0ADMIN", 0}).ok());
   auto joined = rig.store->Ingest({Answering("spam-1", "vip-1", "spammer")}, rig.clock.NowMs());
@@ -397,9 +430,11 @@ TEST_CASE(
   CHECK(InReplyToSent(rig, 3) == "vip-2");
 }
 
-TEST_CASE(
-    "reply is refused, nothing queued, when the conversation's opener has no message to answer") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "reply is refused, nothing queued, when the conversation's opener has no message to answer", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   REQUIRE(rig.store->AddMute({"generic", "mallory", "U0ADMIN", 0}).ok());
   const auto id = rig.Ingest("m-1", "thread-9", "mallory");  // muted: never posted
   REQUIRE(rig.store->Ingest({Answering("bo-1", "m-1", "bo")}, rig.clock.NowMs()).ok());

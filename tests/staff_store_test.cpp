@@ -1,6 +1,6 @@
-// The staff half of the SQLite store: edits and their state rules, notes, root updates
-// (queued, reused, never blocking), reopening, the queue, SLA alerts, templates and the
-// migration that added them.
+// The staff half of the store, on both stores (support/staff_rig.h): edits and their state
+// rules, notes, root updates (queued, reused, never blocking), reopening, the queue, SLA
+// alerts, templates; and the SQLite migration that added them.
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/Database.h>
@@ -34,8 +34,10 @@ EditOutcome Edit(test::StaffRig& rig, std::int64_t id, ConversationOp op,
 
 }  // namespace
 
-TEST_CASE("edits follow the state rules and report when nothing changed") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("edits follow the state rules and report when nothing changed", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   auto a = Edit(rig, id, ConversationOp::kAssign, "U2");
   CHECK(a.changed);
@@ -61,8 +63,11 @@ TEST_CASE("edits follow the state rules and report when nothing changed") {
         StatusCode::kNotFound);
 }
 
-TEST_CASE("assigning a replied or closed conversation keeps its state, unassigning keeps replied") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "assigning a replied or closed conversation keeps its state, unassigning keeps replied", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.ReplyAndDeliver(id);
@@ -73,8 +78,10 @@ TEST_CASE("assigning a replied or closed conversation keeps its state, unassigni
   CHECK(Edit(rig, id, ConversationOp::kAssign, "U2").after.state == ConversationState::kClosed);
 }
 
-TEST_CASE("a change queues its notice and a root update, a pending root update is reused") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a change queues its notice and a root update, a pending root update is reused",
+                   F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   CHECK(Pending(*rig.store).empty());
@@ -104,8 +111,10 @@ TEST_CASE("a change queues its notice and a root update, a pending root update i
   }
 }
 
-TEST_CASE("root updates wait for what was queued before them and hold back nothing") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("root updates wait for what was queued before them and hold back nothing", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");  // the root post, not delivered yet
   Edit(rig, id, ConversationOp::kAssign, "U2", "");
   rig.Ingest("e2", "c1");  // a second message in the thread
@@ -129,8 +138,11 @@ TEST_CASE("root updates wait for what was queued before them and hold back nothi
   CHECK(rig.chat.updates().size() == 1);
 }
 
-TEST_CASE("a customer message reopens a closed conversation with a new SLA clock and says so") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "a customer message reopens a closed conversation with a new SLA clock and says so", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.clock.Advance(60'000);
@@ -163,8 +175,10 @@ TEST_CASE("a customer message reopens a closed conversation with a new SLA clock
   CHECK(pending[1].kind == DeliveryKind::kChatUpdate);
 }
 
-TEST_CASE("a customer message after a reply makes the conversation the team's move again") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a customer message after a reply makes the conversation the team's move again",
+                   F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   rig.ReplyAndDeliver(id);
@@ -180,8 +194,10 @@ TEST_CASE("a customer message after a reply makes the conversation the team's mo
   CHECK(CountKind(Pending(*rig.store), DeliveryKind::kChatUpdate) == 1);
 }
 
-TEST_CASE("a follow-up in a conversation the team already owes moves only its time") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("a follow-up in a conversation the team already owes moves only its time", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   Edit(rig, id, ConversationOp::kAssign, "U2");
   const Conversation before = rig.Get(id);
@@ -198,8 +214,10 @@ TEST_CASE("a follow-up in a conversation the team already owes moves only its ti
   CHECK(CountKind(Pending(*rig.store), DeliveryKind::kChatPost) == 2);
 }
 
-TEST_CASE("notes are stored as notes, the notice is posted only when given") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE("notes are stored as notes, the notice is posted only when given", F,
+                   test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   auto note = rig.store->AddNote({id, "U1", "call them back", "the notice", {}}, rig.clock.NowMs());
@@ -216,8 +234,11 @@ TEST_CASE("notes are stored as notes, the notice is posted only when given") {
   CHECK(rig.store->AddNote({42, "U1", "x", "", {}}, 0).status().code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("the queue: open and assigned conversations, per channel or all, longest waiting first") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "the queue: open and assigned conversations, per channel or all, longest waiting first", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto a = rig.Ingest("a1", "A", "ana", 10, "C1");
   rig.clock.Advance(60'000);
   auto b = rig.Ingest("b1", "B", "bob", 10, "C2");
@@ -267,8 +288,11 @@ TEST_CASE("the queue: open and assigned conversations, per channel or all, longe
   CHECK(queue[3].waiting_since == rig.clock.NowMs());
 }
 
-TEST_CASE("SLA alerts are recorded once per cycle, and not after a reply, a close or a reopen") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "SLA alerts are recorded once per cycle, and not after a reply, a close or a reopen", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   auto id = rig.Ingest("e1", "c1");
   rig.Deliver();
   const UnixMs started = rig.Get(id).sla_started_at;
@@ -319,8 +343,11 @@ TEST_CASE("SLA alerts are recorded once per cycle, and not after a reply, a clos
   }
 }
 
-TEST_CASE("templates: put creates or replaces, delete reports unknown names, list in name order") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "templates: put creates or replaces, delete reports unknown names, list in name order", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   CHECK_FALSE(*rig.store->PutTemplate({"thanks", "Thank you", "U1", 1}));
   CHECK(*rig.store->PutTemplate({"thanks", "Thank you, {author}", "U2", 2}));
   CHECK_FALSE(*rig.store->PutTemplate({"apology", "Sorry", "U1", 3}));
@@ -335,6 +362,8 @@ TEST_CASE("templates: put creates or replaces, delete reports unknown names, lis
   CHECK_FALSE(*rig.store->DeleteTemplate("thanks"));
 }
 
+// SQLite only: it rebuilds a schema-2 SQLite file by hand, and no PostgreSQL database predates
+// step 3 (the PostgreSQL store came after it).
 TEST_CASE(
     "migration 3: conversations from before it owe no SLA alerts and keep their answer time") {
   test::TempDir dir;

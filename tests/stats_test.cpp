@@ -94,9 +94,11 @@ TEST_CASE("stats: an author with several conversations counts once, with their l
   CHECK(*r.top_authors[0].author.followers == 300);
 }
 
-TEST_CASE(
-    "stats on a seeded database: one window query, known percentiles, and the command's text") {
-  test::StaffRig rig;
+TEST_CASE_TEMPLATE(
+    "stats on a seeded database: one window query, known percentiles, and the command's text", F,
+    test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   // Ten conversations 1 h apart, answered after 1, 2, … 10 minutes; the SLA is 20 minutes.
   const UnixMs start = rig.clock.NowMs();
   for (int i = 1; i <= 10; ++i) {

@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "core/text.h"
 #include "storage/migrations.h"
 #include "storage/sqlite_store.h"
 #include "support/claims.h"
@@ -470,6 +471,35 @@ TEST_CASE_TEMPLATE(
   auto r = store->Ingest({replay}, 3000);
   CHECK((*r)[0].duplicate);
   CHECK_FALSE((*r)[0].echo);
+}
+
+TEST_CASE_TEMPLATE(
+    "text with bytes that are not UTF-8 or a NUL is stored whole, never refused or cut short", F,
+    test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  using namespace std::string_literals;
+  // Two ids that differ only after a NUL are two events, not one.
+  auto r = f.store->Ingest({test::MentionItem("e\0a"s, "c1", "caf\xe9 \0 au lait"s),
+                            test::MentionItem("e\0b"s, "c1", "second")},
+                           1000);
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  CHECK_FALSE((*r)[1].duplicate);
+  auto messages = f.store->ListMessages((*r)[0].conversation_id);
+  REQUIRE(messages.ok());
+  REQUIRE(messages->size() == 2);
+  // What the store cannot hold comes back as U+FFFD, which is how it leaves duplex anyway.
+  const std::string text = text::SanitizeUtf8((*messages)[0].text);
+  CHECK(text.rfind("caf\xef\xbf\xbd ", 0) == 0);
+  CHECK(text.size() > 9);
+  CHECK(text.substr(text.size() - 8) == " au lait");
+  auto q = f.store->QueueReply(
+      {(*r)[0].conversation_id, (*r)[0].message_id, "U1", "caf\xe9 au lait", "generic:", {}}, 2000);
+  REQUIRE_MESSAGE(q.ok(), q.status().message());
+  auto reply = f.store->GetMessage(q->message_id);
+  REQUIRE(reply.ok());
+  REQUIRE(reply->has_value());
+  CHECK(text::SanitizeUtf8((**reply).text) == "caf\xef\xbf\xbd au lait");
 }
 
 }  // namespace duplex

@@ -2,8 +2,6 @@
 // reply, once per chat event, with the event's claim in the same transaction as either.
 #include <doctest/doctest.h>
 
-#include <SQLiteCpp/Database.h>
-
 #include "commands/thread_messages.h"
 #include "handlers/slack_interactive.h"
 #include "security/signatures.h"
@@ -13,8 +11,9 @@ namespace duplex {
 namespace {
 
 // Switched on by a row in test_fail: notes, or platform replies' outbox rows, fail to insert
-// after whatever their transaction wrote before them (the event's claim first of all).
-const std::vector<std::string> kFaultInjection = {R"sql(
+// after whatever their transaction wrote before them (the event's claim first of all). The
+// same switch in each store's SQL.
+const std::vector<std::string> kSqliteFaultInjection = {R"sql(
 CREATE TABLE test_fail (what TEXT);
 CREATE TRIGGER test_fail_note BEFORE INSERT ON messages
   WHEN NEW.direction = 'note' AND EXISTS (SELECT 1 FROM test_fail WHERE what = 'note')
@@ -23,21 +22,38 @@ CREATE TRIGGER test_fail_reply BEFORE INSERT ON outbox
   WHEN NEW.kind = 'platform_reply' AND EXISTS (SELECT 1 FROM test_fail WHERE what = 'reply')
   BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
 )sql"};
+const std::vector<std::string> kPgFaultInjection = {R"sql(
+CREATE TABLE test_fail (what TEXT);
+CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM test_fail WHERE what = TG_ARGV[0]) THEN
+    RAISE EXCEPTION 'injected failure';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER test_fail_note BEFORE INSERT ON messages FOR EACH ROW
+  WHEN (NEW.direction = 'note') EXECUTE FUNCTION test_fail('note');
+CREATE TRIGGER test_fail_reply BEFORE INSERT ON outbox FOR EACH ROW
+  WHEN (NEW.kind = 'platform_reply') EXECUTE FUNCTION test_fail('reply');
+)sql"};
 
 struct Thread {
   test::StaffRig rig;
   std::int64_t id = 0;
   std::string ts;
 
-  Thread() : rig(Options()) {
+  explicit Thread(test::StoreKind store) : rig(Options(store)) {
+    if (!rig.available()) return;
     id = rig.Ingest("m1", "conv-1");
     rig.Deliver();
     ts = rig.Get(id).chat_thread;
     REQUIRE_FALSE(ts.empty());
   }
-  static test::StaffRigOptions Options() {
+  static test::StaffRigOptions Options(test::StoreKind store) {
     test::StaffRigOptions o;
-    o.extra_migrations = kFaultInjection;
+    o.store = store;
+    o.extra_migrations =
+        store == test::StoreKind::kPostgres ? kPgFaultInjection : kSqliteFaultInjection;
     return o;
   }
   ThreadMessageResult Write(const std::string& event, const std::string& text,
@@ -48,13 +64,9 @@ struct Thread {
         .result;
   }
   // Rows of the database itself, past the Store port: what a crash would leave.
-  std::int64_t Count(const std::string& sql) {
-    SQLite::Database db(rig.dir.File("staff.db"), SQLite::OPEN_READWRITE);
-    return db.execAndGet(sql).getInt64();
-  }
+  std::int64_t Count(const std::string& sql) { return std::stoll(rig.Sql(sql)); }
   void Fail(const std::string& what, bool on) {
-    SQLite::Database db(rig.dir.File("staff.db"), SQLite::OPEN_READWRITE);
-    db.exec(on ? "INSERT INTO test_fail VALUES ('" + what + "')" : "DELETE FROM test_fail");
+    rig.Sql(on ? "INSERT INTO test_fail VALUES ('" + what + "')" : "DELETE FROM test_fail");
   }
   bool HasNotice(const std::string& needle) {
     for (const auto& n : rig.Notices()) {
@@ -86,8 +98,10 @@ TEST_CASE("a thread message is a reply for the customer only when it starts with
   CHECK(ThreadReplyText("") == std::nullopt);
 }
 
-TEST_CASE("thread messages: a note, a reply, a refused reply — each event acted on once") {
-  Thread t;
+TEST_CASE_TEMPLATE("thread messages: a note, a reply, a refused reply — each event acted on once",
+                   F, test::SqliteFactory, test::PgFactory) {
+  Thread t(F::kKind);
+  if (!t.rig.available()) return;
   CHECK(t.Write("Ev1", "courier called, <@U2|ana> knows") == ThreadMessageResult::kNoteStored);
   CHECK(t.Write("Ev1", "courier called, <@U2|ana> knows") == ThreadMessageResult::kRepeat);
   CHECK(t.Notes() == 1);
@@ -113,10 +127,12 @@ TEST_CASE("thread messages: a note, a reply, a refused reply — each event acte
   CHECK(t.Claims() == 3);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "a failure between a thread message's claim and its note leaves neither, and the chat's "
-    "retry stores the note once") {
-  Thread t;
+    "retry stores the note once",
+    F, test::SqliteFactory, test::PgFactory) {
+  Thread t(F::kKind);
+  if (!t.rig.available()) return;
   t.Fail("note", true);
   CHECK(t.Write("Ev1", "courier called") == ThreadMessageResult::kUnavailable);
   CHECK(t.Claims() == 0);
@@ -128,10 +144,12 @@ TEST_CASE(
   CHECK(t.Claims() == 1);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "a failure between a reply: message's claim and its outbox row leaves no reply: it is kept "
-    "as a note saying so, and the retry changes nothing") {
-  Thread t;
+    "as a note saying so, and the retry changes nothing",
+    F, test::SqliteFactory, test::PgFactory) {
+  Thread t(F::kKind);
+  if (!t.rig.available()) return;
   const auto outbox_before = t.Outbox();
   t.Fail("reply", true);
   CHECK(t.Write("Ev1", "reply: It ships today") == ThreadMessageResult::kNoteStored);
@@ -146,10 +164,12 @@ TEST_CASE(
   CHECK(t.HasNotice("your `reply:` was not sent: duplex could not save the reply"));
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "Slack thread message: a crash where its note is written loses nothing — Slack's retry "
-    "after the restart stores it, once") {
-  test::StaffRig rig;
+    "after the restart stores it, once",
+    F, test::SqliteFactory, test::PgFactory) {
+  test::StaffRig rig(F::kKind);
+  if (!rig.available()) return;
   const auto id = rig.Ingest("m1", "conv-1");
   rig.Deliver();
   const std::string ts = rig.Get(id).chat_thread;

@@ -6,6 +6,8 @@
 
 #include "core/log.h"
 
+#include "core/text.h"
+
 namespace duplex::storage {
 namespace {
 
@@ -118,6 +120,18 @@ PreparedStatements& Prepared() {
   return *prepared;
 }
 
+// A parameter as PostgreSQL can take it: its text holds only valid UTF-8 and no NUL, and a
+// parameter is a C string (a NUL would cut it short, silently). What it cannot hold becomes
+// U+FFFD, as it does anyway when duplex sends it on (JSON is written that way): a customer's
+// or a staff member's stray byte must not make a write fail for good.
+std::string PgText(const std::string& value) {
+  std::string out = text::SanitizeUtf8(value);
+  for (std::size_t at = out.find('\0'); at != std::string::npos; at = out.find('\0', at)) {
+    out.replace(at, 1, "\xEF\xBF\xBD");
+  }
+  return out;
+}
+
 }  // namespace
 
 PGconn* PgConnectStart(const PgOptions& options) {
@@ -149,9 +163,13 @@ std::string PgResult::Error() const {
 }
 
 Result<PgResult> PgExec(PGconn* conn, const std::string& sql, const PgParams& params) {
+  std::vector<std::string> texts;
+  texts.reserve(params.size());
+  for (const auto& p : params) texts.push_back(p ? PgText(*p) : std::string());
   std::vector<const char*> values;
   values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    values.push_back(params[i] ? texts[i].c_str() : nullptr);
   const int n = static_cast<int>(values.size());
   auto result = [&]() -> PgResult {
     // Without parameters, the simple protocol: it also runs a script of several statements

@@ -68,9 +68,9 @@ class PgResult {
 using PgParams = std::vector<std::optional<std::string>>;  // nullopt is NULL
 
 // Runs `sql` with text parameters ($1, $2, ...), as a statement prepared once per connection
-// (re-prepared after a reconnect); without parameters `sql` may hold several statements.
-// A server error or a broken connection is
-// Unavailable with the server's message (no parameters in it).
+// (prepared again after a reconnect); without parameters `sql` may hold several statements.
+// A parameter's bytes that are not UTF-8, and its NULs, go in as U+FFFD. A server error or a
+// broken connection is Unavailable with the server's message (no parameters in it).
 Result<PgResult> PgExec(PGconn* conn, const std::string& sql, const PgParams& params = {});
 
 class PgPool {

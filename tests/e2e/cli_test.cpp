@@ -15,10 +15,10 @@ using nlohmann::json;
 
 namespace {
 
-json ServeConfig(const TempDir& dir, int port, const std::string& slack_api,
+json ServeConfig(const E2eDatabase& database, int port, const std::string& slack_api,
                  const std::string& reply_url) {
   return {{"listen", {{"host", "127.0.0.1"}, {"port", port}}},
-          {"database", dir.File("duplex.db")},
+          {"database", database.config()},
           {"chat",
            {{"kind", "slack"},
             {"api_base", slack_api},
@@ -54,8 +54,9 @@ TEST_CASE("duplex version and --help") {
 
 TEST_CASE("check-config: valid exits 0, invalid exits 2 naming JSON paths and never secrets") {
   TempDir dir;
+  E2eDatabase database(dir);
   WriteFile(dir.File("ok.json"),
-            ServeConfig(dir, 8080, "https://slack.com/api", "https://crm/r").dump());
+            ServeConfig(database, 8080, "https://slack.com/api", "https://crm/r").dump());
   auto ok = RunDuplex({"check-config", "--config", dir.File("ok.json")}, kEnv);
   CHECK(ok.exit_code == 0);
   CHECK(ok.out.find("is valid") != std::string::npos);
@@ -68,7 +69,7 @@ TEST_CASE("check-config: valid exits 0, invalid exits 2 naming JSON paths and ne
         std::string::npos);
   CHECK(missing_env.err.find("xoxb-cli-distinctive-token") == std::string::npos);
 
-  json broken = ServeConfig(dir, 8080, "https://slack.com/api", "https://crm/r");
+  json broken = ServeConfig(database, 8080, "https://slack.com/api", "https://crm/r");
   broken["listen"]["port"] = "http";
   broken["chat"].erase("team_id");
   WriteFile(dir.File("bad.json"), broken.dump());
@@ -84,8 +85,9 @@ TEST_CASE("check-config: valid exits 0, invalid exits 2 naming JSON paths and ne
 
 TEST_CASE("check-config and serve refuse a whsec_ secret that decodes to a short key (exit 2)") {
   TempDir dir;
+  E2eDatabase database(dir);
   WriteFile(dir.File("c.json"),
-            ServeConfig(dir, FreePort(), "https://slack.com/api", "https://crm/r").dump());
+            ServeConfig(database, FreePort(), "https://slack.com/api", "https://crm/r").dump());
   for (const char* weak : {"whsec_", "whsec_QQ=="}) {
     std::map<std::string, std::string> env = kEnv;
     env["TEST_GENERIC_SECRET"] = weak;
@@ -101,7 +103,8 @@ TEST_CASE("check-config and serve refuse a whsec_ secret that decodes to a short
 
 TEST_CASE("serve refuses a bad config with exit 2 instead of starting half-configured") {
   TempDir dir;
-  json cfg = ServeConfig(dir, FreePort(), "https://slack.com/api", "https://crm/r");
+  E2eDatabase database(dir);
+  json cfg = ServeConfig(database, FreePort(), "https://slack.com/api", "https://crm/r");
   cfg["platforms"]["generic"].erase("secret");
   WriteFile(dir.File("c.json"), cfg.dump());
   auto r = RunDuplex({"serve", "--config", dir.File("c.json")}, kEnv);
@@ -111,11 +114,12 @@ TEST_CASE("serve refuses a bad config with exit 2 instead of starting half-confi
 
 TEST_CASE("serve + simulate: a signed sample reaches Slack — SIGTERM stops cleanly with exit 0") {
   TempDir dir;
+  E2eDatabase database(dir);
   FakeSlack slack;
   FakeHttpServer receiver;
   int port = FreePort();
   WriteFile(dir.File("c.json"),
-            ServeConfig(dir, port, slack.api_base(), receiver.url() + "/r").dump());
+            ServeConfig(database, port, slack.api_base(), receiver.url() + "/r").dump());
   DuplexProcess server({"serve", "--config", dir.File("c.json"), "--log-format", "json"},
                        dir.path().string(), kEnv);
   REQUIRE(WaitHealthy(port));
@@ -194,9 +198,11 @@ TEST_CASE("serve + simulate: a signed sample reaches Slack — SIGTERM stops cle
 
 TEST_CASE("serve on a port in use fails with a clear message") {
   TempDir dir;
+  E2eDatabase database(dir);
   FakeHttpServer occupant;
-  WriteFile(dir.File("c.json"),
-            ServeConfig(dir, occupant.port(), "https://slack.com/api", "https://crm/r").dump());
+  WriteFile(
+      dir.File("c.json"),
+      ServeConfig(database, occupant.port(), "https://slack.com/api", "https://crm/r").dump());
   auto r = RunDuplex({"serve", "--config", dir.File("c.json")}, kEnv, 10'000);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(occupant.port())) !=
@@ -227,6 +233,7 @@ TEST_CASE(
     "SIGTERM during a slow delivery lets it finish, exits 0, and the next start does not post it "
     "again") {
   TempDir dir;
+  E2eDatabase database(dir);
   FakeSlack slack;
   FakeHttpServer receiver;
   // Slack answers the first post slowly: the delivery is in flight when SIGTERM arrives.
@@ -235,7 +242,7 @@ TEST_CASE(
       FakeAnswer{200, R"({"ok":true,"ts":"1700000000.000001"})", "application/json", {}, 1500});
   int port = FreePort();
   WriteFile(dir.File("c.json"),
-            ServeConfig(dir, port, slack.api_base(), receiver.url() + "/r").dump());
+            ServeConfig(database, port, slack.api_base(), receiver.url() + "/r").dump());
   {
     DuplexProcess server({"serve", "--config", dir.File("c.json")}, dir.path().string(), kEnv);
     REQUIRE(WaitHealthy(port));

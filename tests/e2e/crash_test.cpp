@@ -14,9 +14,9 @@
 #include <random>
 #include <thread>
 
-#include "storage/sqlite_store.h"
 #include "support/crash_load.h"
 #include "support/e2e_env.h"
+#include "support/e2e_store.h"
 #include "support/process.h"
 
 namespace duplex::test {
@@ -27,6 +27,7 @@ TEST_CASE(
     "crash test: SIGKILL at random moments loses no acknowledged mention and posts no reply "
     "twice") {
   TempDir dir;
+  E2eDatabase database(dir);
   FakeSlack slack;
   FakeHttpServer receiver;
   receiver.On("/replies", [](const RecordedRequest&) {
@@ -35,7 +36,7 @@ TEST_CASE(
   const int port = FreePort();
   json config = {
       {"listen", {{"host", "127.0.0.1"}, {"port", port}, {"threads", 32}}},
-      {"database", dir.File("duplex.db")},
+      {"database", database.config()},
       {"chat",
        {{"kind", "slack"},
         {"api_base", slack.api_base()},
@@ -80,8 +81,8 @@ TEST_CASE(
   CHECK(WaitOutboxDrained(port, 60'000));
   CHECK(server->Signal(SIGTERM) == 0);
   if (getenv("CRASH_LOGS")) std::cout << server->Stderr().substr(0, 6000) << "\n";
-  if (getenv("CRASH_KEEP"))
-    std::filesystem::copy_file(dir.File("duplex.db"), getenv("CRASH_KEEP"),
+  if (getenv("CRASH_KEEP") && !database.postgres())
+    std::filesystem::copy_file(database.config(), getenv("CRASH_KEEP"),
                                std::filesystem::copy_options::overwrite_existing);
   if (getenv("CRASH_KEEP")) {
     std::ofstream out(std::string(getenv("CRASH_KEEP")) + ".posts");
@@ -89,9 +90,9 @@ TEST_CASE(
   }
 
   // The verdict, read through duplex's own store (the server being stopped).
-  auto store = SqliteStore::Open({dir.File("duplex.db")});
-  REQUIRE(store.ok());
-  const CrashTally tally = TallyCrash(load, slack, receiver, "/replies", **store);
+  auto store = database.Open();
+  REQUIRE(store);
+  const CrashTally tally = TallyCrash(load, slack, receiver, "/replies", *store);
   std::cout << "crash test: kills=" << kills << " " << tally << "\n";
   CHECK(kills >= 5);
   CHECK(tally.acked > 500);

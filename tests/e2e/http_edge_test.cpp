@@ -190,10 +190,11 @@ TEST_CASE(
     "http edge: 20 gzip bombs get 415 before a byte is inflated, each connection closes, and the "
     "server's peak memory stays near idle (deflate, br, GET and unknown paths too)") {
   TempDir dir;
+  E2eDatabase database(dir);
   const int port = FreePort();
   json config = {
       {"listen", {{"host", "127.0.0.1"}, {"port", port}, {"threads", 8}}},
-      {"database", dir.File("duplex.db")},
+      {"database", database.config()},
       {"chat",
        {{"kind", "slack"},
         {"api_base", "http://127.0.0.1:9/api"},

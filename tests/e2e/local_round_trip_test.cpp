@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/httplib_client.h"
+#include "support/e2e_store.h"
 #include "support/process.h"
 #include "support/test_util.h"
 
@@ -17,13 +18,13 @@ namespace {
 
 const std::string kRoot = std::string(DUPLEX_FIXTURES_DIR) + "/../..";
 
-// deploy/local.json with free ports and a database in `dir`, written to dir/local.json.
-std::string LocalConfig(const TempDir& dir, int port, int receiver_port,
-                        json patch = json::object()) {
+// deploy/local.json with free ports and `database`, written to dir/local.json.
+std::string LocalConfig(const TempDir& dir, const E2eDatabase& database, int port,
+                        int receiver_port, json patch = json::object()) {
   json c =
       json::parse(ReadFile(kRoot + "/deploy/local.json"), nullptr, true, /*ignore_comments=*/true);
   c["listen"]["port"] = port;
-  c["database"] = dir.File("duplex.db");
+  c["database"] = database.config();
   c["platforms"]["generic"]["reply_url"] =
       "http://127.0.0.1:" + std::to_string(receiver_port) + "/replies";
   c.merge_patch(patch);
@@ -39,10 +40,11 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 
 TEST_CASE("local round trip: receive, serve, simulate and chat with deploy/local.json, no Slack") {
   TempDir dir;
+  E2eDatabase database(dir);
   const int port = FreePort();
   int receiver_port = FreePort();
   while (receiver_port == port) receiver_port = FreePort();
-  const std::string config = LocalConfig(dir, port, receiver_port);
+  const std::string config = LocalConfig(dir, database, port, receiver_port);
 
   DuplexProcess receive({"receive", "--config", config}, dir.path().string());
   REQUIRE(WaitUntil([&] { return Contains(receive.Stdout(), "listening on"); }, 10'000));
@@ -78,8 +80,9 @@ TEST_CASE("local round trip: receive, serve, simulate and chat with deploy/local
 
 TEST_CASE("local round trip: chat signs with the configured secret, and without one it explains") {
   TempDir dir;
+  E2eDatabase database(dir);
   const int port = FreePort();
-  const std::string config = LocalConfig(dir, port, FreePort());
+  const std::string config = LocalConfig(dir, database, port, FreePort());
   DuplexProcess serve({"serve", "--config", config}, dir.path().string());
   REQUIRE(WaitUntil([&] { return Contains(serve.Stderr(), "duplex listening"); }, 10'000));
 
@@ -107,7 +110,8 @@ TEST_CASE("cli: an unknown command or platform is named, with the valid ones") {
   CHECK(Contains(bogus.err, "simulate, chat, receive"));
 
   TempDir dir;
-  const std::string config = LocalConfig(dir, 1, 2);
+  E2eDatabase database(dir);
+  const std::string config = LocalConfig(dir, database, 1, 2);
   auto platform = RunDuplex({"simulate", "myspace", "--config", config});
   CHECK(platform.exit_code == 2);
   CHECK(Contains(platform.err,
@@ -122,13 +126,15 @@ TEST_CASE(
     "simulate: whatsapp, instagram, messenger and meta samples are accepted and posted, "
     "needing only the platform's own variables") {
   TempDir dir;
+  E2eDatabase database(dir);
   const int port = FreePort();
   const json meta = {{"app_secret", "meta-app-secret-for-simulate"},
                      {"verify_token", "verify"},
                      {"page_token", "page-token"},
                      // Nothing listens there: lookups fail at once instead of reaching Meta.
                      {"api_base", "http://127.0.0.1:" + std::to_string(FreePort())}};
-  const std::string config = LocalConfig(dir, port, FreePort(), {{"platforms", {{"meta", meta}}}});
+  const std::string config =
+      LocalConfig(dir, database, port, FreePort(), {{"platforms", {{"meta", meta}}}});
   DuplexProcess serve({"serve", "--config", config}, dir.path().string());
   REQUIRE(WaitUntil([&] { return Contains(serve.Stderr(), "duplex listening"); }, 10'000));
 

@@ -51,6 +51,7 @@ TEST_CASE(
     "postgres e2e: check-config connects, print-config masks the password, backup points "
     "to pg_dump") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   PgTestDatabase db;
   TempDir dir;
   WriteFile(dir.File("pg.json"),
@@ -90,6 +91,7 @@ TEST_CASE(
     "postgres e2e: two instances on one database: a webhook and its repeat to the other "
     "are one mention — a reply queued on one is sent exactly once") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   PgTestDatabase db;
   TempDir dir;
   FakeSlack slack;

@@ -1,7 +1,6 @@
 // Reliability seen from chat: unknown outcomes, dead letters, retries on purpose, repeats.
 #include <doctest/doctest.h>
 
-#include "storage/sqlite_store.h"
 #include "support/e2e_env.h"
 
 namespace duplex::test {
@@ -26,9 +25,7 @@ TEST_CASE(
   env.Stop();
   // What a crash between "sending" and the platform's answer leaves behind.
   {
-    SqliteOptions o;
-    o.path = env.dir.File("duplex.db");
-    auto store = std::move(*SqliteStore::Open(o));
+    auto store = env.database.Open();
     auto q = store->QueueReply({1, 1, "U0STAFF", "the interrupted reply", "generic:", {}}, 1);
     REQUIRE(q.ok());
     // Claimed by an instance long gone: its lease ran out long ago.

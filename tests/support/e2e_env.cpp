@@ -202,7 +202,7 @@ bool FakeSlack::WaitForPosts(std::size_t n, int timeout_ms) const {
 E2eEnv::E2eEnv(const json& patch, bool start) {
   config = {
       {"listen", {{"host", "127.0.0.1"}, {"port", 0}, {"threads", 16}}},
-      {"database", dir.File("duplex.db")},
+      {"database", database.config()},
       {"chat",
        {{"kind", "slack"},
         {"api_base", slack.api_base()},

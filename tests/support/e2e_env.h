@@ -15,6 +15,7 @@
 #include "app/app.h"
 #include "app/httplib_client.h"
 #include "core/clock.h"
+#include "support/e2e_store.h"
 #include "support/fake_http_server.h"
 #include "support/test_util.h"
 
@@ -132,6 +133,7 @@ class E2eEnv {
 
   OffsetClock clock;  // the app's clock
   TempDir dir;
+  E2eDatabase database{dir};
   FakeSlack slack;
   FakeHttpServer receiver;  // the generic platform's reply_url
   nlohmann::json config;

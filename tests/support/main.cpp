@@ -1,11 +1,15 @@
 // The test runner's main: doctest, plus a guard that fails a run in which no test case ran.
 // ctest runs one case per process by name; a name ctest cannot pass through intact (one with
-// a ';' is split by CMake) would otherwise match nothing and "pass" without running.
+// a ';' is split by CMake) would otherwise match nothing and "pass" without running. The e2e
+// run on PostgreSQL (support/e2e_store.h) without a server runs nothing and says it skipped.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <cstdio>
+
+#include "support/e2e_store.h"
+#include "support/pg_test_db.h"
 
 namespace {
 
@@ -32,6 +36,7 @@ REGISTER_LISTENER("count-cases", 1, CountingListener);
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (duplex::test::E2eOnPostgres() && duplex::test::SkipWithoutPostgres()) return 0;
   doctest::Context context(argc, argv);
   int result = context.run();
   if (context.shouldExit()) return result;

@@ -20,7 +20,8 @@ std::optional<std::string> PgTestUrl();
 // when there is no PostgreSQL server: `if (test::SkipWithoutPostgres()) return;`.
 bool SkipWithoutPostgres();
 
-// CREATE DATABASE with a fresh name, dropped (with its connections) when this goes away.
+// CREATE DATABASE with a fresh name, dropped (with its connections) when this goes away:
+// the DROP is sent then, and completes on the server shortly after.
 class PgTestDatabase {
  public:
   PgTestDatabase();  // requires PgTestUrl(); throws when the server refuses

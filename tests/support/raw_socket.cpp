@@ -7,7 +7,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <string>
+
+#include "support/pg_test_db.h"
 
 namespace duplex::test {
 
@@ -80,9 +84,34 @@ bool RawSocket::WaitClosed(int timeout_ms) {
   return false;
 }
 
+namespace {
+
+// The port in DUPLEX_TEST_PG_URL (postgresql://user:password@host:port/database), or 0.
+int PgTestPort() {
+  const auto url = PgTestUrl();
+  if (!url) return 0;
+  const std::size_t host = url->find('@');
+  const std::size_t colon = url->find(':', host == std::string::npos ? 0 : host);
+  if (host == std::string::npos || colon == std::string::npos) return 0;
+  return std::atoi(url->c_str() + colon + 1);
+}
+
+bool ConnectedToPort(int fd, int port) {
+  sockaddr_in peer{};
+  socklen_t len = sizeof(peer);
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
+         peer.sin_family == AF_INET && ntohs(peer.sin_port) == port;
+}
+
+}  // namespace
+
 int OpenFileCount() {
+  static const int pg_port = PgTestPort();
   int n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    if (pg_port != 0 && ConnectedToPort(std::atoi(e.path().filename().c_str()), pg_port)) continue;
+    ++n;
+  }
   return n;
 }
 

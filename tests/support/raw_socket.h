@@ -31,7 +31,8 @@ class RawSocket {
   bool peer_closed_ = false;
 };
 
-// Open file descriptors of this process (for leak checks).
+// Open file descriptors of this process (for leak checks), not counting its connections to
+// the test PostgreSQL server: a store's pool opens those as it needs them, and keeps them.
 int OpenFileCount();
 
 }  // namespace duplex::test

@@ -2,9 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include <SQLiteCpp/Database.h>
+
 #include <nlohmann/json.hpp>
 
 #include "platforms/generic/generic_connector.h"
+#include "storage/pg_store.h"
+#include "storage/sqlite_store.h"
 
 namespace duplex::test {
 
@@ -20,12 +24,34 @@ Result<QueuedReply> QueueReplyToOpener(Store& store, std::int64_t conversation,
   return store.QueueReply({conversation, (*parent)->id, user, text, target, {}}, now);
 }
 
+namespace {
+constexpr const char* kSqliteFile = "staff.db";
+}  // namespace
+
+StaffRig::StaffRig(StoreKind kind)
+    : StaffRig([kind] {
+        StaffRigOptions o;
+        o.store = kind;
+        return o;
+      }()) {}
+
 StaffRig::StaffRig(StaffRigOptions opts) : options(std::move(opts)) {
-  SqliteOptions store_options{dir.File("staff.db")};
-  store_options.extra_migrations = options.extra_migrations;
-  auto opened = SqliteStore::Open(store_options);
-  REQUIRE_MESSAGE(opened.ok(), opened.status().message());
-  store = std::move(*opened);
+  if (options.store == StoreKind::kPostgres) {
+    if (SkipWithoutPostgres()) return;
+    pg = std::make_unique<PgTestDatabase>();
+    PgStoreOptions store_options;
+    store_options.connection.url = pg->url();
+    store_options.extra_migrations = options.extra_migrations;
+    auto opened = PgStore::Open(store_options);
+    REQUIRE_MESSAGE(opened.ok(), opened.status().message());
+    store = std::move(*opened);
+  } else {
+    SqliteOptions store_options{dir.File(kSqliteFile)};
+    store_options.extra_migrations = options.extra_migrations;
+    auto opened = SqliteStore::Open(store_options);
+    REQUIRE_MESSAGE(opened.ok(), opened.status().message());
+    store = std::move(*opened);
+  }
   GenericConfig g;
   g.secret = "whsec_c2VjcmV0";
   g.reply_url = "http://127.0.0.1:9/replies";
@@ -123,6 +149,13 @@ std::string StaffRig::LastStateLine() const {
   auto updates = chat.updates();
   if (updates.empty() || !updates.back().second.card) return "";
   return updates.back().second.card->state_line;
+}
+
+std::string StaffRig::Sql(const std::string& sql) {
+  if (pg) return PgQuery(pg->url(), sql);
+  SQLite::Database db(dir.File(kSqliteFile), SQLite::OPEN_READWRITE);
+  SQLite::Statement q(db, sql);
+  return q.executeStep() ? q.getColumn(0).getString() : "";
 }
 
 }  // namespace duplex::test

@@ -5,7 +5,8 @@
 //     f.store->…
 //   }
 // Each factory makes a fresh, empty, migrated store (PostgreSQL: a database of its own) and
-// can reopen it, as a restart would.
+// can reopen it, as a restart would. Its kKind names the store to fixtures that build more
+// around one (test::StaffRig).
 #pragma once
 
 #include <memory>
@@ -23,7 +24,10 @@ namespace duplex::test {
 IngestItem MentionItem(const std::string& event_id, const std::string& conversation,
                        const std::string& text, const std::string& channel = "C1");
 
+enum class StoreKind { kSqlite, kPostgres };
+
 struct SqliteFactory {
+  static constexpr StoreKind kKind = StoreKind::kSqlite;
   SqliteFactory() { Reopen(); }
   bool available() const { return true; }
   void Reopen();
@@ -33,6 +37,7 @@ struct SqliteFactory {
 };
 
 struct PgFactory {
+  static constexpr StoreKind kKind = StoreKind::kPostgres;
   PgFactory();  // prints the skip line when there is no server
   bool available() const { return store != nullptr; }
   void Reopen();
