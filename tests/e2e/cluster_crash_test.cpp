@@ -17,6 +17,7 @@
 #include "support/cluster.h"
 #include "support/crash_load.h"
 #include "support/e2e_env.h"
+#include "support/e2e_store.h"
 #include "support/pg_test_db.h"
 
 namespace duplex::test {
@@ -25,6 +26,7 @@ TEST_CASE(
     "cluster crash test: three instances, a random one killed with SIGKILL again and again: no "
     "acknowledged mention lost, no reply posted twice") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   const auto began = std::chrono::steady_clock::now();
   PgTestDatabase db;
   FakeSlack slack;

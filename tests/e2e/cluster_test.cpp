@@ -14,6 +14,7 @@
 
 #include "support/cluster.h"
 #include "support/e2e_env.h"
+#include "support/e2e_store.h"
 #include "support/pg_test_db.h"
 #include "support/signed_requests.h"
 
@@ -80,6 +81,7 @@ TEST_CASE(
     "cluster e2e: three instances on one database: the same webhook to all three at once is "
     "one mention and one post — replies committed through any instance are sent once") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   PgTestDatabase db;
   FakeSlack slack;
   FakeHttpServer receiver;
@@ -156,6 +158,7 @@ TEST_CASE(
     "cluster e2e: an SLA reminder and a breach notice are each posted once, whichever of three "
     "instances finds them") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   PgTestDatabase db;
   FakeSlack slack;
   FakeHttpServer receiver;
@@ -207,6 +210,7 @@ TEST_CASE(
     "its lease another posts the message again and flags the reply unknown, never resending "
     "it") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   PgTestDatabase db;
   FakeSlack slack;
   FakeHttpServer receiver;
@@ -294,6 +298,7 @@ TEST_CASE(
     "cluster e2e: a route an admin adds or removes through one instance is used by the others "
     "within seconds, without a restart") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   PgTestDatabase db;
   FakeSlack slack;
   FakeHttpServer receiver;

@@ -12,6 +12,7 @@
 
 #include "app/httplib_client.h"
 #include "support/e2e_env.h"
+#include "support/e2e_store.h"
 #include "support/pg_private_server.h"
 #include "support/pg_test_db.h"
 #include "support/process.h"
@@ -143,6 +144,7 @@ TEST_CASE(
     "postgres e2e: migrate-store moves a SQLite duplex to PostgreSQL — refused while serve "
     "runs, then a reply to a migrated conversation reaches the platform from the new server") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   PgTestDatabase db;
   TempDir dir;
   FakeSlack slack;
@@ -311,6 +313,7 @@ TEST_CASE(
     "postgres e2e: a reply committed on an instance that does not send is sent by the other, "
     "woken by the commit (LISTEN/NOTIFY), not by its next poll") {
   if (SkipWithoutPostgres()) return;
+  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
   PgTestDatabase db;
   TempDir dir;
   FakeSlack slack;
