@@ -365,6 +365,12 @@ std::unique_ptr<Child> StartDuplex(const std::string& binary, const std::string&
   return child;
 }
 
+std::string ListRatios(const std::vector<double>& v) {
+  std::string out;
+  for (double x : v) out += (out.empty() ? "" : ", ") + Fixed(x, 2);
+  return out;
+}
+
 double Percentile(std::vector<double>& values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

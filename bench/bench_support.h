@@ -148,6 +148,31 @@ std::unique_ptr<Child> StartDuplex(const std::string& binary, const std::string&
 // p in [0, 100] of `values` (sorted in place); 0 when empty.
 double Percentile(std::vector<double>& values, double p);
 
+inline double Median(std::vector<double> values) {
+  return Percentile(values, 50);
+}
+
+// Paired rounds: `v.runs` holds one run per round, in round order.
+// The median over the rounds of `figure(run)`.
+template <typename V, typename F>
+double MedianOf(const V& v, F figure) {
+  std::vector<double> values;
+  for (const auto& r : v.runs) values.push_back(figure(r));
+  return Percentile(values, 50);
+}
+// Per-round ratios figure(a) / figure(b), a and b run in the same rounds.
+template <typename V, typename F>
+std::vector<double> Ratios(const V& a, const V& b, F figure) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < a.runs.size() && i < b.runs.size(); ++i) {
+    const double below = figure(b.runs[i]);
+    out.push_back(figure(a.runs[i]) / (below > 1e-9 ? below : 1e-9));
+  }
+  return out;
+}
+// "0.81, 0.93, 1.02"
+std::string ListRatios(const std::vector<double>& v);
+
 std::string Fixed(double v, int decimals);
 // 12345.6 → "12,346"
 std::string Thousands(double v);

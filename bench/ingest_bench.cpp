@@ -70,28 +70,6 @@ struct Variant {
   bool duplex() const { return server == Server::kDuplex; }
 };
 
-double Median(std::vector<double> v) {
-  return Percentile(v, 50);
-}
-
-// The median over rounds of `figure(run)`.
-template <typename F>
-double MedianOf(const Variant& v, F figure) {
-  std::vector<double> values;
-  for (const auto& r : v.runs) values.push_back(figure(r));
-  return Median(values);
-}
-
-// Per-round ratios figure(a) / figure(b), a and b run in the same rounds.
-template <typename F>
-std::vector<double> Ratios(const Variant& a, const Variant& b, F figure) {
-  std::vector<double> out;
-  for (std::size_t i = 0; i < a.runs.size() && i < b.runs.size(); ++i) {
-    out.push_back(figure(a.runs[i]) / std::max(1e-9, figure(b.runs[i])));
-  }
-  return out;
-}
-
 double Rps(const Run& r) {
   return r.wrk.rps;
 }
@@ -100,12 +78,6 @@ double Cpu(const Run& r) {
 }
 double P99(const Run& r) {
   return r.wrk.p99_ms;
-}
-
-std::string List(const std::vector<double>& v) {
-  std::string out;
-  for (double x : v) out += (out.empty() ? "" : ", ") + Fixed(x, 2);
-  return out;
 }
 
 void Log(const std::string& s) {
@@ -355,8 +327,8 @@ int main(int argc, char** argv) {
     auto cpu = Ratios(duplex_v, durable_v, Cpu);
     auto p99 = Ratios(duplex_v, durable_v, P99);
     std::printf("| %d | %s | **%.2f** | %s | **%.2f** | %s | %.2f |\n", connection_counts[c],
-                List(rps).c_str(), Median(rps), List(cpu).c_str(), Median(cpu), List(p99).c_str(),
-                Median(p99));
+                ListRatios(rps).c_str(), Median(rps), ListRatios(cpu).c_str(), Median(cpu),
+                ListRatios(p99).c_str(), Median(p99));
   }
   std::printf(
       "\nAll runs: %ld failed or non-2xx requests; duplex accepted %s mentions, %s as duplicates "

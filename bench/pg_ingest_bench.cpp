@@ -198,32 +198,6 @@ Run RunVariant(const TempDir& tmp, const Variant& v, const std::string& pg_base,
   return r;
 }
 
-double Median(std::vector<double> v) {
-  return Percentile(v, 50);
-}
-
-template <typename F>
-double MedianOf(const Variant& v, F figure) {
-  std::vector<double> values;
-  for (const auto& r : v.runs) values.push_back(figure(r));
-  return Median(values);
-}
-
-template <typename F>
-std::vector<double> Ratios(const Variant& a, const Variant& b, F figure) {
-  std::vector<double> out;
-  for (std::size_t i = 0; i < a.runs.size() && i < b.runs.size(); ++i) {
-    out.push_back(figure(a.runs[i]) / std::max(1e-9, figure(b.runs[i])));
-  }
-  return out;
-}
-
-std::string List(const std::vector<double>& v) {
-  std::string out;
-  for (double x : v) out += (out.empty() ? "" : ", ") + Fixed(x, 2);
-  return out;
-}
-
 }  // namespace
 }  // namespace duplex::bench
 
@@ -371,9 +345,9 @@ int main(int argc, char** argv) {
     const auto& variants = results[c];
     for (std::size_t k = 1; k < variants.size(); ++k) {
       std::printf("| %d | %s | %s | %s | %s |\n", connection_counts[c], variants[k].name.c_str(),
-                  List(Ratios(variants[k], variants[0], rps)).c_str(),
-                  List(Ratios(variants[k], variants[0], total_cpu)).c_str(),
-                  List(Ratios(variants[k], variants[0], p99)).c_str());
+                  ListRatios(Ratios(variants[k], variants[0], rps)).c_str(),
+                  ListRatios(Ratios(variants[k], variants[0], total_cpu)).c_str(),
+                  ListRatios(Ratios(variants[k], variants[0], p99)).c_str());
     }
   }
   std::printf(
