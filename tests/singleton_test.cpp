@@ -98,6 +98,23 @@ TEST_CASE_TEMPLATE("leases: one holder at a time, renewed by it, taken over once
   REQUIRE(leases.DropLease("job", "b").ok());
   CHECK(take("a", kT0 + 3'100));
   CHECK(*leases.LeaseState("job") == "tokens-1");
+
+  // A renewal with an earlier clock reading does not shorten it: still a's until +5100.
+  CHECK(take("a", kT0 + 4'100));
+  CHECK(take("a", kT0 + 3'200));
+  CHECK_FALSE(take("b", kT0 + 5'099));
+  CHECK(take("b", kT0 + 5'100));
+}
+
+TEST_CASE(
+    "a lease renewed with a clock read earlier (another thread's) never shortens what a later "
+    "renewal granted") {
+  test::SqliteFactory f;
+  Lease lease(*f.store, "job", "me", 1'000);
+  REQUIRE(lease.Hold(kT0 + 5'000));  // the later reading renews first...
+  REQUIRE(lease.Hold(kT0));          // ...then the earlier one
+  CHECK(lease.Holding(kT0 + 5'999));
+  CHECK_FALSE(lease.Holding(kT0 + 6'000));
 }
 
 TEST_CASE("an SLA pass that outlives its lease stops before the next alert") {

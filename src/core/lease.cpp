@@ -1,5 +1,7 @@
 #include "core/lease.h"
 
+#include <algorithm>
+
 #include "core/log.h"
 
 namespace duplex {
@@ -16,7 +18,9 @@ bool Lease::Hold(UnixMs now) {
               {{"lease", name_}, {"error", taken.status().message()}});
   }
   const bool holds = taken.ok() && *taken;
-  held_until_ = holds ? now + duration_ms_ : 0;
+  // Callers on several threads may renew with clocks read at different moments: a renewal
+  // from an earlier `now` never shortens what a later one granted.
+  held_until_ = holds ? std::max(held_until_, now + duration_ms_) : 0;
   if (holds && !had) log::Info("took the lease: this instance runs its job", {{"lease", name_}});
   if (!holds && had) log::Warn("lost the lease: another instance runs its job", {{"lease", name_}});
   return holds;

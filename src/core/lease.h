@@ -23,7 +23,8 @@ class LeaseStore {
   virtual ~LeaseStore() = default;
   // Takes the lease `name` for `owner` until `now + lease_ms`, or renews it: true when `owner`
   // holds it now (it was free, had run out by `now`, or was `owner`'s already), false while
-  // another owner's lease stands. One atomic step.
+  // another owner's lease stands. A renewal never shortens the holder's lease (a thread may
+  // renew with a clock read before another's). One atomic step.
   virtual Result<bool> TakeLease(const std::string& name, const std::string& owner, UnixMs now,
                                  UnixMs lease_ms) = 0;
   // Ends `owner`'s lease on `name` now, if it holds it, so another instance need not wait for

@@ -15,6 +15,10 @@ SlaScheduler::~SlaScheduler() {
 }
 
 int SlaScheduler::Tick() {
+  // One pass at a time (the timer's and a caller's, such as a test's RunSlaCheck): two at
+  // once would race on the lease, and the one that read the clock first could leave it
+  // looking expired to the other mid-pass.
+  std::lock_guard pass(tick_mu_);
   const UnixMs now = deps_.clock->NowMs();
   if (deps_.lease != nullptr && !deps_.lease->Hold(now)) return 0;
   auto candidates = deps_.store->ListSlaCandidates(now - deps_.sla.EarliestAlertMs(), deps_.batch);

@@ -48,6 +48,7 @@ class SlaScheduler {
 
  private:
   SlaSchedulerDeps deps_;
+  std::mutex tick_mu_;  // held through a pass
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

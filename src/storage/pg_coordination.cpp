@@ -66,7 +66,9 @@ Result<bool> PgStore::TakeLease(const std::string& name, const std::string& owne
     return Q(conn,
              "INSERT INTO singletons AS s (name, owner, lease_until, updated_at)"
              " VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner,"
-             " lease_until = EXCLUDED.lease_until, updated_at = EXCLUDED.updated_at"
+             " lease_until = CASE WHEN s.owner = EXCLUDED.owner"
+             " THEN GREATEST(s.lease_until, EXCLUDED.lease_until) ELSE EXCLUDED.lease_until END,"
+             " updated_at = EXCLUDED.updated_at"
              " WHERE s.owner = EXCLUDED.owner OR s.lease_until <= $4",
              {name, owner, P(now + lease_ms), P(now)})
                .Affected() == 1;

@@ -23,7 +23,9 @@ Result<bool> SqliteStore::TakeLease(const std::string& name, const std::string& 
     auto q = Stmt(
         "INSERT INTO singletons (name, owner, lease_until, updated_at) VALUES (?1, ?2, ?3, ?4)"
         " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
-        " lease_until = excluded.lease_until, updated_at = excluded.updated_at"
+        " lease_until = CASE WHEN singletons.owner = excluded.owner"
+        " THEN max(singletons.lease_until, excluded.lease_until) ELSE excluded.lease_until END,"
+        " updated_at = excluded.updated_at"
         " WHERE singletons.owner = excluded.owner OR singletons.lease_until <= ?4");
     q->bind(1, name);
     q->bind(2, owner);
