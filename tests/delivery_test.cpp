@@ -39,16 +39,23 @@ struct Rig {
     g.reply_url = "http://127.0.0.1:9/replies";
     connectors["generic"] = std::make_unique<GenericConnector>(g);
     limiter.SetLimit("", {per_second, burst});
-    DeliveryDeps d;
-    d.store = store.get();
-    d.clock = &clock;
-    d.chat = &chat;
-    d.connectors = &connectors;
-    d.http = &http;
-    d.limiter = &limiter;
+    DeliveryDeps d = Deps(*store, chat);
     d.seed = 7;
     d.retry.jitter = 0;  // exact schedule in these tests
     engine = std::make_unique<DeliveryEngine>(d);
+  }
+
+  // An engine's dependencies on this rig, with another store or chat in front (a failing
+  // store, a throwing poster) and every other setting left at its default.
+  DeliveryDeps Deps(Store& over, ChatPoster& poster) {
+    DeliveryDeps d;
+    d.store = &over;
+    d.clock = &clock;
+    d.chat = &poster;
+    d.connectors = &connectors;
+    d.http = &http;
+    d.limiter = &limiter;
+    return d;
   }
 
   std::int64_t Ingest(const std::string& id, const std::string& conv,
@@ -345,13 +352,7 @@ TEST_CASE("a failed store write while recording an outcome is retried, then left
   Rig rig;
   rig.Ingest("e1", "c1");
   test::FailingStore failing(*rig.store, 2);  // write 1: ClaimDue, write 2: FinishDelivery
-  DeliveryDeps d;
-  d.store = &failing;
-  d.clock = &rig.clock;
-  d.chat = &rig.chat;
-  d.connectors = &rig.connectors;
-  d.http = &rig.http;
-  d.limiter = &rig.limiter;
+  DeliveryDeps d = rig.Deps(failing, rig.chat);
   DeliveryEngine engine(d);
   engine.RunDue();
   CHECK(failing.writes() == 3);  // the retry of FinishDelivery succeeded
@@ -365,13 +366,7 @@ TEST_CASE(
   rig.Ingest("e1", "c1");
   rig.Ingest("e2", "c2");
   test::FailingStore failing(*rig.store, 0);
-  DeliveryDeps d;
-  d.store = &failing;
-  d.clock = &rig.clock;
-  d.chat = &rig.chat;
-  d.connectors = &rig.connectors;
-  d.http = &rig.http;
-  d.limiter = &rig.limiter;
+  DeliveryDeps d = rig.Deps(failing, rig.chat);
   DeliveryEngine engine(d);
   // The database goes away while the attempts run: the posts are made, their outcomes wait.
   failing.after_claim = [&](const std::vector<Delivery>&) { failing.Crash(); };
@@ -408,13 +403,7 @@ TEST_CASE(
   Rig rig;
   rig.Ingest("e1", "c1");
   test::FailingStore failing(*rig.store, 0);
-  DeliveryDeps d;
-  d.store = &failing;
-  d.clock = &rig.clock;
-  d.chat = &rig.chat;
-  d.connectors = &rig.connectors;
-  d.http = &rig.http;
-  d.limiter = &rig.limiter;
+  DeliveryDeps d = rig.Deps(failing, rig.chat);
   DeliveryEngine engine(d);
   failing.lose_claim_answers = 1;
   CHECK(engine.RunDue() == 0);  // claimed in the store; the engine never heard of it
@@ -533,13 +522,7 @@ TEST_CASE(
   GenericConnector generic(g);
   rig.connectors["generic"] = std::make_unique<ThrowingConnector>(generic);
   ThrowingPoster poster(rig.chat);
-  DeliveryDeps d;
-  d.store = rig.store.get();
-  d.clock = &rig.clock;
-  d.chat = &poster;
-  d.connectors = &rig.connectors;
-  d.http = &rig.http;
-  d.limiter = &rig.limiter;
+  DeliveryDeps d = rig.Deps(*rig.store, poster);
   d.retry.jitter = 0;
   DeliveryEngine engine(d);
   DeliveryWorker worker(engine, 1);
@@ -636,13 +619,7 @@ class GatedPoster final : public ChatPoster {
 };
 
 DeliveryDeps WorkerDeps(Rig& rig, ChatPoster& chat) {
-  DeliveryDeps d;
-  d.store = rig.store.get();
-  d.clock = &rig.clock;
-  d.chat = &chat;
-  d.connectors = &rig.connectors;
-  d.http = &rig.http;
-  d.limiter = &rig.limiter;
+  DeliveryDeps d = rig.Deps(*rig.store, chat);
   d.retry.jitter = 0;
   return d;
 }
