@@ -25,8 +25,7 @@ namespace duplex::test {
 TEST_CASE(
     "cluster crash test: three instances, a random one killed with SIGKILL again and again: no "
     "acknowledged mention lost, no reply posted twice") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   const auto began = std::chrono::steady_clock::now();
   PgTestDatabase db;
   FakeSlack slack;

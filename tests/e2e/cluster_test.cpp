@@ -80,8 +80,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 TEST_CASE(
     "cluster e2e: three instances on one database: the same webhook to all three at once is "
     "one mention and one post — replies committed through any instance are sent once") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   PgTestDatabase db;
   FakeSlack slack;
   FakeHttpServer receiver;
@@ -157,8 +156,7 @@ TEST_CASE(
 TEST_CASE(
     "cluster e2e: an SLA reminder and a breach notice are each posted once, whichever of three "
     "instances finds them") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   PgTestDatabase db;
   FakeSlack slack;
   FakeHttpServer receiver;
@@ -209,8 +207,7 @@ TEST_CASE(
     "cluster e2e: an instance killed while it holds a chat post and a customer reply: after "
     "its lease another posts the message again and flags the reply unknown, never resending "
     "it") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   PgTestDatabase db;
   FakeSlack slack;
   FakeHttpServer receiver;
@@ -297,8 +294,7 @@ namespace duplex::test {
 TEST_CASE(
     "cluster e2e: a route an admin adds or removes through one instance is used by the others "
     "within seconds, without a restart") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   PgTestDatabase db;
   FakeSlack slack;
   FakeHttpServer receiver;

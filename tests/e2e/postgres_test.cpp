@@ -51,8 +51,7 @@ std::size_t PostsWith(const FakeSlack& slack, const std::string& needle) {
 TEST_CASE(
     "postgres e2e: check-config connects, print-config masks the password, backup points "
     "to pg_dump") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   PgTestDatabase db;
   TempDir dir;
   WriteFile(dir.File("pg.json"),
@@ -91,8 +90,7 @@ TEST_CASE(
 TEST_CASE(
     "postgres e2e: two instances on one database: a webhook and its repeat to the other "
     "are one mention — a reply queued on one is sent exactly once") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   PgTestDatabase db;
   TempDir dir;
   FakeSlack slack;
@@ -143,8 +141,7 @@ TEST_CASE(
 TEST_CASE(
     "postgres e2e: migrate-store moves a SQLite duplex to PostgreSQL — refused while serve "
     "runs, then a reply to a migrated conversation reaches the platform from the new server") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   PgTestDatabase db;
   TempDir dir;
   FakeSlack slack;
@@ -312,8 +309,7 @@ class ReceivedReplies {
 TEST_CASE(
     "postgres e2e: a reply committed on an instance that does not send is sent by the other, "
     "woken by the commit (LISTEN/NOTIFY), not by its next poll") {
-  if (SkipWithoutPostgres()) return;
-  if (SkipOnPostgres("it runs on PostgreSQL in the e2e: run already")) return;
+  if (SkipUnlessPostgresOwnTest()) return;
   PgTestDatabase db;
   TempDir dir;
   FakeSlack slack;

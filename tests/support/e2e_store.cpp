@@ -22,6 +22,10 @@ bool SkipOnPostgres(const char* reason) {
   return true;
 }
 
+bool SkipUnlessPostgresOwnTest() {
+  return SkipWithoutPostgres() || SkipOnPostgres("it runs on PostgreSQL in the e2e: run already");
+}
+
 E2eDatabase::E2eDatabase(const TempDir& dir, const std::string& file) {
   if (E2eOnPostgres()) {
     pg_ = std::make_unique<PgTestDatabase>();

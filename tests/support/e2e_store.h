@@ -22,6 +22,11 @@ bool E2eOnPostgres();
 // true: `if (test::SkipOnPostgres("reads duplex.db with SQLiteCpp")) return;`.
 bool SkipOnPostgres(const char* reason);
 
+// For an e2e test that runs on PostgreSQL by itself (databases of its own on the test
+// server): skipped without that server, and in the PostgreSQL run, which would only repeat
+// it. `if (test::SkipUnlessPostgresOwnTest()) return;`
+bool SkipUnlessPostgresOwnTest();
+
 // The database of one duplex under test: `dir`/`file` on SQLite; on the PostgreSQL run a fresh
 // database, dropped with this object.
 class E2eDatabase {
