@@ -143,9 +143,14 @@ TEST_CASE("serve + simulate: a signed sample reaches Slack — SIGTERM stops cle
   HttpRequest metrics;
   metrics.method = "GET";
   metrics.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
-  const std::string exposition = http.Send(metrics).response.body;
-  CHECK(exposition.find("duplex_http_requests_total{path=\"unknown\",status=\"404\"} 1") !=
-        std::string::npos);
+  // A request is counted once its answer is written (cpp-httplib's logger runs after the
+  // write), so the scrape may come a moment before the 404 is counted: poll briefly.
+  std::string exposition;
+  CHECK(WaitUntil([&] {
+    exposition = http.Send(metrics).response.body;
+    return exposition.find("duplex_http_requests_total{path=\"unknown\",status=\"404\"} 1") !=
+           std::string::npos;
+  }));
   CHECK(exposition.find("wp-admin") == std::string::npos);
   // docs/operations.md lists every metric duplex exports.
   const std::string ops_doc =
