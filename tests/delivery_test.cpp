@@ -360,8 +360,8 @@ TEST_CASE("a failed store write while recording an outcome is retried, then left
 }
 
 TEST_CASE(
-    "an outcome the database was away to record is written once it is back, within the "
-    "attempt's lease — after it, left for recovery") {
+    "an outcome the database was away to record is written once it is back, however long it "
+    "was away — the heartbeat keeps its claim meanwhile — and dropped if recovery settled it") {
   Rig rig;
   rig.Ingest("e1", "c1");
   rig.Ingest("e2", "c2");
@@ -385,16 +385,43 @@ TEST_CASE(
   CHECK(rig.Get(2).state == DeliveryState::kDone);
   CHECK(rig.chat.posts().size() == 2);
 
-  // Away longer than the lease: the outcome is given up, recovery settles the row.
+  // Away for ten leases: the outcome is still known here and written once the database is
+  // back; the owner's heartbeat renews the claim first, so no recovery posts it again.
   rig.Ingest("e3", "c3");
   failing.after_claim = [&](const std::vector<Delivery>&) { failing.Crash(); };
   engine.RunDue();
+  CHECK(rig.chat.posts().size() == 3);
+  for (int s = 0; s < 10; ++s) {
+    rig.clock.Advance(d.lease_ms);
+    engine.RunDue();
+  }
+  UnixMs wake_at = 0;
+  engine.Claim(10, wake_at);  // after its quick tries the outcome is written once a second
+  CHECK(wake_at == rig.clock.NowMs() + 1000);
+  failing.after_claim = nullptr;
+  failing.Restart();
+  engine.Heartbeat();
+  engine.RunDue();
+  CHECK(rig.Get(3).state == DeliveryState::kDone);
+  CHECK(rig.chat.posts().size() == 3);
+
+  // Away past the lease, and another instance's recovery settled the row meanwhile (a chat
+  // post goes back to pending and is posted again): the late outcome is not written over it.
+  rig.Ingest("e4", "c4");
+  failing.after_claim = [&](const std::vector<Delivery>&) { failing.Crash(); };
+  engine.RunDue();
+  CHECK(rig.chat.posts().size() == 4);
   rig.clock.Advance(d.lease_ms + 1'000);
   engine.RunDue();
   failing.after_claim = nullptr;
   failing.Restart();
+  CHECK(rig.store->RecoverExpired(rig.clock.NowMs(), nullptr).value() == 1);
+  CHECK(rig.Get(4).state == DeliveryState::kPending);
+  engine.Claim(0, wake_at);  // only writes what waits; claims nothing
+  CHECK(rig.Get(4).state == DeliveryState::kPending);
   engine.RunDue();
-  CHECK(rig.Get(3).state == DeliveryState::kSending);
+  CHECK(rig.Get(4).state == DeliveryState::kDone);
+  CHECK(rig.chat.posts().size() == 5);  // chat is at least once
 }
 
 TEST_CASE(

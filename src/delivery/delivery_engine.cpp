@@ -27,14 +27,20 @@ void DeliveryEngine::RetryUnfinished() {
     if (s.ok() || s.code() == StatusCode::kNotFound) Settled(u.update.id);
     if (s.ok()) {
       log::Info("delivery outcome recorded on a later try", fields);
-    } else if (s.code() != StatusCode::kNotFound &&
-               (++u.tries < kFinishTries || deps_.clock->NowMs() - u.at < deps_.lease_ms)) {
+    } else if (s.code() == StatusCode::kNotFound) {
+      // The claim ran out while the database was away and recovery settled the row.
+      log::Warn("delivery outcome not recorded: its claim had expired", fields);
+    } else {
+      // Kept until the database takes it: this owner's heartbeat keeps the row claimed, so
+      // nothing else would ever settle it, and the attempt's real outcome is known here.
+      if (++u.tries == kFinishTries) {
+        log::Error(
+            "delivery outcome not recorded yet; it is kept and written again until the "
+            "database takes it",
+            {{"delivery", std::to_string(u.update.id)}, {"store_error", s.message()}});
+      }
       std::lock_guard lock(finish_mu_);
       unfinished_.push_back(std::move(u));
-    } else {
-      // The row stays `sending` until its lease runs out; recovery then settles it.
-      log::Error("delivery outcome not recorded",
-                 {{"delivery", std::to_string(u.update.id)}, {"store_error", s.message()}});
     }
   }
 }
@@ -74,7 +80,10 @@ std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
   wake_at = now + 60'000;
   {
     std::lock_guard lock(finish_mu_);
-    if (!unfinished_.empty()) wake_at = now + kFinishRetryMs;
+    // A few quick tries for a busy store, then once a second while the database is away.
+    for (const auto& u : unfinished_) {
+      wake_at = std::min(wake_at, now + (u.tries < kFinishTries ? kFinishRetryMs : 1000));
+    }
   }
   // A throttled target is passed over inside the claim, so one busy channel cannot hide due
   // work for the others behind the LIMIT, and its rows stay pending for other instances. A
@@ -486,8 +495,7 @@ void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome,
     log::Warn("delivery outcome not recorded: its claim had expired", fields);
   } else if (!s.ok()) {
     // The store may be briefly busy, or the database away (a restart, a failover): the
-    // outcome is written again at the next claims, and the row stays `sending` until then
-    // (or until its lease runs out).
+    // outcome is written again at the next claims, and the row stays `sending` until then.
     fields.emplace_back("store_error", s.message());
     log::Warn("delivery outcome not recorded yet; it is written again at the next claim", fields);
     std::lock_guard lock(finish_mu_);

@@ -131,10 +131,12 @@ class DeliveryEngine {
 
   // Outcomes the store could not record when the attempt ended (it may be briefly busy, or
   // the database away for a restart or failover), written again at each claim (and after
-  // RunDue), never by sleeping on a delivery thread: kFinishTries times at least, and for as
-  // long as the attempt's lease (lease_ms from its end), so a reply sent just before the
-  // database went away is recorded sent once it is back rather than flagged unknown. One
-  // that never lands leaves its row `sending`, which recovery settles once its lease runs out.
+  // RunDue), never by sleeping on a delivery thread: every kFinishRetryMs for kFinishTries
+  // tries, then every second, until the store takes it, so a reply sent just before the
+  // database went away is recorded sent once it is back, however long it was away, rather
+  // than flagged unknown (this owner's heartbeat keeps the row claimed meanwhile). If the
+  // claim ran out in between (the heartbeat could not renew it) and recovery settled the
+  // row, the store answers NotFound and the outcome is dropped.
   struct Unfinished {
     DeliveryUpdate update;
     UnixMs at = 0;
