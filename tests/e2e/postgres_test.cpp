@@ -375,7 +375,10 @@ TEST_CASE(
     "postgres e2e: the database restarts (fast, then immediate): webhooks get 503 and /readyz "
     "says not ready meanwhile, then all comes back without restarting duplex, nothing "
     "acknowledged lost") {
-  if (PgPrivateServer::Skip()) return;
+  if (PgPrivateServer::Skip() ||
+      SkipOnPostgres("it runs on a private PostgreSQL server in the e2e: run already")) {
+    return;
+  }
   PgPrivateServer pg;  // private: the shared test server must keep running
   TempDir dir;
   FakeSlack slack;
