@@ -286,6 +286,8 @@ struct TwoInstances {
     d.limiter = &limiter;
     d.owner = owner;
     d.lease_ms = 30'000;
+    d.default_channel = "CADMIN";
+    d.admins = [] { return std::vector<std::string>{"U0ADMIN"}; };
     return std::make_unique<DeliveryEngine>(d);
   }
 };
@@ -335,6 +337,116 @@ TEST_CASE(
   CHECK((**t.store->GetDelivery(slow[0].id)).state == DeliveryState::kSending);
   t.a->Execute(slow[0]);
   CHECK((**t.store->GetDelivery(slow[0].id)).state == DeliveryState::kDone);
+}
+
+namespace {
+
+DeliveryOutcome Revoked() {
+  DeliveryOutcome o;
+  o.kind = OutcomeKind::kPermanent;
+  o.auth_failure = true;
+  o.error = "token_revoked";
+  return o;
+}
+
+// The admins' alerts about a failing chat credential in the outbox, in any state.
+int CredentialAlerts(Store& store) {
+  int n = 0;
+  auto all = store.ListDeliveries({DeliveryState::kPending, DeliveryState::kSending,
+                                   DeliveryState::kDone, DeliveryState::kDead},
+                                  1000);
+  REQUIRE(all.ok());
+  for (const auto& d : *all) {
+    if (d.payload.find("cannot authenticate with the chat") != std::string::npos) {
+      CHECK(d.target == "chat:CADMIN");
+      CHECK(d.payload.find("U0ADMIN") != std::string::npos);
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "engine: a failing credential alerts the admins once for all instances and across a "
+    "restart, and again only after a delivery with it succeeded") {
+  TwoInstances t;
+  REQUIRE(t.store->Ingest({Item("e1", "c1"), Item("e2", "c2")}, kNow).ok());
+  UnixMs wake_at = 0;
+  auto on_a = t.a->Claim(1, wake_at);
+  auto on_b = t.b->Claim(1, wake_at);
+  REQUIRE(on_a.size() == 1);
+  REQUIRE(on_b.size() == 1);
+  // Both instances find the chat's token revoked, each on its own post; so does the alert.
+  for (int i = 0; i < 3; ++i) t.chat.PushOutcome(Revoked());
+  t.a->Execute(on_a[0]);
+  t.b->Execute(on_b[0]);
+  CHECK(CredentialAlerts(*t.store) == 1);
+  CHECK(t.a->RunDue() + t.b->RunDue() == 1);  // the alert, failing like the rest
+  CHECK(CredentialAlerts(*t.store) == 1);
+
+  // Instance a restarts: still failing, still no second alert.
+  t.a = t.Make("instance-a-restarted");
+  REQUIRE(t.store->Ingest({Item("e3", "c3")}, kNow).ok());
+  t.chat.PushOutcome(Revoked());
+  CHECK(t.a->RunDue() == 1);
+  CHECK(t.b->RunDue() == 0);
+  CHECK(CredentialAlerts(*t.store) == 1);
+
+  // A post succeeds on b: the next failure, on a, alerts again.
+  REQUIRE(t.store->Ingest({Item("e4", "c4")}, kNow).ok());
+  CHECK(t.b->RunDue() == 1);
+  CHECK(t.chat.posts().size() == 1);
+  REQUIRE(t.store->Ingest({Item("e5", "c5")}, kNow).ok());
+  t.chat.PushOutcome(Revoked());
+  CHECK(t.a->RunDue() == 1);
+  CHECK(CredentialAlerts(*t.store) == 2);
+}
+
+TEST_CASE_TEMPLATE(
+    "credential alerts in the store: raised once whoever raises it, lowered by a success, "
+    "each with the attempt's outcome",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
+  std::vector<IngestItem> items;
+  for (int i = 1; i <= 4; ++i)
+    items.push_back(Item("e" + std::to_string(i), "c" + std::to_string(i)));
+  REQUIRE(store->Ingest(items, kNow).ok());
+  auto claimed = test::ClaimDue(*store, kNow, 4);
+  REQUIRE(claimed.size() == 4);
+  auto alerts = [&] {
+    int n = 0;
+    auto pending = store->ListDeliveries({DeliveryState::kPending}, 100);
+    REQUIRE(pending.ok());
+    for (const auto& d : *pending) {
+      if (d.target == "chat:CADMIN") ++n;
+    }
+    return n;
+  };
+  auto end = [&](const Delivery& d, bool failed) {
+    DeliveryUpdate u = test::Finish(d.id, failed ? DeliveryState::kDead : DeliveryState::kDone);
+    u.credential = "chat";
+    if (failed)
+      u.credential_alert = NewDelivery{DeliveryKind::kChatNotice, 0, 0, "chat:CADMIN", "alert"};
+    REQUIRE(store->FinishDelivery(u, kNow).ok());
+  };
+  end(claimed[0], true);
+  CHECK(alerts() == 1);
+  end(claimed[1], true);  // raised already: no second notice, but the outcome is recorded
+  CHECK(alerts() == 1);
+  CHECK((**store->GetDelivery(claimed[1].id)).state == DeliveryState::kDead);
+  end(claimed[2], false);  // lowered
+  end(claimed[3], true);
+  CHECK(alerts() == 2);
+  // A finish refused for a lost claim raises nothing.
+  DeliveryUpdate late = test::Finish(claimed[0].id, DeliveryState::kDead);
+  late.credential = "x";
+  late.credential_alert = NewDelivery{DeliveryKind::kChatNotice, 0, 0, "chat:CADMIN", "x alert"};
+  CHECK(store->FinishDelivery(late, kNow).code() == StatusCode::kNotFound);
+  CHECK(alerts() == 2);
 }
 
 }  // namespace duplex

@@ -181,6 +181,10 @@ void FillSqlite(Store& s) {
   DeliveryUpdate dead = test::Finish(died.delivery_id, DeliveryState::kDead);
   dead.error = "HTTP 500: upstream said no";
   dead.message_status = "failed";
+  // It failed for a revoked token: the admins' alert is raised, and queued.
+  dead.credential = "generic";
+  dead.credential_alert =
+      NewDelivery{DeliveryKind::kChatNotice, 0, 0, "chat:C-ADMIN", "generic's token is revoked"};
   REQUIRE(s.FinishDelivery(dead, kNow + 62).ok());
   test::ClaimOne(s, held.delivery_id, kNow + 60, kOldOwner);
 
@@ -286,8 +290,9 @@ TEST_CASE(
     CHECK_MESSAGE(t.source_rows > 0, "FillSqlite leaves table " << t.name << " empty");
   }
   CHECK(copied == sqlite_tables);
-  for (const char* known : {"conversations", "messages", "processed_events", "outbox", "routes",
-                            "mutes", "admins", "audit_log", "reply_templates", "singletons"}) {
+  for (const char* known :
+       {"conversations", "messages", "processed_events", "outbox", "routes", "mutes", "admins",
+        "audit_log", "reply_templates", "singletons", "credential_alerts"}) {
     CHECK_MESSAGE(std::find(copied.begin(), copied.end(), known) != copied.end(), known);
   }
 
@@ -404,8 +409,9 @@ TEST_CASE(
                 failed.status().message());
   CHECK_MESSAGE(failed.status().message().find("nothing was kept") != std::string::npos,
                 failed.status().message());
-  for (const char* table : {"conversations", "messages", "processed_events", "outbox", "routes",
-                            "mutes", "admins", "audit_log", "reply_templates", "singletons"}) {
+  for (const char* table :
+       {"conversations", "messages", "processed_events", "outbox", "routes", "mutes", "admins",
+        "audit_log", "reply_templates", "singletons", "credential_alerts"}) {
     CHECK_MESSAGE(PgCount(pg.url(), table) == 0, table);
   }
 

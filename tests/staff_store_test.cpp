@@ -371,9 +371,10 @@ TEST_CASE(
   { REQUIRE(SqliteStore::Open({path}).ok()); }
   {
     // Back to schema 2: what the staff step (3), the outbox index (4), unique message ids
-    // (5), claims (6) and leases (7) add is removed, and two conversations are stored.
+    // (5), claims (6), leases (7) and credential alerts (8) add is removed, and two
+    // conversations are stored.
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
-    db.exec("DROP TABLE singletons");
+    db.exec("DROP TABLE singletons; DROP TABLE credential_alerts");
     db.exec(
         "DROP INDEX outbox_lease; DROP INDEX outbox_owner; ALTER TABLE outbox DROP COLUMN owner;"
         " ALTER TABLE outbox DROP COLUMN lease_until;");

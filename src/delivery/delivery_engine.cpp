@@ -408,13 +408,13 @@ void DeliveryEngine::NoteCredential(const Delivery& d, const DeliveryOutcome& ou
                                     DeliveryUpdate& update) {
   std::string credential = "chat";
   if (d.kind == DeliveryKind::kPlatformReply) credential = d.target.substr(0, d.target.find(':'));
-  std::lock_guard lock(mu_);
   if (outcome.kind == OutcomeKind::kDone) {
-    alerted_[credential] = false;
+    update.credential = credential;  // lowers its alert, if one is raised
     return;
   }
-  if (!outcome.auth_failure || alerted_[credential] || deps_.default_channel.empty()) return;
-  alerted_[credential] = true;
+  if (!outcome.auth_failure || deps_.default_channel.empty()) return;
+  // The store inserts the notice only if it raises the alert: one for every instance.
+  update.credential = credential;
   const ChatDialect& dialect = deps_.chat->Dialect();
   std::string who;
   if (deps_.admins) {
@@ -422,15 +422,15 @@ void DeliveryEngine::NoteCredential(const Delivery& d, const DeliveryOutcome& ou
   }
   std::string what = credential == "chat" ? "the chat" : credential;
   const bool token = outcome.admin_advice.empty();
-  update.follow_ups.push_back(
-      {DeliveryKind::kChatNotice, 0, 0, ChatTarget(deps_.default_channel),
-       who + (token ? "duplex cannot authenticate with " : "duplex cannot use ") + what + ": " +
-           dialect.Escape(outcome.error) + ". " +
-           (token ? "Check its token in the config and restart duplex."
-                  : dialect.Escape(outcome.admin_advice)) +
-           " Deliveries that need it fail until then (`/duplex deadletters` lists them, "
-           "`/duplex retry <id>` sends one again); this alert is not repeated until one "
-           "succeeds."});
+  update.credential_alert =
+      NewDelivery{DeliveryKind::kChatNotice, 0, 0, ChatTarget(deps_.default_channel),
+                  who + (token ? "duplex cannot authenticate with " : "duplex cannot use ") + what +
+                      ": " + dialect.Escape(outcome.error) + ". " +
+                      (token ? "Check its token in the config and restart duplex."
+                             : dialect.Escape(outcome.admin_advice)) +
+                      " Deliveries that need it fail until then (`/duplex deadletters` lists them, "
+                      "`/duplex retry <id>` sends one again); this alert is not repeated until one "
+                      "succeeds."};
 }
 
 void DeliveryEngine::Record(const Delivery& d, const DeliveryOutcome& outcome,

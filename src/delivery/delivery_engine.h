@@ -19,7 +19,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -121,13 +120,13 @@ class DeliveryEngine {
   void Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
 
   // An auth failure alerts the admins once per credential ("chat" or the platform) until a
-  // delivery with that credential succeeds again.
+  // delivery with that credential succeeds again: once for all instances and across restarts,
+  // since the store raises and lowers the alert with the attempt's outcome (DeliveryUpdate).
   void NoteCredential(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
 
   DeliveryDeps deps_;
-  std::mutex mu_;  // guards rng_, alerted_ and next_heartbeat_
+  std::mutex mu_;  // guards rng_ and next_heartbeat_
   std::mt19937_64 rng_;
-  std::map<std::string, bool> alerted_;
 
   // Outcomes the store could not record when the attempt ended (it may be briefly busy, or
   // the database away for a restart or failover), written again at each claim (and after

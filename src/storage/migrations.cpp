@@ -178,6 +178,14 @@ CREATE TABLE singletons (
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+      // 8: the admins' alert about a failing credential is raised once for every instance and
+      // every restart, until a delivery with that credential succeeds (DeliveryUpdate).
+      R"sql(
+CREATE TABLE credential_alerts (
+  credential TEXT PRIMARY KEY,
+  raised_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
   };
   return steps;
 }

@@ -80,6 +80,12 @@ struct DeliveryUpdate {
   // the attempt's outcome (DeliveryOutcome::new_reply_target).
   std::string parent_reply_target;
   std::vector<NewDelivery> follow_ups;  // e.g. the confirmation in the thread
+  // The admins' alert about a failing credential, once for all instances and restarts
+  // (DeliveryEngine::NoteCredential). With `credential` set: `credential_alert` given raises
+  // the credential's alert and inserts that notice, unless the alert is raised already (then
+  // nothing is inserted); not given, it lowers the alert (the credential worked).
+  std::string credential;
+  std::optional<NewDelivery> credential_alert;
 };
 
 struct OutboxStats {

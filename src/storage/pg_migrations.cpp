@@ -181,6 +181,13 @@ CREATE UNLOGGED TABLE pacing (
   granted BOOLEAN NOT NULL DEFAULT FALSE
 );
 )sql",
+      // 8, as on SQLite: the failing credentials whose alert is raised.
+      R"sql(
+CREATE TABLE credential_alerts (
+  credential TEXT PRIMARY KEY,
+  raised_at BIGINT NOT NULL
+);
+)sql",
   };
   return steps;
 }

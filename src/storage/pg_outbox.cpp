@@ -251,6 +251,19 @@ Status PgStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
       }
     }
     for (const auto& f : u.follow_ups) InsertDelivery(conn, f, now);
+    if (!u.credential.empty() && u.credential_alert) {
+      // An instance raising the same alert at once waits for this transaction, then finds it
+      // raised.
+      if (Q(conn,
+            "INSERT INTO credential_alerts (credential, raised_at) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING",
+            {u.credential, P(now)})
+              .Affected() > 0) {
+        InsertDelivery(conn, *u.credential_alert, now);
+      }
+    } else if (!u.credential.empty()) {
+      Q(conn, "DELETE FROM credential_alerts WHERE credential = $1", {u.credential});
+    }
     // Released unattempted (its worker is stopping): another instance may take it now.
     if (u.state == DeliveryState::kPending && u.next_attempt_at <= now) NotifyOutbox(conn);
     tx.Commit();

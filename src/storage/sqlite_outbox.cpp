@@ -201,6 +201,18 @@ Status SqliteStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
       }
     }
     for (const auto& f : u.follow_ups) InsertDelivery(f, now);
+    if (!u.credential.empty() && u.credential_alert) {
+      auto q = Stmt(
+          "INSERT INTO credential_alerts (credential, raised_at) VALUES (?, ?)"
+          " ON CONFLICT DO NOTHING");
+      q->bind(1, u.credential);
+      q->bind(2, now);
+      if (q->exec() > 0) InsertDelivery(*u.credential_alert, now);
+    } else if (!u.credential.empty()) {
+      auto q = Stmt("DELETE FROM credential_alerts WHERE credential = ?");
+      q->bind(1, u.credential);
+      q->exec();
+    }
     tx.commit();
     return Status::Ok();
   });
