@@ -5,8 +5,8 @@
 #include "chat/slack/slack_poster.h"
 #include "commands/admin_commands.h"
 #include "commands/route_commands.h"
-#include "storage/sqlite_store.h"
 #include "support/fakes.h"
+#include "support/store_factory.h"
 
 namespace duplex {
 namespace {
@@ -30,15 +30,16 @@ bool Has(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// CommandService wired like the App: a real store, Slack's dialect, routes reloaded into a
-// SharedRouter after each change.
+// CommandService wired like the App: a real store made by F (test::SqliteFactory or
+// test::PgFactory: these are contract tests over both stores), Slack's dialect, routes
+// reloaded into a SharedRouter after each change. On PostgreSQL without a test server it is
+// not available().
+template <class F>
 struct Fixture {
   explicit Fixture(std::vector<std::string> config_admins = {"U0ADMIN"},
                    Store* store_override = nullptr) {
-    SqliteOptions o;
-    o.path = ":memory:";
-    real = std::move(*SqliteStore::Open(o));
-    store = store_override ? store_override : real.get();
+    if (!factory.available()) return;
+    store = store_override ? store_override : factory.store.get();
     router = std::make_unique<SharedRouter>(
         std::make_shared<const Router>(std::vector<Route>{}, "C0SOCIAL"));
     CommandDeps deps;
@@ -77,7 +78,9 @@ struct Fixture {
   FakeClock clock{1'714'557'600'000};  // 2024-05-01 10:00 UTC
   SlackDialect dialect;
   ConnectorMap connectors;
-  std::unique_ptr<SqliteStore> real;
+  bool available() const { return store != nullptr; }
+
+  F factory;
   Store* store = nullptr;
   std::unique_ptr<SharedRouter> router;
   std::unique_ptr<CommandService> service;
@@ -155,8 +158,10 @@ TEST_CASE("route add parsing: clear errors") {
   CHECK(Has(ParseError("a channel=C1 regex=(unclosed"), "invalid regex: missing )"));
 }
 
-TEST_CASE("admin verbs from staff are refused and audited, and nothing changes") {
-  Fixture f;
+TEST_CASE_TEMPLATE("admin verbs from staff are refused and audited, and nothing changes", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   auto answer = f.Run("route add support channel=C1", "U0STAFF");
   CHECK(answer.error);
   CHECK(Has(answer.text, "`route` is an admin command"));
@@ -174,8 +179,10 @@ TEST_CASE("admin verbs from staff are refused and audited, and nothing changes")
   CHECK(f.store->RecentAudit(5)->size() == 1);
 }
 
-TEST_CASE("accepted admin commands are audited with their result and first answer line") {
-  Fixture f;
+TEST_CASE_TEMPLATE("accepted admin commands are audited with their result and first answer line", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   CHECK_FALSE(f.Run("route add support channel=<#C1|support> keywords=refund").error);
   CHECK(f.Run("route add broken").error);
   auto audit = f.store->RecentAudit(5);
@@ -188,12 +195,14 @@ TEST_CASE("accepted admin commands are audited with their result and first answe
   CHECK_FALSE(Has(audit->at(1).detail, "\n"));
 }
 
-TEST_CASE("when the audit log cannot be written, the admin command does not run") {
-  SqliteOptions o;
-  o.path = ":memory:";
-  auto real = std::move(*SqliteStore::Open(o));
+TEST_CASE_TEMPLATE("when the audit log cannot be written, the admin command does not run", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F made;
+  if (!made.available()) return;
+  Store* real = made.store.get();
   test::FailingStore failing(*real, 1);  // the first write is the audit entry
-  Fixture f({"U0ADMIN"}, &failing);
+  Fixture<F> f({"U0ADMIN"}, &failing);
+  if (!f.available()) return;
   auto answer = f.Run("route add support channel=C1");
   CHECK(answer.error);
   CHECK(Has(answer.text, "could not write the audit log"));
@@ -202,8 +211,10 @@ TEST_CASE("when the audit log cannot be written, the admin command does not run"
   CHECK(real->ListRoutes()->size() == 1);
 }
 
-TEST_CASE("route add, list, disable, enable and rm change routing at once") {
-  Fixture f;
+TEST_CASE_TEMPLATE("route add, list, disable, enable and rm change routing at once", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   std::string added = f.Text(
       "route add support channel=<#C0SUP|support> kind=direct keywords=\"late order,refund\" "
       "priority=10");
@@ -246,8 +257,10 @@ TEST_CASE("route add, list, disable, enable and rm change routing at once") {
             "Usage: `/duplex route add <name> channel=<#chan>"));
 }
 
-TEST_CASE("a route change that cannot be reloaded is saved and says when it applies") {
-  Fixture f;
+TEST_CASE_TEMPLATE("a route change that cannot be reloaded is saved and says when it applies", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   f.fail_reload = true;
   auto answer = f.Run("route add support channel=C1");
   CHECK_FALSE(answer.error);
@@ -258,8 +271,10 @@ TEST_CASE("a route change that cannot be reloaded is saved and says when it appl
   CHECK(f.router->Get()->routes().empty());
 }
 
-TEST_CASE("long listings are cut: routes after 50, keywords after 8, route test after 15") {
-  Fixture f;
+TEST_CASE_TEMPLATE("long listings are cut: routes after 50, keywords after 8, route test after 15",
+                   F, test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   for (int i = 0; i < 55; ++i) {
     char name[16];
     std::snprintf(name, sizeof name, "r%02d", i);
@@ -283,13 +298,17 @@ TEST_CASE("long listings are cut: routes after 50, keywords after 8, route test 
   CHECK(Has(many, "\"g\", \"h\" and 2 more"));
 }
 
-TEST_CASE("route list with no routes says where everything goes") {
-  Fixture f;
+TEST_CASE_TEMPLATE("route list with no routes says where everything goes", F, test::SqliteFactory,
+                   test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   CHECK(Has(f.Text("route list"), "No routes yet: every mention goes to <#C0SOCIAL>"));
 }
 
-TEST_CASE("route test explains the winner and why the others were rejected") {
-  Fixture f;
+TEST_CASE_TEMPLATE("route test explains the winner and why the others were rejected", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   f.Run("route add vip channel=C0VIP min_followers=10000 priority=1");
   f.Run("route add dms channel=C0DM kind=dm priority=2");
   f.Run("route add orders channel=C0ORD keywords=order,refund priority=3");
@@ -321,8 +340,9 @@ TEST_CASE("route test explains the winner and why the others were rejected") {
   CHECK(Has(f.Text("route test generic direct followers=5"), "What text should be tried?"));
 }
 
-TEST_CASE("mute, unmute and mutes") {
-  Fixture f;
+TEST_CASE_TEMPLATE("mute, unmute and mutes", F, test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   CHECK(Has(f.Text("mute generic:@Troll"), "Muted `generic:Troll`: their mentions are stored"));
   CHECK(Has(f.Text("mute generic:troll"), "was already muted"));
   CHECK(Has(f.Text("mutes"), "• `generic:Troll` — by <@U0ADMIN>, 2024-05-01 10:00 UTC"));
@@ -336,8 +356,10 @@ TEST_CASE("mute, unmute and mutes") {
   CHECK(f.Text("mutes") == "Nobody is muted.");
 }
 
-TEST_CASE("admin add and rm: stored admins gain and lose the role, config admins stay") {
-  Fixture f;
+TEST_CASE_TEMPLATE("admin add and rm: stored admins gain and lose the role, config admins stay", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   CHECK(f.Run("route list", "U0ANA").error);
   CHECK(f.Text("admin add <@U0ANA|ana>") == "<@U0ANA> is now an admin.");
   CHECK(f.Text("admin add U0ANA") == "<@U0ANA> is already an admin.");
@@ -356,8 +378,10 @@ TEST_CASE("admin add and rm: stored admins gain and lose the role, config admins
   CHECK(Has(f.Text("admin promote U1"), "Usage: `/duplex admin add|rm <@user>`"));
 }
 
-TEST_CASE("without config admins, the last admin added from chat cannot remove themselves") {
-  Fixture f(std::vector<std::string>{});
+TEST_CASE_TEMPLATE("without config admins, the last admin added from chat cannot remove themselves",
+                   F, test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f(std::vector<std::string>{});
+  if (!f.available()) return;
   REQUIRE(*f.store->AddAdmin({"U0ANA", "setup", 1}));
   auto last = f.Run("admin rm U0ANA", "U0ANA");
   CHECK(last.error);
@@ -366,14 +390,16 @@ TEST_CASE("without config admins, the last admin added from chat cannot remove t
   CHECK(f.Text("admin add U0BOB", "U0ANA") == "<@U0BOB> is now an admin.");
   CHECK(f.Text("admin rm U0ANA", "U0ANA") == "<@U0ANA> is no longer an admin.");
   // Nobody at all is named: the refusal cannot name an admin to ask.
-  Fixture none(std::vector<std::string>{});
+  Fixture<F> none(std::vector<std::string>{});
   auto refused = none.Run("route list", "U0STAFF");
   CHECK(refused.error);
   CHECK_FALSE(Has(refused.text, "Ask an admin"));
 }
 
-TEST_CASE("audit lists the latest entries, newest first, with results") {
-  Fixture f;
+TEST_CASE_TEMPLATE("audit lists the latest entries, newest first, with results", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   f.Run("route add support channel=C1");
   f.clock.Advance(60'000);
   f.Run("route add nope", "U0STAFF");
@@ -388,8 +414,9 @@ TEST_CASE("audit lists the latest entries, newest first, with results") {
   CHECK(Has(f.Text("audit many"), "Usage: `/duplex audit [N]`"));
 }
 
-TEST_CASE("help marks the admin verbs") {
-  Fixture f;
+TEST_CASE_TEMPLATE("help marks the admin verbs", F, test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   std::string help = f.Text("help", "U0STAFF");
   CHECK(Has(help,
             "`/duplex mute <platform>:<handle>` — store an author's mentions without posting them "

@@ -9,8 +9,8 @@
 #include "handlers/webhook_handler.h"
 #include "platforms/meta/meta_connector.h"
 #include "security/signatures.h"
-#include "storage/sqlite_store.h"
 #include "support/claims.h"
+#include "support/store_factory.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -18,9 +18,12 @@ namespace {
 
 constexpr UnixMs kNow = 1'765'000'000'000;
 
+// A sent WhatsApp reply on a store made by F (test::SqliteFactory or test::PgFactory: these
+// are contract tests over both stores); on PostgreSQL without a test server, not available().
+template <class F>
 struct Fixture {
-  test::TempDir dir;
-  std::unique_ptr<SqliteStore> store;
+  F factory;
+  Store* store = nullptr;
   ConsoleDialect dialect;
   std::int64_t conversation = 0;
   std::int64_t customer_message = 0;
@@ -28,9 +31,8 @@ struct Fixture {
   std::int64_t reply_delivery = 0;
 
   explicit Fixture(const std::string& reply_wamid = "wamid.OUT1") {
-    auto s = SqliteStore::Open({dir.File("d.db")});
-    REQUIRE(s.ok());
-    store = std::move(*s);
+    if (!factory.available()) return;
+    store = factory.store.get();
     Mention m;
     m.platform = "meta";
     m.event_id = "wa:wamid.IN1";
@@ -100,12 +102,17 @@ struct Fixture {
     r.reason = "WhatsApp could not deliver it: the 24-hour window has closed.";
     return RecordDeliveryReports(*store, dialect, "meta", {r}, kNow + 5);
   }
+
+  bool available() const { return store != nullptr; }
 };
 
 }  // namespace
 
-TEST_CASE("delivery report: a failed reply is marked failed, dead, and its thread told once") {
-  Fixture f;
+TEST_CASE_TEMPLATE(
+    "delivery report: a failed reply is marked failed, dead, and its thread told once", F,
+    test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   int woken = 0;
   DeliveryReport r{"wa:status:wamid.OUT1:failed", "wamid.OUT1", true,
                    "WhatsApp could not deliver it: the 24-hour window has closed."};
@@ -143,8 +150,11 @@ TEST_CASE("delivery report: a failed reply is marked failed, dead, and its threa
   CHECK((*f.store->GetMessage(f.reply_message))->status == "queued");
 }
 
-TEST_CASE("delivery report: an unknown id is ignored, one for a reply in flight asks again") {
-  Fixture f;
+TEST_CASE_TEMPLATE(
+    "delivery report: an unknown id is ignored, one for a reply in flight asks again", F,
+    test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   CHECK(f.Report("wamid.SOMEONE_ELSES").ok());
   CHECK(f.Pending().empty());
   CHECK((*f.store->GetMessage(f.reply_message))->status == "sent");
@@ -169,9 +179,11 @@ TEST_CASE("delivery report: an unknown id is ignored, one for a reply in flight 
   CHECK((*f.store->GetMessage(f.reply_message))->status == "sent");
 }
 
-TEST_CASE(
-    "delivery report: a later reply that reached the customer keeps the conversation replied") {
-  Fixture f;
+TEST_CASE_TEMPLATE(
+    "delivery report: a later reply that reached the customer keeps the conversation replied", F,
+    test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   auto q = f.store->QueueReply(NewReply{f.conversation, f.customer_message, "U0STAFF", "second",
                                         "meta:106540352242922", std::nullopt},
                                kNow + 8);
@@ -190,8 +202,11 @@ TEST_CASE(
   CHECK(pending[0].kind == DeliveryKind::kChatNotice);
 }
 
-TEST_CASE("delivery report: a reply queued again by retry is not failed by its old id's report") {
-  Fixture f;
+TEST_CASE_TEMPLATE(
+    "delivery report: a reply queued again by retry is not failed by its old id's report", F,
+    test::SqliteFactory, test::PgFactory) {
+  Fixture<F> f;
+  if (!f.available()) return;
   REQUIRE(f.Report("wamid.OUT1").ok());
   f.RunAll();
   REQUIRE(f.store->RequeueDelivery(f.reply_delivery, kNow + 7).ok());
@@ -201,9 +216,11 @@ TEST_CASE("delivery report: a reply queued again by retry is not failed by its o
   CHECK((*f.store->GetDelivery(f.reply_delivery))->state == DeliveryState::kPending);
 }
 
-TEST_CASE("webhook: a failed status is answered 200 only after its failure is committed") {
+TEST_CASE_TEMPLATE("webhook: a failed status is answered 200 only after its failure is committed",
+                   F, test::SqliteFactory, test::PgFactory) {
   const std::string wamid = "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAERgSRkFJTEVEUkVQTFkxAA==";
-  Fixture f(wamid);
+  Fixture<F> f(wamid);
+  if (!f.available()) return;
   MetaConfig mc;
   mc.app_secret = "3f1e0b2c9d8a7f6e5d4c3b2a19081726";
   mc.verify_token = "verify-token-123456";

@@ -13,19 +13,23 @@
 #include "delivery/delivery_engine.h"
 #include "delivery/worker.h"
 #include "platforms/generic/generic_connector.h"
-#include "storage/sqlite_store.h"
 #include "support/fakes.h"
 #include "support/staff_rig.h"
+#include "support/store_factory.h"
 #include "support/test_util.h"
 
 namespace duplex {
 
 namespace {
 
+// The engine on a store made by F (test::SqliteFactory or test::PgFactory: the tests below are
+// contract tests of the engine over both stores). On PostgreSQL without a test server the
+// rig is not available() and the test returns at once.
+template <class F>
 struct Rig {
-  test::TempDir dir;
+  F factory;
   FakeClock clock;
-  std::unique_ptr<SqliteStore> store;
+  Store* store = nullptr;
   test::RecordingPoster chat;
   test::FakeHttpClient http;
   ConnectorMap connectors;
@@ -33,7 +37,8 @@ struct Rig {
   std::unique_ptr<DeliveryEngine> engine;
 
   explicit Rig(double per_second = 1000, double burst = 1000) {
-    store = std::move(*SqliteStore::Open({dir.File("d.db")}));
+    if (!factory.available()) return;
+    store = factory.store.get();
     GenericConfig g;
     g.secret = "whsec_c2VjcmV0";
     g.reply_url = "http://127.0.0.1:9/replies";
@@ -74,12 +79,15 @@ struct Rig {
   }
 
   Delivery Get(std::int64_t id) { return **store->GetDelivery(id); }
+  bool available() const { return store != nullptr; }
 };
 
 }  // namespace
 
-TEST_CASE("chat posts retry on the documented schedule and then dead-letter") {
-  Rig rig;
+TEST_CASE_TEMPLATE("chat posts retry on the documented schedule and then dead-letter", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   const std::vector<UnixMs> waits = {5'000,      300'000,    1'800'000, 7'200'000,
                                      18'000'000, 36'000'000, 36'000'000};
@@ -117,8 +125,10 @@ TEST_CASE("jitter keeps each wait within ±10% of the schedule") {
   CHECK_FALSE(p.NextDelay(p.MaxAttempts(), rng).has_value());
 }
 
-TEST_CASE("a Retry-After hint replaces the schedule and does not use up an attempt") {
-  Rig rig;
+TEST_CASE_TEMPLATE("a Retry-After hint replaces the schedule and does not use up an attempt", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   auto limited = DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack rate limit (HTTP 429)");
   limited.retry_after_ms = 30'000;
@@ -134,8 +144,10 @@ TEST_CASE("a Retry-After hint replaces the schedule and does not use up an attem
   CHECK(rig.chat.posts().size() == 1);
 }
 
-TEST_CASE("a remote's wait hint holds back its whole target, not others") {
-  Rig rig;
+TEST_CASE_TEMPLATE("a remote's wait hint holds back its whole target, not others", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1", "C1");
   rig.Ingest("e2", "c2", "C1");
   rig.Ingest("e3", "c3", "C2");
@@ -153,8 +165,10 @@ TEST_CASE("a remote's wait hint holds back its whole target, not others") {
   CHECK(rig.chat.posts().size() == 3);
 }
 
-TEST_CASE("permanent chat errors dead-letter at once with the reason") {
-  Rig rig;
+TEST_CASE_TEMPLATE("permanent chat errors dead-letter at once with the reason", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.chat.PushOutcome(
       DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: channel_not_found"));
@@ -164,8 +178,11 @@ TEST_CASE("permanent chat errors dead-letter at once with the reason") {
   CHECK(rig.Get(1).attempts == 1);
 }
 
-TEST_CASE("messages of one conversation go out in order — a retrying one holds back only its own") {
-  Rig rig;
+TEST_CASE_TEMPLATE(
+    "messages of one conversation go out in order — a retrying one holds back only its own", F,
+    test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("a1", "A");
   rig.Ingest("a2", "A");
   rig.Ingest("b1", "B");
@@ -186,8 +203,10 @@ TEST_CASE("messages of one conversation go out in order — a retrying one holds
   CHECK(posts[2].thread == "ts-2");
 }
 
-TEST_CASE("a dead-lettered message lets the rest of its conversation go on") {
-  Rig rig;
+TEST_CASE_TEMPLATE("a dead-lettered message lets the rest of its conversation go on", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("a1", "A");
   rig.Ingest("a2", "A");
   rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kPermanent, "Slack error: msg_too_long"));
@@ -198,8 +217,10 @@ TEST_CASE("a dead-lettered message lets the rest of its conversation go on") {
   CHECK(posts[0].card->text == "text a2");
 }
 
-TEST_CASE("the token bucket paces a flood to the channel's rate") {
-  Rig rig(/*per_second=*/1, /*burst=*/3);
+TEST_CASE_TEMPLATE("the token bucket paces a flood to the channel's rate", F, test::SqliteFactory,
+                   test::PgFactory) {
+  Rig<F> rig(/*per_second=*/1, /*burst=*/3);
+  if (!rig.available()) return;
   for (int i = 0; i < 10; ++i) rig.Ingest("e" + std::to_string(i), "c" + std::to_string(i));
   CHECK(rig.engine->RunDue() == 3);  // the burst
   CHECK(rig.engine->RunDue() == 0);
@@ -213,8 +234,10 @@ TEST_CASE("the token bucket paces a flood to the channel's rate") {
   CHECK(rig.engine->RunDue() == 3);  // refills up to the burst only
 }
 
-TEST_CASE("replies: sent once, confirmed in the thread, SLA clock stopped") {
-  Rig rig;
+TEST_CASE_TEMPLATE("replies: sent once, confirmed in the thread, SLA clock stopped", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();  // thread root
   auto q =
@@ -240,8 +263,10 @@ TEST_CASE("replies: sent once, confirmed in the thread, SLA clock stopped") {
   CHECK(posts[1].text.find("https://crm/r/1") != std::string::npos);
 }
 
-TEST_CASE("replies: an uncertain outcome is flagged unknown with the text and not resent") {
-  Rig rig;
+TEST_CASE_TEMPLATE("replies: an uncertain outcome is flagged unknown with the text and not resent",
+                   F, test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();
   auto q =
@@ -274,8 +299,10 @@ TEST_CASE("replies: an uncertain outcome is flagged unknown with the text and no
   CHECK(rig.Get(q->delivery_id).state == DeliveryState::kUnknown);
 }
 
-TEST_CASE("replies: a permanent platform error ends in a clear message in the thread") {
-  Rig rig;
+TEST_CASE_TEMPLATE("replies: a permanent platform error ends in a clear message in the thread", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();
   auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "hello", "generic:", rig.clock.NowMs());
@@ -290,9 +317,11 @@ TEST_CASE("replies: a permanent platform error ends in a clear message in the th
   CHECK((*rig.store->GetMessage(q->message_id))->status == "failed");
 }
 
-TEST_CASE(
-    "replies: a platform that moved the conversation gets the retry at the new target, stored") {
-  Rig rig;
+TEST_CASE_TEMPLATE(
+    "replies: a platform that moved the conversation gets the retry at the new target, stored", F,
+    test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();  // thread root
   const std::int64_t customer_message = (*rig.store->ListMessages(conv))[0].id;
@@ -333,8 +362,10 @@ TEST_CASE(
   CHECK((*rig.store->GetMessage(q->message_id))->platform_message_id == "2:7");
 }
 
-TEST_CASE("a reply waits for its conversation's thread root") {
-  Rig rig;
+TEST_CASE_TEMPLATE("a reply waits for its conversation's thread root", F, test::SqliteFactory,
+                   test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   auto conv = rig.Ingest("e1", "c1");
   auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "hi", "generic:", rig.clock.NowMs());
   rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack unreachable"));
@@ -348,8 +379,11 @@ TEST_CASE("a reply waits for its conversation's thread root") {
   CHECK(rig.http.requests().size() == 1);
 }
 
-TEST_CASE("a failed store write while recording an outcome is retried, then left for recovery") {
-  Rig rig;
+TEST_CASE_TEMPLATE(
+    "a failed store write while recording an outcome is retried, then left for recovery", F,
+    test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   test::FailingStore failing(*rig.store, 2);  // write 1: ClaimDue, write 2: FinishDelivery
   DeliveryDeps d = rig.Deps(failing, rig.chat);
@@ -359,10 +393,12 @@ TEST_CASE("a failed store write while recording an outcome is retried, then left
   CHECK(rig.Get(1).state == DeliveryState::kDone);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "an outcome the database was away to record is written once it is back, however long it "
-    "was away — the heartbeat keeps its claim meanwhile — and dropped if recovery settled it") {
-  Rig rig;
+    "was away — the heartbeat keeps its claim meanwhile — and dropped if recovery settled it",
+    F, test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   rig.Ingest("e2", "c2");
   test::FailingStore failing(*rig.store, 0);
@@ -424,10 +460,12 @@ TEST_CASE(
   CHECK(rig.chat.posts().size() == 5);  // chat is at least once
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "a claim that committed as its connection broke is given back once the database answers, "
-    "and sent once") {
-  Rig rig;
+    "and sent once",
+    F, test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   test::FailingStore failing(*rig.store, 0);
   DeliveryDeps d = rig.Deps(failing, rig.chat);
@@ -462,8 +500,10 @@ TEST_CASE(
 
 namespace duplex {
 
-TEST_CASE("a throttled target never makes another delivery run twice in one claim") {
-  Rig rig;
+TEST_CASE_TEMPLATE("a throttled target never makes another delivery run twice in one claim", F,
+                   test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.limiter.SetLimit("chat:C1", {0.001, 1});
   rig.Ingest("a", "a", "C1");
   rig.Ingest("b", "b", "C1");  // throttled: C1's one token goes to "a"
@@ -523,8 +563,11 @@ class ThrowingPoster final : public ChatPoster {
 
 }  // namespace
 
-TEST_CASE("a reply whose text is not valid UTF-8 goes out with U+FFFD in place of the bad bytes") {
-  Rig rig;
+TEST_CASE_TEMPLATE(
+    "a reply whose text is not valid UTF-8 goes out with U+FFFD in place of the bad bytes", F,
+    test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   auto conv = rig.Ingest("e1", "c1");
   rig.engine->RunDue();
   auto q = test::QueueReplyToOpener(*rig.store, conv, "U1", "caf\xe9 ok \xff",
@@ -539,10 +582,12 @@ TEST_CASE("a reply whose text is not valid UTF-8 goes out with U+FFFD in place o
   CHECK(rig.chat.posts().size() == 2);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "an exception inside a delivery gives that delivery up with the reason, and the worker goes "
-    "on with the next") {
-  Rig rig;
+    "on with the next",
+    F, test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   GenericConfig g;
   g.secret = "whsec_c2VjcmV0";
   g.reply_url = "http://127.0.0.1:9/replies";
@@ -645,7 +690,8 @@ class GatedPoster final : public ChatPoster {
   bool open_ = false;
 };
 
-DeliveryDeps WorkerDeps(Rig& rig, ChatPoster& chat) {
+template <class F>
+DeliveryDeps WorkerDeps(Rig<F>& rig, ChatPoster& chat) {
   DeliveryDeps d = rig.Deps(*rig.store, chat);
   d.retry.jitter = 0;
   return d;
@@ -653,10 +699,12 @@ DeliveryDeps WorkerDeps(Rig& rig, ChatPoster& chat) {
 
 }  // namespace
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "the worker is idle only when nothing is due or in flight: a post held in flight keeps it "
-    "busy, and once idle the post is recorded") {
-  Rig rig;
+    "busy, and once idle the post is recorded",
+    F, test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   GatedPoster chat(rig.chat);
   DeliveryEngine engine(WorkerDeps(rig, chat));
   DeliveryWorker worker(engine, 2);
@@ -676,8 +724,11 @@ TEST_CASE(
   CHECK_FALSE(worker.WaitIdle(10));  // stopped
 }
 
-TEST_CASE("the worker is idle while a retry waits for later, and busy again when it falls due") {
-  Rig rig;
+TEST_CASE_TEMPLATE(
+    "the worker is idle while a retry waits for later, and busy again when it falls due", F,
+    test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   DeliveryEngine engine(WorkerDeps(rig, rig.chat));
   DeliveryWorker worker(engine, 1);
   rig.chat.PushOutcome(DeliveryOutcome::Fail(OutcomeKind::kRetry, "Slack is down"));
@@ -695,8 +746,10 @@ TEST_CASE("the worker is idle while a retry waits for later, and busy again when
   CHECK(worker.Stop(5000));
 }
 
-TEST_CASE("due work held back by the rate limiter is not idle") {
-  Rig rig(/*per_second=*/1, /*burst=*/1);
+TEST_CASE_TEMPLATE("due work held back by the rate limiter is not idle", F, test::SqliteFactory,
+                   test::PgFactory) {
+  Rig<F> rig(/*per_second=*/1, /*burst=*/1);
+  if (!rig.available()) return;
   DeliveryEngine engine(WorkerDeps(rig, rig.chat));
   DeliveryWorker worker(engine, 1);
   rig.Ingest("e1", "c1");
@@ -716,10 +769,12 @@ TEST_CASE("due work held back by the rate limiter is not idle") {
 
 namespace duplex {
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "a burst of wake-ups while the backlog waits on the chat's rate limit costs a bounded "
-    "number of claim passes") {
-  Rig rig;
+    "number of claim passes",
+    F, test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.limiter.SetLimit("chat:C1", {0.001, 1});
   rig.Ingest("a", "a", "C1");
   rig.Ingest("b", "b", "C1");  // held back: C1's one token goes to "a"
@@ -752,10 +807,12 @@ TEST_CASE(
 
 namespace duplex {
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "a delivery claimed as the worker stops goes back to pending at once, not claimed until its "
-    "lease runs out") {
-  Rig rig;
+    "lease runs out",
+    F, test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   rig.Ingest("e1", "c1");
   test::FailingStore store(*rig.store, /*fail_at=*/0);
   DeliveryDeps d = WorkerDeps(rig, rig.chat);
@@ -778,8 +835,11 @@ TEST_CASE(
   CHECK(root.lease_until == 0);
 }
 
-TEST_CASE("every engine is its own claim owner: a restart in the same process is a new owner") {
-  Rig rig;
+TEST_CASE_TEMPLATE(
+    "every engine is its own claim owner: a restart in the same process is a new owner", F,
+    test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
   DeliveryEngine again(WorkerDeps(rig, rig.chat));
   CHECK_FALSE(rig.engine->owner().empty());
   CHECK(again.owner() != rig.engine->owner());

@@ -9,8 +9,8 @@
 #include "platforms/generic/generic_connector.h"
 #include "security/signatures.h"
 #include "storage/group_commit.h"
-#include "storage/sqlite_store.h"
 #include "support/fakes.h"
+#include "support/store_factory.h"
 #include "support/test_util.h"
 
 namespace duplex {
@@ -28,9 +28,12 @@ IngestItem Item(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("group commit: concurrent requests share transactions and each gets its own outcomes") {
-  test::TempDir dir;
-  auto store = std::move(*SqliteStore::Open({dir.File("d.db")}));
+TEST_CASE_TEMPLATE(
+    "group commit: concurrent requests share transactions and each gets its own outcomes", F,
+    test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   SystemClock clock;
   std::atomic<int> commits{0};
   GroupCommitter committer(*store, clock, 10'000, [&] { commits++; });
@@ -54,9 +57,11 @@ TEST_CASE("group commit: concurrent requests share transactions and each gets it
   CHECK(store->GetOutboxStats()->pending == 320);
 }
 
-TEST_CASE("group commit off (a batch cap of one): every request is its own transaction") {
-  test::TempDir dir;
-  auto store = std::move(*SqliteStore::Open({dir.File("d.db")}));
+TEST_CASE_TEMPLATE("group commit off (a batch cap of one): every request is its own transaction", F,
+                   test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   SystemClock clock;
   std::atomic<int> commits{0};
   GroupCommitter committer(
@@ -83,20 +88,24 @@ TEST_CASE("group commit off (a batch cap of one): every request is its own trans
   CHECK(store->GetOutboxStats()->pending == 160);
 }
 
-TEST_CASE("group commit: a stopped committer refuses new work") {
-  test::TempDir dir;
-  auto store = std::move(*SqliteStore::Open({dir.File("d.db")}));
+TEST_CASE_TEMPLATE("group commit: a stopped committer refuses new work", F, test::SqliteFactory,
+                   test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   SystemClock clock;
   GroupCommitter committer(*store, clock);
   committer.Stop();
   CHECK(committer.Ingest({Item("x")}).status().code() == StatusCode::kUnavailable);
 }
 
-TEST_CASE(
+TEST_CASE_TEMPLATE(
     "group commit: a full queue answers Unavailable at once (503 to the webhook), and what was "
-    "queued is still committed") {
-  test::TempDir dir;
-  auto store = std::move(*SqliteStore::Open({dir.File("d.db")}));
+    "queued is still committed",
+    F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& store = f.store;
   SystemClock clock;
   // The writer is held inside its first commit's callback: that batch is out of the queue,
   // and nothing else is written until it is released.
@@ -169,9 +178,11 @@ TEST_CASE(
   CHECK(store->GetOutboxStats()->pending == 3);
 }
 
-TEST_CASE("a failed commit answers 503 so the platform retries, and leaves no half state") {
-  test::TempDir dir;
-  auto real = std::move(*SqliteStore::Open({dir.File("d.db")}));
+TEST_CASE_TEMPLATE("a failed commit answers 503 so the platform retries, and leaves no half state",
+                   F, test::SqliteFactory, test::PgFactory) {
+  F f;
+  if (!f.available()) return;
+  auto& real = f.store;
   test::FailingStore store(*real, 1);
   SystemClock clock;
   GroupCommitter committer(store, clock);

@@ -102,16 +102,17 @@ Result<std::vector<Delivery>> PgStore::ClaimDue(const std::string& owner, UnixMs
         storage::PgTx tx(conn);
         std::vector<std::string> skip = skip_targets;
         std::vector<std::int64_t> admitted;
-        // A refused target may fill the LIMIT: look again without it, a few times at most.
+        // A refused target may fill the LIMIT: look again without it, a few times at most. The
+        // rows admitted so far are not claimed yet, so they come back first: ask for the whole
+        // limit again, not only what is missing, or they would crowd out the rest.
         for (int round = 0; round < 4 && static_cast<int>(admitted.size()) < limit; ++round) {
-          const int want = limit - static_cast<int>(admitted.size());
           auto due = Q(conn,
                        skip.empty() ? std::string(storage::kDeliveryColumns) + " o" + kClaimFilter +
                                           kClaimOrder
                                     : ClaimCandidatesSkipping(),
-                       {P(now), storage::TextArray(skip), P(want)});
+                       {P(now), storage::TextArray(skip), P(limit)});
           bool refused_any = false;
-          for (int i = 0; i < due.Rows(); ++i) {
+          for (int i = 0; i < due.Rows() && static_cast<int>(admitted.size()) < limit; ++i) {
             const Delivery d = storage::ReadDelivery(due, i);
             if (std::find(admitted.begin(), admitted.end(), d.id) != admitted.end()) continue;
             if (admit && !admit(d)) {
@@ -122,7 +123,7 @@ Result<std::vector<Delivery>> PgStore::ClaimDue(const std::string& owner, UnixMs
             }
             admitted.push_back(d.id);
           }
-          if (!refused_any || due.Rows() < want) break;
+          if (!refused_any || due.Rows() < limit) break;
         }
         std::vector<Delivery> claimed;
         if (!admitted.empty()) {
