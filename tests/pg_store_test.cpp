@@ -5,6 +5,7 @@
 // of its own on the throwaway server (scripts/with-postgres); skipped without one.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -291,6 +292,70 @@ TEST_CASE(
   server.Start();
   REQUIRE(test::WaitUntil([&] { return (*pool)->Acquire().ok(); }, 10'000));
   CHECK(logs.Text().find("database reachable again") != std::string::npos);
+}
+
+namespace {
+
+// Stops a server process (SIGSTOP) until this goes away: the kernel still holds its
+// connections open and acknowledges what is sent, but nothing answers, as with a server
+// stalled on its disk.
+class Frozen {
+ public:
+  explicit Frozen(int pid) : pid_(pid) { kill(pid_, SIGSTOP); }
+  ~Frozen() { kill(pid_, SIGCONT); }
+  Frozen(const Frozen&) = delete;
+  Frozen& operator=(const Frozen&) = delete;
+
+ private:
+  int pid_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "postgres: a server that holds the connection open but never answers fails the call after "
+    "statement_timeout and a margin — the connection is dropped and the next call runs on a "
+    "new one") {
+  if (test::PgPrivateServer::Skip()) return;
+  test::PgPrivateServer server;
+  storage::PgOptions o;
+  o.url = server.url();
+  o.statement_timeout_ms = 300;
+  o.pool_size = 1;
+  CHECK(storage::PgAnswerTimeoutMs(o) == 1300);
+  auto pool = storage::PgPool::Open(o);
+  REQUIRE(pool.ok());
+  std::string stalled_pid;
+  {
+    auto conn = (*pool)->Acquire();
+    REQUIRE(conn.ok());
+    auto pid = storage::PgExec(conn->get(), "SELECT pg_backend_pid()");
+    REQUIRE(pid.ok());
+    stalled_pid = pid->Text(0, 0);
+    Frozen frozen(std::stoi(stalled_pid));
+    const auto start = std::chrono::steady_clock::now();
+    auto hung = storage::PgExec(conn->get(), "SELECT 1");
+    const auto waited = Since(start);
+    REQUIRE_FALSE(hung.ok());
+    CHECK(hung.status().code() == StatusCode::kUnavailable);
+    CHECK_MESSAGE(hung.status().message().find("no answer within 1300 ms") != std::string::npos,
+                  hung.status().message());
+    CHECK(waited >= std::chrono::milliseconds(1300));
+    CHECK(waited < std::chrono::milliseconds(5000));  // not libpq's forever
+    CHECK(PQstatus(conn->get()) == CONNECTION_BAD);
+  }
+  // The server answers again; the pool's one connection was cut, so it is made anew.
+  auto conn = (*pool)->Acquire();
+  REQUIRE(conn.ok());
+  auto pid = storage::PgExec(conn->get(), "SELECT pg_backend_pid()");
+  REQUIRE_MESSAGE(pid.ok(), pid.status().message());
+  CHECK(pid->Text(0, 0) != stalled_pid);
+  // A statement the server itself ends (statement_timeout) is the server's answer, in time.
+  auto slow = storage::PgExec(conn->get(), "SELECT pg_sleep(5)");
+  REQUIRE_FALSE(slow.ok());
+  CHECK_MESSAGE(slow.status().message().find("statement timeout") != std::string::npos,
+                slow.status().message());
+  CHECK(PQstatus(conn->get()) == CONNECTION_OK);
 }
 
 }  // namespace duplex

@@ -1,5 +1,10 @@
 #include "storage/pg_connection.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <unordered_map>
 #include <utility>
@@ -120,6 +125,77 @@ PreparedStatements& Prepared() {
   return *prepared;
 }
 
+// How long PgExec waits for an answer on each pool connection (PgAnswerTimeoutMs of its
+// pool's options); a connection not listed (the listener's, migrate-store's) waits as long as
+// libpq would.
+class AnswerTimeouts {
+ public:
+  void Set(PGconn* conn, int ms) {
+    std::lock_guard lock(mu_);
+    by_conn_[conn] = ms;
+  }
+  int Get(PGconn* conn) {
+    std::lock_guard lock(mu_);
+    auto it = by_conn_.find(conn);
+    return it == by_conn_.end() ? 0 : it->second;
+  }
+  void Forget(PGconn* conn) {
+    std::lock_guard lock(mu_);
+    by_conn_.erase(conn);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<PGconn*, int> by_conn_;
+};
+
+AnswerTimeouts& Timeouts() {
+  static AnswerTimeouts* timeouts = new AnswerTimeouts();  // outlives every pool
+  return *timeouts;
+}
+
+// What was sent on `conn`, answered: as PQexec returns it (the first error, else the last
+// result). With `timeout_ms` > 0 and no answer by then, the connection is cut (the socket
+// shut down, so libpq finds it broken and the pool resets it before it lends it again), the
+// server's half of the work ends with the session, and `timed_out` is set.
+PgResult Await(PGconn* conn, int timeout_ms, bool& timed_out) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  PGresult* kept = nullptr;
+  for (;;) {
+    while (timeout_ms > 0 && PQisBusy(conn)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0) {
+        timed_out = true;
+        shutdown(PQsocket(conn), SHUT_RDWR);
+        PQconsumeInput(conn);  // reads the shutdown: the connection is now CONNECTION_BAD
+        while (PGresult* r = PQgetResult(conn)) PQclear(r);
+        PQclear(kept);
+        return PgResult(nullptr);
+      }
+      pollfd p{PQsocket(conn), POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left)) < 0 && errno != EINTR) break;
+      if (PQconsumeInput(conn) == 0) break;  // broken: PQgetResult reports it
+    }
+    PGresult* r = PQgetResult(conn);  // blocks only when no deadline is set
+    if (r == nullptr) break;
+    const ExecStatusType st = PQresultStatus(r);
+    const bool failed = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
+    const bool kept_failed = kept != nullptr && PQresultStatus(kept) != PGRES_COMMAND_OK &&
+                             PQresultStatus(kept) != PGRES_TUPLES_OK;
+    if (kept_failed && !failed) {
+      PQclear(r);
+      continue;
+    }
+    PQclear(kept);
+    kept = r;
+    // COPY hands the connection to the caller (migrate-store's COPY … FROM STDIN).
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) break;
+  }
+  return PgResult(kept);
+}
+
 // A parameter as PostgreSQL can take it: its text holds only valid UTF-8 and no NUL, and a
 // parameter is a C string (a NUL would cut it short, silently). What it cannot hold becomes
 // U+FFFD, as it does anyway when duplex sends it on (JSON is written that way): a customer's
@@ -171,26 +247,38 @@ Result<PgResult> PgExec(PGconn* conn, const std::string& sql, const PgParams& pa
   for (std::size_t i = 0; i < params.size(); ++i)
     values.push_back(params[i] ? texts[i].c_str() : nullptr);
   const int n = static_cast<int>(values.size());
+  const int timeout_ms = Timeouts().Get(conn);
+  bool timed_out = false;
+  // Each send, then its answer within the connection's answer timeout. A send that fails (the
+  // connection is broken) leaves its error on the connection, as PQexec would.
+  auto answer = [&](bool sent) {
+    return sent ? Await(conn, timeout_ms, timed_out) : PgResult(nullptr);
+  };
   auto result = [&]() -> PgResult {
     // Without parameters, the simple protocol: it also runs a script of several statements
     // (a schema step), which the extended protocol refuses.
-    if (params.empty()) return PgResult(PQexec(conn, sql.c_str()));
+    if (params.empty()) return answer(PQsendQuery(conn, sql.c_str()) == 1);
     bool fresh = false;
     const std::string name = Prepared().NameFor(conn, sql, fresh);
     if (name.empty()) {
-      return PgResult(
-          PQexecParams(conn, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0));
+      return answer(PQsendQueryParams(conn, sql.c_str(), n, nullptr, values.data(), nullptr,
+                                      nullptr, 0) == 1);
     }
     if (fresh) {
-      PgResult prepared(PQprepare(conn, name.c_str(), sql.c_str(), n, nullptr));
+      PgResult prepared = answer(PQsendPrepare(conn, name.c_str(), sql.c_str(), n, nullptr) == 1);
       if (!prepared.ok()) {
         Prepared().Drop(conn, sql);
         return prepared;
       }
     }
-    return PgResult(PQexecPrepared(conn, name.c_str(), n, values.data(), nullptr, nullptr, 0));
+    return answer(PQsendQueryPrepared(conn, name.c_str(), n, values.data(), nullptr, nullptr, 0) ==
+                  1);
   };
   PgResult r = result();
+  if (timed_out) {
+    return Status::Unavailable("PostgreSQL: no answer within " + std::to_string(timeout_ms) +
+                               " ms; the connection was dropped");
+  }
   if (!r.ok()) {
     std::string error = r.Error();
     if (error.empty()) error = PgConnError(conn);
@@ -209,9 +297,15 @@ Result<std::unique_ptr<PgPool>> PgPool::Open(const PgOptions& options) {
   return pool;
 }
 
+int PgAnswerTimeoutMs(const PgOptions& options) {
+  if (options.statement_timeout_ms <= 0) return 0;
+  return options.statement_timeout_ms + std::max(1000, options.statement_timeout_ms / 2);
+}
+
 PgPool::~PgPool() {
   for (PGconn* c : idle_) {
     Prepared().Forget(c);
+    Timeouts().Forget(c);
     PQfinish(c);
   }
 }
@@ -226,6 +320,7 @@ Result<PGconn*> PgPool::Connect() const {
     return Status::Unavailable("cannot connect to PostgreSQL: " + error);
   }
   PQsetNoticeProcessor(conn, LogNotice, nullptr);
+  Timeouts().Set(conn, PgAnswerTimeoutMs(options_));
   return conn;
 }
 
@@ -311,7 +406,7 @@ PgPool::Conn::~Conn() {
   if (conn_ == nullptr) return;
   // A transaction left open by an error path is rolled back before the next caller.
   if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
-    PQclear(PQexec(conn_, "ROLLBACK"));
+    (void)PgExec(conn_, "ROLLBACK");
   }
   pool_->Release(conn_);
 }

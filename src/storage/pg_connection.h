@@ -4,12 +4,16 @@
 // PgPool is small and simple: a mutex-guarded set of PGconn*, opened on demand up to `size`.
 // Every connection has connect_timeout, statement_timeout and TCP keepalives set, so no
 // thread of duplex waits forever on a dead server, even one that vanished without closing
-// its connections. A connection found broken (the server restarted, failed over, or ended
-// it) is reset before it is lent again: one the server closed while it sat idle is noticed
-// when it is lent, so its caller runs on a fresh one; a call whose connection breaks under it
-// fails with Unavailable (its transaction did not commit, or its outcome is unknown). While
-// the server cannot be reached, a new connection is tried at most every `retry_connect_ms`
-// by one caller; the others fail at once rather than each wait out connect_timeout.
+// its connections; and a caller waits for an answer at most statement_timeout plus a margin
+// (PgAnswerTimeoutMs), so a server that still holds the connection open but no longer answers
+// (stopped, or stalled on its disk) cannot hang it either: past that the connection is cut,
+// the call fails with Unavailable, and the pool reconnects. A connection found broken (the server
+// restarted, failed over, or ended it) is reset before it is lent again: one the server closed
+// while it sat idle is noticed when it is lent, so its caller runs on a fresh one; a call whose
+// connection breaks under it fails with Unavailable (its transaction did not commit, or its outcome
+// is unknown). While the server cannot be reached, a new connection is tried at most every
+// `retry_connect_ms` by one caller; the others fail at once rather than each wait out
+// connect_timeout.
 #pragma once
 
 #include <libpq-fe.h>
@@ -39,6 +43,11 @@ struct PgOptions {
   int keepalive_count = 3;
   int retry_connect_ms = 250;  // see PgPool
 };
+
+// How long a caller of PgExec on a pool connection waits for the server's answer:
+// statement_timeout plus half of it (at least a second), so the server's own timeout always
+// speaks first when the server can speak. 0 (no limit) when statement_timeout is 0.
+int PgAnswerTimeoutMs(const PgOptions& options);
 
 // Starts connecting with `options`' parameters without waiting (PQconnectStartParams): the
 // caller drives it with PQconnectPoll. Null when libpq is out of memory.

@@ -238,7 +238,7 @@ Status PgMigrate(PGconn* conn, const std::vector<std::string>& extra_steps) {
     return Status::Ok();
   };
   Status s = run();
-  if (!s.ok() && PQtransactionStatus(conn) != PQTRANS_IDLE) PQclear(PQexec(conn, "ROLLBACK"));
+  if (!s.ok() && PQtransactionStatus(conn) != PQTRANS_IDLE) (void)PgExec(conn, "ROLLBACK");
   return s;
 }
 

@@ -59,7 +59,7 @@ class PgTx {
  public:
   explicit PgTx(PGconn* conn) : conn_(conn) { Q(conn_, "BEGIN"); }
   ~PgTx() {
-    if (!done_ && PQstatus(conn_) == CONNECTION_OK) PQclear(PQexec(conn_, "ROLLBACK"));
+    if (!done_ && PQstatus(conn_) == CONNECTION_OK) (void)PgExec(conn_, "ROLLBACK");
   }
   PgTx(const PgTx&) = delete;
   PgTx& operator=(const PgTx&) = delete;
