@@ -431,9 +431,6 @@ TEST_CASE_TEMPLATE(
     rig.clock.Advance(d.lease_ms);
     engine.RunDue();
   }
-  UnixMs wake_at = 0;
-  engine.Claim(10, wake_at);  // after its quick tries the outcome is written once a second
-  CHECK(wake_at == rig.clock.NowMs() + 1000);
   failing.after_claim = nullptr;
   failing.Restart();
   engine.Heartbeat();
@@ -453,11 +450,48 @@ TEST_CASE_TEMPLATE(
   failing.Restart();
   CHECK(rig.store->RecoverExpired(rig.clock.NowMs(), nullptr).value() == 1);
   CHECK(rig.Get(4).state == DeliveryState::kPending);
+  UnixMs wake_at = 0;
   engine.Claim(0, wake_at);  // only writes what waits; claims nothing
   CHECK(rig.Get(4).state == DeliveryState::kPending);
   engine.RunDue();
   CHECK(rig.Get(4).state == DeliveryState::kDone);
   CHECK(rig.chat.posts().size() == 5);  // chat is at least once
+}
+
+TEST_CASE_TEMPLATE(
+    "outcomes a store refuses are tried again quickly a few times, then once a second — one "
+    "refused call per pass however many wait, oldest first",
+    F, test::SqliteFactory, test::PgFactory) {
+  Rig<F> rig;
+  if (!rig.available()) return;
+  rig.Ingest("e1", "c1");
+  rig.Ingest("e2", "c2");
+  rig.Ingest("e3", "c3");
+  test::FailingStore failing(*rig.store, 0);
+  DeliveryEngine engine(rig.Deps(failing, rig.chat));
+  failing.refuse_finishes = true;  // claims go through, outcomes do not
+  CHECK(engine.RunDue() == 3);
+  CHECK(rig.chat.posts().size() == 3);
+  const int refused_by_attempts = failing.refused_finishes;
+  CHECK(refused_by_attempts >= 3);
+  std::vector<UnixMs> waits;
+  for (int pass = 0; pass < 6; ++pass) {
+    const int before = failing.refused_finishes;
+    UnixMs wake_at = 0;
+    CHECK(engine.Claim(10, wake_at).empty());       // nothing new to claim
+    CHECK(failing.refused_finishes - before == 1);  // one try per pass, not one per outcome
+    waits.push_back(wake_at - rig.clock.NowMs());
+  }
+  // The quick tries (the attempt's own and RunDue's count too), then once a second.
+  CHECK(waits.front() == 100);
+  CHECK(waits.back() == 1000);
+  failing.refuse_finishes = false;
+  UnixMs wake_at = 0;
+  engine.Claim(10, wake_at);
+  CHECK(rig.Get(1).state == DeliveryState::kDone);
+  CHECK(rig.Get(2).state == DeliveryState::kDone);
+  CHECK(rig.Get(3).state == DeliveryState::kDone);
+  CHECK(rig.chat.posts().size() == 3);
 }
 
 TEST_CASE_TEMPLATE(

@@ -1,6 +1,7 @@
 #include "delivery/delivery_engine.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "commands/conversation_view.h"
@@ -21,27 +22,49 @@ void DeliveryEngine::RetryUnfinished() {
     std::lock_guard lock(finish_mu_);
     pending.swap(unfinished_);
   }
-  for (auto& u : pending) {
+  std::size_t next = 0;
+  for (; next < pending.size(); ++next) {
+    Unfinished& u = pending[next];
     const Status s = deps_.store->FinishDelivery(u.update, u.at);
     const log::Fields fields = {{"delivery", std::to_string(u.update.id)}};
-    if (s.ok() || s.code() == StatusCode::kNotFound) Settled(u.update.id);
     if (s.ok()) {
+      Settled(u.update.id);
       log::Info("delivery outcome recorded on a later try", fields);
     } else if (s.code() == StatusCode::kNotFound) {
       // The claim ran out while the database was away and recovery settled the row.
+      Settled(u.update.id);
       log::Warn("delivery outcome not recorded: its claim had expired", fields);
     } else {
       // Kept until the database takes it: this owner's heartbeat keeps the row claimed, so
-      // nothing else would ever settle it, and the attempt's real outcome is known here.
-      if (++u.tries == kFinishTries) {
+      // nothing else would ever settle it, and the attempt's real outcome is known here. The
+      // rest wait untried: a store that refused this one would refuse them too, so a pass
+      // costs one refused call, however many wait.
+      ++u.tries;
+      if (u.tries == kFinishTries || u.tries % kFinishLogEvery == 0) {
         log::Error(
             "delivery outcome not recorded yet; it is kept and written again until the "
             "database takes it",
-            {{"delivery", std::to_string(u.update.id)}, {"store_error", s.message()}});
+            {{"delivery", std::to_string(u.update.id)},
+             {"tries", std::to_string(u.tries)},
+             {"waiting", std::to_string(pending.size() - next)},
+             {"store_error", s.message()}});
       }
-      std::lock_guard lock(finish_mu_);
-      unfinished_.push_back(std::move(u));
+      break;
     }
+  }
+  if (next == pending.size()) return;
+  std::lock_guard lock(finish_mu_);
+  // Ahead of those recorded as failing meanwhile, oldest first.
+  unfinished_.insert(unfinished_.begin(), std::make_move_iterator(pending.begin() + next),
+                     std::make_move_iterator(pending.end()));
+  if (unfinished_.size() > kMaxUnfinished) {
+    // Claims go on while their outcomes cannot be written: a store refusing this one write
+    // and taking others. The oldest are dropped; their rows stay `sending` under this
+    // instance's heartbeat until it stops, and recovery then settles them.
+    const std::size_t drop = unfinished_.size() - kMaxUnfinished;
+    log::Error("delivery outcomes dropped: too many wait to be recorded",
+               {{"dropped", std::to_string(drop)}});
+    unfinished_.erase(unfinished_.begin(), unfinished_.begin() + static_cast<std::ptrdiff_t>(drop));
   }
 }
 
@@ -80,9 +103,12 @@ std::vector<Delivery> DeliveryEngine::Claim(int limit, UnixMs& wake_at) {
   wake_at = now + 60'000;
   {
     std::lock_guard lock(finish_mu_);
-    // A few quick tries for a busy store, then once a second while the database is away.
-    for (const auto& u : unfinished_) {
-      wake_at = std::min(wake_at, now + (u.tries < kFinishTries ? kFinishRetryMs : 1000));
+    // A few quick tries for a busy store, then once a second while the database is away (the
+    // first waiting outcome is the one each pass tries).
+    if (!unfinished_.empty()) {
+      wake_at = std::min(
+          wake_at,
+          now + (unfinished_.front().tries < kFinishTries ? kFinishRetryMs : kFinishSlowRetryMs));
     }
   }
   // A throttled target is passed over inside the claim, so one busy channel cannot hide due

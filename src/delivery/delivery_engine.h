@@ -131,9 +131,10 @@ class DeliveryEngine {
   // Outcomes the store could not record when the attempt ended (it may be briefly busy, or
   // the database away for a restart or failover), written again at each claim (and after
   // RunDue), never by sleeping on a delivery thread: every kFinishRetryMs for kFinishTries
-  // tries, then every second, until the store takes it, so a reply sent just before the
-  // database went away is recorded sent once it is back, however long it was away, rather
-  // than flagged unknown (this owner's heartbeat keeps the row claimed meanwhile). If the
+  // tries, then every second (one refused call per pass, whatever waits), until the store
+  // takes it (at most kMaxUnfinished wait; past that the oldest are dropped), so a reply sent just
+  // before the database went away is recorded sent once it is back, however long it was away,
+  // rather than flagged unknown (this owner's heartbeat keeps the row claimed meanwhile). If the
   // claim ran out in between (the heartbeat could not renew it) and recovery settled the
   // row, the store answers NotFound and the outcome is dropped.
   struct Unfinished {
@@ -142,7 +143,10 @@ class DeliveryEngine {
     int tries = 0;
   };
   static constexpr int kFinishTries = 4;
-  static constexpr UnixMs kFinishRetryMs = 100;  // the worker looks again this soon
+  static constexpr UnixMs kFinishRetryMs = 100;       // the worker looks again this soon
+  static constexpr UnixMs kFinishSlowRetryMs = 1000;  // after kFinishTries
+  static constexpr int kFinishLogEvery = 60;          // an error line about once a minute
+  static constexpr std::size_t kMaxUnfinished = 10'000;
   std::mutex finish_mu_;
   std::vector<Unfinished> unfinished_;
   // Guarded by finish_mu_: the deliveries this engine claimed whose claim has not ended

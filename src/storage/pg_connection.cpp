@@ -1,5 +1,6 @@
 #include "storage/pg_connection.h"
 
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -126,8 +127,8 @@ PreparedStatements& Prepared() {
 }
 
 // How long PgExec waits for an answer on each pool connection (PgAnswerTimeoutMs of its
-// pool's options); a connection not listed (the listener's, migrate-store's) waits as long as
-// libpq would.
+// pool's options; 0 with statement_timeout 0, as migrate-store's); a connection not listed
+// (the listener's) waits as long as libpq would.
 class AnswerTimeouts {
  public:
   void Set(PGconn* conn, int ms) {
@@ -154,23 +155,40 @@ AnswerTimeouts& Timeouts() {
   return *timeouts;
 }
 
+// Bytes OpenSSL has decrypted that libpq has not taken yet (a TLS record larger than the
+// room left in libpq's buffer): the socket shows nothing for them, so they are taken before
+// waiting on it, as libpq's own wait does.
+bool TlsPending(PGconn* conn) {
+  auto* ssl = static_cast<SSL*>(PQsslStruct(conn, "OpenSSL"));
+  return ssl != nullptr && SSL_pending(ssl) > 0;
+}
+
+// Cuts `conn`: the socket is shut down, so libpq finds the connection broken (the pool resets
+// it before it lends it again), and the server's half of the work ends with its session.
+void Cut(PGconn* conn) {
+  shutdown(PQsocket(conn), SHUT_RDWR);
+  PQconsumeInput(conn);  // reads the shutdown: the connection is now CONNECTION_BAD
+  while (PGresult* r = PQgetResult(conn)) PQclear(r);
+}
+
 // What was sent on `conn`, answered: as PQexec returns it (the first error, else the last
-// result). With `timeout_ms` > 0 and no answer by then, the connection is cut (the socket
-// shut down, so libpq finds it broken and the pool resets it before it lends it again), the
-// server's half of the work ends with the session, and `timed_out` is set.
+// result). With `timeout_ms` > 0, each result (each statement of a script) must come within
+// `timeout_ms` of the one before, or the connection is cut and `timed_out` is set.
 PgResult Await(PGconn* conn, int timeout_ms, bool& timed_out) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   PGresult* kept = nullptr;
   for (;;) {
     while (timeout_ms > 0 && PQisBusy(conn)) {
+      if (TlsPending(conn)) {
+        if (PQconsumeInput(conn) == 0) break;
+        continue;
+      }
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                             deadline - std::chrono::steady_clock::now())
                             .count();
       if (left <= 0) {
         timed_out = true;
-        shutdown(PQsocket(conn), SHUT_RDWR);
-        PQconsumeInput(conn);  // reads the shutdown: the connection is now CONNECTION_BAD
-        while (PGresult* r = PQgetResult(conn)) PQclear(r);
+        Cut(conn);
         PQclear(kept);
         return PgResult(nullptr);
       }
@@ -180,6 +198,7 @@ PgResult Await(PGconn* conn, int timeout_ms, bool& timed_out) {
     }
     PGresult* r = PQgetResult(conn);  // blocks only when no deadline is set
     if (r == nullptr) break;
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     const ExecStatusType st = PQresultStatus(r);
     const bool failed = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
     const bool kept_failed = kept != nullptr && PQresultStatus(kept) != PGRES_COMMAND_OK &&
@@ -190,7 +209,9 @@ PgResult Await(PGconn* conn, int timeout_ms, bool& timed_out) {
     }
     PQclear(kept);
     kept = r;
-    // COPY hands the connection to the caller (migrate-store's COPY … FROM STDIN).
+    // A COPY would hand the connection to the caller; the store runs none through here
+    // (migrate-store drives its COPY itself), and a pool connection left mid-COPY is cut
+    // when it is given back (PgPool::Conn).
     if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) break;
   }
   return PgResult(kept);
@@ -404,8 +425,13 @@ void PgPool::Release(PGconn* conn) {
 
 PgPool::Conn::~Conn() {
   if (conn_ == nullptr) return;
-  // A transaction left open by an error path is rolled back before the next caller.
-  if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+  // A connection still running a command (a COPY left open) cannot take the next caller's:
+  // it is cut, and reset before it is lent again. A transaction left open by an error path is
+  // rolled back before the next caller.
+  if (PQstatus(conn_) == CONNECTION_OK &&
+      (PQisBusy(conn_) != 0 || PQtransactionStatus(conn_) == PQTRANS_ACTIVE)) {
+    Cut(conn_);
+  } else if (PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
     (void)PgExec(conn_, "ROLLBACK");
   }
   pool_->Release(conn_);

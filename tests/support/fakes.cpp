@@ -98,6 +98,10 @@ Result<QueuedReply> FailingStore::QueueReply(const NewReply& reply, UnixMs now) 
 
 Status FailingStore::FinishDelivery(const DeliveryUpdate& u, UnixMs now) {
   if (ShouldFail()) return Status::Unavailable("database unavailable (injected)");
+  if (refuse_finishes) {
+    ++refused_finishes;
+    return Status::Unavailable("outcome refused (injected)");
+  }
   return inner_.FinishDelivery(u, now);
 }
 

@@ -79,6 +79,10 @@ class FailingStore final : public Store {
   // The next this many ClaimDue calls claim in the real store but answer Unavailable, as when
   // the connection breaks after the commit.
   int lose_claim_answers = 0;
+  // While set, every FinishDelivery answers Unavailable (counted), and every other call goes
+  // through: a store that takes claims but refuses outcomes.
+  bool refuse_finishes = false;
+  int refused_finishes = 0;
 
   Status Ping() override { return inner_.Ping(); }
   Result<std::vector<IngestOutcome>> Ingest(const std::vector<IngestItem>& items,

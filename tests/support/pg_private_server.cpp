@@ -15,6 +15,7 @@
 
 #include "support/process.h"
 #include "support/test_util.h"
+#include "support/tls_cert.h"
 
 namespace duplex::test {
 namespace {
@@ -85,7 +86,9 @@ std::string PgPrivateServer::Log() const {
   return ReadFile(dir_ + "/commands.log") + ReadFile(dir_ + "/server.log");
 }
 
-PgPrivateServer::PgPrivateServer() {
+PgPrivateServer::PgPrivateServer() : PgPrivateServer(Options{}) {}
+
+PgPrivateServer::PgPrivateServer(Options options) : options_(options) {
   char pattern[] = "/tmp/duplex-pgp.XXXXXX";
   if (mkdtemp(pattern) == nullptr) throw std::runtime_error("PgPrivateServer: mkdtemp failed");
   dir_ = pattern;
@@ -100,6 +103,14 @@ PgPrivateServer::PgPrivateServer() {
     std::filesystem::remove_all(dir_);
     throw std::runtime_error("PgPrivateServer: initdb failed:\n" + log);
   }
+  if (options_.tls) {
+    std::filesystem::create_directories(dir_ + "/tls");
+    const TlsFiles tls = MakeSelfSignedCert(dir_ + "/tls");
+    chmod(tls.key.c_str(), 0600);
+    for (const auto& path : {dir_ + "/tls", tls.cert, tls.key}) GiveToPostgres(path);
+    tls_cert_ = tls.cert;
+    tls_key_ = tls.key;
+  }
   // Another process may take the free port before the server binds it: try another.
   for (int i = 0; i < 5 && !running_; ++i) StartOn(FreePort());
   if (!running_) {
@@ -107,7 +118,8 @@ PgPrivateServer::PgPrivateServer() {
     std::filesystem::remove_all(dir_);
     throw std::runtime_error("PgPrivateServer: the server did not start:\n" + log);
   }
-  url_ = "postgresql://postgres:" + password + "@127.0.0.1:" + std::to_string(port_) + "/postgres";
+  url_ = "postgresql://postgres:" + password + "@127.0.0.1:" + std::to_string(port_) + "/postgres" +
+         (options_.tls ? "?sslmode=require" : "");
 }
 
 PgPrivateServer::~PgPrivateServer() {
@@ -122,7 +134,10 @@ bool PgPrivateServer::StartOn(int port) {
   running_ = Run({kPgBin + "/pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/server.log", "-w", "-t",
                   "30", "start", "-o",
                   "-c listen_addresses=127.0.0.1 -p " + std::to_string(port) + " -k " + dir_ +
-                      " -c fsync=on"}) == 0;
+                      " -c fsync=on" +
+                      (options_.tls ? " -c ssl=on -c ssl_cert_file=" + tls_cert_ +
+                                          " -c ssl_key_file=" + tls_key_
+                                    : "")}) == 0;
   if (running_) port_ = port;
   return running_;
 }

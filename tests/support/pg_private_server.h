@@ -18,8 +18,15 @@ class PgPrivateServer {
   // initdb and pg_ctl are not installed: `if (PgPrivateServer::Skip()) return;`.
   static bool Skip();
 
+  // With `tls`, the server takes TLS only (a self-signed certificate, test/tls_cert.h), and
+  // url() asks for it (sslmode=require).
+  struct Options {
+    bool tls = false;
+  };
+
   // initdb and start; throws std::runtime_error with the server's log when either fails.
   PgPrivateServer();
+  explicit PgPrivateServer(Options options);
   ~PgPrivateServer();
   PgPrivateServer(const PgPrivateServer&) = delete;
   PgPrivateServer& operator=(const PgPrivateServer&) = delete;
@@ -41,6 +48,8 @@ class PgPrivateServer {
   bool StartOn(int port);
   std::string Log() const;
 
+  Options options_;
+  std::string tls_cert_, tls_key_;  // with options_.tls
   std::string dir_;
   std::string url_;
   int port_ = 0;

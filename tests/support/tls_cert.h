@@ -11,7 +11,7 @@ struct TlsFiles {
   std::string key;   // PEM, unencrypted
 };
 
-// Writes cert.pem and key.pem into `dir`; fails the test if OpenSSL cannot.
+// Writes `name`-cert.pem and `name`-key.pem into `dir`; fails the test if OpenSSL cannot.
 TlsFiles MakeSelfSignedCert(const std::string& dir, const std::string& name = "duplex-test");
 
 }  // namespace duplex::test
