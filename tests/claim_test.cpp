@@ -404,6 +404,32 @@ TEST_CASE(
   CHECK(CredentialAlerts(*t.store) == 2);
 }
 
+TEST_CASE(
+    "engine: a chat that refuses one channel alerts once for it, however many posts succeed "
+    "in other channels meanwhile") {
+  TwoInstances t;
+  auto in = [&](const std::string& id, const std::string& channel) {
+    IngestItem item = Item(id, "conv-" + id);
+    item.channel = channel;
+    REQUIRE(t.store->Ingest({item}, kNow).ok());
+  };
+  for (int i = 0; i < 3; ++i) {
+    in("refused-" + std::to_string(i), "C2");
+    DeliveryOutcome refused = Revoked();
+    refused.error = "Mattermost refused the post: you do not have the appropriate permissions";
+    t.chat.PushOutcome(refused);
+    CHECK(t.a->RunDue() == 1);
+    in("fine-" + std::to_string(i), "C1");
+    CHECK(t.a->RunDue() >= 1);  // the post in C1, and the alert the first time
+  }
+  CHECK(t.chat.posts().size() == 4);  // three posts in C1 and one alert
+  int alerts = 0;
+  for (const auto& p : t.chat.posts()) {
+    if (p.text.find("cannot authenticate with the chat") != std::string::npos) ++alerts;
+  }
+  CHECK(alerts == 1);
+}
+
 TEST_CASE_TEMPLATE(
     "credential alerts in the store: raised once whoever raises it, lowered by a success, "
     "each with the attempt's outcome",

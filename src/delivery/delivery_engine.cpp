@@ -434,13 +434,20 @@ void DeliveryEngine::NoteCredential(const Delivery& d, const DeliveryOutcome& ou
                                     DeliveryUpdate& update) {
   std::string credential = "chat";
   if (d.kind == DeliveryKind::kPlatformReply) credential = d.target.substr(0, d.target.find(':'));
+  // A platform's alert is its credential's; the chat's is per channel ("chat:C…"), since a
+  // chat can refuse one channel and take the others (Mattermost's 403 for a channel the bot
+  // is not in): a success elsewhere, or the alert's own post, must not lower it.
+  const std::string latch = d.kind == DeliveryKind::kPlatformReply ? credential : d.target;
+  // The alerts themselves (the only notices without a conversation) neither raise nor lower
+  // one: an alert that cannot be posted for the same reason would only alert about itself.
+  if (d.kind == DeliveryKind::kChatNotice && d.conversation_id == 0) return;
   if (outcome.kind == OutcomeKind::kDone) {
-    update.credential = credential;  // lowers its alert, if one is raised
+    update.credential = latch;  // lowers its alert, if one is raised
     return;
   }
   if (!outcome.auth_failure || deps_.default_channel.empty()) return;
   // The store inserts the notice only if it raises the alert: one for every instance.
-  update.credential = credential;
+  update.credential = latch;
   const ChatDialect& dialect = deps_.chat->Dialect();
   std::string who;
   if (deps_.admins) {

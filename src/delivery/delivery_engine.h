@@ -119,8 +119,8 @@ class DeliveryEngine {
                             std::string& platform_display);
   void Record(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
 
-  // An auth failure alerts the admins once per credential ("chat" or the platform) until a
-  // delivery with that credential succeeds again: once for all instances and across restarts,
+  // An auth failure alerts the admins once per credential (the platform's, or the chat's in
+  // one channel) until a delivery with it succeeds again: once for all instances and restarts,
   // since the store raises and lowers the alert with the attempt's outcome (DeliveryUpdate).
   void NoteCredential(const Delivery& d, const DeliveryOutcome& outcome, DeliveryUpdate& update);
 
