@@ -183,9 +183,11 @@ PgResult Await(PGconn* conn, int timeout_ms, bool& timed_out) {
         if (PQconsumeInput(conn) == 0) break;
         continue;
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            deadline - std::chrono::steady_clock::now())
-                            .count();
+      // Rounded up: a wait never ends before the deadline (a remainder under a millisecond
+      // waits that millisecond, rather than giving up early).
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+              .count();
       if (left <= 0) {
         timed_out = true;
         Cut(conn);
