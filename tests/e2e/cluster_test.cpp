@@ -173,6 +173,14 @@ TEST_CASE(
                                    "sla-" + std::to_string(k), "sla-marker")));
   }
   REQUIRE(cluster.WaitDrained(0));
+  // Seen once in a loaded stress run: 4 cards of 5 with the outbox drained. What the outbox
+  // and the fake Slack held is printed, should it happen again.
+  INFO("outbox: " << PgQuery(db.url(),
+                             "SELECT string_agg(id || ' ' || kind || ' ' || state || ' ' || owner"
+                             " || ' ' || attempts || ' ' || last_error, ' | ' ORDER BY id)"
+                             " FROM outbox"));
+  INFO("refused by the fake Slack: " << slack.Refused().size()
+                                     << ", posts: " << slack.Posts().size());
   REQUIRE(CardsWith(slack, "sla-marker") == kConversations);
 
   // The binary reads the system clock, so the conversations' SLA clocks are moved back
